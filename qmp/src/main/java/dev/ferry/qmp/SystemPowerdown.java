@@ -1,0 +1,20 @@
+package dev.ferry.qmp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * {@code system_powerdown}: presses the ACPI power button; the guest decides whether and when to
+ * shut down.
+ */
+public record SystemPowerdown() implements QmpCommand<Void> {
+
+  @Override
+  public String name() {
+    return "system_powerdown";
+  }
+
+  @Override
+  public Void parse(JsonNode ret) {
+    return null;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.ferry.qmp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Each typed command against what QEMU 7.2 really returns. */
+class QmpCommandsTest {
+
+  private static JsonNode json(String text) throws Exception {
+    return QmpCodec.MAPPER.readTree(text);
+  }
+
+  static Stream<Arguments> commandsAndNames() {
+    return Stream.of(
+        Arguments.of(new QmpCapabilities(), "qmp_capabilities"),
+        Arguments.of(new QueryStatus(), "query-status"),
+        Arguments.of(new Stop(), "stop"),
+        Arguments.of(new Cont(), "cont"),
+        Arguments.of(new SystemPowerdown(), "system_powerdown"),
+        Arguments.of(new Quit(), "quit"),
+        Arguments.of(new QueryKvm(), "query-kvm"),
+        Arguments.of(new QueryMemorySizeSummary(), "query-memory-size-summary"),
+        Arguments.of(new QueryVersion(), "query-version"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("commandsAndNames")
+  void command_name_isTheQapiName(QmpCommand<?> command, String name) {
+    assertThat(command.name()).isEqualTo(name);
+    assertThat(command.arguments()).isEmpty();
+  }
+
+  @Test
+  void qmpCapabilities_withEnable_sendsTheList() {
+    assertThat(new QmpCapabilities(List.of("oob")).arguments())
+        .isEqualTo(Map.of("enable", List.of("oob")));
+  }
+
+  @Test
+  void queryStatus_prelaunch_parses() throws Exception {
+    assertThat(new QueryStatus().parse(
+        json("{\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}")))
+        .isEqualTo(new QueryStatus.StatusInfo("prelaunch", false));
+  }
+
+  @Test
+  void queryKvm_tcgGuest_parses() throws Exception {
+    assertThat(new QueryKvm().parse(json("{\"enabled\": false, \"present\": true}")))
+        .isEqualTo(new QueryKvm.KvmInfo(false, true));
+  }
+
+  @Test
+  void queryMemorySizeSummary_withoutHotplug_parsesBaseMemory() throws Exception {
+    assertThat(new QueryMemorySizeSummary().parse(json("{\"base-memory\": 134209536}")))
+        .isEqualTo(new QueryMemorySizeSummary.MemoryInfo(134_209_536L, OptionalLong.empty()));
+  }
+
+  @Test
+  void queryMemorySizeSummary_withHotplug_parsesPluggedMemory() throws Exception {
+    assertThat(new QueryMemorySizeSummary().parse(
+        json("{\"base-memory\": 1073741824, \"plugged-memory\": 536870912}")).pluggedMemory())
+        .hasValue(536_870_912L);
+  }
+
+  @Test
+  void queryVersion_debianBuild_parses() throws Exception {
+    assertThat(new QueryVersion().parse(json("{\"qemu\": {\"micro\": 22, \"minor\": 2, "
+        + "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7+deb12u18+b3\"}")))
+        .isEqualTo(new VersionInfo(7, 2, 22, "Debian 1:7.2+dfsg-7+deb12u18+b3"));
+  }
+
+  @Test
+  void voidCommand_emptyReturn_parsesToNull() throws Exception {
+    assertThat(new Stop().parse(json("{}"))).isNull();
+  }
+
+  @Test
+  void queryKvm_memberOfTheWrongType_namesTheMember() {
+    assertThatThrownBy(() -> new QueryKvm().parse(json("{\"enabled\": \"no\", \"present\": true}")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("member 'enabled' missing or not a boolean");
+  }
+}
