@@ -1,0 +1,92 @@
+package dev.ferry.agent.qemu;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the QEMU command line of a VM. Source and target of a migration call this with the same
+ * spec, so their device models are identical by construction; only the run directory and the
+ * launch options differ.
+ */
+public final class QemuCommandLine {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private QemuCommandLine() {}
+
+  public static List<String> build(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options) {
+    var args = new ArrayList<String>();
+    args.add(qemu.systemBinary().toString());
+    args.addAll(List.of("-name", "guest=" + spec.name() + ",debug-threads=on"));
+    // -nodefaults: no implicit devices, so nothing differs between two hosts' QEMU builds
+    args.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-msg", "timestamp=on"));
+    args.addAll(List.of("-accel", options.accelerator().qemuName()));
+    args.addAll(List.of("-machine", spec.machineType()));
+    args.addAll(List.of("-cpu", spec.cpuModel()));
+    args.addAll(List.of("-smp", Integer.toString(spec.cpus())));
+    args.addAll(List.of("-m", options.memory().qemuArgument()));
+    args.addAll(List.of("-pidfile", run.pidFile().toString()));
+    args.addAll(List.of("-chardev", "socket,id=qmp,path=" + run.qmpSocket() + ",server=on,wait=off"));
+    args.addAll(List.of("-mon", "chardev=qmp,mode=control"));
+    args.addAll(List.of("-chardev", "file,id=serial0,path=" + run.console() + ",append=on"));
+    args.addAll(List.of("-serial", "chardev:serial0"));
+    switch (spec.boot()) {
+      case BootSource.Kernel k -> {
+        args.addAll(List.of("-kernel", k.kernel()));
+        if (k.initrd() != null) args.addAll(List.of("-initrd", k.initrd()));
+        args.addAll(List.of("-append", withConsole(k.append())));
+      }
+      case BootSource.Image i -> args.addAll(List.of("-boot", "order=c"));
+    }
+    for (DiskSpec disk : spec.disks()) {
+      args.addAll(List.of("-blockdev", json(fileNode(disk))));
+      args.addAll(List.of("-blockdev", json(formatNode(disk))));
+      args.addAll(List.of("-device", "virtio-blk-pci,drive=" + disk.formatNode() + ",id=" + disk.deviceId()));
+    }
+    if (spec.nic() != null) {
+      NicSpec nic = spec.nic();
+      String netdev = nic.tap() == null
+          ? "user,id=net0,restrict=on"
+          : "tap,id=net0,ifname=" + nic.tap() + ",script=no,downscript=no,vhost=off";
+      args.addAll(List.of("-netdev", netdev));
+      args.addAll(List.of("-device", "virtio-net-pci,netdev=net0,mac=" + nic.mac() + ",id=net0-dev"));
+    }
+    if (options.paused()) args.add("-S");
+    if (options.incoming()) args.addAll(List.of("-incoming", "defer"));
+    return List.copyOf(args);
+  }
+
+  static Map<String, Object> fileNode(DiskSpec disk) {
+    var node = new LinkedHashMap<String, Object>();
+    node.put("driver", "file");
+    node.put("filename", disk.path());
+    node.put("node-name", disk.fileNode());
+    node.put("cache", Map.of("direct", false, "no-flush", false));
+    return node;
+  }
+
+  static Map<String, Object> formatNode(DiskSpec disk) {
+    var node = new LinkedHashMap<String, Object>();
+    node.put("driver", disk.format().driver());
+    node.put("file", disk.fileNode());
+    node.put("node-name", disk.formatNode());
+    return node;
+  }
+
+  /** The serial console is how tests and users see the guest; never let an append string lose it. */
+  private static String withConsole(String append) {
+    return append.contains("console=") ? append : ("console=ttyS0 " + append).strip();
+  }
+
+  private static String json(Map<String, Object> value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot encode " + value, e);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package dev.ferry.agent.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class QemuCommandLineTest {
+
+  private static final QemuInstallation QEMU = new QemuInstallation(Path.of("/usr/bin/qemu-system-x86_64"),
+      Path.of("/usr/bin/qemu-img"), new QemuVersion(7, 2, 19),
+      List.of("q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)",
+          "pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)", "pc-q35-7.1           Standard PC (Q35 + ICH9, 2009)"));
+  private static final RunDir RUN = new RunDir(Path.of("/var/lib/ferry/vms/web/run"));
+  private static final VmSpec SPEC = new VmSpec("web", 2, 512L << 20, "pc-q35-7.2", "qemu64",
+      List.of(new DiskSpec("disk0", "/pools/local/web-disk0.qcow2", DiskFormat.QCOW2)),
+      new BootSource.Kernel("/pools/shared/vmlinuz", "/pools/shared/initrd.img", "ferry.mem=32:8"), null);
+
+  @Test
+  void build_kernelBootWithDisk_hasExplicitNodeNamesAndConsole() {
+    var plan = MemoryPlan.plan(SPEC.memoryBytes(), Accelerator.TCG, QEMU.version());
+
+    List<String> args = QemuCommandLine.build(QEMU, SPEC, RUN, LaunchOptions.running(Accelerator.TCG, plan));
+
+    assertThat(args.getFirst()).isEqualTo("/usr/bin/qemu-system-x86_64");
+    assertThat(args).containsSequence("-machine", "pc-q35-7.2")
+        .containsSequence("-accel", "tcg")
+        .containsSequence("-m", "524280k")
+        .containsSequence("-smp", "2")
+        .containsSequence("-append", "console=ttyS0 ferry.mem=32:8")
+        .containsSequence("-device", "virtio-blk-pci,drive=disk0,id=disk0-dev")
+        .contains("-blockdev")
+        .doesNotContain("-S", "-incoming");
+    assertThat(String.join(" ", args))
+        .contains("{\"driver\":\"file\",\"filename\":\"/pools/local/web-disk0.qcow2\",\"node-name\":\"disk0-file\"")
+        .contains("{\"driver\":\"qcow2\",\"file\":\"disk0-file\",\"node-name\":\"disk0\"}")
+        .contains("path=/var/lib/ferry/vms/web/run/qmp.sock,server=on,wait=off")
+        .contains("file,id=serial0,path=/var/lib/ferry/vms/web/run/console.log");
+  }
+
+  @Test
+  void build_incoming_startsPausedAndDeferred() {
+    var plan = MemoryPlan.plan(SPEC.memoryBytes(), Accelerator.KVM, QEMU.version());
+
+    List<String> args = QemuCommandLine.build(QEMU, SPEC, RUN, new LaunchOptions(Accelerator.KVM, plan, false, true));
+
+    assertThat(args).contains("-S").containsSequence("-incoming", "defer").containsSequence("-m", "524288k");
+  }
+
+  @Test
+  void resolveMachineType_alias_givesTheVersionedType() {
+    assertThat(QEMU.resolveMachineType("q35")).isEqualTo("pc-q35-7.2");
+    assertThat(QEMU.resolveMachineType("pc-q35-7.1")).isEqualTo("pc-q35-7.1");
+  }
+
+  @Test
+  void resolveMachineType_unknown_namesItAndTheQemuVersion() {
+    assertThatThrownBy(() -> QEMU.resolveMachineType("pc-q35-99.0")).hasMessageContaining("pc-q35-99.0").hasMessageContaining("7.2.19");
+  }
+
+  @Test
+  void runDir_tooLongForASocket_isRefusedWithAHint() {
+    String longPath = "/tmp/" + "x".repeat(120);
+
+    assertThatThrownBy(() -> new RunDir(Path.of(longPath))).hasMessageContaining("too long for a UNIX socket");
+  }
+
+  @Test
+  void vmSpec_badName_namesFieldValueAndRule() {
+    assertThatThrownBy(() -> new VmSpec("Web_1", 1, 64L << 20, "pc-q35-7.2", "qemu64", List.of(),
+        new BootSource.Kernel("/k", null, ""), null))
+        .hasMessageContaining("vm name 'Web_1'").hasMessageContaining("lower-case");
+  }
+}

@@ -1,0 +1,12 @@
+package dev.ferry.api;
+
+/** A VM as its agent reports it: the live facts the controller cannot know by itself. */
+public record AgentVmStatus(
+    String name,
+    VmState state,
+    Long pid,
+    long memoryRequestedBytes,
+    long memoryGivenBytes,
+    String memoryAdjustment,
+    String machineType,
+    String accelerator) {}

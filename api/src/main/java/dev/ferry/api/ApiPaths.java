@@ -1,0 +1,37 @@
+package dev.ferry.api;
+
+/**
+ * Every REST path of the controller and the agents, in one place. Every endpoint requires
+ * {@code Authorization: Bearer <cluster token>}.
+ */
+public final class ApiPaths {
+
+  private ApiPaths() {}
+
+  // controller
+  public static final String HOSTS = "/api/hosts";
+  public static final String POOLS = "/api/pools";
+  public static final String VMS = "/api/vms";
+  public static final String VM = "/api/vms/{name}";
+  /** POST; {@code {action}} is start, stop (query {@code timeout_ms}), kill */
+  public static final String VM_ACTION = "/api/vms/{name}/{action}";
+  /** GET; query {@code offset} (bytes) or {@code tail} (lines) */
+  public static final String VM_CONSOLE = "/api/vms/{name}/console";
+  public static final String EVENTS = "/api/events";
+  public static final String OPENAPI = "/api/openapi.json";
+  public static final String HEARTBEAT = "/api/agents/heartbeat";
+
+  // agent
+  public static final String AGENT_HOST = "/agent/host";
+  public static final String AGENT_POOLS = "/agent/pools";
+  public static final String AGENT_POOL = "/agent/pools/{name}";
+  public static final String AGENT_VOLUMES = "/agent/volumes";
+  public static final String AGENT_VOLUME = "/agent/volumes/{pool}/{name}";
+  public static final String AGENT_VMS = "/agent/vms";
+  public static final String AGENT_VM = "/agent/vms/{name}";
+  public static final String AGENT_VM_ACTION = "/agent/vms/{name}/{action}";
+  public static final String AGENT_VM_CONSOLE = "/agent/vms/{name}/console";
+
+  /** request bodies above this are refused with 413 before they are parsed */
+  public static final int MAX_BODY_BYTES = 1 << 20;
+}

@@ -1,0 +1,22 @@
+package dev.ferry.api;
+
+import java.util.List;
+
+/**
+ * A VM as {@code ferry vm show} prints it. {@code memoryGivenBytes} is what QEMU got; it differs
+ * from the request when Ferry had to work around a QEMU bug, and {@code memoryAdjustment} then
+ * says why.
+ */
+public record VmView(
+    String name,
+    String host,
+    VmState state,
+    int cpus,
+    long memoryRequestedBytes,
+    long memoryGivenBytes,
+    String memoryAdjustment,
+    String machineType,
+    String cpuModel,
+    String accelerator,
+    Long pid,
+    List<DiskView> disks) {}

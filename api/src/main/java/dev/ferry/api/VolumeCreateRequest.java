@@ -1,0 +1,4 @@
+package dev.ferry.api;
+
+/** {@code POST /agent/volumes}: a new disk image {@code name} in {@code pool}, made with qemu-img. */
+public record VolumeCreateRequest(String pool, String name, long sizeBytes, String format) {}
