@@ -1,0 +1,113 @@
+package dev.ferry.agent;
+
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.host.Heartbeats;
+import dev.ferry.agent.host.HostResources;
+import dev.ferry.agent.http.AgentApi;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.pool.Volumes;
+import dev.ferry.agent.qemu.Accelerator;
+import dev.ferry.agent.qemu.AcceleratorProbe;
+import dev.ferry.agent.qemu.QemuInstallation;
+import dev.ferry.agent.vm.QemuHost;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.AgentHeartbeat;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running agent: the HTTP API, the heartbeats, and the VMs it watches.
+ *
+ * <p>Start order matters: the QEMU facts first (accelerator, version), then pools, then VMs
+ * (re-adopting live QEMUs before the API can accept actions on them), then the API, then the
+ * heartbeats, which report the state the API serves. {@link #close()} stops the API and the
+ * heartbeats and drops the QMP connections, but never stops a QEMU: to the guests an agent
+ * restart looks like nothing, and the next agent adopts them.
+ */
+public final class Agent implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Agent.class);
+
+  private final AgentConfig config;
+  private final Vms vms;
+  private final AgentApi api;
+  private final Heartbeats heartbeats;
+  private final String url;
+
+  private Agent(AgentConfig config, Vms vms, AgentApi api, Heartbeats heartbeats, String url) {
+    this.config = config;
+    this.vms = vms;
+    this.api = api;
+    this.heartbeats = heartbeats;
+    this.url = url;
+  }
+
+  public static Agent start(AgentConfig config) {
+    Path data = config.dataDir();
+    try {
+      Files.createDirectories(data.resolve("vms"));
+      Files.createDirectories(data.resolve("cache"));
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot create data directory " + data + ": " + e.getMessage(), e);
+    }
+    QemuInstallation qemu = QemuInstallation.detect();
+    Accelerator accel = config.accelerator() != null ? config.accelerator()
+        : new AcceleratorProbe(qemu, AcceleratorProbe.defaultCacheDir()).accelerator();
+    HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
+    var host = new QemuHost(qemu, accel);
+    Pools pools = Pools.load(data, config.name());
+    Vms vms = Vms.load(data, config.name(), pools, host);
+    var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
+
+    var urlHolder = new String[1];
+    java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
+        resources.cpus(), resources.memoryBytes(), qemu.version().toString(),
+        accel.name().toLowerCase(java.util.Locale.ROOT), pools.views(), vms.list());
+    AgentApi api;
+    try {
+      api = AgentApi.start(config.listenHost(), config.listenPort(), config.token(),
+          new AgentApi.Services(pools, volumes, vms, info));
+    } catch (RuntimeException e) {
+      vms.detachAll();
+      throw new AgentException(Kind.UNAVAILABLE, "cannot listen on " + config.listenHost() + ":" + config.listenPort()
+          + ": " + e.getMessage(), e);
+    }
+    urlHolder[0] = "http://" + advertised(config.listenHost()) + ":" + api.port();
+    var heartbeats = new Heartbeats(config.controller(), config.token(), config.heartbeatInterval(), info).start();
+    log.info("agent {} listening on {} (data {}, qemu {}, {}, {} cpus, {} MiB, {} vms)", config.name(), urlHolder[0],
+        data, qemu.version(), accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(),
+        resources.memoryBytes() >> 20, vms.list().size());
+    return new Agent(config, vms, api, heartbeats, urlHolder[0]);
+  }
+
+  /** The base URL of the API, as heartbeats advertise it. */
+  public String url() {
+    return url;
+  }
+
+  public AgentConfig config() {
+    return config;
+  }
+
+  /** Stops serving and heartbeating; every QEMU keeps running. */
+  @Override
+  public void close() {
+    heartbeats.close();
+    api.close();
+    vms.detachAll();
+    log.info("agent {} stopped; its vms keep running", config.name());
+  }
+
+  /** A wildcard address is not something another host can call back. */
+  private static String advertised(String listenHost) {
+    if (!listenHost.equals("0.0.0.0") && !listenHost.equals("::")) return listenHost.contains(":") ? "[" + listenHost + "]" : listenHost;
+    try {
+      return java.net.InetAddress.getLocalHost().getCanonicalHostName();
+    } catch (IOException e) {
+      return "127.0.0.1";
+    }
+  }
+}

@@ -1,0 +1,127 @@
+package dev.ferry.agent;
+
+import dev.ferry.api.Sizes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ferry agent}: the daemon of one host. Runs until SIGTERM or SIGINT; on the way out it
+ * stops its API and heartbeats but leaves every QEMU running, for the next agent to adopt.
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = "Runs the host agent: owns this host's QEMU processes and storage pools.")
+public final class AgentCommand implements Callable<Integer> {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--name", required = true, description = "host name (lower-case letters, digits, -)")
+  String name;
+
+  @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "address of the agent's API")
+  String listen;
+
+  @Option(names = "--data", required = true, paramLabel = "DIR", description = "state directory (pools.json, vms/, cache/)")
+  Path data;
+
+  @Option(names = "--controller", required = true, paramLabel = "URL", description = "controller base URL for heartbeats")
+  String controller;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "cluster token file (default: $FERRY_TOKEN)")
+  Path tokenFile;
+
+  @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "2s",
+      description = "time between heartbeats, e.g. 2s, 500ms (default: ${DEFAULT-VALUE})")
+  String heartbeatInterval;
+
+  @Option(names = "--memory", paramLabel = "SIZE", description = "memory offered to guests (default: the machine's)")
+  String memory;
+
+  @Option(names = "--cpus", paramLabel = "N", description = "cpus offered to guests (default: the machine's)")
+  Integer cpus;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    AgentConfig config = config();
+    Agent agent = Agent.start(config);
+    var done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.close();
+      done.countDown();
+    }, "ferry-agent-shutdown"));
+    done.await();
+    return 0;
+  }
+
+  /** Every option checked before anything starts, so a typo is a usage error (exit 2). */
+  AgentConfig config() {
+    int colon = listen.lastIndexOf(':');
+    if (colon <= 0) throw usage("--listen '" + listen + "' is not valid: HOST:PORT, e.g. 127.0.0.1:7101");
+    String host = listen.substring(0, colon).replace("[", "").replace("]", "");
+    int port;
+    try {
+      port = Integer.parseInt(listen.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw usage("--listen '" + listen + "' has no valid port: HOST:PORT, e.g. 127.0.0.1:7101");
+    }
+    try {
+      Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
+      return new AgentConfig(name, host, port, data, controller, token(), parseDuration(heartbeatInterval), cpus,
+          memoryBytes, null);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  private String token() {
+    if (tokenFile != null) {
+      try {
+        return Files.readString(tokenFile).strip();
+      } catch (IOException e) {
+        throw usage("--token-file " + tokenFile + " cannot be read: " + e.getMessage());
+      }
+    }
+    String env = System.getenv("FERRY_TOKEN");
+    if (env == null || env.isBlank()) throw usage("no cluster token: pass --token-file FILE or set FERRY_TOKEN");
+    return env.strip();
+  }
+
+  /** {@code 2s}, {@code 500ms}, {@code 1m}, {@code 1h}, a bare number of seconds, or ISO-8601 ({@code PT2S}). */
+  static Duration parseDuration(String text) {
+    String t = text.strip().toLowerCase(Locale.ROOT);
+    Matcher m = DURATION.matcher(t);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2) == null ? "s" : m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofSeconds(n);
+      };
+    }
+    try {
+      return Duration.parse(text.strip().toUpperCase(Locale.ROOT));
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("duration '" + text + "' is not valid: e.g. 2s, 500ms, 1m or PT2S");
+    }
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+}

@@ -1,0 +1,69 @@
+package dev.ferry.agent;
+
+import dev.ferry.agent.qemu.Accelerator;
+import dev.ferry.api.Names;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything an agent needs to start; frozen once it runs.
+ *
+ * @param listenPort   0 picks a free port ({@link Agent#url()} tells which)
+ * @param controller   base URL of the controller heartbeats go to, e.g. {@code http://127.0.0.1:7070}
+ * @param cpus         null: the machine's
+ * @param memoryBytes  null: the machine's (MemTotal)
+ * @param accelerator  null: probed (and cached in {@code DIR/cache}); tests pin it to skip the probe
+ */
+public record AgentConfig(
+    String name,
+    String listenHost,
+    int listenPort,
+    Path dataDir,
+    String controller,
+    String token,
+    Duration heartbeatInterval,
+    Integer cpus,
+    Long memoryBytes,
+    Accelerator accelerator) {
+
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
+
+  public AgentConfig {
+    Names.require("agent name", name);
+    if (listenHost == null || listenHost.isBlank()) throw new IllegalArgumentException("listen host must not be empty");
+    if (listenPort < 0 || listenPort > 65535) throw new IllegalArgumentException("listen port " + listenPort + " is not 0-65535");
+    if (dataDir == null) throw new IllegalArgumentException("the agent needs a data directory");
+    dataDir = dataDir.toAbsolutePath().normalize();
+    if (controller == null || !(controller.startsWith("http://") || controller.startsWith("https://"))) {
+      throw new IllegalArgumentException("controller '" + controller + "' must be an http:// or https:// url");
+    }
+    if (token == null || token.isBlank()) throw new IllegalArgumentException("the cluster token must not be empty");
+    token = token.strip();
+    heartbeatInterval = heartbeatInterval == null ? DEFAULT_HEARTBEAT : heartbeatInterval;
+    if (heartbeatInterval.toMillis() < 100) {
+      throw new IllegalArgumentException("heartbeat interval " + heartbeatInterval + " is shorter than 100 ms");
+    }
+    if (cpus != null && (cpus < 1 || cpus > 4096)) throw new IllegalArgumentException("cpus " + cpus + " is not 1-4096");
+    if (memoryBytes != null && memoryBytes < 16L << 20) {
+      throw new IllegalArgumentException("memory " + memoryBytes + " bytes is less than 16 MiB");
+    }
+  }
+
+  /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
+  public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null);
+  }
+
+  public AgentConfig withAccelerator(Accelerator accel) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel);
+  }
+
+  public AgentConfig withHeartbeatInterval(Duration interval) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accelerator);
+  }
+
+  public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
+        accelerator);
+  }
+}

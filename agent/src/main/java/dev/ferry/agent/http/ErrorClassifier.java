@@ -1,0 +1,61 @@
+package dev.ferry.agent.http;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.api.Problem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where the agent decides HTTP statuses: an {@link AgentException.Kind} becomes a
+ * status and a {@link Problem}. Anything else that escapes a handler is a bug; the caller gets a
+ * 500 that says where to look, the log gets the stack trace, the response never does.
+ */
+final class ErrorClassifier {
+
+  private static final Logger log = LoggerFactory.getLogger(ErrorClassifier.class);
+
+  private ErrorClassifier() {}
+
+  static int status(Kind kind) {
+    return switch (kind) {
+      case INVALID -> 400;
+      case UNAUTHORIZED -> 401;
+      case NOT_FOUND -> 404;
+      case CONFLICT, INSUFFICIENT -> 409; // the contract: "not enough free memory" is a conflict too
+      case TOO_LARGE -> 413;
+      case INTERNAL -> 500;
+      case UNAVAILABLE -> 503;
+    };
+  }
+
+  static String title(Kind kind) {
+    return switch (kind) {
+      case INVALID -> "invalid input";
+      case UNAUTHORIZED -> "unauthorized";
+      case NOT_FOUND -> "not found";
+      case CONFLICT -> "conflict";
+      case INSUFFICIENT -> "insufficient resources";
+      case TOO_LARGE -> "request too large";
+      case INTERNAL -> "internal error";
+      case UNAVAILABLE -> "unavailable";
+    };
+  }
+
+  /** The problem document for a failure of a request; {@code request} is for the log only. */
+  static Problem classify(Throwable failure, String request) {
+    return switch (failure) {
+      case AgentException e -> {
+        int status = status(e.kind());
+        if (status >= 500) log.warn("{} failed: {}", request, e.getMessage(), e.getCause());
+        else log.debug("{} refused: {}", request, e.getMessage());
+        yield new Problem("about:blank", title(e.kind()), status, e.getMessage(), e.field(), e.value(), e.allowed());
+      }
+      default -> {
+        log.error("{} failed with an unexpected error", request, failure);
+        yield Problem.of(500, "internal error", "unexpected " + failure.getClass().getSimpleName()
+            + " on the agent; its log has the details");
+      }
+    };
+  }
+}

@@ -1,0 +1,313 @@
+package dev.ferry.agent.vm;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.qemu.LaunchOptions;
+import dev.ferry.agent.qemu.MemoryPlan;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.RunDir;
+import dev.ferry.agent.qemu.StopOutcome;
+import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.VmState;
+import dev.ferry.qmp.QmpEvent;
+import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.QmpSubscription;
+import dev.ferry.qmp.QueryStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One VM of this host: its persisted record, its QEMU process when one runs, and its state.
+ *
+ * <p>Two locks with different jobs. {@link #actions} serialises what users ask for (define,
+ * start, stop, kill, delete), so a stop never interleaves with a start; it may be held for as
+ * long as a graceful stop takes. The object monitor guards the fields and is held only briefly,
+ * because QMP events and the process-exit watcher update the state from their own threads while
+ * an action waits.
+ *
+ * <p>State: RUNNING/PAUSED come from {@code query-status} when a process is attached and from the
+ * {@code STOP}/{@code RESUME} events afterwards. A process exit that Ferry did not ask for is
+ * STOPPED after the guest's own {@code SHUTDOWN}, CRASHED otherwise.
+ */
+final class ManagedVm {
+
+  private static final Logger log = LoggerFactory.getLogger(ManagedVm.class);
+  static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
+
+  private final String name;
+  private final Path dir;
+  private final RunDir run;
+  private final QemuHost host;
+  private final ReentrantLock actions = new ReentrantLock();
+
+  private VmRecord record;
+  private VmState state;
+  private QemuProcess process;
+  private QmpSubscription events;
+  /** Ferry asked the current process to end; its exit is the action's business, not a crash */
+  private boolean stopRequested;
+  /** the guest shut itself down; the exit that follows is a clean stop */
+  private boolean guestShutdown;
+  private boolean deleted;
+  /** this agent let go of the VM (agent shutdown); only a new agent may change its state now */
+  private boolean detached;
+
+  ManagedVm(Path dir, VmRecord record, QemuHost host) {
+    this.name = record.spec().name();
+    this.dir = dir;
+    this.run = new RunDir(dir.resolve("run"));
+    this.host = host;
+    this.record = record;
+    this.state = record.state();
+  }
+
+  static Path recordFile(Path dir) {
+    return dir.resolve("vm.json");
+  }
+
+  String name() {
+    return name;
+  }
+
+  RunDir runDir() {
+    return run;
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  synchronized VmRecord record() {
+    return record;
+  }
+
+  synchronized boolean running() {
+    return process != null;
+  }
+
+  /** Runs a user action alone on this VM. */
+  <T> T exclusive(Supplier<T> action) {
+    actions.lock();
+    try {
+      synchronized (this) {
+        if (deleted) throw new AgentException(Kind.NOT_FOUND, "vm " + name + " does not exist");
+      }
+      return action.get();
+    } finally {
+      actions.unlock();
+    }
+  }
+
+  /** Re-attaches to a QEMU an earlier agent started, without stopping or resuming the guest. */
+  void adopt() {
+    QemuProcess adopted;
+    try {
+      adopted = QemuProcess.adopt(name, run, ADOPT_TIMEOUT).orElse(null);
+    } catch (QmpException | AgentException e) {
+      log.error("vm {}: qemu runs but cannot be adopted: {}", name, e.getMessage());
+      transition(VmState.CRASHED);
+      return;
+    }
+    if (adopted == null) {
+      // no live QEMU: if it was meant to run, it died while no agent was watching
+      transition(switch (record().state()) {
+        case RUNNING, PAUSED, STARTING, CRASHED, UNKNOWN -> VmState.CRASHED;
+        case STOPPED, STOPPING -> VmState.STOPPED;
+      });
+      return;
+    }
+    attach(adopted);
+  }
+
+  void redefine(VmRecord newRecord) {
+    synchronized (this) {
+      if (process != null) {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " is " + state.name().toLowerCase(Locale.ROOT)
+            + "; stop it before redefining it");
+      }
+      record = newRecord.withState(state == VmState.CRASHED ? VmState.STOPPED : state);
+      state = record.state();
+      JsonFiles.write(recordFile(dir), record);
+    }
+  }
+
+  AgentVmStatus start() {
+    VmRecord current;
+    synchronized (this) {
+      if (process != null) {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " is already " + state.name().toLowerCase(Locale.ROOT)
+            + " (qemu pid " + process.pid() + ")");
+      }
+      current = record;
+    }
+    MemoryPlan plan = host.plan(current.spec().memoryBytes());
+    plan.adjustment().ifPresent(why -> log.info("vm {}: {}", name, why));
+    synchronized (this) {
+      record = record.withLaunch(plan, host.accelerator());
+    }
+    transition(VmState.STARTING);
+    QemuProcess started;
+    try {
+      started = QemuProcess.start(host.qemu(), current.spec(), run, LaunchOptions.running(host.accelerator(), plan),
+          START_TIMEOUT);
+    } catch (RuntimeException e) {
+      transition(VmState.STOPPED);
+      throw e;
+    }
+    attach(started);
+    return status();
+  }
+
+  AgentVmStatus stop(Duration graceful) {
+    QemuProcess p = beginStop();
+    if (p == null) return status();
+    StopOutcome outcome = p.stop(graceful);
+    endStop(p, "stopped (" + outcome.name().toLowerCase(Locale.ROOT) + ")");
+    return status();
+  }
+
+  AgentVmStatus kill() {
+    QemuProcess p = beginStop();
+    if (p == null) return status();
+    p.kill();
+    endStop(p, "killed");
+    return status();
+  }
+
+  synchronized AgentVmStatus status() {
+    VmRecord.PlannedMemory mem = record.memory() != null ? record.memory()
+        : VmRecord.PlannedMemory.of(host.plan(record.spec().memoryBytes()));
+    var accel = record.accelerator() != null ? record.accelerator() : host.accelerator();
+    return new AgentVmStatus(name, state, process == null ? null : process.pid(), mem.requestedBytes(),
+        mem.givenBytes(), mem.adjustment(), record.spec().machineType(), accel.name().toLowerCase(Locale.ROOT));
+  }
+
+  /** Marks the VM gone; the caller holds the action lock and has checked it is stopped. */
+  synchronized void markDeleted() {
+    deleted = true;
+  }
+
+  /** Drops the QMP connection and leaves QEMU running, as an agent crash would. */
+  synchronized void detach() {
+    detached = true;
+    closeEvents();
+    if (process != null) process.close();
+    process = null;
+  }
+
+  List<Path> diskPaths() {
+    return record().spec().disks().stream().map(d -> Path.of(d.path())).toList();
+  }
+
+  private synchronized QemuProcess beginStop() {
+    if (process == null) return null;
+    stopRequested = true;
+    transition(VmState.STOPPING);
+    return process;
+  }
+
+  private void endStop(QemuProcess p, String how) {
+    synchronized (this) {
+      if (process == p) {
+        process = null;
+        closeEvents();
+      }
+      transition(VmState.STOPPED);
+    }
+    log.info("vm {}: {} by request", name, how);
+  }
+
+  private void attach(QemuProcess p) {
+    synchronized (this) {
+      process = p;
+      stopRequested = false;
+      guestShutdown = false;
+      events = p.qmp().subscribe(e -> onEvent(p, e));
+    }
+    ProcessHandle.of(p.pid()).ifPresentOrElse(
+        h -> h.onExit().thenRun(() -> onExit(p)),
+        () -> onExit(p));
+    try {
+      QueryStatus.StatusInfo st = p.qmp().call(new QueryStatus());
+      synchronized (this) {
+        if (process == p) transition(st.running() ? VmState.RUNNING : VmState.PAUSED);
+      }
+    } catch (QmpException e) {
+      // the exit watcher decides what an unanswering QEMU means; the state stays as it was
+      log.warn("vm {}: query-status failed after attaching to qemu pid {}: {}", name, p.pid(), e.getMessage());
+    }
+  }
+
+  private void onEvent(QemuProcess p, QmpEvent event) {
+    synchronized (this) {
+      if (process != p) return;
+      switch (event.name()) {
+        case "STOP" -> {
+          if (state == VmState.RUNNING) transition(VmState.PAUSED);
+        }
+        case "RESUME" -> {
+          if (state == VmState.PAUSED || state == VmState.STARTING) transition(VmState.RUNNING);
+        }
+        case "SHUTDOWN" -> {
+          guestShutdown = true;
+          log.info("vm {}: qemu reports shutdown ({})", name, event.data());
+        }
+        default -> log.debug("vm {}: event {} {}", name, event.name(), event.data());
+      }
+    }
+  }
+
+  private void onExit(QemuProcess p) {
+    synchronized (this) {
+      // not ours any more (restarted, or the agent let go), or the stop action finishes it
+      if (process != p || stopRequested) return;
+      process = null;
+      closeEvents();
+      if (guestShutdown) {
+        log.info("vm {}: guest shut down, qemu pid {} exited", name, p.pid());
+        transition(VmState.STOPPED);
+      } else {
+        log.error("vm {}: qemu pid {} exited unexpectedly; qemu.log: {}", name, p.pid(), tail(run.qemuLog()));
+        transition(VmState.CRASHED);
+      }
+      // the process is gone: this only removes its socket and pid file, before a new start can
+      // create them (start checks for a process under this monitor)
+      p.stop(Duration.ZERO);
+    }
+  }
+
+  private void closeEvents() {
+    if (events != null) {
+      events.close();
+      events = null;
+    }
+  }
+
+  private synchronized void transition(VmState next) {
+    if (deleted || detached) return;
+    if (next != state) log.info("vm {}: {} -> {}", name, state.name().toLowerCase(Locale.ROOT), next.name().toLowerCase(Locale.ROOT));
+    state = next;
+    if (record.state() != next || !Files.exists(recordFile(dir))) {
+      record = record.withState(next);
+      JsonFiles.write(recordFile(dir), record);
+    }
+  }
+
+  static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join(" | ", lines.subList(Math.max(0, lines.size() - 10), lines.size())).strip();
+    } catch (java.io.IOException e) {
+      return "(no qemu log at " + log + ")";
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.ferry.agent.vm;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.BootSource;
+import dev.ferry.agent.qemu.DiskFormat;
+import dev.ferry.agent.qemu.DiskSpec;
+import dev.ferry.agent.qemu.QemuInstallation;
+import dev.ferry.agent.qemu.VmSpec;
+import dev.ferry.api.AgentDisk;
+import dev.ferry.api.AgentVmDefinition;
+import dev.ferry.api.Names;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns a definition from the wire into a {@link VmSpec}, checking every field at the edge so the
+ * answer names the field: paths through the pool guard, the machine-type alias resolved to the
+ * versioned type of this QEMU once, here, so it never changes under a defined VM.
+ */
+final class VmDefinitions {
+
+  static final String DEFAULT_MACHINE = "q35";
+  /** a CPU model every x86 host can provide, so the VM can migrate anywhere */
+  static final String DEFAULT_CPU = "qemu64";
+
+  private VmDefinitions() {}
+
+  static VmSpec toSpec(String name, AgentVmDefinition def, Pools pools, QemuInstallation qemu) {
+    if (!Names.valid(name)) throw AgentException.badInput("name", name, Names.RULE);
+    if (def.name() != null && !def.name().equals(name)) {
+      throw AgentException.badInput("name", def.name(), "the name in the request path, '" + name + "'");
+    }
+    if (def.cpus() < 1 || def.cpus() > 64) throw AgentException.badInput("cpus", Integer.toString(def.cpus()), "1 to 64");
+    if (def.memoryBytes() < 16L << 20 || def.memoryBytes() % 4096 != 0) {
+      throw AgentException.badInput("memory_bytes", Long.toString(def.memoryBytes()),
+          "at least 16 MiB (16777216), a multiple of 4096");
+    }
+    String machine = def.machineType() == null ? DEFAULT_MACHINE : def.machineType();
+    String resolved;
+    try {
+      resolved = qemu.resolveMachineType(machine);
+    } catch (AgentException e) {
+      throw AgentException.badInput("machine_type", machine,
+          "a machine type of qemu " + qemu.version() + " (qemu-system-x86_64 -machine help), e.g. q35 or pc-q35-7.2");
+    }
+    String cpu = def.cpuModel() == null ? DEFAULT_CPU : def.cpuModel();
+    if (!cpu.matches("[A-Za-z0-9_.-]{1,40}")) throw AgentException.badInput("cpu_model", cpu, "a qemu cpu model such as qemu64 or max");
+
+    List<DiskSpec> disks = new ArrayList<>();
+    List<AgentDisk> given = def.disks() == null ? List.of() : def.disks();
+    for (int i = 0; i < given.size(); i++) {
+      AgentDisk d = given.get(i);
+      String field = "disks[" + i + "]";
+      if (d == null) throw AgentException.badInput(field, null, "a disk with id, path and format");
+      String id = d.id() == null ? "disk" + i : d.id();
+      DiskFormat format;
+      try {
+        format = DiskFormat.parse(d.format() == null ? "qcow2" : d.format());
+      } catch (IllegalArgumentException e) {
+        throw AgentException.badInput(field + ".format", d.format(), "qcow2 or raw");
+      }
+      String path = pools.guard(field + ".path", d.path()).toString();
+      try {
+        disks.add(new DiskSpec(id, path, format));
+      } catch (IllegalArgumentException e) {
+        throw AgentException.badInput(field + ".id", id, "1-16 lower-case letters and digits, starting with a letter");
+      }
+    }
+
+    BootSource boot;
+    if (def.kernel() != null) {
+      String kernel = pools.guard("kernel", def.kernel()).toString();
+      String initrd = def.initrd() == null ? null : pools.guard("initrd", def.initrd()).toString();
+      boot = new BootSource.Kernel(kernel, initrd, def.append());
+    } else if (def.initrd() != null) {
+      throw AgentException.badInput("initrd", def.initrd(), "only together with a kernel");
+    } else if (disks.isEmpty()) {
+      throw AgentException.badInput("kernel", null, "a kernel path, or at least one disk to boot from");
+    } else {
+      boot = new BootSource.Image();
+    }
+    try {
+      return new VmSpec(name, def.cpus(), def.memoryBytes(), resolved, cpu, disks, boot, null);
+    } catch (IllegalArgumentException e) {
+      throw new AgentException(AgentException.Kind.INVALID, "vm " + name + " is not valid: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package dev.ferry.agent.vm;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.VmSpec;
+import dev.ferry.api.AgentVmDefinition;
+import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.Names;
+import dev.ferry.api.VmState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The VMs of this host, one directory each under {@code DIR/vms}. On load every VM whose run
+ * directory has a live QEMU is adopted as it is: no stop, no cont, so the guest does not notice
+ * that its agent was restarted.
+ */
+public final class Vms {
+
+  private static final Logger log = LoggerFactory.getLogger(Vms.class);
+
+  private final Path root;
+  private final String hostName;
+  private final Pools pools;
+  private final QemuHost host;
+  private final Map<String, ManagedVm> vms = new ConcurrentSkipListMap<>();
+
+  private Vms(Path root, String hostName, Pools pools, QemuHost host) {
+    this.root = root;
+    this.hostName = hostName;
+    this.pools = pools;
+    this.host = host;
+  }
+
+  /** Loads every {@code DIR/vms/NAME/vm.json} and re-adopts the QEMUs still running. */
+  public static Vms load(Path dataDir, String hostName, Pools pools, QemuHost host) {
+    var vms = new Vms(dataDir.resolve("vms"), hostName, pools, host);
+    if (!Files.isDirectory(vms.root)) return vms;
+    try (Stream<Path> dirs = Files.list(vms.root)) {
+      for (Path dir : dirs.sorted().toList()) {
+        Path file = ManagedVm.recordFile(dir);
+        if (!Files.isRegularFile(file)) continue;
+        try {
+          var vm = new ManagedVm(dir, JsonFiles.read(file, VmRecord.class), host);
+          vm.adopt();
+          vms.vms.put(vm.name(), vm);
+        } catch (RuntimeException e) {
+          // one broken vm.json must not keep the agent, and every other VM, from starting
+          log.error("skipping vm in {}: {}", dir, e.getMessage());
+        }
+      }
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot list " + vms.root + ": " + e.getMessage(), e);
+    }
+    return vms;
+  }
+
+  /** Defines a new VM or redefines a stopped one; {@code created} tells which. */
+  public record Defined(AgentVmStatus status, boolean created) {}
+
+  public Defined define(String name, AgentVmDefinition def) {
+    VmSpec spec = VmDefinitions.toSpec(name, def, pools, host.qemu());
+    var record = new VmRecord(def, spec, null, null, VmState.STOPPED);
+    synchronized (vms) {
+      ManagedVm existing = vms.get(name);
+      if (existing == null) {
+        Path dir = root.resolve(name);
+        var vm = new ManagedVm(dir, record, host);
+        JsonFiles.write(ManagedVm.recordFile(dir), record);
+        vms.put(name, vm);
+        log.info("vm {}: defined ({} cpus, {} bytes, {})", name, spec.cpus(), spec.memoryBytes(), spec.machineType());
+        return new Defined(vm.status(), true);
+      }
+    }
+    ManagedVm vm = get(name);
+    return vm.exclusive(() -> {
+      vm.redefine(record);
+      log.info("vm {}: redefined", name);
+      return new Defined(vm.status(), false);
+    });
+  }
+
+  public List<AgentVmStatus> list() {
+    return vms.values().stream().map(ManagedVm::status).toList();
+  }
+
+  public AgentVmStatus status(String name) {
+    return get(name).status();
+  }
+
+  public AgentVmStatus start(String name) {
+    ManagedVm vm = get(name);
+    return vm.exclusive(vm::start);
+  }
+
+  public AgentVmStatus stop(String name, Duration graceful) {
+    ManagedVm vm = get(name);
+    return vm.exclusive(() -> vm.stop(graceful));
+  }
+
+  public AgentVmStatus kill(String name) {
+    ManagedVm vm = get(name);
+    return vm.exclusive(vm::kill);
+  }
+
+  /** Deletes a VM that has no QEMU; with {@code deleteDisks} also its images named {@code <vm>-*}. */
+  public void delete(String name, boolean deleteDisks) {
+    ManagedVm vm = get(name);
+    vm.exclusive(() -> {
+      AgentVmStatus st = vm.status();
+      if (vm.running() || (st.state() != VmState.STOPPED && st.state() != VmState.CRASHED)) {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " is " + st.state().name().toLowerCase(java.util.Locale.ROOT)
+            + "; stop it before deleting it");
+      }
+      if (deleteDisks) deleteDisks(vm);
+      vm.markDeleted();
+      vms.remove(name, vm);
+      deleteTree(vm.dir());
+      log.info("vm {}: deleted{}", name, deleteDisks ? " with its disks" : "");
+      return null;
+    });
+  }
+
+  public ConsoleChunk console(String name, Long offset, Integer tail) {
+    return Console.read(get(name).runDir().console(), hostName, offset, tail);
+  }
+
+  /** Whether a running VM has {@code image} open; compared by real path. */
+  public boolean inUse(Path image) {
+    Path real;
+    try {
+      real = image.toRealPath();
+    } catch (IOException e) {
+      return false;
+    }
+    return vms.values().stream().filter(ManagedVm::running).flatMap(vm -> vm.diskPaths().stream())
+        .anyMatch(real::equals);
+  }
+
+  /** Drops every QMP connection; the QEMUs keep running for the next agent to adopt. */
+  public void detachAll() {
+    vms.values().forEach(ManagedVm::detach);
+  }
+
+  private ManagedVm get(String name) {
+    ManagedVm vm = Names.valid(name) ? vms.get(name) : null;
+    if (vm == null) throw new AgentException(Kind.NOT_FOUND, "vm " + name + " does not exist on host " + hostName);
+    return vm;
+  }
+
+  /** Only images Ferry created for this VM ({@code <vm>-<disk id>.<format>}) that lie inside a pool. */
+  private void deleteDisks(ManagedVm vm) {
+    for (Path disk : vm.diskPaths()) {
+      if (!disk.getFileName().toString().startsWith(vm.name() + "-")) {
+        log.info("vm {}: keeping disk {} (not created by ferry for this vm)", vm.name(), disk);
+        continue;
+      }
+      try {
+        Path real = pools.guard("disk", disk.toString());
+        Files.deleteIfExists(real);
+        log.info("vm {}: deleted disk {}", vm.name(), real);
+      } catch (AgentException e) {
+        log.info("vm {}: keeping disk {}: {}", vm.name(), disk, e.getMessage());
+      } catch (IOException e) {
+        throw new AgentException(Kind.INTERNAL, "cannot delete disk " + disk + " of vm " + vm.name() + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot delete " + dir + ": " + e.getMessage(), e);
+    }
+  }
+}
