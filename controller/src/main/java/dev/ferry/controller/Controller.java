@@ -1,0 +1,107 @@
+package dev.ferry.controller;
+
+import dev.ferry.controller.agents.AgentClient;
+import dev.ferry.controller.events.EventBus;
+import dev.ferry.controller.hosts.HostRegistry;
+import dev.ferry.controller.hosts.LivenessSweeper;
+import dev.ferry.controller.pools.PoolService;
+import dev.ferry.controller.rest.RestServer;
+import dev.ferry.controller.store.Store;
+import dev.ferry.controller.vms.VmService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running controller: store, host registry with its liveness sweeper, services and REST API.
+ * {@link #start} wires them in dependency order; {@link #close} stops them in reverse (events
+ * first so open SSE streams end, then the sweeper, the HTTP server and the store).
+ */
+public final class Controller implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
+
+  private final ControllerConfig config;
+  private final String token;
+  private final Store store;
+  private final EventBus events;
+  private final LivenessSweeper sweeper;
+  private final RestServer rest;
+  private boolean closed;
+
+  private Controller(ControllerConfig config, String token, Store store, EventBus events, LivenessSweeper sweeper,
+      RestServer rest) {
+    this.config = config;
+    this.token = token;
+    this.store = store;
+    this.events = events;
+    this.sweeper = sweeper;
+    this.rest = rest;
+  }
+
+  /** Starts a controller and returns once it accepts requests. */
+  public static Controller start(ControllerConfig cfg) {
+    try {
+      Files.createDirectories(cfg.dataDir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data directory " + cfg.dataDir(), e);
+    }
+    String token = TokenFile.loadOrCreate(cfg.dataDir().resolve("token"));
+    Store store = Store.open(cfg.dataDir(), cfg.dbUrl(), cfg.dbUser(), cfg.dbPassword());
+    EventBus events = new EventBus(store.events(), cfg.clock());
+    LivenessSweeper sweeper = null;
+    try {
+      AgentClient agents = new AgentClient(token);
+      HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
+      var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
+          new VmService(store, hosts, agents, events), events);
+      sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
+      RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token, services);
+      Controller c = new Controller(cfg, token, store, events, sweeper, rest);
+      LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms)", c.url(), cfg.dataDir(),
+          store.vendor(), cfg.hostTimeout().toMillis());
+      return c;
+    } catch (RuntimeException e) {
+      if (sweeper != null) sweeper.close();
+      events.close();
+      store.close();
+      throw e;
+    }
+  }
+
+  /** Base URL, e.g. {@code http://127.0.0.1:7400}. */
+  public String url() {
+    String host = config.listenHost();
+    if (host.contains(":")) host = "[" + host + "]";
+    if (host.equals("0.0.0.0") || host.equals("[::]")) host = "127.0.0.1";
+    return "http://" + host + ":" + rest.port();
+  }
+
+  /** The cluster token every request must carry. */
+  public String token() {
+    return token;
+  }
+
+  public int port() {
+    return rest.port();
+  }
+
+  /** Every registered route as {@code METHOD path}; the OpenAPI test compares these with the document. */
+  List<String> routes() {
+    return rest.routes();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
+    events.close();
+    sweeper.close();
+    rest.close();
+    store.close();
+    LOG.info("controller on {} stopped", config.dataDir());
+  }
+}

@@ -1,0 +1,106 @@
+package dev.ferry.controller;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code ferry controller}: runs the controller until SIGTERM or SIGINT, then stops it cleanly
+ * from a shutdown hook.
+ */
+@Command(name = "controller", mixinStandardHelpOptions = true,
+    description = "Run the cluster controller: inventory, placement, REST API and events.")
+public final class ControllerCommand implements Callable<Integer> {
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7400",
+      converter = HostPortConverter.class, description = "address to listen on (default: ${DEFAULT-VALUE})")
+  HostPort listen;
+
+  @Option(names = "--data", paramLabel = "DIR", required = true,
+      description = "data directory: token file and the SQLite store ferry.db")
+  Path data;
+
+  @Option(names = "--db", paramLabel = "JDBC_URL",
+      description = "database instead of SQLite in DIR, e.g. jdbc:postgresql://db:5432/ferry")
+  String db;
+
+  @Option(names = "--db-user", paramLabel = "U", description = "database user")
+  String dbUser;
+
+  @Option(names = "--db-password", paramLabel = "P", description = "database password")
+  String dbPassword;
+
+  @Option(names = "--host-timeout", paramLabel = "DURATION", defaultValue = "10s",
+      converter = DurationConverter.class,
+      description = "a host without a heartbeat for this long is unreachable (default: ${DEFAULT-VALUE})")
+  Duration hostTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    Controller controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
+        hostTimeout, null));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      controller.close();
+      stopped.countDown();
+    }, "ferry-controller-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  /** The programmatic entry: starts a controller and returns its handle (url, token, close). */
+  public static Controller start(ControllerConfig config) {
+    return Controller.start(config);
+  }
+
+  /** {@code HOST:PORT}; an IPv6 host in brackets, {@code [::1]:7400}. */
+  record HostPort(String host, int port) {}
+
+  static final class HostPortConverter implements ITypeConverter<HostPort> {
+    @Override
+    public HostPort convert(String text) {
+      int colon = text.lastIndexOf(':');
+      if (colon > 0 && colon < text.length() - 1) {
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        try {
+          int port = Integer.parseInt(text.substring(colon + 1));
+          if (port >= 0 && port <= 65535) return new HostPort(host, port);
+        } catch (NumberFormatException e) {
+          // fall through to the one message below
+        }
+      }
+      throw new TypeConversionException("'" + text + "' is not HOST:PORT with a port 0-65535, e.g. 127.0.0.1:7400");
+    }
+  }
+
+  /** Durations as people write them: {@code 10s}, {@code 1500ms}, {@code 2m}, {@code 1h}, or ISO {@code PT10S}. */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+      try {
+        if (v.startsWith("pt")) return Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
+        var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(v);
+        if (m.matches()) {
+          long n = Long.parseLong(m.group(1));
+          Duration d = switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+          };
+          if (!d.isZero()) return d;
+        }
+      } catch (RuntimeException e) {
+        // fall through to the one message below
+      }
+      throw new TypeConversionException("'" + value + "' is not a positive duration: e.g. 10s, 1500ms, 2m");
+    }
+  }
+}

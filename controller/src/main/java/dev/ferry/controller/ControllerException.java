@@ -1,0 +1,110 @@
+package dev.ferry.controller;
+
+import dev.ferry.api.Problem;
+
+/**
+ * The one exception root of the controller. The {@link Kind} says what the caller can do about
+ * it; the REST layer's single classifier turns kinds into HTTP statuses, so no code below the API
+ * edge picks a status. Bad input carries the {@code field}, {@code value} and {@code allowed} the
+ * problem body names; a refusal relayed from an agent carries the agent's problem unchanged.
+ */
+public final class ControllerException extends RuntimeException {
+
+  /** What went wrong, from the caller's point of view. */
+  public enum Kind {
+    /** the request is malformed or names a value outside what is allowed */
+    INVALID,
+    /** no or a wrong bearer token */
+    UNAUTHORIZED,
+    /** the request names a host, VM or pool that does not exist */
+    NOT_FOUND,
+    /** the request is valid but conflicts with the current state */
+    CONFLICT,
+    /** the client does not accept the only media type the endpoint produces */
+    NOT_ACCEPTABLE,
+    /** the request body is larger than the API accepts */
+    TOO_LARGE,
+    /** an agent refused the request with a 4xx problem; it is relayed as is */
+    AGENT_REJECTED,
+    /** an agent answered with a server error */
+    AGENT_FAILED,
+    /** an agent could not be reached or did not answer in time */
+    UNAVAILABLE,
+    /** a bug or an unexpected condition in the controller */
+    INTERNAL
+  }
+
+  private final Kind kind;
+  private final String field;
+  private final String value;
+  private final String allowed;
+  private final Problem agentProblem;
+
+  private ControllerException(Kind kind, String message, String field, String value, String allowed,
+      Problem agentProblem, Throwable cause) {
+    super(message, cause);
+    this.kind = kind;
+    this.field = field;
+    this.value = value;
+    this.allowed = allowed;
+    this.agentProblem = agentProblem;
+  }
+
+  public ControllerException(Kind kind, String message) {
+    this(kind, message, null, null, null, null, null);
+  }
+
+  public ControllerException(Kind kind, String message, Throwable cause) {
+    this(kind, message, null, null, null, null, cause);
+  }
+
+  /** 400 naming the field, the value given and what is allowed. */
+  public static ControllerException invalid(String field, Object value, String allowed) {
+    String v = String.valueOf(value);
+    return new ControllerException(Kind.INVALID, field + " '" + v + "' is not valid: " + allowed,
+        field, v, allowed, null, null);
+  }
+
+  /** 400 with a message of its own, still naming the field. */
+  public static ControllerException invalid(String field, Object value, String allowed, String message) {
+    return new ControllerException(Kind.INVALID, message, field, String.valueOf(value), allowed, null, null);
+  }
+
+  /** 404 naming the field that referred to the missing thing and the names that do exist. */
+  public static ControllerException notFound(String field, String value, String message, String known) {
+    return new ControllerException(Kind.NOT_FOUND, message, field, value, known, null, null);
+  }
+
+  /** 409 naming the field whose value conflicts with the current state. */
+  public static ControllerException conflict(String field, Object value, String message) {
+    return new ControllerException(Kind.CONFLICT, message, field,
+        value == null ? null : String.valueOf(value), null, null, null);
+  }
+
+  /** A 4xx problem an agent answered, relayed to the user with the same status and body. */
+  public static ControllerException agentRejected(Problem problem) {
+    return new ControllerException(Kind.AGENT_REJECTED, problem.detail(), problem.field(),
+        problem.value(), problem.allowed(), problem, null);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public String field() {
+    return field;
+  }
+
+  public String value() {
+    return value;
+  }
+
+  public String allowed() {
+    return allowed;
+  }
+
+  /** The agent's problem for {@link Kind#AGENT_REJECTED}, else null. */
+  public Problem agentProblem() {
+    return agentProblem;
+  }
+}

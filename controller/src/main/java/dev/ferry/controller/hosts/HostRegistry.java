@@ -1,0 +1,168 @@
+package dev.ferry.controller.hosts;
+
+import dev.ferry.api.AgentHeartbeat;
+import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.HostState;
+import dev.ferry.api.HostView;
+import dev.ferry.api.Names;
+import dev.ferry.api.PoolView;
+import dev.ferry.api.VmState;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.events.EventBus;
+import dev.ferry.controller.store.HostRow;
+import dev.ferry.controller.store.Store;
+import dev.ferry.controller.store.VmRow;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which hosts exist and whether they are alive. A heartbeat registers a host or refreshes it (its
+ * resources, pools and VM states); {@link #sweep()} marks a host unreachable once no heartbeat came
+ * for the host timeout, and the next heartbeat brings it back online. Heartbeats and sweeps are
+ * serialized so that each state change produces exactly one {@code host.state} event.
+ */
+public final class HostRegistry {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HostRegistry.class);
+
+  private final Store store;
+  private final EventBus events;
+  private final InstantSource clock;
+  private final Duration timeout;
+
+  public HostRegistry(Store store, EventBus events, InstantSource clock, Duration timeout) {
+    this.store = store;
+    this.events = events;
+    this.clock = clock;
+    this.timeout = timeout;
+  }
+
+  /** Registers or refreshes the host that sent {@code hb}. */
+  public synchronized HostView heartbeat(AgentHeartbeat hb) {
+    validate(hb);
+    Instant now = clock.instant();
+    var before = store.hosts().find(hb.name());
+    HostRow row = new HostRow(hb.name(), hb.url(), HostState.ONLINE, now, hb.cpus(), hb.memoryBytes(),
+        hb.qemuVersion(), hb.accelerator());
+    store.hosts().upsert(row);
+    List<PoolView> pools = new ArrayList<>();
+    for (PoolView p : hb.pools() == null ? List.<PoolView>of() : hb.pools()) {
+      if (p != null && Names.valid(p.name()) && p.path() != null) {
+        pools.add(new PoolView(p.name(), hb.name(), p.path(), p.shared(), p.capacityBytes(), p.freeBytes()));
+      }
+    }
+    store.pools().replaceOnHost(hb.name(), pools);
+    if (before.isEmpty()) {
+      LOG.info("host '{}' registered at {} ({} cpus, {} bytes, qemu {}, {})", hb.name(), hb.url(), hb.cpus(),
+          hb.memoryBytes(), hb.qemuVersion(), hb.accelerator());
+      events.publish("host.registered", hb.name(), view(row));
+    } else if (before.get().state() != HostState.ONLINE) {
+      LOG.info("host '{}' is online again", hb.name());
+      events.publish("host.state", hb.name(), view(row));
+    }
+    applyVmStates(hb);
+    return view(row);
+  }
+
+  /** Marks hosts without a recent heartbeat unreachable; the sweeper calls this periodically. */
+  public synchronized void sweep() {
+    Instant staleBefore = clock.instant().minus(timeout);
+    for (HostRow h : store.hosts().all()) {
+      if (h.state() == HostState.ONLINE && h.lastHeartbeat().isBefore(staleBefore)
+          && store.hosts().markUnreachable(h.name(), staleBefore)) {
+        LOG.info("host '{}' is unreachable: no heartbeat since {} (timeout {} ms)", h.name(), h.lastHeartbeat(),
+            timeout.toMillis());
+        events.publish("host.state", h.name(), view(h.withState(HostState.UNREACHABLE)));
+      }
+    }
+  }
+
+  public List<HostView> views() {
+    return store.hosts().all().stream().map(this::view).toList();
+  }
+
+  /** The host named in {@code field}, or 404 listing the known hosts. */
+  public HostRow require(String field, String name) {
+    return store.hosts().find(name).orElseThrow(() -> {
+      String known = known();
+      return ControllerException.notFound(field, name, "host '" + name + "' is not known (known: " + known + ")",
+          known);
+    });
+  }
+
+  /** The host named in {@code field}, known and online, else 404 or 409. */
+  public HostRow requireOnline(String field, String name) {
+    HostRow h = require(field, name);
+    if (h.state() != HostState.ONLINE) {
+      throw ControllerException.conflict(field, name, "host '" + name + "' is " + h.state().name().toLowerCase()
+          + " (last heartbeat " + h.lastHeartbeat() + ")");
+    }
+    return h;
+  }
+
+  public List<HostRow> online() {
+    return store.hosts().all().stream().filter(h -> h.state() == HostState.ONLINE).toList();
+  }
+
+  public String known() {
+    String names = store.hosts().all().stream().map(HostRow::name).collect(Collectors.joining(", "));
+    return names.isEmpty() ? "none" : names;
+  }
+
+  public HostView view(HostRow h) {
+    List<VmRow> vms = store.vms().onHost(h.name());
+    long memory = 0;
+    int cpus = 0;
+    for (VmRow vm : vms) {
+      // committed = what the host's VMs that are not stopped hold (the contract's rule)
+      if (vm.state() != VmState.STOPPED) {
+        memory += Math.max(vm.memoryRequestedBytes(), vm.memoryGivenBytes());
+        cpus += vm.cpus();
+      }
+    }
+    return new HostView(h.name(), h.url(), h.state(), h.lastHeartbeat(), h.cpus(), cpus, h.memoryBytes(), memory,
+        h.qemuVersion(), h.accelerator());
+  }
+
+  private void applyVmStates(AgentHeartbeat hb) {
+    if (hb.vms() == null) return;
+    for (AgentVmStatus s : hb.vms()) {
+      if (s == null || s.name() == null) continue;
+      store.vms().find(s.name())
+          .filter(vm -> vm.host().equals(hb.name()))
+          .ifPresent(vm -> {
+            VmRow next = vm.with(s);
+            if (next.equals(vm)) return;
+            store.vms().update(next);
+            if (next.state() != vm.state()) {
+              LOG.info("vm '{}' on host '{}' is {} (was {})", vm.name(), vm.host(), next.state(), vm.state());
+              events.publish("vm.state", vm.name(), java.util.Map.of("name", vm.name(), "host", vm.host(),
+                  "state", next.state(), "previous", vm.state()));
+            }
+          });
+    }
+  }
+
+  private static void validate(AgentHeartbeat hb) {
+    if (!Names.valid(hb.name())) throw ControllerException.invalid("name", hb.name(), Names.RULE);
+    URI uri;
+    try {
+      uri = URI.create(Objects.requireNonNull(hb.url()));
+    } catch (RuntimeException e) {
+      throw ControllerException.invalid("url", hb.url(), "an http:// or https:// URL");
+    }
+    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+      throw ControllerException.invalid("url", hb.url(), "an http:// or https:// URL");
+    }
+    if (hb.cpus() < 1) throw ControllerException.invalid("cpus", hb.cpus(), "at least 1");
+    if (hb.memoryBytes() < 0) throw ControllerException.invalid("memory_bytes", hb.memoryBytes(), "0 or more");
+  }
+}

@@ -1,0 +1,125 @@
+package dev.ferry.controller.rest;
+
+import dev.ferry.api.AgentHeartbeat;
+import dev.ferry.api.ApiPaths;
+import dev.ferry.api.Json;
+import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.VmCreateRequest;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.events.EventBus;
+import dev.ferry.controller.hosts.HostRegistry;
+import dev.ferry.controller.pools.PoolService;
+import dev.ferry.controller.vms.VmService;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+
+/**
+ * The controller's REST API on Javalin. A before-handler checks the bearer token (constant-time)
+ * and a declared body size on every request, matched or not, before any handler runs; every
+ * failure goes through {@link ErrorClassifier}. Handlers only translate HTTP to service calls.
+ */
+public final class RestServer implements AutoCloseable {
+
+  private final Javalin app;
+  private final EventStream events;
+
+  private RestServer(Javalin app, EventStream events) {
+    this.app = app;
+    this.events = events;
+  }
+
+  /** The services behind the API. */
+  public record Services(HostRegistry hosts, PoolService pools, VmService vms, EventBus events) {}
+
+  /** Starts listening on {@code host:port} (0 = a free port). */
+  public static RestServer start(String host, int port, String token, Services s) {
+    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    EventStream events = new EventStream(s.events());
+    Javalin app = Javalin.create(cfg -> {
+      cfg.startup.showJavalinBanner = false;
+      cfg.startup.showOldJavalinVersionWarning = false;
+      cfg.concurrency.useVirtualThreads = true;
+      cfg.jsonMapper(new JavalinJackson(Json.mapper(), true));
+      cfg.jetty.host = host;
+      cfg.jetty.port = port;
+      cfg.http.maxRequestSize = ApiPaths.MAX_BODY_BYTES;
+      var r = cfg.routes;
+      r.before(ctx -> {
+        String given = ctx.header("Authorization");
+        byte[] actual = given == null ? new byte[0] : given.strip().getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(actual, expected)) {
+          throw new ControllerException(ControllerException.Kind.UNAUTHORIZED,
+              given == null ? "missing bearer token: send Authorization: Bearer <cluster token>" : "wrong bearer token");
+        }
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > ApiPaths.MAX_BODY_BYTES) throw Bodies.tooLarge(declared);
+      });
+      r.exception(Exception.class, (e, ctx) -> Responses.problem(ctx, ErrorClassifier.classify(e)));
+      
+
+      r.post(ApiPaths.HEARTBEAT, ctx -> Responses.ok(ctx, 200, s.hosts().heartbeat(Bodies.read(ctx, AgentHeartbeat.class))));
+      r.get(ApiPaths.HOSTS, ctx -> Responses.ok(ctx, 200, s.hosts().views()));
+      r.get(ApiPaths.POOLS, ctx -> Responses.ok(ctx, 200, s.pools().list()));
+      r.post(ApiPaths.POOLS, ctx -> {
+        PoolService.Created c = s.pools().create(Bodies.read(ctx, PoolCreateRequest.class));
+        Responses.ok(ctx, c.changed() ? 201 : 200, c.pools());
+      });
+      r.get(ApiPaths.VMS, ctx -> Responses.ok(ctx, 200, s.vms().list()));
+      r.post(ApiPaths.VMS, ctx -> Responses.ok(ctx, 201, s.vms().create(Bodies.read(ctx, VmCreateRequest.class))));
+      r.get(ApiPaths.VM, ctx -> Responses.ok(ctx, 200, s.vms().get(ctx.pathParam("name"))));
+      r.delete(ApiPaths.VM, ctx -> {
+        s.vms().delete(ctx.pathParam("name"));
+        ctx.status(204);
+      });
+      r.post(ApiPaths.VM_ACTION, ctx -> Responses.ok(ctx, 200, s.vms().act(ctx.pathParam("name"),
+          ctx.pathParam("action"), longParam(ctx, "timeout_ms"))));
+      r.get(ApiPaths.VM_CONSOLE, ctx -> {
+        Long tail = longParam(ctx, "tail");
+        Responses.ok(ctx, 200, s.vms().console(ctx.pathParam("name"), longParam(ctx, "offset"),
+            tail == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, tail))));
+      });
+      r.get(ApiPaths.EVENTS, events::handle);
+      r.get(ApiPaths.OPENAPI, ctx -> ctx.status(200).contentType("application/json").result(OpenApi.document()));
+    });
+    app.start();
+    return new RestServer(app, events);
+  }
+
+  /** The port actually bound. */
+  public int port() {
+    return app.port();
+  }
+
+  /** Every registered route as {@code METHOD path}, e.g. {@code GET /api/vms/{name}}. */
+  public List<String> routes() {
+    return app.unsafe.internalRouter.allHttpHandlers().stream()
+        .filter(e -> e.endpoint.method.isHttpMethod())
+        .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)
+        .toList();
+  }
+
+  /** Stops serving; close the event bus first so that open event streams end. */
+  @Override
+  public void close() {
+    try {
+      events.awaitIdle(2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    app.stop();
+  }
+
+  private static Long longParam(Context ctx, String name) {
+    String v = ctx.queryParam(name);
+    if (v == null) return null;
+    try {
+      return Long.parseLong(v.strip());
+    } catch (NumberFormatException e) {
+      throw ControllerException.invalid(name, v, "an integer");
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.ferry.controller.store;
+
+import dev.ferry.api.VmState;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementContext;
+
+/** The {@code vms} and {@code disks} tables. */
+public final class VmStore {
+
+  private final Jdbi jdbi;
+
+  VmStore(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  public Optional<VmRow> find(String name) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT * FROM vms WHERE name = :name")
+        .bind("name", name).map(VmStore::map).findOne());
+  }
+
+  public List<VmRow> all() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT * FROM vms ORDER BY name").map(VmStore::map).list());
+  }
+
+  public List<VmRow> onHost(String host) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT * FROM vms WHERE host = :host ORDER BY name")
+        .bind("host", host).map(VmStore::map).list());
+  }
+
+  public List<DiskRow> disks(String vm) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT * FROM disks WHERE vm = :vm ORDER BY id")
+        .bind("vm", vm).map(VmStore::mapDisk).list());
+  }
+
+  /** Every VM's disks, by VM name, for list views (one query instead of one per VM). */
+  public Map<String, List<DiskRow>> allDisks() {
+    Map<String, List<DiskRow>> byVm = new LinkedHashMap<>();
+    jdbi.withHandle(h -> h.createQuery("SELECT * FROM disks ORDER BY vm, id").map(VmStore::mapDisk).list())
+        .forEach(d -> byVm.computeIfAbsent(d.vm(), k -> new java.util.ArrayList<>()).add(d));
+    return byVm;
+  }
+
+  /** Stores a new VM and its disks in one transaction. */
+  public void insert(VmRow vm, List<DiskRow> disks) {
+    jdbi.useTransaction(h -> {
+      h.createUpdate("""
+              INSERT INTO vms (name, host, spec, state, cpus, memory_requested_bytes, memory_given_bytes,
+                memory_adjustment, machine_type, cpu_model, accelerator, pid)
+              VALUES (:name, :host, :spec, :state, :cpus, :req, :given, :adj, :machine, :cpu, :accel, :pid)""")
+          .bindMap(params(vm)).execute();
+      for (DiskRow d : disks) {
+        h.createUpdate("""
+                INSERT INTO disks (vm, id, pool, format, path, size_bytes, created_by_ferry)
+                VALUES (:vm, :id, :pool, :format, :path, :size, :ferry)""")
+            .bind("vm", d.vm()).bind("id", d.id()).bind("pool", d.pool()).bind("format", d.format())
+            .bind("path", d.path()).bind("size", d.sizeBytes()).bind("ferry", d.createdByFerry())
+            .execute();
+      }
+    });
+  }
+
+  /** Replaces the live facts of a VM (state, pid, memory given, machine type, accelerator). */
+  public void update(VmRow vm) {
+    jdbi.useHandle(h -> h.createUpdate("""
+            UPDATE vms SET state = :state, memory_given_bytes = :given, memory_adjustment = :adj,
+              machine_type = :machine, accelerator = :accel, pid = :pid WHERE name = :name""")
+        .bindMap(params(vm)).execute());
+  }
+
+  public void delete(String name) {
+    jdbi.useTransaction(h -> {
+      h.createUpdate("DELETE FROM disks WHERE vm = :name").bind("name", name).execute();
+      h.createUpdate("DELETE FROM vms WHERE name = :name").bind("name", name).execute();
+    });
+  }
+
+  private static Map<String, Object> params(VmRow vm) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("name", vm.name());
+    m.put("host", vm.host());
+    m.put("spec", vm.spec());
+    m.put("state", vm.state().name().toLowerCase(Locale.ROOT));
+    m.put("cpus", vm.cpus());
+    m.put("req", vm.memoryRequestedBytes());
+    m.put("given", vm.memoryGivenBytes());
+    m.put("adj", vm.memoryAdjustment());
+    m.put("machine", vm.machineType());
+    m.put("cpu", vm.cpuModel());
+    m.put("accel", vm.accelerator());
+    m.put("pid", vm.pid());
+    return m;
+  }
+
+  private static VmRow map(ResultSet rs, StatementContext ctx) throws SQLException {
+    long pid = rs.getLong("pid");
+    Long pidOrNull = rs.wasNull() ? null : pid;
+    return new VmRow(
+        rs.getString("name"),
+        rs.getString("host"),
+        rs.getString("spec"),
+        VmState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
+        rs.getInt("cpus"),
+        rs.getLong("memory_requested_bytes"),
+        rs.getLong("memory_given_bytes"),
+        rs.getString("memory_adjustment"),
+        rs.getString("machine_type"),
+        rs.getString("cpu_model"),
+        rs.getString("accelerator"),
+        pidOrNull);
+  }
+
+  private static DiskRow mapDisk(ResultSet rs, StatementContext ctx) throws SQLException {
+    return new DiskRow(rs.getString("vm"), rs.getString("id"), rs.getString("pool"), rs.getString("format"),
+        rs.getString("path"), rs.getLong("size_bytes"), rs.getBoolean("created_by_ferry"));
+  }
+}

@@ -1,0 +1,193 @@
+package dev.ferry.controller;
+
+import dev.ferry.api.AgentHeartbeat;
+import dev.ferry.api.AgentPoolRequest;
+import dev.ferry.api.AgentVmDefinition;
+import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.Json;
+import dev.ferry.api.PoolView;
+import dev.ferry.api.Problem;
+import dev.ferry.api.VmState;
+import dev.ferry.api.VolumeCreateRequest;
+import dev.ferry.api.VolumeView;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A stand-in for {@code ferry agent}: the agent endpoints the controller calls, over real HTTP,
+ * recording each call as {@code METHOD path}; sends heartbeats on demand or periodically.
+ * {@code failOn} makes one call answer 500; kernel/initrd paths outside every pool answer 400.
+ */
+final class FakeAgent implements AutoCloseable {
+
+  final String name;
+  final String token;
+  final long memoryBytes;
+  final List<String> calls = new CopyOnWriteArrayList<>();
+  final Map<String, PoolView> pools = new ConcurrentHashMap<>();
+  final Map<String, AgentVmStatus> vms = new ConcurrentHashMap<>();
+  final Map<String, VolumeView> volumes = new ConcurrentHashMap<>();
+  volatile String failOn;
+  private final Javalin app;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  private ScheduledFuture<?> beating;
+
+  FakeAgent(String name, String token, long memoryBytes) {
+    this.name = name;
+    this.token = token;
+    this.memoryBytes = memoryBytes;
+    this.app = Javalin.create(cfg -> {
+      cfg.startup.showJavalinBanner = false;
+      cfg.jetty.host = "127.0.0.1";
+      cfg.jetty.port = 0;
+      var r = cfg.routes;
+      r.before(ctx -> {
+        if (!("Bearer " + token).equals(ctx.header("Authorization"))) {
+          problem(ctx, Problem.of(401, "unauthorized", "wrong token"));
+          ctx.skipRemainingHandlers();
+          return;
+        }
+        String call = ctx.method().name() + " " + ctx.path();
+        calls.add(call);
+        if (call.equals(failOn)) {
+          problem(ctx, Problem.of(500, "internal error", "injected failure of " + call));
+          ctx.skipRemainingHandlers();
+        }
+      });
+      r.put("/agent/pools/{name}", ctx -> {
+        AgentPoolRequest req = read(ctx, AgentPoolRequest.class);
+        PoolView p = new PoolView(ctx.pathParam("name"), name, req.path(), req.shared(), 100L << 30, 50L << 30);
+        pools.put(p.name(), p);
+        json(ctx, 200, p);
+      });
+      r.post("/agent/volumes", ctx -> {
+        VolumeCreateRequest req = read(ctx, VolumeCreateRequest.class);
+        PoolView p = pools.get(req.pool());
+        if (p == null) {
+          problem(ctx, Problem.of(404, "not found", "pool '" + req.pool() + "' does not exist"));
+          return;
+        }
+        VolumeView v = new VolumeView(req.pool(), req.name(), p.path() + "/" + req.name(), req.format(), req.sizeBytes());
+        volumes.put(req.pool() + "/" + req.name(), v);
+        json(ctx, 201, v);
+      });
+      r.delete("/agent/volumes/{pool}/{name}", ctx -> {
+        volumes.remove(ctx.pathParam("pool") + "/" + ctx.pathParam("name"));
+        ctx.status(204);
+      });
+      r.put("/agent/vms/{name}", ctx -> {
+        AgentVmDefinition d = read(ctx, AgentVmDefinition.class);
+        for (String path : new String[] {d.kernel(), d.initrd()}) {
+          if (path != null && pools.values().stream().noneMatch(p -> path.startsWith(p.path() + "/"))) {
+            problem(ctx, Problem.badInput("kernel", path, "a path inside one of the pools of host '" + name + "'"));
+            return;
+          }
+        }
+        AgentVmStatus s = new AgentVmStatus(d.name(), VmState.STOPPED, null, d.memoryBytes(), d.memoryBytes(), null,
+            "pc-q35-8.2", "tcg");
+        vms.put(d.name(), s);
+        json(ctx, 200, s);
+      });
+      r.get("/agent/vms/{name}", ctx -> withVm(ctx, s -> json(ctx, 200, s)));
+      r.delete("/agent/vms/{name}", ctx -> withVm(ctx, s -> {
+        vms.remove(s.name());
+        if ("true".equals(ctx.queryParam("delete_disks"))) volumes.keySet().removeIf(k -> k.contains("/" + s.name() + "-"));
+        ctx.status(204);
+      }));
+      r.post("/agent/vms/{name}/{action}", ctx -> withVm(ctx, s -> {
+        if (ctx.pathParam("action").equals("stop")) calls.add("timeout_ms=" + ctx.queryParam("timeout_ms"));
+        VmState next = ctx.pathParam("action").equals("start") ? VmState.RUNNING : VmState.STOPPED;
+        AgentVmStatus n = new AgentVmStatus(s.name(), next, next == VmState.RUNNING ? 4242L : null,
+            s.memoryRequestedBytes(), s.memoryGivenBytes(), null, s.machineType(), s.accelerator());
+        vms.put(n.name(), n);
+        json(ctx, 200, n);
+      }));
+      r.get("/agent/vms/{name}/console", ctx -> withVm(ctx, s ->
+          json(ctx, 200, new ConsoleChunk(name, 0, 6, "hello\n"))));
+    }).start();
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + app.port();
+  }
+
+  AgentHeartbeat heartbeatBody() {
+    return new AgentHeartbeat(name, url(), 4, memoryBytes, "8.2.2", "tcg", List.copyOf(pools.values()),
+        List.copyOf(vms.values()));
+  }
+
+  /** Sends one heartbeat; returns the HTTP status. */
+  int heartbeat(String controllerUrl) throws Exception {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(controllerUrl + "/api/agents/heartbeat"))
+        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(heartbeatBody()))).build();
+    return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  synchronized void startHeartbeats(String controllerUrl, long periodMs) {
+    stopHeartbeats();
+    beating = timer.scheduleAtFixedRate(() -> {
+      try {
+        heartbeat(controllerUrl);
+      } catch (Exception e) {
+        // a real agent logs and retries; so does the fake
+      }
+    }, 0, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  synchronized void stopHeartbeats() {
+    if (beating != null) beating.cancel(false);
+    beating = null;
+  }
+
+  /** The calls that change something (not GETs), in order. */
+  List<String> changes() {
+    return calls.stream().filter(c -> !c.startsWith("GET ")).toList();
+  }
+
+  @Override
+  public void close() {
+    stopHeartbeats();
+    timer.shutdownNow();
+    app.stop();
+  }
+
+  private interface VmHandler {
+    void handle(AgentVmStatus s) throws Exception;
+  }
+
+  private void withVm(Context ctx, VmHandler h) throws Exception {
+    AgentVmStatus s = vms.get(ctx.pathParam("name"));
+    if (s == null) {
+      problem(ctx, Problem.of(404, "not found", "vm '" + ctx.pathParam("name") + "' is not defined here"));
+    } else {
+      h.handle(s);
+    }
+  }
+
+  private static <T> T read(Context ctx, Class<T> type) throws Exception {
+    return Json.mapper().readValue(ctx.bodyAsBytes(), type);
+  }
+
+  private static void json(Context ctx, int status, Object body) throws Exception {
+    ctx.status(status).contentType("application/json").result(Json.mapper().writeValueAsString(body));
+  }
+
+  private static void problem(Context ctx, Problem p) throws Exception {
+    ctx.status(p.status()).contentType(Problem.MEDIA_TYPE).result(Json.mapper().writeValueAsString(p));
+  }
+}

@@ -1,0 +1,134 @@
+package dev.ferry.controller;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.Json;
+import dev.ferry.api.PoolCreateRequest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A real controller on a loopback port with a temporary data dir, fake agents that heartbeat to
+ * it, and a small HTTP client speaking to its API with the cluster token.
+ */
+final class TestCluster implements AutoCloseable {
+
+  static final long GIB = 1L << 30;
+
+  final Path dir;
+  final Duration hostTimeout;
+  final ControllerConfig config;
+  Controller controller;
+  final List<FakeAgent> agents = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  /** The answer to one request: status, content type and body. */
+  record Reply(int status, String contentType, String body) {
+    JsonNode json() {
+      try {
+        return Json.mapper().readTree(body);
+      } catch (Exception e) {
+        throw new AssertionError("not JSON (" + status + "): " + body, e);
+      }
+    }
+
+    /** The problem's {@code field}, or null. */
+    String field() {
+      JsonNode f = json().get("field");
+      return f == null ? null : f.asText();
+    }
+  }
+
+  TestCluster(Path dir, Duration hostTimeout) {
+    this(ControllerConfig.loopback(dir, hostTimeout));
+  }
+
+  TestCluster(ControllerConfig config) {
+    this.config = config;
+    this.dir = config.dataDir();
+    this.hostTimeout = config.hostTimeout();
+    this.controller = Controller.start(config);
+  }
+
+  TestCluster(Path dir) {
+    this(dir, Duration.ofSeconds(10));
+  }
+
+  /** A fake agent, registered by one heartbeat. */
+  FakeAgent agent(String name, long memoryBytes) throws Exception {
+    FakeAgent a = new FakeAgent(name, controller.token(), memoryBytes);
+    agents.add(a);
+    a.heartbeat(controller.url());
+    return a;
+  }
+
+  /** A host with 8 GiB and a pool {@code local} at /pools/NAME/local. */
+  FakeAgent hostWithLocalPool(String name) throws Exception {
+    FakeAgent a = agent(name, 8 * GIB);
+    Reply r = post("/api/pools", new PoolCreateRequest("local", name, "/pools/" + name + "/local", false));
+    if (r.status() != 201) throw new AssertionError("pool create: " + r);
+    a.calls.clear();
+    return a;
+  }
+
+  void restart() {
+    controller.close();
+    controller = Controller.start(config);
+  }
+
+  Reply get(String path) throws Exception {
+    return send("GET", path, null, controller.token());
+  }
+
+  Reply post(String path, Object body) throws Exception {
+    return send("POST", path, body == null ? null : Json.mapper().writeValueAsString(body), controller.token());
+  }
+
+  Reply postRaw(String path, String body) throws Exception {
+    return send("POST", path, body, controller.token());
+  }
+
+  Reply delete(String path) throws Exception {
+    return send("DELETE", path, null, controller.token());
+  }
+
+  Reply send(String method, String path, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(controller.url() + path)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+  }
+
+  /** The number of VMs the controller lists. */
+  int vmCount() throws Exception {
+    return get("/api/vms").json().size();
+  }
+
+  String hostState(String name) throws Exception {
+    for (JsonNode h : get("/api/hosts").json()) {
+      if (h.get("name").asText().equals(name)) return h.get("state").asText();
+    }
+    return null;
+  }
+
+  void awaitHostState(String name, String state, Duration within) {
+    await().atMost(within).pollInterval(Duration.ofMillis(50)).until(() -> state.equals(hostState(name)));
+  }
+
+  @Override
+  public void close() {
+    agents.forEach(FakeAgent::close);
+    controller.close();
+  }
+}
