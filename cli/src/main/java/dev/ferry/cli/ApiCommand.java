@@ -1,0 +1,51 @@
+package dev.ferry.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ferry.api.Json;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * What every command that talks to the controller shares: the global options, the resolved
+ * client and the output writer. Subclasses do their work in {@link #run(ControllerClient)}.
+ */
+abstract class ApiCommand implements Callable<Integer> {
+
+  @Mixin GlobalOptions global;
+  @Spec CommandSpec spec;
+
+  final CliContext ctx;
+
+  ApiCommand(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public final Integer call() {
+    validate();
+    run(new ControllerClient(Endpoint.resolve(global.controller, global.token, ctx)));
+    out().flush();
+    return Cli.OK;
+  }
+
+  /** Checks done before any configuration is read or request sent; throw a USAGE CliException. */
+  void validate() {}
+
+  abstract void run(ControllerClient api);
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  /** Prints a DTO (or list of them) as the API's JSON, indented. */
+  void printJson(Object value) {
+    try {
+      out().println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(value));
+    } catch (JsonProcessingException e) {
+      throw CliException.local("cannot print json: " + e.getOriginalMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.ferry.cli;
+
+import dev.ferry.api.DiskRequest;
+import dev.ferry.api.Sizes;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Option values parsed by picocli, so a bad value is a usage error (exit 2) before any request is
+ * sent. Each message names the value and what is allowed; picocli prefixes the option.
+ */
+final class Converters {
+
+  private Converters() {}
+
+  /** {@code 512M}, {@code 2G}, ... via {@link Sizes}; must be more than zero. */
+  static final class Size implements ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      try {
+        long bytes = Sizes.parse("size", value);
+        if (bytes <= 0) throw new IllegalArgumentException("size '" + value + "' is not valid: more than 0 bytes");
+        return bytes;
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h} or ISO-8601 ({@code PT30S}). */
+  static final class Timeout implements ITypeConverter<Duration> {
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)?");
+
+    @Override
+    public Duration convert(String value) {
+      Duration d = parse(value);
+      if (d == null || d.isNegative()) {
+        throw new TypeConversionException("duration '" + value
+            + "' is not valid: a number with a unit ms, s, m or h, e.g. 30s (or ISO-8601 such as PT30S)");
+      }
+      return d;
+    }
+
+    static Duration parse(String value) {
+      Matcher m = SIMPLE.matcher(value.strip().toLowerCase(Locale.ROOT));
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2) == null ? "s" : m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofSeconds(n);
+        };
+      }
+      try {
+        return Duration.parse(value.strip().toUpperCase(Locale.ROOT));
+      } catch (DateTimeParseException e) {
+        return null;
+      }
+    }
+  }
+
+  /** {@code SIZE[@POOL]}; the format is filled in later from {@code --format}. */
+  static final class Disk implements ITypeConverter<DiskRequest> {
+    @Override
+    public DiskRequest convert(String value) {
+      int at = value.lastIndexOf('@');
+      String pool = at < 0 ? null : value.substring(at + 1);
+      if (pool != null && pool.isBlank()) {
+        throw new TypeConversionException("disk '" + value + "' is not valid: SIZE or SIZE@POOL, e.g. 10G@shared");
+      }
+      return new DiskRequest(new Size().convert(at < 0 ? value : value.substring(0, at)), pool, null);
+    }
+  }
+
+  /** The disk image formats QEMU is asked to create. */
+  static final class Format implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String f = value.toLowerCase(Locale.ROOT);
+      if (!f.equals("qcow2") && !f.equals("raw")) {
+        throw new TypeConversionException("format '" + value + "' is not valid: qcow2 or raw");
+      }
+      return f;
+    }
+  }
+}
