@@ -6,7 +6,9 @@ import dev.ferry.api.HostState;
 import dev.ferry.api.HostView;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +33,10 @@ final class ClusterUp extends LocalClusterCommand {
   @Option(names = "--hosts", paramLabel = "N", defaultValue = "2", description = "number of agents (default ${DEFAULT-VALUE})")
   int hosts;
 
+  @Option(names = "--host-timeout", paramLabel = "DURATION",
+      description = "how long the controller waits for a host's heartbeat before marking it unreachable (controller default: 10s); applies when the controller is started")
+  String hostTimeout;
+
   ClusterUp(CliContext ctx) {
     super(ctx);
   }
@@ -45,12 +51,17 @@ final class ClusterUp extends LocalClusterCommand {
     ClusterFile file = plan(layout, ClusterFile.read(layout.dir()).orElse(null), hosts);
     file.write(layout.dir());
 
+    // a restarted agent's host (or every host, after a controller restart) can still look online
+    // from before: only a heartbeat sent after the start proves the new process is serving
+    Map<String, Instant> startedAt = new HashMap<>();
     List<String> lines = new ArrayList<>();
     ClusterFile.Component c = file.controller();
     if (ProcessCheck.alive(c.pid(), c.data())) {
       lines.add(row("controller", c, "running"));
     } else {
-      long pid = Launcher.start(launcher.controller(layout, c.port()), layout.log(c.name()));
+      Instant now = Instant.now();
+      for (int i = 1; i <= hosts; i++) startedAt.put(ClusterLayout.hostName(i), now);
+      long pid = Launcher.start(launcher.controller(layout, c.port(), hostTimeout), layout.log(c.name()));
       file = file.withController(c.withPid(pid));
       file.write(layout.dir());
       lines.add(row("controller", file.controller(), "started"));
@@ -65,6 +76,7 @@ final class ClusterUp extends LocalClusterCommand {
         lines.add(row(a.name(), a, "running"));
         continue;
       }
+      startedAt.put(a.name(), Instant.now());
       long pid = Launcher.start(launcher.agent(layout, a.name(), a.port(), file.controllerUrl()), layout.log(a.name()));
       file = file.withAgent(a.withPid(pid));
       file.write(layout.dir());
@@ -74,7 +86,7 @@ final class ClusterUp extends LocalClusterCommand {
     ControllerClient api = client(file);
     ClusterFile all = file;
     await("hosts host1..host" + hosts + " to come online (logs in " + layout.dir().resolve("logs") + ")",
-        START_TIMEOUT, () -> allOnline(api, all, hosts, layout));
+        START_TIMEOUT, () -> allOnline(api, all, hosts, layout, startedAt));
     new PoolSetup(api, layout, out).ensure(hosts);
 
     out.println("cluster in " + layout.dir());
@@ -138,7 +150,8 @@ final class ClusterUp extends LocalClusterCommand {
     }
   }
 
-  private static boolean allOnline(ControllerClient api, ClusterFile file, int hosts, ClusterLayout layout) {
+  private static boolean allOnline(ControllerClient api, ClusterFile file, int hosts, ClusterLayout layout,
+      Map<String, Instant> startedAt) {
     for (int i = 1; i <= hosts; i++) {
       ClusterFile.Component a = file.agent(ClusterLayout.hostName(i)).orElseThrow();
       if (!ProcessCheck.alive(a.pid(), a.data())) {
@@ -156,6 +169,8 @@ final class ClusterUp extends LocalClusterCommand {
     for (int i = 1; i <= hosts; i++) {
       HostView h = byName.get(ClusterLayout.hostName(i));
       if (h == null || h.state() != HostState.ONLINE) return false;
+      Instant started = startedAt.get(h.name());
+      if (started != null && (h.lastHeartbeat() == null || h.lastHeartbeat().isBefore(started))) return false;
     }
     return true;
   }

@@ -43,8 +43,12 @@ record Launcher(String java, String jar) {
     }
   }
 
-  List<String> controller(ClusterLayout layout, int port) {
-    return command("controller", "--listen", "127.0.0.1:" + port, "--data", layout.controllerData().toString());
+  List<String> controller(ClusterLayout layout, int port, String hostTimeout) {
+    List<String> cmd = command("controller", "--listen", "127.0.0.1:" + port, "--data", layout.controllerData().toString());
+    if (hostTimeout == null) return cmd;
+    List<String> withTimeout = new ArrayList<>(cmd);
+    withTimeout.addAll(List.of("--host-timeout", hostTimeout));
+    return withTimeout;
   }
 
   List<String> agent(ClusterLayout layout, String host, int port, String controllerUrl) {

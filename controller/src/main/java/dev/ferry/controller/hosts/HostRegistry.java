@@ -37,12 +37,18 @@ public final class HostRegistry {
   private final EventBus events;
   private final InstantSource clock;
   private final Duration timeout;
+  /**
+   * Silence is counted from this controller's start at the earliest: heartbeats sent while no
+   * controller ran were never received, so a restart must not declare every host unreachable.
+   */
+  private final Instant watchingSince;
 
   public HostRegistry(Store store, EventBus events, InstantSource clock, Duration timeout) {
     this.store = store;
     this.events = events;
     this.clock = clock;
     this.timeout = timeout;
+    this.watchingSince = clock.instant();
   }
 
   /** Registers or refreshes the host that sent {@code hb}. */
@@ -75,6 +81,7 @@ public final class HostRegistry {
   /** Marks hosts without a recent heartbeat unreachable; the sweeper calls this periodically. */
   public synchronized void sweep() {
     Instant staleBefore = clock.instant().minus(timeout);
+    if (watchingSince.isAfter(staleBefore)) return;
     for (HostRow h : store.hosts().all()) {
       if (h.state() == HostState.ONLINE && h.lastHeartbeat().isBefore(staleBefore)
           && store.hosts().markUnreachable(h.name(), staleBefore)) {
