@@ -1,0 +1,108 @@
+package dev.ferry.app;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ferry demo}: the main job end to end on a local cluster, with the same commands a user
+ * types. {@code ./ferry demo} builds the test guest first and passes it in FERRY_GUEST_DIR.
+ */
+@Command(name = "demo", description = "Start a 2-host local cluster, boot a self-checking VM on host1 and show it running.")
+final class DemoCommand implements Callable<Integer> {
+
+  static final String VM = "demo";
+
+  @Option(names = "--watch", defaultValue = "12", paramLabel = "SECONDS",
+      description = "how long to let the guest run before showing its console (default: ${DEFAULT-VALUE})")
+  int watchSeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    Path guest = guestDir();
+    // the cluster directory every later ferry command finds by itself (FERRY_CLUSTER_DIR or the default)
+    Path cluster = defaultClusterDir();
+    List<String> clusterDir = List.of("--dir", cluster.toString());
+
+    step("bring up a local cluster of 2 hosts");
+    run(concat(List.of("cluster", "up", "--hosts", "2"), clusterDir));
+
+    step("put the test guest into the shared pool");
+    Path pool = cluster.resolve("pools/shared/guest");
+    Files.createDirectories(pool);
+    Path kernel = copy(guest.resolve("vmlinuz"), pool);
+    Path initrd = copy(guest.resolve("initrd.img"), pool);
+
+    if (runQuiet(List.of("vm", "show", VM)) == 0) {
+      step("remove the VM of an earlier demo");
+      runQuiet(List.of("vm", "kill", VM));
+      run(List.of("vm", "delete", VM));
+    }
+
+    step("create and boot VM '" + VM + "' on host1: it dirties memory and writes its disk, checking both");
+    run(List.of("vm", "create", VM, "--host", "host1", "--memory", "256M", "--cpus", "1",
+        "--kernel", kernel.toString(), "--initrd", initrd.toString(),
+        "--append", "ferry.mem=32:8 ferry.disk=2:16", "--disk", "64M@local"));
+    run(List.of("vm", "show", VM));
+
+    step("the guest's console after " + watchSeconds + " s of work (FERRY lines are its own checks)");
+    Thread.sleep(watchSeconds * 1000L);
+    run(List.of("vm", "console", VM, "--tail", "25"));
+
+    step("done: the cluster keeps running");
+    System.out.println("  ./ferry vm console " + VM + " --follow   # watch the guest");
+    System.out.println("  ./ferry cluster down                # stop the VMs and the cluster in " + cluster);
+    return 0;
+  }
+
+  private static Path guestDir() {
+    String d = System.getenv("FERRY_GUEST_DIR");
+    if (d == null || d.isBlank()) {
+      throw new CommandLine.ParameterException(new CommandLine(new DemoCommand()),
+          "FERRY_GUEST_DIR is not set: run the demo as ./ferry demo, which builds the test guest");
+    }
+    return Path.of(d);
+  }
+
+  static Path defaultClusterDir() {
+    String env = System.getenv("FERRY_CLUSTER_DIR");
+    if (env != null && !env.isBlank()) return Path.of(env);
+    String state = System.getenv("XDG_STATE_HOME");
+    Path base = state != null && !state.isBlank() ? Path.of(state) : Path.of(System.getProperty("user.home"), ".local", "state");
+    return base.resolve("ferry").resolve("cluster");
+  }
+
+  private static Path copy(Path file, Path dir) throws IOException {
+    Path target = dir.resolve(file.getFileName());
+    Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
+    return target;
+  }
+
+  private static void step(String what) {
+    System.out.println();
+    System.out.println("==> " + what);
+  }
+
+  private static void run(List<String> args) {
+    System.out.println("$ ferry " + String.join(" ", args));
+    int rc = Main.commandLine().execute(args.toArray(String[]::new));
+    if (rc != 0) throw new IllegalStateException("demo step failed (exit " + rc + "): ferry " + String.join(" ", args));
+  }
+
+  private static int runQuiet(List<String> args) {
+    CommandLine cl = Main.commandLine();
+    cl.setOut(new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()));
+    cl.setErr(new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()));
+    return cl.execute(args.toArray(String[]::new));
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+  }
+}

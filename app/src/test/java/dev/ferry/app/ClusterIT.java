@@ -1,0 +1,266 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.Json;
+import dev.ferry.testsupport.GuestConsole;
+import dev.ferry.testsupport.GuestLine;
+import dev.ferry.testsupport.OwnedProcesses;
+import dev.ferry.testsupport.TestGuest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A local cluster of real processes (controller, two agents, QEMU) driven through the CLI, as a
+ * user drives it. The tests share one cluster and one VM and run in order: each one leaves the
+ * cluster in the state the next one starts from.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+
+  @RegisterExtension static OwnedProcesses owned = OwnedProcesses.perClass();
+  @TempDir static Path dir;
+
+  private static final Duration BOOT = Duration.ofSeconds(90);
+  private static final Duration HOST_TIMEOUT = Duration.ofSeconds(3);
+  private static FerryProcess ferry;
+  private static Path kernel;
+  private static Path initrd;
+
+  @BeforeAll
+  static void clusterUp() throws Exception {
+    ferry = new FerryProcess(dir);
+    ferry.ok("cluster", "up", "--hosts", "2", "--host-timeout", HOST_TIMEOUT.toSeconds() + "s");
+    ownClusterPids();
+    Path guestDir = dir.resolve("pools/shared/guest");
+    Files.createDirectories(guestDir);
+    kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
+    initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
+  }
+
+  @AfterAll
+  static void clusterDown() {
+    if (ferry != null) ferry.run("cluster", "down");
+  }
+
+  @Test
+  @Order(1)
+  void vmCreate_throughTheCli_bootsAndTheConsoleShowsTheWorkload() {
+    var created = ferry.ok("vm", "create", "web", "--host", "host1", "--memory", "256M",
+        "--kernel", kernel.toString(), "--initrd", initrd.toString(),
+        "--append", TestGuest.append("ferry.mem=16:4 ferry.disk=1:8"), "--disk", "32M@local", "--json");
+    owned.own(created.json().get("pid").asLong());
+    GuestConsole console = console("host1");
+
+    console.await(GuestLine.Ready.class, BOOT);
+    console.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
+    console.await(GuestLine.DiskStatus.class, d -> d.block() > 0, BOOT);
+
+    var cli = ferry.ok("vm", "console", "web", "--tail", "40");
+    assertThat(cli.out()).contains("FERRY HB", "FERRY MEM", "FERRY DISK");
+    JsonNode show = ferry.ok("vm", "show", "web", "--json").json();
+    assertThat(show.get("host").asText()).isEqualTo("host1");
+    assertThat(show.get("state").asText()).isEqualTo("running");
+    assertThat(show.get("memory_requested_bytes").asLong()).isEqualTo(256L << 20);
+    assertThat(show.at("/disks/0/pool").asText()).isEqualTo("local");
+    assertThat(show.at("/disks/0/path").asText()).startsWith(dir.resolve("hosts/host1/local").toString());
+    assertCleanWorkload(console);
+  }
+
+  @Test
+  @Order(2)
+  void controllerRestart_inventoryIntactHostsReconnectVmUntouched() throws Exception {
+    JsonNode before = ferry.ok("vm", "show", "web", "--json").json();
+    GuestConsole console = console("host1");
+    long seq = console.lastHeartbeat().orElseThrow().seq();
+    long controllerPid = cluster().at("/controller/pid").asLong();
+
+    ProcessHandle.of(controllerPid).orElseThrow().destroyForcibly();
+    ProcessHandle.of(controllerPid).ifPresent(p -> p.onExit().join());
+    ferry.ok("cluster", "up", "--hosts", "2", "--host-timeout", HOST_TIMEOUT.toSeconds() + "s");
+    ownClusterPids();
+
+    assertThat(hostStates()).containsOnly("online");
+    JsonNode after = ferry.ok("vm", "show", "web", "--json").json();
+    assertThat(after.get("pid").asLong()).isEqualTo(before.get("pid").asLong());
+    assertThat(after.get("state").asText()).isEqualTo("running");
+    assertThat(after.get("disks")).isEqualTo(before.get("disks"));
+    assertThat(ferry.ok("vm", "list", "--json").json()).hasSize(1);
+    console.awaitHeartbeatAfter(seq + 1, Duration.ofSeconds(20));
+    assertCleanWorkload(console);
+  }
+
+  @Test
+  @Order(3)
+  void agentKilled_clusterUpAgain_guestNeverNoticedAndIsManagedAgain() throws Exception {
+    GuestConsole console = console("host1");
+    var hb = console.awaitHeartbeatAfter(0, BOOT);
+    long qemuPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    long agentPid = agentPid("host1");
+
+    ProcessHandle.of(agentPid).orElseThrow().destroyForcibly();
+    ProcessHandle.of(agentPid).ifPresent(p -> p.onExit().join());
+    assertThat(ProcessHandle.of(qemuPid)).get().matches(ProcessHandle::isAlive, "qemu outlives its agent");
+    console.awaitHeartbeatAfter(hb.seq() + 2, Duration.ofSeconds(20));
+    ferry.ok("cluster", "up", "--hosts", "2", "--host-timeout", HOST_TIMEOUT.toSeconds() + "s");
+    ownClusterPids();
+    assertThat(agentPid("host1")).isNotEqualTo(agentPid);
+
+    var after = console.awaitHeartbeatAfter(hb.seq() + 4, Duration.ofSeconds(20));
+    assertThat(after.boot()).as("same boot: the guest never restarted").isEqualTo(hb.boot());
+    assertContinuousHeartbeats(console);
+    assertCleanWorkload(console);
+    JsonNode show = ferry.ok("vm", "show", "web", "--json").json();
+    assertThat(show.get("pid").asLong()).isEqualTo(qemuPid);
+    assertThat(show.get("state").asText()).isEqualTo("running");
+
+    ferry.ok("vm", "stop", "web", "--timeout", "30s");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("state").asText()).isEqualTo("stopped");
+    assertThat(ProcessHandle.of(qemuPid).filter(ProcessHandle::isAlive)).isEmpty();
+  }
+
+  @Test
+  @Order(4)
+  void agentStopsHeartbeating_hostUnreachableWithinTheTimeoutThenBack() throws Exception {
+    long agentPid = agentPid("host2");
+    signal("STOP", agentPid);
+    try {
+      long t0 = System.nanoTime();
+      awaitHostState("host2", "unreachable", HOST_TIMEOUT.multipliedBy(3));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      // the sweep runs every timeout/5, so the mark lands at most one sweep after the timeout
+      assertThat(ms).isLessThanOrEqualTo(HOST_TIMEOUT.toMillis() * 6 / 5 + 1000);
+      assertThat(hostState("host1")).isEqualTo("online");
+    } finally {
+      signal("CONT", agentPid);
+    }
+    awaitHostState("host2", "online", Duration.ofSeconds(15));
+  }
+
+  @Test
+  @Order(5)
+  void badInput_eachGetsAClearErrorAndChangesNothing() throws Exception {
+    JsonNode vmsBefore = ferry.ok("vm", "list", "--json").json();
+    Path outside = Files.writeString(dir.resolve("outside-kernel"), "not in a pool");
+
+    assertRefused(ferry.run("vm", "create", "Bad_Name", "--host", "host1", "--memory", "256M",
+        "--kernel", kernel.toString(), "--initrd", initrd.toString()), "name", "Bad_Name");
+    assertRefused(ferry.run("vm", "create", "x1", "--host", "host1", "--memory", "256M",
+        "--kernel", outside.toString(), "--initrd", initrd.toString()), "kernel", outside.toString());
+    assertRefused(ferry.run("vm", "create", "x2", "--host", "host9", "--memory", "256M",
+        "--kernel", kernel.toString(), "--initrd", initrd.toString()), "host", "host9");
+    assertRefused(ferry.run("vm", "create", "x3", "--host", "host1", "--memory", "1T",
+        "--kernel", kernel.toString(), "--initrd", initrd.toString()), "memory");
+    var wrongToken = ferry.withEnv("FERRY_CONTROLLER", controllerUrl()).withEnv("FERRY_TOKEN", "wrong")
+        .run("vm", "list", "--controller", controllerUrl(), "--token", "wrong");
+    assertThat(wrongToken.exit()).as(wrongToken.toString()).isEqualTo(1);
+    assertThat(wrongToken.err()).contains("token");
+
+    assertThat(post("/api/vms", "{\"name\": \"x4\", ", token()).statusCode()).isEqualTo(400);
+    assertThat(post("/api/vms", "{\"name\": \"" + "x".repeat(2 << 20) + "\"}", token()).statusCode()).isEqualTo(413);
+    var noToken = post("/api/vms", "{}", null);
+    assertThat(noToken.statusCode()).isEqualTo(401);
+    assertThat(noToken.headers().firstValue("content-type")).get().asString().contains("problem+json");
+
+    assertThat(ferry.ok("vm", "list", "--json").json()).isEqualTo(vmsBefore);
+    assertThat(Files.list(dir.resolve("hosts/host1/local")).map(p -> p.getFileName().toString()).toList())
+        .allMatch(name -> name.startsWith("web-"));
+  }
+
+  private static void assertRefused(FerryProcess.Result r, String... mentions) {
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).as(r.toString()).startsWith("ferry: ").contains(mentions);
+  }
+
+  private static void assertCleanWorkload(GuestConsole console) {
+    assertThat(console.lines(GuestLine.MemError.class)).isEmpty();
+    assertThat(console.lines(GuestLine.DiskError.class)).isEmpty();
+    assertThat(console.lines(GuestLine.MemStatus.class)).allSatisfy(m -> assertThat(m.errors()).isZero());
+    assertThat(console.lines(GuestLine.DiskStatus.class)).allSatisfy(d -> assertThat(d.errors()).isZero());
+    assertThat(console.lines(GuestLine.Ready.class)).as("the guest booted once").hasSize(1);
+  }
+
+  /** Heartbeats count up by one with no restart: the workload never stopped or rebooted. */
+  private static void assertContinuousHeartbeats(GuestConsole console) {
+    List<GuestLine.Heartbeat> hbs = console.lines(GuestLine.Heartbeat.class);
+    for (int i = 1; i < hbs.size(); i++) {
+      assertThat(hbs.get(i).seq()).as("heartbeat after seq " + hbs.get(i - 1).seq()).isEqualTo(hbs.get(i - 1).seq() + 1);
+      assertThat(hbs.get(i).boot()).isEqualTo(hbs.getFirst().boot());
+    }
+  }
+
+  private static GuestConsole console(String host) {
+    return new GuestConsole(dir.resolve("hosts").resolve(host).resolve("vms/web/run/console.log"));
+  }
+
+  private static JsonNode cluster() throws Exception {
+    return Json.mapper().readTree(dir.resolve("cluster.json").toFile());
+  }
+
+  private static void ownClusterPids() throws Exception {
+    JsonNode c = cluster();
+    owned.own(c.at("/controller/pid").asLong());
+    c.get("agents").forEach(a -> owned.own(a.get("pid").asLong()));
+  }
+
+  private static long agentPid(String host) throws Exception {
+    return StreamSupport.stream(cluster().get("agents").spliterator(), false)
+        .filter(a -> a.get("name").asText().equals(host)).findFirst().orElseThrow().get("pid").asLong();
+  }
+
+  private static String controllerUrl() throws Exception {
+    return cluster().get("controller_url").asText();
+  }
+
+  private static String token() throws Exception {
+    return Files.readString(Path.of(cluster().get("token_file").asText())).strip();
+  }
+
+  private static List<String> hostStates() {
+    return StreamSupport.stream(ferry.ok("host", "list", "--json").json().spliterator(), false)
+        .map(h -> h.get("state").asText()).toList();
+  }
+
+  private static String hostState(String host) {
+    return StreamSupport.stream(ferry.ok("host", "list", "--json").json().spliterator(), false)
+        .filter(h -> h.get("name").asText().equals(host)).findFirst().orElseThrow().get("state").asText();
+  }
+
+  private static void awaitHostState(String host, String state, Duration timeout) throws Exception {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (!hostState(host).equals(state)) {
+      if (System.nanoTime() > until) throw new AssertionError(host + " not " + state + " within " + timeout);
+      Thread.sleep(200);
+    }
+  }
+
+  private static void signal(String sig, long pid) throws Exception {
+    assertThat(new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor()).isZero();
+  }
+
+  private static HttpResponse<String> post(String path, String body, String token) throws Exception {
+    var req = HttpRequest.newBuilder(URI.create(controllerUrl() + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) req.header("Authorization", "Bearer " + token);
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.ferry.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the built {@code ferry.jar} as a user would, one process per command. */
+final class FerryProcess {
+
+  record Result(int exit, String out, String err) {
+    JsonNode json() {
+      try {
+        return Json.mapper().readTree(out);
+      } catch (IOException e) {
+        throw new AssertionError("not json: " + out + "\nstderr: " + err, e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
+    }
+  }
+
+  private final Path clusterDir;
+  private final Map<String, String> env = new HashMap<>();
+
+  FerryProcess(Path clusterDir) {
+    this.clusterDir = clusterDir;
+  }
+
+  FerryProcess withEnv(String key, String value) {
+    FerryProcess copy = new FerryProcess(clusterDir);
+    copy.env.putAll(env);
+    copy.env.put(key, value);
+    return copy;
+  }
+
+  static Path jar() {
+    Path jar = Path.of("target", "ferry.jar").toAbsolutePath();
+    if (!Files.isRegularFile(jar)) throw new IllegalStateException("no " + jar + ": integration tests run after package");
+    return jar;
+  }
+
+  Result run(String... args) {
+    var cmd = new ArrayList<String>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString()));
+    cmd.addAll(List.of(args));
+    try {
+      var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+      pb.environment().put("FERRY_CLUSTER_DIR", clusterDir.toString());
+      pb.environment().remove("FERRY_CONTROLLER");
+      pb.environment().remove("FERRY_TOKEN");
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      var out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+      var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+      if (!p.waitFor(3, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        throw new AssertionError("ferry " + String.join(" ", args) + " did not finish in 3 minutes");
+      }
+      return new Result(p.exitValue(), out.join(), err.join());
+    } catch (IOException e) {
+      throw new AssertionError("cannot run ferry: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  /** Runs and insists on exit 0. */
+  Result ok(String... args) {
+    Result r = run(args);
+    if (r.exit() != 0) throw new AssertionError("ferry " + String.join(" ", args) + " failed: " + r);
+    return r;
+  }
+
+  private static String read(java.io.InputStream in) {
+    try {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(unreadable: " + e.getMessage() + ")";
+    }
+  }
+}
