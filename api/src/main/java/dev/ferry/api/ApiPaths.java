@@ -20,6 +20,13 @@ public final class ApiPaths {
   public static final String EVENTS = "/api/events";
   public static final String OPENAPI = "/api/openapi.json";
   public static final String HEARTBEAT = "/api/agents/heartbeat";
+  /** GET: every migration, newest first */
+  public static final String MIGRATIONS = "/api/migrations";
+  /** POST {@link StorageMigrationRequest}: 201 {@link MigrationView} */
+  public static final String MIGRATIONS_STORAGE = "/api/migrations/storage";
+  public static final String MIGRATION = "/api/migrations/{id}";
+  /** POST: cancel; 409 after the point of no return, with the reason */
+  public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";
 
   // agent
   public static final String AGENT_HOST = "/agent/host";
@@ -31,6 +38,10 @@ public final class ApiPaths {
   public static final String AGENT_VM = "/agent/vms/{name}";
   public static final String AGENT_VM_ACTION = "/agent/vms/{name}/{action}";
   public static final String AGENT_VM_CONSOLE = "/agent/vms/{name}/console";
+  /** PUT {@link MirrorRequest} starts moving a disk (mirror when running, offline copy when stopped); GET its {@link MirrorStatus} */
+  public static final String AGENT_MIRROR = "/agent/vms/{name}/mirrors/{disk}";
+  /** POST; {@code {step}} is pivot, cancel, verify (→ {@link VerifyResult}), release (query {@code keep_source}) */
+  public static final String AGENT_MIRROR_STEP = "/agent/vms/{name}/mirrors/{disk}/{step}";
 
   /** request bodies above this are refused with 413 before they are parsed */
   public static final int MAX_BODY_BYTES = 1 << 20;

@@ -4,6 +4,7 @@ import dev.ferry.controller.agents.AgentClient;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.hosts.LivenessSweeper;
+import dev.ferry.controller.migration.MigrationService;
 import dev.ferry.controller.pools.PoolService;
 import dev.ferry.controller.rest.RestServer;
 import dev.ferry.controller.store.Store;
@@ -29,16 +30,18 @@ public final class Controller implements AutoCloseable {
   private final Store store;
   private final EventBus events;
   private final LivenessSweeper sweeper;
+  private final MigrationService migrations;
   private final RestServer rest;
   private boolean closed;
 
   private Controller(ControllerConfig config, String token, Store store, EventBus events, LivenessSweeper sweeper,
-      RestServer rest) {
+      MigrationService migrations, RestServer rest) {
     this.config = config;
     this.token = token;
     this.store = store;
     this.events = events;
     this.sweeper = sweeper;
+    this.migrations = migrations;
     this.rest = rest;
   }
 
@@ -53,19 +56,23 @@ public final class Controller implements AutoCloseable {
     Store store = Store.open(cfg.dataDir(), cfg.dbUrl(), cfg.dbUser(), cfg.dbPassword());
     EventBus events = new EventBus(store.events(), cfg.clock());
     LivenessSweeper sweeper = null;
+    MigrationService migrations = null;
     try {
       AgentClient agents = new AgentClient(token);
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
+      migrations = new MigrationService(store, hosts, agents, events, cfg.clock());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
-          new VmService(store, hosts, agents, events), events);
+          new VmService(store, hosts, agents, events), migrations, events);
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
       RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token, services);
-      Controller c = new Controller(cfg, token, store, events, sweeper, rest);
+      Controller c = new Controller(cfg, token, store, events, sweeper, migrations, rest);
+      migrations.recover();
       LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms)", c.url(), cfg.dataDir(),
           store.vendor(), cfg.hostTimeout().toMillis());
       return c;
     } catch (RuntimeException e) {
       if (sweeper != null) sweeper.close();
+      if (migrations != null) migrations.close();
       events.close();
       store.close();
       throw e;
@@ -94,12 +101,18 @@ public final class Controller implements AutoCloseable {
     return rest.routes();
   }
 
+  /** Stored events after {@code id}, oldest first; tests read histories with it. */
+  List<dev.ferry.api.Event> eventsAfter(long id) {
+    return events.after(id, 10_000);
+  }
+
   @Override
   public synchronized void close() {
     if (closed) return;
     closed = true;
     events.close();
     sweeper.close();
+    migrations.close();
     rest.close();
     store.close();
     LOG.info("controller on {} stopped", config.dataDir());

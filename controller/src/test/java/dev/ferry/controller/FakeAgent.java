@@ -6,8 +6,11 @@ import dev.ferry.api.AgentVmDefinition;
 import dev.ferry.api.AgentVmStatus;
 import dev.ferry.api.ConsoleChunk;
 import dev.ferry.api.Json;
+import dev.ferry.api.MirrorRequest;
+import dev.ferry.api.MirrorStatus;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.Problem;
+import dev.ferry.api.VerifyResult;
 import dev.ferry.api.VmState;
 import dev.ferry.api.VolumeCreateRequest;
 import dev.ferry.api.VolumeView;
@@ -41,6 +44,16 @@ final class FakeAgent implements AutoCloseable {
   final Map<String, AgentVmStatus> vms = new ConcurrentHashMap<>();
   final Map<String, VolumeView> volumes = new ConcurrentHashMap<>();
   volatile String failOn;
+  /** disk moves by "vm/disk"; a GET advances a running move by a quarter until it is ready */
+  final Map<String, MirrorStatus> moves = new ConcurrentHashMap<>();
+  /** while true, running moves make progress but never become ready */
+  volatile boolean holdReady;
+  /** when set, a running move fails with this error at its next GET */
+  volatile String failMirror;
+  /** when set, verification reports this many mismatched bytes */
+  volatile long verifyMismatch;
+  /** how long verification takes */
+  volatile long verifyMillis;
   private final Javalin app;
   private final HttpClient http = HttpClient.newHttpClient();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -116,6 +129,68 @@ final class FakeAgent implements AutoCloseable {
         vms.put(n.name(), n);
         json(ctx, 200, n);
       }));
+      r.put("/agent/vms/{name}/mirrors/{disk}", ctx -> {
+        MirrorRequest req = read(ctx, MirrorRequest.class);
+        String key = ctx.pathParam("name") + "/" + ctx.pathParam("disk");
+        MirrorStatus existing = moves.get(key);
+        if (existing != null) {
+          json(ctx, 200, existing);
+          return;
+        }
+        PoolView p = pools.get(req.pool());
+        String target = p.path() + "/" + ctx.pathParam("name") + "-" + ctx.pathParam("disk") + "-" + req.suffix() + "." + req.format();
+        MirrorStatus m = new MirrorStatus(ctx.pathParam("disk"), "running", "/old/" + key, "qcow2", target, req.format(),
+            0, 4L << 20, null, null);
+        moves.put(key, m);
+        json(ctx, 201, m);
+      });
+      r.get("/agent/vms/{name}/mirrors/{disk}", ctx -> {
+        String key = ctx.pathParam("name") + "/" + ctx.pathParam("disk");
+        MirrorStatus m = moves.get(key);
+        if (m == null) {
+          json(ctx, 200, new MirrorStatus(ctx.pathParam("disk"), "none", null, null, null, null, 0, 0, null, null));
+          return;
+        }
+        if (m.state().equals("running")) {
+          if (failMirror != null) {
+            m = with(m, "failed", m.offset(), failMirror);
+          } else {
+            long next = Math.min(m.length(), m.offset() + m.length() / 4);
+            m = with(m, next == m.length() && !holdReady ? "ready" : "running", holdReady ? Math.min(next, m.length() - 1) : next, null);
+          }
+          moves.put(key, m);
+        }
+        json(ctx, 200, m);
+      });
+      r.post("/agent/vms/{name}/mirrors/{disk}/{step}", ctx -> {
+        String key = ctx.pathParam("name") + "/" + ctx.pathParam("disk");
+        MirrorStatus m = moves.get(key);
+        String step = ctx.pathParam("step");
+        if (step.equals("release")) calls.add("keep_source=" + ctx.queryParam("keep_source"));
+        switch (step) {
+          case "pivot" -> {
+            m = new MirrorStatus(m.disk(), "pivoted", m.sourcePath(), m.sourceFormat(), m.targetPath(), m.targetFormat(),
+                m.offset(), m.length(), 4L, null);
+            moves.put(key, m);
+            json(ctx, 200, m);
+          }
+          case "verify" -> {
+            Thread.sleep(verifyMillis);
+            json(ctx, 200, new VerifyResult(verifyMismatch == 0, m.length(), 0, verifyMismatch,
+                verifyMismatch == 0 ? null : 1L << 20, verifyMillis));
+          }
+          case "release" -> {
+            m = with(m, "released", m.offset(), null);
+            moves.put(key, m);
+            json(ctx, 200, m);
+          }
+          case "cancel" -> {
+            moves.remove(key);
+            json(ctx, 200, new MirrorStatus(m.disk(), "none", m.sourcePath(), m.sourceFormat(), null, null, 0, 0, null, null));
+          }
+          default -> problem(ctx, Problem.of(404, "not found", "no step " + step));
+        }
+      });
       r.get("/agent/vms/{name}/console", ctx -> withVm(ctx, s ->
           json(ctx, 200, new ConsoleChunk(name, 0, 6, "hello\n"))));
     }).start();
@@ -123,6 +198,11 @@ final class FakeAgent implements AutoCloseable {
 
   String url() {
     return "http://127.0.0.1:" + app.port();
+  }
+
+  private static MirrorStatus with(MirrorStatus m, String state, long offset, String error) {
+    return new MirrorStatus(m.disk(), state, m.sourcePath(), m.sourceFormat(), m.targetPath(), m.targetFormat(), offset,
+        m.length(), m.pivotMs(), error);
   }
 
   AgentHeartbeat heartbeatBody() {

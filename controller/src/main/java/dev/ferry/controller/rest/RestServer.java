@@ -4,10 +4,12 @@ import dev.ferry.api.AgentHeartbeat;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
+import dev.ferry.controller.migration.MigrationService;
 import dev.ferry.controller.pools.PoolService;
 import dev.ferry.controller.vms.VmService;
 import io.javalin.Javalin;
@@ -33,7 +35,8 @@ public final class RestServer implements AutoCloseable {
   }
 
   /** The services behind the API. */
-  public record Services(HostRegistry hosts, PoolService pools, VmService vms, EventBus events) {}
+  public record Services(HostRegistry hosts, PoolService pools, VmService vms, MigrationService migrations,
+      EventBus events) {}
 
   /** Starts listening on {@code host:port} (0 = a free port). */
   public static RestServer start(String host, int port, String token, Services s) {
@@ -83,6 +86,11 @@ public final class RestServer implements AutoCloseable {
             tail == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, tail))));
       });
       r.get(ApiPaths.EVENTS, events::handle);
+      r.post(ApiPaths.MIGRATIONS_STORAGE, ctx -> Responses.ok(ctx, 201,
+          s.migrations().startStorage(Bodies.read(ctx, StorageMigrationRequest.class))));
+      r.get(ApiPaths.MIGRATIONS, ctx -> Responses.ok(ctx, 200, s.migrations().list()));
+      r.get(ApiPaths.MIGRATION, ctx -> Responses.ok(ctx, 200, s.migrations().get(ctx.pathParam("id"))));
+      r.post(ApiPaths.MIGRATION_CANCEL, ctx -> Responses.ok(ctx, 200, s.migrations().cancel(ctx.pathParam("id"))));
       r.get(ApiPaths.OPENAPI, ctx -> ctx.status(200).contentType("application/json").result(OpenApi.document()));
     });
     app.start();

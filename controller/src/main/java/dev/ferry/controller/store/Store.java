@@ -28,6 +28,7 @@ public final class Store implements AutoCloseable {
   private final PoolStore pools;
   private final VmStore vms;
   private final EventStore events;
+  private final MigrationStore migrations;
 
   private Store(HikariDataSource dataSource, String vendor) {
     this.dataSource = dataSource;
@@ -37,6 +38,7 @@ public final class Store implements AutoCloseable {
     this.pools = new PoolStore(jdbi);
     this.vms = new VmStore(jdbi);
     this.events = new EventStore(jdbi);
+    this.migrations = new MigrationStore(jdbi);
   }
 
   /** Opens (and migrates) SQLite at {@code dataDir/ferry.db}, or {@code url} when it is not null. */
@@ -98,6 +100,10 @@ public final class Store implements AutoCloseable {
 
   public EventStore events() {
     return events;
+  }
+
+  public MigrationStore migrations() {
+    return migrations;
   }
 
   @Override

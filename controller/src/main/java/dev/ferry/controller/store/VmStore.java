@@ -75,6 +75,15 @@ public final class VmStore {
         .bindMap(params(vm)).execute());
   }
 
+  /** A disk moved: its pool, format and path change; a moved image is always Ferry's to delete. */
+  public void updateDisk(DiskRow d) {
+    jdbi.useHandle(h -> h.createUpdate("""
+            UPDATE disks SET pool = :pool, format = :format, path = :path, size_bytes = :size, created_by_ferry = TRUE
+            WHERE vm = :vm AND id = :id""")
+        .bind("vm", d.vm()).bind("id", d.id()).bind("pool", d.pool()).bind("format", d.format())
+        .bind("path", d.path()).bind("size", d.sizeBytes()).execute());
+  }
+
   public void delete(String name) {
     jdbi.useTransaction(h -> {
       h.createUpdate("DELETE FROM disks WHERE vm = :name").bind("name", name).execute();

@@ -104,11 +104,20 @@ public final class VmService {
   }
 
   /** start, stop (with {@code timeoutMs}, null for the default) or kill, on the owning agent. */
+  /** A migration owns its VM until it ends; only kill, the emergency brake, goes through. */
+  private void requireNoMigration(String name, String action) {
+    store.migrations().runningForVm(name).ifPresent(m -> {
+      throw ControllerException.conflict("name", name, "vm '" + name + "' is in migration " + m.id() + " (" + m.kind()
+          + ", phase " + m.phase() + "); cancel it first (ferry migration cancel " + m.id() + ") or " + action + " later");
+    });
+  }
+
   public VmView act(String name, String action, Long timeoutMs) {
     if (!ACTIONS.contains(action)) {
       throw ControllerException.invalid("action", action, "start, stop or kill");
     }
     VmRow vm = require(name);
+    if (!action.equals("kill")) requireNoMigration(name, action);
     HostRow host = hosts.requireOnline("host", vm.host());
     if (action.equals("start") && vm.state() == VmState.STOPPED) {
       // a stopped VM holds no memory; starting it must fit like creating it did
@@ -135,6 +144,7 @@ public final class VmService {
   /** Deletes a stopped VM and the disk images Ferry made for it; 409 while it runs. */
   public void delete(String name) {
     VmRow vm = require(name);
+    requireNoMigration(name, "delete");
     HostRow host = hosts.requireOnline("host", vm.host());
     AgentVmStatus live = null;
     try {

@@ -1,0 +1,49 @@
+package dev.ferry.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A migration's record: its progress while it runs ({@code GET /api/migrations/ID}, event
+ * {@code migration.progress}) and, once {@code status} is final, what happened. Scripts read
+ * these fields; change them only by adding.
+ *
+ * @param kind              {@code live} or {@code storage}
+ * @param phase             the current (or last) persisted phase, lower-case
+ * @param totalMs           wall time from start to the final status
+ * @param transferredBytes  bytes copied so far (memory + disks)
+ * @param remainingBytes    bytes still to copy, as last measured
+ * @param diskBytesMirrored disk bytes copied by mirrors or offline copies
+ * @param etaMs             estimated time to finish the copy, null when unknown
+ * @param downtimeMs        QEMU's own figure (live) or the pivot pause (storage)
+ * @param observedPauseMs   the pause the controller measured around switchover or pivot
+ * @param verified          true when verification ran and passed; false when it ran and failed; null when skipped
+ * @param reason            why it did not succeed, or what was noticed on the way
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record MigrationView(
+    String id,
+    String kind,
+    String vm,
+    String source,
+    String target,
+    MigrationStatus status,
+    String phase,
+    Instant startedAt,
+    Instant endedAt,
+    Long totalMs,
+    long transferredBytes,
+    long remainingBytes,
+    long totalBytes,
+    Double throughputBytesPerS,
+    Double dirtyRateBytesPerS,
+    int passes,
+    Long etaMs,
+    Long downtimeMs,
+    Long observedPauseMs,
+    boolean postcopy,
+    long diskBytesMirrored,
+    Boolean verified,
+    String reason,
+    List<String> disks) {}

@@ -1,0 +1,17 @@
+package dev.ferry.api;
+
+import java.util.List;
+
+/**
+ * {@code POST /api/migrations/storage}: move disks of a VM to another pool on its host
+ * ({@code ferry migrate storage VM --to-pool POOL ...}). A running VM's disks are mirrored with
+ * no downtime; a stopped VM's are copied offline.
+ *
+ * @param disks          disk ids to move; empty or null = every disk not already in {@code toPool}
+ * @param format         {@code qcow2} or {@code raw}; null keeps each disk's format
+ * @param bandwidthMibS  mirror speed cap in MiB/s; null = no cap
+ * @param verify         {@code full} (default) or {@code none}
+ * @param keepSource     keep the old image after a successful move
+ */
+public record StorageMigrationRequest(
+    String vm, String toPool, List<String> disks, String format, Double bandwidthMibS, String verify, Boolean keepSource) {}

@@ -1,0 +1,85 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.Json;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.agents.AgentClient;
+import dev.ferry.controller.events.EventBus;
+import dev.ferry.controller.hosts.HostRegistry;
+import dev.ferry.controller.store.DiskRow;
+import dev.ferry.controller.store.HostRow;
+import dev.ferry.controller.store.Store;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What every migration runner needs from the controller, and the few rules they share. */
+record MigrationContext(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock,
+    Duration agentGrace) {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MigrationContext.class);
+
+  HostRow host(String name) {
+    return hosts.require("host", name);
+  }
+
+  DiskRow disk(String vm, String id) {
+    return store.vms().disks(vm).stream().filter(d -> d.id().equals(id)).findFirst()
+        .orElseThrow(() -> new ControllerException(ControllerException.Kind.INTERNAL,
+            "vm '" + vm + "' has no disk '" + id + "' any more"));
+  }
+
+  void updateDisk(String vm, String id, String pool, String format, String path) {
+    DiskRow old = disk(vm, id);
+    store.vms().updateDisk(new DiskRow(vm, id, pool, format == null ? old.format() : format,
+        path == null ? old.path() : path, old.sizeBytes(), true));
+  }
+
+  /** Records the phase change; a runner that lost the compare-and-set must stop, someone else moved it. */
+  void advance(MigrationRecord record, String from, String to) {
+    if (!store.migrations().advance(record.id, from, to, record.status, json(record), clock.instant())) {
+      throw new ControllerException(ControllerException.Kind.CONFLICT,
+          "migration " + record.id + " is no longer in phase " + from + "; refusing to move it to " + to);
+    }
+  }
+
+  void progress(MigrationRecord record, String phase) {
+    store.migrations().progress(record.id, phase, json(record), clock.instant());
+  }
+
+  /**
+   * Calls an agent, riding out an agent restart: while the agent cannot be reached the call is
+   * repeated for up to {@code agentGrace}. A refusal or a server error is not retried.
+   */
+  <T> T retrying(String host, String what, Supplier<T> call) {
+    Instant until = clock.instant().plus(agentGrace);
+    while (true) {
+      try {
+        return call.get();
+      } catch (ControllerException e) {
+        if (e.kind() != ControllerException.Kind.UNAVAILABLE || clock.instant().isAfter(until)) throw e;
+        LOG.info("host '{}' unreachable during {} ({}); retrying", host, what, e.getMessage());
+        sleep(Duration.ofMillis(500));
+      }
+    }
+  }
+
+  void sleep(Duration d) {
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ControllerException(ControllerException.Kind.INTERNAL, "migration runner interrupted", e);
+    }
+  }
+
+  static String json(MigrationRecord record) {
+    try {
+      return Json.mapper().writeValueAsString(record.view());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("cannot encode migration " + record.id, e);
+    }
+  }
+}

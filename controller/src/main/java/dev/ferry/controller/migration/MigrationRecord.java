@@ -1,0 +1,87 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.MigrationView;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/** The mutable working copy of a {@link MigrationView}; the runner owns it, the store keeps snapshots. */
+final class MigrationRecord {
+
+  String id;
+  String kind;
+  String vm;
+  String source;
+  String target;
+  MigrationStatus status = MigrationStatus.RUNNING;
+  String phase;
+  Instant startedAt;
+  Instant endedAt;
+  long transferredBytes;
+  long remainingBytes;
+  long totalBytes;
+  Double throughput;
+  Double dirtyRate;
+  int passes;
+  Long etaMs;
+  Long downtimeMs;
+  Long observedPauseMs;
+  boolean postcopy;
+  long diskBytesMirrored;
+  Boolean verified;
+  String reason;
+  List<String> disks = List.of();
+
+  static MigrationRecord of(MigrationView v) {
+    var r = new MigrationRecord();
+    r.id = v.id();
+    r.kind = v.kind();
+    r.vm = v.vm();
+    r.source = v.source();
+    r.target = v.target();
+    r.status = v.status();
+    r.phase = v.phase();
+    r.startedAt = v.startedAt();
+    r.endedAt = v.endedAt();
+    r.transferredBytes = v.transferredBytes();
+    r.remainingBytes = v.remainingBytes();
+    r.totalBytes = v.totalBytes();
+    r.throughput = v.throughputBytesPerS();
+    r.dirtyRate = v.dirtyRateBytesPerS();
+    r.passes = v.passes();
+    r.etaMs = v.etaMs();
+    r.downtimeMs = v.downtimeMs();
+    r.observedPauseMs = v.observedPauseMs();
+    r.postcopy = v.postcopy();
+    r.diskBytesMirrored = v.diskBytesMirrored();
+    r.verified = v.verified();
+    r.reason = v.reason();
+    r.disks = v.disks() == null ? List.of() : v.disks();
+    return r;
+  }
+
+  void progress(Progress p) {
+    transferredBytes = p.done();
+    totalBytes = p.total();
+    remainingBytes = p.remaining();
+    throughput = p.rate();
+    etaMs = p.etaMs();
+    diskBytesMirrored = p.done();
+  }
+
+  void end(MigrationStatus finalStatus, Instant now) {
+    status = finalStatus;
+    endedAt = now;
+    etaMs = null;
+    if (finalStatus == MigrationStatus.SUCCEEDED) remainingBytes = 0;
+  }
+
+  MigrationView view() {
+    Long totalMs = startedAt == null ? null
+        : Duration.between(startedAt, endedAt != null ? endedAt : Instant.now()).toMillis();
+    return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
+        transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
+        observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks);
+  }
+}

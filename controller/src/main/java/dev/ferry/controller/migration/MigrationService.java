@@ -1,0 +1,221 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.Json;
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.MigrationView;
+import dev.ferry.api.Names;
+import dev.ferry.api.StorageMigrationRequest;
+import dev.ferry.api.VmState;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.agents.AgentClient;
+import dev.ferry.controller.events.EventBus;
+import dev.ferry.controller.hosts.HostRegistry;
+import dev.ferry.controller.store.DiskRow;
+import dev.ferry.controller.store.MigrationRow;
+import dev.ferry.controller.store.Store;
+import dev.ferry.controller.store.VmRow;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts, lists, cancels and recovers migrations. Each migration runs on a virtual thread of its
+ * own; its phase and record live in the store, so a restarted controller picks it up again
+ * ({@link #recover}).
+ */
+public final class MigrationService implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MigrationService.class);
+  static final Duration AGENT_GRACE = Duration.ofSeconds(60);
+
+  private final MigrationContext ctx;
+  private final ExecutorService runners = Executors.newThreadPerTaskExecutor(
+      Thread.ofVirtual().name("migration-", 0).factory());
+  private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
+
+  public MigrationService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock) {
+    this.ctx = new MigrationContext(store, hosts, agents, events, clock, AGENT_GRACE);
+  }
+
+  public MigrationView startStorage(StorageMigrationRequest r) {
+    if (r == null) throw ControllerException.invalid("body", "", "a storage migration request");
+    if (!Names.valid(r.vm())) throw ControllerException.invalid("vm", r.vm(), Names.RULE);
+    VmRow vm = ctx.store().vms().find(r.vm()).orElseThrow(() -> ControllerException.notFound("vm", r.vm(),
+        "vm '" + r.vm() + "' is not known", null));
+    if (!Names.valid(r.toPool())) throw ControllerException.invalid("to_pool", r.toPool(), Names.RULE);
+    if (ctx.store().pools().onHost(vm.host()).stream().noneMatch(p -> p.name().equals(r.toPool()))) {
+      throw ControllerException.notFound("to_pool", r.toPool(),
+          "pool '" + r.toPool() + "' does not exist on host '" + vm.host() + "', where vm '" + vm.name() + "' runs", null);
+    }
+    if (r.format() != null && !List.of("qcow2", "raw").contains(r.format())) {
+      throw ControllerException.invalid("format", r.format(), "qcow2 or raw");
+    }
+    if (r.verify() != null && !List.of("full", "none").contains(r.verify())) {
+      throw ControllerException.invalid("verify", r.verify(), "full or none");
+    }
+    if (r.bandwidthMibS() != null && !(r.bandwidthMibS() > 0 && r.bandwidthMibS() <= 1_000_000)) {
+      throw ControllerException.invalid("bandwidth_mib_s", r.bandwidthMibS(), "a number of MiB/s above 0");
+    }
+    List<DiskRow> disks = ctx.store().vms().disks(vm.name());
+    List<String> ids = chooseDisks(r, vm, disks);
+    if (vm.state() != VmState.RUNNING && vm.state() != VmState.PAUSED && vm.state() != VmState.STOPPED) {
+      throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' is " + text(vm.state())
+          + "; its disks can move while it runs or when it is stopped");
+    }
+    ctx.hosts().requireOnline("vm", vm.host());
+    synchronized (this) {
+      ctx.store().migrations().runningForVm(vm.name()).ifPresent(m -> {
+        throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' is already in migration " + m.id()
+            + " (" + m.kind() + ", phase " + m.phase() + ")");
+      });
+      var rec = new MigrationRecord();
+      rec.id = UUID.randomUUID().toString();
+      rec.kind = "storage";
+      rec.vm = vm.name();
+      rec.source = vm.host();
+      rec.target = vm.host();
+      rec.phase = StoragePhase.PENDING.text();
+      rec.startedAt = ctx.clock().instant();
+      rec.disks = ids;
+      Instant now = rec.startedAt;
+      ctx.store().migrations().insert(new MigrationRow(rec.id, rec.kind, rec.vm, rec.source, rec.target,
+          MigrationStatus.RUNNING, rec.phase, json(r), MigrationContext.json(rec), false, now, now));
+      LOG.info("migration {}: storage migration of vm {} disks {} to pool {} on host {}", rec.id, vm.name(), ids,
+          r.toPool(), vm.host());
+      ctx.events().publish("migration.phase", rec.id, rec.view());
+      launch(rec, r, StoragePhase.PENDING);
+      return rec.view();
+    }
+  }
+
+  public List<MigrationView> list() {
+    return ctx.store().migrations().all().stream().map(MigrationService::view).toList();
+  }
+
+  public MigrationView get(String id) {
+    return view(require(id));
+  }
+
+  /** Cancels before the point of no return; 409 after it, saying why. */
+  public MigrationView cancel(String id) {
+    MigrationRow m = require(id);
+    if (m.status() != MigrationStatus.RUNNING) {
+      throw ControllerException.conflict("id", id, "migration " + id + " is already " + text(m.status()));
+    }
+    List<String> cancellable = Arrays.stream(StoragePhase.values()).filter(StoragePhase::beforePointOfNoReturn)
+        .map(StoragePhase::text).toList();
+    if (!ctx.store().migrations().requestCancel(id, cancellable)) {
+      throw ControllerException.conflict("id", id, "migration " + id + " is past the point of no return (phase "
+          + require(id).phase() + "): the vm already writes to the new images; it will finish");
+    }
+    cancels.computeIfAbsent(id, k -> new AtomicBoolean()).set(true);
+    LOG.info("migration {}: cancel requested", id);
+    return get(id);
+  }
+
+  /**
+   * Picks up every migration a previous controller left running. Storage: before the pivot the
+   * mirrors kept running in QEMU without us and the agent knows their state, so watching them
+   * again is safe; from the pivot on the only way is forward.
+   */
+  public void recover() {
+    for (MigrationRow m : ctx.store().migrations().running()) {
+      MigrationRecord rec;
+      StorageMigrationRequest request;
+      try {
+        rec = MigrationRecord.of(Json.mapper().readValue(m.record(), MigrationView.class));
+        request = Json.mapper().readValue(m.request(), StorageMigrationRequest.class);
+      } catch (IOException e) {
+        LOG.error("migration {}: unreadable record, left as it is: {}", m.id(), e.getMessage());
+        continue;
+      }
+      StoragePhase phase = StoragePhase.parse(m.phase());
+      String why = switch (phase) {
+        case PENDING -> "nothing was asked of the agent yet: start it";
+        case MIRRORING, READY -> "the mirrors ran on in qemu: watch them again";
+        case CANCELLING -> "a rollback was under way: finish it";
+        case PIVOTING, VERIFYING, RELEASING -> "past the point of no return: roll forward";
+        case DONE, ROLLED_BACK -> "already final";
+      };
+      LOG.info("migration {}: recovering vm {} in phase {}: {}", m.id(), m.vm(), phase.text(), why);
+      if (phase == StoragePhase.DONE || phase == StoragePhase.ROLLED_BACK) continue;
+      if (m.cancelRequested()) cancels.computeIfAbsent(m.id(), k -> new AtomicBoolean()).set(true);
+      launch(rec, request, phase);
+    }
+  }
+
+  private void launch(MigrationRecord rec, StorageMigrationRequest r, StoragePhase phase) {
+    AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
+    runners.submit(() -> {
+      try {
+        new StorageMigration(ctx, rec, r, phase, cancel).run();
+      } finally {
+        cancels.remove(rec.id);
+      }
+    });
+  }
+
+  private List<String> chooseDisks(StorageMigrationRequest r, VmRow vm, List<DiskRow> disks) {
+    if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks to move");
+    String known = String.join(", ", disks.stream().map(DiskRow::id).toList());
+    if (r.disks() != null && !r.disks().isEmpty()) {
+      for (int i = 0; i < r.disks().size(); i++) {
+        String id = r.disks().get(i);
+        if (disks.stream().noneMatch(d -> d.id().equals(id))) {
+          throw ControllerException.notFound("disks[" + i + "]", id, "vm '" + vm.name() + "' has no disk '" + id
+              + "' (disks: " + known + ")", known);
+        }
+      }
+      return List.copyOf(r.disks());
+    }
+    List<String> ids = disks.stream()
+        .filter(d -> !r.toPool().equals(d.pool()) || (r.format() != null && !r.format().equals(d.format())))
+        .map(DiskRow::id).toList();
+    if (ids.isEmpty()) {
+      throw ControllerException.conflict("to_pool", r.toPool(), "every disk of vm '" + vm.name() + "' is already in pool '"
+          + r.toPool() + "'" + (r.format() == null ? "" : " as " + r.format()));
+    }
+    return ids;
+  }
+
+  private MigrationRow require(String id) {
+    return ctx.store().migrations().find(id).orElseThrow(() -> ControllerException.notFound("id", id,
+        "migration '" + id + "' is not known", null));
+  }
+
+  private static MigrationView view(MigrationRow m) {
+    try {
+      return Json.mapper().readValue(m.record(), MigrationView.class);
+    } catch (IOException e) {
+      throw new ControllerException(ControllerException.Kind.INTERNAL, "migration " + m.id() + " has an unreadable record", e);
+    }
+  }
+
+  private static String json(Object o) {
+    try {
+      return Json.mapper().writeValueAsString(o);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String text(Enum<?> e) {
+    return e.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  @Override
+  public void close() {
+    runners.shutdownNow();
+  }
+}

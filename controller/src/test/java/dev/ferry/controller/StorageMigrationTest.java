@@ -1,0 +1,195 @@
+package dev.ferry.controller;
+
+import static dev.ferry.controller.TestCluster.GIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.DiskRequest;
+import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.StorageMigrationRequest;
+import dev.ferry.api.VmCreateRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The storage migration state machine against a scripted agent: phases, rollback, refusals, recovery. */
+class StorageMigrationTest {
+
+  @TempDir Path dir;
+  TestCluster c;
+  FakeAgent host1;
+
+  @BeforeEach
+  void start() throws Exception {
+    c = new TestCluster(dir);
+    host1 = c.hostWithLocalPool("host1");
+    assertThat(c.post("/api/pools", new PoolCreateRequest("fast", "host1", "/pools/host1/fast", false)).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", new VmCreateRequest("web", "host1", GIB, 1, "/pools/host1/local/vmlinuz", null,
+        null, null, List.of(new DiskRequest(GIB, null, null)), true)).status()).isEqualTo(201);
+    host1.heartbeat(c.controller.url());
+    host1.calls.clear();
+  }
+
+  @AfterEach
+  void stop() {
+    c.close();
+  }
+
+  @Test
+  void storage_runningVm_goesThroughEveryPhaseInOrderAndMovesTheDisk() throws Exception {
+    JsonNode started = start(new StorageMigrationRequest("web", "fast", null, "raw", null, null, null));
+    assertThat(started.get("status").asText()).isEqualTo("running");
+    assertThat(started.get("disks").get(0).asText()).isEqualTo("disk0");
+
+    JsonNode done = awaitFinal(started.get("id").asText());
+
+    assertThat(done.get("status").asText()).isEqualTo("succeeded");
+    assertThat(done.get("verified").asBoolean()).isTrue();
+    assertThat(done.get("disk_bytes_mirrored").asLong()).isEqualTo(4L << 20);
+    assertThat(done.get("downtime_ms").asLong()).isEqualTo(4);
+    assertThat(done.get("total_ms").asLong()).isPositive();
+    assertThat(phases(started.get("id").asText())).containsExactly(
+        "pending", "mirroring", "ready", "pivoting", "verifying", "releasing", "done");
+    assertThat(host1.changes()).containsExactly("PUT /agent/vms/web/mirrors/disk0", "POST /agent/vms/web/mirrors/disk0/pivot",
+        "POST /agent/vms/web/mirrors/disk0/verify", "POST /agent/vms/web/mirrors/disk0/release", "keep_source=false");
+    JsonNode disk = c.get("/api/vms/web").json().get("disks").get(0);
+    assertThat(disk.get("pool").asText()).isEqualTo("fast");
+    assertThat(disk.get("format").asText()).isEqualTo("raw");
+    assertThat(disk.get("path").asText()).startsWith("/pools/host1/fast/web-disk0-");
+  }
+
+  @Test
+  void storage_cancelledBeforeThePivot_rollsBackAndLeavesTheDisk() throws Exception {
+    host1.holdReady = true;
+    String id = start(new StorageMigrationRequest("web", "fast", null, null, null, null, null)).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/migrations/" + id).json().get("transferred_bytes").asLong() > 0);
+
+    assertThat(c.post("/api/migrations/" + id + "/cancel", null).status()).isEqualTo(200);
+    JsonNode done = awaitFinal(id);
+
+    assertThat(done.get("status").asText()).isEqualTo("cancelled");
+    assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(host1.changes()).containsExactly("PUT /agent/vms/web/mirrors/disk0", "POST /agent/vms/web/mirrors/disk0/cancel");
+    assertThat(c.get("/api/vms/web").json().at("/disks/0/pool").asText()).isEqualTo("local");
+    assertThat(c.post("/api/migrations/" + id + "/cancel", null).status()).isEqualTo(409);
+  }
+
+  @Test
+  void storage_targetFillsUp_failsWithTheReasonAndTheVmKeepsItsDisk() throws Exception {
+    host1.failMirror = "No space left on device (pool fast)";
+    String id = start(new StorageMigrationRequest("web", "fast", null, null, null, null, null)).get("id").asText();
+
+    JsonNode done = awaitFinal(id);
+
+    assertThat(done.get("status").asText()).isEqualTo("failed");
+    assertThat(done.get("reason").asText()).contains("No space left on device", "disk0");
+    assertThat(host1.changes()).contains("POST /agent/vms/web/mirrors/disk0/cancel")
+        .doesNotContain("POST /agent/vms/web/mirrors/disk0/pivot");
+    assertThat(c.get("/api/vms/web").json().at("/disks/0/pool").asText()).isEqualTo("local");
+  }
+
+  @Test
+  void cancel_afterThePointOfNoReturn_is409WithTheReasonAndTheMigrationFinishes() throws Exception {
+    host1.verifyMillis = 1500;
+    String id = start(new StorageMigrationRequest("web", "fast", null, null, null, null, null)).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/migrations/" + id).json().get("phase").asText().equals("verifying"));
+
+    TestCluster.Reply r = c.post("/api/migrations/" + id + "/cancel", null);
+
+    assertThat(r.status()).isEqualTo(409);
+    assertThat(r.json().get("detail").asText()).contains("point of no return");
+    assertThat(awaitFinal(id).get("status").asText()).isEqualTo("succeeded");
+  }
+
+  @Test
+  void storage_verificationFinds_aDifference_failsAndKeepsTheOldImage() throws Exception {
+    host1.verifyMismatch = 65536;
+    String id = start(new StorageMigrationRequest("web", "fast", null, null, null, null, null)).get("id").asText();
+
+    JsonNode done = awaitFinal(id);
+
+    assertThat(done.get("status").asText()).isEqualTo("failed");
+    assertThat(done.get("verified").asBoolean()).isFalse();
+    assertThat(done.get("reason").asText()).contains("65536 bytes differ", "old image is kept");
+    assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/mirrors/disk0/release");
+    assertThat(c.get("/api/vms/web").json().at("/disks/0/pool").asText()).as("the vm runs on the new image").isEqualTo("fast");
+  }
+
+  @Test
+  void controllerRestart_midMirror_resumesWatchingAndFinishes() throws Exception {
+    host1.holdReady = true;
+    String id = start(new StorageMigrationRequest("web", "fast", null, null, null, null, null)).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/migrations/" + id).json().get("transferred_bytes").asLong() > 0);
+
+    c.restart();
+    host1.heartbeat(c.controller.url());
+    host1.holdReady = false;
+
+    JsonNode done = awaitFinal(id);
+    assertThat(done.get("status").asText()).isEqualTo("succeeded");
+    assertThat(host1.changes().stream().filter(x -> x.startsWith("PUT")).toList()).as("the mirror is not started twice")
+        .containsExactly("PUT /agent/vms/web/mirrors/disk0");
+  }
+
+  @Test
+  void storage_badRequests_areRefusedNamingTheFieldAndChangeNothing() throws Exception {
+    assertRefused(new StorageMigrationRequest("web", "nope", null, null, null, null, null), 404, "to_pool");
+    assertRefused(new StorageMigrationRequest("ghost", "fast", null, null, null, null, null), 404, "vm");
+    assertRefused(new StorageMigrationRequest("web", "fast", null, "vmdk", null, null, null), 400, "format");
+    assertRefused(new StorageMigrationRequest("web", "fast", null, null, null, "some", null), 400, "verify");
+    assertRefused(new StorageMigrationRequest("web", "fast", null, null, -1.0, null, null), 400, "bandwidth_mib_s");
+    assertRefused(new StorageMigrationRequest("web", "fast", List.of("disk7"), null, null, null, null), 404, "disks[0]");
+    assertRefused(new StorageMigrationRequest("web", "local", null, null, null, null, null), 409, "to_pool");
+    assertThat(c.get("/api/migrations").json()).isEmpty();
+    assertThat(host1.changes()).isEmpty();
+  }
+
+  @Test
+  void storage_secondMigrationOfTheSameVm_is409() throws Exception {
+    host1.holdReady = true;
+    start(new StorageMigrationRequest("web", "fast", null, null, null, null, null));
+
+    assertRefused(new StorageMigrationRequest("web", "fast", null, null, null, null, null), 409, "vm");
+    assertThat(c.post("/api/vms/web/stop", null).status()).as("the vm belongs to its migration").isEqualTo(409);
+  }
+
+  private void assertRefused(StorageMigrationRequest r, int status, String field) throws Exception {
+    TestCluster.Reply reply = c.post("/api/migrations/storage", r);
+    assertThat(reply.status()).as(reply.body()).isEqualTo(status);
+    assertThat(reply.field()).as(reply.body()).isEqualTo(field);
+  }
+
+  private JsonNode start(StorageMigrationRequest r) throws Exception {
+    TestCluster.Reply reply = c.post("/api/migrations/storage", r);
+    assertThat(reply.status()).as(reply.body()).isEqualTo(201);
+    return reply.json();
+  }
+
+  private JsonNode awaitFinal(String id) {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+        .until(() -> !c.get("/api/migrations/" + id).json().get("status").asText().equals("running"));
+    try {
+      return c.get("/api/migrations/" + id).json();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The phases the migration went through, from its persisted migration.phase events. */
+  private List<String> phases(String id) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (var e : c.controller.eventsAfter(0)) {
+      if (e.kind().equals("migration.phase") && e.subject().equals(id)) {
+        String p = e.data().get("phase").asText();
+        if (out.isEmpty() || !out.getLast().equals(p)) out.add(p);
+      }
+    }
+    return out;
+  }
+}
