@@ -416,6 +416,9 @@ static int run_disk(const char *spec)
     struct errlimit el = { 0, 0 };
     pacer_init(&pc, (double)rate * (1024 * 1024 / PAGE));
     uint64_t errors = 0, written = 0;
+    /* write latency as the guest sees it: what a storage move costs the workload */
+    double lat_sum = 0, lat_max = 0;
+    uint64_t lat_n = 0;
     double last_report = now();
     for (;;) {
         uint64_t want = n - pos < DISK_BATCH ? n - pos : DISK_BATCH;
@@ -447,7 +450,14 @@ static int run_disk(const char *spec)
                 blk_fill(blk, b, gen);
             }
             op = "write";
-            if (io_full(fd, buf, k * PAGE, off, 1) == 0) {
+            double w0 = now();
+            int wr = io_full(fd, buf, k * PAGE, off, 1);
+            double wl = now() - w0;
+            lat_sum += wl;
+            lat_n++;
+            if (wl > lat_max)
+                lat_max = wl;
+            if (wr == 0) {
                 for (uint64_t j = 0; j < k; j++)
                     gens[pos + j] = gen;
                 pos += k;
@@ -468,9 +478,13 @@ static int run_disk(const char *spec)
         double t = now();
         if (t - last_report >= 1.0) {
             err_flush(&el, "DISK-ERROR");
-            say("FERRY DISK gen=%" PRIu64 " block=%" PRIu64 " rate=%.1f errors=%" PRIu64, gen, pos,
-                written * (double)PAGE / (1024 * 1024) / (t - last_report), errors);
+            say("FERRY DISK gen=%" PRIu64 " block=%" PRIu64 " rate=%.1f errors=%" PRIu64
+                " lat_us=%.0f maxlat_us=%.0f", gen, pos,
+                written * (double)PAGE / (1024 * 1024) / (t - last_report), errors,
+                lat_n ? lat_sum / lat_n * 1e6 : 0.0, lat_max * 1e6);
             written = 0;
+            lat_sum = lat_max = 0;
+            lat_n = 0;
             last_report = t;
         }
     }

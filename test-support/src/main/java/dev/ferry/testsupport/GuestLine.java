@@ -18,7 +18,8 @@ public sealed interface GuestLine {
 
   record MemError(String raw) implements GuestLine {}
 
-  record DiskStatus(long gen, long block, double rate, long errors) implements GuestLine {}
+  /** {@code latUs}/{@code maxLatUs}: the guest's mean and worst write latency over the last second. */
+  record DiskStatus(long gen, long block, double rate, long errors, double latUs, double maxLatUs) implements GuestLine {}
 
   record DiskError(String raw) implements GuestLine {}
 
@@ -41,7 +42,8 @@ public sealed interface GuestLine {
         case "MEM" -> new MemStatus(Long.parseLong(f.get("gen")), rate(f), Long.parseLong(f.get("errors")));
         case "MEM-ERROR" -> new MemError(line.substring(at));
         case "DISK" -> new DiskStatus(Long.parseLong(f.get("gen")), Long.parseLong(f.getOrDefault("block", "0")),
-            rate(f), Long.parseLong(f.get("errors")));
+            rate(f), Long.parseLong(f.get("errors")), Double.parseDouble(f.getOrDefault("lat_us", "0")),
+            Double.parseDouble(f.getOrDefault("maxlat_us", "0")));
         case "DISK-ERROR" -> new DiskError(line.substring(at));
         case "DISKCHECK" -> words.length > 2 && (words[2].equals("ok") || words[2].equals("failed"))
             ? new DiskCheck(words[2].equals("ok"), line.substring(at)) : null;
