@@ -40,6 +40,11 @@ abstract class ApiCommand implements Callable<Integer> {
     return spec.commandLine().getOut();
   }
 
+  /** Where progress and notes go, so that stdout stays the command's result. */
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
   /** Prints a DTO (or list of them) as the API's JSON, indented. */
   void printJson(Object value) {
     try {

@@ -12,8 +12,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code ferry} user commands ({@code cluster}, {@code host}, {@code pool}, {@code vm}) for the
- * root command that {@code dev.ferry.app.Main} builds.
+ * The {@code ferry} user commands ({@code cluster}, {@code host}, {@code pool}, {@code vm},
+ * {@code migrate}, {@code migration}) for the root command that {@code dev.ferry.app.Main} builds.
  *
  * <pre>{@code
  * CommandLine root = new CommandLine(new FerryRoot());
@@ -35,14 +35,15 @@ public final class Cli {
 
   private Cli() {}
 
-  /** Adds {@code cluster}, {@code host}, {@code pool} and {@code vm} to {@code root}. */
+  /** Adds the user commands (cluster, host, pool, vm, migrate, migration) to {@code root}. */
   public static void register(CommandLine root) {
     register(root, CliContext.ofProcess());
   }
 
   static void register(CommandLine root, CliContext ctx) {
     CommandLine.IFactory factory = new Factory(ctx);
-    for (Class<?> group : new Class<?>[] {ClusterCommand.class, HostCommand.class, PoolCommand.class, VmCommand.class}) {
+    for (Class<?> group : new Class<?>[] {ClusterCommand.class, HostCommand.class, PoolCommand.class, VmCommand.class,
+        MigrateCommand.class, MigrationCommand.class}) {
       root.addSubcommand(new CommandLine(group, factory));
     }
   }
@@ -63,7 +64,7 @@ public final class Cli {
     if (t instanceof CliException e) {
       return switch (e.kind()) {
         case USAGE -> USAGE;
-        case CONFIG, UNREACHABLE, API, LOCAL -> FAILURE;
+        case CONFIG, UNREACHABLE, API, LOCAL, OUTCOME -> FAILURE;
       };
     }
     if (t instanceof ParameterException) return USAGE;

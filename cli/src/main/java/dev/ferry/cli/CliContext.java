@@ -10,17 +10,39 @@ import java.util.Map;
  *
  * @param env environment variables (FERRY_CONTROLLER, FERRY_TOKEN, FERRY_CLUSTER_DIR, ...)
  * @param cwd the directory relative paths given by the user are resolved against
- * @param pollInterval how often {@code vm console --follow} asks for more text
+ * @param pollInterval how often {@code vm console --follow} and a followed migration ask again
+ * @param terminal true when the error stream is an interactive terminal, so a progress line may
+ *     be redrawn in place with {@code \r}; false for pipes, files and tests (one line per step)
  */
-record CliContext(Map<String, String> env, Path cwd, Duration pollInterval) {
+record CliContext(Map<String, String> env, Path cwd, Duration pollInterval, boolean terminal) {
 
   CliContext {
     env = Map.copyOf(env);
     cwd = cwd.toAbsolutePath().normalize();
   }
 
+  /** Not a terminal: what tests and redirected runs get. */
+  CliContext(Map<String, String> env, Path cwd, Duration pollInterval) {
+    this(env, cwd, pollInterval, false);
+  }
+
   static CliContext ofProcess() {
-    return new CliContext(System.getenv(), Path.of(""), Duration.ofMillis(300));
+    return new CliContext(System.getenv(), Path.of(""), Duration.ofMillis(300), isTerminal(System.getenv("TERM")));
+  }
+
+  /**
+   * {@code Console.isTerminal()} exists from Java 22 on, where {@code System.console()} is no
+   * longer null for redirected streams; on 21 a non-null console is the answer. Reflection keeps
+   * the module compiling for release 21.
+   */
+  private static boolean isTerminal(String term) {
+    java.io.Console console = System.console();
+    if (console == null || "dumb".equals(term)) return false;
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true;
+    }
   }
 
   String env(String name) {

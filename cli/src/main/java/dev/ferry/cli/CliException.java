@@ -20,7 +20,9 @@ public final class CliException extends RuntimeException {
     /** the API answered with a problem (exit 1) */
     API,
     /** something on this machine failed: files, processes, ports (exit 1) */
-    LOCAL
+    LOCAL,
+    /** the requests went through but what they started ended badly, e.g. a failed migration (exit 1) */
+    OUTCOME
   }
 
   private final Kind kind;

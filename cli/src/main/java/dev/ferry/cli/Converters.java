@@ -89,4 +89,32 @@ final class Converters {
       return f;
     }
   }
+
+  /** MiB/s as a plain decimal number more than zero: {@code 100}, {@code 12.5}. */
+  static final class Bandwidth implements ITypeConverter<Double> {
+    private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
+
+    @Override
+    public Double convert(String value) {
+      // a pattern, not Double.parseDouble alone: that one also takes NaN, Infinity and 0x1p3
+      double mibS = NUMBER.matcher(value.strip()).matches() ? Double.parseDouble(value.strip()) : 0;
+      if (!(mibS > 0) || Double.isInfinite(mibS)) {
+        throw new TypeConversionException("bandwidth '" + value
+            + "' is not valid: a number of MiB/s more than 0, e.g. 100 or 12.5");
+      }
+      return mibS;
+    }
+  }
+
+  /** How a storage migration checks the copy: {@code full} or {@code none}. */
+  static final class Verify implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String v = value.toLowerCase(Locale.ROOT);
+      if (!v.equals("full") && !v.equals("none")) {
+        throw new TypeConversionException("verify '" + value + "' is not valid: full or none");
+      }
+      return v;
+    }
+  }
 }

@@ -3,6 +3,8 @@ package dev.ferry.cli;
 import dev.ferry.api.DiskView;
 import dev.ferry.api.HostState;
 import dev.ferry.api.HostView;
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.MigrationView;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.VmState;
 import dev.ferry.api.VmView;
@@ -29,5 +31,17 @@ final class Samples {
 
   static PoolView pool(String name, String host) {
     return new PoolView(name, host, "/pools/" + name, name.equals("shared"), 100 * GIB, 40 * GIB);
+  }
+
+  /** A storage migration of vm web's disk0 from pool local to fast, 4 GiB in all. */
+  static MigrationView storage(String id, MigrationStatus status, String phase, long transferred, String reason) {
+    long total = 4 * GIB;
+    boolean running = status == MigrationStatus.RUNNING;
+    boolean ok = status == MigrationStatus.SUCCEEDED;
+    return new MigrationView(id, "storage", "web", "local", "fast", status, phase,
+        Instant.parse("2026-11-02T10:15:30Z"), running ? null : Instant.parse("2026-11-02T10:16:42.500Z"),
+        running ? null : 72_500L, transferred, total - transferred, total, running ? 64.0 * (1 << 20) : null, null, 0,
+        running ? (total - transferred) / (64L << 20) * 1000 : null, ok ? 12L : null, ok ? 15L : null, false,
+        transferred, ok ? Boolean.TRUE : null, reason, List.of("disk0"));
   }
 }
