@@ -1,0 +1,161 @@
+package dev.ferry.nbd;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+
+/**
+ * The socket, with a timeout on every wait: the channel is non-blocking and each read or write
+ * that cannot progress waits on a selector for at most the I/O timeout, which plain
+ * {@link SocketChannel}s (the only way to reach a UNIX socket) do not offer. Every failure is
+ * raised as an {@link NbdException} naming the peer and what was being read or written.
+ */
+final class Wire implements AutoCloseable {
+
+  private final Peer peer;
+  private final SocketChannel channel;
+  private final Selector selector;
+  private final Duration ioTimeout;
+
+  private Wire(Peer peer, SocketChannel channel, Selector selector, Duration ioTimeout) {
+    this.peer = peer;
+    this.channel = channel;
+    this.selector = selector;
+    this.ioTimeout = ioTimeout;
+  }
+
+  /** Connects within {@code options.connectTimeout()}. */
+  static Wire open(Peer peer, NbdOptions options) {
+    SocketChannel channel = null;
+    Selector selector = null;
+    try {
+      boolean unix = peer.address() instanceof NbdAddress.Unix;
+      channel = unix ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+      channel.configureBlocking(false);
+      if (!unix) {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      }
+      selector = Selector.open();
+      Wire wire = new Wire(peer, channel, selector, options.ioTimeout());
+      if (!channel.connect(peer.address().socketAddress())) {
+        wire.await(SelectionKey.OP_CONNECT, options.connectTimeout(), "connecting");
+        channel.finishConnect();
+      }
+      return wire;
+    } catch (NbdTimeoutException e) {
+      closeQuietly(channel, selector);
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(channel, selector);
+      throw NbdConnectionException.cannotConnect(peer.address(), peer.exportName(), e);
+    }
+  }
+
+  /** Reads exactly {@code n} bytes, returned ready to read (big-endian). */
+  ByteBuffer read(int n, String what) {
+    ByteBuffer buffer = ByteBuffer.allocate(n);
+    readFully(buffer, what);
+    return buffer.flip();
+  }
+
+  /** Fills {@code dst} from its position to its limit. */
+  void readFully(ByteBuffer dst, String what) {
+    try {
+      while (dst.hasRemaining()) {
+        int n = channel.read(dst);
+        if (n < 0) {
+          throw NbdConnectionException.hungUp(peer.address(), peer.exportName(), what);
+        }
+        if (n == 0) {
+          await(SelectionKey.OP_READ, ioTimeout, "reading " + what);
+        }
+      }
+    } catch (IOException e) {
+      throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(), "reading " + what,
+          e);
+    }
+  }
+
+  /** Writes all of {@code src}. */
+  void write(ByteBuffer src, String what) {
+    try {
+      while (src.hasRemaining()) {
+        if (channel.write(src) == 0) {
+          await(SelectionKey.OP_WRITE, ioTimeout, "writing " + what);
+        }
+      }
+    } catch (IOException e) {
+      throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(), "writing " + what,
+          e);
+    }
+  }
+
+  private void await(int op, Duration timeout, String doing) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    SelectionKey key;
+    try {
+      key = channel.register(selector, op);
+    } catch (ClosedSelectorException | CancelledKeyException e) {
+      throw new IOException("connection closed", e);
+    }
+    try {
+      while (true) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new NbdTimeoutException(peer.address(), peer.exportName(), doing, timeout);
+        }
+        // select(ms) with 0 would wait forever: wait at least 1 ms
+        int ready;
+        try {
+          ready = selector.select(Math.max(1, left / 1_000_000));
+        } catch (ClosedSelectorException e) {
+          throw new IOException("connection closed", e); // by close() from another thread
+        }
+        if (ready > 0) {
+          selector.selectedKeys().clear();
+          return;
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          throw new IOException("interrupted");
+        }
+      }
+    } finally {
+      if (key.isValid()) {
+        key.interestOps(0);
+      }
+    }
+  }
+
+  boolean isOpen() {
+    return channel.isOpen();
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(channel, selector);
+  }
+
+  private static void closeQuietly(SocketChannel channel, Selector selector) {
+    try {
+      if (selector != null) {
+        selector.close();
+      }
+    } catch (IOException ignored) {
+      // nothing to do: the selector holds no data
+    }
+    try {
+      if (channel != null) {
+        channel.close();
+      }
+    } catch (IOException ignored) {
+      // nothing to do: the connection is being dropped anyway
+    }
+  }
+}

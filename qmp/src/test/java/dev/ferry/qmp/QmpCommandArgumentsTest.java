@@ -1,0 +1,222 @@
+package dev.ferry.qmp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Each command's name and argument JSON, byte for byte, as QAPI (QEMU 7.2) expects them. Every
+ * spelling here was also sent to a real QEMU 7.2, which accepted it.
+ */
+class QmpCommandArgumentsTest {
+
+  private static final String NO_ARGUMENTS = "{}";
+
+  private static Map<String, Object> ordered(Object... keysAndValues) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return map;
+  }
+
+  private static Map<String, Boolean> capabilities(Object... keysAndStates) {
+    Map<String, Boolean> map = new LinkedHashMap<>();
+    ordered(keysAndStates).forEach((key, state) -> map.put(key, (Boolean) state));
+    return map;
+  }
+
+  static Stream<Arguments> commands() {
+    return Stream.of(
+        // block
+        Arguments.of(new BlockdevAdd(ordered("driver", "qcow2", "node-name", "tgt0",
+                "file", ordered("driver", "file", "filename", Path.of("/images/tgt.qcow2")))),
+            "blockdev-add", "{\"driver\":\"qcow2\",\"node-name\":\"tgt0\",\"file\":"
+                + "{\"driver\":\"file\",\"filename\":\"/images/tgt.qcow2\"}}"),
+        Arguments.of(new BlockdevDel("tgt0"), "blockdev-del", "{\"node-name\":\"tgt0\"}"),
+        Arguments.of(new BlockdevMirror("mirror0", "disk0", "tgt0", BlockdevMirror.Sync.FULL,
+                BlockdevMirror.CopyMode.WRITE_BLOCKING, false),
+            "blockdev-mirror", "{\"job-id\":\"mirror0\",\"device\":\"disk0\",\"target\":\"tgt0\","
+                + "\"sync\":\"full\",\"copy-mode\":\"write-blocking\",\"auto-dismiss\":false}"),
+        Arguments.of(new BlockdevMirror("mirror0", "disk0", "tgt0", BlockdevMirror.Sync.TOP,
+                BlockdevMirror.CopyMode.BACKGROUND, true)
+                .withSpeed(1 << 20).withGranularity(65536).withAutoFinalize(false),
+            "blockdev-mirror", "{\"job-id\":\"mirror0\",\"device\":\"disk0\",\"target\":\"tgt0\","
+                + "\"sync\":\"top\",\"speed\":1048576,\"granularity\":65536,"
+                + "\"copy-mode\":\"background\",\"auto-finalize\":false,\"auto-dismiss\":true}"),
+        Arguments.of(new BlockJobComplete("mirror0"), "block-job-complete",
+            "{\"device\":\"mirror0\"}"),
+        Arguments.of(new BlockJobCancel("mirror0"), "block-job-cancel",
+            "{\"device\":\"mirror0\",\"force\":false}"),
+        Arguments.of(new BlockJobCancel("mirror0", true), "block-job-cancel",
+            "{\"device\":\"mirror0\",\"force\":true}"),
+        Arguments.of(new BlockJobSetSpeed("mirror0", 0), "block-job-set-speed",
+            "{\"device\":\"mirror0\",\"speed\":0}"),
+        Arguments.of(new JobDismiss("mirror0"), "job-dismiss", "{\"id\":\"mirror0\"}"),
+        Arguments.of(new JobCancel("mirror0"), "job-cancel", "{\"id\":\"mirror0\"}"),
+        Arguments.of(new JobFinalize("mirror0"), "job-finalize", "{\"id\":\"mirror0\"}"),
+        Arguments.of(new QueryBlockJobs(), "query-block-jobs", NO_ARGUMENTS),
+        Arguments.of(new QueryJobs(), "query-jobs", NO_ARGUMENTS),
+        Arguments.of(new QueryNamedBlockNodes(), "query-named-block-nodes", "{\"flat\":true}"),
+        Arguments.of(new QueryBlock(), "query-block", NO_ARGUMENTS),
+        // bitmaps
+        Arguments.of(new BlockDirtyBitmapAdd("disk0", "bm0", 65536), "block-dirty-bitmap-add",
+            "{\"node\":\"disk0\",\"name\":\"bm0\",\"granularity\":65536}"),
+        Arguments.of(new BlockDirtyBitmapAdd("disk0", "bm0", OptionalLong.empty(),
+                Optional.of(true), Optional.of(true)), "block-dirty-bitmap-add",
+            "{\"node\":\"disk0\",\"name\":\"bm0\",\"persistent\":true,\"disabled\":true}"),
+        Arguments.of(new BlockDirtyBitmapRemove("disk0", "bm0"), "block-dirty-bitmap-remove",
+            "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
+        Arguments.of(new BlockDirtyBitmapEnable("disk0", "bm0"), "block-dirty-bitmap-enable",
+            "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
+        Arguments.of(new BlockDirtyBitmapDisable("disk0", "bm0"), "block-dirty-bitmap-disable",
+            "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
+        Arguments.of(new BlockDirtyBitmapClear("disk0", "bm0"), "block-dirty-bitmap-clear",
+            "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
+        Arguments.of(Transaction.of(Transaction.Action.bitmapAdd("disk0", "bm1", 65536),
+                Transaction.Action.bitmapDisable("disk0", "bm0")), "transaction",
+            "{\"actions\":[{\"type\":\"block-dirty-bitmap-add\",\"data\":{\"node\":\"disk0\","
+                + "\"name\":\"bm1\",\"granularity\":65536}},"
+                + "{\"type\":\"block-dirty-bitmap-disable\",\"data\":{\"node\":\"disk0\","
+                + "\"name\":\"bm0\"}}]}"),
+        // nbd and exports
+        Arguments.of(NbdServerStart.unix(Path.of("/run/ferry/vm1/nbd.sock")), "nbd-server-start",
+            "{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"/run/ferry/vm1/nbd.sock\"}}}"),
+        Arguments.of(NbdServerStart.tcp("10.0.0.2", 10809), "nbd-server-start",
+            "{\"addr\":{\"type\":\"inet\",\"data\":{\"host\":\"10.0.0.2\",\"port\":\"10809\"}}}"),
+        Arguments.of(new NbdServerStop(), "nbd-server-stop", NO_ARGUMENTS),
+        Arguments.of(new BlockExportAdd("inc0", "disk0", "inc0", false, List.of("bm0")),
+            "block-export-add", "{\"type\":\"nbd\",\"id\":\"inc0\",\"node-name\":\"disk0\","
+                + "\"name\":\"inc0\",\"writable\":false,\"bitmaps\":[\"bm0\"]}"),
+        Arguments.of(new BlockExportAdd("exp0", "disk0", "disk0", true), "block-export-add",
+            "{\"type\":\"nbd\",\"id\":\"exp0\",\"node-name\":\"disk0\",\"name\":\"disk0\","
+                + "\"writable\":true}"),
+        Arguments.of(new BlockExportDel("exp0"), "block-export-del", "{\"id\":\"exp0\"}"),
+        Arguments.of(new BlockExportDel("exp0", BlockExportDel.Mode.HARD), "block-export-del",
+            "{\"id\":\"exp0\",\"mode\":\"hard\"}"),
+        Arguments.of(new QueryBlockExports(), "query-block-exports", NO_ARGUMENTS),
+        // migration
+        Arguments.of(new MigrateSetCapabilities(capabilities("events", true, "multifd", true,
+                "postcopy-ram", false)), "migrate-set-capabilities",
+            "{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
+                + "{\"capability\":\"multifd\",\"state\":true},"
+                + "{\"capability\":\"postcopy-ram\",\"state\":false}]}"),
+        Arguments.of(new MigrateSetParameters(ordered("max-bandwidth", 1L << 30,
+                "downtime-limit", 300, "multifd-channels", 2)), "migrate-set-parameters",
+            "{\"max-bandwidth\":1073741824,\"downtime-limit\":300,\"multifd-channels\":2}"),
+        Arguments.of(new QueryMigrateParameters(), "query-migrate-parameters", NO_ARGUMENTS),
+        Arguments.of(new QueryMigrateCapabilities(), "query-migrate-capabilities", NO_ARGUMENTS),
+        Arguments.of(new MigrateIncoming("tcp:0.0.0.0:4444"), "migrate-incoming",
+            "{\"uri\":\"tcp:0.0.0.0:4444\"}"),
+        Arguments.of(new Migrate("tcp:10.0.0.2:4444"), "migrate",
+            "{\"uri\":\"tcp:10.0.0.2:4444\"}"),
+        Arguments.of(Migrate.resume("tcp:10.0.0.2:4445"), "migrate",
+            "{\"uri\":\"tcp:10.0.0.2:4445\",\"resume\":true}"),
+        Arguments.of(new QueryMigrate(), "query-migrate", NO_ARGUMENTS),
+        Arguments.of(new MigrateCancel(), "migrate_cancel", NO_ARGUMENTS),
+        Arguments.of(new MigrateContinue("pre-switchover"), "migrate-continue",
+            "{\"state\":\"pre-switchover\"}"),
+        Arguments.of(new MigrateStartPostcopy(), "migrate-start-postcopy", NO_ARGUMENTS),
+        Arguments.of(new MigratePause(), "migrate-pause", NO_ARGUMENTS),
+        Arguments.of(new MigrateRecover("tcp:0:4445"), "migrate-recover",
+            "{\"uri\":\"tcp:0:4445\"}"),
+        // misc
+        Arguments.of(new HumanMonitorCommand("qemu-io disk0 \"write -P 0x11 2M 64k\""),
+            "human-monitor-command",
+            "{\"command-line\":\"qemu-io disk0 \\\"write -P 0x11 2M 64k\\\"\"}"),
+        Arguments.of(new Pmemsave(0, 134_209_536L, Path.of("/tmp/vm1.mem")), "pmemsave",
+            "{\"val\":0,\"size\":134209536,\"filename\":\"/tmp/vm1.mem\"}"));
+  }
+
+  @ParameterizedTest(name = "{1} {2}")
+  @MethodSource("commands")
+  void command_nameAndArguments_areWhatQapiExpects(QmpCommand<?> command, String name,
+      String argumentsJson) throws Exception {
+    assertThat(command.name()).isEqualTo(name);
+    assertThat(QmpCodec.MAPPER.writeValueAsString(command.arguments())).isEqualTo(argumentsJson);
+  }
+
+  @Test
+  void blockdevMirror_onTheWire_isOneCompactLine() {
+    BlockdevMirror mirror = new BlockdevMirror("mirror0", "disk0", "nbd-tgt",
+        BlockdevMirror.Sync.FULL, BlockdevMirror.CopyMode.WRITE_BLOCKING, false);
+
+    assertThat(new String(QmpCodec.encodeCommand(5, mirror.name(), mirror.arguments()),
+        StandardCharsets.UTF_8)).isEqualTo("{\"execute\":\"blockdev-mirror\","
+            + "\"arguments\":{\"job-id\":\"mirror0\",\"device\":\"disk0\",\"target\":\"nbd-tgt\","
+            + "\"sync\":\"full\",\"copy-mode\":\"write-blocking\",\"auto-dismiss\":false},"
+            + "\"id\":5}\n");
+  }
+
+  @Test
+  void blockdevAdd_withoutNodeName_isRefused() {
+    assertThatThrownBy(() -> new BlockdevAdd(Map.of("driver", "qcow2")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("blockdev-add options need a 'node-name'");
+  }
+
+  @Test
+  void blockdevAdd_nodeName_isTheRootNodeName() {
+    assertThat(new BlockdevAdd(ordered("driver", "raw", "node-name", "tgt0")).nodeName())
+        .isEqualTo("tgt0");
+  }
+
+  @Test
+  void blockdevMirror_granularityNotAPowerOfTwo_isRefused() {
+    BlockdevMirror mirror = new BlockdevMirror("m", "disk0", "tgt0", BlockdevMirror.Sync.FULL,
+        BlockdevMirror.CopyMode.BACKGROUND, false);
+
+    assertThatThrownBy(() -> mirror.withGranularity(65535))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("granularity must be a power of two >= 512: 65535");
+  }
+
+  @Test
+  void bitmapCommand_blankName_isRefused() {
+    assertThatThrownBy(() -> new BlockDirtyBitmapDisable("disk0", " "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bitmap must not be blank");
+  }
+
+  @Test
+  void transaction_empty_isRefused() {
+    assertThatThrownBy(() -> new Transaction(List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void transactionAction_commandQemuCannotRunInATransaction_isRefused() {
+    assertThatThrownBy(() -> Transaction.Action.of(new BlockdevDel("tgt0")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("not a transaction action type: blockdev-del");
+  }
+
+  @Test
+  void nbdServerStartInet_portOutOfRange_isRefused() {
+    assertThatThrownBy(() -> NbdServerStart.tcp("::1", 70_000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port out of range: 70000");
+  }
+
+  @Test
+  void migrateSetCapabilities_mapChangedLater_keepsItsCopy() {
+    Map<String, Boolean> capabilities = new LinkedHashMap<>(Map.of("events", true));
+    MigrateSetCapabilities command = new MigrateSetCapabilities(capabilities);
+
+    capabilities.put("multifd", true);
+
+    assertThat(command.capabilities()).containsOnlyKeys("events");
+  }
+}
