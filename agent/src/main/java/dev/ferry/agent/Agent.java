@@ -9,6 +9,8 @@ import dev.ferry.agent.pool.Volumes;
 import dev.ferry.agent.qemu.Accelerator;
 import dev.ferry.agent.qemu.AcceleratorProbe;
 import dev.ferry.agent.qemu.QemuInstallation;
+import dev.ferry.agent.migration.Migrations;
+import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.AgentHeartbeat;
@@ -61,6 +63,9 @@ public final class Agent implements AutoCloseable {
     Pools pools = Pools.load(data, config.name());
     Vms vms = Vms.load(data, config.name(), pools, host);
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
+    var moves = new StorageMoves(vms, pools, qemu.imgBinary());
+    vms.guardStarts(moves::checkStart);
+    var migrations = Migrations.start(data, vms, pools, host, migrationAddress(config.listenHost()));
 
     var urlHolder = new String[1];
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
@@ -69,7 +74,7 @@ public final class Agent implements AutoCloseable {
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.token(),
-          new AgentApi.Services(pools, volumes, vms, info));
+          new AgentApi.Services(pools, volumes, vms, moves, info, migrations));
     } catch (RuntimeException e) {
       vms.detachAll();
       throw new AgentException(Kind.UNAVAILABLE, "cannot listen on " + config.listenHost() + ":" + config.listenPort()
@@ -99,6 +104,12 @@ public final class Agent implements AutoCloseable {
     api.close();
     vms.detachAll();
     log.info("agent {} stopped; its vms keep running", config.name());
+  }
+
+  /** Where other hosts reach this one's migration streams and NBD exports: the listen address, unless a wildcard. */
+  private static String migrationAddress(String listenHost) {
+    String a = advertised(listenHost);
+    return a.startsWith("[") ? a.substring(1, a.length() - 1) : a;
   }
 
   /** A wildcard address is not something another host can call back. */

@@ -24,6 +24,8 @@ public final class ApiPaths {
   public static final String MIGRATIONS = "/api/migrations";
   /** POST {@link StorageMigrationRequest}: 201 {@link MigrationView} */
   public static final String MIGRATIONS_STORAGE = "/api/migrations/storage";
+  /** POST {@link LiveMigrationRequest}: 201 {@link MigrationView} (kind {@code live}) */
+  public static final String MIGRATIONS_LIVE = "/api/migrations/live";
   public static final String MIGRATION = "/api/migrations/{id}";
   /** POST: cancel; 409 after the point of no return, with the reason */
   public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";
@@ -42,6 +44,17 @@ public final class ApiPaths {
   public static final String AGENT_MIRROR = "/agent/vms/{name}/mirrors/{disk}";
   /** POST; {@code {step}} is pivot, cancel, verify (→ {@link VerifyResult}), release (query {@code keep_source}) */
   public static final String AGENT_MIRROR_STEP = "/agent/vms/{name}/mirrors/{disk}/{step}";
+
+  /** PUT {@link IncomingRequest} → {@link IncomingReady}; GET {@link IncomingStatus}; DELETE rolls the target back */
+  public static final String AGENT_VM_INCOMING = "/agent/vms/{name}/incoming";
+  /** POST; {@code {step}} is finish (after QEMU completed: resume, the VM becomes this host's) */
+  public static final String AGENT_VM_INCOMING_STEP = "/agent/vms/{name}/incoming/{step}";
+  /** POST {@link OutgoingRequest} starts a live migration; GET its {@link MigrationStats} */
+  public static final String AGENT_VM_OUTGOING = "/agent/vms/{name}/outgoing";
+  /** POST; {@code {step}} is cancel, postcopy, complete (query {@code delete_source_images}) */
+  public static final String AGENT_VM_OUTGOING_STEP = "/agent/vms/{name}/outgoing/{step}";
+  /** GET {@link MemoryDigest} of a paused guest */
+  public static final String AGENT_VM_MEMORY_DIGEST = "/agent/vms/{name}/memory-digest";
 
   /** request bodies above this are refused with 413 before they are parsed */
   public static final int MAX_BODY_BYTES = 1 << 20;

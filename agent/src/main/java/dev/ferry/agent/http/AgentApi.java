@@ -5,12 +5,17 @@ import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.pool.Volumes;
+import dev.ferry.agent.migration.Migrations;
+import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.AgentHeartbeat;
 import dev.ferry.api.AgentPoolRequest;
 import dev.ferry.api.AgentVmDefinition;
 import dev.ferry.api.ApiPaths;
+import dev.ferry.api.IncomingRequest;
 import dev.ferry.api.Json;
+import dev.ferry.api.OutgoingRequest;
+import dev.ferry.api.MirrorRequest;
 import dev.ferry.api.Problem;
 import dev.ferry.api.VolumeCreateRequest;
 import io.javalin.Javalin;
@@ -37,7 +42,14 @@ public final class AgentApi implements AutoCloseable {
   }
 
   /** What the API serves; the agent wires its parts in. */
-  public record Services(Pools pools, Volumes volumes, Vms vms, Supplier<AgentHeartbeat> host) {}
+  public record Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host,
+      Migrations migrations) {
+
+    /** Without live migration: its endpoints answer 404. */
+    public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host) {
+      this(pools, volumes, vms, moves, host, null);
+    }
+  }
 
   public static AgentApi start(String listenHost, int port, String token, Services services) {
     var auth = new TokenAuth(token);
@@ -64,6 +76,8 @@ public final class AgentApi implements AutoCloseable {
   }
 
   private static void routes(RoutesConfig r, Services s) {
+    // before AGENT_VM_ACTION, whose {action} would also match "outgoing"
+    if (s.migrations() != null) migrationRoutes(r, s.migrations());
     r.get(ApiPaths.AGENT_HOST, ctx -> json(ctx, 200, s.host().get()));
     r.get(ApiPaths.AGENT_POOLS, ctx -> json(ctx, 200, s.pools().views()));
     r.put(ApiPaths.AGENT_POOL, ctx -> {
@@ -96,8 +110,52 @@ public final class AgentApi implements AutoCloseable {
             "no vm action '" + ctx.pathParam("action") + "': use start, stop or kill");
       });
     });
+    r.put(ApiPaths.AGENT_MIRROR, ctx -> {
+      var started = s.moves().mirror(ctx.pathParam("name"), ctx.pathParam("disk"), body(ctx, MirrorRequest.class));
+      json(ctx, started.created() ? 201 : 200, started.status());
+    });
+    r.get(ApiPaths.AGENT_MIRROR, ctx -> json(ctx, 200, s.moves().status(ctx.pathParam("name"), ctx.pathParam("disk"))));
+    r.post(ApiPaths.AGENT_MIRROR_STEP, ctx -> {
+      String name = ctx.pathParam("name");
+      String disk = ctx.pathParam("disk");
+      json(ctx, 200, switch (ctx.pathParam("step")) {
+        case "pivot" -> s.moves().pivot(name, disk);
+        case "verify" -> s.moves().verify(name, disk);
+        case "release" -> s.moves().release(name, disk, booleanParam(ctx, "keep_source"));
+        case "cancel" -> s.moves().cancel(name, disk);
+        default -> throw new AgentException(Kind.NOT_FOUND,
+            "no mirror step '" + ctx.pathParam("step") + "': use pivot, verify, release or cancel");
+      });
+    });
     r.get(ApiPaths.AGENT_VM_CONSOLE, ctx -> json(ctx, 200, s.vms().console(ctx.pathParam("name"),
         longParam(ctx, "offset"), intParam(ctx, "tail"))));
+  }
+
+  /** Live migration ({@link Migrations}): the target's incoming, the source's outgoing. */
+  private static void migrationRoutes(RoutesConfig r, Migrations m) {
+    r.put(ApiPaths.AGENT_VM_INCOMING, ctx -> json(ctx, 200, m.incoming(ctx.pathParam("name"), body(ctx, IncomingRequest.class))));
+    r.get(ApiPaths.AGENT_VM_INCOMING, ctx -> json(ctx, 200, m.incomingStatus(ctx.pathParam("name"))));
+    r.delete(ApiPaths.AGENT_VM_INCOMING, ctx -> {
+      m.rollBackIncoming(ctx.pathParam("name"));
+      ctx.status(204);
+    });
+    r.post(ApiPaths.AGENT_VM_INCOMING_STEP, ctx -> json(ctx, 200, switch (ctx.pathParam("step")) {
+      case "finish" -> m.finishIncoming(ctx.pathParam("name"));
+      default -> throw new AgentException(Kind.NOT_FOUND, "no incoming step '" + ctx.pathParam("step") + "': use finish");
+    }));
+    r.post(ApiPaths.AGENT_VM_OUTGOING, ctx -> json(ctx, 200, m.outgoing(ctx.pathParam("name"), body(ctx, OutgoingRequest.class))));
+    r.get(ApiPaths.AGENT_VM_OUTGOING, ctx -> json(ctx, 200, m.outgoingStats(ctx.pathParam("name"))));
+    r.post(ApiPaths.AGENT_VM_OUTGOING_STEP, ctx -> {
+      String name = ctx.pathParam("name");
+      json(ctx, 200, switch (ctx.pathParam("step")) {
+        case "cancel" -> m.cancelOutgoing(name);
+        case "postcopy" -> m.postcopy(name);
+        case "complete" -> m.completeOutgoing(name, booleanParam(ctx, "delete_source_images"));
+        default -> throw new AgentException(Kind.NOT_FOUND,
+            "no outgoing step '" + ctx.pathParam("step") + "': use cancel, postcopy or complete");
+      });
+    });
+    r.get(ApiPaths.AGENT_VM_MEMORY_DIGEST, ctx -> json(ctx, 200, m.memoryDigest(ctx.pathParam("name"))));
   }
 
   public int port() {

@@ -64,6 +64,11 @@ public final class AcceleratorProbe {
     if (forced != null && !forced.isBlank()) {
       return Accelerator.valueOf(forced.strip().toUpperCase(Locale.ROOT));
     }
+    return probedOrCached();
+  }
+
+  /** The probe's answer, from the cache when it has one; ignores FERRY_ACCEL. */
+  Accelerator probedOrCached() {
     Path cache = cacheDir.resolve("accel-" + key() + ".txt");
     try {
       if (Files.exists(cache)) return Accelerator.valueOf(Files.readString(cache).strip());

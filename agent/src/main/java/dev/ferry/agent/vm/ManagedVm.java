@@ -3,11 +3,16 @@ package dev.ferry.agent.vm;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.qemu.BlockNodes;
+import dev.ferry.agent.qemu.DiskFormat;
+import dev.ferry.agent.qemu.DiskSpec;
 import dev.ferry.agent.qemu.LaunchOptions;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.RunDir;
 import dev.ferry.agent.qemu.StopOutcome;
+import dev.ferry.api.AgentDisk;
+import dev.ferry.api.AgentVmDefinition;
 import dev.ferry.api.AgentVmStatus;
 import dev.ferry.api.VmState;
 import dev.ferry.qmp.QmpEvent;
@@ -17,6 +22,8 @@ import dev.ferry.qmp.QueryStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
@@ -167,6 +174,51 @@ final class ManagedVm {
     return status();
   }
 
+  /**
+   * Starts QEMU waiting for an incoming live migration ({@code -incoming defer -S}) with exactly
+   * {@code plan}'s RAM: the source's size, not this host's own plan, so both RAM blocks match.
+   */
+  AgentVmStatus startIncoming(MemoryPlan plan) {
+    VmRecord current;
+    synchronized (this) {
+      if (process != null) {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " is already " + state.name().toLowerCase(Locale.ROOT)
+            + " (qemu pid " + process.pid() + ")");
+      }
+      current = record;
+      record = record.withLaunch(plan, host.accelerator());
+    }
+    transition(VmState.STARTING);
+    QemuProcess started;
+    try {
+      started = QemuProcess.start(host.qemu(), current.spec(), run, new LaunchOptions(host.accelerator(), plan, true, true),
+          START_TIMEOUT);
+    } catch (RuntimeException e) {
+      transition(VmState.STOPPED);
+      throw e;
+    }
+    attach(started);
+    return status();
+  }
+
+  /**
+   * Ends QEMU with {@code quit}, no power button: for a migrated source whose guest now runs on
+   * another host and must never run here again. SIGKILL when QEMU does not exit.
+   */
+  AgentVmStatus quit() {
+    QemuProcess p = beginStop();
+    if (p == null) return status();
+    try {
+      p.qmp().call(new dev.ferry.qmp.Quit(), Duration.ofSeconds(5));
+    } catch (QmpException e) {
+      log.info("vm {}: quit: {}", name, e.getMessage());
+    }
+    if (p.awaitExit(Duration.ofSeconds(5))) p.stop(Duration.ZERO); // only removes the runtime files
+    else p.kill();
+    endStop(p, "quit");
+    return status();
+  }
+
   AgentVmStatus stop(Duration graceful) {
     QemuProcess p = beginStop();
     if (p == null) return status();
@@ -206,6 +258,45 @@ final class ManagedVm {
 
   List<Path> diskPaths() {
     return record().spec().disks().stream().map(d -> Path.of(d.path())).toList();
+  }
+
+  /** The attached QEMU, or null when none runs (or this agent let go of it). */
+  synchronized QemuProcess process() {
+    return process;
+  }
+
+  /** The block nodes the running QEMU uses for disk {@code id} (those of the command line unless a move changed them). */
+  synchronized BlockNodes nodes(DiskSpec disk) {
+    BlockNodes live = record.liveNodes().get(disk.id());
+    return live != null ? live : BlockNodes.initial(disk);
+  }
+
+  /**
+   * Points disk {@code id} at another image, persisted at once: the next start boots from it. With
+   * {@code liveNodes} the running QEMU already uses that image through those nodes.
+   */
+  synchronized void switchDisk(String id, Path image, DiskFormat format, BlockNodes liveNodes) {
+    var disks = new ArrayList<DiskSpec>();
+    for (DiskSpec d : record.spec().disks()) {
+      disks.add(d.id().equals(id) ? new DiskSpec(id, image.toString(), format) : d);
+    }
+    AgentVmDefinition def = record.definition();
+    List<AgentDisk> defDisks = def.disks() == null ? List.of() : def.disks();
+    var newDefDisks = new ArrayList<AgentDisk>();
+    for (int i = 0; i < defDisks.size(); i++) {
+      AgentDisk d = defDisks.get(i);
+      String did = d.id() == null ? "disk" + i : d.id();
+      newDefDisks.add(did.equals(id) ? new AgentDisk(did, image.toString(), format.driver()) : d);
+    }
+    var newDef = new AgentVmDefinition(def.name(), def.cpus(), def.memoryBytes(), def.machineType(), def.cpuModel(),
+        def.kernel(), def.initrd(), def.append(), newDefDisks);
+    var nodes = new HashMap<>(record.liveNodes());
+    if (liveNodes != null) nodes.put(id, liveNodes);
+    else nodes.remove(id);
+    record = record.withDisk(newDef, record.spec().withDisks(disks), nodes);
+    JsonFiles.write(recordFile(dir), record);
+    log.info("vm {}: disk {} is now {} ({}){}", name, id, image, format.driver(),
+        liveNodes == null ? "" : ", live nodes " + liveNodes.file() + "/" + liveNodes.format());
   }
 
   private synchronized QemuProcess beginStop() {

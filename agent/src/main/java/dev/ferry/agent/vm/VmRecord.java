@@ -1,10 +1,12 @@
 package dev.ferry.agent.vm;
 
 import dev.ferry.agent.qemu.Accelerator;
+import dev.ferry.agent.qemu.BlockNodes;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.VmSpec;
 import dev.ferry.api.AgentVmDefinition;
 import dev.ferry.api.VmState;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -13,15 +15,32 @@ import java.util.Optional;
  * last state seen. A restarted agent needs all of it: the plan to report what the guest really
  * got, the state to tell a QEMU that died while no agent watched (crashed) from one that was
  * stopped.
+ *
+ * <p>{@code liveNodes} names, per disk id, the block nodes the running QEMU uses for that disk
+ * when they are not the ones it started with (after a live storage move); empty after a start.
  */
-record VmRecord(AgentVmDefinition definition, VmSpec spec, PlannedMemory memory, Accelerator accelerator, VmState state) {
+record VmRecord(AgentVmDefinition definition, VmSpec spec, PlannedMemory memory, Accelerator accelerator, VmState state,
+    Map<String, BlockNodes> liveNodes) {
 
-  VmRecord withState(VmState newState) {
-    return new VmRecord(definition, spec, memory, accelerator, newState);
+  VmRecord {
+    liveNodes = liveNodes == null ? Map.of() : Map.copyOf(liveNodes);
   }
 
+  VmRecord(AgentVmDefinition definition, VmSpec spec, PlannedMemory memory, Accelerator accelerator, VmState state) {
+    this(definition, spec, memory, accelerator, state, Map.of());
+  }
+
+  VmRecord withState(VmState newState) {
+    return new VmRecord(definition, spec, memory, accelerator, newState, liveNodes);
+  }
+
+  /** A new QEMU starts with the nodes of its command line. */
   VmRecord withLaunch(MemoryPlan plan, Accelerator accel) {
-    return new VmRecord(definition, spec, PlannedMemory.of(plan), accel, state);
+    return new VmRecord(definition, spec, PlannedMemory.of(plan), accel, state, Map.of());
+  }
+
+  VmRecord withDisk(AgentVmDefinition newDefinition, VmSpec newSpec, Map<String, BlockNodes> newLiveNodes) {
+    return new VmRecord(newDefinition, newSpec, memory, accelerator, state, newLiveNodes);
   }
 
   /** {@link MemoryPlan} as JSON: Jackson cannot write its {@code Optional} without an extra module. */

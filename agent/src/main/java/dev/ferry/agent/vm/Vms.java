@@ -36,6 +36,32 @@ public final class Vms {
   private final Pools pools;
   private final QemuHost host;
   private final Map<String, ManagedVm> vms = new ConcurrentSkipListMap<>();
+  private volatile StartGuard startGuard = vm -> {};
+  private final List<ActionGuard> actionGuards = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Asked before every start, stop, kill, redefine and delete a user asks for, under the VM's
+   * action lock; throws to refuse it (e.g. 409 while the VM migrates).
+   */
+  @FunctionalInterface
+  public interface ActionGuard {
+    void check(String vmName, String action);
+  }
+
+  /** Adds a check to every user action on a VM (see {@link ActionGuard}). */
+  public void guardActions(ActionGuard guard) {
+    actionGuards.add(java.util.Objects.requireNonNull(guard, "guard"));
+  }
+
+  private void checkGuards(String name, String action) {
+    for (ActionGuard g : actionGuards) g.check(name, action);
+  }
+
+  /** Asked before every start, under the VM's action lock; throws to refuse it. */
+  @FunctionalInterface
+  public interface StartGuard {
+    void check(String vmName);
+  }
 
   private Vms(Path root, String hostName, Pools pools, QemuHost host) {
     this.root = root;
@@ -86,6 +112,7 @@ public final class Vms {
     }
     ManagedVm vm = get(name);
     return vm.exclusive(() -> {
+      checkGuards(name, "redefine");
       vm.redefine(record);
       log.info("vm {}: redefined", name);
       return new Defined(vm.status(), false);
@@ -102,23 +129,50 @@ public final class Vms {
 
   public AgentVmStatus start(String name) {
     ManagedVm vm = get(name);
-    return vm.exclusive(vm::start);
+    return vm.exclusive(() -> {
+      startGuard.check(name);
+      checkGuards(name, "start");
+      return vm.start();
+    });
+  }
+
+  /** Installs the check every start goes through (e.g. no start while an offline disk copy runs). */
+  public void guardStarts(StartGuard guard) {
+    this.startGuard = java.util.Objects.requireNonNull(guard, "guard");
+  }
+
+  /** Runs {@code action} alone with the VM: no start, stop, redefine or other such action interleaves. */
+  public <T> T withVm(String name, java.util.function.Function<VmHandle, T> action) {
+    ManagedVm vm = get(name);
+    return vm.exclusive(() -> action.apply(new VmHandle(vm)));
+  }
+
+  /** The VM without its action lock, for reads that must not wait for a long stop. */
+  public VmHandle peek(String name) {
+    return new VmHandle(get(name));
   }
 
   public AgentVmStatus stop(String name, Duration graceful) {
     ManagedVm vm = get(name);
-    return vm.exclusive(() -> vm.stop(graceful));
+    return vm.exclusive(() -> {
+      checkGuards(name, "stop");
+      return vm.stop(graceful);
+    });
   }
 
   public AgentVmStatus kill(String name) {
     ManagedVm vm = get(name);
-    return vm.exclusive(vm::kill);
+    return vm.exclusive(() -> {
+      checkGuards(name, "kill");
+      return vm.kill();
+    });
   }
 
   /** Deletes a VM that has no QEMU; with {@code deleteDisks} also its images named {@code <vm>-*}. */
   public void delete(String name, boolean deleteDisks) {
     ManagedVm vm = get(name);
     vm.exclusive(() -> {
+      checkGuards(name, "delete");
       AgentVmStatus st = vm.status();
       if (vm.running() || (st.state() != VmState.STOPPED && st.state() != VmState.CRASHED)) {
         throw new AgentException(Kind.CONFLICT, "vm " + name + " is " + st.state().name().toLowerCase(java.util.Locale.ROOT)
@@ -131,6 +185,28 @@ public final class Vms {
       log.info("vm {}: deleted{}", name, deleteDisks ? " with its disks" : "");
       return null;
     });
+  }
+
+  /**
+   * Drops a VM whose QEMU is gone from this host without asking the guards and without touching
+   * its disks: a VM that migrated away, or a migration target rolled back. Idempotent.
+   */
+  public void forget(String name) {
+    ManagedVm vm = Names.valid(name) ? vms.get(name) : null;
+    if (vm == null) return;
+    vm.exclusive(() -> {
+      if (vm.running()) throw new AgentException(Kind.CONFLICT, "vm " + name + " still has a qemu; it cannot be forgotten");
+      vm.markDeleted();
+      vms.remove(name, vm);
+      deleteTree(vm.dir());
+      log.info("vm {}: forgotten on this host", name);
+      return null;
+    });
+  }
+
+  /** Whether a VM of that name is defined here. */
+  public boolean exists(String name) {
+    return Names.valid(name) && vms.containsKey(name);
   }
 
   public ConsoleChunk console(String name, Long offset, Integer tail) {

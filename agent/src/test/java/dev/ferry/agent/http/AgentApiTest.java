@@ -9,6 +9,7 @@ import dev.ferry.agent.pool.Volumes;
 import dev.ferry.agent.qemu.Accelerator;
 import dev.ferry.agent.qemu.QemuInstallation;
 import dev.ferry.agent.qemu.QemuVersion;
+import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.AgentHeartbeat;
@@ -44,6 +45,7 @@ class AgentApiTest {
     Vms vms = Vms.load(tmp, "h1", pools, new QemuHost(qemu, Accelerator.TCG));
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
     api = AgentApi.start("127.0.0.1", 0, TOKEN, new AgentApi.Services(pools, volumes, vms,
+        new StorageMoves(vms, pools, qemu.imgBinary()),
         () -> new AgentHeartbeat("h1", "http://x", 2, 1L << 30, "7.2.0", "tcg", pools.views(), vms.list())));
     client = new HttpTestClient("http://127.0.0.1:" + api.port(), TOKEN);
     poolDir = tmp.resolve("local");

@@ -1,0 +1,45 @@
+package dev.ferry.agent.migration;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the target persists of a live migration ({@code DIR/vms/NAME/migration.json}, role
+ * {@code target}): the ports chosen, the exports and the images it created, all written before
+ * they exist, so a retry finds them and a rollback deletes exactly what this migration made.
+ *
+ * @param exports       disk id → NBD export name (also the export's id)
+ * @param createdImages absolute paths of the images created for copied disks
+ */
+record IncomingRecord(
+    String role,
+    String migrationId,
+    IncomingPhase phase,
+    String host,
+    int migrationPort,
+    Integer nbdPort,
+    Map<String, String> exports,
+    List<String> createdImages,
+    Map<String, Boolean> capabilities,
+    Map<String, Object> parameters,
+    long memoryGivenBytes,
+    String error) {
+
+  static final String ROLE = "target";
+
+  IncomingRecord {
+    exports = exports == null ? Map.of() : Map.copyOf(exports);
+    createdImages = createdImages == null ? List.of() : List.copyOf(createdImages);
+    capabilities = capabilities == null ? Map.of() : Map.copyOf(capabilities);
+    parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
+  }
+
+  String migrationUri() {
+    return "tcp:" + host + ":" + migrationPort;
+  }
+
+  IncomingRecord withPhase(IncomingPhase next) {
+    return new IncomingRecord(role, migrationId, next, host, migrationPort, nbdPort, exports, createdImages, capabilities,
+        parameters, memoryGivenBytes, error);
+  }
+}

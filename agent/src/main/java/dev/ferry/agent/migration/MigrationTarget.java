@@ -1,0 +1,373 @@
+package dev.ferry.agent.migration;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.pool.Pool;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.MemoryPlan;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.vm.QemuHost;
+import dev.ferry.agent.vm.VmHandle;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.AgentDisk;
+import dev.ferry.api.AgentVmDefinition;
+import dev.ferry.api.CopyStorageDisk;
+import dev.ferry.api.IncomingReady;
+import dev.ferry.api.IncomingRequest;
+import dev.ferry.api.IncomingStatus;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target side of live migrations (libvirt's {@code qemuMigrationDst*}).
+ *
+ * <p>Design: {@code PUT incoming} records the ports, exports and image paths it will use before
+ * making any of them, then creates the empty images of copied disks, defines the VM with the
+ * source's device model (its resolved machine type, its RAM size to the byte), starts QEMU with
+ * {@code -incoming defer -S}, exports the copied disks over NBD, sets capabilities and parameters
+ * and only then {@code migrate-incoming} (qemu-notes). Each step observes before it acts, so a
+ * repeated request answers the same ports. The guest stays paused until {@code finish}: the point
+ * of no return, after which the VM is an ordinary VM of this host. Before it, {@code DELETE}
+ * kills the target QEMU and deletes exactly the images this migration created.
+ */
+final class MigrationTarget {
+
+  private static final Logger log = LoggerFactory.getLogger(MigrationTarget.class);
+
+  private final Vms vms;
+  private final Pools pools;
+  private final QemuHost host;
+  private final MigrationStore store;
+  private final Busy busy;
+  private final String address;
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+  /** @param address the address of this host the source connects to (migration stream and NBD) */
+  MigrationTarget(Vms vms, Pools pools, QemuHost host, MigrationStore store, Busy busy, String address) {
+    this.vms = vms;
+    this.pools = pools;
+    this.host = host;
+    this.store = store;
+    this.busy = busy;
+    this.address = address;
+  }
+
+  private Object lockFor(String vm) {
+    return locks.computeIfAbsent(vm, k -> new Object());
+  }
+
+  IncomingReady prepare(String name, IncomingRequest req) {
+    Requests.validate(req);
+    AgentVmDefinition def = req.definition();
+    MemoryPlan plan = plan(req);
+    machineType(def);
+    synchronized (lockFor(name)) {
+      Optional<IncomingRecord> existing = store.incoming(name);
+      if (existing.isPresent() && existing.get().migrationId().equals(req.migrationId())
+          && existing.get().phase() != IncomingPhase.PREPARING) {
+        return ready(existing.get()); // a repeated request
+      }
+      if (existing.isPresent() && !existing.get().migrationId().equals(req.migrationId())
+          && existing.get().phase().blocksActions()) {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " is already arriving by migration "
+            + existing.get().migrationId());
+      }
+      if (vms.exists(name) && existing.filter(r -> r.migrationId().equals(req.migrationId())).isEmpty()) {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " already exists on this host");
+      }
+      IncomingRecord rec = existing.orElseGet(() -> newRecord(name, req));
+      store.write(name, rec);
+      store.forgetArchive(name);
+      busy.set(name, true, "it is arriving by live migration (migration " + rec.migrationId() + ")");
+      try {
+        setUp(name, req, rec, plan);
+      } catch (RuntimeException e) {
+        log.warn("vm {} migration {}: preparing the target failed, rolling back: {}", name, rec.migrationId(), e.getMessage());
+        try {
+          rollBack(name);
+        } catch (RuntimeException r) {
+          log.warn("vm {} migration {}: rollback: {}", name, rec.migrationId(), r.getMessage());
+        }
+        throw e;
+      }
+      IncomingRecord listening = advance(name, rec, IncomingPhase.LISTENING);
+      log.info("vm {} migration {}: target listening on {}{}", name, rec.migrationId(), listening.migrationUri(),
+          rec.nbdPort() == null ? "" : ", nbd " + address + ":" + rec.nbdPort() + " exports " + rec.exports().values());
+      return ready(listening);
+    }
+  }
+
+  private IncomingRecord newRecord(String name, IncomingRequest req) {
+    var exports = new LinkedHashMap<String, String>();
+    var images = new ArrayList<String>();
+    for (CopyStorageDisk d : copies(req)) {
+      Pool pool = pools.get(d.pool());
+      Path image = pool.path().resolve(name + "-" + d.disk() + "." + format(d));
+      if (Files.exists(image)) {
+        throw new AgentException(Kind.CONFLICT, "image " + image + " for disk " + d.disk() + " already exists in pool "
+            + pool.name());
+      }
+      exports.put(d.disk(), d.disk());
+      images.add(image.toString());
+    }
+    return new IncomingRecord(IncomingRecord.ROLE, req.migrationId(), IncomingPhase.PREPARING, address, freePort(),
+        exports.isEmpty() ? null : freePort(), exports, images, req.capabilities(), req.parameters(), req.memoryGivenBytes(),
+        null);
+  }
+
+  private void setUp(String name, IncomingRequest req, IncomingRecord rec, MemoryPlan plan) {
+    List<CopyStorageDisk> copies = copies(req);
+    Map<String, String> paths = new LinkedHashMap<>();
+    for (int i = 0; i < copies.size(); i++) {
+      CopyStorageDisk d = copies.get(i);
+      Path image = Path.of(rec.createdImages().get(i));
+      if (!Files.exists(image)) createImage(image, format(d), d.virtualSize());
+      paths.put(d.disk(), image.toString());
+    }
+    if (!vms.exists(name)) vms.define(name, withPaths(req.definition(), paths, copies));
+    vms.withVm(name, h -> {
+      if (h.process().isEmpty()) h.startIncoming(plan);
+      return null;
+    });
+    VmHandle h = vms.peek(name);
+    QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.UNAVAILABLE, "target qemu of vm " + name + " is gone"));
+    var q = new MigrationQmp(p.qmp());
+    if (!rec.exports().isEmpty()) {
+      q.startNbdServer(address, rec.nbdPort());
+      List<String> present = q.exports();
+      for (var e : rec.exports().entrySet()) {
+        if (present.contains(e.getValue())) continue;
+        var args = new LinkedHashMap<String, Object>();
+        args.put("type", "nbd");
+        args.put("id", e.getValue());
+        args.put("node-name", h.nodes(h.disk(e.getKey())).format());
+        args.put("name", e.getValue());
+        args.put("writable", true);
+        q.call("block-export-add", args);
+      }
+    }
+    // capabilities and parameters before migrate-incoming (qemu-notes)
+    var caps = new LinkedHashMap<String, Boolean>();
+    caps.put("events", true);
+    caps.putAll(rec.capabilities());
+    q.setCapabilities(caps);
+    q.setParameters(rec.parameters());
+    if (MigrationQmp.status(q.queryMigrate()).equals("none")) {
+      q.call("migrate-incoming", Map.of("uri", rec.migrationUri()));
+    }
+  }
+
+  IncomingStatus status(String name) {
+    IncomingRecord r = store.incoming(name).orElseThrow(() -> noMigration(name));
+    Optional<QemuProcess> p = vms.exists(name) ? vms.peek(name).process() : Optional.empty();
+    if (p.isEmpty() || !p.get().isAlive()) {
+      return new IncomingStatus(r.migrationId(), r.phase().wire(), "gone", false, "gone", null, r.error());
+    }
+    var q = new MigrationQmp(p.get().qmp());
+    var qm = q.queryMigrate();
+    MigrationQmp.RunState rs = q.runState();
+    String err = qm.hasNonNull("error-desc") ? qm.get("error-desc").asText() : r.error();
+    return new IncomingStatus(r.migrationId(), r.phase().wire(), MigrationQmp.status(qm), rs.running(), rs.status(),
+        p.get().pid(), err);
+  }
+
+  /** After QEMU completed: NBD exports and server removed, {@code cont}; the VM is this host's from now on. */
+  IncomingStatus finish(String name) {
+    synchronized (lockFor(name)) {
+      IncomingRecord r = store.incoming(name).orElseThrow(() -> noMigration(name));
+      switch (r.phase()) {
+        case FINISHED -> {
+          return status(name);
+        }
+        case ROLLED_BACK, PREPARING -> throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm "
+            + name + " is " + r.phase().wire() + " on this host; nothing to finish");
+        case LISTENING, RESUMING -> { }
+      }
+      QemuProcess p = vms.peek(name).process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
+          "target qemu of vm " + name + " is gone; roll back with DELETE"));
+      var q = new MigrationQmp(p.qmp());
+      String st = MigrationQmp.status(q.queryMigrate());
+      if (r.phase() == IncomingPhase.LISTENING && !st.equals("completed")) {
+        throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
+            + "; finish only after it completed");
+      }
+      long t0 = System.nanoTime();
+      // point of no return: from here the guest runs on this host
+      if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
+      for (String export : r.exports().values()) q.deleteExport(export);
+      if (!r.exports().isEmpty()) q.stopNbdServer();
+      if (!q.runState().running()) q.call("cont", Map.of());
+      advance(name, r, IncomingPhase.FINISHED);
+      busy.set(name, false, null);
+      log.info("vm {} migration {}: finished; guest resumed on this host {} ms after the request", name, r.migrationId(),
+          (System.nanoTime() - t0) / 1_000_000);
+      return status(name);
+    }
+  }
+
+  /** Kills the target QEMU and deletes the images this migration created; refused after finish. */
+  void rollBack(String name) {
+    synchronized (lockFor(name)) {
+      Optional<IncomingRecord> rec = store.incoming(name);
+      if (rec.isEmpty()) {
+        if (vms.exists(name)) {
+          throw new AgentException(Kind.CONFLICT, "vm " + name + " on this host is not arriving by migration");
+        }
+        return;
+      }
+      IncomingRecord r = rec.get();
+      if (r.phase() == IncomingPhase.RESUMING || r.phase() == IncomingPhase.FINISHED) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name
+            + " was finished here; the guest runs on this host now");
+      }
+      advance(name, r, IncomingPhase.ROLLED_BACK);
+      if (vms.exists(name)) {
+        vms.withVm(name, h -> h.process().isPresent() ? h.kill() : null);
+      }
+      for (String image : r.createdImages()) {
+        try {
+          Files.deleteIfExists(Path.of(image));
+          log.info("vm {} migration {}: deleted target image {}", name, r.migrationId(), image);
+        } catch (IOException e) {
+          log.warn("vm {} migration {}: cannot delete target image {}: {}", name, r.migrationId(), image, e.getMessage());
+        }
+      }
+      vms.forget(name);
+      store.delete(name);
+      busy.set(name, false, null);
+      deleteEmptyDir(store.vmDir(name));
+      log.info("vm {} migration {}: target rolled back", name, r.migrationId());
+    }
+  }
+
+  /** Compare-and-set of the phase, persisted before the caller acts on it. */
+  private IncomingRecord advance(String name, IncomingRecord r, IncomingPhase next) {
+    if (!r.phase().canMoveTo(next)) {
+      throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is " + r.phase().wire()
+          + " on this host and cannot go to " + next.wire());
+    }
+    IncomingRecord moved = r.withPhase(next);
+    store.write(name, moved);
+    log.info("vm {} migration {}: {} -> {}", name, r.migrationId(), r.phase().wire(), next.wire());
+    return moved;
+  }
+
+  /** Marks the VMs still arriving at agent start. */
+  void recover(String name) {
+    store.incoming(name).ifPresent(r -> busy.set(name, r.phase().blocksActions(),
+        "it is arriving by live migration (migration " + r.migrationId() + ")"));
+  }
+
+  private MemoryPlan plan(IncomingRequest req) {
+    long requested = req.definition().memoryBytes();
+    long given = req.memoryGivenBytes();
+    if (given < 16L << 20 || given % 4096 != 0 || given > requested) {
+      throw AgentException.badInput("memory_given_bytes", Long.toString(given),
+          "the source's memory_given_bytes: whole 4 KiB pages, at least 16 MiB, at most memory_bytes (" + requested + ")");
+    }
+    MemoryPlan own = MemoryPlan.plan(given, host.accelerator(), host.qemu().version());
+    if (own.adjusted()) {
+      // the source runs with a size that loses dirty pages here: the copy would be corrupt
+      throw AgentException.badInput("memory_given_bytes", Long.toString(given), own.adjustment().orElse("")
+          + "; the source must run with a size that is not a multiple of 256 KiB");
+    }
+    return new MemoryPlan(requested, given, given == requested ? Optional.empty()
+        : Optional.of("as on the migration source: " + (given / 1024) + " KiB instead of " + (requested / 1024) + " KiB"));
+  }
+
+  private void machineType(AgentVmDefinition def) {
+    String mt = def.machineType();
+    String allowed = "the source's resolved machine type, one this host's qemu " + host.qemu().version() + " has (e.g. pc-q35-7.2)";
+    if (mt == null) throw AgentException.badInput("definition.machine_type", null, allowed);
+    try {
+      if (!host.qemu().resolveMachineType(mt).equals(mt)) throw AgentException.badInput("definition.machine_type", mt, allowed);
+    } catch (AgentException e) {
+      throw AgentException.badInput("definition.machine_type", mt, allowed);
+    }
+  }
+
+  private static AgentVmDefinition withPaths(AgentVmDefinition def, Map<String, String> paths, List<CopyStorageDisk> copies) {
+    List<AgentDisk> disks = def.disks() == null ? List.of() : def.disks();
+    var out = new ArrayList<AgentDisk>();
+    for (int i = 0; i < disks.size(); i++) {
+      AgentDisk d = disks.get(i);
+      String id = d.id() == null ? "disk" + i : d.id();
+      String format = copies.stream().filter(c -> c.disk().equals(id)).findFirst().map(MigrationTarget::format).orElse(d.format());
+      out.add(paths.containsKey(id) ? new AgentDisk(id, paths.get(id), format) : d);
+    }
+    for (String id : paths.keySet()) {
+      if (out.stream().noneMatch(d -> id.equals(d.id()))) {
+        throw AgentException.badInput("copy_storage.disk", id, "a disk id of the definition");
+      }
+    }
+    return new AgentVmDefinition(def.name(), def.cpus(), def.memoryBytes(), def.machineType(), def.cpuModel(), def.kernel(),
+        def.initrd(), def.append(), out);
+  }
+
+  private IncomingReady ready(IncomingRecord r) {
+    return new IncomingReady(r.migrationId(), r.migrationUri(), r.nbdPort() == null ? null : r.host(), r.nbdPort(),
+        r.exports());
+  }
+
+  private static List<CopyStorageDisk> copies(IncomingRequest req) {
+    return req.copyStorage() == null ? List.of() : req.copyStorage();
+  }
+
+  private static String format(CopyStorageDisk d) {
+    return d.format() == null ? "qcow2" : d.format();
+  }
+
+  private void createImage(Path image, String format, long size) {
+    var cmd = List.of(host.qemu().imgBinary().toString(), "create", "-q", "-f", format, image.toString(), Long.toString(size));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new AgentException(Kind.UNAVAILABLE, String.join(" ", cmd) + " failed: " + out);
+      }
+    } catch (IOException e) {
+      throw new AgentException(Kind.UNAVAILABLE, "cannot run qemu-img: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException(Kind.INTERNAL, "interrupted creating " + image, e);
+    }
+  }
+
+  /** A free TCP port on the migration address; QEMU binds it moments later. */
+  private int freePort() {
+    try (var s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new AgentException(Kind.UNAVAILABLE, "no free tcp port on " + address + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void deleteEmptyDir(Path dir) {
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var s = Files.list(dir)) {
+          if (s.findAny().isEmpty()) Files.delete(dir);
+        }
+      }
+    } catch (IOException e) {
+      // an empty directory left behind harms nothing
+    }
+  }
+
+  private static AgentException noMigration(String name) {
+    return new AgentException(Kind.NOT_FOUND, "vm " + name + " has no incoming migration on this host");
+  }
+}

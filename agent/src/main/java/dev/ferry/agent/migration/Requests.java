@@ -1,0 +1,81 @@
+package dev.ferry.agent.migration;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.api.CopyStorageDisk;
+import dev.ferry.api.IncomingRequest;
+import dev.ferry.api.OutgoingRequest;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Checks live-migration requests at the edge, naming the field that is wrong. */
+final class Requests {
+
+  static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  static final Pattern QAPI_NAME = Pattern.compile("[a-z][a-z0-9-]{0,63}");
+  static final Pattern URI = Pattern.compile("(tcp:[A-Za-z0-9.:\\[\\]-]+:\\d{1,5}|unix:/[^\\s]+)");
+  static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\[\\]-]{1,255}");
+
+  private Requests() {}
+
+  static void validate(OutgoingRequest r) {
+    id(r.migrationId());
+    if (r.migrationUri() == null || !URI.matcher(r.migrationUri()).matches()) {
+      throw AgentException.badInput("migration_uri", r.migrationUri(), "tcp:HOST:PORT or unix:/PATH, as the target answered");
+    }
+    names("capabilities", r.capabilities());
+    names("parameters", r.parameters());
+    if (r.nbd() != null) {
+      if (r.nbd().host() == null || !HOST.matcher(r.nbd().host()).matches()) {
+        throw AgentException.badInput("nbd.host", r.nbd().host(), "a host name or address");
+      }
+      if (r.nbd().port() < 1 || r.nbd().port() > 65535) {
+        throw AgentException.badInput("nbd.port", Integer.toString(r.nbd().port()), "1 to 65535");
+      }
+      if (r.nbd().exports() == null || r.nbd().exports().isEmpty()) {
+        throw AgentException.badInput("nbd.exports", "{}", "disk id → export name for every copied disk");
+      }
+      r.nbd().exports().forEach((disk, export) -> {
+        if (export == null || !ID.matcher(export).matches()) {
+          throw AgentException.badInput("nbd.exports." + disk, export, "an export name the target answered");
+        }
+      });
+    }
+  }
+
+  static void validate(IncomingRequest r) {
+    id(r.migrationId());
+    if (r.definition() == null) throw AgentException.badInput("definition", null, "the vm's definition as on the source");
+    names("capabilities", r.capabilities());
+    names("parameters", r.parameters());
+    if (r.copyStorage() != null) {
+      for (int i = 0; i < r.copyStorage().size(); i++) {
+        CopyStorageDisk d = r.copyStorage().get(i);
+        String f = "copy_storage[" + i + "]";
+        if (d == null || d.disk() == null) throw AgentException.badInput(f + ".disk", null, "a disk id of the definition");
+        if (d.pool() == null) throw AgentException.badInput(f + ".pool", null, "a pool of this host");
+        if (d.format() != null && !d.format().equals("qcow2") && !d.format().equals("raw")) {
+          throw AgentException.badInput(f + ".format", d.format(), "qcow2 or raw");
+        }
+        if (d.virtualSize() <= 0 || d.virtualSize() % 512 != 0) {
+          throw AgentException.badInput(f + ".virtual_size", Long.toString(d.virtualSize()), "a positive multiple of 512 bytes");
+        }
+      }
+    }
+  }
+
+  private static void id(String id) {
+    if (id == null || !ID.matcher(id).matches()) {
+      throw AgentException.badInput("migration_id", id, "1-64 letters, digits, '.', '_' or '-'");
+    }
+  }
+
+  private static void names(String field, Map<String, ?> map) {
+    if (map == null) return;
+    for (var e : map.entrySet()) {
+      if (!QAPI_NAME.matcher(e.getKey()).matches()) {
+        throw AgentException.badInput(field, e.getKey(), "qemu names such as multifd-channels");
+      }
+      if (e.getValue() == null) throw AgentException.badInput(field + "." + e.getKey(), null, "a value");
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.ferry.agent.storage;
+
+/**
+ * Where one disk move stands, persisted in {@code moves/DISK.json} before the side effects of the
+ * next step. Forward only: {@code PREPARING → COPYING → PIVOTING → PIVOTED → RELEASED}, or
+ * {@code FAILED} from any phase before {@code PIVOTING}.
+ */
+enum MovePhase {
+  /** facts written; the target image, its nodes and the job may exist in part */
+  PREPARING,
+  /** the mirror job (or qemu-img convert) runs, or has caught up (ready) */
+  COPYING,
+  /** the dirty bitmap and block-job-complete may have been sent: the point of no return */
+  PIVOTING,
+  /** the VM uses the target; its definition names it */
+  PIVOTED,
+  /** the source nodes are gone from QEMU and the source image deleted unless kept */
+  RELEASED,
+  /** the copy failed before the pivot; the target was removed, the VM still uses its source */
+  FAILED;
+
+  /** A move in one of these phases blocks another move of the same disk. */
+  boolean inFlight() {
+    return switch (this) {
+      case PREPARING, COPYING, PIVOTING, PIVOTED -> true;
+      case RELEASED, FAILED -> false;
+    };
+  }
+
+  /** Before the point of no return: a cancel rolls back. */
+  boolean cancellable() {
+    return switch (this) {
+      case PREPARING, COPYING, FAILED -> true;
+      case PIVOTING, PIVOTED, RELEASED -> false;
+    };
+  }
+}

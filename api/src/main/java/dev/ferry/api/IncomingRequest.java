@@ -1,0 +1,25 @@
+package dev.ferry.api;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code PUT /agent/vms/NAME/incoming}: prepare this host to receive a live migration.
+ *
+ * @param definition       the VM as the source defined it, with the source's resolved (versioned)
+ *                         machine type, e.g. {@code pc-q35-7.2}; an alias is refused
+ * @param memoryGivenBytes the RAM the source's QEMU was given ({@code memory_given_bytes} of its
+ *                         {@link AgentVmStatus}); the target gives its QEMU exactly this size
+ * @param capabilities     {@code migrate-set-capabilities} on the target, set before
+ *                         {@code migrate-incoming} ({@code events} is always on)
+ * @param parameters       {@code migrate-set-parameters} on the target, e.g. {@code multifd-channels}
+ * @param copyStorage      disks copied to this host; empty for shared storage (the definition's
+ *                         paths then name the same files)
+ */
+public record IncomingRequest(
+    String migrationId,
+    AgentVmDefinition definition,
+    long memoryGivenBytes,
+    Map<String, Boolean> capabilities,
+    Map<String, Object> parameters,
+    List<CopyStorageDisk> copyStorage) {}

@@ -1,0 +1,46 @@
+package dev.ferry.api;
+
+import java.util.List;
+
+/**
+ * {@code GET /agent/vms/NAME/outgoing}: the source's view of a live migration. QEMU's numbers come
+ * from {@code query-migrate}; after the migration ended they are the last ones seen.
+ *
+ * @param phase                the agent's persisted phase: {@code preparing}, {@code mirroring},
+ *                             {@code migrating}, {@code switchover}, {@code completed},
+ *                             {@code failed}, {@code cancelled}, {@code handed_over}
+ * @param status               QEMU's migration status ({@code setup}, {@code active},
+ *                             {@code pre-switchover}, {@code device}, {@code postcopy-active},
+ *                             {@code completed}, {@code failed}, {@code cancelled}, {@code none})
+ * @param downtimeMs           what QEMU reports; {@code pauseMs} is what the agent observed
+ * @param dirtyRateBytesPerS   dirty-pages-rate × page size
+ * @param passes               dirty-sync-count
+ * @param pauseMs              source vCPUs stopped ({@code STOP}) → {@code MIGRATION completed}, by
+ *                             QEMU's event timestamps; the guest's pause also includes the target's
+ *                             {@code cont}
+ * @param switchoverMs         {@code pre-switchover} → {@code completed} (copied storage only)
+ * @param wallTimeMs           {@code migrate} sent → completed/failed/cancelled, by the agent's clock
+ * @param elapsedMs            the outgoing request → completed/failed/cancelled, by the agent's
+ *                             clock (includes mirroring copied disks until READY)
+ */
+public record MigrationStats(
+    String migrationId,
+    String phase,
+    String status,
+    Long totalTimeMs,
+    Long setupTimeMs,
+    Long downtimeMs,
+    Long expectedDowntimeMs,
+    long ramTransferredBytes,
+    long ramRemainingBytes,
+    long ramTotalBytes,
+    long dirtyRateBytesPerS,
+    double mbps,
+    long passes,
+    long postcopyRequests,
+    List<MirrorProgress> mirrors,
+    Long pauseMs,
+    Long switchoverMs,
+    Long wallTimeMs,
+    Long elapsedMs,
+    String error) {}
