@@ -5,9 +5,14 @@ import dev.ferry.api.AgentPoolRequest;
 import dev.ferry.api.AgentVmDefinition;
 import dev.ferry.api.AgentVmStatus;
 import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.IncomingReady;
+import dev.ferry.api.IncomingRequest;
+import dev.ferry.api.IncomingStatus;
 import dev.ferry.api.Json;
+import dev.ferry.api.MigrationStats;
 import dev.ferry.api.MirrorRequest;
 import dev.ferry.api.MirrorStatus;
+import dev.ferry.api.OutgoingRequest;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.Problem;
 import dev.ferry.api.VerifyResult;
@@ -50,6 +55,26 @@ final class FakeAgent implements AutoCloseable {
   volatile boolean holdReady;
   /** when set, a running move fails with this error at its next GET */
   volatile String failMirror;
+  /** live migration, target side: the last PUT incoming per vm and its phase */
+  final Map<String, IncomingRequest> incoming = new ConcurrentHashMap<>();
+  final Map<String, String> incomingPhase = new ConcurrentHashMap<>();
+  /** QEMU's migration status the target reports; "gone" plays a dead target QEMU */
+  volatile String targetQemu = "active";
+  /** when set, PUT incoming answers this problem */
+  volatile Problem refuseIncoming;
+  /** live migration, source side: the POST outgoing per vm */
+  final Map<String, OutgoingRequest> outgoing = new ConcurrentHashMap<>();
+  /** GET outgoing answers these in order (the last one repeats); the migration id is filled in */
+  final List<MigrationStats> script = new CopyOnWriteArrayList<>();
+  /** after POST outgoing/postcopy, GET outgoing answers these instead */
+  final List<MigrationStats> postcopyScript = new CopyOnWriteArrayList<>();
+  private volatile List<MigrationStats> playing = List.of();
+  private volatile int played;
+  private volatile MigrationStats lastStats;
+  /** while set, GET outgoing holds at this script index (the answer repeats) */
+  volatile int holdAt = Integer.MAX_VALUE;
+  /** while set and closed, POST outgoing/complete waits for it */
+  volatile java.util.concurrent.CountDownLatch completeGate;
   /** when set, verification reports this many mismatched bytes */
   volatile long verifyMismatch;
   /** how long verification takes */
@@ -115,6 +140,7 @@ final class FakeAgent implements AutoCloseable {
         vms.put(d.name(), s);
         json(ctx, 200, s);
       });
+      liveRoutes(r);
       r.get("/agent/vms/{name}", ctx -> withVm(ctx, s -> json(ctx, 200, s)));
       r.delete("/agent/vms/{name}", ctx -> withVm(ctx, s -> {
         vms.remove(s.name());
@@ -133,7 +159,7 @@ final class FakeAgent implements AutoCloseable {
         MirrorRequest req = read(ctx, MirrorRequest.class);
         String key = ctx.pathParam("name") + "/" + ctx.pathParam("disk");
         MirrorStatus existing = moves.get(key);
-        if (existing != null) {
+        if (existing != null && existing.targetPath().contains(req.suffix())) {
           json(ctx, 200, existing);
           return;
         }
@@ -194,6 +220,125 @@ final class FakeAgent implements AutoCloseable {
       r.get("/agent/vms/{name}/console", ctx -> withVm(ctx, s ->
           json(ctx, 200, new ConsoleChunk(name, 0, 6, "hello\n"))));
     }).start();
+  }
+
+  /** The live-migration endpoints; registered before {@code {action}}, which would match "outgoing". */
+  private void liveRoutes(io.javalin.config.RoutesConfig r) {
+    r.put("/agent/vms/{name}/incoming", ctx -> {
+      if (refuseIncoming != null) {
+        problem(ctx, refuseIncoming);
+        return;
+      }
+      IncomingRequest req = read(ctx, IncomingRequest.class);
+      String vm = ctx.pathParam("name");
+      incoming.put(vm, req);
+      incomingPhase.put(vm, "listening");
+      boolean copy = req.copyStorage() != null && !req.copyStorage().isEmpty();
+      Map<String, String> exports = new java.util.LinkedHashMap<>();
+      if (copy) req.copyStorage().forEach(d -> exports.put(d.disk(), d.disk()));
+      json(ctx, 200, new IncomingReady(req.migrationId(), "tcp:127.0.0.1:49152", copy ? "127.0.0.1" : null,
+          copy ? 10809 : null, exports));
+    });
+    r.get("/agent/vms/{name}/incoming", ctx -> {
+      String vm = ctx.pathParam("name");
+      IncomingRequest req = incoming.get(vm);
+      if (req == null) {
+        problem(ctx, Problem.of(404, "not found", "vm " + vm + " has no incoming migration on this host"));
+        return;
+      }
+      json(ctx, 200, new IncomingStatus(req.migrationId(), incomingPhase.get(vm), targetQemu,
+          "finished".equals(incomingPhase.get(vm)), "inmigrate", 77L, "gone".equals(targetQemu) ? "qemu exited" : null));
+    });
+    r.delete("/agent/vms/{name}/incoming", ctx -> {
+      incoming.remove(ctx.pathParam("name"));
+      incomingPhase.remove(ctx.pathParam("name"));
+      ctx.status(204);
+    });
+    r.post("/agent/vms/{name}/incoming/{step}", ctx -> {
+      String vm = ctx.pathParam("name");
+      IncomingRequest req = incoming.get(vm);
+      incomingPhase.put(vm, "finished");
+      vms.put(vm, new AgentVmStatus(vm, VmState.RUNNING, 7777L, req.definition().memoryBytes(), req.memoryGivenBytes(),
+          null, req.definition().machineType(), "tcg"));
+      json(ctx, 200, new IncomingStatus(req.migrationId(), "finished", "completed", true, "running", 7777L, null));
+    });
+    r.post("/agent/vms/{name}/outgoing", ctx -> {
+      OutgoingRequest req = read(ctx, OutgoingRequest.class);
+      outgoing.put(ctx.pathParam("name"), req);
+      playing = script;
+      played = 0;
+      json(ctx, 200, next(ctx.pathParam("name")));
+    });
+    r.get("/agent/vms/{name}/outgoing", ctx -> {
+      if (!outgoing.containsKey(ctx.pathParam("name"))) {
+        problem(ctx, Problem.of(404, "not found", "vm " + ctx.pathParam("name") + " has no outgoing migration on this host"));
+        return;
+      }
+      json(ctx, 200, next(ctx.pathParam("name")));
+    });
+    r.post("/agent/vms/{name}/outgoing/{step}", ctx -> {
+      String vm = ctx.pathParam("name");
+      MigrationStats s = lastStats;
+      switch (ctx.pathParam("step")) {
+        case "cancel" -> {
+          if (s != null && s.phase().equals("completed")) {
+            problem(ctx, Problem.of(409, "conflict", "migration of vm " + vm + " is completed; roll forward"));
+            return;
+          }
+          lastStats = withPhase(s, "cancelled", "cancelled");
+        }
+        case "postcopy" -> {
+          playing = postcopyScript;
+          played = 0;
+        }
+        case "complete" -> {
+          calls.add("delete_source_images=" + ctx.queryParam("delete_source_images"));
+          if (completeGate != null) completeGate.await(10, TimeUnit.SECONDS);
+          lastStats = withPhase(s, "handed_over", s.status());
+          vms.remove(vm);
+        }
+        default -> {
+          problem(ctx, Problem.of(404, "not found", "no step"));
+          return;
+        }
+      }
+      json(ctx, 200, lastStats);
+    });
+  }
+
+  private synchronized MigrationStats next(String vm) {
+    MigrationStats s = lastStats;
+    boolean over = s != null && List.of("cancelled", "handed_over", "failed").contains(s.phase());
+    if (!over && !playing.isEmpty()) {
+      int i = Math.min(Math.min(played, holdAt), playing.size() - 1);
+      played++;
+      s = withId(playing.get(i), outgoing.get(vm).migrationId());
+      lastStats = s;
+    }
+    return s;
+  }
+
+  /** Scripted stats: one sample of a migration of 1 GiB of RAM. */
+  static MigrationStats stats(String phase, String status, long transferred, long remaining, long dirtyRate, long passes,
+      Long expectedDowntimeMs) {
+    boolean done = phase.equals("completed");
+    return new MigrationStats("?", phase, status, done ? 900L : null, 5L, done ? 42L : null, expectedDowntimeMs,
+        transferred, remaining, 1L << 30, dirtyRate, 800.0, passes, 0, List.of(), done ? 55L : null, null, null, null,
+        phase.equals("failed") ? "connection reset by the target" : null);
+  }
+
+  private static MigrationStats withId(MigrationStats s, String id) {
+    return new MigrationStats(id, s.phase(), s.status(), s.totalTimeMs(), s.setupTimeMs(), s.downtimeMs(),
+        s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(), s.dirtyRateBytesPerS(),
+        s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(), s.wallTimeMs(),
+        s.elapsedMs(), s.error());
+  }
+
+  private static MigrationStats withPhase(MigrationStats s, String phase, String status) {
+    return new MigrationStats(s.migrationId(), phase, status, s.totalTimeMs(), s.setupTimeMs(), s.downtimeMs(),
+        s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(), s.dirtyRateBytesPerS(),
+        s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(), s.wallTimeMs(),
+        s.elapsedMs(), s.error());
   }
 
   String url() {

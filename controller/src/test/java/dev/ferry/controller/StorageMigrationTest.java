@@ -64,6 +64,23 @@ class StorageMigrationTest {
     assertThat(disk.get("path").asText()).startsWith("/pools/host1/fast/web-disk0-");
   }
 
+  /**
+   * The agent remembers the first move of disk0 as released; the second migration once took that
+   * for its own mirror and waited for it to become ready forever.
+   */
+  @Test
+  void storage_secondMoveOfTheSameDisk_startsItsOwnMirror() throws Exception {
+    assertThat(awaitFinal(start(new StorageMigrationRequest("web", "fast", null, "raw", null, null, null))
+        .get("id").asText()).get("status").asText()).isEqualTo("succeeded");
+
+    JsonNode back = awaitFinal(start(new StorageMigrationRequest("web", "local", null, "qcow2", null, null, true))
+        .get("id").asText());
+
+    assertThat(back.get("status").asText()).isEqualTo("succeeded");
+    assertThat(c.get("/api/vms/web").json().at("/disks/0/pool").asText()).isEqualTo("local");
+    assertThat(host1.changes().stream().filter(x -> x.startsWith("PUT")).toList()).hasSize(2);
+  }
+
   @Test
   void storage_cancelledBeforeThePivot_rollsBackAndLeavesTheDisk() throws Exception {
     host1.holdReady = true;

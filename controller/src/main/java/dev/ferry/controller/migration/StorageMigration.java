@@ -126,11 +126,12 @@ final class StorageMigration implements Runnable {
     for (String disk : record.disks) {
       MirrorStatus s = ctx.retrying(record.source, "status of disk " + disk,
           () -> ctx.agents().get(ctx.host(record.source), path(disk), MirrorStatus.class));
-      if (s == null || "none".equals(s.state())) {
+      // a move the agent remembers from an earlier migration (released, failed) is not ours
+      if (s == null || "none".equals(s.state()) || !ours(s)) {
         DiskRow row = ctx.disk(record.vm, disk);
         String format = request.format() != null ? request.format() : row.format();
         long bandwidth = request.bandwidthMibS() == null ? 0 : (long) (request.bandwidthMibS() * 1024 * 1024);
-        var body = new MirrorRequest(request.toPool(), format, bandwidth, record.id.substring(0, 8));
+        var body = new MirrorRequest(request.toPool(), format, bandwidth, suffix());
         try {
           s = ctx.agents().put(ctx.host(record.source), path(disk), body, MirrorStatus.class);
         } catch (ControllerException e) {
@@ -219,6 +220,15 @@ final class StorageMigration implements Runnable {
     } catch (RuntimeException again) {
       LOG.error("migration {}: cannot record the failure", record.id, again);
     }
+  }
+
+  /** Names this migration's target images, so its own moves are told from earlier ones. */
+  private String suffix() {
+    return record.id.substring(0, 8);
+  }
+
+  private boolean ours(MirrorStatus s) {
+    return s.targetPath() != null && s.targetPath().contains(suffix());
   }
 
   private boolean verify() {
