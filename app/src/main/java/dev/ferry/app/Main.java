@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Moves and protects running QEMU/KVM virtual machines across hosts.",
-    subcommands = {AgentCommand.class, ControllerCommand.class, DemoCommand.class})
+    subcommands = {AgentCommand.class, ControllerCommand.class, DemoCommand.class, dev.ferry.app.bench.BenchCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

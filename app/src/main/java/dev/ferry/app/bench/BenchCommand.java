@@ -1,0 +1,66 @@
+package dev.ferry.app.bench;
+
+import dev.ferry.api.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ferry bench …}: speed goals are measured here, never in timed tests. Every report puts
+ * Ferry next to a baseline measured in the same run, and states ratios.
+ */
+@Command(name = "bench", description = "Measure Ferry against a baseline in the same run and write a report.",
+    subcommands = {BenchCommand.Storage.class})
+public final class BenchCommand {
+
+  @Command(name = "storage", description = "Live disk mirror of a running VM vs qemu-img convert of the same image (VM stopped), with the guest's write latency.")
+  static final class Storage implements Callable<Integer> {
+
+    @Option(names = "--size", defaultValue = "512", paramLabel = "MiB", description = "disk size in MiB (default ${DEFAULT-VALUE})")
+    int sizeMib;
+
+    @Option(names = "--write-rate", defaultValue = "4", paramLabel = "MiB/s", description = "the guest's disk write rate during the run (default ${DEFAULT-VALUE})")
+    int writeRate;
+
+    @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where storage.md and storage.json go (default ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      if (sizeMib < 64) throw new CommandLine.ParameterException(new CommandLine(this), "--size '" + sizeMib + "' is too small: at least 64 MiB");
+      String guest = System.getenv("FERRY_GUEST_DIR");
+      if (guest == null || guest.isBlank()) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "FERRY_GUEST_DIR is not set: run it as ./ferry bench storage");
+      }
+      Path work = Files.createTempDirectory("ferry-bench");
+      Map<String, Object> report = new LinkedHashMap<>();
+      report.put("bench", "storage");
+      report.put("date", Instant.now().toString());
+      report.put("cpus", Runtime.getRuntime().availableProcessors());
+      try {
+        report.putAll(new StorageBench(work, Path.of(guest), (long) sizeMib << 20, writeRate, System.out).run());
+      } finally {
+        deleteTree(work);
+      }
+      Files.createDirectories(out);
+      Files.writeString(out.resolve("storage.json"), Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report) + "\n");
+      Files.writeString(out.resolve("storage.md"), StorageReport.markdown(report));
+      System.out.println("report: " + out.resolve("storage.md"));
+      return 0;
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}

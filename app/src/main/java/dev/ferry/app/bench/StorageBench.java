@@ -1,0 +1,188 @@
+package dev.ferry.app.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.agent.Agent;
+import dev.ferry.agent.AgentConfig;
+import dev.ferry.api.AgentDisk;
+import dev.ferry.api.AgentPoolRequest;
+import dev.ferry.api.AgentVmDefinition;
+import dev.ferry.api.MirrorRequest;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Storage migration, measured: Ferry's live mirror of a running VM's disk next to an offline
+ * {@code qemu-img convert} of the same image, in the same run, with the guest's own write
+ * latency before and during the mirror. The mirror goes through a real agent's HTTP API, so it
+ * measures the code a user runs.
+ */
+final class StorageBench {
+
+  static final long GUEST_REGION = 16L << 20;
+
+  private final Path work;
+  private final Path guestDir;
+  private final long sizeBytes;
+  private final int writeRateMibS;
+  private final PrintStream log;
+
+  StorageBench(Path work, Path guestDir, long sizeBytes, int writeRateMibS, PrintStream log) {
+    this.work = work;
+    this.guestDir = guestDir;
+    this.sizeBytes = sizeBytes;
+    this.writeRateMibS = writeRateMibS;
+    this.log = log;
+  }
+
+  Map<String, Object> run() throws Exception {
+    Path src = Files.createDirectories(work.resolve("src"));
+    Path dst = Files.createDirectories(work.resolve("dst"));
+    Path image = src.resolve("bench-disk0.qcow2");
+    log.println("preparing a " + (sizeBytes >> 20) + " MiB qcow2 image full of data");
+    makeImage(image);
+
+    var r = new LinkedHashMap<String, Object>();
+    r.put("size_bytes", sizeBytes);
+    r.put("guest_write_rate_mib_s", writeRateMibS);
+    long cold = convert(image, dst.resolve("convert-cold.qcow2"));
+    long warm = convert(image, dst.resolve("convert-warm.qcow2"));
+    r.put("convert_cold_ms", cold);
+    r.put("convert_ms", warm);
+    r.put("convert_mib_s", mibPerS(sizeBytes, warm));
+    log.println("qemu-img convert: " + cold + " ms cold, " + warm + " ms warm");
+
+    String token = "bench-" + Long.toHexString(new SplittableRandom().nextLong());
+    try (Agent agent = Agent.start(AgentConfig.of("bench", "127.0.0.1", 0, work.resolve("agent"),
+        "http://127.0.0.1:9", token))) {
+      AgentHttp http = AgentHttp.of(agent.url(), token);
+      http.call("PUT", "/agent/pools/src", new AgentPoolRequest(src.toString(), false));
+      http.call("PUT", "/agent/pools/dst", new AgentPoolRequest(dst.toString(), false));
+      Path kernel = Files.copy(guestDir.resolve("vmlinuz"), src.resolve("vmlinuz"));
+      Path initrd = Files.copy(guestDir.resolve("initrd.img"), src.resolve("initrd.img"));
+      http.call("PUT", "/agent/vms/bench", new AgentVmDefinition("bench", 1, 256L << 20, "q35", "qemu64",
+          kernel.toString(), initrd.toString(), "console=ttyS0 quiet ferry.disk=" + writeRateMibS + ":" + (GUEST_REGION >> 20),
+          List.of(new AgentDisk("disk0", image.toString(), "qcow2"))));
+      JsonNode started = http.call("POST", "/agent/vms/bench/start", null);
+      r.put("accelerator", started.path("accelerator").asText());
+      try {
+        measureMirror(http, work.resolve("agent/vms/bench/run/console.log"), r);
+      } finally {
+        http.call("POST", "/agent/vms/bench/kill", null);
+      }
+    }
+    return r;
+  }
+
+  private void measureMirror(AgentHttp http, Path console, Map<String, Object> r) throws Exception {
+    GuestDiskLines lines = new GuestDiskLines(console);
+    awaitDiskLine(lines);
+    long b0 = lines.position();
+    Thread.sleep(6000);
+    long b1 = lines.position();
+    var before = GuestDiskLines.latency(lines.between(b0, b1));
+    log.printf("guest write latency before the mirror: mean %.0f us, max %.0f us%n", before.meanUs(), before.maxUs());
+
+    long t0 = System.nanoTime();
+    http.call("PUT", "/agent/vms/bench/mirrors/disk0", new MirrorRequest("dst", "qcow2", 0, "bench"));
+    JsonNode s;
+    while (true) {
+      s = http.call("GET", "/agent/vms/bench/mirrors/disk0", null);
+      String state = s.path("state").asText();
+      if (state.equals("ready")) break;
+      if (state.equals("failed")) throw new IllegalStateException("mirror failed: " + s.path("error").asText());
+      Thread.sleep(50);
+    }
+    long mirrorMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    long b2 = lines.position();
+    // the guest reports once a second: keep the window open until a report covers the end of the copy
+    Thread.sleep(1200);
+    var during = GuestDiskLines.latency(lines.between(b1, lines.position()));
+    long copied = s.path("offset").asLong();
+    log.printf("mirror: %d bytes in %d ms; guest write latency during it: mean %.0f us, max %.0f us%n", copied, mirrorMs,
+        during.meanUs(), during.maxUs());
+
+    JsonNode pivot = http.call("POST", "/agent/vms/bench/mirrors/disk0/pivot", null);
+    long v0 = System.nanoTime();
+    JsonNode verify = http.call("POST", "/agent/vms/bench/mirrors/disk0/verify", null, Duration.ofMinutes(10));
+    long verifyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - v0);
+    http.call("POST", "/agent/vms/bench/mirrors/disk0/release?keep_source=true", null);
+
+    r.put("mirror_ms", mirrorMs);
+    r.put("mirror_bytes", copied);
+    r.put("mirror_mib_s", mibPerS(copied, mirrorMs));
+    r.put("mirror_vs_convert", ratio(mibPerS(copied, mirrorMs), (double) r.get("convert_mib_s")));
+    r.put("guest_lat_before_mean_us", round(before.meanUs()));
+    r.put("guest_lat_before_max_us", round(before.maxUs()));
+    r.put("guest_lat_during_mean_us", round(during.meanUs()));
+    r.put("guest_lat_during_max_us", round(during.maxUs()));
+    r.put("guest_lat_during_vs_before", ratio(during.meanUs(), before.meanUs()));
+    r.put("guest_reports_during_mirror", during.seconds());
+    r.put("guest_disk_errors", Math.max(before.errors(), during.errors()));
+    r.put("pivot_ms", pivot.path("pivot_ms").asLong());
+    r.put("verify_ok", verify.path("ok").asBoolean());
+    r.put("verify_ms", verifyMs);
+    r.put("verify_compared_bytes", verify.path("compared_bytes").asLong());
+    if (b2 < b1) throw new IllegalStateException("console log shrank");
+  }
+
+  private void awaitDiskLine(GuestDiskLines lines) throws Exception {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (lines.between(0, Long.MAX_VALUE).isEmpty()) {
+      if (System.nanoTime() > until) throw new IllegalStateException("the guest wrote no DISK line in 120 s");
+      Thread.sleep(200);
+    }
+  }
+
+  /** Zeros where the guest's workload writes (it refuses foreign data there), random data after. */
+  private void makeImage(Path image) throws Exception {
+    Path raw = work.resolve("fill.raw");
+    var rnd = new SplittableRandom(42);
+    try (var f = new RandomAccessFile(raw.toFile(), "rw")) {
+      f.setLength(sizeBytes);
+      var ch = f.getChannel();
+      byte[] chunk = new byte[1 << 20];
+      for (long off = GUEST_REGION; off < sizeBytes; off += chunk.length) {
+        rnd.nextBytes(chunk);
+        ch.write(ByteBuffer.wrap(chunk, 0, (int) Math.min(chunk.length, sizeBytes - off)), off);
+      }
+    }
+    exec("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), image.toString());
+    Files.delete(raw);
+  }
+
+  private static long convert(Path from, Path to) throws Exception {
+    long t0 = System.nanoTime();
+    exec("qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", from.toString(), to.toString());
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    Files.delete(to);
+    return ms;
+  }
+
+  private static void exec(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+  }
+
+  static double mibPerS(long bytes, long ms) {
+    return round(bytes / 1048576.0 / Math.max(1, ms) * 1000);
+  }
+
+  static double ratio(double a, double b) {
+    return Math.round(a / b * 100) / 100.0;
+  }
+
+  static double round(double v) {
+    return Math.round(v * 10) / 10.0;
+  }
+}
