@@ -117,4 +117,52 @@ final class Converters {
       return v;
     }
   }
+
+  /** A whole number of milliseconds, 1 to 600000 (ten minutes). */
+  static final class Millis implements ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      String v = value.strip();
+      long ms = v.matches("\\d{1,7}") ? Long.parseLong(v) : -1;
+      if (ms < 1 || ms > 600_000) {
+        throw new TypeConversionException("max-downtime '" + value + "' is not valid: whole milliseconds, 1 to 600000");
+      }
+      return ms;
+    }
+  }
+
+  /** When a live migration switches to post-copy. */
+  static final class Postcopy implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String v = value.toLowerCase(Locale.ROOT);
+      if (!v.equals("never") && !v.equals("auto") && !v.equals("always")) {
+        throw new TypeConversionException("postcopy '" + value + "' is not valid: never, auto or always");
+      }
+      return v;
+    }
+  }
+
+  /** How a live migration compresses pages. */
+  static final class Compress implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String v = value.toLowerCase(Locale.ROOT);
+      if (!v.equals("none") && !v.equals("xbzrle") && !v.equals("zstd")) {
+        throw new TypeConversionException("compress '" + value + "' is not valid: none, xbzrle or zstd");
+      }
+      return v;
+    }
+  }
+
+  /** Parallel migration channels, 1 to 64. */
+  static final class Channels implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      String v = value.strip();
+      int n = v.matches("\\d{1,3}") ? Integer.parseInt(v) : 0;
+      if (n < 1 || n > 64) throw new TypeConversionException("multifd '" + value + "' is not valid: 1 to 64 channels");
+      return n;
+    }
+  }
 }

@@ -49,6 +49,10 @@ final class MigrationText {
         .append(' ').append(v.source()).append(" -> ").append(v.target());
     if (v.downtimeMs() != null) b.append(", downtime ").append(duration(v.downtimeMs()));
     if (v.kind() != null && v.kind().equals("storage")) b.append(", verified ").append(verified(v));
+    if (v.kind() != null && v.kind().equals("live")) {
+      b.append(", ").append(v.passes()).append(v.passes() == 1 ? " pass" : " passes");
+      if (v.postcopy()) b.append(", post-copy");
+    }
     return b.toString();
   }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.Json;
+import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.Names;
@@ -22,9 +23,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +43,8 @@ public final class MigrationService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MigrationService.class);
   static final Duration AGENT_GRACE = Duration.ofSeconds(60);
+  /** how long POST /api/migrations/live waits for the target agent, so that its refusal reaches the caller */
+  static final Duration TARGET_WAIT = Duration.ofSeconds(20);
 
   private final MigrationContext ctx;
   private final ExecutorService runners = Executors.newThreadPerTaskExecutor(
@@ -99,6 +106,48 @@ public final class MigrationService implements AutoCloseable {
     }
   }
 
+  /**
+   * Preflight (every refusal names its field), then records the migration and starts its runner.
+   * The answer waits for the target agent's {@code PUT incoming} (up to {@link #TARGET_WAIT}) so
+   * that its refusal, e.g. of the source's machine type, reaches the caller as the agent's 400.
+   */
+  public MigrationView startLive(LiveMigrationRequest r) {
+    LivePreflight preflight = new LivePreflight(ctx);
+    LivePreflight.Plan plan = preflight.check(r);
+    MigrationRecord rec;
+    CompletableFuture<Void> prepared = new CompletableFuture<>();
+    synchronized (this) {
+      preflight.requireNoOtherMigration(plan);
+      rec = new MigrationRecord();
+      rec.id = UUID.randomUUID().toString();
+      rec.kind = "live";
+      rec.vm = plan.vm().name();
+      rec.source = plan.source().name();
+      rec.target = plan.target().name();
+      rec.phase = LivePhase.PENDING.text();
+      rec.startedAt = ctx.clock().instant();
+      rec.disks = plan.copies().stream().map(dev.ferry.api.CopyStorageDisk::disk).toList();
+      rec.reason = plan.options().note();
+      Instant now = rec.startedAt;
+      ctx.store().migrations().insert(new MigrationRow(rec.id, rec.kind, rec.vm, rec.source, rec.target,
+          MigrationStatus.RUNNING, rec.phase, json(r), MigrationContext.json(rec), false, now, now));
+      LOG.info("migration {}: live migration of vm {} from host {} to host {} ({}){}", rec.id, rec.vm, rec.source,
+          rec.target, rec.disks.isEmpty() ? "shared storage" : "copying " + rec.disks, rec.reason == null ? "" : "; " + rec.reason);
+      ctx.events().publish("migration.phase", rec.id, rec.view());
+      launchLive(rec, r, LivePhase.PENDING, false, prepared);
+    }
+    try {
+      prepared.get(TARGET_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof ControllerException ce) throw ce;
+    } catch (TimeoutException e) {
+      LOG.info("migration {}: target still preparing after {} ms; answering now", rec.id, TARGET_WAIT.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return get(rec.id);
+  }
+
   public List<MigrationView> list() {
     return ctx.store().migrations().all().stream().map(MigrationService::view).toList();
   }
@@ -113,46 +162,104 @@ public final class MigrationService implements AutoCloseable {
     if (m.status() != MigrationStatus.RUNNING) {
       throw ControllerException.conflict("id", id, "migration " + id + " is already " + text(m.status()));
     }
-    List<String> cancellable = Arrays.stream(StoragePhase.values()).filter(StoragePhase::beforePointOfNoReturn)
-        .map(StoragePhase::text).toList();
-    if (!ctx.store().migrations().requestCancel(id, cancellable)) {
-      throw ControllerException.conflict("id", id, "migration " + id + " is past the point of no return (phase "
-          + require(id).phase() + "): the vm already writes to the new images; it will finish");
+    AtomicBoolean flag = cancels.computeIfAbsent(id, k -> new AtomicBoolean());
+    if (m.kind().equals("live")) {
+      // under the flag's lock: the runner decides on post-copy under the same lock
+      synchronized (flag) {
+        if (view(require(id)).postcopy()) {
+          throw ControllerException.conflict("id", id, "migration " + id + " switched to post-copy: the newest pages"
+              + " of the guest are on host '" + m.target() + "' already and there is no way back; it will finish");
+        }
+        requestCancel(id, LivePhase.cancellable(), "the guest already runs on host '" + m.target() + "'");
+        flag.set(true);
+      }
+    } else {
+      List<String> cancellable = Arrays.stream(StoragePhase.values()).filter(StoragePhase::beforePointOfNoReturn)
+          .map(StoragePhase::text).toList();
+      requestCancel(id, cancellable, "the vm already writes to the new images");
+      flag.set(true);
     }
-    cancels.computeIfAbsent(id, k -> new AtomicBoolean()).set(true);
     LOG.info("migration {}: cancel requested", id);
     return get(id);
+  }
+
+  private void requestCancel(String id, List<String> cancellable, String why) {
+    if (!ctx.store().migrations().requestCancel(id, cancellable)) {
+      MigrationRow now = require(id);
+      if (now.status() != MigrationStatus.RUNNING) {
+        throw ControllerException.conflict("id", id, "migration " + id + " is already " + text(now.status()));
+      }
+      throw ControllerException.conflict("id", id, "migration " + id + " is past the point of no return (phase "
+          + now.phase() + "): " + why + "; it will finish");
+    }
   }
 
   /**
    * Picks up every migration a previous controller left running. Storage: before the pivot the
    * mirrors kept running in QEMU without us and the agent knows their state, so watching them
-   * again is safe; from the pivot on the only way is forward.
+   * again is safe; from the pivot on the only way is forward. Live: before the target resumed,
+   * roll back (the guest still runs on the source); from then on, roll forward.
    */
   public void recover() {
     for (MigrationRow m : ctx.store().migrations().running()) {
       MigrationRecord rec;
-      StorageMigrationRequest request;
       try {
         rec = MigrationRecord.of(Json.mapper().readValue(m.record(), MigrationView.class));
-        request = Json.mapper().readValue(m.request(), StorageMigrationRequest.class);
+        if (m.cancelRequested()) cancels.computeIfAbsent(m.id(), k -> new AtomicBoolean()).set(true);
+        if (m.kind().equals("live")) {
+          recoverLive(m, rec, Json.mapper().readValue(m.request(), LiveMigrationRequest.class));
+        } else {
+          recoverStorage(m, rec, Json.mapper().readValue(m.request(), StorageMigrationRequest.class));
+        }
       } catch (IOException e) {
         LOG.error("migration {}: unreadable record, left as it is: {}", m.id(), e.getMessage());
-        continue;
       }
-      StoragePhase phase = StoragePhase.parse(m.phase());
-      String why = switch (phase) {
-        case PENDING -> "nothing was asked of the agent yet: start it";
-        case MIRRORING, READY -> "the mirrors ran on in qemu: watch them again";
-        case CANCELLING -> "a rollback was under way: finish it";
-        case PIVOTING, VERIFYING, RELEASING -> "past the point of no return: roll forward";
-        case DONE, ROLLED_BACK -> "already final";
-      };
-      LOG.info("migration {}: recovering vm {} in phase {}: {}", m.id(), m.vm(), phase.text(), why);
-      if (phase == StoragePhase.DONE || phase == StoragePhase.ROLLED_BACK) continue;
-      if (m.cancelRequested()) cancels.computeIfAbsent(m.id(), k -> new AtomicBoolean()).set(true);
-      launch(rec, request, phase);
     }
+  }
+
+  private void recoverStorage(MigrationRow m, MigrationRecord rec, StorageMigrationRequest request) {
+    StoragePhase phase = StoragePhase.parse(m.phase());
+    String why = switch (phase) {
+      case PENDING -> "nothing was asked of the agent yet: start it";
+      case MIRRORING, READY -> "the mirrors ran on in qemu: watch them again";
+      case CANCELLING -> "a rollback was under way: finish it";
+      case PIVOTING, VERIFYING, RELEASING -> "past the point of no return: roll forward";
+      case DONE, ROLLED_BACK -> "already final";
+    };
+    LOG.info("migration {}: recovering vm {} in phase {}: {}", m.id(), m.vm(), phase.text(), why);
+    if (phase == StoragePhase.DONE || phase == StoragePhase.ROLLED_BACK) return;
+    launch(rec, request, phase);
+  }
+
+  private void recoverLive(MigrationRow m, MigrationRecord rec, LiveMigrationRequest request) {
+    LivePhase phase = LivePhase.parse(m.phase());
+    boolean postcopy = rec.postcopy;
+    String why = switch (phase) {
+      case PENDING -> "nothing was asked of any agent yet: roll back, which is harmless";
+      case PREPARING_TARGET -> "the target may be half set up, the source has not started: roll back";
+      case MIGRATING, SWITCHOVER -> postcopy
+          ? "post-copy moved the newest pages to the target: watch it and roll forward"
+          : "before the point of no return, the guest still runs on the source: roll back";
+      case CANCELLING -> "a rollback was under way: finish it";
+      case RESUMING_TARGET, TRANSFERRING -> "past the point of no return: roll forward (finish, transfer, complete)";
+      case DONE, ROLLED_BACK -> "already final";
+    };
+    boolean rollBack = phase.ordinal() < LivePhase.RESUMING_TARGET.ordinal() && !postcopy;
+    LOG.info("migration {}: recovering live migration of vm {} in phase {}: {}", m.id(), m.vm(), phase.text(), why);
+    if (phase == LivePhase.DONE || phase == LivePhase.ROLLED_BACK) return;
+    launchLive(rec, request, phase, rollBack, new CompletableFuture<>());
+  }
+
+  private void launchLive(MigrationRecord rec, LiveMigrationRequest r, LivePhase phase, boolean rollBackFirst,
+      CompletableFuture<Void> prepared) {
+    AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
+    runners.submit(() -> {
+      try {
+        new LiveMigration(ctx, rec, r, phase, cancel, prepared, rollBackFirst).run();
+      } finally {
+        cancels.remove(rec.id);
+      }
+    });
   }
 
   private void launch(MigrationRecord rec, StorageMigrationRequest r, StoragePhase phase) {

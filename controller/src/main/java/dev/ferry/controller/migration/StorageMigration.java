@@ -55,6 +55,12 @@ final class StorageMigration implements Runnable {
     try {
       loop();
     } catch (RuntimeException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        // the controller is stopping: leave the persisted phase to the next controller's recovery
+        LOG.info("migration {} of vm {}: controller stopping, left in phase {} for recovery", record.id, record.vm,
+            phase.text());
+        return;
+      }
       LOG.error("migration {} of vm {}: runner failed in phase {}", record.id, record.vm, phase.text(), e);
       finishAfterError(e);
     } finally {

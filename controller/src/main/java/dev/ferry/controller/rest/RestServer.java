@@ -3,6 +3,7 @@ package dev.ferry.controller.rest;
 import dev.ferry.api.AgentHeartbeat;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
+import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
@@ -88,6 +89,8 @@ public final class RestServer implements AutoCloseable {
       r.get(ApiPaths.EVENTS, events::handle);
       r.post(ApiPaths.MIGRATIONS_STORAGE, ctx -> Responses.ok(ctx, 201,
           s.migrations().startStorage(Bodies.read(ctx, StorageMigrationRequest.class))));
+      r.post(ApiPaths.MIGRATIONS_LIVE, ctx -> Responses.ok(ctx, 201,
+          s.migrations().startLive(Bodies.read(ctx, LiveMigrationRequest.class))));
       r.get(ApiPaths.MIGRATIONS, ctx -> Responses.ok(ctx, 200, s.migrations().list()));
       r.get(ApiPaths.MIGRATION, ctx -> Responses.ok(ctx, 200, s.migrations().get(ctx.pathParam("id"))));
       r.post(ApiPaths.MIGRATION_CANCEL, ctx -> Responses.ok(ctx, 200, s.migrations().cancel(ctx.pathParam("id"))));

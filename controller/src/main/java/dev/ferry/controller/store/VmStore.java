@@ -84,6 +84,23 @@ public final class VmStore {
         .bind("path", d.path()).bind("size", d.sizeBytes()).execute());
   }
 
+  /**
+   * A live migration handed the VM over: its owner becomes {@code host} and its copied disks point
+   * at their new images, in one transaction, so at every moment exactly one host owns the VM.
+   */
+  public void transfer(String name, String host, List<DiskRow> movedDisks) {
+    jdbi.useTransaction(h -> {
+      h.createUpdate("UPDATE vms SET host = :host WHERE name = :name").bind("name", name).bind("host", host).execute();
+      for (DiskRow d : movedDisks) {
+        h.createUpdate("""
+                UPDATE disks SET pool = :pool, format = :format, path = :path, created_by_ferry = TRUE
+                WHERE vm = :vm AND id = :id""")
+            .bind("vm", d.vm()).bind("id", d.id()).bind("pool", d.pool()).bind("format", d.format())
+            .bind("path", d.path()).execute();
+      }
+    });
+  }
+
   public void delete(String name) {
     jdbi.useTransaction(h -> {
       h.createUpdate("DELETE FROM disks WHERE vm = :name").bind("name", name).execute();

@@ -1,0 +1,110 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.MigrationStats;
+import dev.ferry.api.Sizes;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Judges whether a pre-copy migration converges, from the source's successive
+ * {@link MigrationStats}. Pre-copy converges when each pass leaves less to send (landscape: round i
+ * sends M·ρ^i); it is stuck when the remaining bytes stop falling for {@link #STALL_PASSES} passes
+ * or {@link #STALL_TIME} while the downtime QEMU expects is still above the limit. With
+ * auto-converge QEMU throttles the guest a little more each pass, so it gets twice the patience.
+ *
+ * <p>Escalation, within what the user allowed: the bandwidth is uncapped from the start unless
+ * the user capped it, auto-converge is on from the start when allowed (QEMU refuses capability
+ * changes during a migration, and it only throttles when the guest outruns the stream), then
+ * post-copy; when nothing is left, the migration is cancelled with the numbers ({@link #stuckReason}).
+ */
+final class Convergence {
+
+  static final int STALL_PASSES = 3;
+  static final Duration STALL_TIME = Duration.ofSeconds(10);
+  /** remaining must fall by at least this share to count as progress */
+  static final double MIN_IMPROVEMENT = 0.05;
+
+  private final LiveOptions options;
+  private long bestRemaining = Long.MAX_VALUE;
+  private long passAtBest;
+  private Instant timeAtBest;
+  private long passes;
+  private long remaining;
+  private long dirtyRate;
+  private double bandwidth;
+  private long expectedDowntimeMs;
+
+  Convergence(LiveOptions options) {
+    this.options = options;
+  }
+
+  void observe(MigrationStats s, long remainingBytes, Instant now) {
+    passes = s.passes();
+    remaining = remainingBytes;
+    dirtyRate = s.dirtyRateBytesPerS();
+    if (s.mbps() > 0) bandwidth = s.mbps() * 1e6 / 8;
+    expectedDowntimeMs = s.expectedDowntimeMs() != null && s.expectedDowntimeMs() > 0 ? s.expectedDowntimeMs()
+        : bandwidth > 0 ? (long) (remaining / bandwidth * 1000) : Long.MAX_VALUE;
+    if (timeAtBest == null || remaining < bestRemaining * (1 - MIN_IMPROVEMENT)) {
+      bestRemaining = remaining;
+      passAtBest = passes;
+      timeAtBest = now;
+    }
+  }
+
+  /** The remaining bytes fell recently enough (in passes and in time). */
+  boolean isProgressing(Instant now) {
+    if (timeAtBest == null) return true;
+    int patience = options.autoConverge() ? 2 : 1;
+    return passes - passAtBest < (long) STALL_PASSES * patience
+        && Duration.between(timeAtBest, now).compareTo(STALL_TIME.multipliedBy(patience)) < 0;
+  }
+
+  boolean downtimeAboveLimit() {
+    return expectedDowntimeMs > options.maxDowntimeMs();
+  }
+
+  /** Pre-copy will not finish by itself within the downtime limit. */
+  boolean isStuck(Instant now) {
+    return passes >= 2 && !isProgressing(now) && downtimeAboveLimit();
+  }
+
+  /** {@code always}: right after the first full pass; {@code auto}: once pre-copy is stuck. */
+  boolean shouldSwitchToPostcopy(Instant now) {
+    if (!options.postcopyArmed()) return false;
+    return switch (options.postcopy()) {
+      case "always" -> passes >= 2;
+      case "auto" -> isStuck(now);
+      default -> false;
+    };
+  }
+
+  /** Stuck and no escalation left: cancel. */
+  boolean shouldGiveUp(Instant now) {
+    return isStuck(now) && !shouldSwitchToPostcopy(now);
+  }
+
+  String progressText() {
+    return Sizes.format(remaining) + " still to send after " + passes + " passes, dirty rate " + rate(dirtyRate)
+        + " vs bandwidth " + rate((long) bandwidth);
+  }
+
+  /** Why pre-copy is stuck, with the numbers, and what would work. */
+  String stuckReason() {
+    StringBuilder b = new StringBuilder("pre-copy does not converge: the guest dirties ").append(rate(dirtyRate))
+        .append(" and the stream moves ").append(rate((long) bandwidth)).append("; ").append(Sizes.format(remaining))
+        .append(" still to send after ").append(passes).append(" passes, expected downtime ")
+        .append(expectedDowntimeMs == Long.MAX_VALUE ? "unknown" : expectedDowntimeMs + " ms").append(" > limit ")
+        .append(options.maxDowntimeMs()).append(" ms; the vm keeps running on the source. Would work: ");
+    if (options.multifd() == null) b.append("--postcopy auto, ");
+    if (expectedDowntimeMs != Long.MAX_VALUE) b.append("--max-downtime ").append(expectedDowntimeMs + 100).append(", ");
+    if (options.bandwidthCapped()) b.append("--bandwidth above ").append(rate(dirtyRate)).append(", ");
+    if (!options.autoConverge()) b.append("--auto-converge, ");
+    b.append("or a quieter guest");
+    return b.toString();
+  }
+
+  private static String rate(long bytesPerS) {
+    return Sizes.format(Math.max(0, bytesPerS)) + "/s";
+  }
+}

@@ -1,0 +1,122 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.Names;
+import dev.ferry.controller.ControllerException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A live migration request that passed every input check, with its defaults applied, and its
+ * mapping to QEMU's migration capabilities and parameters on either host (qemu-notes: the target
+ * gets the same capabilities before {@code migrate-incoming}, {@code auto-converge} only the source).
+ *
+ * @param postcopyArmed whether {@code postcopy-ram} is set on both sides, so that a switch is possible
+ * @param note          what the user should know about a choice made here, or null
+ */
+record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, boolean autoConverge, Integer multifd,
+    String compress, boolean copyStorage, String targetPool, Long timeoutMs, boolean postcopyArmed, String note) {
+
+  static final long DEFAULT_DOWNTIME_MS = 300;
+  static final long MAX_DOWNTIME_MS = 600_000;
+  static final int MAX_MULTIFD = 64;
+  /** Without --bandwidth: far above QEMU's 128 MiB/s default, which is what stops convergence (qemu-notes). */
+  static final long UNCAPPED_BYTES_PER_S = 10L << 30;
+  static final List<String> POSTCOPY = List.of("never", "auto", "always");
+  static final List<String> COMPRESS = List.of("none", "xbzrle", "zstd");
+
+  /** Checks what can be checked without the cluster's state (→ 400 naming the field) and applies defaults. */
+  static LiveOptions validate(LiveMigrationRequest r) {
+    long downtime = r.maxDowntimeMs() == null ? DEFAULT_DOWNTIME_MS : r.maxDowntimeMs();
+    if (downtime < 1 || downtime > MAX_DOWNTIME_MS) {
+      throw ControllerException.invalid("max_downtime_ms", r.maxDowntimeMs(), "1 to " + MAX_DOWNTIME_MS + " milliseconds");
+    }
+    if (r.bandwidthMibS() != null && !(r.bandwidthMibS() > 0 && r.bandwidthMibS() <= 1_000_000)) {
+      throw ControllerException.invalid("bandwidth_mib_s", r.bandwidthMibS(), "a number of MiB/s above 0");
+    }
+    String postcopy = r.postcopy() == null ? "auto" : r.postcopy();
+    if (!POSTCOPY.contains(postcopy)) throw ControllerException.invalid("postcopy", r.postcopy(), "never, auto or always");
+    if (r.multifd() != null && (r.multifd() < 1 || r.multifd() > MAX_MULTIFD)) {
+      throw ControllerException.invalid("multifd", r.multifd(), "1 to " + MAX_MULTIFD + " channels");
+    }
+    String compress = r.compress() == null ? "none" : r.compress();
+    if (!COMPRESS.contains(compress)) throw ControllerException.invalid("compress", r.compress(), "none, xbzrle or zstd");
+    if (compress.equals("zstd") && r.multifd() == null) {
+      throw ControllerException.invalid("compress", compress, "zstd only with multifd (give multifd)",
+          "compress 'zstd' needs multifd: qemu compresses with zstd only on multifd channels; give multifd or use xbzrle");
+    }
+    if (compress.equals("xbzrle") && r.multifd() != null) {
+      throw ControllerException.invalid("compress", compress, "none or zstd with multifd",
+          "compress 'xbzrle' does not work with multifd channels; use zstd with multifd");
+    }
+    // qemu 7.2's capability check refused post-copy together with multifd (qemu-notes)
+    if (postcopy.equals("always") && r.multifd() != null) {
+      throw ControllerException.invalid("postcopy", postcopy, "never or auto with multifd",
+          "postcopy 'always' cannot be combined with multifd: qemu refuses post-copy on multifd channels");
+    }
+    boolean copy = Boolean.TRUE.equals(r.copyStorage());
+    if (r.targetPool() != null) {
+      if (!Names.valid(r.targetPool())) throw ControllerException.invalid("target_pool", r.targetPool(), Names.RULE);
+      if (!copy) {
+        throw ControllerException.invalid("target_pool", r.targetPool(), "only with copy_storage",
+            "target_pool names where copied disks go; it needs copy_storage");
+      }
+    }
+    if (r.timeoutMs() != null && r.timeoutMs() <= 0) {
+      throw ControllerException.invalid("timeout_ms", r.timeoutMs(), "more than 0 milliseconds");
+    }
+    boolean armed = !postcopy.equals("never") && r.multifd() == null;
+    String note = !postcopy.equals("never") && !armed
+        ? "post-copy not armed: qemu refuses post-copy together with multifd, so a stuck migration is cancelled" : null;
+    return new LiveOptions(downtime, r.bandwidthMibS(), postcopy, Boolean.TRUE.equals(r.autoConverge()), r.multifd(),
+        compress, copy, r.targetPool(), r.timeoutMs(), armed, note);
+  }
+
+  /** max-bandwidth in bytes/s: the user's cap, else {@link #UNCAPPED_BYTES_PER_S}. */
+  long bandwidthBytesPerS() {
+    return bandwidthMibS == null ? UNCAPPED_BYTES_PER_S : (long) (bandwidthMibS * 1024 * 1024);
+  }
+
+  boolean bandwidthCapped() {
+    return bandwidthMibS != null;
+  }
+
+  /** Capabilities both hosts set: the stream's format must match on either end. */
+  Map<String, Boolean> targetCapabilities() {
+    var caps = new LinkedHashMap<String, Boolean>();
+    if (postcopyArmed) caps.put("postcopy-ram", true);
+    if (multifd != null) caps.put("multifd", true);
+    if (compress.equals("xbzrle")) caps.put("xbzrle", true);
+    return caps;
+  }
+
+  Map<String, Boolean> sourceCapabilities() {
+    var caps = targetCapabilities();
+    if (autoConverge) caps.put("auto-converge", true);
+    return caps;
+  }
+
+  Map<String, Object> targetParameters() {
+    var params = new LinkedHashMap<String, Object>();
+    if (multifd != null) params.put("multifd-channels", multifd);
+    if (compress.equals("zstd")) params.put("multifd-compression", "zstd");
+    return params;
+  }
+
+  /** @param guestBytes the guest's RAM, to size the xbzrle cache */
+  Map<String, Object> sourceParameters(long guestBytes) {
+    var params = new LinkedHashMap<String, Object>();
+    params.put("downtime-limit", maxDowntimeMs);
+    params.put("max-bandwidth", bandwidthBytesPerS());
+    params.putAll(targetParameters());
+    if (compress.equals("xbzrle")) params.put("xbzrle-cache-size", xbzrleCache(guestBytes));
+    return params;
+  }
+
+  /** A quarter of the guest's RAM as a power of two, 4 MiB to 1 GiB (qemu's default is 64 MiB). */
+  static long xbzrleCache(long guestBytes) {
+    long quarter = Long.highestOneBit(Math.max(1, guestBytes / 4));
+    return Math.max(4L << 20, Math.min(1L << 30, quarter));
+  }
+}
