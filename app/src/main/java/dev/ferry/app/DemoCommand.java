@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * {@code ferry demo}: the main job end to end on a local cluster, with the same commands a user
  * types. {@code ./ferry demo} builds the test guest first and passes it in FERRY_GUEST_DIR.
  */
-@Command(name = "demo", description = "Start a 2-host local cluster, boot a self-checking VM on host1 and show it running.")
+@Command(name = "demo", description = "Start a 2-host local cluster, boot a self-checking VM on host1, move its disk and then the VM itself while it runs.")
 final class DemoCommand implements Callable<Integer> {
 
   static final String VM = "demo";
@@ -53,12 +53,35 @@ final class DemoCommand implements Callable<Integer> {
 
     step("the guest's console after " + watchSeconds + " s of work (FERRY lines are its own checks)");
     Thread.sleep(watchSeconds * 1000L);
-    run(List.of("vm", "console", VM, "--tail", "25"));
+    run(List.of("vm", "console", VM, "--tail", "12"));
+
+    step("move the running VM's disk from pool 'local' to pool 'shared' while the guest writes to it");
+    run(List.of("migrate", "storage", VM, "--to-pool", "shared"));
+    run(List.of("vm", "show", VM));
+    Thread.sleep(3000);
+    step("the guest after the move: its disk checks still pass (errors=0) and the heartbeat never restarted");
+    run(List.of("vm", "console", VM, "--tail", "9"));
+
+    step("live-migrate the VM from host1 to host2 while it dirties memory and writes its disk");
+    run(List.of("migrate", "live", VM, "--to", "host2"));
+    run(List.of("migration", "show", lastMigration()));
+    Thread.sleep(3000);
+    step("the guest on host2: same boot id, heartbeat counting on, memory and disk checks clean");
+    run(List.of("vm", "console", VM, "--tail", "9"));
 
     step("done: the cluster keeps running");
     System.out.println("  ./ferry vm console " + VM + " --follow   # watch the guest");
     System.out.println("  ./ferry cluster down                # stop the VMs and the cluster in " + cluster);
     return 0;
+  }
+
+  /** The id of the newest migration, as `ferry migration list --json` gives it. */
+  private static String lastMigration() throws Exception {
+    var out = new java.io.StringWriter();
+    CommandLine cl = Main.commandLine();
+    cl.setOut(new java.io.PrintWriter(out));
+    if (cl.execute("migration", "list", "--json") != 0) throw new IllegalStateException("ferry migration list failed");
+    return dev.ferry.api.Json.mapper().readTree(out.toString()).get(0).get("id").asText();
   }
 
   private static Path guestDir() {

@@ -1,0 +1,137 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.Json;
+import dev.ferry.testsupport.GuestConsole;
+import dev.ferry.testsupport.GuestLine;
+import dev.ferry.testsupport.OwnedProcesses;
+import dev.ferry.testsupport.TestGuest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ferry migrate live} through the CLI between two agents of a local cluster, with the
+ * guest dirtying memory and writing its disk throughout. Tests share the cluster and run in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LiveMigrationIT {
+
+  @RegisterExtension static OwnedProcesses owned = OwnedProcesses.perClass();
+  @TempDir static Path dir;
+
+  private static final Duration BOOT = Duration.ofSeconds(90);
+  private static FerryProcess ferry;
+  private static Path kernel;
+  private static Path initrd;
+
+  @BeforeAll
+  static void cluster() throws Exception {
+    ferry = new FerryProcess(dir);
+    ferry.ok("cluster", "up", "--hosts", "2");
+    JsonNode c = Json.mapper().readTree(dir.resolve("cluster.json").toFile());
+    owned.own(c.at("/controller/pid").asLong());
+    c.get("agents").forEach(a -> owned.own(a.get("pid").asLong()));
+    Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
+    kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
+    initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
+  }
+
+  @AfterAll
+  static void down() {
+    if (ferry != null) ferry.run("cluster", "down");
+  }
+
+  @Test
+  @Order(1)
+  void migrateLive_sharedStorage_guestRunsOnTheTargetWithoutNoticing() throws Exception {
+    GuestConsole source = create("web", "shared");
+    var hb = source.awaitHeartbeatAfter(2, BOOT);
+
+    JsonNode record = lastLine(ferry.ok("migrate", "live", "web", "--to", "host2", "--json"));
+
+    assertThat(record.get("status").asText()).as(record.toString()).isEqualTo("succeeded");
+    assertThat(record.get("kind").asText()).isEqualTo("live");
+    assertThat(record.get("transferred_bytes").asLong()).isPositive();
+    assertThat(record.get("downtime_ms").asLong()).isBetween(0L, 5_000L);
+    JsonNode show = ferry.ok("vm", "show", "web", "--json").json();
+    assertThat(show.get("host").asText()).isEqualTo("host2");
+    assertThat(show.get("state").asText()).isEqualTo("running");
+    owned.own(show.get("pid").asLong());
+    GuestConsole target = console("host2", "web");
+    var after = target.awaitHeartbeatAfter(hb.seq() + 2, Duration.ofSeconds(30));
+    assertThat(after.boot()).as("same boot: the guest was not restarted").isEqualTo(hb.boot());
+    target.await(GuestLine.MemStatus.class, m -> true, Duration.ofSeconds(20));
+    assertClean(source);
+    assertClean(target);
+    assertThat(target.lines(GuestLine.Ready.class)).as("no boot on the target").isEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void migrateLive_localDiskWithoutCopyStorage_isRefusedSayingSo() throws Exception {
+    create("db", "local");
+
+    var r = ferry.run("migrate", "live", "db", "--to", "host2");
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("--copy-storage");
+    assertThat(ferry.ok("vm", "show", "db", "--json").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  @Test
+  @Order(3)
+  void migrateLive_copyStorage_diskFollowsTheGuest() throws Exception {
+    GuestConsole source = console("host1", "db");
+    var hb = source.awaitHeartbeatAfter(2, BOOT);
+
+    JsonNode record = lastLine(ferry.ok("migrate", "live", "db", "--to", "host2", "--copy-storage", "--json"));
+
+    assertThat(record.get("status").asText()).as(record.toString()).isEqualTo("succeeded");
+    assertThat(record.get("disk_bytes_mirrored").asLong()).isPositive();
+    JsonNode show = ferry.ok("vm", "show", "db", "--json").json();
+    owned.own(show.get("pid").asLong());
+    assertThat(show.get("host").asText()).isEqualTo("host2");
+    assertThat(show.at("/disks/0/path").asText()).startsWith(dir.resolve("hosts/host2/local").toString());
+    GuestConsole target = console("host2", "db");
+    assertThat(target.awaitHeartbeatAfter(hb.seq() + 2, Duration.ofSeconds(30)).boot()).isEqualTo(hb.boot());
+    target.await(GuestLine.DiskStatus.class, d -> true, Duration.ofSeconds(20));
+    assertClean(source);
+    assertClean(target);
+  }
+
+  private static GuestConsole create(String name, String pool) {
+    JsonNode vm = ferry.ok("vm", "create", name, "--host", "host1", "--memory", "256M", "--kernel", kernel.toString(),
+        "--initrd", initrd.toString(), "--append", TestGuest.append("ferry.mem=16:4 ferry.disk=1:8"),
+        "--disk", "32M@" + pool, "--json").json();
+    owned.own(vm.get("pid").asLong());
+    return console("host1", name);
+  }
+
+  private static GuestConsole console(String host, String vm) {
+    return new GuestConsole(dir.resolve("hosts").resolve(host).resolve("vms").resolve(vm).resolve("run/console.log"));
+  }
+
+  private static void assertClean(GuestConsole console) {
+    assertThat(console.lines(GuestLine.MemError.class)).isEmpty();
+    assertThat(console.lines(GuestLine.DiskError.class)).isEmpty();
+    assertThat(console.lines(GuestLine.MemStatus.class)).allSatisfy(m -> assertThat(m.errors()).isZero());
+    assertThat(console.lines(GuestLine.DiskStatus.class)).allSatisfy(d -> assertThat(d.errors()).isZero());
+  }
+
+  private static JsonNode lastLine(FerryProcess.Result r) throws Exception {
+    List<String> lines = r.out().strip().lines().toList();
+    return Json.mapper().readTree(lines.getLast());
+  }
+}
