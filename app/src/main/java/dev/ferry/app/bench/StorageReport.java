@@ -20,7 +20,7 @@ final class StorageReport {
 
         | | time | throughput |
         |---|---:|---:|
-        | `qemu-img convert` (VM stopped, page cache warm; cold run %s ms) | %s ms | %s MiB/s |
+        | `qemu-img convert` (VM stopped; second of two runs, the first took %s ms) | %s ms | %s MiB/s |
         | Ferry live mirror (VM running and writing) | %s ms | %s MiB/s |
         | **ratio mirror / convert** | | **%s** |
 
@@ -32,6 +32,10 @@ final class StorageReport {
 
         Pivot (switch to the new image): %s ms. Verification of the new image against the old one
         as of the pivot: %s in %s ms (%s bytes compared). Guest disk errors: %s.
+
+        The image was just written, so both copies read it from the page cache; the guest reports
+        its latency once a second, so the "during" window is the mirror's reports plus the one that
+        covers its end.
 
         Raw numbers: [storage.json](storage.json).
         """.formatted(r.get("date"), r.get("cpus"), r.get("accelerator"), (long) r.get("size_bytes") >> 20,
