@@ -60,7 +60,10 @@ final class VmShow extends ApiCommand {
   }
 
   static String memory(VmView vm) {
-    String given = vm.memoryGivenBytes() == 0 ? "unknown" : Sizes.format(vm.memoryGivenBytes());
+    long g = vm.memoryGivenBytes();
+    // an adjusted size differs by a few KiB: rounded to MiB it would read as the requested one
+    String given = g == 0 ? "unknown"
+        : g != vm.memoryRequestedBytes() && g % 1024 == 0 ? (g / 1024) + " KiB" : Sizes.format(g);
     return Sizes.format(vm.memoryRequestedBytes()) + " requested, " + given + " given to qemu";
   }
 
