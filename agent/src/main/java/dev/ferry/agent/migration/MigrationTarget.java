@@ -183,7 +183,11 @@ final class MigrationTarget {
         p.get().pid(), err);
   }
 
-  /** After QEMU completed: NBD exports and server removed, {@code cont}; the VM is this host's from now on. */
+  /**
+   * After QEMU completed: NBD exports and server removed, {@code cont}; the VM is this host's from
+   * now on. During post-copy it only resumes the guest (the point of no return came with the
+   * switch); call it again after completion to finish.
+   */
   IncomingStatus finish(String name) {
     synchronized (lockFor(name)) {
       IncomingRecord r = store.incoming(name).orElseThrow(() -> noMigration(name));
@@ -199,9 +203,17 @@ final class MigrationTarget {
           "target qemu of vm " + name + " is gone; roll back with DELETE"));
       var q = new MigrationQmp(p.qmp());
       String st = MigrationQmp.status(q.queryMigrate());
-      if (r.phase() == IncomingPhase.LISTENING && !st.equals("completed")) {
-        throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
-            + "; finish only after it completed");
+      if (!st.equals("completed")) {
+        if (!st.startsWith("postcopy")) {
+          throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
+              + "; finish only after it completed, or once post-copy runs");
+        }
+        // post-copy: the guest must run here while its remaining pages arrive, or it runs nowhere;
+        // the exports are removed by the finish that follows completion
+        if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
+        if (!q.runState().running()) q.call("cont", Map.of());
+        log.info("vm {} migration {}: guest resumed on this host during post-copy", name, r.migrationId());
+        return status(name);
       }
       long t0 = System.nanoTime();
       // point of no return: from here the guest runs on this host

@@ -58,6 +58,8 @@ final class LiveMigration implements Runnable {
   private final MigrationRecord record;
   private final LiveOptions options;
   private final AtomicBoolean cancel;
+  /** post-copy only: the target guest was resumed while pages still arrive */
+  private boolean targetRunning;
   private final CompletableFuture<Void> prepared;
   private final boolean rollBackFirst;
   private LivePhase phase;
@@ -304,6 +306,9 @@ final class LiveMigration implements Runnable {
             + " of vm '" + record.vm + "' any more");
       }
       observe(s);
+      if (record.postcopy && !targetRunning && s.status() != null && s.status().startsWith("postcopy")) {
+        targetRunning = resumeTargetDuringPostcopy();
+      }
       switch (s.phase()) {
         case "completed", "handed_over" -> {
           return LivePhase.RESUMING_TARGET;
@@ -330,6 +335,26 @@ final class LiveMigration implements Runnable {
         if (timedOut(now)) return LivePhase.CANCELLING;
       }
       ctx.sleep(POLL);
+    }
+  }
+
+  /**
+   * Post-copy hands the guest's CPU state to the target at the switch: the source can no longer
+   * run it, so the target must run it now, fetching pages on demand. Left paused (-S) until the
+   * copy completed, the guest ran nowhere for the whole post-copy phase (1.2–2 s of downtime was
+   * measured that way against a 50 ms limit).
+   */
+  private boolean resumeTargetDuringPostcopy() {
+    try {
+      IncomingStatus st = ctx.agents().call(ctx.host(record.target), "POST", vmPath() + "/incoming/finish", null,
+          IncomingStatus.class, PREPARE_TIMEOUT);
+      LOG.info("migration {}: vm {} runs on host {} during post-copy ({})", record.id, record.vm, record.target,
+          st == null ? "?" : st.phase());
+      return true;
+    } catch (ControllerException e) {
+      // the target may not have entered post-copy yet; the next poll asks again
+      LOG.debug("migration {}: target not ready to run during post-copy yet: {}", record.id, e.getMessage());
+      return false;
     }
   }
 
