@@ -91,14 +91,19 @@ final class Convergence {
 
   /** Why pre-copy is stuck, with the numbers, and what would work. */
   String stuckReason() {
+    // QEMU's dirty rate counts distinct pages per sync interval: a guest rewriting a small working
+    // set fast reads low here; what blocks the switchover is the remainder against B x downtime
     StringBuilder b = new StringBuilder("pre-copy does not converge: the guest dirties ").append(rate(dirtyRate))
-        .append(" and the stream moves ").append(rate((long) bandwidth)).append("; ").append(Sizes.format(remaining))
+        .append(" of distinct pages (as qemu counts them) and the stream moves ").append(rate((long) bandwidth)).append("; ").append(Sizes.format(remaining))
         .append(" still to send after ").append(passes).append(" passes, expected downtime ")
         .append(expectedDowntimeMs == Long.MAX_VALUE ? "unknown" : expectedDowntimeMs + " ms").append(" > limit ")
         .append(options.maxDowntimeMs()).append(" ms; the vm keeps running on the source. Would work: ");
     if (options.multifd() == null) b.append("--postcopy auto, ");
     if (expectedDowntimeMs != Long.MAX_VALUE) b.append("--max-downtime ").append(expectedDowntimeMs + 100).append(", ");
-    if (options.bandwidthCapped()) b.append("--bandwidth above ").append(rate(dirtyRate)).append(", ");
+    if (options.bandwidthCapped() && options.maxDowntimeMs() > 0) {
+      long needed = remaining * 1000 / options.maxDowntimeMs();
+      b.append("--bandwidth above ").append(rate(Math.max(needed, dirtyRate))).append(", ");
+    }
     if (!options.autoConverge()) b.append("--auto-converge, ");
     b.append("or a quieter guest");
     return b.toString();
