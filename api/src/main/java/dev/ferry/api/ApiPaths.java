@@ -58,4 +58,22 @@ public final class ApiPaths {
 
   /** request bodies above this are refused with 413 before they are parsed */
   public static final int MAX_BODY_BYTES = 1 << 20;
+
+  /**
+   * An oversized body up to this size is read and thrown away before the 413 goes out: a server
+   * that answers without reading it closes the connection under a client still sending, and the
+   * client sees a reset instead of the answer. Beyond this the connection is simply closed.
+   */
+  public static final int DRAIN_BYTES = 8 << 20;
+
+  /** Reads and discards what is left of an oversized body, at most {@link #DRAIN_BYTES}. */
+  public static void drain(java.io.InputStream in) {
+    try {
+      byte[] buf = new byte[64 << 10];
+      long left = DRAIN_BYTES;
+      for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) left -= n;
+    } catch (java.io.IOException | RuntimeException e) {
+      // the 413 is what matters; a client that stopped sending gets it or a reset
+    }
+  }
 }

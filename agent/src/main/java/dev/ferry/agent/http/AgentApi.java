@@ -57,10 +57,11 @@ public final class AgentApi implements AutoCloseable {
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;
       // Bodies enforces the limit itself, with a problem body; Jetty's limit only backs it up
-      cfg.http.maxRequestSize = ApiPaths.MAX_BODY_BYTES + 1L;
+      cfg.http.maxRequestSize = ApiPaths.DRAIN_BYTES;
       RoutesConfig r = cfg.routes;
       r.before(ctx -> {
         auth.check(ctx.header("Authorization"));
+        if (ctx.req().getContentLengthLong() > ApiPaths.MAX_BODY_BYTES) ApiPaths.drain(ctx.req().getInputStream());
         Bodies.checkDeclaredLength(ctx.req().getContentLengthLong());
       });
       r.exception(Exception.class, (e, ctx) -> problem(ctx, ErrorClassifier.classify(e, ctx.method() + " " + ctx.path())));

@@ -50,7 +50,7 @@ public final class RestServer implements AutoCloseable {
       cfg.jsonMapper(new JavalinJackson(Json.mapper(), true));
       cfg.jetty.host = host;
       cfg.jetty.port = port;
-      cfg.http.maxRequestSize = ApiPaths.MAX_BODY_BYTES;
+      cfg.http.maxRequestSize = ApiPaths.DRAIN_BYTES;
       var r = cfg.routes;
       r.before(ctx -> {
         String given = ctx.header("Authorization");
@@ -60,7 +60,10 @@ public final class RestServer implements AutoCloseable {
               given == null ? "missing bearer token: send Authorization: Bearer <cluster token>" : "wrong bearer token");
         }
         long declared = ctx.req().getContentLengthLong();
-        if (declared > ApiPaths.MAX_BODY_BYTES) throw Bodies.tooLarge(declared);
+        if (declared > ApiPaths.MAX_BODY_BYTES) {
+          ApiPaths.drain(ctx.req().getInputStream());
+          throw Bodies.tooLarge(declared);
+        }
       });
       r.exception(Exception.class, (e, ctx) -> Responses.problem(ctx, ErrorClassifier.classify(e)));
       
