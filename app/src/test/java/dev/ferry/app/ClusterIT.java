@@ -3,7 +3,6 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.Json;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
@@ -189,10 +188,7 @@ class ClusterIT {
   }
 
   private static void assertCleanWorkload(GuestConsole console) {
-    assertThat(console.lines(GuestLine.MemError.class)).isEmpty();
-    assertThat(console.lines(GuestLine.DiskError.class)).isEmpty();
-    assertThat(console.lines(GuestLine.MemStatus.class)).allSatisfy(m -> assertThat(m.errors()).isZero());
-    assertThat(console.lines(GuestLine.DiskStatus.class)).allSatisfy(d -> assertThat(d.errors()).isZero());
+    console.assertClean();
     assertThat(console.lines(GuestLine.Ready.class)).as("the guest booted once").hasSize(1);
   }
 
@@ -206,18 +202,19 @@ class ClusterIT {
   }
 
   private static GuestConsole console(String host) {
-    return new GuestConsole(dir.resolve("hosts").resolve(host).resolve("vms/web/run/console.log"));
+    return ferry.console(host, "web");
   }
 
-  private static JsonNode cluster() throws Exception {
-    return Json.mapper().readTree(dir.resolve("cluster.json").toFile());
+
+  private static JsonNode cluster() {
+    return ferry.clusterFile();
   }
 
-  private static void ownClusterPids() throws Exception {
-    JsonNode c = cluster();
-    owned.own(c.at("/controller/pid").asLong());
-    c.get("agents").forEach(a -> owned.own(a.get("pid").asLong()));
+
+  private static void ownClusterPids() {
+    ferry.componentPids().forEach(owned::own);
   }
+
 
   private static long agentPid(String host) throws Exception {
     return StreamSupport.stream(cluster().get("agents").spliterator(), false)

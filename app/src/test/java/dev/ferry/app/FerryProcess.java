@@ -2,6 +2,7 @@ package dev.ferry.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.Json;
+import dev.ferry.testsupport.GuestConsole;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +18,16 @@ import java.util.concurrent.TimeUnit;
 final class FerryProcess {
 
   record Result(int exit, String out, String err) {
+    /** The last stdout line as JSON: the final record of a followed migration. */
+    JsonNode lastJson() {
+      List<String> lines = out.strip().lines().toList();
+      try {
+        return Json.mapper().readTree(lines.getLast());
+      } catch (IOException | java.util.NoSuchElementException e) {
+        throw new AssertionError("no json on the last line: " + this, e);
+      }
+    }
+
     JsonNode json() {
       try {
         return Json.mapper().readTree(out);
@@ -43,6 +54,29 @@ final class FerryProcess {
     copy.env.putAll(env);
     copy.env.put(key, value);
     return copy;
+  }
+
+  /** The cluster's cluster.json, as `cluster up` wrote it. */
+  JsonNode clusterFile() {
+    try {
+      return Json.mapper().readTree(clusterDir.resolve("cluster.json").toFile());
+    } catch (IOException e) {
+      throw new AssertionError("cannot read " + clusterDir.resolve("cluster.json"), e);
+    }
+  }
+
+  /** The pids of the controller and every agent, to be killed by pid after the tests. */
+  List<Long> componentPids() {
+    JsonNode c = clusterFile();
+    var pids = new ArrayList<Long>();
+    pids.add(c.at("/controller/pid").asLong());
+    c.get("agents").forEach(a -> pids.add(a.get("pid").asLong()));
+    return pids;
+  }
+
+  /** The serial console of {@code vm} on {@code host}. */
+  GuestConsole console(String host, String vm) {
+    return new GuestConsole(clusterDir.resolve("hosts").resolve(host).resolve("vms").resolve(vm).resolve("run/console.log"));
   }
 
   static Path jar() {

@@ -3,7 +3,6 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.Json;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
@@ -72,7 +71,7 @@ class LiveMigrationFaultsIT {
         "--postcopy", "never", "--json");
 
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
-    JsonNode record = lastLine(r);
+    JsonNode record = r.lastJson();
     assertThat(record.get("status").asText()).as(record.toString()).isIn("cancelled", "failed");
     assertThat(record.get("phase").asText()).as(record.toString()).isEqualTo("rolled_back");
     assertThat(record.get("postcopy").asBoolean()).isFalse();
@@ -91,7 +90,7 @@ class LiveMigrationFaultsIT {
     var later = source.awaitHeartbeatAfter(seqNow + 2, SETTLE);
     assertThat(later.boot()).as("same boot: the guest never restarted").isEqualTo(hb.boot());
     awaitNoQemu("host2", "hog");
-    assertClean(source);
+    source.assertClean();
     assertThat(source.lines(GuestLine.Ready.class)).as("the guest booted once").hasSize(1);
     // for the report: the guest's own write rate next to what the record says it dirties
     double guestMibS = source.lines(GuestLine.MemStatus.class).stream().mapToDouble(GuestLine.MemStatus::rate).max()
@@ -112,7 +111,7 @@ class LiveMigrationFaultsIT {
     var r = ferry.run("migrate", "live", "hog", "--to", "host2", "--bandwidth", "16", "--max-downtime", "50",
         "--postcopy", "auto", "--json");
 
-    JsonNode record = lastLine(r);
+    JsonNode record = r.lastJson();
     assertThat(record.get("status").asText()).as(r + "\ncontroller log:\n" + controllerLogAbout(record))
         .isEqualTo("succeeded");
     assertThat(r.exit()).as(r.toString()).isZero();
@@ -128,8 +127,8 @@ class LiveMigrationFaultsIT {
     // a full check of the working set after post-copy pulled the last pages over
     long gen = target.await(GuestLine.MemStatus.class, m -> true, SETTLE).gen();
     target.await(GuestLine.MemStatus.class, m -> m.gen() >= gen + 2, SETTLE);
-    assertClean(source);
-    assertClean(target);
+    source.assertClean();
+    target.assertClean();
     assertThat(target.lines(GuestLine.Ready.class)).as("no boot on the target").isEmpty();
     awaitNoQemu("host1", "hog");
     System.out.printf("faults 2 (post-copy auto) took %d s, downtime %s ms%n", secondsSince(t0),
@@ -166,7 +165,7 @@ class LiveMigrationFaultsIT {
     var later = source.awaitHeartbeatAfter(source.lastHeartbeat().orElseThrow().seq() + 2, SETTLE);
     assertThat(later.boot()).as("same boot").isEqualTo(hb.boot());
     awaitNoQemu("host2", "calm");
-    assertClean(source);
+    source.assertClean();
     System.out.printf("faults 3 (cancel through the CLI) took %d s%n", secondsSince(t0));
   }
 
@@ -204,7 +203,7 @@ class LiveMigrationFaultsIT {
     var later = source.awaitHeartbeatAfter(source.lastHeartbeat().orElseThrow().seq() + 2, SETTLE);
     assertThat(later.boot()).as("same boot").isEqualTo(hb.boot());
     awaitNoQemu("host2", "phoenix");
-    assertClean(source);
+    source.assertClean();
     System.out.printf("faults 4 (controller killed while migrating) took %d s: %s%n", secondsSince(t0),
         end.path("reason").asText());
   }
@@ -227,8 +226,9 @@ class LiveMigrationFaultsIT {
   }
 
   private static GuestConsole console(String host, String vm) {
-    return new GuestConsole(vmDir(host, vm).resolve("run/console.log"));
+    return ferry.console(host, vm);
   }
+
 
   private static Path vmDir(String host, String vm) {
     return dir.resolve("hosts").resolve(host).resolve("vms").resolve(vm);
@@ -277,18 +277,9 @@ class LiveMigrationFaultsIT {
     }
   }
 
-  private static void assertClean(GuestConsole console) {
-    assertThat(console.lines(GuestLine.MemError.class)).isEmpty();
-    assertThat(console.lines(GuestLine.DiskError.class)).isEmpty();
-    assertThat(console.lines(GuestLine.MemStatus.class)).allSatisfy(m -> assertThat(m.errors()).isZero());
-    assertThat(console.lines(GuestLine.DiskStatus.class)).allSatisfy(d -> assertThat(d.errors()).isZero());
-  }
 
-  private static JsonNode lastLine(FerryProcess.Result r) throws Exception {
-    List<String> lines = r.out().strip().lines().toList();
-    assertThat(lines).as(r.toString()).isNotEmpty();
-    return Json.mapper().readTree(lines.getLast());
-  }
+
+
 
   /** The controller's log lines about one migration, for a failure message. */
   private static String controllerLogAbout(JsonNode record) {
@@ -301,15 +292,15 @@ class LiveMigrationFaultsIT {
     }
   }
 
-  private static JsonNode cluster() throws Exception {
-    return Json.mapper().readTree(dir.resolve("cluster.json").toFile());
+  private static JsonNode cluster() {
+    return ferry.clusterFile();
   }
 
-  private static void ownClusterPids() throws Exception {
-    JsonNode c = cluster();
-    owned.own(c.at("/controller/pid").asLong());
-    c.get("agents").forEach(a -> owned.own(a.get("pid").asLong()));
+
+  private static void ownClusterPids() {
+    ferry.componentPids().forEach(owned::own);
   }
+
 
   private static long secondsSince(long t0) {
     return (System.nanoTime() - t0) / 1_000_000_000;

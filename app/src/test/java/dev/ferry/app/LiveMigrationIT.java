@@ -3,7 +3,6 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.Json;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
@@ -11,7 +10,6 @@ import dev.ferry.testsupport.TestGuest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -40,9 +38,7 @@ class LiveMigrationIT {
   static void cluster() throws Exception {
     ferry = new FerryProcess(dir);
     ferry.ok("cluster", "up", "--hosts", "2");
-    JsonNode c = Json.mapper().readTree(dir.resolve("cluster.json").toFile());
-    owned.own(c.at("/controller/pid").asLong());
-    c.get("agents").forEach(a -> owned.own(a.get("pid").asLong()));
+    ferry.componentPids().forEach(owned::own);
     Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
     kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
     initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
@@ -59,7 +55,7 @@ class LiveMigrationIT {
     GuestConsole source = create("web", "shared");
     var hb = source.awaitHeartbeatAfter(2, BOOT);
 
-    JsonNode record = lastLine(ferry.ok("migrate", "live", "web", "--to", "host2", "--json"));
+    JsonNode record = ferry.ok("migrate", "live", "web", "--to", "host2", "--json").lastJson();
 
     assertThat(record.get("status").asText()).as(record.toString()).isEqualTo("succeeded");
     assertThat(record.get("kind").asText()).isEqualTo("live");
@@ -73,8 +69,8 @@ class LiveMigrationIT {
     var after = target.awaitHeartbeatAfter(hb.seq() + 2, Duration.ofSeconds(30));
     assertThat(after.boot()).as("same boot: the guest was not restarted").isEqualTo(hb.boot());
     target.await(GuestLine.MemStatus.class, m -> true, Duration.ofSeconds(20));
-    assertClean(source);
-    assertClean(target);
+    source.assertClean();
+    target.assertClean();
     assertThat(target.lines(GuestLine.Ready.class)).as("no boot on the target").isEmpty();
   }
 
@@ -96,7 +92,7 @@ class LiveMigrationIT {
     GuestConsole source = console("host1", "db");
     var hb = source.awaitHeartbeatAfter(2, BOOT);
 
-    JsonNode record = lastLine(ferry.ok("migrate", "live", "db", "--to", "host2", "--copy-storage", "--json"));
+    JsonNode record = ferry.ok("migrate", "live", "db", "--to", "host2", "--copy-storage", "--json").lastJson();
 
     assertThat(record.get("status").asText()).as(record.toString()).isEqualTo("succeeded");
     assertThat(record.get("disk_bytes_mirrored").asLong()).isPositive();
@@ -107,8 +103,8 @@ class LiveMigrationIT {
     GuestConsole target = console("host2", "db");
     assertThat(target.awaitHeartbeatAfter(hb.seq() + 2, Duration.ofSeconds(30)).boot()).isEqualTo(hb.boot());
     target.await(GuestLine.DiskStatus.class, d -> true, Duration.ofSeconds(20));
-    assertClean(source);
-    assertClean(target);
+    source.assertClean();
+    target.assertClean();
   }
 
   private static GuestConsole create(String name, String pool) {
@@ -120,18 +116,11 @@ class LiveMigrationIT {
   }
 
   private static GuestConsole console(String host, String vm) {
-    return new GuestConsole(dir.resolve("hosts").resolve(host).resolve("vms").resolve(vm).resolve("run/console.log"));
+    return ferry.console(host, vm);
   }
 
-  private static void assertClean(GuestConsole console) {
-    assertThat(console.lines(GuestLine.MemError.class)).isEmpty();
-    assertThat(console.lines(GuestLine.DiskError.class)).isEmpty();
-    assertThat(console.lines(GuestLine.MemStatus.class)).allSatisfy(m -> assertThat(m.errors()).isZero());
-    assertThat(console.lines(GuestLine.DiskStatus.class)).allSatisfy(d -> assertThat(d.errors()).isZero());
-  }
 
-  private static JsonNode lastLine(FerryProcess.Result r) throws Exception {
-    List<String> lines = r.out().strip().lines().toList();
-    return Json.mapper().readTree(lines.getLast());
-  }
+
+
+
 }

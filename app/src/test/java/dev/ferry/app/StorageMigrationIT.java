@@ -3,7 +3,6 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.Json;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -41,9 +39,7 @@ class StorageMigrationIT {
   static void clusterWithAWritingVm() throws Exception {
     ferry = new FerryProcess(dir);
     ferry.ok("cluster", "up", "--hosts", "1");
-    JsonNode c = Json.mapper().readTree(dir.resolve("cluster.json").toFile());
-    owned.own(c.at("/controller/pid").asLong());
-    c.get("agents").forEach(a -> owned.own(a.get("pid").asLong()));
+    ferry.componentPids().forEach(owned::own);
     ferry.ok("pool", "create", "fast", "--host", "host1", "--path", dir.resolve("hosts/host1/fast").toString());
     Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
     Path kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
@@ -52,7 +48,7 @@ class StorageMigrationIT {
         "--initrd", initrd.toString(), "--append", TestGuest.append("ferry.disk=2:16"), "--disk", "32M@local",
         "--json").json();
     owned.own(vm.get("pid").asLong());
-    console = new GuestConsole(dir.resolve("hosts/host1/vms/web/run/console.log"));
+    console = ferry.console("host1", "web");
     console.await(GuestLine.DiskStatus.class, d -> d.gen() >= 1 && d.block() > 256, BOOT);
   }
 
@@ -68,7 +64,7 @@ class StorageMigrationIT {
 
     var r = ferry.ok("migrate", "storage", "web", "--to-pool", "fast", "--format", "raw", "--json");
 
-    JsonNode record = lastLine(r);
+    JsonNode record = r.lastJson();
     assertThat(record.get("status").asText()).as(r.toString()).isEqualTo("succeeded");
     assertThat(record.get("verified").asBoolean()).isTrue();
     assertThat(record.get("disk_bytes_mirrored").asLong()).isPositive();
@@ -87,8 +83,8 @@ class StorageMigrationIT {
   void migrateStorage_rawToQcow2KeepingTheSource_oldFileStopsChanging() throws Exception {
     Path old = Path.of(disk().get("path").asText());
 
-    JsonNode record = lastLine(ferry.ok("migrate", "storage", "web", "--to-pool", "local", "--format", "qcow2",
-        "--keep-source", "--json"));
+    JsonNode record = ferry.ok("migrate", "storage", "web", "--to-pool", "local", "--format", "qcow2",
+        "--keep-source", "--json").lastJson();
 
     assertThat(record.get("status").asText()).isEqualTo("succeeded");
     assertThat(disk().get("format").asText()).isEqualTo("qcow2");
@@ -121,8 +117,7 @@ class StorageMigrationIT {
     long seq = console.lastHeartbeat().orElseThrow().seq();
     console.awaitHeartbeatAfter(seq + 3, Duration.ofSeconds(30));
     assertThat(sha256(image)).as("the guest writes to " + image).isNotEqualTo(before);
-    assertThat(console.lines(GuestLine.DiskError.class)).isEmpty();
-    assertThat(console.lines(GuestLine.DiskStatus.class)).allSatisfy(d -> assertThat(d.errors()).isZero());
+    console.assertClean();
     assertThat(console.lines(GuestLine.Ready.class)).as("the guest never restarted").hasSize(1);
   }
 
@@ -130,10 +125,7 @@ class StorageMigrationIT {
     return ferry.ok("vm", "show", "web", "--json").json().get("disks").get(0);
   }
 
-  private static JsonNode lastLine(FerryProcess.Result r) throws Exception {
-    List<String> lines = r.out().strip().lines().toList();
-    return Json.mapper().readTree(lines.getLast());
-  }
+
 
   private static JsonNode awaitFinal(String id) throws Exception {
     long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -80,6 +80,28 @@ public final class GuestConsole {
     return await(GuestLine.Heartbeat.class, h -> h.seq() > seq, timeout);
   }
 
+  /**
+   * Fails unless every memory and disk self-check the guest reported passed: no error lines, and
+   * every status line says errors=0.
+   */
+  public void assertClean() {
+    List<String> bad = rawLines().stream().filter(l -> {
+      var parsed = GuestLine.parse(l);
+      if (parsed.isEmpty()) return false;
+      return switch (parsed.get()) {
+        case GuestLine.MemError e -> true;
+        case GuestLine.DiskError e -> true;
+        case GuestLine.MemStatus m -> m.errors() != 0;
+        case GuestLine.DiskStatus d -> d.errors() != 0;
+        default -> false;
+      };
+    }).toList();
+    if (!bad.isEmpty()) {
+      throw new AssertionError("the guest's self-checks failed " + bad.size() + " times, first:\n"
+          + String.join("\n", bad.subList(0, Math.min(10, bad.size()))));
+    }
+  }
+
   public String tail(int n) {
     List<String> all = rawLines();
     return String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
