@@ -25,7 +25,7 @@ final class LiveReport {
         - **(a) raw**: what a plain `virsh migrate --live` gives: no parameter set, so QEMU 7.2's
           defaults (max-bandwidth 128 MiB/s, downtime-limit 300 ms); only the `events` capability.
         - **(b) ferry**: the controller's own policy for default flags, called as is (`LiveOptions`,
-          `Convergence`, reached by reflection since they are package-private): capabilities %s,
+          `Convergence`, through the public `LivePolicy`): capabilities %s,
           parameters %s; its convergence watch switches to post-copy when pre-copy is stuck.
         - **(c) ferry-params**: exactly (b)'s capabilities and parameters, without the policy (no
           post-copy switch): separates the parameters' effect from the orchestration.
