@@ -87,10 +87,10 @@ class LiveMigrationTest {
     assertThat(started.get("kind").asText()).isEqualTo("live");
     String id = started.get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
-    assertThat(phases(id)).containsExactly("pending", "preparing_target", "migrating", "switchover", "resuming_target",
+    assertThat(c.phases(id)).containsExactly("pending", "preparing_target", "migrating", "switchover", "resuming_target",
         "transferring", "done");
     assertThat(host2.changes()).containsExactly("PUT /agent/vms/web/incoming", "POST /agent/vms/web/incoming/finish");
     assertThat(host1.changes()).containsExactly("POST /agent/vms/web/outgoing", "POST /agent/vms/web/outgoing/complete",
@@ -130,7 +130,7 @@ class LiveMigrationTest {
     assertThat(c.get("/api/vms/web").json().get("host").asText()).as("owner before the source quits").isEqualTo("host2");
     host1.completeGate.countDown();
 
-    assertThat(awaitFinal(id).get("status").asText()).isEqualTo("succeeded");
+    assertThat(c.awaitFinal(id, Duration.ofSeconds(30)).get("status").asText()).isEqualTo("succeeded");
     assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
   }
 
@@ -139,7 +139,7 @@ class LiveMigrationTest {
     var r = new LiveMigrationRequest("db", "host2", 500L, 200.0, "never", true, 4, "zstd", true, null, 60_000L);
     String id = start(r).get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
     assertThat(host2.incoming.get("db").copyStorage()).singleElement()
@@ -163,7 +163,7 @@ class LiveMigrationTest {
     awaitPhase(id, "migrating");
 
     assertThat(c.post("/api/migrations/" + id + "/cancel", null).status()).isEqualTo(200);
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).isEqualTo("cancelled");
     assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
@@ -185,7 +185,7 @@ class LiveMigrationTest {
 
     assertThat(r.status()).isEqualTo(409);
     assertThat(r.json().get("detail").asText()).containsAnyOf("point of no return", "already succeeded");
-    assertThat(awaitFinal(id).get("status").asText()).isEqualTo("succeeded");
+    assertThat(c.awaitFinal(id, Duration.ofSeconds(30)).get("status").asText()).isEqualTo("succeeded");
     assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
   }
 
@@ -267,7 +267,7 @@ class LiveMigrationTest {
         stats("completed", "completed", 1800 * MIB, 0, 0, 6, 0L)));
     String id = start(live("web", "host2")).get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
     assertThat(done.get("postcopy").asBoolean()).isTrue();
@@ -282,7 +282,7 @@ class LiveMigrationTest {
     var r = new LiveMigrationRequest("web", "host2", null, null, "never", null, null, null, null, null, null);
     String id = start(r).get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).isEqualTo("failed");
     assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
@@ -300,7 +300,7 @@ class LiveMigrationTest {
     var r = new LiveMigrationRequest("web", "host2", null, null, "never", null, null, null, null, null, 1500L);
     String id = start(r).get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).isEqualTo("failed");
     assertThat(done.get("reason").asText()).contains("timed out", "--timeout 1500 ms", "keeps running on host 'host1'");
@@ -314,7 +314,7 @@ class LiveMigrationTest {
     awaitPhase(id, "migrating");
 
     host2.targetQemu = "gone";
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).isEqualTo("failed");
     assertThat(done.get("reason").asText()).contains("target qemu on host 'host2' is gone", "qemu exited");
@@ -330,7 +330,7 @@ class LiveMigrationTest {
         stats("failed", "failed", 200 * MIB, 800 * MIB, 0, 1, null)));
     String id = start(live("web", "host2")).get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).isEqualTo("failed");
     assertThat(done.get("reason").asText()).contains("connection reset by the target");
@@ -348,7 +348,7 @@ class LiveMigrationTest {
     host1.heartbeat(c.controller.url());
     host2.heartbeat(c.controller.url());
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
     assertThat(done.get("status").asText()).isEqualTo("failed");
     assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
     assertThat(done.get("reason").asText()).contains("controller restarted in phase migrating");
@@ -360,7 +360,7 @@ class LiveMigrationTest {
   @Test
   void controllerRestart_inTransferring_finishesWithTheVmOnTheTarget() throws Exception {
     String id = start(live("web", "host2")).get("id").asText();
-    awaitFinal(id);
+    c.awaitFinal(id, Duration.ofSeconds(30));
     // replay: put the finished migration back to transferring, the owner back to the source, as if
     // the controller died right after recording the phase
     c.controller.close();
@@ -383,7 +383,7 @@ class LiveMigrationTest {
     host1.heartbeat(c.controller.url());
     host2.heartbeat(c.controller.url());
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
     assertThat(done.get("status").asText()).isEqualTo("succeeded");
     assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
     assertThat(host1.changes()).containsExactly("POST /agent/vms/web/outgoing/complete", "delete_source_images=false");
@@ -407,24 +407,5 @@ class LiveMigrationTest {
         .until(() -> c.get("/api/migrations/" + id).json().get("phase").asText().equals(phase));
   }
 
-  private JsonNode awaitFinal(String id) {
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-        .until(() -> !c.get("/api/migrations/" + id).json().get("status").asText().equals("running"));
-    try {
-      return c.get("/api/migrations/" + id).json();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
 
-  private List<String> phases(String id) throws Exception {
-    List<String> out = new ArrayList<>();
-    for (var e : c.controller.eventsAfter(0)) {
-      if (e.kind().equals("migration.phase") && e.subject().equals(id)) {
-        String p = e.data().get("phase").asText();
-        if (out.isEmpty() || !out.getLast().equals(p)) out.add(p);
-      }
-    }
-    return out;
-  }
 }

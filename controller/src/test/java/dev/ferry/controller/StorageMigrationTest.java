@@ -11,7 +11,6 @@ import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,14 +46,14 @@ class StorageMigrationTest {
     assertThat(started.get("status").asText()).isEqualTo("running");
     assertThat(started.get("disks").get(0).asText()).isEqualTo("disk0");
 
-    JsonNode done = awaitFinal(started.get("id").asText());
+    JsonNode done = c.awaitFinal(started.get("id").asText(), Duration.ofSeconds(20));
 
     assertThat(done.get("status").asText()).isEqualTo("succeeded");
     assertThat(done.get("verified").asBoolean()).isTrue();
     assertThat(done.get("disk_bytes_mirrored").asLong()).isEqualTo(4L << 20);
     assertThat(done.get("downtime_ms").asLong()).isEqualTo(4);
     assertThat(done.get("total_ms").asLong()).isPositive();
-    assertThat(phases(started.get("id").asText())).containsExactly(
+    assertThat(c.phases(started.get("id").asText())).containsExactly(
         "pending", "mirroring", "ready", "pivoting", "verifying", "releasing", "done");
     assertThat(host1.changes()).containsExactly("PUT /agent/vms/web/mirrors/disk0", "POST /agent/vms/web/mirrors/disk0/pivot",
         "POST /agent/vms/web/mirrors/disk0/verify", "POST /agent/vms/web/mirrors/disk0/release", "keep_source=false");
@@ -70,11 +69,11 @@ class StorageMigrationTest {
    */
   @Test
   void storage_secondMoveOfTheSameDisk_startsItsOwnMirror() throws Exception {
-    assertThat(awaitFinal(start(new StorageMigrationRequest("web", "fast", null, "raw", null, null, null))
-        .get("id").asText()).get("status").asText()).isEqualTo("succeeded");
+    assertThat(c.awaitFinal(start(new StorageMigrationRequest("web", "fast", null, "raw", null, null, null))
+        .get("id").asText(), Duration.ofSeconds(20)).get("status").asText()).isEqualTo("succeeded");
 
-    JsonNode back = awaitFinal(start(new StorageMigrationRequest("web", "local", null, "qcow2", null, null, true))
-        .get("id").asText());
+    JsonNode back = c.awaitFinal(start(new StorageMigrationRequest("web", "local", null, "qcow2", null, null, true))
+        .get("id").asText(), Duration.ofSeconds(20));
 
     assertThat(back.get("status").asText()).isEqualTo("succeeded");
     assertThat(c.get("/api/vms/web").json().at("/disks/0/pool").asText()).isEqualTo("local");
@@ -88,7 +87,7 @@ class StorageMigrationTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/migrations/" + id).json().get("transferred_bytes").asLong() > 0);
 
     assertThat(c.post("/api/migrations/" + id + "/cancel", null).status()).isEqualTo(200);
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(20));
 
     assertThat(done.get("status").asText()).isEqualTo("cancelled");
     assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
@@ -102,7 +101,7 @@ class StorageMigrationTest {
     host1.failMirror = "No space left on device (pool fast)";
     String id = start(new StorageMigrationRequest("web", "fast", null, null, null, null, null)).get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(20));
 
     assertThat(done.get("status").asText()).isEqualTo("failed");
     assertThat(done.get("reason").asText()).contains("No space left on device", "disk0");
@@ -121,7 +120,7 @@ class StorageMigrationTest {
 
     assertThat(r.status()).isEqualTo(409);
     assertThat(r.json().get("detail").asText()).contains("point of no return");
-    assertThat(awaitFinal(id).get("status").asText()).isEqualTo("succeeded");
+    assertThat(c.awaitFinal(id, Duration.ofSeconds(20)).get("status").asText()).isEqualTo("succeeded");
   }
 
   @Test
@@ -129,7 +128,7 @@ class StorageMigrationTest {
     host1.verifyMismatch = 65536;
     String id = start(new StorageMigrationRequest("web", "fast", null, null, null, null, null)).get("id").asText();
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(20));
 
     assertThat(done.get("status").asText()).isEqualTo("failed");
     assertThat(done.get("verified").asBoolean()).isFalse();
@@ -148,7 +147,7 @@ class StorageMigrationTest {
     host1.heartbeat(c.controller.url());
     host1.holdReady = false;
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(20));
     assertThat(done.get("status").asText()).isEqualTo("succeeded");
     assertThat(host1.changes().stream().filter(x -> x.startsWith("PUT")).toList()).as("the mirror is not started twice")
         .containsExactly("PUT /agent/vms/web/mirrors/disk0");
@@ -188,25 +187,5 @@ class StorageMigrationTest {
     return reply.json();
   }
 
-  private JsonNode awaitFinal(String id) {
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-        .until(() -> !c.get("/api/migrations/" + id).json().get("status").asText().equals("running"));
-    try {
-      return c.get("/api/migrations/" + id).json();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
 
-  /** The phases the migration went through, from its persisted migration.phase events. */
-  private List<String> phases(String id) throws Exception {
-    List<String> out = new ArrayList<>();
-    for (var e : c.controller.eventsAfter(0)) {
-      if (e.kind().equals("migration.phase") && e.subject().equals(id)) {
-        String p = e.data().get("phase").asText();
-        if (out.isEmpty() || !out.getLast().equals(p)) out.add(p);
-      }
-    }
-    return out;
-  }
 }

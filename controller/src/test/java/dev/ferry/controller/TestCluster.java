@@ -126,6 +126,29 @@ final class TestCluster implements AutoCloseable {
     await().atMost(within).pollInterval(Duration.ofMillis(50)).until(() -> state.equals(hostState(name)));
   }
 
+  /** Waits until the migration's status is no longer running, and returns its record. */
+  JsonNode awaitFinal(String id, Duration within) {
+    await().atMost(within).pollInterval(Duration.ofMillis(100))
+        .until(() -> !get("/api/migrations/" + id).json().get("status").asText().equals("running"));
+    try {
+      return get("/api/migrations/" + id).json();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The phases a migration went through, from its persisted migration.phase events. */
+  List<String> phases(String id) {
+    List<String> out = new ArrayList<>();
+    for (var e : controller.eventsAfter(0)) {
+      if (e.kind().equals("migration.phase") && e.subject().equals(id)) {
+        String p = e.data().get("phase").asText();
+        if (out.isEmpty() || !out.getLast().equals(p)) out.add(p);
+      }
+    }
+    return out;
+  }
+
   @Override
   public void close() {
     agents.forEach(FakeAgent::close);
