@@ -27,7 +27,7 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path guest = guestDir();
     // the cluster directory every later ferry command finds by itself (FERRY_CLUSTER_DIR or the default)
-    Path cluster = defaultClusterDir();
+    Path cluster = dev.ferry.cli.Cli.defaultClusterDir();
     List<String> clusterDir = List.of("--dir", cluster.toString());
 
     step("bring up a local cluster of 2 hosts");
@@ -91,14 +91,6 @@ final class DemoCommand implements Callable<Integer> {
           "FERRY_GUEST_DIR is not set: run the demo as ./ferry demo, which builds the test guest");
     }
     return Path.of(d);
-  }
-
-  static Path defaultClusterDir() {
-    String env = System.getenv("FERRY_CLUSTER_DIR");
-    if (env != null && !env.isBlank()) return Path.of(env);
-    String state = System.getenv("XDG_STATE_HOME");
-    Path base = state != null && !state.isBlank() ? Path.of(state) : Path.of(System.getProperty("user.home"), ".local", "state");
-    return base.resolve("ferry").resolve("cluster");
   }
 
   private static Path copy(Path file, Path dir) throws IOException {

@@ -60,6 +60,11 @@ public final class Cli {
   }
 
   /** The exit code for any failure: the only place that maps exceptions to exit codes. */
+  /** The cluster directory every command finds by itself: FERRY_CLUSTER_DIR, else the per-user default. */
+  public static java.nio.file.Path defaultClusterDir() {
+    return CliContext.ofProcess().clusterDir();
+  }
+
   public static int exitCodeFor(Throwable t) {
     if (t instanceof CliException e) {
       return switch (e.kind()) {
