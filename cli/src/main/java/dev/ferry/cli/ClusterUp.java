@@ -37,6 +37,11 @@ final class ClusterUp extends LocalClusterCommand {
       description = "how long the controller waits for a host's heartbeat before marking it unreachable (controller default: 10s); applies when the controller is started")
   String hostTimeout;
 
+  @Option(names = "--max-migrations-per-host", paramLabel = "N", converter = Converters.MigrationsPerHost.class,
+      description = "how many migrations a host may take part in at once before the controller refuses another live"
+          + " migration touching it (1-64, controller default: 2); applies when the controller is started")
+  Integer maxMigrationsPerHost;
+
   ClusterUp(CliContext ctx) {
     super(ctx);
   }
@@ -61,7 +66,8 @@ final class ClusterUp extends LocalClusterCommand {
     } else {
       Instant now = Instant.now();
       for (int i = 1; i <= hosts; i++) startedAt.put(ClusterLayout.hostName(i), now);
-      long pid = Launcher.start(launcher.controller(layout, c.port(), hostTimeout), layout.log(c.name()));
+      long pid = Launcher.start(launcher.controller(layout, c.port(), hostTimeout, maxMigrationsPerHost),
+          layout.log(c.name()));
       file = file.withController(c.withPid(pid));
       file.write(layout.dir());
       lines.add(row("controller", file.controller(), "started"));

@@ -165,4 +165,17 @@ final class Converters {
       return n;
     }
   }
+
+  /** The controller's per-host migration limit, 1 to 64; checked here so that a bad one never starts a controller. */
+  static final class MigrationsPerHost implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      String v = value.strip();
+      int n = v.matches("\\d{1,3}") ? Integer.parseInt(v) : 0;
+      if (n < 1 || n > 64) {
+        throw new TypeConversionException("max-migrations-per-host '" + value + "' is not valid: 1 to 64 migrations");
+      }
+      return n;
+    }
+  }
 }

@@ -43,12 +43,12 @@ record Launcher(String java, String jar) {
     }
   }
 
-  List<String> controller(ClusterLayout layout, int port, String hostTimeout) {
+  /** {@code hostTimeout} and {@code maxMigrationsPerHost} are passed only when given: null keeps the controller's default. */
+  List<String> controller(ClusterLayout layout, int port, String hostTimeout, Integer maxMigrationsPerHost) {
     List<String> cmd = command("controller", "--listen", "127.0.0.1:" + port, "--data", layout.controllerData().toString());
-    if (hostTimeout == null) return cmd;
-    List<String> withTimeout = new ArrayList<>(cmd);
-    withTimeout.addAll(List.of("--host-timeout", hostTimeout));
-    return withTimeout;
+    if (hostTimeout != null) cmd.addAll(List.of("--host-timeout", hostTimeout));
+    if (maxMigrationsPerHost != null) cmd.addAll(List.of("--max-migrations-per-host", maxMigrationsPerHost.toString()));
+    return cmd;
   }
 
   List<String> agent(ClusterLayout layout, String host, int port, String controllerUrl) {

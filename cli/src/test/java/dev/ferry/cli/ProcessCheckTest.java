@@ -76,8 +76,12 @@ class ProcessCheckTest {
     ClusterLayout layout = new ClusterLayout(dir);
     Launcher l = new Launcher("/jdk/bin/java", "/x/ferry.jar");
 
-    assertThat(l.controller(layout, 7000, "2s")).endsWith("--host-timeout", "2s");
-    assertThat(l.controller(layout, 7000, null)).containsExactly("setsid", "/jdk/bin/java", "--enable-native-access=ALL-UNNAMED",
+    assertThat(l.controller(layout, 7000, "2s", null)).endsWith("--data", dir.resolve("controller").toString(),
+        "--host-timeout", "2s");
+    assertThat(l.controller(layout, 7000, null, 1)).endsWith("--data", dir.resolve("controller").toString(),
+        "--max-migrations-per-host", "1");
+    assertThat(l.controller(layout, 7000, "2s", 3)).endsWith("--host-timeout", "2s", "--max-migrations-per-host", "3");
+    assertThat(l.controller(layout, 7000, null, null)).containsExactly("setsid", "/jdk/bin/java", "--enable-native-access=ALL-UNNAMED",
         "-jar", "/x/ferry.jar", "controller", "--listen", "127.0.0.1:7000", "--data", dir.resolve("controller").toString());
     assertThat(l.agent(layout, "host2", 7002, "http://127.0.0.1:7000")).containsSubsequence(
         "agent", "--name", "host2", "--listen", "127.0.0.1:7002", "--data", dir.resolve("hosts/host2").toString(),

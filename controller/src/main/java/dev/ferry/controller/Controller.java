@@ -60,15 +60,15 @@ public final class Controller implements AutoCloseable {
     try {
       AgentClient agents = new AgentClient(token);
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
-      migrations = new MigrationService(store, hosts, agents, events, cfg.clock());
+      migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
           new VmService(store, hosts, agents, events), migrations, events);
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
       RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token, services);
       Controller c = new Controller(cfg, token, store, events, sweeper, migrations, rest);
       migrations.recover();
-      LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms)", c.url(), cfg.dataDir(),
-          store.vendor(), cfg.hostTimeout().toMillis());
+      LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms, per-host migration limit {})",
+          c.url(), cfg.dataDir(), store.vendor(), cfg.hostTimeout().toMillis(), cfg.maxMigrationsPerHost());
       return c;
     } catch (RuntimeException e) {
       if (sweeper != null) sweeper.close();

@@ -40,10 +40,16 @@ public final class ControllerCommand implements Callable<Integer> {
       description = "a host without a heartbeat for this long is unreachable (default: ${DEFAULT-VALUE})")
   Duration hostTimeout;
 
+  @Option(names = "--max-migrations-per-host", paramLabel = "N", defaultValue = "2",
+      converter = MigrationLimitConverter.class,
+      description = "a live migration is refused while its source or target host already takes part in N migrations,"
+          + " live or storage (1-64, default: ${DEFAULT-VALUE})")
+  int maxMigrationsPerHost;
+
   @Override
   public Integer call() throws Exception {
     Controller controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
-        hostTimeout, null));
+        hostTimeout, maxMigrationsPerHost, null));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       controller.close();
@@ -101,6 +107,20 @@ public final class ControllerCommand implements Callable<Integer> {
         // fall through to the one message below
       }
       throw new TypeConversionException("'" + value + "' is not a positive duration: e.g. 10s, 1500ms, 2m");
+    }
+  }
+
+  /** A whole number of migrations from 1 to {@link ControllerConfig#MAX_MIGRATIONS_PER_HOST}. */
+  static final class MigrationLimitConverter implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      String v = value.strip();
+      int n = v.matches("\\d{1,3}") ? Integer.parseInt(v) : 0;
+      if (n < 1 || n > ControllerConfig.MAX_MIGRATIONS_PER_HOST) {
+        throw new TypeConversionException("'" + value + "' is not a whole number of migrations from 1 to "
+            + ControllerConfig.MAX_MIGRATIONS_PER_HOST);
+      }
+      return n;
     }
   }
 }

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param dbUser database user, or null
  * @param dbPassword database password, or null
  * @param hostTimeout a host without a heartbeat for this long is unreachable
+ * @param maxMigrationsPerHost how many migrations (live or storage) a host may take part in at
+ *     once, as source or target, before another live migration touching it is refused
  * @param clock the time source for heartbeats, liveness and events
  */
 public record ControllerConfig(
@@ -25,9 +27,13 @@ public record ControllerConfig(
     String dbUser,
     String dbPassword,
     Duration hostTimeout,
+    int maxMigrationsPerHost,
     InstantSource clock) {
 
   public static final Duration DEFAULT_HOST_TIMEOUT = Duration.ofSeconds(10);
+  public static final int DEFAULT_MAX_MIGRATIONS_PER_HOST = 2;
+  /** Beyond this a host would only thrash: every migration shares its NIC, disks and CPUs. */
+  public static final int MAX_MIGRATIONS_PER_HOST = 64;
 
   public ControllerConfig {
     Objects.requireNonNull(listenHost, "listenHost");
@@ -39,16 +45,27 @@ public record ControllerConfig(
     if (hostTimeout.isNegative() || hostTimeout.isZero()) {
       throw new IllegalArgumentException("host timeout " + hostTimeout + " must be positive");
     }
+    if (maxMigrationsPerHost < 1 || maxMigrationsPerHost > MAX_MIGRATIONS_PER_HOST) {
+      throw new IllegalArgumentException("max migrations per host " + maxMigrationsPerHost + " is not in 1-"
+          + MAX_MIGRATIONS_PER_HOST);
+    }
     clock = clock == null ? InstantSource.system() : clock;
   }
 
   /** A controller on a free loopback port with SQLite in {@code dataDir}: what tests start. */
   public static ControllerConfig loopback(Path dataDir, Duration hostTimeout) {
-    return new ControllerConfig("127.0.0.1", 0, dataDir, null, null, null, hostTimeout, null);
+    return new ControllerConfig("127.0.0.1", 0, dataDir, null, null, null, hostTimeout,
+        DEFAULT_MAX_MIGRATIONS_PER_HOST, null);
   }
 
   /** The same configuration with another database (e.g. PostgreSQL in tests). */
   public ControllerConfig withDatabase(String url, String user, String password) {
-    return new ControllerConfig(listenHost, listenPort, dataDir, url, user, password, hostTimeout, clock);
+    return new ControllerConfig(listenHost, listenPort, dataDir, url, user, password, hostTimeout,
+        maxMigrationsPerHost, clock);
+  }
+
+  /** The same configuration with another per-host migration limit. */
+  public ControllerConfig withMaxMigrationsPerHost(int max) {
+    return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout, max, clock);
   }
 }

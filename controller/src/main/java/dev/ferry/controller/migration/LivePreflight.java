@@ -24,16 +24,16 @@ import java.util.Optional;
  */
 final class LivePreflight {
 
-  /** At most this many migrations (live or storage) run at once per host, as source or target. */
-  static final int MAX_PER_HOST = 2;
-
   /** What passed preflight: the VM, its two hosts, the disks to copy and the options. */
   record Plan(VmRow vm, HostRow source, HostRow target, List<CopyStorageDisk> copies, LiveOptions options) {}
 
   private final MigrationContext ctx;
+  /** Migrations (live or storage) a host may take part in at once, as source or target, before a new one is refused. */
+  private final int maxPerHost;
 
-  LivePreflight(MigrationContext ctx) {
+  LivePreflight(MigrationContext ctx, int maxPerHost) {
     this.ctx = ctx;
+    this.maxPerHost = maxPerHost;
   }
 
   Plan check(LiveMigrationRequest r) {
@@ -68,10 +68,11 @@ final class LivePreflight {
     List<MigrationRow> running = ctx.store().migrations().running();
     for (var host : List.of(p.source().name(), p.target().name())) {
       long busy = running.stream().filter(m -> m.source().equals(host) || m.target().equals(host)).count();
-      if (busy >= MAX_PER_HOST) {
+      if (busy >= maxPerHost) {
         String field = host.equals(p.target().name()) ? "to" : "vm";
         throw ControllerException.conflict(field, field.equals("to") ? host : p.vm().name(), "host '" + host
-            + "' already takes part in " + busy + " migrations (at most " + MAX_PER_HOST + " at once); try again later");
+            + "' already takes part in " + busy + " migration" + (busy == 1 ? "" : "s") + ", at most " + maxPerHost
+            + " at once (controller option --max-migrations-per-host); try again later");
       }
     }
   }

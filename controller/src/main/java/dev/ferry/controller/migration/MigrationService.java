@@ -47,12 +47,16 @@ public final class MigrationService implements AutoCloseable {
   static final Duration TARGET_WAIT = Duration.ofSeconds(20);
 
   private final MigrationContext ctx;
+  private final int maxPerHost;
   private final ExecutorService runners = Executors.newThreadPerTaskExecutor(
       Thread.ofVirtual().name("migration-", 0).factory());
   private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
 
-  public MigrationService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock) {
+  /** {@code maxPerHost}: how many migrations a host may take part in before a live migration touching it is refused. */
+  public MigrationService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock,
+      int maxPerHost) {
     this.ctx = new MigrationContext(store, hosts, agents, events, clock, AGENT_GRACE);
+    this.maxPerHost = maxPerHost;
   }
 
   public MigrationView startStorage(StorageMigrationRequest r) {
@@ -112,7 +116,7 @@ public final class MigrationService implements AutoCloseable {
    * that its refusal, e.g. of the source's machine type, reaches the caller as the agent's 400.
    */
   public MigrationView startLive(LiveMigrationRequest r) {
-    LivePreflight preflight = new LivePreflight(ctx);
+    LivePreflight preflight = new LivePreflight(ctx, maxPerHost);
     LivePreflight.Plan plan = preflight.check(r);
     MigrationRecord rec;
     CompletableFuture<Void> prepared = new CompletableFuture<>();

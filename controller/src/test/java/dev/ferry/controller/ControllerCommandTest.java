@@ -1,0 +1,47 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/** {@code ferry controller} option parsing; nothing is started. */
+class ControllerCommandTest {
+
+  private static ControllerCommand parse(String... args) {
+    ControllerCommand cmd = new ControllerCommand();
+    new CommandLine(cmd).parseArgs(args);
+    return cmd;
+  }
+
+  @Test
+  void maxMigrationsPerHost_defaultsToTwoAndTakesOneToSixtyFour() {
+    assertThat(parse("--data", "/d").maxMigrationsPerHost).isEqualTo(2);
+    assertThat(parse("--data", "/d", "--max-migrations-per-host", "1").maxMigrationsPerHost).isEqualTo(1);
+    assertThat(parse("--data", "/d", "--max-migrations-per-host", "64").maxMigrationsPerHost).isEqualTo(64);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "65", "1000", "two", "-1", "2.5", ""})
+  void maxMigrationsPerHost_badValue_isAUsageErrorNamingOptionValueAndRange(String value) {
+    assertThatThrownBy(() -> parse("--data", "/d", "--max-migrations-per-host", value))
+        .isInstanceOf(ParameterException.class)
+        .hasMessageContaining("--max-migrations-per-host")
+        .hasMessageContaining("'" + value + "' is not a whole number of migrations from 1 to 64");
+  }
+
+  @Test
+  void config_outOfRangeLimit_isRefused() {
+    ControllerConfig ok = ControllerConfig.loopback(Path.of("/d"), null);
+
+    assertThat(ok.withMaxMigrationsPerHost(64).maxMigrationsPerHost()).isEqualTo(64);
+    assertThatThrownBy(() -> ok.withMaxMigrationsPerHost(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("1-64");
+    assertThatThrownBy(() -> ok.withMaxMigrationsPerHost(65)).isInstanceOf(IllegalArgumentException.class);
+  }
+}

@@ -1,0 +1,100 @@
+package dev.ferry.controller;
+
+import static dev.ferry.controller.FakeAgent.stats;
+import static dev.ferry.controller.TestCluster.GIB;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.api.DiskRequest;
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.VmCreateRequest;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The per-host limit on concurrent migrations ({@code --max-migrations-per-host}): a live migration
+ * touching a host that already takes part in that many is refused with 409, naming the limit and
+ * the option. Migrations are held in pre-copy by the source agent so that they overlap.
+ */
+class MigrationLimitTest {
+
+  @TempDir Path dir;
+  TestCluster c;
+
+  @AfterEach
+  void stop() {
+    if (c != null) c.close();
+  }
+
+  /** host1 runs web, app and api; host3 runs db; every disk on a shared pool; host1 and host3 never finish sending. */
+  private void cluster(ControllerConfig config) throws Exception {
+    c = new TestCluster(config);
+    FakeAgent host1 = c.hostWithLocalPool("host1");
+    c.hostWithLocalPool("host2");
+    FakeAgent host3 = c.hostWithLocalPool("host3");
+    assertThat(c.post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true)).status()).isEqualTo(201);
+    for (String[] vm : new String[][] {{"web", "host1"}, {"app", "host1"}, {"api", "host1"}, {"db", "host3"}}) {
+      assertThat(c.post("/api/vms", new VmCreateRequest(vm[0], vm[1], GIB, 1, "/pools/shared/vmlinuz", null, null, null,
+          List.of(new DiskRequest(GIB, "shared", null)), true)).status()).isEqualTo(201);
+    }
+    for (FakeAgent a : c.agents) a.heartbeat(c.controller.url());
+    for (FakeAgent source : List.of(host1, host3)) {
+      source.script.add(stats("migrating", "active", 100L << 20, 900L << 20, 20L << 20, 1, 2000L));
+      source.holdAt = 0;
+    }
+  }
+
+  private static LiveMigrationRequest live(String vm, String to) {
+    return new LiveMigrationRequest(vm, to, null, null, null, null, null, null, null, null, null);
+  }
+
+  private void started(String vm, String to) throws Exception {
+    TestCluster.Reply r = c.post("/api/migrations/live", live(vm, to));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+  }
+
+  private void refused(String vm, String to, String field, String host, int busy, int limit) throws Exception {
+    TestCluster.Reply r = c.post("/api/migrations/live", live(vm, to));
+    assertThat(r.status()).as(r.body()).isEqualTo(409);
+    assertThat(r.field()).as(r.body()).isEqualTo(field);
+    assertThat(r.json().get("detail").asText()).isEqualTo("host '" + host + "' already takes part in " + busy
+        + (busy == 1 ? " migration" : " migrations") + ", at most " + limit
+        + " at once (controller option --max-migrations-per-host); try again later");
+  }
+
+  @Test
+  void limitOne_secondMigrationFromTheSameSource_is409NamingTheLimit() throws Exception {
+    cluster(ControllerConfig.loopback(dir, null).withMaxMigrationsPerHost(1));
+    started("web", "host2");
+
+    refused("app", "host3", "vm", "host1", 1, 1);
+
+    assertThat(c.get("/api/migrations").json()).hasSize(1);
+  }
+
+  @Test
+  void limitOne_secondMigrationToTheSameTarget_is409NamingTo() throws Exception {
+    cluster(ControllerConfig.loopback(dir, null).withMaxMigrationsPerHost(1));
+    started("web", "host2");
+
+    refused("db", "host2", "to", "host2", 1, 1);
+
+    assertThat(c.get("/api/migrations").json()).hasSize(1);
+  }
+
+  @Test
+  void defaultLimit_allowsTwoAtOnceAndRefusesTheThird() throws Exception {
+    cluster(ControllerConfig.loopback(dir, null));
+    assertThat(c.config.maxMigrationsPerHost()).isEqualTo(ControllerConfig.DEFAULT_MAX_MIGRATIONS_PER_HOST).isEqualTo(2);
+    started("web", "host2");
+    started("app", "host3");
+
+    refused("api", "host2", "vm", "host1", 2, 2);
+
+    assertThat(c.get("/api/migrations").json()).hasSize(2)
+        .allSatisfy(m -> assertThat(m.get("status").asText()).isEqualTo("running"));
+  }
+}
