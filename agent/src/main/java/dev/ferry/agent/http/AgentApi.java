@@ -15,7 +15,9 @@ import dev.ferry.api.ApiPaths;
 import dev.ferry.api.IncomingRequest;
 import dev.ferry.api.Json;
 import dev.ferry.api.OutgoingRequest;
+import dev.ferry.api.MigrationTuning;
 import dev.ferry.api.MirrorRequest;
+import dev.ferry.api.PostcopyResume;
 import dev.ferry.api.Problem;
 import dev.ferry.api.VolumeCreateRequest;
 import io.javalin.Javalin;
@@ -142,7 +144,9 @@ public final class AgentApi implements AutoCloseable {
     });
     r.post(ApiPaths.AGENT_VM_INCOMING_STEP, ctx -> json(ctx, 200, switch (ctx.pathParam("step")) {
       case "finish" -> m.finishIncoming(ctx.pathParam("name"));
-      default -> throw new AgentException(Kind.NOT_FOUND, "no incoming step '" + ctx.pathParam("step") + "': use finish");
+      case "recover" -> m.recoverIncoming(ctx.pathParam("name"));
+      default -> throw new AgentException(Kind.NOT_FOUND, "no incoming step '" + ctx.pathParam("step")
+          + "': use finish or recover");
     }));
     r.post(ApiPaths.AGENT_VM_OUTGOING, ctx -> json(ctx, 200, m.outgoing(ctx.pathParam("name"), body(ctx, OutgoingRequest.class))));
     r.get(ApiPaths.AGENT_VM_OUTGOING, ctx -> json(ctx, 200, m.outgoingStats(ctx.pathParam("name"))));
@@ -151,9 +155,12 @@ public final class AgentApi implements AutoCloseable {
       json(ctx, 200, switch (ctx.pathParam("step")) {
         case "cancel" -> m.cancelOutgoing(name);
         case "postcopy" -> m.postcopy(name);
+        case "pause" -> m.pauseOutgoing(name);
+        case "parameters" -> m.tuneOutgoing(name, body(ctx, MigrationTuning.class).parameters());
+        case "resume" -> m.resumeOutgoing(name, body(ctx, PostcopyResume.class).migrationUri());
         case "complete" -> m.completeOutgoing(name, booleanParam(ctx, "delete_source_images"));
         default -> throw new AgentException(Kind.NOT_FOUND,
-            "no outgoing step '" + ctx.pathParam("step") + "': use cancel, postcopy or complete");
+            "no outgoing step '" + ctx.pathParam("step") + "': use cancel, postcopy, parameters, pause, resume or complete");
       });
     });
     r.get(ApiPaths.AGENT_VM_MEMORY_DIGEST, ctx -> json(ctx, 200, m.memoryDigest(ctx.pathParam("name"))));

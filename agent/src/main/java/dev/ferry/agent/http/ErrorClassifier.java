@@ -3,6 +3,8 @@ package dev.ferry.agent.http;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.api.Problem;
+import dev.ferry.qmp.QmpErrorException;
+import dev.ferry.qmp.QmpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +52,16 @@ final class ErrorClassifier {
         if (status >= 500) log.warn("{} failed: {}", request, e.getMessage(), e.getCause());
         else log.debug("{} refused: {}", request, e.getMessage());
         yield new Problem("about:blank", title(e.kind()), status, e.getMessage(), e.field(), e.value(), e.allowed());
+      }
+      // qemu refused a command in its current state (a parameter out of range, a migration in the
+      // wrong state): the caller's request conflicts with the guest's state, in qemu's own words
+      case QmpErrorException e -> {
+        log.info("{} refused by qemu: {}", request, e.getMessage());
+        yield Problem.of(409, "conflict", "qemu refused " + e.command() + ": " + e.desc());
+      }
+      case QmpException e -> {
+        log.warn("{} failed talking to qemu: {}", request, e.getMessage());
+        yield Problem.of(503, "unavailable", "qemu did not answer: " + e.getMessage());
       }
       default -> {
         log.error("{} failed with an unexpected error", request, failure);

@@ -10,6 +10,7 @@ import java.util.Map;
  *
  * @param exports       disk id → NBD export name (also the export's id)
  * @param createdImages absolute paths of the images created for copied disks
+ * @param recoveryPort  where {@code migrate-recover} last listened for a paused post-copy; null before any
  */
 record IncomingRecord(
     String role,
@@ -23,7 +24,8 @@ record IncomingRecord(
     Map<String, Boolean> capabilities,
     Map<String, Object> parameters,
     long memoryGivenBytes,
-    String error) {
+    String error,
+    Integer recoveryPort) {
 
   static final String ROLE = "target";
 
@@ -40,6 +42,15 @@ record IncomingRecord(
 
   IncomingRecord withPhase(IncomingPhase next) {
     return new IncomingRecord(role, migrationId, next, host, migrationPort, nbdPort, exports, createdImages, capabilities,
-        parameters, memoryGivenBytes, error);
+        parameters, memoryGivenBytes, error, recoveryPort);
+  }
+
+  IncomingRecord withRecoveryPort(int port) {
+    return new IncomingRecord(role, migrationId, phase, host, migrationPort, nbdPort, exports, createdImages, capabilities,
+        parameters, memoryGivenBytes, error, port);
+  }
+
+  String recoveryUri() {
+    return recoveryPort == null ? null : "tcp:" + host + ":" + recoveryPort;
   }
 }

@@ -29,10 +29,6 @@ final class MigrationStore {
     return vmsDir.resolve(vm).resolve("migration.json");
   }
 
-  Path vmDir(String vm) {
-    return vmsDir.resolve(vm);
-  }
-
   Optional<OutgoingRecord> outgoing(String vm) {
     return read(file(vm), OutgoingRecord.ROLE, OutgoingRecord.class);
   }
@@ -67,6 +63,20 @@ final class MigrationStore {
       Files.deleteIfExists(file(vm));
     } catch (IOException e) {
       throw new AgentException(Kind.INTERNAL, "cannot delete " + file(vm) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** After a VM that never arrived was forgotten: its directory, if nothing else is in it. */
+  void deleteVmDirIfEmpty(String vm) {
+    Path dir = vmsDir.resolve(vm);
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var s = Files.list(dir)) {
+          if (s.findAny().isEmpty()) Files.delete(dir);
+        }
+      }
+    } catch (IOException e) {
+      // an empty directory left behind harms nothing
     }
   }
 

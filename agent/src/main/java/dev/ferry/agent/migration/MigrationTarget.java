@@ -2,14 +2,12 @@ package dev.ferry.agent.migration;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
-import dev.ferry.agent.pool.Pool;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
-import dev.ferry.api.AgentDisk;
 import dev.ferry.api.AgentVmDefinition;
 import dev.ferry.api.CopyStorageDisk;
 import dev.ferry.api.IncomingReady;
@@ -26,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,20 +32,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Design: {@code PUT incoming} records the ports, exports and image paths it will use before
  * making any of them, then creates the empty images of copied disks, defines the VM with the
- * source's device model (its resolved machine type, its RAM size to the byte), starts QEMU with
- * {@code -incoming defer -S}, exports the copied disks over NBD, sets capabilities and parameters
- * and only then {@code migrate-incoming} (qemu-notes). Each step observes before it acts, so a
- * repeated request answers the same ports. The guest stays paused until {@code finish}: the point
- * of no return, after which the VM is an ordinary VM of this host. Before it, {@code DELETE}
- * kills the target QEMU and deletes exactly the images this migration created.
+ * source's device model ({@link IncomingDefinition}), starts QEMU with {@code -incoming defer -S},
+ * exports the copied disks over NBD, sets capabilities and parameters and only then
+ * {@code migrate-incoming} (qemu-notes). Each step observes before it acts, so a repeated request
+ * answers the same ports. The guest stays paused until {@code finish}: the point of no return,
+ * after which the VM is an ordinary VM of this host. Before it, {@code DELETE} kills the target
+ * QEMU and deletes exactly the images this migration created. A post-copy whose stream broke is
+ * reconnected by {@link PostcopyRecovery}, under the same per-VM lock.
  */
 final class MigrationTarget {
 
   private static final Logger log = LoggerFactory.getLogger(MigrationTarget.class);
 
   private final Vms vms;
-  private final Pools pools;
-  private final QemuHost host;
+  private final IncomingDefinition definition;
   private final MigrationStore store;
   private final Busy busy;
   private final String address;
@@ -57,22 +54,21 @@ final class MigrationTarget {
   /** @param address the address of this host the source connects to (migration stream and NBD) */
   MigrationTarget(Vms vms, Pools pools, QemuHost host, MigrationStore store, Busy busy, String address) {
     this.vms = vms;
-    this.pools = pools;
-    this.host = host;
+    this.definition = new IncomingDefinition(host, pools);
     this.store = store;
     this.busy = busy;
     this.address = address;
   }
 
-  private Object lockFor(String vm) {
+  Object lockFor(String vm) {
     return locks.computeIfAbsent(vm, k -> new Object());
   }
 
   IncomingReady prepare(String name, IncomingRequest req) {
     Requests.validate(req);
     AgentVmDefinition def = req.definition();
-    MemoryPlan plan = plan(req);
-    machineType(def);
+    MemoryPlan plan = definition.plan(req);
+    definition.machineType(def);
     synchronized (lockFor(name)) {
       Optional<IncomingRecord> existing = store.incoming(name);
       if (existing.isPresent() && existing.get().migrationId().equals(req.migrationId())
@@ -112,31 +108,26 @@ final class MigrationTarget {
   private IncomingRecord newRecord(String name, IncomingRequest req) {
     var exports = new LinkedHashMap<String, String>();
     var images = new ArrayList<String>();
-    for (CopyStorageDisk d : copies(req)) {
-      Pool pool = pools.get(d.pool());
-      Path image = pool.path().resolve(name + "-" + d.disk() + "." + format(d));
-      if (Files.exists(image)) {
-        throw new AgentException(Kind.CONFLICT, "image " + image + " for disk " + d.disk() + " already exists in pool "
-            + pool.name());
-      }
+    for (CopyStorageDisk d : IncomingDefinition.copies(req)) {
+      Path image = definition.newImage(name, d);
       exports.put(d.disk(), d.disk());
       images.add(image.toString());
     }
     return new IncomingRecord(IncomingRecord.ROLE, req.migrationId(), IncomingPhase.PREPARING, address, freePort(),
         exports.isEmpty() ? null : freePort(), exports, images, req.capabilities(), req.parameters(), req.memoryGivenBytes(),
-        null);
+        null, null);
   }
 
   private void setUp(String name, IncomingRequest req, IncomingRecord rec, MemoryPlan plan) {
-    List<CopyStorageDisk> copies = copies(req);
+    List<CopyStorageDisk> copies = IncomingDefinition.copies(req);
     Map<String, String> paths = new LinkedHashMap<>();
     for (int i = 0; i < copies.size(); i++) {
       CopyStorageDisk d = copies.get(i);
       Path image = Path.of(rec.createdImages().get(i));
-      if (!Files.exists(image)) createImage(image, format(d), d.virtualSize());
+      if (!Files.exists(image)) definition.createImage(image, IncomingDefinition.format(d), d.virtualSize());
       paths.put(d.disk(), image.toString());
     }
-    if (!vms.exists(name)) vms.define(name, withPaths(req.definition(), paths, copies));
+    if (!vms.exists(name)) vms.define(name, IncomingDefinition.withPaths(req.definition(), paths, copies));
     vms.withVm(name, h -> {
       if (h.process().isEmpty()) h.startIncoming(plan);
       return null;
@@ -259,7 +250,7 @@ final class MigrationTarget {
       vms.forget(name);
       store.delete(name);
       busy.set(name, false, null);
-      deleteEmptyDir(store.vmDir(name));
+      store.deleteVmDirIfEmpty(name);
       log.info("vm {} migration {}: target rolled back", name, r.migrationId());
     }
   }
@@ -282,84 +273,13 @@ final class MigrationTarget {
         "it is arriving by live migration (migration " + r.migrationId() + ")"));
   }
 
-  private MemoryPlan plan(IncomingRequest req) {
-    long requested = req.definition().memoryBytes();
-    long given = req.memoryGivenBytes();
-    if (given < 16L << 20 || given % 4096 != 0 || given > requested) {
-      throw AgentException.badInput("memory_given_bytes", Long.toString(given),
-          "the source's memory_given_bytes: whole 4 KiB pages, at least 16 MiB, at most memory_bytes (" + requested + ")");
-    }
-    MemoryPlan own = MemoryPlan.plan(given, host.accelerator(), host.qemu().version());
-    if (own.adjusted()) {
-      // the source runs with a size that loses dirty pages here: the copy would be corrupt
-      throw AgentException.badInput("memory_given_bytes", Long.toString(given), own.adjustment().orElse("")
-          + "; the source must run with a size that is not a multiple of 256 KiB");
-    }
-    return new MemoryPlan(requested, given, given == requested ? Optional.empty()
-        : Optional.of("as on the migration source: " + (given / 1024) + " KiB instead of " + (requested / 1024) + " KiB"));
-  }
-
-  private void machineType(AgentVmDefinition def) {
-    String mt = def.machineType();
-    String allowed = "the source's resolved machine type, one this host's qemu " + host.qemu().version() + " has (e.g. pc-q35-7.2)";
-    if (mt == null) throw AgentException.badInput("definition.machine_type", null, allowed);
-    try {
-      if (!host.qemu().resolveMachineType(mt).equals(mt)) throw AgentException.badInput("definition.machine_type", mt, allowed);
-    } catch (AgentException e) {
-      throw AgentException.badInput("definition.machine_type", mt, allowed);
-    }
-  }
-
-  private static AgentVmDefinition withPaths(AgentVmDefinition def, Map<String, String> paths, List<CopyStorageDisk> copies) {
-    List<AgentDisk> disks = def.disks() == null ? List.of() : def.disks();
-    var out = new ArrayList<AgentDisk>();
-    for (int i = 0; i < disks.size(); i++) {
-      AgentDisk d = disks.get(i);
-      String id = d.id() == null ? "disk" + i : d.id();
-      String format = copies.stream().filter(c -> c.disk().equals(id)).findFirst().map(MigrationTarget::format).orElse(d.format());
-      out.add(paths.containsKey(id) ? new AgentDisk(id, paths.get(id), format) : d);
-    }
-    for (String id : paths.keySet()) {
-      if (out.stream().noneMatch(d -> id.equals(d.id()))) {
-        throw AgentException.badInput("copy_storage.disk", id, "a disk id of the definition");
-      }
-    }
-    return new AgentVmDefinition(def.name(), def.cpus(), def.memoryBytes(), def.machineType(), def.cpuModel(), def.kernel(),
-        def.initrd(), def.append(), out);
-  }
-
   private IncomingReady ready(IncomingRecord r) {
     return new IncomingReady(r.migrationId(), r.migrationUri(), r.nbdPort() == null ? null : r.host(), r.nbdPort(),
         r.exports());
   }
 
-  private static List<CopyStorageDisk> copies(IncomingRequest req) {
-    return req.copyStorage() == null ? List.of() : req.copyStorage();
-  }
-
-  private static String format(CopyStorageDisk d) {
-    return d.format() == null ? "qcow2" : d.format();
-  }
-
-  private void createImage(Path image, String format, long size) {
-    var cmd = List.of(host.qemu().imgBinary().toString(), "create", "-q", "-f", format, image.toString(), Long.toString(size));
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new AgentException(Kind.UNAVAILABLE, String.join(" ", cmd) + " failed: " + out);
-      }
-    } catch (IOException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "cannot run qemu-img: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(Kind.INTERNAL, "interrupted creating " + image, e);
-    }
-  }
-
   /** A free TCP port on the migration address; QEMU binds it moments later. */
-  private int freePort() {
+  int freePort() {
     try (var s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
       return s.getLocalPort();
     } catch (IOException e) {
@@ -367,19 +287,7 @@ final class MigrationTarget {
     }
   }
 
-  private static void deleteEmptyDir(Path dir) {
-    try {
-      if (Files.isDirectory(dir)) {
-        try (var s = Files.list(dir)) {
-          if (s.findAny().isEmpty()) Files.delete(dir);
-        }
-      }
-    } catch (IOException e) {
-      // an empty directory left behind harms nothing
-    }
-  }
-
-  private static AgentException noMigration(String name) {
+  static AgentException noMigration(String name) {
     return new AgentException(Kind.NOT_FOUND, "vm " + name + " has no incoming migration on this host");
   }
 }

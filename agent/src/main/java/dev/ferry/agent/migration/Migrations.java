@@ -23,20 +23,28 @@ import org.slf4j.LoggerFactory;
  * the target's URI and NBD exports) → poll source {@code GET outgoing} until {@code completed} →
  * target {@code POST incoming/finish} → source {@code POST outgoing/complete}. Before the target's
  * finish, roll back with source {@code POST outgoing/cancel} (if not yet completed) and target
- * {@code DELETE incoming}.
+ * {@code DELETE incoming}. A post-copy whose link broke: source {@code POST outgoing/pause}, target
+ * {@code POST incoming/recover} (a new URI), source {@code POST outgoing/resume} with it.
  */
 public final class Migrations {
 
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
   private final Vms vms;
-  private final MigrationSource source;
+  private final OutgoingRunner runner;
+  private final OutgoingControl control;
+  private final OutgoingStats stats;
   private final MigrationTarget target;
+  private final PostcopyRecovery recovery;
 
-  private Migrations(Vms vms, MigrationSource source, MigrationTarget target) {
+  private Migrations(Vms vms, OutgoingRunner runner, OutgoingControl control, OutgoingStats stats, MigrationTarget target,
+      PostcopyRecovery recovery) {
     this.vms = vms;
-    this.source = source;
+    this.runner = runner;
+    this.control = control;
+    this.stats = stats;
     this.target = target;
+    this.recovery = recovery;
   }
 
   /**
@@ -48,12 +56,17 @@ public final class Migrations {
   public static Migrations start(Path dataDir, Vms vms, Pools pools, QemuHost host, String address) {
     var store = new MigrationStore(dataDir);
     var busy = new Busy();
-    var m = new Migrations(vms, new MigrationSource(vms, pools, store, busy),
-        new MigrationTarget(vms, pools, host, store, busy, address));
+    var outgoing = new OutgoingMigrations(vms, store, busy);
+    var stats = new OutgoingStats(store, outgoing);
+    var reconciler = new OutgoingReconciler(outgoing);
+    var target = new MigrationTarget(vms, pools, host, store, busy, address);
+    var m = new Migrations(vms, new OutgoingRunner(vms, store, busy, outgoing, reconciler, stats),
+        new OutgoingControl(vms, pools, store, outgoing, reconciler, stats), stats, target,
+        new PostcopyRecovery(vms, store, target));
     vms.guardActions(busy::check);
     for (AgentVmStatus vm : vms.list()) {
       try {
-        m.source.recover(vm.name());
+        m.runner.recover(vm.name());
         m.target.recover(vm.name());
       } catch (RuntimeException e) {
         log.error("vm {}: cannot recover its migration: {}", vm.name(), e.getMessage());
@@ -74,28 +87,44 @@ public final class Migrations {
     return target.finish(vm);
   }
 
+  public IncomingReady recoverIncoming(String vm) {
+    return recovery.recover(vm);
+  }
+
+  public MigrationStats tuneOutgoing(String vm, java.util.Map<String, Object> parameters) {
+    return control.tune(vm, parameters);
+  }
+
+  public MigrationStats pauseOutgoing(String vm) {
+    return control.pause(vm);
+  }
+
+  public MigrationStats resumeOutgoing(String vm, String migrationUri) {
+    return control.resume(vm, migrationUri);
+  }
+
   public void rollBackIncoming(String vm) {
     target.rollBack(vm);
   }
 
   public MigrationStats outgoing(String vm, OutgoingRequest request) {
-    return source.start(vm, request);
+    return runner.start(vm, request);
   }
 
   public MigrationStats outgoingStats(String vm) {
-    return source.stats(vm);
+    return stats.of(vm);
   }
 
   public MigrationStats cancelOutgoing(String vm) {
-    return source.cancel(vm);
+    return control.cancel(vm);
   }
 
   public MigrationStats postcopy(String vm) {
-    return source.postcopy(vm);
+    return control.postcopy(vm);
   }
 
   public MigrationStats completeOutgoing(String vm, boolean deleteSourceImages) {
-    return source.complete(vm, deleteSourceImages);
+    return control.complete(vm, deleteSourceImages);
   }
 
   public MemoryDigest memoryDigest(String vm) {

@@ -19,6 +19,7 @@ import dev.ferry.api.IncomingRequest;
 import dev.ferry.api.IncomingStatus;
 import dev.ferry.api.MemoryDigest;
 import dev.ferry.api.MigrationStats;
+import dev.ferry.api.MigrationTuning;
 import dev.ferry.api.NbdTarget;
 import dev.ferry.api.OutgoingRequest;
 import dev.ferry.api.VmState;
@@ -325,6 +326,16 @@ class LiveMigrationIT {
     Run run = begin(h1, h2, "web", shared.resolve("web-disk0.qcow2"), List.of(), SLOW);
     await().atMost(Duration.ofSeconds(30)).until(() -> h1.get("/agent/vms/web/outgoing").json().get("status").asText().equals("active"));
     long seq = new GuestConsole(console("h1", "web")).lastHeartbeat().orElseThrow().seq();
+    // the controller's mid-flight escalation reaches qemu: it takes a steeper throttle, refuses an impossible one
+    Reply tuned = h1.post("/agent/vms/web/outgoing/parameters",
+        new MigrationTuning(Map.of("cpu-throttle-increment", 25, "max-bandwidth", 2L << 20)));
+    assertThat(tuned.status()).as(tuned.body()).isEqualTo(200);
+    Reply refused = h1.post("/agent/vms/web/outgoing/parameters", new MigrationTuning(Map.of("cpu-throttle-increment", 150)));
+    assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+    assertThat(refused.body()).as("qemu's own words").contains("cpu_throttle_increment");
+    Reply notTunable = h1.post("/agent/vms/web/outgoing/parameters", new MigrationTuning(Map.of("multifd-channels", 4)));
+    assertThat(notTunable.status()).isEqualTo(400);
+    assertThat(notTunable.body()).contains("parameters.multifd-channels");
 
     Reply c = h1.post("/agent/vms/web/outgoing/cancel", null);
 

@@ -1,0 +1,237 @@
+package dev.ferry.agent.migration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.vm.VmHandle;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.MigrationStats;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the controller asks of an outgoing migration the runner drives: cancel it, switch it to
+ * post-copy, retune it, pause and resume a post-copy whose link broke, and complete the hand-over
+ * once the guest runs on the target. Each request takes the VM's lock (so it never races a start),
+ * accepts only the phases in which QEMU takes the command, observes QEMU before it acts so a
+ * repeated request changes nothing, and answers the stats.
+ */
+final class OutgoingControl {
+
+  private static final Logger log = LoggerFactory.getLogger(OutgoingControl.class);
+
+  /** What QEMU takes while a migration runs: the controller's escalation within the user's limits. */
+  static final Set<String> TUNABLE = Set.of("max-bandwidth", "max-postcopy-bandwidth", "downtime-limit",
+      "cpu-throttle-initial", "cpu-throttle-increment", "cpu-throttle-tailslow");
+
+  private final Vms vms;
+  private final Pools pools;
+  private final MigrationStore store;
+  private final OutgoingMigrations outgoing;
+  private final OutgoingReconciler reconciler;
+  private final OutgoingStats stats;
+
+  OutgoingControl(Vms vms, Pools pools, MigrationStore store, OutgoingMigrations outgoing, OutgoingReconciler reconciler,
+      OutgoingStats stats) {
+    this.vms = vms;
+    this.pools = pools;
+    this.store = store;
+    this.outgoing = outgoing;
+    this.reconciler = reconciler;
+    this.stats = stats;
+  }
+
+  MigrationStats cancel(String name) {
+    synchronized (outgoing.lockFor(name)) {
+      OutgoingRecord r = outgoing.record(name);
+      switch (r.phase()) {
+        case CANCELLED, FAILED -> {
+          return stats.of(name);
+        }
+        case COMPLETED, HANDED_OVER -> throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm "
+            + name + " is " + r.phase().wire() + "; the guest is on the target now, roll forward");
+        case PREPARING, MIRRORING, MIGRATING, SWITCHOVER -> { }
+      }
+      Outgoing o = outgoing.watchedOrAttached(name, r);
+      if (!outgoing.advance(o, OutgoingPhase.CANCELLED, x -> x.withTimes(null, null, null, Instant.now()))) {
+        return stats.of(name);
+      }
+      log.info("vm {} migration {}: cancelling", name, r.migrationId());
+      if (o.qmp != null && o.process.isAlive()) {
+        try {
+          o.qmp.call("migrate_cancel", Map.of());
+          for (int i = 0; i < 40; i++) {
+            JsonNode qm = o.qmp.queryMigrate();
+            o.lastQm = qm;
+            if (!MigrationQmp.underWay(MigrationQmp.status(qm))) break;
+            o.tick("MIGRATION");
+          }
+        } catch (RuntimeException e) {
+          log.warn("vm {} migration {}: migrate_cancel: {}", name, r.migrationId(), e.getMessage());
+        }
+        JsonNode qm = o.lastQm;
+        if (qm != null) {
+          MigrationStats s = MigrationQmp.stats(r.migrationId(), OutgoingPhase.CANCELLED.wire(), qm, o.lastMirrors, null,
+              null, null, Duration.between(r.startedAt(), Instant.now()).toMillis(), "cancelled on request");
+          outgoing.persist(o, o.record.withOutcome(s, "cancelled on request"));
+        }
+      }
+      reconciler.cleanUp(o);
+      o.closeEvents();
+    }
+    return stats.of(name);
+  }
+
+  MigrationStats postcopy(String name) {
+    synchronized (outgoing.lockFor(name)) {
+      OutgoingRecord r = outgoing.record(name);
+      if (!Boolean.TRUE.equals(r.capabilities().get("postcopy-ram"))) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name
+            + " was started without the postcopy-ram capability");
+      }
+      if (r.phase() != OutgoingPhase.MIGRATING) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
+            + r.phase().wire() + "; post-copy can start only while migrating");
+      }
+      Outgoing o = outgoing.requireWatched(name, r);
+      String st = MigrationQmp.status(o.qmp().queryMigrate());
+      if (!st.startsWith("postcopy")) o.qmp().call("migrate-start-postcopy", Map.of());
+      log.info("vm {} migration {}: switched to post-copy", name, r.migrationId());
+    }
+    return stats.of(name);
+  }
+
+  /** {@code migrate-set-parameters} on a running pre-copy; only the {@link #TUNABLE} ones. */
+  MigrationStats tune(String name, Map<String, Object> parameters) {
+    if (parameters == null || parameters.isEmpty()) {
+      throw AgentException.badInput("parameters", "{}", "one or more of " + new TreeSet<>(TUNABLE));
+    }
+    for (String key : parameters.keySet()) {
+      if (!TUNABLE.contains(key)) {
+        throw AgentException.badInput("parameters." + key, String.valueOf(parameters.get(key)),
+            "a parameter qemu takes during a migration: " + new TreeSet<>(TUNABLE));
+      }
+    }
+    synchronized (outgoing.lockFor(name)) {
+      OutgoingRecord r = outgoing.record(name);
+      if (r.phase() != OutgoingPhase.MIGRATING) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
+            + r.phase().wire() + "; parameters change only while migrating");
+      }
+      Outgoing o = outgoing.requireWatched(name, r);
+      o.qmp().setParameters(parameters);
+      log.info("vm {} migration {}: parameters changed mid-flight: {}", name, r.migrationId(), parameters);
+    }
+    return stats.of(name);
+  }
+
+  /**
+   * Post-copy over a link that went quiet: {@code migrate-pause} shuts the stream down so QEMU
+   * enters {@code postcopy-paused}, from where {@link #resume} reconnects. A stalled TCP stream
+   * would otherwise only fail after the kernel's retransmission timeout (many minutes), with the
+   * guest on the target blocked on every missing page meanwhile. Idempotent: a paused (or
+   * recovering) migration is left as it is.
+   */
+  MigrationStats pause(String name) {
+    synchronized (outgoing.lockFor(name)) {
+      Outgoing o = postcopyUnderWay(name, "pause");
+      String st = MigrationQmp.status(o.qmp().queryMigrate());
+      if (st.equals("postcopy-active")) {
+        o.qmp().call("migrate-pause", Map.of());
+        log.warn("vm {} migration {}: post-copy stream paused (link to the target considered broken)", name,
+            o.record.migrationId());
+      } else if (!st.equals("postcopy-paused") && !st.equals("postcopy-recover")) {
+        throw new AgentException(Kind.CONFLICT, "migration " + o.record.migrationId() + " of vm " + name + " is " + st
+            + " in qemu; only postcopy-active can be paused");
+      }
+    }
+    return stats.of(name);
+  }
+
+  /**
+   * Reconnects a paused post-copy to the URI the target's {@code migrate-recover} listens on
+   * ({@code migrate} with {@code resume: true}); QEMU re-syncs the page bitmaps and carries on.
+   * Idempotent: a migration that is recovering or active again is left as it is.
+   */
+  MigrationStats resume(String name, String uri) {
+    if (uri == null || !Requests.URI.matcher(uri).matches()) {
+      throw AgentException.badInput("migration_uri", uri, "tcp:HOST:PORT or unix:/PATH, as the target's recover answered");
+    }
+    synchronized (outgoing.lockFor(name)) {
+      Outgoing o = postcopyUnderWay(name, "resume");
+      String st = MigrationQmp.status(o.qmp().queryMigrate());
+      switch (st) {
+        case "postcopy-paused" -> {
+          o.qmp().call("migrate", Map.of("uri", uri, "resume", true));
+          log.info("vm {} migration {}: post-copy resumed towards {}", name, o.record.migrationId(), uri);
+        }
+        case "postcopy-recover", "postcopy-active", "completed" -> { }
+        default -> throw new AgentException(Kind.CONFLICT, "migration " + o.record.migrationId() + " of vm " + name
+            + " is " + st + " in qemu; only a paused post-copy resumes");
+      }
+    }
+    return stats.of(name);
+  }
+
+  private Outgoing postcopyUnderWay(String name, String what) {
+    OutgoingRecord r = outgoing.record(name);
+    // SWITCHOVER too: with copied disks pause-before-switchover also stops at the switch to post-copy
+    if (r.phase() != OutgoingPhase.MIGRATING && r.phase() != OutgoingPhase.SWITCHOVER) {
+      throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is " + r.phase().wire()
+          + " on this host; " + what + " applies to a post-copy under way");
+    }
+    return outgoing.requireWatched(name, r);
+  }
+
+  /**
+   * After the controller saw the guest run on the target: quit the source QEMU and forget the VM
+   * here. Shared disks are never deleted; the source images of copied disks only when asked.
+   */
+  MigrationStats complete(String name, boolean deleteSourceImages) {
+    synchronized (outgoing.lockFor(name)) {
+      Optional<OutgoingRecord> rec = store.outgoing(name);
+      if (rec.isEmpty()) {
+        return store.handedOver(name).map(OutgoingStats::finalStats).orElseThrow(() -> OutgoingMigrations.noMigration(name));
+      }
+      OutgoingRecord r = rec.get();
+      if (r.phase() != OutgoingPhase.COMPLETED) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
+            + r.phase().wire() + "; complete only after it completed");
+      }
+      Outgoing o = outgoing.watchedOrAttached(name, r);
+      List<Path> copied = new ArrayList<>();
+      for (OutgoingRecord.Mirror m : r.mirrors()) copied.add(Path.of(vms.peek(name).disk(m.disk()).path()));
+      // vm is now owned by the target host
+      outgoing.advance(o, OutgoingPhase.HANDED_OVER, x -> x);
+      o.closeEvents();
+      vms.withVm(name, VmHandle::quit);
+      store.archive(name, o.record);
+      outgoing.unwatch(name);
+      vms.forget(name);
+      if (deleteSourceImages) {
+        for (Path p : copied) {
+          try {
+            Files.deleteIfExists(pools.guard("disk", p.toString()));
+            log.info("vm {} migration {}: deleted source image {}", name, r.migrationId(), p);
+          } catch (Exception e) {
+            log.warn("vm {} migration {}: keeping source image {}: {}", name, r.migrationId(), p, e.getMessage());
+          }
+        }
+      }
+      log.info("vm {} migration {}: handed over; source qemu quit, vm forgotten here", name, r.migrationId());
+      return OutgoingStats.finalStats(o.record);
+    }
+  }
+}

@@ -1,0 +1,204 @@
+package dev.ferry.agent.migration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
+import dev.ferry.api.MigrationStats;
+import dev.ferry.qmp.QmpEvent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves an outgoing migration to what QEMU says happened, whether an event told or the runner's
+ * {@code query-migrate} did (after an agent restart the event may be long gone). The QMP event
+ * listener handles {@code pre-switchover} at once, on a thread of its own so the guest's pause
+ * stays short: cancel the READY mirrors (a consistent copy, no pivot), wait for them to conclude,
+ * dismiss them, {@code migrate-continue}. The observed pause is measured by QEMU's own event
+ * timestamps: {@code STOP} of the source to {@code MIGRATION completed}. A migration that fails
+ * before completion gives the guest back to the source.
+ */
+final class OutgoingReconciler {
+
+  private static final Logger log = LoggerFactory.getLogger(OutgoingReconciler.class);
+  private static final Duration JOB_END = Duration.ofSeconds(30);
+
+  private final OutgoingMigrations outgoing;
+
+  OutgoingReconciler(OutgoingMigrations outgoing) {
+    this.outgoing = outgoing;
+  }
+
+  void onEvent(Outgoing o, QmpEvent e) {
+    switch (e.name()) {
+      case "STOP" -> {
+        if (o.stoppedAt == null && o.record.phase().ordinal() >= OutgoingPhase.MIGRATING.ordinal()) o.stoppedAt = e.timestamp();
+      }
+      case "MIGRATION" -> {
+        String st = e.data().path("status").asText();
+        switch (st) {
+          case "pre-switchover" -> {
+            o.preSwitchoverAt = e.timestamp();
+            if (o.switchoverStarted.compareAndSet(false, true)) {
+              Thread.ofVirtual().name("switchover " + o.vm).start(() -> o.withMdc(() -> switchover(o)));
+            }
+          }
+          case "completed" -> {
+            o.completedAt = e.timestamp();
+            Thread.ofVirtual().start(() -> o.withMdc(() -> reconcileNow(o)));
+          }
+          case "failed", "cancelled" -> Thread.ofVirtual().start(() -> o.withMdc(() -> reconcileNow(o)));
+          default -> log.debug("vm {} migration {}: qemu migration status {}", o.vm, o.record.migrationId(), st);
+        }
+      }
+      default -> { }
+    }
+  }
+
+  /**
+   * QEMU paused before switchover: the guest is stopped and every mirror is in sync, so
+   * cancelling them leaves a consistent copy on the target (no pivot); then let QEMU switch over.
+   */
+  private void switchover(Outgoing o) {
+    long t0 = System.nanoTime();
+    try {
+      // already SWITCHOVER: a restarted agent found QEMU still waiting in pre-switchover
+      if (o.record.phase() != OutgoingPhase.SWITCHOVER
+          && !outgoing.advance(o, OutgoingPhase.SWITCHOVER, x -> x.withTimes(null, o.stoppedAt, o.preSwitchoverAt, null))) {
+        return;
+      }
+      MigrationQmp q = o.qmp();
+      for (OutgoingRecord.Mirror m : o.record.mirrors()) {
+        Optional<MigrationQmp.Job> j = q.job(m.job());
+        if (j.isPresent() && !j.get().concluded()) q.call("block-job-cancel", Map.of("device", m.job()));
+      }
+      o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), q.blockJobs());
+      for (OutgoingRecord.Mirror m : o.record.mirrors()) {
+        q.awaitConcluded(m.job(), JOB_END);
+        Optional<MigrationQmp.Job> j = q.job(m.job());
+        if (j.isPresent() && j.get().error() != null) {
+          throw new AgentException(Kind.UNAVAILABLE, "mirror of disk " + m.disk() + " failed at switchover: " + j.get().error());
+        }
+        q.dismissIfConcluded(m.job());
+      }
+      q.call("migrate-continue", Map.of("state", "pre-switchover"));
+      log.info("vm {} migration {}: switchover: {} mirror(s) cancelled in sync, continued after {} ms", o.vm,
+          o.record.migrationId(), o.record.mirrors().size(), (System.nanoTime() - t0) / 1_000_000);
+    } catch (RuntimeException e) {
+      log.warn("vm {} migration {}: switchover failed: {}", o.vm, o.record.migrationId(), e.getMessage());
+      abort(o, "switchover failed: " + MigrationQmp.describe(e));
+    }
+  }
+
+  private void reconcileNow(Outgoing o) {
+    try {
+      JsonNode qm = o.qmp().queryMigrate();
+      o.lastQm = qm;
+      reconcile(o, qm);
+    } catch (RuntimeException e) {
+      log.debug("vm {} migration {}: query-migrate: {}", o.vm, o.record.migrationId(), e.getMessage());
+    }
+  }
+
+  /** Moves the record to what QEMU says happened. */
+  void reconcile(Outgoing o, JsonNode qm) {
+    switch (MigrationQmp.status(qm)) {
+      case "completed" -> completed(o, qm);
+      case "failed" -> fail(o, "qemu reports the migration failed: " + qm.path("error-desc").asText("no reason given"));
+      case "cancelled" -> {
+        if (o.record.phase() != OutgoingPhase.CANCELLED) fail(o, "qemu reports the migration cancelled");
+      }
+      case "pre-switchover" -> {
+        // the event was missed (e.g. an agent restart): the listener's work, done from here
+        if (o.switchoverStarted.compareAndSet(false, true)) switchover(o);
+      }
+      default -> { }
+    }
+  }
+
+  private void completed(Outgoing o, JsonNode qm) {
+    if (o.record.phase() == OutgoingPhase.COMPLETED || o.record.phase().ended()) return;
+    Instant done = o.completedAt != null ? o.completedAt : Instant.now();
+    Long pause = o.stoppedAt == null ? null : Duration.between(o.stoppedAt, done).toMillis();
+    Long switchover = o.preSwitchoverAt == null ? null : Duration.between(o.preSwitchoverAt, done).toMillis();
+    Instant sent = o.record.migrateSentAt();
+    Long wall = sent == null ? null : Duration.between(sent, Instant.now()).toMillis();
+    MigrationStats s = MigrationQmp.stats(o.record.migrationId(), OutgoingPhase.COMPLETED.wire(), qm, o.lastMirrors,
+        pause, switchover, wall, Duration.between(o.record.startedAt(), Instant.now()).toMillis(), null);
+    if (!outgoing.advance(o, OutgoingPhase.COMPLETED,
+        x -> x.withTimes(null, o.stoppedAt, o.preSwitchoverAt, done).withOutcome(s, null))) {
+      return;
+    }
+    log.info("vm {} migration {}: completed: total {} ms, qemu downtime {} ms, observed pause {} ms, {} bytes of ram",
+        o.vm, o.record.migrationId(), s.totalTimeMs(), s.downtimeMs(), pause, s.ramTransferredBytes());
+    for (OutgoingRecord.Mirror m : o.record.mirrors()) {
+      try {
+        o.qmp().deleteNodeIfPresent(m.node());
+      } catch (RuntimeException e) {
+        log.info("vm {} migration {}: removing nbd node {}: {}", o.vm, o.record.migrationId(), m.node(), e.getMessage());
+      }
+    }
+  }
+
+  /** Ends a migration that failed before completion and gives the guest back to the source. */
+  void fail(Outgoing o, String why) {
+    JsonNode qm = o.lastQm;
+    MigrationStats s = qm == null ? null : MigrationQmp.stats(o.record.migrationId(), OutgoingPhase.FAILED.wire(), qm,
+        o.lastMirrors, null, null, null, Duration.between(o.record.startedAt(), Instant.now()).toMillis(), why);
+    if (!outgoing.advance(o, OutgoingPhase.FAILED, x -> x.withTimes(null, null, null, Instant.now()).withOutcome(s, why))) {
+      return;
+    }
+    log.warn("vm {} migration {}: failed: {}", o.vm, o.record.migrationId(), why);
+    cleanUp(o);
+  }
+
+  /** A failure of the agent's own steps: stop QEMU's migration too, then as {@link #fail}. */
+  void abort(Outgoing o, String why) {
+    try {
+      if (o.qmp != null && o.process.isAlive()) o.qmp.call("migrate_cancel", Map.of());
+    } catch (RuntimeException e) {
+      log.info("vm {} migration {}: migrate_cancel: {}", o.vm, o.record.migrationId(), e.getMessage());
+    }
+    fail(o, why);
+  }
+
+  /** Best-effort, each part on its own: mirrors cancelled and dismissed, NBD nodes removed, the guest resumed. */
+  void cleanUp(Outgoing o) {
+    if (o.qmp == null || !o.process.isAlive()) return;
+    MigrationQmp q = o.qmp;
+    for (OutgoingRecord.Mirror m : o.record.mirrors()) {
+      try {
+        Optional<MigrationQmp.Job> j = q.job(m.job());
+        if (j.isPresent() && !j.get().concluded()) q.call("block-job-cancel", Map.of("device", m.job(), "force", true));
+        q.awaitConcluded(m.job(), JOB_END);
+        q.dismissIfConcluded(m.job());
+      } catch (RuntimeException e) {
+        log.warn("vm {} migration {}: cancelling mirror {}: {}", o.vm, o.record.migrationId(), m.job(), e.getMessage());
+      }
+      try {
+        q.deleteNodeIfPresent(m.node());
+      } catch (RuntimeException e) {
+        log.warn("vm {} migration {}: removing nbd node {}: {}", o.vm, o.record.migrationId(), m.node(), e.getMessage());
+      }
+    }
+    if (!o.record.wasRunning()) return;
+    try {
+      MigrationQmp.RunState rs = q.runState();
+      for (int i = 0; i < 40 && rs.status().equals("finish-migrate"); i++) {
+        o.tick("RESUME");
+        rs = q.runState();
+      }
+      // postmigrate only when a cancel raced with completion; the target has not run the guest
+      if (!rs.running() && (rs.status().equals("paused") || rs.status().equals("postmigrate"))) {
+        q.call("cont", Map.of());
+        log.info("vm {} migration {}: guest resumed on the source", o.vm, o.record.migrationId());
+      }
+    } catch (RuntimeException e) {
+      log.warn("vm {} migration {}: resuming the source: {}", o.vm, o.record.migrationId(), e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,226 @@
+package dev.ferry.agent.migration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
+import dev.ferry.agent.qemu.DiskSpec;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.vm.VmHandle;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.MigrationStats;
+import dev.ferry.api.OutgoingRequest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source side of live migrations (libvirt's {@code qemuMigrationSrc*}): the runner that drives
+ * each one. {@code POST outgoing} records the request and returns; a virtual thread per migration
+ * drives it: with copied storage it adds an NBD node per disk on the target's export and a
+ * write-blocking mirror into it, waits for every mirror to be READY, then sets capabilities
+ * (always {@code events}; {@code pause-before-switchover} with copied storage) and parameters and
+ * sends {@code migrate}; afterwards it polls {@code query-migrate}, waking on every
+ * {@code MIGRATION} event, and leaves what QEMU reports to the {@link OutgoingReconciler}. Every
+ * step observes QEMU before it acts (does the node, the job, the migration exist?), so a repeated
+ * request or a restarted agent re-runs the runner harmlessly.
+ */
+final class OutgoingRunner {
+
+  private static final Logger log = LoggerFactory.getLogger(OutgoingRunner.class);
+
+  private final Vms vms;
+  private final MigrationStore store;
+  private final Busy busy;
+  private final OutgoingMigrations outgoing;
+  private final OutgoingReconciler reconciler;
+  private final OutgoingStats stats;
+
+  OutgoingRunner(Vms vms, MigrationStore store, Busy busy, OutgoingMigrations outgoing, OutgoingReconciler reconciler,
+      OutgoingStats stats) {
+    this.vms = vms;
+    this.store = store;
+    this.busy = busy;
+    this.outgoing = outgoing;
+    this.reconciler = reconciler;
+    this.stats = stats;
+  }
+
+  MigrationStats start(String name, OutgoingRequest req) {
+    Requests.validate(req);
+    synchronized (outgoing.lockFor(name)) {
+      Optional<OutgoingRecord> existing = store.outgoing(name);
+      if (existing.isPresent()) {
+        OutgoingRecord r = existing.get();
+        if (r.migrationId().equals(req.migrationId())) return stats.of(name); // a repeated request
+        if (!r.phase().ended()) {
+          throw new AgentException(Kind.CONFLICT, "vm " + name + " is already migrating (migration " + r.migrationId()
+              + ", " + r.phase().wire() + ")");
+        }
+      }
+      store.incoming(name).filter(r -> r.phase().blocksActions()).ifPresent(r -> {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " is arriving on this host (migration " + r.migrationId() + ")");
+      });
+      Outgoing o = vms.withVm(name, h -> {
+        QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
+            "vm " + name + " is not running; only a running vm migrates live"));
+        var q = new MigrationQmp(p.qmp());
+        if (MigrationQmp.underWay(MigrationQmp.status(q.queryMigrate()))) {
+          throw new AgentException(Kind.CONFLICT, "qemu of vm " + name + " already has a migration under way");
+        }
+        boolean running = q.runState().running();
+        var rec = new OutgoingRecord(OutgoingRecord.ROLE, req.migrationId(), OutgoingPhase.PREPARING, req.migrationUri(),
+            req.capabilities(), req.parameters(), req.nbd(), mirrors(h, req), running, Instant.now(), null, null, null, null,
+            null, null);
+        store.write(name, rec);
+        busy.set(name, true, "it is migrating to another host (migration " + rec.migrationId() + ")");
+        return new Outgoing(name, rec, p);
+      });
+      launch(o);
+      log.info("vm {} migration {}: outgoing to {} ({}){}", name, req.migrationId(), req.migrationUri(),
+          o.record.mirrors().isEmpty() ? "shared storage" : "copying " + o.record.mirrors().size() + " disk(s)",
+          o.record.wasRunning() ? "" : ", guest paused");
+    }
+    return stats.of(name);
+  }
+
+  private static List<OutgoingRecord.Mirror> mirrors(VmHandle h, OutgoingRequest req) {
+    if (req.nbd() == null) return List.of();
+    var list = new ArrayList<OutgoingRecord.Mirror>();
+    req.nbd().exports().forEach((disk, export) -> {
+      DiskSpec d = h.disk(disk);
+      list.add(new OutgoingRecord.Mirror(disk, h.nodes(d).format(), "lm-nbd-" + disk, "lm-" + disk, export));
+    });
+    return list;
+  }
+
+  /** Re-attaches to the migrations a previous agent left under way (runs at agent start). */
+  void recover(String name) {
+    Optional<OutgoingRecord> rec = store.outgoing(name);
+    if (rec.isEmpty()) return;
+    OutgoingRecord r = rec.get();
+    busy.set(name, r.phase().blocksActions(), "it is migrating to another host (migration " + r.migrationId() + ")");
+    QemuProcess p = vms.peek(name).process().orElse(null);
+    switch (r.phase()) {
+      // under way: the runner observes what exists and carries on
+      case PREPARING, MIRRORING, MIGRATING, SWITCHOVER -> {
+        var o = new Outgoing(name, r, p);
+        outgoing.watch(o);
+        if (p == null) reconciler.fail(o, "the source qemu ended while no agent watched");
+        else launch(o);
+      }
+      // waits for complete (or the target's rollback and a cancel)
+      case COMPLETED -> outgoing.watch(new Outgoing(name, r, p));
+      // over: nothing holds the vm
+      case HANDED_OVER, FAILED, CANCELLED -> { }
+    }
+  }
+
+  private void launch(Outgoing o) {
+    outgoing.watch(o);
+    o.events = o.process.qmp().subscribe(e -> reconciler.onEvent(o, e));
+    Thread.ofVirtual().name("migrate-out " + o.vm).start(() -> o.withMdc(() -> drive(o)));
+  }
+
+  private void drive(Outgoing o) {
+    try {
+      OutgoingRecord r = o.record;
+      if (!r.mirrors().isEmpty() && (r.phase() == OutgoingPhase.PREPARING || r.phase() == OutgoingPhase.MIRRORING)) {
+        if (!outgoing.advance(o, OutgoingPhase.MIRRORING, x -> x) && o.record.phase() != OutgoingPhase.MIRRORING) return;
+        startMirrors(o);
+        if (!awaitMirrorsReady(o)) return;
+      }
+      synchronized (o) {
+        if (o.record.phase().ordinal() < OutgoingPhase.MIGRATING.ordinal()) {
+          boolean already = MigrationQmp.underWay(MigrationQmp.status(o.qmp().queryMigrate()));
+          if (!outgoing.advance(o, OutgoingPhase.MIGRATING, x -> x.withTimes(Instant.now(), null, null, null))) return;
+          if (!already) migrate(o);
+        }
+      }
+      monitor(o);
+    } catch (RuntimeException e) {
+      if (o.record.phase().ended()) return;
+      log.warn("vm {} migration {}: {}", o.vm, o.record.migrationId(), e.getMessage());
+      reconciler.abort(o, MigrationQmp.describe(e));
+    }
+  }
+
+  private void startMirrors(Outgoing o) {
+    MigrationQmp q = o.qmp();
+    var nodes = q.nodeNames();
+    for (OutgoingRecord.Mirror m : o.record.mirrors()) {
+      if (nodes.contains(m.node())) continue;
+      var server = Map.of("type", "inet", "host", o.record.nbd().host(), "port", Integer.toString(o.record.nbd().port()));
+      q.call("blockdev-add", Map.of("driver", "nbd", "node-name", m.node(), "server", server, "export", m.export()));
+    }
+    for (OutgoingRecord.Mirror m : o.record.mirrors()) {
+      if (q.job(m.job()).isPresent()) continue;
+      var args = new LinkedHashMap<String, Object>();
+      args.put("job-id", m.job());
+      args.put("device", m.device());
+      args.put("target", m.node());
+      args.put("sync", "full");
+      args.put("copy-mode", "write-blocking");
+      args.put("auto-dismiss", false);
+      q.call("blockdev-mirror", args);
+      log.info("vm {} migration {}: mirroring disk {} to nbd export {}", o.vm, o.record.migrationId(), m.disk(), m.export());
+    }
+  }
+
+  /** True once every mirror is READY; false when the migration ended meanwhile (cancelled). */
+  private boolean awaitMirrorsReady(Outgoing o) {
+    long t0 = System.nanoTime();
+    while (true) {
+      if (o.record.phase() != OutgoingPhase.MIRRORING) return false;
+      Map<String, JsonNode> jobs = o.qmp().blockJobs();
+      boolean allReady = true;
+      for (OutgoingRecord.Mirror m : o.record.mirrors()) {
+        JsonNode j = jobs.get(m.job());
+        if (j == null || j.path("status").asText().equals("concluded")) {
+          String err = o.qmp().job(m.job()).map(MigrationQmp.Job::error).orElse("the job is gone");
+          throw new AgentException(Kind.UNAVAILABLE, "mirror of disk " + m.disk() + " to the target failed: " + err);
+        }
+        allReady &= j.path("ready").asBoolean();
+      }
+      o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), jobs);
+      if (allReady) {
+        log.info("vm {} migration {}: every mirror ready after {} ms", o.vm, o.record.migrationId(),
+            (System.nanoTime() - t0) / 1_000_000);
+        return true;
+      }
+      o.tick("BLOCK_JOB_READY");
+    }
+  }
+
+  private void migrate(Outgoing o) {
+    var caps = new LinkedHashMap<String, Boolean>();
+    caps.put("events", true);
+    caps.putAll(o.record.capabilities());
+    if (!o.record.mirrors().isEmpty()) caps.put("pause-before-switchover", true);
+    MigrationQmp q = o.qmp();
+    q.setCapabilities(caps);
+    q.setParameters(o.record.parameters());
+    q.call("migrate", Map.of("uri", o.record.migrationUri()));
+    log.info("vm {} migration {}: migrate sent (capabilities {}, parameters {})", o.vm, o.record.migrationId(), caps,
+        o.record.parameters());
+  }
+
+  /** Polls query-migrate until the migration completed or ended, waking on every MIGRATION event. */
+  private void monitor(Outgoing o) {
+    while (o.record.phase().blocksActions() && o.record.phase() != OutgoingPhase.COMPLETED) {
+      JsonNode qm = o.qmp().queryMigrate();
+      o.lastQm = qm;
+      if (!o.record.mirrors().isEmpty() && o.record.phase() == OutgoingPhase.MIGRATING) {
+        o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), o.qmp().blockJobs());
+      }
+      reconciler.reconcile(o, qm);
+      if (o.record.phase() == OutgoingPhase.COMPLETED || o.record.phase().ended()) return;
+      o.tick("MIGRATION");
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.ferry.agent.migration;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.IncomingReady;
+import dev.ferry.qmp.QmpErrorException;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target's part in recovering a post-copy whose stream broke. Past the switch to post-copy
+ * neither host has the whole guest, so a failed migration cannot roll back: the stream must be
+ * reconnected. This side pauses the incoming migration if QEMU has not noticed yet (a stalled TCP
+ * stream looks alive to it), then {@code migrate-recover} listens on a fresh port of this host;
+ * the answer's URI goes to the source's {@code outgoing/resume}. It takes the same per-VM lock as
+ * the rest of the {@link MigrationTarget}.
+ */
+final class PostcopyRecovery {
+
+  private static final Logger log = LoggerFactory.getLogger(PostcopyRecovery.class);
+
+  private final Vms vms;
+  private final MigrationStore store;
+  private final MigrationTarget target;
+
+  PostcopyRecovery(Vms vms, MigrationStore store, MigrationTarget target) {
+    this.vms = vms;
+    this.store = store;
+    this.target = target;
+  }
+
+  /** Idempotent: while QEMU already listens (or reconnects) the same URI is answered again. */
+  IncomingReady recover(String name) {
+    synchronized (target.lockFor(name)) {
+      IncomingRecord r = store.incoming(name).orElseThrow(() -> MigrationTarget.noMigration(name));
+      if (r.phase() != IncomingPhase.LISTENING && r.phase() != IncomingPhase.RESUMING) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
+            + r.phase().wire() + " on this host; only a post-copy under way recovers");
+      }
+      QemuProcess p = vms.peek(name).process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
+          "target qemu of vm " + name + " is gone; a post-copy cannot recover without it"));
+      var q = new MigrationQmp(p.qmp());
+      String st = MigrationQmp.status(q.queryMigrate());
+      if (st.equals("postcopy-active")) {
+        q.call("migrate-pause", Map.of());
+        st = awaitStatusOtherThan(q, "postcopy-active");
+        log.warn("vm {} migration {}: incoming post-copy paused to recover it ({})", name, r.migrationId(), st);
+      }
+      if (st.equals("postcopy-recover") && r.recoveryUri() != null) return recovery(r);
+      if (!st.equals("postcopy-paused")) {
+        throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
+            + " in qemu; only a paused post-copy recovers");
+      }
+      IncomingRecord next = r.withRecoveryPort(target.freePort());
+      try {
+        q.call("migrate-recover", Map.of("uri", next.recoveryUri()));
+      } catch (QmpErrorException e) {
+        // QEMU listens already (an earlier recover whose answer was lost): the same URI again
+        if (r.recoveryUri() != null && e.desc().contains("already")) return recovery(r);
+        throw e;
+      }
+      store.write(name, next);
+      log.info("vm {} migration {}: post-copy recovery listens on {}", name, r.migrationId(), next.recoveryUri());
+      return recovery(next);
+    }
+  }
+
+  private static String awaitStatusOtherThan(MigrationQmp q, String status) {
+    for (int i = 0; i < 100; i++) {
+      String st = MigrationQmp.status(q.queryMigrate());
+      if (!st.equals(status)) return st;
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AgentException(Kind.INTERNAL, "interrupted waiting for qemu to leave " + status, e);
+      }
+    }
+    return status;
+  }
+
+  private static IncomingReady recovery(IncomingRecord r) {
+    return new IncomingReady(r.migrationId(), r.recoveryUri(), null, null, Map.of());
+  }
+}
