@@ -20,6 +20,8 @@ import java.util.List;
  * @param observedPauseMs   the pause the controller measured around switchover or pivot
  * @param verified          true when verification ran and passed; false when it ran and failed; null when skipped
  * @param reason            why it did not succeed, or what was noticed on the way
+ * @param postcopyRecoveries how often a broken post-copy stream was paused and reconnected
+ * @param escalations       live: what the convergence policy did, in order (bandwidth, auto-converge steps, post-copy)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -46,4 +48,6 @@ public record MigrationView(
     long diskBytesMirrored,
     Boolean verified,
     String reason,
-    List<String> disks) {}
+    List<String> disks,
+    int postcopyRecoveries,
+    List<String> escalations) {}

@@ -62,6 +62,8 @@ final class MigrationShow extends ApiCommand {
     field(out, "downtime", MigrationText.duration(m.downtimeMs()));
     field(out, "observed pause", MigrationText.duration(m.observedPauseMs()));
     field(out, "postcopy", m.postcopy() ? "yes" : "no");
+    if (m.postcopyRecoveries() > 0) field(out, "link recovered", m.postcopyRecoveries() + " time(s)");
+    if (m.escalations() != null && !m.escalations().isEmpty()) field(out, "policy", String.join("; ", m.escalations()));
     field(out, "verified", MigrationText.verified(m));
   }
 

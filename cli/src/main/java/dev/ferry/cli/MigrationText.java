@@ -52,6 +52,7 @@ final class MigrationText {
     if (v.kind() != null && v.kind().equals("live")) {
       b.append(", ").append(v.passes()).append(v.passes() == 1 ? " pass" : " passes");
       if (v.postcopy()) b.append(", post-copy");
+      if (v.postcopyRecoveries() > 0) b.append(", link recovered ").append(v.postcopyRecoveries()).append(" time(s)");
     }
     return b.toString();
   }

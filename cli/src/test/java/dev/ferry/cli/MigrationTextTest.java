@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.api.MigrationView;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MigrationTextTest {
@@ -23,7 +24,7 @@ class MigrationTextTest {
   void percent_unknownTotal_isMinusOneAndRendersQuestionMark() {
     MigrationView v = Samples.storage("m-1", RUNNING, "preflight", 0, null);
     MigrationView unknown = new MigrationView(v.id(), v.kind(), v.vm(), v.source(), v.target(), v.status(), v.phase(),
-        v.startedAt(), null, null, 0, 0, 0, null, null, 0, null, null, null, false, 0, null, null, v.disks());
+        v.startedAt(), null, null, 0, 0, 0, null, null, 0, null, null, null, false, 0, null, null, v.disks(), 0, List.of());
 
     assertThat(MigrationText.percent(unknown)).isEqualTo(-1);
     assertThat(ProgressLine.render(unknown)).isEqualTo(

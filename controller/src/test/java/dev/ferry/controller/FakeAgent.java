@@ -60,6 +60,12 @@ final class FakeAgent implements AutoCloseable {
   final Map<String, String> incomingPhase = new ConcurrentHashMap<>();
   /** QEMU's migration status the target reports; "gone" plays a dead target QEMU */
   volatile String targetQemu = "active";
+  /** what POST incoming/recover answers */
+  static final String RECOVERY_URI = "tcp:127.0.0.1:49153";
+  /** the parameters of every POST outgoing/parameters, in order */
+  final List<Map<String, Object>> tuned = new CopyOnWriteArrayList<>();
+  /** the URI the last POST outgoing/resume carried */
+  volatile String resumedTo;
   /** when set, PUT incoming answers this problem */
   volatile Problem refuseIncoming;
   /** live migration, source side: the POST outgoing per vm */
@@ -257,6 +263,14 @@ final class FakeAgent implements AutoCloseable {
     r.post("/agent/vms/{name}/incoming/{step}", ctx -> {
       String vm = ctx.pathParam("name");
       IncomingRequest req = incoming.get(vm);
+      if (ctx.pathParam("step").equals("recover")) {
+        if ("gone".equals(targetQemu)) {
+          problem(ctx, Problem.of(409, "conflict", "target qemu of vm " + vm + " is gone; a post-copy cannot recover without it"));
+          return;
+        }
+        json(ctx, 200, new IncomingReady(req.migrationId(), RECOVERY_URI, null, null, Map.of()));
+        return;
+      }
       incomingPhase.put(vm, "finished");
       vms.put(vm, new AgentVmStatus(vm, VmState.RUNNING, 7777L, req.definition().memoryBytes(), req.memoryGivenBytes(),
           null, req.definition().machineType(), "tcg"));
@@ -291,6 +305,9 @@ final class FakeAgent implements AutoCloseable {
           playing = postcopyScript;
           played = 0;
         }
+        case "pause" -> { }
+        case "parameters" -> tuned.add(read(ctx, dev.ferry.api.MigrationTuning.class).parameters());
+        case "resume" -> resumedTo = read(ctx, dev.ferry.api.PostcopyResume.class).migrationUri();
         case "complete" -> {
           calls.add("delete_source_images=" + ctx.queryParam("delete_source_images"));
           if (completeGate != null) completeGate.await(10, TimeUnit.SECONDS);

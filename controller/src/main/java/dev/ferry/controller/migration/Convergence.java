@@ -4,6 +4,7 @@ import dev.ferry.api.MigrationStats;
 import dev.ferry.api.Sizes;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * Judges whether a pre-copy migration converges, from the source's successive
@@ -12,10 +13,13 @@ import java.time.Instant;
  * or {@link #STALL_TIME} while the downtime QEMU expects is still above the limit. With
  * auto-converge QEMU throttles the guest a little more each pass, so it gets twice the patience.
  *
- * <p>Escalation, within what the user allowed: the bandwidth is uncapped from the start unless
- * the user capped it, auto-converge is on from the start when allowed (QEMU refuses capability
- * changes during a migration, and it only throttles when the guest outruns the stream), then
- * post-copy; when nothing is left, the migration is cancelled with the numbers ({@link #stuckReason}).
+ * <p>Escalation, within what the user allowed, one rung each time pre-copy is stuck: the bandwidth
+ * is uncapped from the start unless the user capped it (a cap the user did not ask for only slows
+ * convergence); with {@code --auto-converge} the capability is on from the start (QEMU refuses
+ * capability changes during a migration, and it only throttles while the guest outruns the
+ * stream) at QEMU's default step, then the throttle steps get steeper ({@link #THROTTLE_STEPS},
+ * set mid-flight); then post-copy when allowed; when nothing is left, the migration is cancelled
+ * with the numbers ({@link #stuckReason}).
  */
 final class Convergence {
 
@@ -23,6 +27,8 @@ final class Convergence {
   static final Duration STALL_TIME = Duration.ofSeconds(10);
   /** remaining must fall by at least this share to count as progress */
   static final double MIN_IMPROVEMENT = 0.05;
+  /** auto-converge's cpu-throttle-increment per rung: QEMU's default (10 %), then steeper */
+  static final int[] THROTTLE_STEPS = {10, 25, 40};
 
   private final LiveOptions options;
   private long bestRemaining = Long.MAX_VALUE;
@@ -33,6 +39,7 @@ final class Convergence {
   private long dirtyRate;
   private double bandwidth;
   private long expectedDowntimeMs;
+  private int throttleRung;
 
   Convergence(LiveOptions options) {
     this.options = options;
@@ -69,19 +76,46 @@ final class Convergence {
     return passes >= 2 && !isProgressing(now) && downtimeAboveLimit();
   }
 
+  /**
+   * The next auto-converge rung when pre-copy is stuck and a steeper throttle is left, or null.
+   * Taking it restarts the stall watch: the new throttle gets its own passes to show an effect.
+   */
+  Map<String, Object> nextThrottle(Instant now) {
+    if (!options.autoConverge() || throttleRung + 1 >= THROTTLE_STEPS.length || !isStuck(now)) return null;
+    throttleRung++;
+    bestRemaining = remaining;
+    passAtBest = passes;
+    timeAtBest = now;
+    return Map.of("cpu-throttle-increment", THROTTLE_STEPS[throttleRung]);
+  }
+
+  /** The parameters of the first rung, sent with the migration. */
+  static Map<String, Object> firstThrottle() {
+    return Map.of("cpu-throttle-increment", THROTTLE_STEPS[0]);
+  }
+
+  int throttleRung() {
+    return throttleRung;
+  }
+
   /** {@code always}: right after the first full pass; {@code auto}: once pre-copy is stuck. */
   boolean shouldSwitchToPostcopy(Instant now) {
     if (!options.postcopyArmed()) return false;
     return switch (options.postcopy()) {
       case "always" -> passes >= 2;
-      case "auto" -> isStuck(now);
+      // auto-converge's steeper rungs come first: post-copy once none is left
+      case "auto" -> isStuck(now) && !throttleLeft();
       default -> false;
     };
   }
 
   /** Stuck and no escalation left: cancel. */
   boolean shouldGiveUp(Instant now) {
-    return isStuck(now) && !shouldSwitchToPostcopy(now);
+    return isStuck(now) && !throttleLeft() && !shouldSwitchToPostcopy(now);
+  }
+
+  private boolean throttleLeft() {
+    return options.autoConverge() && throttleRung + 1 < THROTTLE_STEPS.length;
   }
 
   String progressText() {
@@ -105,6 +139,7 @@ final class Convergence {
       b.append("--bandwidth above ").append(rate(Math.max(needed, dirtyRate))).append(", ");
     }
     if (!options.autoConverge()) b.append("--auto-converge, ");
+    else b.append("(auto-converge throttled up to steps of ").append(THROTTLE_STEPS[throttleRung]).append(" %) ");
     b.append("or a quieter guest");
     return b.toString();
   }

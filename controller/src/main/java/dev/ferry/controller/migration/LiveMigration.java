@@ -11,6 +11,7 @@ import dev.ferry.api.Json;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationStats;
 import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.MigrationTuning;
 import dev.ferry.api.MirrorProgress;
 import dev.ferry.api.NbdTarget;
 import dev.ferry.api.OutgoingRequest;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -65,11 +67,15 @@ final class LiveMigration implements Runnable {
   private LivePhase phase;
   private final Convergence convergence;
   private final Progress progress = new Progress();
+  private final PostcopyLink link;
   private IncomingReady ready;
   private MigrationStats last;
   private Instant lastPublished = Instant.EPOCH;
   private Instant lastTargetCheck = Instant.EPOCH;
   private Instant targetSilentSince;
+  /** post-copy: when the switch was asked for (the source stops at once), and when the target ran */
+  private Instant postcopyAskedAt;
+  private Long postcopyPauseMs;
 
   /**
    * @param prepared      completed once the target is ready or the runner ended; completed
@@ -86,6 +92,7 @@ final class LiveMigration implements Runnable {
     this.prepared = prepared;
     this.rollBackFirst = rollBackFirst;
     this.convergence = new Convergence(options);
+    this.link = new PostcopyLink(ctx, record);
   }
 
   @Override
@@ -227,6 +234,7 @@ final class LiveMigration implements Runnable {
           () -> ctx.agents().post(ctx.host(record.source), vmPath() + "/outgoing", body, MigrationStats.class));
       LOG.info("migration {}: host {} sends vm {} to {} (capabilities {}, parameters {})", record.id, record.source,
           record.vm, ready.migrationUri(), body.capabilities(), body.parameters());
+      if (record.escalations.isEmpty()) record.escalations.addAll(options.firstRungs());
     }
     while (true) {
       observe(s);
@@ -254,6 +262,8 @@ final class LiveMigration implements Runnable {
         return LivePhase.CANCELLING;
       }
       if (timedOut(now)) return LivePhase.CANCELLING;
+      Map<String, Object> throttle = convergence.nextThrottle(now);
+      if (throttle != null) steepenThrottle(throttle);
       if (convergence.shouldSwitchToPostcopy(now)) {
         return startPostcopy() ? LivePhase.SWITCHOVER : LivePhase.CANCELLING;
       }
@@ -276,13 +286,25 @@ final class LiveMigration implements Runnable {
     synchronized (cancel) {
       if (cancel.get()) return false;
       record.postcopy = true;
+      record.escalations.add("post-copy after " + record.passes + " passes (--postcopy " + options.postcopy() + ")");
       ctx.progress(record, phase.text());
     }
     LOG.info("migration {}: switching vm {} to post-copy ({}, policy {})", record.id, record.vm,
         convergence.progressText(), options.postcopy());
+    postcopyAskedAt = ctx.clock().instant();
     ctx.retrying(record.source, "switch to post-copy",
         () -> ctx.agents().post(ctx.host(record.source), vmPath() + "/outgoing/postcopy", null, MigrationStats.class));
     return true;
+  }
+
+  /** An escalation rung mid-flight: QEMU takes throttle parameters while migrating (not capabilities). */
+  private void steepenThrottle(Map<String, Object> throttle) {
+    LOG.info("migration {}: pre-copy of vm {} stuck ({}); auto-converge steeper: {}", record.id, record.vm,
+        convergence.progressText(), throttle);
+    ctx.retrying(record.source, "auto-converge step", () -> ctx.agents().post(ctx.host(record.source),
+        vmPath() + "/outgoing/parameters", new MigrationTuning(throttle), MigrationStats.class));
+    record.escalations.add("auto-converge throttle step " + throttle.get("cpu-throttle-increment") + " % after "
+        + record.passes + " passes");
   }
 
   private boolean timedOut(Instant now) {
@@ -306,9 +328,10 @@ final class LiveMigration implements Runnable {
             + " of vm '" + record.vm + "' any more");
       }
       observe(s);
-      if (record.postcopy && !targetRunning && s.status() != null && s.status().startsWith("postcopy")) {
+      if (record.postcopy && !targetRunning && "postcopy-active".equals(s.status())) {
         targetRunning = resumeTargetDuringPostcopy();
       }
+      if (record.postcopy) link.watch(s, ctx.clock().instant());
       switch (s.phase()) {
         case "completed", "handed_over" -> {
           return LivePhase.RESUMING_TARGET;
@@ -348,6 +371,7 @@ final class LiveMigration implements Runnable {
     try {
       IncomingStatus st = ctx.agents().call(ctx.host(record.target), "POST", vmPath() + "/incoming/finish", null,
           IncomingStatus.class, PREPARE_TIMEOUT);
+      if (postcopyAskedAt != null) postcopyPauseMs = Duration.between(postcopyAskedAt, ctx.clock().instant()).toMillis();
       LOG.info("migration {}: vm {} runs on host {} during post-copy ({})", record.id, record.vm, record.target,
           st == null ? "?" : st.phase());
       return true;
@@ -397,9 +421,11 @@ final class LiveMigration implements Runnable {
   private void applyFinal() {
     if (last == null) return;
     record.transferredBytes = Math.max(record.transferredBytes, last.ramTransferredBytes() + mirrored(last));
-    record.observedPauseMs = last.pauseMs();
+    // in post-copy the source's stop-to-completed spans the whole post-copy phase, while the guest
+    // already ran on the target: the pause is from the switch to the target's resume
+    record.observedPauseMs = postcopyPauseMs != null ? postcopyPauseMs : last.pauseMs();
     Long qemu = last.downtimeMs();
-    record.downtimeMs = qemu != null && qemu > 0 ? qemu : last.pauseMs();
+    record.downtimeMs = qemu != null && qemu > 0 ? qemu : record.observedPauseMs;
     record.passes = (int) last.passes();
   }
 
@@ -456,13 +482,14 @@ final class LiveMigration implements Runnable {
     String why = e.getMessage() == null ? e.toString() : e.getMessage();
     try {
       if (phase == LivePhase.DONE || phase == LivePhase.ROLLED_BACK) return;
-      if (phase.beforePointOfNoReturn()) {
+      // post-copy passed the point of no return at the switch: the target holds the newest pages
+      if (phase.beforePointOfNoReturn() && !record.postcopy) {
         record.reason = record.reason == null ? why : record.reason + "; " + why;
         if (!rollBack()) note("the vm may be paused on host '" + record.source + "' with its state on host '"
             + record.target + "'; resolve by hand");
         finish(LivePhase.ROLLED_BACK, MigrationStatus.FAILED);
       } else {
-        record.reason = why + " (in phase " + phase.text() + ", past the point of no return: the guest runs on host '"
+        record.reason = why + " (in phase " + phase.text() + ", past the point of no return: the guest ran on host '"
             + record.target + "'; a controller restart retries the remaining steps)";
         record.end(MigrationStatus.FAILED, ctx.clock().instant());
         ctx.advance(record, phase.text(), phase.text());

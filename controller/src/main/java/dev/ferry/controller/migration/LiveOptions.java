@@ -78,6 +78,17 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
     return bandwidthMibS == null ? UNCAPPED_BYTES_PER_S : (long) (bandwidthMibS * 1024 * 1024);
   }
 
+  /** The rungs of the convergence policy taken before the first byte, as the record lists them. */
+  java.util.List<String> firstRungs() {
+    var rungs = new java.util.ArrayList<String>();
+    rungs.add(bandwidthCapped() ? "bandwidth capped at " + bandwidthMibS + " MiB/s (--bandwidth), pre- and post-copy"
+        : "bandwidth uncapped from the start (no --bandwidth)");
+    if (autoConverge) {
+      rungs.add("auto-converge on from the start, throttle step " + Convergence.THROTTLE_STEPS[0] + " %");
+    }
+    return rungs;
+  }
+
   boolean bandwidthCapped() {
     return bandwidthMibS != null;
   }
@@ -109,7 +120,10 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
     var params = new LinkedHashMap<String, Object>();
     params.put("downtime-limit", maxDowntimeMs);
     params.put("max-bandwidth", bandwidthBytesPerS());
+    // qemu drops max-bandwidth at the switch to post-copy (0 = unlimited): the user's cap holds there too
+    if (postcopyArmed && bandwidthCapped()) params.put("max-postcopy-bandwidth", bandwidthBytesPerS());
     params.putAll(targetParameters());
+    if (autoConverge) params.putAll(Convergence.firstThrottle());
     if (compress.equals("xbzrle")) params.put("xbzrle-cache-size", xbzrleCache(guestBytes));
     return params;
   }

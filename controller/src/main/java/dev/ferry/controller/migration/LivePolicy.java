@@ -46,6 +46,11 @@ public final class LivePolicy {
     convergence.observe(stats, remainingBytes, now);
   }
 
+  /** The next auto-converge rung (parameters for the source's {@code outgoing/parameters}), or null. */
+  public Map<String, Object> nextThrottle(Instant now) {
+    return convergence.nextThrottle(now);
+  }
+
   public boolean shouldSwitchToPostcopy(Instant now) {
     return convergence.shouldSwitchToPostcopy(now);
   }

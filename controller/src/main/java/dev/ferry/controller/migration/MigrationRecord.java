@@ -28,6 +28,9 @@ final class MigrationRecord {
   Long downtimeMs;
   Long observedPauseMs;
   boolean postcopy;
+  int postcopyRecoveries;
+  /** what the convergence policy did, in order; appended by the runner, shown as is */
+  List<String> escalations = new java.util.ArrayList<>();
   long diskBytesMirrored;
   Boolean verified;
   String reason;
@@ -54,6 +57,8 @@ final class MigrationRecord {
     r.downtimeMs = v.downtimeMs();
     r.observedPauseMs = v.observedPauseMs();
     r.postcopy = v.postcopy();
+    r.postcopyRecoveries = v.postcopyRecoveries();
+    r.escalations = v.escalations() == null ? new java.util.ArrayList<>() : new java.util.ArrayList<>(v.escalations());
     r.diskBytesMirrored = v.diskBytesMirrored();
     r.verified = v.verified();
     r.reason = v.reason();
@@ -82,6 +87,7 @@ final class MigrationRecord {
         : Duration.between(startedAt, endedAt != null ? endedAt : Instant.now()).toMillis();
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
-        observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks);
+        observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
+        List.copyOf(escalations));
   }
 }

@@ -1,0 +1,105 @@
+package dev.ferry.controller;
+
+import static dev.ferry.controller.FakeAgent.stats;
+import static dev.ferry.controller.TestCluster.GIB;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.DiskRequest;
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationStats;
+import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.VmCreateRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The convergence ladder against a guest that never lets pre-copy finish: within what the user
+ * allowed, each stall takes the next rung (steeper auto-converge throttle, then post-copy), in
+ * that order, and the record lists every rung taken.
+ */
+class EscalationTest {
+
+  private static final long MIB = 1L << 20;
+
+  @TempDir Path dir;
+  TestCluster c;
+  FakeAgent host1;
+  FakeAgent host2;
+
+  @BeforeEach
+  void start() throws Exception {
+    c = new TestCluster(dir);
+    host1 = c.hostWithLocalPool("host1");
+    host2 = c.hostWithLocalPool("host2");
+    assertThat(c.post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true)).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", new VmCreateRequest("web", "host1", GIB, 1, "/pools/shared/vmlinuz", null, null, null,
+        List.of(new DiskRequest(GIB, "shared", null)), true)).status()).isEqualTo(201);
+    host1.heartbeat(c.controller.url());
+    host2.heartbeat(c.controller.url());
+    List<MigrationStats> stuck = new ArrayList<>();
+    for (int pass = 1; pass < 60; pass++) {
+      stuck.add(stats("migrating", "active", 600 * MIB + pass * 100 * MIB, 400 * MIB, 300 * MIB, pass, 4000L));
+    }
+    host1.script.addAll(stuck);
+    host1.postcopyScript.addAll(List.of(
+        stats("migrating", "postcopy-active", 7000 * MIB, 200 * MIB, 300 * MIB, 60, null),
+        stats("completed", "completed", 7200 * MIB, 0, 0, 60, 0L)));
+    host1.calls.clear();
+  }
+
+  @AfterEach
+  void stop() {
+    c.close();
+  }
+
+  @Test
+  void autoConvergeAndPostcopyAuto_stuck_steepensTheThrottleTwiceThenSwitchesToPostcopy() throws Exception {
+    String id = start(new LiveMigrationRequest("web", "host2", null, null, "auto", true, null, null, null, null, null));
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
+
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(host1.tuned).containsExactly(Map.of("cpu-throttle-increment", 25), Map.of("cpu-throttle-increment", 40));
+    List<String> changes = host1.changes();
+    assertThat(changes.lastIndexOf("POST /agent/vms/web/outgoing/parameters"))
+        .as("post-copy only after the last throttle rung: " + changes)
+        .isLessThan(changes.indexOf("POST /agent/vms/web/outgoing/postcopy"));
+    assertThat(host1.changes()).contains("POST /agent/vms/web/outgoing/postcopy");
+    List<String> rungs = new ArrayList<>();
+    done.get("escalations").forEach(e -> rungs.add(e.asText()));
+    assertThat(rungs).hasSize(5);
+    assertThat(rungs.get(0)).contains("bandwidth uncapped");
+    assertThat(rungs.get(1)).contains("auto-converge on from the start", "10 %");
+    assertThat(rungs.get(2)).contains("throttle step 25 %");
+    assertThat(rungs.get(3)).contains("throttle step 40 %");
+    assertThat(rungs.get(4)).contains("post-copy after");
+  }
+
+  @Test
+  void autoConvergeWithoutPostcopy_stuckAfterEveryRung_cancelsNamingTheSteepestThrottle() throws Exception {
+    String id = start(new LiveMigrationRequest("web", "host2", null, 64.0, "never", true, null, null, null, null, null));
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
+
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(host1.tuned).hasSize(2);
+    assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/outgoing/postcopy");
+    assertThat(done.get("reason").asText()).contains("does not converge", "auto-converge throttled up to steps of 40 %");
+    assertThat(done.get("escalations").get(0).asText()).contains("capped at 64.0 MiB/s");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  private String start(LiveMigrationRequest r) throws Exception {
+    TestCluster.Reply reply = c.post("/api/migrations/live", r);
+    assertThat(reply.status()).as(reply.body()).isEqualTo(201);
+    return reply.json().get("id").asText();
+  }
+}
