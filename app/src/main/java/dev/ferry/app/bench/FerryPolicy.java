@@ -41,6 +41,10 @@ final class FerryPolicy {
     policy.observe(s, s.ramRemainingBytes(), now);
   }
 
+  Map<String, Object> nextThrottle(Instant now) {
+    return policy.nextThrottle(now);
+  }
+
   boolean shouldSwitchToPostcopy(Instant now) {
     return policy.shouldSwitchToPostcopy(now);
   }

@@ -220,6 +220,11 @@ final class LiveBench {
         if (m == Method.FERRY && !postcopy) {
           Instant now = Instant.now();
           policy.observe(s, now);
+          Map<String, Object> throttle = policy.nextThrottle(now);
+          if (throttle != null) {
+            log.printf("   policy: auto-converge steeper after %d ms: %s%n", el, throttle);
+            a.call("POST", "/agent/vms/" + name + "/outgoing/parameters", Map.of("parameters", throttle));
+          }
           if (policy.shouldSwitchToPostcopy(now)) {
             log.printf("   policy: switching to post-copy after %d ms (%d passes, %d MiB remaining)%n", el, s.passes(),
                 s.ramRemainingBytes() >> 20);
