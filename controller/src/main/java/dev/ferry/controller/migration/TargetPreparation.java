@@ -1,0 +1,99 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.AgentDisk;
+import dev.ferry.api.AgentVmDefinition;
+import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.CopyStorageDisk;
+import dev.ferry.api.IncomingReady;
+import dev.ferry.api.IncomingRequest;
+import dev.ferry.api.Json;
+import dev.ferry.api.VmCreateRequest;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.ControllerException.Kind;
+import dev.ferry.controller.store.DiskRow;
+import dev.ferry.controller.store.VmRow;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target's side of a live migration before the stream starts: a paused QEMU with the source's
+ * device model, listening for the guest, and the images of the copied disks in their target pool.
+ */
+final class TargetPreparation {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TargetPreparation.class);
+  /** creating images and starting a paused QEMU on the target takes longer than an ordinary call */
+  static final Duration PREPARE_TIMEOUT = Duration.ofSeconds(60);
+
+  private final MigrationContext ctx;
+  private final MigrationRecord record;
+  private final LiveOptions options;
+  private IncomingReady ready;
+
+  TargetPreparation(MigrationContext ctx, MigrationRecord record, LiveOptions options) {
+    this.ctx = ctx;
+    this.record = record;
+    this.options = options;
+  }
+
+  /** Where the target listens; a runner restarted past {@link LivePhase#PREPARING_TARGET} asks the agent again. */
+  IncomingReady ready() {
+    return ready != null ? ready : prepare();
+  }
+
+  /** {@code PUT incoming} on the target with the source's device model; the agent answers a repeat with the same ports. */
+  IncomingReady prepare() {
+    AgentVmStatus live = ctx.retrying(record.source, "status of vm " + record.vm,
+        () -> ctx.agents().get(ctx.host(record.source), vmPath(), AgentVmStatus.class));
+    if (live.machineType() == null) {
+      throw new ControllerException(Kind.CONFLICT, "host '" + record.source + "' reports no machine type for vm '"
+          + record.vm + "'; is it still running?");
+    }
+    var body = new IncomingRequest(record.id, definition(live), live.memoryGivenBytes(), options.targetCapabilities(),
+        options.targetParameters(), copies());
+    IncomingReady r = ctx.retrying(record.target, "prepare of the target", () -> ctx.agents().call(ctx.host(record.target),
+        "PUT", vmPath() + "/incoming", body, IncomingReady.class, PREPARE_TIMEOUT));
+    LOG.info("migration {}: host {} listens for vm {} at {}{}", record.id, record.target, record.vm, r.migrationUri(),
+        r.nbdPort() == null ? "" : ", nbd " + r.nbdHost() + ":" + r.nbdPort());
+    ready = r;
+    return r;
+  }
+
+  /** The pool a copied disk lives in on the target. */
+  String pool(DiskRow d) {
+    return options.targetPool() != null ? options.targetPool() : d.pool();
+  }
+
+  /** The VM as the source runs it: its spec, its disks as stored, the source's resolved machine type. */
+  private AgentVmDefinition definition(AgentVmStatus live) {
+    VmRow vm = ctx.store().vms().find(record.vm).orElseThrow(() -> new ControllerException(Kind.INTERNAL,
+        "vm '" + record.vm + "' is not in the store any more"));
+    VmCreateRequest spec;
+    try {
+      spec = Json.mapper().readValue(vm.spec(), VmCreateRequest.class);
+    } catch (IOException e) {
+      throw new ControllerException(Kind.INTERNAL, "vm '" + vm.name() + "' has an unreadable spec", e);
+    }
+    List<AgentDisk> disks = ctx.store().vms().disks(vm.name()).stream()
+        .map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList();
+    return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), live.machineType(), vm.cpuModel(),
+        spec.kernel(), spec.initrd(), spec.append(), disks);
+  }
+
+  private List<CopyStorageDisk> copies() {
+    List<CopyStorageDisk> out = new ArrayList<>();
+    for (String id : record.disks) {
+      DiskRow d = ctx.disk(record.vm, id);
+      out.add(new CopyStorageDisk(id, pool(d), d.format(), d.sizeBytes()));
+    }
+    return out;
+  }
+
+  private String vmPath() {
+    return "/agent/vms/" + record.vm;
+  }
+}
