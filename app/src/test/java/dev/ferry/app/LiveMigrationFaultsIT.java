@@ -40,12 +40,14 @@ class LiveMigrationFaultsIT {
   private static final Duration MIGRATION_END = Duration.ofMinutes(4);
   private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
   private static FerryProcess ferry;
+  private static ClusterChecks checks;
   private static Path kernel;
   private static Path initrd;
 
   @BeforeAll
   static void clusterUp() throws Exception {
     ferry = new FerryProcess(dir);
+    checks = new ClusterChecks(ferry, dir, owned);
     ferry.ok("cluster", "up", "--hosts", "2");
     ownClusterPids();
     Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
@@ -211,10 +213,7 @@ class LiveMigrationFaultsIT {
   // ---- helpers
 
   private static GuestConsole create(String name, String workloads) {
-    JsonNode vm = ferry.ok("vm", "create", name, "--host", "host1", "--memory", "256M", "--kernel", kernel.toString(),
-        "--initrd", initrd.toString(), "--append", TestGuest.append(workloads), "--disk", "32M@shared", "--json").json();
-    owned.own(vm.get("pid").asLong());
-    return console("host1", name);
+    return checks.create(name, workloads, "shared", kernel, initrd);
   }
 
   private static void stopQuietly(String vm) {
@@ -222,85 +221,32 @@ class LiveMigrationFaultsIT {
   }
 
   private static JsonNode show(String vm) {
-    return ferry.ok("vm", "show", vm, "--json").json();
+    return checks.show(vm);
   }
 
   private static GuestConsole console(String host, String vm) {
     return ferry.console(host, vm);
   }
 
-
-  private static Path vmDir(String host, String vm) {
-    return dir.resolve("hosts").resolve(host).resolve("vms").resolve(vm);
-  }
-
-  /** No QEMU for the VM on that host: its pid file is gone or names a dead process (rollback may trail by a moment). */
   private static void awaitNoQemu(String host, String vm) throws Exception {
-    Path pidFile = vmDir(host, vm).resolve("run/qemu.pid");
-    long until = System.nanoTime() + SETTLE.toNanos();
-    while (true) {
-      Long live = livePid(pidFile);
-      if (live == null) return;
-      owned.own(live); // whatever happens, the test run does not leave it behind
-      if (System.nanoTime() > until) {
-        throw new AssertionError("a qemu (pid " + live + ") still runs vm '" + vm + "' on " + host + " (" + pidFile + ")");
-      }
-      Thread.sleep(500);
-    }
-  }
-
-  private static Long livePid(Path pidFile) {
-    try {
-      if (!Files.exists(pidFile)) return null;
-      String text = Files.readString(pidFile).strip();
-      if (text.isEmpty()) return null;
-      long pid = Long.parseLong(text);
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() ? pid : null;
-    } catch (java.io.IOException | NumberFormatException e) {
-      return null; // removed or rewritten while reading: look again
-    }
+    checks.awaitNoQemu(host, vm, SETTLE);
   }
 
   private static JsonNode awaitMigration(String id, Predicate<JsonNode> done, Duration timeout) throws Exception {
-    long until = System.nanoTime() + timeout.toNanos();
-    JsonNode m = null;
-    while (true) {
-      var r = ferry.run("migration", "show", id, "--json");
-      if (r.exit() == 0) {
-        m = r.json();
-        if (done.test(m)) return m;
-      }
-      if (System.nanoTime() > until) {
-        throw new AssertionError("migration " + id + " not as awaited within " + timeout + "; last: " + (m == null ? r : m));
-      }
-      Thread.sleep(500);
-    }
+    return checks.awaitMigration(id, done, timeout);
   }
 
-
-
-
-
-  /** The controller's log lines about one migration, for a failure message. */
   private static String controllerLogAbout(JsonNode record) {
-    try {
-      String id = record.path("id").asText("?");
-      return String.join("\n", Files.readAllLines(dir.resolve("logs/controller.log")).stream()
-          .filter(l -> l.contains(id)).toList());
-    } catch (Exception e) {
-      return "(no controller log: " + e.getMessage() + ")";
-    }
+    return checks.controllerLogAbout(record.path("id").asText("?"));
   }
 
   private static JsonNode cluster() {
     return ferry.clusterFile();
   }
 
-
   private static void ownClusterPids() {
     ferry.componentPids().forEach(owned::own);
   }
-
 
   private static long secondsSince(long t0) {
     return (System.nanoTime() - t0) / 1_000_000_000;

@@ -108,19 +108,10 @@ class LiveMigrationIT {
   }
 
   private static GuestConsole create(String name, String pool) {
-    JsonNode vm = ferry.ok("vm", "create", name, "--host", "host1", "--memory", "256M", "--kernel", kernel.toString(),
-        "--initrd", initrd.toString(), "--append", TestGuest.append("ferry.mem=16:4 ferry.disk=1:8"),
-        "--disk", "32M@" + pool, "--json").json();
-    owned.own(vm.get("pid").asLong());
-    return console("host1", name);
+    return new ClusterChecks(ferry, dir, owned).create(name, "ferry.mem=16:4 ferry.disk=1:8", pool, kernel, initrd);
   }
 
   private static GuestConsole console(String host, String vm) {
     return ferry.console(host, vm);
   }
-
-
-
-
-
 }

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,6 +41,7 @@ class PostcopyRecoveryIT {
   private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
   private static TwoHostNetwork net;
   private static FerryProcess ferry;
+  private static ClusterChecks checks;
   private static Path kernel;
   private static Path initrd;
 
@@ -62,6 +62,7 @@ class PostcopyRecoveryIT {
     }
     ferry = new FerryProcess(dir).withEnv("FERRY_CONTROLLER", controllerUrl)
         .withEnv("FERRY_TOKEN", Files.readString(token).strip());
+    checks = new ClusterChecks(ferry, dir, owned);
     await("host1 and host2 online", () -> {
       var r = ferry.run("host", "list", "--json");
       if (r.exit() != 0) return false;
@@ -98,14 +99,14 @@ class PostcopyRecoveryIT {
 
   @Test
   void postcopy_linkCutWhileSplit_neverReportsSuccessUntilRecoveredThenTheGuestIsWhole() throws Exception {
-    GuestConsole source = create("split", "ferry.mem=96:0");
+    GuestConsole source = checks.create("split", "ferry.mem=96:0", "shared", kernel, initrd);
     var hb = source.awaitHeartbeatAfter(2, BOOT);
     source.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
 
     // 4 MiB/s also caps the post-copy stream: ~96 MiB of hot pages keep the VM split for ~20 s
     String id = ferry.ok("migrate", "live", "split", "--to", "host2", "--bandwidth", "4", "--max-downtime", "50",
         "--postcopy", "always", "--detach").out().strip();
-    JsonNode split = awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
+    JsonNode split = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
         || m.get("postcopy").asBoolean() && m.get("phase").asText().equals("switchover"), Duration.ofMinutes(3));
     assertThat(split.get("postcopy").asBoolean()).as(split.toString()).isTrue();
     assertThat(split.get("status").asText()).as("still split: " + split).isEqualTo("running");
@@ -114,7 +115,7 @@ class PostcopyRecoveryIT {
 
     net.cut();
     long cutAt = System.nanoTime();
-    JsonNode paused = awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
+    JsonNode paused = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
         || m.path("reason").asText("").contains("post-copy paused"), SETTLE);
     assertThat(paused.get("status").asText()).as("the VM is split, nothing is done: " + paused).isEqualTo("running");
     long noticedMs = (System.nanoTime() - cutAt) / 1_000_000;
@@ -131,9 +132,9 @@ class PostcopyRecoveryIT {
     net.restore();
     long restoredAt = System.nanoTime();
 
-    JsonNode end = awaitMigration(id, m -> FINAL.contains(m.get("status").asText()), Duration.ofMinutes(4));
+    JsonNode end = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText()), Duration.ofMinutes(4));
     long recoveredMs = (System.nanoTime() - restoredAt) / 1_000_000;
-    assertThat(end.get("status").asText()).as(end + "\ncontroller log:\n" + logAbout("controller", id))
+    assertThat(end.get("status").asText()).as(end + "\ncontroller log:\n" + checks.controllerLogAbout(id))
         .isEqualTo("succeeded");
     assertThat(end.get("postcopy_recoveries").asInt()).as(end.toString()).isGreaterThanOrEqualTo(1);
     assertThat(end.get("reason").asText()).as(end.toString()).contains("recovered");
@@ -149,7 +150,7 @@ class PostcopyRecoveryIT {
     source.assertClean();
     target.assertClean();
     assertThat(target.lines(GuestLine.Ready.class)).as("no boot on the target").isEmpty();
-    awaitNoQemu("host1", "split");
+    checks.awaitNoQemu("host1", "split", SETTLE);
     System.out.printf("post-copy recovery: pause noticed %d ms after the cut, link down %d s, finished %d ms after the "
         + "link came back, %d recoveries, downtime %s ms: %s%n", noticedMs, OUTAGE.toSeconds(), recoveredMs,
         end.get("postcopy_recoveries").asInt(), end.path("downtime_ms").asText(), end.get("reason").asText());
@@ -173,58 +174,11 @@ class PostcopyRecoveryIT {
     }
   }
 
-  private static GuestConsole create(String name, String workloads) {
-    JsonNode vm = ferry.ok("vm", "create", name, "--host", "host1", "--memory", "256M", "--kernel", kernel.toString(),
-        "--initrd", initrd.toString(), "--append", TestGuest.append(workloads), "--disk", "32M@shared", "--json").json();
-    owned.own(vm.get("pid").asLong());
-    return ferry.console("host1", name);
-  }
-
   private static JsonNode hostState(String host) {
     for (JsonNode h : ferry.ok("host", "list", "--json").json()) {
       if (h.get("name").asText().equals(host)) return h;
     }
     throw new AssertionError("no host " + host);
-  }
-
-  private static JsonNode awaitMigration(String id, Predicate<JsonNode> done, Duration timeout) throws Exception {
-    long until = System.nanoTime() + timeout.toNanos();
-    JsonNode m = null;
-    while (true) {
-      var r = ferry.run("migration", "show", id, "--json");
-      if (r.exit() == 0) {
-        m = r.json();
-        if (done.test(m)) return m;
-      }
-      if (System.nanoTime() > until) {
-        throw new AssertionError("migration " + id + " not as awaited within " + timeout + "; last: " + (m == null ? r : m)
-            + "\ncontroller log:\n" + logAbout("controller", id));
-      }
-      Thread.sleep(500);
-    }
-  }
-
-  /** No QEMU for the VM on that host: its pid file is gone or names a dead process. */
-  private static void awaitNoQemu(String host, String vm) throws Exception {
-    Path pidFile = dir.resolve("hosts").resolve(host).resolve("vms").resolve(vm).resolve("run/qemu.pid");
-    await("no qemu of " + vm + " on " + host, () -> {
-      if (!Files.exists(pidFile)) return true;
-      try {
-        long pid = Long.parseLong(Files.readString(pidFile).strip());
-        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isEmpty();
-      } catch (IOException | NumberFormatException e) {
-        return false;
-      }
-    }, SETTLE);
-  }
-
-  private static String logAbout(String component, String id) {
-    try {
-      return String.join("\n", Files.readAllLines(dir.resolve("logs").resolve(component + ".log")).stream()
-          .filter(l -> l.contains(id)).toList());
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
-    }
   }
 
   interface Check {

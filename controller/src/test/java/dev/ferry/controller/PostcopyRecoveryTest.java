@@ -1,16 +1,12 @@
 package dev.ferry.controller;
 
 import static dev.ferry.controller.FakeAgent.stats;
-import static dev.ferry.controller.TestCluster.GIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.DiskRequest;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationStats;
-import dev.ferry.api.PoolCreateRequest;
-import dev.ferry.api.VmCreateRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,13 +34,9 @@ class PostcopyRecoveryTest {
   @BeforeEach
   void start() throws Exception {
     c = new TestCluster(dir);
-    host1 = c.hostWithLocalPool("host1");
-    host2 = c.hostWithLocalPool("host2");
-    assertThat(c.post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true)).status()).isEqualTo(201);
-    assertThat(c.post("/api/vms", new VmCreateRequest("web", "host1", GIB, 1, "/pools/shared/vmlinuz", null, null, null,
-        List.of(new DiskRequest(GIB, "shared", null)), true)).status()).isEqualTo(201);
-    host1.heartbeat(c.controller.url());
-    host2.heartbeat(c.controller.url());
+    List<FakeAgent> hosts = c.twoHostsWithWebOnShared();
+    host1 = hosts.get(0);
+    host2 = hosts.get(1);
     // two pre-copy passes, then --postcopy always switches
     host1.script.addAll(List.of(
         stats("migrating", "active", 600 * MIB, 400 * MIB, 300 * MIB, 1, 4000L),

@@ -79,6 +79,23 @@ final class TestCluster implements AutoCloseable {
     return a;
   }
 
+  /**
+   * The live-migration scene: host1 and host2 with local pools, a pool {@code shared} on both, vm
+   * {@code web} (1 GiB, its disk on {@code shared}) running on host1; both hosts heartbeating.
+   */
+  List<FakeAgent> twoHostsWithWebOnShared() throws Exception {
+    FakeAgent host1 = hostWithLocalPool("host1");
+    FakeAgent host2 = hostWithLocalPool("host2");
+    Reply pool = post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true));
+    if (pool.status() != 201) throw new AssertionError("pool create: " + pool);
+    Reply vm = post("/api/vms", new dev.ferry.api.VmCreateRequest("web", "host1", GIB, 1, "/pools/shared/vmlinuz", null,
+        null, null, List.of(new dev.ferry.api.DiskRequest(GIB, "shared", null)), true));
+    if (vm.status() != 201) throw new AssertionError("vm create: " + vm);
+    host1.heartbeat(controller.url());
+    host2.heartbeat(controller.url());
+    return List.of(host1, host2);
+  }
+
   void restart() {
     controller.close();
     controller = Controller.start(config);
