@@ -50,4 +50,10 @@ public record MigrationView(
     String reason,
     List<String> disks,
     int postcopyRecoveries,
-    List<String> escalations) {}
+    List<String> escalations) {
+
+  public MigrationView {
+    // absent in records written before the field existed, and for storage migrations
+    escalations = escalations == null ? List.of() : List.copyOf(escalations);
+  }
+}

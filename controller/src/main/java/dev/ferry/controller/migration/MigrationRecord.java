@@ -1,7 +1,11 @@
 package dev.ferry.controller.migration;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.ferry.api.Json;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -35,6 +39,18 @@ final class MigrationRecord {
   Boolean verified;
   String reason;
   List<String> disks = List.of();
+
+  /**
+   * A record as the store keeps it. Records only ever gain fields, so one written by an older
+   * Ferry lacks the newer ones: they read as empty (0, none) instead of making the whole
+   * history unreadable after an upgrade.
+   */
+  private static final ObjectReader STORED = Json.mapper().readerFor(MigrationView.class)
+      .without(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+  static MigrationView readStored(String json) throws IOException {
+    return STORED.readValue(json);
+  }
 
   static MigrationRecord of(MigrationView v) {
     var r = new MigrationRecord();

@@ -208,7 +208,7 @@ public final class MigrationService implements AutoCloseable {
     for (MigrationRow m : ctx.store().migrations().running()) {
       MigrationRecord rec;
       try {
-        rec = MigrationRecord.of(Json.mapper().readValue(m.record(), MigrationView.class));
+        rec = MigrationRecord.of(MigrationRecord.readStored(m.record()));
         if (m.cancelRequested()) cancels.computeIfAbsent(m.id(), k -> new AtomicBoolean()).set(true);
         if (m.kind().equals("live")) {
           recoverLive(m, rec, Json.mapper().readValue(m.request(), LiveMigrationRequest.class));
@@ -307,7 +307,7 @@ public final class MigrationService implements AutoCloseable {
 
   private static MigrationView view(MigrationRow m) {
     try {
-      return Json.mapper().readValue(m.record(), MigrationView.class);
+      return MigrationRecord.readStored(m.record());
     } catch (IOException e) {
       throw new ControllerException(ControllerException.Kind.INTERNAL, "migration " + m.id() + " has an unreadable record", e);
     }
