@@ -50,6 +50,7 @@ final class MigrationTarget {
   private final Busy busy;
   private final String address;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private final PostcopyAutoResume autoResume = new PostcopyAutoResume(this::finish);
 
   /** @param address the address of this host the source connects to (migration stream and NBD) */
   MigrationTarget(Vms vms, Pools pools, QemuHost host, MigrationStore store, Busy busy, String address) {
@@ -155,6 +156,7 @@ final class MigrationTarget {
     caps.putAll(rec.capabilities());
     q.setCapabilities(caps);
     q.setParameters(rec.parameters());
+    if (Boolean.TRUE.equals(rec.capabilities().get("postcopy-ram"))) autoResume.arm(name, p);
     if (MigrationQmp.status(q.queryMigrate()).equals("none")) {
       q.call("migrate-incoming", Map.of("uri", rec.migrationUri()));
     }
@@ -213,6 +215,7 @@ final class MigrationTarget {
       if (!r.exports().isEmpty()) q.stopNbdServer();
       if (!q.runState().running()) q.call("cont", Map.of());
       advance(name, r, IncomingPhase.FINISHED);
+      autoResume.disarm(name);
       busy.set(name, false, null);
       log.info("vm {} migration {}: finished; guest resumed on this host {} ms after the request", name, r.migrationId(),
           (System.nanoTime() - t0) / 1_000_000);
@@ -236,6 +239,7 @@ final class MigrationTarget {
             + " was finished here; the guest runs on this host now");
       }
       advance(name, r, IncomingPhase.ROLLED_BACK);
+      autoResume.disarm(name);
       if (vms.exists(name)) {
         vms.withVm(name, h -> h.process().isPresent() ? h.kill() : null);
       }
