@@ -39,6 +39,8 @@ command -v xz >/dev/null || missing+=(xz-utils)
 command -v zstd >/dev/null || missing+=(zstd)
 command -v nbdinfo >/dev/null || missing+=(libnbd-bin)
 command -v setsid >/dev/null || missing+=(util-linux)
+# the post-copy link test builds a second host in a network namespace (ip netns, veth)
+command -v ip >/dev/null || missing+=(iproute2)
 # the controller's PostgreSQL store is tested against a private server the test starts itself
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
