@@ -29,6 +29,10 @@ final class ControllerClient {
 
   static final Duration TIMEOUT = Duration.ofSeconds(10);
   private static final ObjectMapper JSON = Json.mapper();
+  // a controller newer than this CLI may add fields to what it answers (the API only ever adds):
+  // they are read past, so an upgrade of the controller does not break the CLIs that talk to it
+  private static final ObjectMapper ANSWERS = Json.mapper().copy()
+      .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final Endpoint endpoint;
   private final HttpClient http;
@@ -112,7 +116,7 @@ final class ControllerClient {
     // a 202/204 without a body is a fine answer when only a tree was asked for
     if (type.hasRawClass(JsonNode.class) && (response.body() == null || response.body().isBlank())) return null;
     try {
-      return JSON.readValue(response.body(), type);
+      return ANSWERS.readValue(response.body(), type);
     } catch (JsonProcessingException e) {
       throw new CliException(CliException.Kind.API, "unexpected answer to " + method + " " + path + ": "
           + e.getOriginalMessage(), e);

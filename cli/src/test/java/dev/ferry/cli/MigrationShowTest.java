@@ -38,6 +38,21 @@ class MigrationShowTest {
   }
 
   @Test
+  void answerOfANewerController_withAFieldThisCliDoesNotKnow_isShownNotRefused() {
+    var answer = (com.fasterxml.jackson.databind.node.ObjectNode) dev.ferry.api.Json.mapper()
+        .valueToTree(live(0, List.of()));
+    answer.put("field_of_a_later_release", 42);
+    try (var fake = new FakeController()) {
+      fake.reply("GET /api/migrations/m1", 200, answer);
+
+      var result = new CliRunner().against(fake, "migration", "show", "m1");
+
+      assertThat(result.exit()).as(result.err()).isZero();
+      assertThat(result.out()).contains("status:         succeeded");
+    }
+  }
+
+  @Test
   void noRecoveryNoRungs_printsNeitherLine() {
     String text = show(live(0, List.of()));
 
