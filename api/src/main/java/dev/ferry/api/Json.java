@@ -26,7 +26,16 @@ public final class Json {
       .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
       .build();
 
+  // what another Ferry process answers may come from a newer release, which only ever adds fields
+  private static final ObjectMapper ANSWERS = MAPPER.copy()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
   private Json() {}
+
+  /** For reading answers of another Ferry process (agent, controller): fields this release does not know are skipped. */
+  public static ObjectMapper answers() {
+    return ANSWERS;
+  }
 
   public static ObjectMapper mapper() {
     return MAPPER;

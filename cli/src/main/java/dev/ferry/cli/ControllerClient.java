@@ -29,10 +29,6 @@ final class ControllerClient {
 
   static final Duration TIMEOUT = Duration.ofSeconds(10);
   private static final ObjectMapper JSON = Json.mapper();
-  // a controller newer than this CLI may add fields to what it answers (the API only ever adds):
-  // they are read past, so an upgrade of the controller does not break the CLIs that talk to it
-  private static final ObjectMapper ANSWERS = Json.mapper().copy()
-      .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final Endpoint endpoint;
   private final HttpClient http;
@@ -116,7 +112,8 @@ final class ControllerClient {
     // a 202/204 without a body is a fine answer when only a tree was asked for
     if (type.hasRawClass(JsonNode.class) && (response.body() == null || response.body().isBlank())) return null;
     try {
-      return ANSWERS.readValue(response.body(), type);
+      // a controller newer than this CLI may answer fields it does not know: an upgrade breaks no CLI
+      return Json.answers().readValue(response.body(), type);
     } catch (JsonProcessingException e) {
       throw new CliException(CliException.Kind.API, "unexpected answer to " + method + " " + path + ": "
           + e.getOriginalMessage(), e);

@@ -30,10 +30,6 @@ public final class AgentClient {
   /** deadline of an ordinary call; stop adds its own grace period to this */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
-  // an agent newer than this controller may add fields; what it sends is read leniently
-  private static final com.fasterxml.jackson.databind.ObjectMapper LENIENT = Json.mapper().copy()
-      .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-
   private final HttpClient http;
   private final String token;
 
@@ -110,7 +106,7 @@ public final class AgentClient {
       return null;
     }
     try {
-      return LENIENT.readerFor(type).readValue(response.body());
+      return Json.answers().readerFor(type).readValue(response.body());
     } catch (IOException e) {
       throw new ControllerException(Kind.AGENT_FAILED, "agent of host '" + host.name() + "' answered "
           + method + " " + path + " with a body that is not a " + type.getSimpleName() + ": " + String.valueOf(e.getMessage()), e);
@@ -125,7 +121,7 @@ public final class AgentClient {
   /** The agent's problem body, or one made up from the status when the body is not a problem. */
   private static Problem problemOf(byte[] body, int status) {
     try {
-      Problem p = LENIENT.readerFor(Problem.class).readValue(body);
+      Problem p = Json.answers().readerFor(Problem.class).readValue(body);
       if (p.status() == status && p.detail() != null) return p;
       return new Problem(p.type() == null ? "about:blank" : p.type(), p.title(), status,
           p.detail() == null ? "agent answered " + status : p.detail(), p.field(), p.value(), p.allowed());
