@@ -66,6 +66,11 @@ public final class ApiPaths {
    */
   public static final int DRAIN_BYTES = 8 << 20;
 
+  /** {@link #AGENT_VM} for one VM, the base of every per-VM agent call. */
+  public static String agentVm(String name) {
+    return "/agent/vms/" + name;
+  }
+
   /** Reads and discards what is left of an oversized body, at most {@link #DRAIN_BYTES}. */
   public static void drain(java.io.InputStream in) {
     try {

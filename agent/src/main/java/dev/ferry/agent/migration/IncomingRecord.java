@@ -37,7 +37,7 @@ record IncomingRecord(
   }
 
   String migrationUri() {
-    return "tcp:" + host + ":" + migrationPort;
+    return tcp(migrationPort);
   }
 
   IncomingRecord withPhase(IncomingPhase next) {
@@ -51,6 +51,10 @@ record IncomingRecord(
   }
 
   String recoveryUri() {
-    return recoveryPort == null ? null : "tcp:" + host + ":" + recoveryPort;
+    return recoveryPort == null ? null : tcp(recoveryPort);
+  }
+
+  private String tcp(int port) {
+    return "tcp:" + host + ":" + port;
   }
 }

@@ -166,9 +166,7 @@ final class OutgoingControl {
    * Idempotent: a migration that is recovering or active again is left as it is.
    */
   MigrationStats resume(String name, String uri) {
-    if (uri == null || !Requests.URI.matcher(uri).matches()) {
-      throw AgentException.badInput("migration_uri", uri, "tcp:HOST:PORT or unix:/PATH, as the target's recover answered");
-    }
+    Requests.migrationUri(uri, "as the target's recover answered");
     synchronized (outgoing.lockFor(name)) {
       Outgoing o = postcopyUnderWay(name, "resume");
       String st = MigrationQmp.status(o.qmp().queryMigrate());

@@ -19,9 +19,7 @@ final class Requests {
 
   static void validate(OutgoingRequest r) {
     id(r.migrationId());
-    if (r.migrationUri() == null || !URI.matcher(r.migrationUri()).matches()) {
-      throw AgentException.badInput("migration_uri", r.migrationUri(), "tcp:HOST:PORT or unix:/PATH, as the target answered");
-    }
+    migrationUri(r.migrationUri(), "as the target answered");
     names("capabilities", r.capabilities());
     names("parameters", r.parameters());
     if (r.nbd() != null) {
@@ -39,6 +37,13 @@ final class Requests {
           throw AgentException.badInput("nbd.exports." + disk, export, "an export name the target answered");
         }
       });
+    }
+  }
+
+  /** @param source where a valid URI comes from, for the message */
+  static void migrationUri(String uri, String source) {
+    if (uri == null || !URI.matcher(uri).matches()) {
+      throw AgentException.badInput("migration_uri", uri, "tcp:HOST:PORT or unix:/PATH, " + source);
     }
   }
 

@@ -78,7 +78,7 @@ final class AgentWatch {
     lastTargetCheck = now;
     IncomingStatus st;
     try {
-      st = ctx.agents().get(ctx.host(record.target), vmPath() + "/incoming", IncomingStatus.class);
+      st = ctx.agents().get(ctx.host(record.target), record.vmPath() + "/incoming", IncomingStatus.class);
     } catch (ControllerException e) {
       if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) {
         return "host '" + record.target + "' has no incoming migration of vm '" + record.vm + "' any more";
@@ -105,7 +105,7 @@ final class AgentWatch {
   MigrationStats sourceStats() {
     try {
       return ctx.retrying(record.source, "status of the outgoing migration",
-          () -> ctx.agents().get(ctx.host(record.source), vmPath() + "/outgoing", MigrationStats.class));
+          () -> ctx.agents().get(ctx.host(record.source), record.vmPath() + "/outgoing", MigrationStats.class));
     } catch (ControllerException e) {
       if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) return null;
       throw e;
@@ -123,7 +123,7 @@ final class AgentWatch {
   IncomingStatus targetStatus() {
     try {
       return ctx.retrying(record.target, "status of the incoming migration",
-          () -> ctx.agents().get(ctx.host(record.target), vmPath() + "/incoming", IncomingStatus.class));
+          () -> ctx.agents().get(ctx.host(record.target), record.vmPath() + "/incoming", IncomingStatus.class));
     } catch (ControllerException e) {
       if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) return null;
       throw e;
@@ -135,9 +135,5 @@ final class AgentWatch {
     lastPublished = now;
     ctx.progress(record, phase.text());
     ctx.events().publish("migration.progress", record.id, record.view());
-  }
-
-  private String vmPath() {
-    return "/agent/vms/" + record.vm;
   }
 }

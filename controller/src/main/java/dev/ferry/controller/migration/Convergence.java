@@ -81,21 +81,17 @@ final class Convergence {
    * Taking it restarts the stall watch: the new throttle gets its own passes to show an effect.
    */
   Map<String, Object> nextThrottle(Instant now) {
-    if (!options.autoConverge() || throttleRung + 1 >= THROTTLE_STEPS.length || !isStuck(now)) return null;
+    if (!throttleLeft() || !isStuck(now)) return null;
     throttleRung++;
     bestRemaining = remaining;
     passAtBest = passes;
     timeAtBest = now;
-    return Map.of("cpu-throttle-increment", THROTTLE_STEPS[throttleRung]);
+    return throttle(throttleRung);
   }
 
-  /** The parameters of the first rung, sent with the migration. */
-  static Map<String, Object> firstThrottle() {
-    return Map.of("cpu-throttle-increment", THROTTLE_STEPS[0]);
-  }
-
-  int throttleRung() {
-    return throttleRung;
+  /** The parameters of auto-converge rung {@code rung}; rung 0 is sent with the migration. */
+  static Map<String, Object> throttle(int rung) {
+    return Map.of("cpu-throttle-increment", THROTTLE_STEPS[rung]);
   }
 
   /** {@code always}: right after the first full pass; {@code auto}: once pre-copy is stuck. */

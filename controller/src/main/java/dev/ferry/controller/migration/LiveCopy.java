@@ -60,12 +60,12 @@ final class LiveCopy {
     MigrationStats s = watch.sourceStats();
     if (s == null || !record.id.equals(s.migrationId())) {
       IncomingReady ready = target.ready();
-      AgentVmStatus live = ctx.agents().get(ctx.host(record.source), vmPath(), AgentVmStatus.class);
+      AgentVmStatus live = ctx.agents().get(ctx.host(record.source), record.vmPath(), AgentVmStatus.class);
       NbdTarget nbd = ready.nbdPort() == null ? null : new NbdTarget(ready.nbdHost(), ready.nbdPort(), ready.exports());
       var body = new OutgoingRequest(record.id, ready.migrationUri(), options.sourceCapabilities(),
           options.sourceParameters(live.memoryGivenBytes()), nbd);
       s = ctx.retrying(record.source, "start of the outgoing migration",
-          () -> ctx.agents().post(ctx.host(record.source), vmPath() + "/outgoing", body, MigrationStats.class));
+          () -> ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing", body, MigrationStats.class));
       LOG.info("migration {}: host {} sends vm {} to {} (capabilities {}, parameters {})", record.id, record.source,
           record.vm, ready.migrationUri(), body.capabilities(), body.parameters());
       if (record.escalations.isEmpty()) record.escalations.addAll(options.firstRungs());
@@ -89,13 +89,7 @@ final class LiveCopy {
       }
       if (s.status() != null && s.status().startsWith("postcopy")) return LivePhase.SWITCHOVER;
       Instant now = ctx.clock().instant();
-      if (cancel.get()) return LivePhase.CANCELLING;
-      String gone = watch.targetProblem(now);
-      if (gone != null) {
-        record.reason = gone + "; rolled back, the vm keeps running on host '" + record.source + "'";
-        return LivePhase.CANCELLING;
-      }
-      if (timedOut(now, LivePhase.MIGRATING)) return LivePhase.CANCELLING;
+      if (mustRollBack(now, LivePhase.MIGRATING)) return LivePhase.CANCELLING;
       Map<String, Object> throttle = convergence.nextThrottle(now);
       if (throttle != null) steepenThrottle(throttle);
       if (convergence.shouldSwitchToPostcopy(now)) {
@@ -127,7 +121,7 @@ final class LiveCopy {
         convergence.progressText(), options.postcopy());
     postcopyAskedAt = ctx.clock().instant();
     ctx.retrying(record.source, "switch to post-copy",
-        () -> ctx.agents().post(ctx.host(record.source), vmPath() + "/outgoing/postcopy", null, MigrationStats.class));
+        () -> ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing/postcopy", null, MigrationStats.class));
     return true;
   }
 
@@ -136,9 +130,20 @@ final class LiveCopy {
     LOG.info("migration {}: pre-copy of vm {} stuck ({}); auto-converge steeper: {}", record.id, record.vm,
         convergence.progressText(), throttle);
     ctx.retrying(record.source, "auto-converge step", () -> ctx.agents().post(ctx.host(record.source),
-        vmPath() + "/outgoing/parameters", new MigrationTuning(throttle), MigrationStats.class));
+        record.vmPath() + "/outgoing/parameters", new MigrationTuning(throttle), MigrationStats.class));
     record.escalations.add("auto-converge throttle step " + throttle.get("cpu-throttle-increment") + " % after "
         + record.passes + " passes");
+  }
+
+  /** Before post-copy: a cancel, a target that can no longer take the guest, or the timeout; the reason is recorded. */
+  private boolean mustRollBack(Instant now, LivePhase phase) {
+    if (cancel.get()) return true;
+    String gone = watch.targetProblem(now);
+    if (gone != null) {
+      record.reason = gone + "; rolled back, the vm keeps running on host '" + record.source + "'";
+      return true;
+    }
+    return timedOut(now, phase);
   }
 
   private boolean timedOut(Instant now, LivePhase phase) {
@@ -181,29 +186,20 @@ final class LiveCopy {
         }
         default -> { }
       }
-      Instant now = ctx.clock().instant();
-      if (!record.postcopy) {
-        if (cancel.get()) return LivePhase.CANCELLING;
-        String gone = watch.targetProblem(now);
-        if (gone != null) {
-          record.reason = gone + "; rolled back, the vm keeps running on host '" + record.source + "'";
-          return LivePhase.CANCELLING;
-        }
-        if (timedOut(now, LivePhase.SWITCHOVER)) return LivePhase.CANCELLING;
-      }
+      if (!record.postcopy && mustRollBack(ctx.clock().instant(), LivePhase.SWITCHOVER)) return LivePhase.CANCELLING;
       ctx.sleep(POLL);
     }
   }
 
   /**
    * Post-copy hands the guest's CPU state to the target at the switch: the source can no longer
-   * run it, so the target must run it now, fetching pages on demand. Left paused (-S) until the
-   * copy completed, the guest ran nowhere for the whole post-copy phase (1.2–2 s of downtime was
-   * measured that way against a 50 ms limit).
+   * run it, so the target must run it now, fetching pages on demand. The target's agent resumes it
+   * on its own QEMU's event; this call is the idempotent fallback (an agent restarted meanwhile)
+   * and, when it answers, the end of the pause the controller observed.
    */
   private boolean resumeTargetDuringPostcopy() {
     try {
-      IncomingStatus st = ctx.agents().call(ctx.host(record.target), "POST", vmPath() + "/incoming/finish", null,
+      IncomingStatus st = ctx.agents().call(ctx.host(record.target), "POST", record.vmPath() + "/incoming/finish", null,
           IncomingStatus.class, TargetPreparation.PREPARE_TIMEOUT);
       if (postcopyAskedAt != null) postcopyPauseMs = Duration.between(postcopyAskedAt, ctx.clock().instant()).toMillis();
       LOG.info("migration {}: vm {} runs on host {} during post-copy ({})", record.id, record.vm, record.target,
@@ -227,9 +223,5 @@ final class LiveCopy {
     Long qemu = last.downtimeMs();
     record.downtimeMs = qemu != null && qemu > 0 ? qemu : record.observedPauseMs;
     record.passes = (int) last.passes();
-  }
-
-  private String vmPath() {
-    return "/agent/vms/" + record.vm;
   }
 }

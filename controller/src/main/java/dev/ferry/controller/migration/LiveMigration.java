@@ -148,7 +148,7 @@ final class LiveMigration implements Runnable {
     if (st != null && "finished".equals(st.phase())) return;
     // point of no return: the target's guest runs from here; the source keeps a paused copy until complete
     ctx.retrying(record.target, "resume of the target", () -> ctx.agents().call(ctx.host(record.target), "POST",
-        vmPath() + "/incoming/finish", null, IncomingStatus.class, TargetPreparation.PREPARE_TIMEOUT));
+        record.vmPath() + "/incoming/finish", null, IncomingStatus.class, TargetPreparation.PREPARE_TIMEOUT));
     LOG.info("migration {}: vm {} resumed on host {}", record.id, record.vm, record.target);
   }
 
@@ -171,7 +171,8 @@ final class LiveMigration implements Runnable {
     }
     boolean copied = !record.disks.isEmpty();
     MigrationStats fin = ctx.retrying(record.source, "completion on the source", () -> ctx.agents().post(
-        ctx.host(record.source), vmPath() + "/outgoing/complete?delete_source_images=" + copied, null, MigrationStats.class));
+        ctx.host(record.source), record.vmPath() + "/outgoing/complete?delete_source_images=" + copied, null,
+        MigrationStats.class));
     if (fin != null && record.id.equals(fin.migrationId())) watch.observe(fin, LivePhase.TRANSFERRING);
     copy.applyFinal();
   }
@@ -196,10 +197,6 @@ final class LiveMigration implements Runnable {
     } catch (RuntimeException again) {
       LOG.error("migration {}: cannot record the failure", record.id, again);
     }
-  }
-
-  private String vmPath() {
-    return "/agent/vms/" + record.vm;
   }
 
   // ---- phases and events

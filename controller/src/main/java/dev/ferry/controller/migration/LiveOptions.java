@@ -123,7 +123,7 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
     // qemu drops max-bandwidth at the switch to post-copy (0 = unlimited): the user's cap holds there too
     if (postcopyArmed && bandwidthCapped()) params.put("max-postcopy-bandwidth", bandwidthBytesPerS());
     params.putAll(targetParameters());
-    if (autoConverge) params.putAll(Convergence.firstThrottle());
+    if (autoConverge) params.putAll(Convergence.throttle(0));
     if (compress.equals("xbzrle")) params.put("xbzrle-cache-size", xbzrleCache(guestBytes));
     return params;
   }

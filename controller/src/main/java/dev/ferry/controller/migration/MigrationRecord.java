@@ -2,6 +2,7 @@ package dev.ferry.controller.migration;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectReader;
+import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
@@ -52,6 +53,11 @@ final class MigrationRecord {
     return STORED.readValue(json);
   }
 
+  /** The agents' path of this migration's VM. */
+  String vmPath() {
+    return ApiPaths.agentVm(vm);
+  }
+
   static MigrationRecord of(MigrationView v) {
     var r = new MigrationRecord();
     r.id = v.id();
@@ -74,7 +80,7 @@ final class MigrationRecord {
     r.observedPauseMs = v.observedPauseMs();
     r.postcopy = v.postcopy();
     r.postcopyRecoveries = v.postcopyRecoveries();
-    r.escalations = v.escalations() == null ? new java.util.ArrayList<>() : new java.util.ArrayList<>(v.escalations());
+    r.escalations = new java.util.ArrayList<>(v.escalations());
     r.diskBytesMirrored = v.diskBytesMirrored();
     r.verified = v.verified();
     r.reason = v.reason();
@@ -104,6 +110,6 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        List.copyOf(escalations));
+        escalations);
   }
 }

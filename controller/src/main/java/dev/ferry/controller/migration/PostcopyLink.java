@@ -72,16 +72,12 @@ final class PostcopyLink {
     }
   }
 
-  int recoveries() {
-    return record.postcopyRecoveries;
-  }
-
   private void pauseSource(Instant now) {
     LOG.warn("migration {}: no post-copy byte moved for {} s; pausing the stream of vm {} to recover it", record.id,
         Duration.between(lastMoved, now).toSeconds(), record.vm);
     lastMoved = now; // one pause per stall
     try {
-      ctx.agents().post(ctx.host(record.source), vmPath() + "/outgoing/pause", null, MigrationStats.class);
+      ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing/pause", null, MigrationStats.class);
     } catch (ControllerException e) {
       LOG.warn("migration {}: pausing post-copy on host {}: {}", record.id, record.source, e.getMessage());
     }
@@ -91,7 +87,7 @@ final class PostcopyLink {
   private void recover() {
     IncomingReady again;
     try {
-      again = ctx.agents().call(ctx.host(record.target), "POST", vmPath() + "/incoming/recover", null,
+      again = ctx.agents().call(ctx.host(record.target), "POST", record.vmPath() + "/incoming/recover", null,
           IncomingReady.class, RECOVER_TIMEOUT);
     } catch (ControllerException e) {
       if (e.kind() == Kind.UNAVAILABLE || e.kind() == Kind.AGENT_FAILED) {
@@ -104,7 +100,7 @@ final class PostcopyLink {
       return;
     }
     try {
-      ctx.agents().post(ctx.host(record.source), vmPath() + "/outgoing/resume", new PostcopyResume(again.migrationUri()),
+      ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing/resume", new PostcopyResume(again.migrationUri()),
           MigrationStats.class);
       LOG.info("migration {}: post-copy of vm {} reconnecting to {}", record.id, record.vm, again.migrationUri());
     } catch (ControllerException e) {
@@ -119,7 +115,7 @@ final class PostcopyLink {
   private void targetGone(ControllerException e) {
     IncomingStatus st;
     try {
-      st = ctx.agents().get(ctx.host(record.target), vmPath() + "/incoming", IncomingStatus.class);
+      st = ctx.agents().get(ctx.host(record.target), record.vmPath() + "/incoming", IncomingStatus.class);
     } catch (ControllerException again) {
       if (again.kind() == Kind.AGENT_REJECTED && again.agentProblem().status() == 404) st = null;
       else return;
@@ -132,8 +128,8 @@ final class PostcopyLink {
 
   private void broken(Instant now, String what) {
     brokenSince = now;
-    record.reason = note(what + " at " + now + "; post-copy paused, recovering once host '" + record.target
-        + "' is reachable again");
+    record.reason = what + " at " + now + "; post-copy paused, recovering once host '" + record.target
+        + "' is reachable again";
     LOG.warn("migration {}: {}", record.id, record.reason);
     ctx.progress(record, record.phase);
   }
@@ -144,19 +140,9 @@ final class PostcopyLink {
     record.postcopyRecoveries++;
     brokenSince = null;
     lastMoved = now;
-    record.reason = note(null);
+    record.reason = "post-copy link broke " + record.postcopyRecoveries
+        + " time(s) and recovered each time (longest outage " + longestOutageMs + " ms)";
     LOG.info("migration {}: post-copy of vm {} recovered after {} ms", record.id, record.vm, outage);
     ctx.progress(record, record.phase);
-  }
-
-  /** What the record says about the link: the current outage, or the recoveries so far. */
-  private String note(String current) {
-    if (current != null) return current;
-    return "post-copy link broke " + record.postcopyRecoveries + " time(s) and recovered each time (longest outage "
-        + longestOutageMs + " ms)";
-  }
-
-  private String vmPath() {
-    return "/agent/vms/" + record.vm;
   }
 }

@@ -44,7 +44,7 @@ final class Rollback {
     if (ours && !s.phase().equals("cancelled") && !s.phase().equals("failed")) {
       try {
         ctx.retrying(record.source, "cancel on the source", () -> ctx.agents().post(ctx.host(record.source),
-            vmPath() + "/outgoing/cancel", null, MigrationStats.class));
+            record.vmPath() + "/outgoing/cancel", null, MigrationStats.class));
       } catch (ControllerException e) {
         MigrationStats again = watch.quietSourceStats();
         if (again != null && record.id.equals(again.migrationId()) && again.phase().equals("completed")) {
@@ -56,7 +56,7 @@ final class Rollback {
     }
     try {
       ctx.retrying(record.target, "rollback of the target", () -> {
-        ctx.agents().delete(ctx.host(record.target), vmPath() + "/incoming");
+        ctx.agents().delete(ctx.host(record.target), record.vmPath() + "/incoming");
         return null;
       });
     } catch (ControllerException e) {
@@ -70,9 +70,5 @@ final class Rollback {
   void note(String text) {
     record.reason = record.reason == null ? text : record.reason + "; " + text;
     LOG.warn("migration {}: {}", record.id, text);
-  }
-
-  private String vmPath() {
-    return "/agent/vms/" + record.vm;
   }
 }

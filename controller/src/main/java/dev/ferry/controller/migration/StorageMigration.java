@@ -246,7 +246,7 @@ final class StorageMigration implements Runnable {
   }
 
   private String path(String disk) {
-    return "/agent/vms/" + record.vm + "/mirrors/" + disk;
+    return record.vmPath() + "/mirrors/" + disk;
   }
 
   private void advance(StoragePhase next) {

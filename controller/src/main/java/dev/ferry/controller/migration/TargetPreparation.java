@@ -48,7 +48,7 @@ final class TargetPreparation {
   /** {@code PUT incoming} on the target with the source's device model; the agent answers a repeat with the same ports. */
   IncomingReady prepare() {
     AgentVmStatus live = ctx.retrying(record.source, "status of vm " + record.vm,
-        () -> ctx.agents().get(ctx.host(record.source), vmPath(), AgentVmStatus.class));
+        () -> ctx.agents().get(ctx.host(record.source), record.vmPath(), AgentVmStatus.class));
     if (live.machineType() == null) {
       throw new ControllerException(Kind.CONFLICT, "host '" + record.source + "' reports no machine type for vm '"
           + record.vm + "'; is it still running?");
@@ -56,7 +56,7 @@ final class TargetPreparation {
     var body = new IncomingRequest(record.id, definition(live), live.memoryGivenBytes(), options.targetCapabilities(),
         options.targetParameters(), copies());
     IncomingReady r = ctx.retrying(record.target, "prepare of the target", () -> ctx.agents().call(ctx.host(record.target),
-        "PUT", vmPath() + "/incoming", body, IncomingReady.class, PREPARE_TIMEOUT));
+        "PUT", record.vmPath() + "/incoming", body, IncomingReady.class, PREPARE_TIMEOUT));
     LOG.info("migration {}: host {} listens for vm {} at {}{}", record.id, record.target, record.vm, r.migrationUri(),
         r.nbdPort() == null ? "" : ", nbd " + r.nbdHost() + ":" + r.nbdPort());
     ready = r;
@@ -91,9 +91,5 @@ final class TargetPreparation {
       out.add(new CopyStorageDisk(id, pool(d), d.format(), d.sizeBytes()));
     }
     return out;
-  }
-
-  private String vmPath() {
-    return "/agent/vms/" + record.vm;
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.ferry.api.AgentDisk;
 import dev.ferry.api.AgentVmDefinition;
 import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.VmCreateRequest;
@@ -79,7 +80,7 @@ final class VmCreation {
           r.kernel(), r.initrd(), r.append(), disks.stream().map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList());
       AgentVmStatus status;
       try {
-        status = agents.put(host, "/agent/vms/" + name, definition, AgentVmStatus.class);
+        status = agents.put(host, ApiPaths.agentVm(name), definition, AgentVmStatus.class);
       } catch (ControllerException e) {
         defined = e.kind() != Kind.AGENT_REJECTED;
         throw e;
@@ -88,7 +89,7 @@ final class VmCreation {
       if (Boolean.TRUE.equals(r.start())) {
         step = "start";
         started = true;
-        status = agents.post(host, "/agent/vms/" + name + "/start", null, AgentVmStatus.class);
+        status = agents.post(host, ApiPaths.agentVm(name) + "/start", null, AgentVmStatus.class);
       }
       step = "store";
       VmRow row = new VmRow(name, host.name(), Json.mapper().writeValueAsString(r), VmState.STOPPED, r.cpus(),
@@ -106,10 +107,10 @@ final class VmCreation {
 
   private void undo(HostRow host, String name, boolean started, boolean defined, List<Volume> volumes) {
     if (started) {
-      attempt("kill vm '" + name + "'", () -> agents.post(host, "/agent/vms/" + name + "/kill", null, Void.class));
+      attempt("kill vm '" + name + "'", () -> agents.post(host, ApiPaths.agentVm(name) + "/kill", null, Void.class));
     }
     if (defined) {
-      attempt("undefine vm '" + name + "'", () -> agents.delete(host, "/agent/vms/" + name));
+      attempt("undefine vm '" + name + "'", () -> agents.delete(host, ApiPaths.agentVm(name)));
     }
     for (Volume v : volumes.reversed()) {
       attempt("delete volume '" + v.name() + "' in pool '" + v.pool() + "'",

@@ -1,6 +1,7 @@
 package dev.ferry.controller.vms;
 
 import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.ApiPaths;
 import dev.ferry.api.ConsoleChunk;
 import dev.ferry.api.HostView;
 import dev.ferry.api.PoolView;
@@ -95,7 +96,7 @@ public final class VmService {
     HostRow host = hosts.require("host", vm.host());
     if (host.state() != dev.ferry.api.HostState.ONLINE) return views.view(vm);
     try {
-      AgentVmStatus live = agents.get(host, "/agent/vms/" + name, AgentVmStatus.class);
+      AgentVmStatus live = agents.get(host, ApiPaths.agentVm(name), AgentVmStatus.class);
       return views.view(live == null ? vm : record(vm, live));
     } catch (ControllerException e) {
       LOG.debug("live state of vm '{}' unavailable: {}", name, e.getMessage());
@@ -125,7 +126,7 @@ public final class VmService {
         requireFreeMemory(host, Math.max(vm.memoryRequestedBytes(), vm.memoryGivenBytes()));
       }
     }
-    String path = "/agent/vms/" + name + "/" + action;
+    String path = ApiPaths.agentVm(name) + "/" + action;
     Duration deadline = AgentClient.DEFAULT_TIMEOUT;
     if (action.equals("stop")) {
       long ms = timeoutMs == null ? DEFAULT_STOP_TIMEOUT_MS : timeoutMs;
@@ -148,7 +149,7 @@ public final class VmService {
     HostRow host = hosts.requireOnline("host", vm.host());
     AgentVmStatus live = null;
     try {
-      live = agents.get(host, "/agent/vms/" + name, AgentVmStatus.class);
+      live = agents.get(host, ApiPaths.agentVm(name), AgentVmStatus.class);
     } catch (ControllerException e) {
       if (!isNotFound(e)) throw e;
     }
@@ -158,7 +159,7 @@ public final class VmService {
           + " on host '" + host.name() + "'; stop it first");
     }
     try {
-      agents.delete(host, "/agent/vms/" + name + "?delete_disks=true");
+      agents.delete(host, ApiPaths.agentVm(name) + "?delete_disks=true");
     } catch (ControllerException e) {
       if (!isNotFound(e)) throw e; // the agent no longer has it: only the inventory is left to clean
     }
@@ -177,7 +178,7 @@ public final class VmService {
     VmRow vm = require(name);
     HostRow host = hosts.requireOnline("host", vm.host());
     String query = offset != null ? "?offset=" + offset : tail != null ? "?tail=" + tail : "";
-    ConsoleChunk chunk = agents.get(host, "/agent/vms/" + name + "/console" + query, ConsoleChunk.class);
+    ConsoleChunk chunk = agents.get(host, ApiPaths.agentVm(name) + "/console" + query, ConsoleChunk.class);
     if (chunk == null) return new ConsoleChunk(host.name(), offset == null ? 0 : offset, offset == null ? 0 : offset, "");
     return new ConsoleChunk(host.name(), chunk.offset(), chunk.nextOffset(), chunk.text());
   }
