@@ -13,7 +13,7 @@ import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.Vms;
-import dev.ferry.api.AgentHeartbeat;
+import dev.ferry.api.agent.AgentHeartbeat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,15 @@
 package dev.ferry.api;
 
+import dev.ferry.api.agent.IncomingReady;
+import dev.ferry.api.agent.IncomingRequest;
+import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.MemoryDigest;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorStatus;
+import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.api.agent.VerifyResult;
+
 /**
  * Every REST path of the controller and the agents, in one place. Every endpoint requires
  * {@code Authorization: Bearer <cluster token>}.

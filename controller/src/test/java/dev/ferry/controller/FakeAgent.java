@@ -1,24 +1,24 @@
 package dev.ferry.controller;
 
-import dev.ferry.api.AgentHeartbeat;
-import dev.ferry.api.AgentPoolRequest;
-import dev.ferry.api.AgentVmDefinition;
-import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.agent.AgentHeartbeat;
+import dev.ferry.api.agent.AgentPoolRequest;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.ConsoleChunk;
-import dev.ferry.api.IncomingReady;
-import dev.ferry.api.IncomingRequest;
-import dev.ferry.api.IncomingStatus;
+import dev.ferry.api.agent.IncomingReady;
+import dev.ferry.api.agent.IncomingRequest;
+import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.Json;
-import dev.ferry.api.MigrationStats;
-import dev.ferry.api.MirrorRequest;
-import dev.ferry.api.MirrorStatus;
-import dev.ferry.api.OutgoingRequest;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorStatus;
+import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.Problem;
-import dev.ferry.api.VerifyResult;
+import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.api.VmState;
-import dev.ferry.api.VolumeCreateRequest;
-import dev.ferry.api.VolumeView;
+import dev.ferry.api.agent.VolumeCreateRequest;
+import dev.ferry.api.agent.VolumeView;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.net.URI;
@@ -306,8 +306,8 @@ final class FakeAgent implements AutoCloseable {
           played = 0;
         }
         case "pause" -> { }
-        case "parameters" -> tuned.add(read(ctx, dev.ferry.api.MigrationTuning.class).parameters());
-        case "resume" -> resumedTo = read(ctx, dev.ferry.api.PostcopyResume.class).migrationUri();
+        case "parameters" -> tuned.add(read(ctx, dev.ferry.api.agent.MigrationTuning.class).parameters());
+        case "resume" -> resumedTo = read(ctx, dev.ferry.api.agent.PostcopyResume.class).migrationUri();
         case "complete" -> {
           calls.add("delete_source_images=" + ctx.queryParam("delete_source_images"));
           if (completeGate != null) completeGate.await(10, TimeUnit.SECONDS);

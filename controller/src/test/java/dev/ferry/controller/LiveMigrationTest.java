@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.DiskRequest;
 import dev.ferry.api.LiveMigrationRequest;
-import dev.ferry.api.MigrationStats;
+import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.Problem;
 import dev.ferry.api.VmCreateRequest;

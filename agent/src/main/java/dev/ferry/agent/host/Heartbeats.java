@@ -1,6 +1,6 @@
 package dev.ferry.agent.host;
 
-import dev.ferry.api.AgentHeartbeat;
+import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import java.net.URI;

@@ -4,7 +4,7 @@ import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.vm.VmHandle;
-import dev.ferry.api.MemoryDigest;
+import dev.ferry.api.agent.MemoryDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -7,7 +7,7 @@ import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
-import dev.ferry.api.MigrationStats;
+import dev.ferry.api.agent.MigrationStats;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.vm.Vms;
-import dev.ferry.api.MirrorProgress;
+import dev.ferry.api.agent.MirrorProgress;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
 import dev.ferry.qmp.QmpTimeoutException;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
-import dev.ferry.api.MigrationStats;
+import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.qmp.QmpEvent;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package dev.ferry.agent.migration;
 
-import dev.ferry.api.MigrationStats;
-import dev.ferry.api.NbdTarget;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.NbdTarget;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

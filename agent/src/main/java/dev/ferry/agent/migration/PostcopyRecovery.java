@@ -4,7 +4,7 @@ import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.vm.Vms;
-import dev.ferry.api.IncomingReady;
+import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.qmp.QmpErrorException;
 import java.util.Map;
 import org.slf4j.Logger;

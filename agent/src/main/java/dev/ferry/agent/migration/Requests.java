@@ -1,9 +1,9 @@
 package dev.ferry.agent.migration;
 
 import dev.ferry.agent.AgentException;
-import dev.ferry.api.CopyStorageDisk;
-import dev.ferry.api.IncomingRequest;
-import dev.ferry.api.OutgoingRequest;
+import dev.ferry.api.agent.CopyStorageDisk;
+import dev.ferry.api.agent.IncomingRequest;
+import dev.ferry.api.agent.OutgoingRequest;
 import java.util.Map;
 import java.util.regex.Pattern;
 

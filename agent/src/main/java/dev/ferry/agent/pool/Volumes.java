@@ -2,8 +2,8 @@ package dev.ferry.agent.pool;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
-import dev.ferry.api.VolumeCreateRequest;
-import dev.ferry.api.VolumeView;
+import dev.ferry.api.agent.VolumeCreateRequest;
+import dev.ferry.api.agent.VolumeView;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

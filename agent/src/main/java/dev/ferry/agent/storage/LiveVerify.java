@@ -3,7 +3,7 @@ package dev.ferry.agent.storage;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.RunDir;
-import dev.ferry.api.VerifyResult;
+import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.qmp.QmpException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.ferry.agent.storage;
 
 import dev.ferry.agent.qemu.BlockNodes;
-import dev.ferry.api.VerifyResult;
+import dev.ferry.api.agent.VerifyResult;
 import java.time.Instant;
 
 /**

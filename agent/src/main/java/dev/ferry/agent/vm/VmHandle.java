@@ -59,27 +59,27 @@ public final class VmHandle {
   }
 
   /** The VM's state as the API reports it (memory given, machine type, pid). */
-  public dev.ferry.api.AgentVmStatus status() {
+  public dev.ferry.api.agent.AgentVmStatus status() {
     return vm.status();
   }
 
   /** The definition as it was sent (with the paths of this host). */
-  public dev.ferry.api.AgentVmDefinition definition() {
+  public dev.ferry.api.agent.AgentVmDefinition definition() {
     return vm.record().definition();
   }
 
   /** Starts QEMU for an incoming migration with exactly {@code plan}'s RAM; call under {@link Vms#withVm}. */
-  public dev.ferry.api.AgentVmStatus startIncoming(dev.ferry.agent.qemu.MemoryPlan plan) {
+  public dev.ferry.api.agent.AgentVmStatus startIncoming(dev.ferry.agent.qemu.MemoryPlan plan) {
     return vm.startIncoming(plan);
   }
 
   /** {@code quit} (no power button), SIGKILL if QEMU stays; call under {@link Vms#withVm}. */
-  public dev.ferry.api.AgentVmStatus quit() {
+  public dev.ferry.api.agent.AgentVmStatus quit() {
     return vm.quit();
   }
 
   /** SIGKILL; call under {@link Vms#withVm}. */
-  public dev.ferry.api.AgentVmStatus kill() {
+  public dev.ferry.api.agent.AgentVmStatus kill() {
     return vm.kill();
   }
 

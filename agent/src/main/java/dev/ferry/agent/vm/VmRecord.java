@@ -4,7 +4,7 @@ import dev.ferry.agent.qemu.Accelerator;
 import dev.ferry.agent.qemu.BlockNodes;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.VmSpec;
-import dev.ferry.api.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.VmState;
 import java.util.Map;
 import java.util.Optional;

@@ -3,7 +3,7 @@ package dev.ferry.agent.host;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.ferry.api.AgentHeartbeat;
+import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.Json;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

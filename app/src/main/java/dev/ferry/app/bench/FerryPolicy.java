@@ -1,7 +1,7 @@
 package dev.ferry.app.bench;
 
 import dev.ferry.api.LiveMigrationRequest;
-import dev.ferry.api.MigrationStats;
+import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.controller.migration.LivePolicy;
 import java.time.Instant;
 import java.util.Map;

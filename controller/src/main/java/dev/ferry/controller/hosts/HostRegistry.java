@@ -1,7 +1,7 @@
 package dev.ferry.controller.hosts;
 
-import dev.ferry.api.AgentHeartbeat;
-import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.agent.AgentHeartbeat;
+import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.HostState;
 import dev.ferry.api.HostView;
 import dev.ferry.api.Names;

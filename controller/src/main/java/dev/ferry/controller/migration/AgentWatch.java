@@ -1,8 +1,8 @@
 package dev.ferry.controller.migration;
 
-import dev.ferry.api.IncomingStatus;
-import dev.ferry.api.MigrationStats;
-import dev.ferry.api.MirrorProgress;
+import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MirrorProgress;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.ferry.controller.migration;
 
-import dev.ferry.api.MigrationStats;
+import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.Sizes;
 import java.time.Duration;
 import java.time.Instant;

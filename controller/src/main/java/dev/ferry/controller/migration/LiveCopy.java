@@ -1,12 +1,12 @@
 package dev.ferry.controller.migration;
 
-import dev.ferry.api.AgentVmStatus;
-import dev.ferry.api.IncomingReady;
-import dev.ferry.api.IncomingStatus;
-import dev.ferry.api.MigrationStats;
-import dev.ferry.api.MigrationTuning;
-import dev.ferry.api.NbdTarget;
-import dev.ferry.api.OutgoingRequest;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.IncomingReady;
+import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MigrationTuning;
+import dev.ferry.api.agent.NbdTarget;
+import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import java.time.Duration;

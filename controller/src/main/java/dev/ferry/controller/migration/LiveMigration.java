@@ -1,8 +1,8 @@
 package dev.ferry.controller.migration;
 
-import dev.ferry.api.IncomingStatus;
+import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.LiveMigrationRequest;
-import dev.ferry.api.MigrationStats;
+import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.PoolView;
 import dev.ferry.controller.ControllerException;

@@ -1,7 +1,7 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.LiveMigrationRequest;
-import dev.ferry.api.MigrationStats;
+import dev.ferry.api.agent.MigrationStats;
 import java.time.Instant;
 import java.util.Map;
 

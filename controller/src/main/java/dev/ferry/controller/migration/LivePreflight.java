@@ -1,6 +1,6 @@
 package dev.ferry.controller.migration;
 
-import dev.ferry.api.CopyStorageDisk;
+import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.HostView;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.Names;

@@ -130,7 +130,7 @@ public final class MigrationService implements AutoCloseable {
       rec.target = plan.target().name();
       rec.phase = LivePhase.PENDING.text();
       rec.startedAt = ctx.clock().instant();
-      rec.disks = plan.copies().stream().map(dev.ferry.api.CopyStorageDisk::disk).toList();
+      rec.disks = plan.copies().stream().map(dev.ferry.api.agent.CopyStorageDisk::disk).toList();
       rec.reason = plan.options().note();
       Instant now = rec.startedAt;
       ctx.store().migrations().insert(new MigrationRow(rec.id, rec.kind, rec.vm, rec.source, rec.target,

@@ -1,9 +1,9 @@
 package dev.ferry.controller.migration;
 
-import dev.ferry.api.IncomingReady;
-import dev.ferry.api.IncomingStatus;
-import dev.ferry.api.MigrationStats;
-import dev.ferry.api.PostcopyResume;
+import dev.ferry.api.agent.IncomingReady;
+import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.PostcopyResume;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import java.time.Duration;

@@ -1,10 +1,10 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.MigrationStatus;
-import dev.ferry.api.MirrorRequest;
-import dev.ferry.api.MirrorStatus;
+import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.StorageMigrationRequest;
-import dev.ferry.api.VerifyResult;
+import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.store.DiskRow;
 import java.time.Duration;

@@ -1,11 +1,11 @@
 package dev.ferry.controller.migration;
 
-import dev.ferry.api.AgentDisk;
-import dev.ferry.api.AgentVmDefinition;
-import dev.ferry.api.AgentVmStatus;
-import dev.ferry.api.CopyStorageDisk;
-import dev.ferry.api.IncomingReady;
-import dev.ferry.api.IncomingRequest;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.CopyStorageDisk;
+import dev.ferry.api.agent.IncomingReady;
+import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.Json;
 import dev.ferry.api.VmCreateRequest;
 import dev.ferry.controller.ControllerException;

@@ -1,6 +1,6 @@
 package dev.ferry.controller.pools;
 
-import dev.ferry.api.AgentPoolRequest;
+import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.Names;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.PoolView;

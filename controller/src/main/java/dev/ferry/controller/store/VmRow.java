@@ -1,6 +1,6 @@
 package dev.ferry.controller.store;
 
-import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.VmState;
 
 /**

@@ -1,16 +1,16 @@
 package dev.ferry.controller.vms;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.ferry.api.AgentDisk;
-import dev.ferry.api.AgentVmDefinition;
-import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.VmCreateRequest;
 import dev.ferry.api.VmState;
-import dev.ferry.api.VolumeCreateRequest;
-import dev.ferry.api.VolumeView;
+import dev.ferry.api.agent.VolumeCreateRequest;
+import dev.ferry.api.agent.VolumeView;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import dev.ferry.controller.agents.AgentClient;

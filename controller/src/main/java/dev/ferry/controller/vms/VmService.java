@@ -1,6 +1,6 @@
 package dev.ferry.controller.vms;
 
-import dev.ferry.api.AgentVmStatus;
+import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.ConsoleChunk;
 import dev.ferry.api.HostView;

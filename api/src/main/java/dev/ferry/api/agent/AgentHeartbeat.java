@@ -1,5 +1,6 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
 
+import dev.ferry.api.PoolView;
 import java.util.List;
 
 /**

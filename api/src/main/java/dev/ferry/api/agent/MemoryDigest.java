@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
 
 /**
  * {@code GET /agent/vms/NAME/memory-digest}: a digest of every page of a paused guest's RAM

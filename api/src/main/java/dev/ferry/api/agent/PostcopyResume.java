@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
 
 /**
  * {@code POST /agent/vms/NAME/outgoing/resume}: reconnect a paused post-copy.

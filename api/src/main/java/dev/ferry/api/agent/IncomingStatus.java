@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
 
 /**
  * {@code GET /agent/vms/NAME/incoming}: the target's view of a live migration.

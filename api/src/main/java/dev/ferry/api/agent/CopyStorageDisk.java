@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
 
 /**
  * One disk a live migration copies to the target host (no shared storage): the target agent

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
 
 /**
  * {@code POST /agent/vms/NAME/mirrors/DISK/verify}: the new image compared with the old one as

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
 
 /**
  * {@code PUT /agent/vms/NAME/mirrors/DISK}: start moving one disk of a running VM to a new image

@@ -1,4 +1,6 @@
-package dev.ferry.api;
+package dev.ferry.api.agent;
+
+import dev.ferry.api.VmState;
 
 /** A VM as its agent reports it: the live facts the controller cannot know by itself. */
 public record AgentVmStatus(

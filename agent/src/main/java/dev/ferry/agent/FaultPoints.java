@@ -1,0 +1,54 @@
+package dev.ferry.agent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Named places in the agent where a fault test can hold the agent still, so that it can kill a
+ * process, cut a link or restart the controller at exactly that step. Off unless the agent was
+ * started with {@code FERRY_FAULT_PAUSE_AT} (comma-separated point names) and
+ * {@code FERRY_FAULT_DIR}: reaching a listed point writes {@code DIR/NAME.reached} (its content
+ * the VM's name) and blocks until {@code DIR/NAME.release} exists. A real host never sets them,
+ * and the lookup costs one field read then.
+ *
+ * <p>Point names are {@code area.step}, e.g. {@code storage.before-pivot},
+ * {@code outgoing.before-complete}; each call site names its point in a constant beside it.
+ */
+public final class FaultPoints {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FaultPoints.class);
+  private static final Set<String> PAUSE_AT = parse(System.getenv("FERRY_FAULT_PAUSE_AT"));
+  private static final Path DIR = dir(System.getenv("FERRY_FAULT_DIR"));
+
+  private FaultPoints() {}
+
+  /** Holds the calling thread at {@code point} while a test asks for it; returns at once otherwise. */
+  public static void reach(String point, String vm) {
+    if (PAUSE_AT.isEmpty() || DIR == null || !PAUSE_AT.contains(point)) return;
+    Path reached = DIR.resolve(point + ".reached");
+    Path release = DIR.resolve(point + ".release");
+    try {
+      Files.writeString(reached, vm == null ? "" : vm);
+      LOG.warn("fault point {} reached for vm {}: holding until {} exists", point, vm, release);
+      while (!Files.exists(release)) Thread.sleep(50);
+      LOG.warn("fault point {} released", point);
+    } catch (IOException e) {
+      LOG.warn("fault point {}: cannot signal ({}), going on", point, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static Set<String> parse(String names) {
+    if (names == null || names.isBlank()) return Set.of();
+    return Set.of(names.strip().split("\\s*,\\s*"));
+  }
+
+  private static Path dir(String path) {
+    return path == null || path.isBlank() ? null : Path.of(path);
+  }
+}
