@@ -1,5 +1,7 @@
 package dev.ferry.agent.migration;
 
+import dev.ferry.agent.Subprocess;
+import java.time.Duration;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.pool.Pool;
@@ -11,14 +13,12 @@ import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.agent.IncomingRequest;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The arriving VM as this host defines it: the source's device model, which the migration stream
@@ -104,18 +104,6 @@ final class IncomingDefinition {
 
   void createImage(Path image, String format, long size) {
     var cmd = List.of(host.qemu().imgBinary().toString(), "create", "-q", "-f", format, image.toString(), Long.toString(size));
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new AgentException(Kind.UNAVAILABLE, String.join(" ", cmd) + " failed: " + out);
-      }
-    } catch (IOException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "cannot run qemu-img: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(Kind.INTERNAL, "interrupted creating " + image, e);
-    }
+    Subprocess.run(cmd, Duration.ofSeconds(60)).requireOk();
   }
 }

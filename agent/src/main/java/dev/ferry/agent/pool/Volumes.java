@@ -1,16 +1,16 @@
 package dev.ferry.agent.pool;
 
+import dev.ferry.agent.Subprocess;
+import java.time.Duration;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.api.agent.VolumeCreateRequest;
 import dev.ferry.api.agent.VolumeView;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -81,22 +81,6 @@ public final class Volumes {
   }
 
   private static void run(List<String> cmd) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AgentException(Kind.UNAVAILABLE, String.join(" ", cmd) + " did not finish within 60 s");
-      }
-      if (p.exitValue() != 0) {
-        throw new AgentException(Kind.UNAVAILABLE, String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + out);
-      }
-    } catch (IOException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "cannot run " + cmd.getFirst() + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(Kind.INTERNAL, "interrupted running " + cmd.getFirst(), e);
-    }
+    Subprocess.run(cmd, Duration.ofSeconds(60)).requireOk();
   }
 }

@@ -1,13 +1,13 @@
 package dev.ferry.agent.qemu;
 
+import dev.ferry.agent.Subprocess;
+import java.time.Duration;
 import dev.ferry.agent.AgentException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -66,19 +66,11 @@ public record QemuInstallation(Path systemBinary, Path imgBinary, QemuVersion ve
     var cmd = new ArrayList<String>();
     cmd.add(binary.toString());
     cmd.addAll(List.of(args));
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new AgentException(AgentException.Kind.UNAVAILABLE, String.join(" ", cmd) + " failed: " + out.strip());
-      }
-      return out;
-    } catch (IOException e) {
-      throw new AgentException(AgentException.Kind.UNAVAILABLE, "cannot run " + binary + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(AgentException.Kind.UNAVAILABLE, "interrupted running " + binary, e);
+    Subprocess.Result r = Subprocess.run(cmd, Duration.ofSeconds(30));
+    if (r.exit() != 0) {
+      throw new AgentException(AgentException.Kind.UNAVAILABLE, String.join(" ", cmd) + " failed (exit " + r.exit() + "): "
+          + r.out());
     }
+    return r.out();
   }
 }

@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.api.Json;
+import dev.ferry.agent.Subprocess;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,7 +47,7 @@ final class QemuImg {
 
   /** The first differing offset, or -1 when the images hold the same data. */
   long compare(Path a, String formatA, Path b, String formatB) {
-    Result r = run(List.of("compare", "-U", "-f", formatA, "-F", formatB, a.toString(), b.toString()), 3600);
+    Subprocess.Result r = run(List.of("compare", "-U", "-f", formatA, "-F", formatB, a.toString(), b.toString()), 3600);
     if (r.exit() == 0) return -1;
     if (r.exit() == 1) {
       Matcher m = MISMATCH.matcher(r.out());
@@ -56,33 +56,10 @@ final class QemuImg {
     throw new AgentException(Kind.UNAVAILABLE, "qemu-img compare " + a + " " + b + " failed (exit " + r.exit() + "): " + r.out());
   }
 
-  record Result(List<String> cmd, int exit, String out) {
-    Result requireOk() {
-      if (exit != 0) {
-        throw new AgentException(Kind.UNAVAILABLE, String.join(" ", cmd) + " failed (exit " + exit + "): " + out);
-      }
-      return this;
-    }
-  }
-
-  private Result run(List<String> args, int timeoutSeconds) {
+  private Subprocess.Result run(List<String> args, int timeoutSeconds) {
     var cmd = new ArrayList<String>();
     cmd.add(binary.toString());
     cmd.addAll(args);
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AgentException(Kind.UNAVAILABLE, String.join(" ", cmd) + " did not finish within " + timeoutSeconds + " s");
-      }
-      return new Result(cmd, p.exitValue(), out);
-    } catch (IOException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "cannot run " + binary + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(Kind.INTERNAL, "interrupted running " + String.join(" ", cmd), e);
-    }
+    return Subprocess.run(cmd, Duration.ofSeconds(timeoutSeconds));
   }
 }
