@@ -65,7 +65,7 @@ public final class Agent implements AutoCloseable {
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
     var moves = new StorageMoves(vms, pools, qemu.imgBinary());
     vms.guardStarts(moves::checkStart);
-    var migrations = Migrations.start(data, vms, pools, host, migrationAddress(config.listenHost()));
+    var migrations = Migrations.start(data, vms, pools, host, AdvertisedAddress.of(config.listenHost()));
 
     var urlHolder = new String[1];
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
@@ -80,7 +80,7 @@ public final class Agent implements AutoCloseable {
       throw new AgentException(Kind.UNAVAILABLE, "cannot listen on " + config.listenHost() + ":" + config.listenPort()
           + ": " + e.getMessage(), e);
     }
-    urlHolder[0] = "http://" + advertised(config.listenHost()) + ":" + api.port();
+    urlHolder[0] = "http://" + AdvertisedAddress.forUrl(AdvertisedAddress.of(config.listenHost())) + ":" + api.port();
     var heartbeats = new Heartbeats(config.controller(), config.token(), config.heartbeatInterval(), info).start();
     log.info("agent {} listening on {} (data {}, qemu {}, {}, {} cpus, {} MiB, {} vms)", config.name(), urlHolder[0],
         data, qemu.version(), accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(),
@@ -104,21 +104,5 @@ public final class Agent implements AutoCloseable {
     api.close();
     vms.detachAll();
     log.info("agent {} stopped; its vms keep running", config.name());
-  }
-
-  /** Where other hosts reach this one's migration streams and NBD exports: the listen address, unless a wildcard. */
-  private static String migrationAddress(String listenHost) {
-    String a = advertised(listenHost);
-    return a.startsWith("[") ? a.substring(1, a.length() - 1) : a;
-  }
-
-  /** A wildcard address is not something another host can call back. */
-  private static String advertised(String listenHost) {
-    if (!listenHost.equals("0.0.0.0") && !listenHost.equals("::")) return listenHost.contains(":") ? "[" + listenHost + "]" : listenHost;
-    try {
-      return java.net.InetAddress.getLocalHost().getCanonicalHostName();
-    } catch (IOException e) {
-      return "127.0.0.1";
-    }
   }
 }

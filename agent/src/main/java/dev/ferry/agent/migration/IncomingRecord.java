@@ -54,7 +54,9 @@ record IncomingRecord(
     return recoveryPort == null ? null : tcp(recoveryPort);
   }
 
+  /** An IPv6 literal in brackets: QEMU reads the host of {@code tcp:HOST:PORT} up to the first colon otherwise. */
   private String tcp(int port) {
-    return "tcp:" + host + ":" + port;
+    boolean ipv6 = host.contains(":") && !host.startsWith("[");
+    return "tcp:" + (ipv6 ? "[" + host + "]" : host) + ":" + port;
   }
 }

@@ -1,10 +1,17 @@
 package dev.ferry.agent.migration;
 
 import dev.ferry.agent.AgentException;
+import dev.ferry.agent.qemu.DiskSpec;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.OutgoingRequest;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /** Checks live-migration requests at the edge, naming the field that is wrong. */
@@ -53,10 +60,16 @@ final class Requests {
     names("capabilities", r.capabilities());
     names("parameters", r.parameters());
     if (r.copyStorage() != null) {
+      Set<String> ids = diskIds(r.definition());
+      var seen = new HashSet<String>();
       for (int i = 0; i < r.copyStorage().size(); i++) {
         CopyStorageDisk d = r.copyStorage().get(i);
         String f = "copy_storage[" + i + "]";
-        if (d == null || d.disk() == null) throw AgentException.badInput(f + ".disk", null, "a disk id of the definition");
+        // the id names the image file created here: it must be one of the definition's, once
+        String wanted = "a disk id of the definition (" + String.join(", ", ids) + "), each at most once";
+        if (d == null || !DiskSpec.validId(d.disk()) || !ids.contains(d.disk()) || !seen.add(d.disk())) {
+          throw AgentException.badInput(f + ".disk", d == null ? null : d.disk(), wanted);
+        }
         if (d.pool() == null) throw AgentException.badInput(f + ".pool", null, "a pool of this host");
         if (d.format() != null && !d.format().equals("qcow2") && !d.format().equals("raw")) {
           throw AgentException.badInput(f + ".format", d.format(), "qcow2 or raw");
@@ -66,6 +79,17 @@ final class Requests {
         }
       }
     }
+  }
+
+  /** The disk ids as the definition names them ({@code diskN} for a disk without one, as on define). */
+  private static Set<String> diskIds(AgentVmDefinition def) {
+    var ids = new LinkedHashSet<String>();
+    List<AgentDisk> disks = def.disks() == null ? List.of() : def.disks();
+    for (int i = 0; i < disks.size(); i++) {
+      AgentDisk d = disks.get(i);
+      ids.add(d == null || d.id() == null ? "disk" + i : d.id());
+    }
+    return ids;
   }
 
   private static void id(String id) {

@@ -12,10 +12,11 @@ import java.util.regex.Pattern;
 public record DiskSpec(String id, String path, DiskFormat format) {
 
   private static final Pattern ID = Pattern.compile("[a-z][a-z0-9]{0,15}");
+  public static final String ID_RULE = "1-16 lower-case letters and digits, starting with a letter";
 
   public DiskSpec {
-    if (id == null || !ID.matcher(id).matches()) {
-      throw new IllegalArgumentException("disk id '" + id + "' is not valid: 1-16 lower-case letters and digits, starting with a letter");
+    if (!validId(id)) {
+      throw new IllegalArgumentException("disk id '" + id + "' is not valid: " + ID_RULE);
     }
     if (path == null || !path.startsWith("/")) {
       throw new IllegalArgumentException("disk " + id + " path '" + path + "' must be absolute");
@@ -23,6 +24,11 @@ public record DiskSpec(String id, String path, DiskFormat format) {
     if (format == null) {
       throw new IllegalArgumentException("disk " + id + " needs a format (qcow2 or raw)");
     }
+  }
+
+  /** Whether {@code id} may name a disk; it becomes part of node names and image file names. */
+  public static boolean validId(String id) {
+    return id != null && ID.matcher(id).matches();
   }
 
   public String fileNode() {
