@@ -223,7 +223,7 @@ final class MigrationTarget {
     }
   }
 
-  /** Kills the target QEMU and deletes the images this migration created; refused after finish. */
+  /** Kills the target QEMU and deletes the images this migration created; refused after finish; idempotent. */
   void rollBack(String name) {
     synchronized (lockFor(name)) {
       Optional<IncomingRecord> rec = store.incoming(name);
@@ -238,7 +238,8 @@ final class MigrationTarget {
         throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name
             + " was finished here; the guest runs on this host now");
       }
-      advance(name, r, IncomingPhase.ROLLED_BACK);
+      // a repeat (an agent that died half-way through a rollback) finishes the cleanup below
+      if (r.phase() != IncomingPhase.ROLLED_BACK) advance(name, r, IncomingPhase.ROLLED_BACK);
       autoResume.disarm(name);
       if (vms.exists(name)) {
         vms.withVm(name, h -> h.process().isPresent() ? h.kill() : null);

@@ -2,6 +2,7 @@ package dev.ferry.agent.migration;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
+import dev.ferry.agent.FaultPoints;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.agent.pool.Pools;
@@ -31,6 +32,10 @@ import org.slf4j.LoggerFactory;
 final class OutgoingControl {
 
   private static final Logger log = LoggerFactory.getLogger(OutgoingControl.class);
+  /** fault point: the target runs the guest, the source has not quit yet */
+  static final String BEFORE_COMPLETE = "outgoing.before-complete";
+  /** fault point: post-copy was asked of QEMU; the guest is moving to the target */
+  static final String AFTER_POSTCOPY = "outgoing.after-postcopy";
 
   /** What QEMU takes while a migration runs: the controller's escalation within the user's limits. */
   static final Set<String> TUNABLE = Set.of("max-bandwidth", "max-postcopy-bandwidth", "downtime-limit",
@@ -63,6 +68,11 @@ final class OutgoingControl {
         case COMPLETED, HANDED_OVER -> throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm "
             + name + " is " + r.phase().wire() + "; the guest is on the target now, roll forward");
         case PREPARING, MIRRORING, MIGRATING, SWITCHOVER -> { }
+      }
+      if (r.postcopy()) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " switched to"
+            + " post-copy at " + r.postcopyAt() + ": the guest's newest state is on the target, this host's copy cannot"
+            + " be resumed; it can only finish");
       }
       Outgoing o = outgoing.watchedOrAttached(name, r);
       if (!outgoing.advance(o, OutgoingPhase.CANCELLED, x -> x.withTimes(null, null, null, Instant.now()))) {
@@ -106,10 +116,13 @@ final class OutgoingControl {
             + r.phase().wire() + "; post-copy can start only while migrating");
       }
       Outgoing o = outgoing.requireWatched(name, r);
+      // persisted before the command: once it is sent the source never resumes nor cancels its guest
+      if (!o.record.postcopy()) outgoing.persist(o, o.record.withPostcopy(Instant.now()));
       String st = MigrationQmp.status(o.qmp().queryMigrate());
       if (!st.startsWith("postcopy")) o.qmp().call("migrate-start-postcopy", Map.of());
       log.info("vm {} migration {}: switched to post-copy", name, r.migrationId());
     }
+    FaultPoints.reach(AFTER_POSTCOPY, name);
     return stats.of(name);
   }
 
@@ -204,15 +217,17 @@ final class OutgoingControl {
         return store.handedOver(name).map(OutgoingStats::finalStats).orElseThrow(() -> OutgoingMigrations.noMigration(name));
       }
       OutgoingRecord r = rec.get();
-      if (r.phase() != OutgoingPhase.COMPLETED) {
+      // HANDED_OVER still on record: an agent died half-way through a complete; a repeat finishes it
+      if (r.phase() != OutgoingPhase.COMPLETED && r.phase() != OutgoingPhase.HANDED_OVER) {
         throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
             + r.phase().wire() + "; complete only after it completed");
       }
       Outgoing o = outgoing.watchedOrAttached(name, r);
       List<Path> copied = new ArrayList<>();
       for (OutgoingRecord.Mirror m : r.mirrors()) copied.add(Path.of(vms.peek(name).disk(m.disk()).path()));
+      FaultPoints.reach(BEFORE_COMPLETE, name);
       // vm is now owned by the target host
-      outgoing.advance(o, OutgoingPhase.HANDED_OVER, x -> x);
+      if (r.phase() == OutgoingPhase.COMPLETED) outgoing.advance(o, OutgoingPhase.HANDED_OVER, x -> x);
       o.closeEvents();
       vms.withVm(name, VmHandle::quit);
       store.archive(name, o.record);

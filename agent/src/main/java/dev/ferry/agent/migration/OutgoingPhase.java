@@ -17,7 +17,7 @@ enum OutgoingPhase {
   COMPLETED,
   /** the source QEMU quit and the VM was forgotten here: it is owned by the target host now */
   HANDED_OVER,
-  /** QEMU or a mirror failed; the source kept (or was given back) the guest */
+  /** QEMU or a mirror failed; the source kept (or was given back) the guest, unless post-copy had started */
   FAILED,
   /** cancelled on request; the source kept the guest */
   CANCELLED;

@@ -144,7 +144,10 @@ final class OutgoingReconciler {
     }
   }
 
-  /** Ends a migration that failed before completion and gives the guest back to the source. */
+  /**
+   * Ends a migration that failed before completion and gives the guest back to the source, unless
+   * post-copy had started: then the source's copy is stale and stays paused.
+   */
   void fail(Outgoing o, String why) {
     JsonNode qm = o.lastQm;
     MigrationStats s = qm == null ? null : MigrationQmp.stats(o.record.migrationId(), OutgoingPhase.FAILED.wire(), qm,
@@ -159,11 +162,18 @@ final class OutgoingReconciler {
   /** A failure of the agent's own steps: stop QEMU's migration too, then as {@link #fail}. */
   void abort(Outgoing o, String why) {
     try {
-      if (o.qmp != null && o.process.isAlive()) o.qmp.call("migrate_cancel", Map.of());
+      // after the switch to post-copy a cancel would throw away the target's newer state
+      if (o.qmp != null && o.process.isAlive() && !postcopy(o)) o.qmp.call("migrate_cancel", Map.of());
     } catch (RuntimeException e) {
       log.info("vm {} migration {}: migrate_cancel: {}", o.vm, o.record.migrationId(), e.getMessage());
     }
     fail(o, why);
+  }
+
+  /** Post-copy started: persisted before the switch, or seen in QEMU (a switch an older agent did not record). */
+  static boolean postcopy(Outgoing o) {
+    JsonNode qm = o.lastQm;
+    return o.record.postcopy() || (qm != null && MigrationQmp.status(qm).startsWith("postcopy"));
   }
 
   /** Best-effort, each part on its own: mirrors cancelled and dismissed, NBD nodes removed, the guest resumed. */
@@ -186,6 +196,12 @@ final class OutgoingReconciler {
       }
     }
     if (!o.record.wasRunning()) return;
+    if (postcopy(o)) {
+      // the target ran the guest from the switch on: resuming this older copy would run it twice
+      log.warn("vm {} migration {}: post-copy had started; the guest stays paused on this host", o.vm,
+          o.record.migrationId());
+      return;
+    }
     try {
       MigrationQmp.RunState rs = q.runState();
       for (int i = 0; i < 40 && rs.status().equals("finish-migrate"); i++) {

@@ -76,7 +76,7 @@ final class OutgoingRunner {
         boolean running = q.runState().running();
         var rec = new OutgoingRecord(OutgoingRecord.ROLE, req.migrationId(), OutgoingPhase.PREPARING, req.migrationUri(),
             req.capabilities(), req.parameters(), req.nbd(), mirrors(h, req), running, Instant.now(), null, null, null, null,
-            null, null);
+            null, null, null);
         store.write(name, rec);
         busy.set(name, true, "it is migrating to another host (migration " + rec.migrationId() + ")");
         return new Outgoing(name, rec, p);

@@ -29,6 +29,10 @@ final class Convergence {
   static final double MIN_IMPROVEMENT = 0.05;
   /** auto-converge's cpu-throttle-increment per rung: QEMU's default (10 %), then steeper */
   static final int[] THROTTLE_STEPS = {10, 25, 40};
+  /** no byte of RAM or disk moved for this long: the stream is dead (a cut link), not slow */
+  static final Duration STREAM_STALL = Duration.ofSeconds(15);
+  /** post-copy only over a stream that moved within this long: never escalate a dead link */
+  static final Duration MOVING_FOR_POSTCOPY = Duration.ofSeconds(3);
 
   private final LiveOptions options;
   private long bestRemaining = Long.MAX_VALUE;
@@ -40,6 +44,8 @@ final class Convergence {
   private double bandwidth;
   private long expectedDowntimeMs;
   private int throttleRung;
+  private long movedBytes = -1;
+  private Instant movedAt;
 
   Convergence(LiveOptions options) {
     this.options = options;
@@ -48,6 +54,11 @@ final class Convergence {
   void observe(MigrationStats s, long remainingBytes, Instant now) {
     passes = s.passes();
     remaining = remainingBytes;
+    long moved = s.ramTransferredBytes() + AgentWatch.mirrored(s);
+    if (moved != movedBytes || movedAt == null) {
+      movedBytes = moved;
+      movedAt = now;
+    }
     dirtyRate = s.dirtyRateBytesPerS();
     if (s.mbps() > 0) bandwidth = s.mbps() * 1e6 / 8;
     expectedDowntimeMs = s.expectedDowntimeMs() != null && s.expectedDowntimeMs() > 0 ? s.expectedDowntimeMs()
@@ -94,9 +105,25 @@ final class Convergence {
     return Map.of("cpu-throttle-increment", THROTTLE_STEPS[rung]);
   }
 
-  /** {@code always}: right after the first full pass; {@code auto}: once pre-copy is stuck. */
+  /** No byte moved for {@link #STREAM_STALL}: the link or the target stopped taking the stream. */
+  boolean streamStalled(Instant now) {
+    return movedAt != null && Duration.between(movedAt, now).compareTo(STREAM_STALL) >= 0;
+  }
+
+  /** Why the stream is considered dead, with the numbers. */
+  String stallReason(Instant now) {
+    return "the migration stream moved no byte for " + Duration.between(movedAt, now).toSeconds() + " s (stuck at "
+        + Sizes.format(movedBytes) + " sent, limit " + STREAM_STALL.toSeconds() + " s): the link to the target or the"
+        + " target itself stopped taking it";
+  }
+
+  /**
+   * {@code always}: right after the first full pass; {@code auto}: once pre-copy is stuck. Never
+   * over a stream that stopped moving: post-copy would hand the guest to a target it cannot reach.
+   */
   boolean shouldSwitchToPostcopy(Instant now) {
     if (!options.postcopyArmed()) return false;
+    if (!moving(now)) return false;
     return switch (options.postcopy()) {
       case "always" -> passes >= 2;
       // auto-converge's steeper rungs come first: post-copy once none is left
@@ -107,7 +134,12 @@ final class Convergence {
 
   /** Stuck and no escalation left: cancel. */
   boolean shouldGiveUp(Instant now) {
-    return isStuck(now) && !throttleLeft() && !shouldSwitchToPostcopy(now);
+    // a stream that stopped moving is not a guest that outruns it: streamStalled says why, with its own reason
+    return isStuck(now) && !throttleLeft() && !shouldSwitchToPostcopy(now) && moving(now);
+  }
+
+  private boolean moving(Instant now) {
+    return movedAt == null || Duration.between(movedAt, now).compareTo(MOVING_FOR_POSTCOPY) <= 0;
   }
 
   private boolean throttleLeft() {

@@ -17,10 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The copy of the running guest from source to target, {@link LivePhase#MIGRATING} and
- * {@link LivePhase#SWITCHOVER}: the source streams, the controller climbs the escalation ladder
- * while pre-copy is stuck, and answers each phase with the next one. Until post-copy starts, a
- * cancel, a timeout or a target that can no longer take the guest means a rollback.
+ * The copy of the running guest from source to target, {@link LivePhase#MIGRATING},
+ * {@link LivePhase#POSTCOPY} and {@link LivePhase#SWITCHOVER}: the source streams, the controller
+ * climbs the escalation ladder while pre-copy is stuck, and answers each phase with the next one.
+ * Until post-copy starts, a cancel, a timeout, a stream that stopped moving or a target that can no
+ * longer take the guest means a rollback. In post-copy the only ways out are forward or lost.
  */
 final class LiveCopy {
 
@@ -40,6 +41,8 @@ final class LiveCopy {
   /** post-copy: when the switch was asked for (the source stops at once), and when the target ran */
   private Instant postcopyAskedAt;
   private Long postcopyPauseMs;
+  /** this runner asked the source to switch (a restarted one asks again; the agent observes before it acts) */
+  private boolean postcopySent;
 
   LiveCopy(MigrationContext ctx, MigrationRecord record, LiveOptions options, AtomicBoolean cancel,
       Convergence convergence, AgentWatch watch, TargetPreparation target) {
@@ -87,13 +90,19 @@ final class LiveCopy {
         }
         default -> { }
       }
-      if (s.status() != null && s.status().startsWith("postcopy")) return LivePhase.SWITCHOVER;
+      // a switch an older controller asked for before it recorded post-copy as a phase
+      if (s.status() != null && s.status().startsWith("postcopy")) return LivePhase.POSTCOPY;
       Instant now = ctx.clock().instant();
       if (mustRollBack(now, LivePhase.MIGRATING)) return LivePhase.CANCELLING;
+      // checked before any escalation: a dead link must never be taken for a guest that outruns it
+      if (convergence.streamStalled(now)) {
+        record.reason = convergence.stallReason(now) + "; rolled back, the vm keeps running on host '" + record.source + "'";
+        return LivePhase.CANCELLING;
+      }
       Map<String, Object> throttle = convergence.nextThrottle(now);
       if (throttle != null) steepenThrottle(throttle);
       if (convergence.shouldSwitchToPostcopy(now)) {
-        return startPostcopy() ? LivePhase.SWITCHOVER : LivePhase.CANCELLING;
+        return decidePostcopy() ? LivePhase.POSTCOPY : LivePhase.CANCELLING;
       }
       if (convergence.shouldGiveUp(now)) {
         record.reason = convergence.stuckReason();
@@ -107,10 +116,11 @@ final class LiveCopy {
   }
 
   /**
-   * Switches to post-copy unless a cancel came first: both happen under the cancel flag's lock,
-   * and the record says post-copy before the agent is asked, so a cancel after this is refused.
+   * Decides on post-copy unless a cancel came first: both happen under the cancel flag's lock, and
+   * the record says post-copy (then the phase {@link LivePhase#POSTCOPY} is recorded) before the
+   * agent is asked, so a cancel after this is refused.
    */
-  private boolean startPostcopy() {
+  private boolean decidePostcopy() {
     synchronized (cancel) {
       if (cancel.get()) return false;
       record.postcopy = true;
@@ -119,10 +129,60 @@ final class LiveCopy {
     }
     LOG.info("migration {}: switching vm {} to post-copy ({}, policy {})", record.id, record.vm,
         convergence.progressText(), options.postcopy());
-    postcopyAskedAt = ctx.clock().instant();
+    return true;
+  }
+
+  // ---- POSTCOPY
+
+  /**
+   * Post-copy, recorded before the source is asked to switch: the target runs the guest and pulls
+   * the pages it misses from the source. Neither side is ever given up here: an unreachable agent
+   * is waited for (the runner retries), a broken link is recovered ({@link PostcopyLink}); only a
+   * QEMU that is gone, which takes pages no one else has with it, ends the migration as lost.
+   */
+  LivePhase postcopy() {
+    record.postcopy = true;
+    while (true) {
+      MigrationStats s = watch.sourceStats();
+      if (s == null || !record.id.equals(s.migrationId())) {
+        throw new ControllerException(Kind.CONFLICT, "host '" + record.source + "' has no outgoing migration " + record.id
+            + " of vm '" + record.vm + "' any more");
+      }
+      watch.observe(s, LivePhase.POSTCOPY);
+      if (!postcopySent && "migrating".equals(s.phase()) && !String.valueOf(s.status()).startsWith("postcopy")) {
+        switchToPostcopy();
+        ctx.sleep(POLL);
+        continue;
+      }
+      if (!targetRunning && "postcopy-active".equals(s.status())) targetRunning = resumeTargetDuringPostcopy();
+      try {
+        link.watch(s, ctx.clock().instant());
+      } catch (PostcopyLink.TargetLost e) {
+        record.reason = e.getMessage();
+        return LivePhase.LOST;
+      }
+      switch (s.phase()) {
+        case "completed", "handed_over" -> {
+          return LivePhase.RESUMING_TARGET;
+        }
+        case "failed", "cancelled" -> {
+          record.reason = "post-copy broke on host '" + record.source + "': " + s.error() + "; the guest ran on host '"
+              + record.target + "' from the switch on and its missing pages are lost with the stream; neither host was"
+              + " resumed or cleaned up on a guess: the source qemu keeps the older paused copy for inspection";
+          return LivePhase.LOST;
+        }
+        default -> { }
+      }
+      ctx.sleep(POLL);
+    }
+  }
+
+  /** {@code outgoing/postcopy}; the agent persists the switch before it sends {@code migrate-start-postcopy}. */
+  private void switchToPostcopy() {
+    if (postcopyAskedAt == null) postcopyAskedAt = ctx.clock().instant();
     ctx.retrying(record.source, "switch to post-copy",
         () -> ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing/postcopy", null, MigrationStats.class));
-    return true;
+    postcopySent = true;
   }
 
   /** An escalation rung mid-flight: QEMU takes throttle parameters while migrating (not capabilities). */
@@ -158,7 +218,7 @@ final class LiveCopy {
 
   // ---- SWITCHOVER
 
-  /** Waits for QEMU's {@code completed}: the source paused (or post-copy ran) and the target holds the guest. */
+  /** Waits for QEMU's {@code completed}: the source paused for the last pass and the target holds the guest. */
   LivePhase awaitCompleted() {
     while (true) {
       MigrationStats s = watch.sourceStats();
@@ -167,17 +227,12 @@ final class LiveCopy {
             + " of vm '" + record.vm + "' any more");
       }
       watch.observe(s, LivePhase.SWITCHOVER);
-      if (record.postcopy && !targetRunning && "postcopy-active".equals(s.status())) {
-        targetRunning = resumeTargetDuringPostcopy();
-      }
-      if (record.postcopy) link.watch(s, ctx.clock().instant());
       switch (s.phase()) {
         case "completed", "handed_over" -> {
           return LivePhase.RESUMING_TARGET;
         }
         case "failed" -> {
-          record.reason = (record.postcopy ? "post-copy failed on host '" : "switchover failed on host '") + record.source
-              + "': " + s.error();
+          record.reason = "switchover failed on host '" + record.source + "': " + s.error();
           return LivePhase.CANCELLING;
         }
         case "cancelled" -> {
@@ -186,7 +241,7 @@ final class LiveCopy {
         }
         default -> { }
       }
-      if (!record.postcopy && mustRollBack(ctx.clock().instant(), LivePhase.SWITCHOVER)) return LivePhase.CANCELLING;
+      if (mustRollBack(ctx.clock().instant(), LivePhase.SWITCHOVER)) return LivePhase.CANCELLING;
       ctx.sleep(POLL);
     }
   }

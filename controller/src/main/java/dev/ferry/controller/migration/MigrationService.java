@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -105,7 +104,7 @@ public final class MigrationService implements AutoCloseable {
       LOG.info("migration {}: storage migration of vm {} disks {} to pool {} on host {}", rec.id, vm.name(), ids,
           r.toPool(), vm.host());
       ctx.events().publish("migration.phase", rec.id, rec.view());
-      launch(rec, r, StoragePhase.PENDING);
+      launch(rec, r, StoragePhase.PENDING, false);
       return rec.view();
     }
   }
@@ -138,7 +137,7 @@ public final class MigrationService implements AutoCloseable {
       LOG.info("migration {}: live migration of vm {} from host {} to host {} ({}){}", rec.id, rec.vm, rec.source,
           rec.target, rec.disks.isEmpty() ? "shared storage" : "copying " + rec.disks, rec.reason == null ? "" : "; " + rec.reason);
       ctx.events().publish("migration.phase", rec.id, rec.view());
-      launchLive(rec, r, LivePhase.PENDING, false, prepared);
+      launchLive(rec, plan.options(), LivePhase.PENDING, false, prepared);
     }
     try {
       prepared.get(TARGET_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -178,9 +177,7 @@ public final class MigrationService implements AutoCloseable {
         flag.set(true);
       }
     } else {
-      List<String> cancellable = Arrays.stream(StoragePhase.values()).filter(StoragePhase::beforePointOfNoReturn)
-          .map(StoragePhase::text).toList();
-      requestCancel(id, cancellable, "the vm already writes to the new images");
+      requestCancel(id, StoragePhase.cancellable(), "the vm already writes to the new images");
       flag.set(true);
     }
     LOG.info("migration {}: cancel requested", id);
@@ -199,10 +196,8 @@ public final class MigrationService implements AutoCloseable {
   }
 
   /**
-   * Picks up every migration a previous controller left running. Storage: before the pivot the
-   * mirrors kept running in QEMU without us and the agent knows their state, so watching them
-   * again is safe; from the pivot on the only way is forward. Live: before the target resumed,
-   * roll back (the guest still runs on the source); from then on, roll forward.
+   * Picks up every migration a previous controller left running; what happens to each is its
+   * phase's own recovery rule ({@link MigrationPhase#recovery}), applied by its runner.
    */
   public void recover() {
     for (MigrationRow m : ctx.store().migrations().running()) {
@@ -211,9 +206,11 @@ public final class MigrationService implements AutoCloseable {
         rec = MigrationRecord.of(MigrationRecord.readStored(m.record()));
         if (m.cancelRequested()) cancels.computeIfAbsent(m.id(), k -> new AtomicBoolean()).set(true);
         if (m.kind().equals("live")) {
-          recoverLive(m, rec, Json.mapper().readValue(m.request(), LiveMigrationRequest.class));
+          LiveMigrationRequest request = Json.mapper().readValue(m.request(), LiveMigrationRequest.class);
+          launchLive(rec, LiveOptions.validate(request), livePhase(m, rec), true, new CompletableFuture<>());
         } else {
-          recoverStorage(m, rec, Json.mapper().readValue(m.request(), StorageMigrationRequest.class));
+          launch(rec, Json.mapper().readValue(m.request(), StorageMigrationRequest.class), StoragePhase.parse(m.phase()),
+              true);
         }
       } catch (IOException e) {
         LOG.error("migration {}: unreadable record, left as it is: {}", m.id(), e.getMessage());
@@ -221,56 +218,37 @@ public final class MigrationService implements AutoCloseable {
     }
   }
 
-  private void recoverStorage(MigrationRow m, MigrationRecord rec, StorageMigrationRequest request) {
-    StoragePhase phase = StoragePhase.parse(m.phase());
-    String why = switch (phase) {
-      case PENDING -> "nothing was asked of the agent yet: start it";
-      case MIRRORING, READY -> "the mirrors ran on in qemu: watch them again";
-      case CANCELLING -> "a rollback was under way: finish it";
-      case PIVOTING, VERIFYING, RELEASING -> "past the point of no return: roll forward";
-      case DONE, ROLLED_BACK -> "already final";
-    };
-    LOG.info("migration {}: recovering vm {} in phase {}: {}", m.id(), m.vm(), phase.text(), why);
-    if (phase == StoragePhase.DONE || phase == StoragePhase.ROLLED_BACK) return;
-    launch(rec, request, phase);
-  }
-
-  private void recoverLive(MigrationRow m, MigrationRecord rec, LiveMigrationRequest request) {
+  /**
+   * The persisted phase; a record an older controller left in MIGRATING or SWITCHOVER with
+   * post-copy already asked for is moved to {@link LivePhase#POSTCOPY}, the phase that says so.
+   */
+  private LivePhase livePhase(MigrationRow m, MigrationRecord rec) {
     LivePhase phase = LivePhase.parse(m.phase());
-    boolean postcopy = rec.postcopy;
-    String why = switch (phase) {
-      case PENDING -> "nothing was asked of any agent yet: roll back, which is harmless";
-      case PREPARING_TARGET -> "the target may be half set up, the source has not started: roll back";
-      case MIGRATING, SWITCHOVER -> postcopy
-          ? "post-copy moved the newest pages to the target: watch it and roll forward"
-          : "before the point of no return, the guest still runs on the source: roll back";
-      case CANCELLING -> "a rollback was under way: finish it";
-      case RESUMING_TARGET, TRANSFERRING -> "past the point of no return: roll forward (finish, transfer, complete)";
-      case DONE, ROLLED_BACK -> "already final";
-    };
-    boolean rollBack = phase.ordinal() < LivePhase.RESUMING_TARGET.ordinal() && !postcopy;
-    LOG.info("migration {}: recovering live migration of vm {} in phase {}: {}", m.id(), m.vm(), phase.text(), why);
-    if (phase == LivePhase.DONE || phase == LivePhase.ROLLED_BACK) return;
-    launchLive(rec, request, phase, rollBack, new CompletableFuture<>());
+    if (rec.postcopy && (phase == LivePhase.MIGRATING || phase == LivePhase.SWITCHOVER)) {
+      rec.phase = LivePhase.POSTCOPY.text();
+      ctx.advance(rec, phase.text(), LivePhase.POSTCOPY.text());
+      return LivePhase.POSTCOPY;
+    }
+    return phase;
   }
 
-  private void launchLive(MigrationRecord rec, LiveMigrationRequest r, LivePhase phase, boolean rollBackFirst,
+  private void launchLive(MigrationRecord rec, LiveOptions options, LivePhase phase, boolean restarted,
       CompletableFuture<Void> prepared) {
     AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
     runners.submit(() -> {
       try {
-        new LiveMigration(ctx, rec, r, phase, cancel, prepared, rollBackFirst).run();
+        new LiveMigration(ctx, rec, options, phase, cancel, prepared, restarted).run();
       } finally {
         cancels.remove(rec.id);
       }
     });
   }
 
-  private void launch(MigrationRecord rec, StorageMigrationRequest r, StoragePhase phase) {
+  private void launch(MigrationRecord rec, StorageMigrationRequest r, StoragePhase phase, boolean restarted) {
     AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
     runners.submit(() -> {
       try {
-        new StorageMigration(ctx, rec, r, phase, cancel).run();
+        new StorageMigration(ctx, rec, r, phase, cancel, restarted).run();
       } finally {
         cancels.remove(rec.id);
       }

@@ -110,7 +110,7 @@ final class PostcopyLink {
 
   /**
    * The target's QEMU held the running guest: without it the newest state is gone, and waiting
-   * for a link would wait for ever. Fails the migration with what is left where.
+   * for a link would wait for ever. Ends the migration as lost, saying what is left where.
    */
   private void targetGone(ControllerException e) {
     IncomingStatus st;
@@ -121,9 +121,16 @@ final class PostcopyLink {
       else return;
     }
     if (st != null && !"gone".equals(st.migrationStatus())) return;
-    throw new ControllerException(Kind.CONFLICT, "the target qemu of vm '" + record.vm + "' on host '" + record.target
+    throw new TargetLost("the target qemu of vm '" + record.vm + "' on host '" + record.target
         + "' is gone during post-copy: the guest ran there and its newest memory is lost; the source qemu on host '"
         + record.source + "' holds a paused, older state (" + e.getMessage() + ")");
+  }
+
+  /** The target QEMU that ran the guest in post-copy is gone: the migration is lost, not retried. */
+  static final class TargetLost extends RuntimeException {
+    TargetLost(String message) {
+      super(message);
+    }
   }
 
   private void broken(Instant now, String what) {

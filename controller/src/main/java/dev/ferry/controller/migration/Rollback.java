@@ -7,9 +7,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Undoes a live migration that did not reach the point of no return: the source cancels (its
- * guest never stopped running for long) and the target's QEMU is deleted. What an agent refuses
- * on the way goes into the record's reason, not into an exception.
+ * Undoes a live migration that did not reach the point of no return: the source cancels (its agent
+ * resumes the guest, whose target never ran) and then the target's QEMU is deleted. Nothing is
+ * deleted on a guess: while the source's state is unknown (its agent does not answer, or the cancel
+ * did not go through) both sides are kept and the step fails, so the runner tries again later; a
+ * source that completed meanwhile turns the rollback into a roll forward.
  */
 final class Rollback {
 
@@ -26,45 +28,57 @@ final class Rollback {
   }
 
   /**
-   * Source cancel, then the target deleted; each best-effort on its own. False when the source had
-   * already completed: then its guest cannot resume and the migration must roll forward.
+   * {@link LivePhase#ROLLED_BACK} once the source runs the guest again and the target is gone;
+   * {@link LivePhase#RESUMING_TARGET} when the source had completed (its guest cannot resume, the
+   * target holds the whole state). Throws, keeping both sides, while either side cannot be settled.
    */
-  boolean rollBack() {
-    MigrationStats s = null;
-    try {
-      s = watch.sourceStats();
-    } catch (ControllerException e) {
-      note("status of the source: " + e.getMessage());
-    }
+  LivePhase rollBack() {
+    MigrationStats s = sourceOrUnknown();
     boolean ours = s != null && record.id.equals(s.migrationId());
-    if (ours && (s.phase().equals("completed") || s.phase().equals("handed_over"))) {
+    if (ours && completed(s)) {
       note("the source had completed before the rollback reached it: rolled forward");
-      return false;
+      return LivePhase.RESUMING_TARGET;
     }
     if (ours && !s.phase().equals("cancelled") && !s.phase().equals("failed")) {
       try {
         ctx.retrying(record.source, "cancel on the source", () -> ctx.agents().post(ctx.host(record.source),
             record.vmPath() + "/outgoing/cancel", null, MigrationStats.class));
       } catch (ControllerException e) {
-        MigrationStats again = watch.quietSourceStats();
-        if (again != null && record.id.equals(again.migrationId()) && again.phase().equals("completed")) {
+        MigrationStats again = sourceOrUnknown();
+        if (again != null && record.id.equals(again.migrationId()) && completed(again)) {
           note("the source completed while being cancelled: rolled forward");
-          return false;
+          return LivePhase.RESUMING_TARGET;
         }
-        note("cancel on host '" + record.source + "' failed: " + e.getMessage());
+        throw new ControllerException(Kind.UNAVAILABLE, "cancel on host '" + record.source + "' did not go through ("
+            + e.getMessage() + "); the target on host '" + record.target + "' is kept until the source is settled", e);
       }
     }
+    // the source runs its guest again (or never started): the target's copy is not needed
     try {
       ctx.retrying(record.target, "rollback of the target", () -> {
         ctx.agents().delete(ctx.host(record.target), record.vmPath() + "/incoming");
         return null;
       });
     } catch (ControllerException e) {
-      if (!(e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404)) {
-        note("deleting the target on host '" + record.target + "' failed, a paused qemu may be left there: " + e.getMessage());
-      }
+      if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) return LivePhase.ROLLED_BACK;
+      throw new ControllerException(e.kind(), "deleting the target of vm '" + record.vm + "' on host '" + record.target
+          + "' did not go through; the vm runs on host '" + record.source + "': " + e.getMessage(), e);
     }
-    return true;
+    return LivePhase.ROLLED_BACK;
+  }
+
+  /** The source's stats, null when it has no outgoing migration; throws when its agent cannot say. */
+  private MigrationStats sourceOrUnknown() {
+    try {
+      return watch.sourceStats();
+    } catch (ControllerException e) {
+      throw new ControllerException(Kind.UNAVAILABLE, "the state of vm '" + record.vm + "' on source host '"
+          + record.source + "' is unknown (" + e.getMessage() + "); both sides kept, nothing deleted on a guess", e);
+    }
+  }
+
+  private static boolean completed(MigrationStats s) {
+    return s.phase().equals("completed") || s.phase().equals("handed_over");
   }
 
   void note(String text) {

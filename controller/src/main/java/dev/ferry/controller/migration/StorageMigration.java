@@ -17,15 +17,16 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs one storage migration through its {@link StoragePhase}s. Every step observes the agent
- * before it acts, so the runner can start again in any phase after a controller crash: the
- * mirrors live in QEMU and the agent reports what they are doing.
+ * The steps of a storage migration's {@link StoragePhase}s, run by the {@link PhaseRunner}. Every
+ * step observes the agent before it acts, so the runner can start again in any phase after a
+ * controller crash: the mirrors live in QEMU and the agent reports what they are doing.
  *
  * <p>Before the pivot, any failure or a cancel rolls back (jobs cancelled, new images deleted,
  * the VM untouched on its old disks). From the pivot on, the VM writes to the new images and the
- * runner rolls forward; a failure there leaves the old image in place and says so.
+ * runner rolls forward; a step that fails there is retried with backoff (the migration shows
+ * {@code stuck: REASON} meanwhile) until it goes through.
  */
-final class StorageMigration implements Runnable {
+final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase> {
 
   private static final Logger LOG = LoggerFactory.getLogger(StorageMigration.class);
   private static final Duration POLL = Duration.ofMillis(250);
@@ -35,17 +36,19 @@ final class StorageMigration implements Runnable {
   private final MigrationRecord record;
   private final StorageMigrationRequest request;
   private final AtomicBoolean cancel;
-  private StoragePhase phase;
+  private final boolean restarted;
+  private final PhaseRunner<StoragePhase> runner;
   private final Progress progress = new Progress();
   private Instant lastPublished = Instant.EPOCH;
 
   StorageMigration(MigrationContext ctx, MigrationRecord record, StorageMigrationRequest request, StoragePhase phase,
-      AtomicBoolean cancel) {
+      AtomicBoolean cancel, boolean restarted) {
     this.ctx = ctx;
     this.record = record;
     this.request = request;
-    this.phase = phase;
     this.cancel = cancel;
+    this.restarted = restarted;
+    this.runner = new PhaseRunner<>(ctx, record, phase, this);
   }
 
   @Override
@@ -53,77 +56,70 @@ final class StorageMigration implements Runnable {
     MDC.put("migration", record.id);
     MDC.put("vm", record.vm);
     try {
-      loop();
+      if (restarted) runner.recover();
+      else runner.run();
     } catch (RuntimeException e) {
       if (Thread.currentThread().isInterrupted()) {
         // the controller is stopping: leave the persisted phase to the next controller's recovery
         LOG.info("migration {} of vm {}: controller stopping, left in phase {} for recovery", record.id, record.vm,
-            phase.text());
+            runner.phase().text());
         return;
       }
-      LOG.error("migration {} of vm {}: runner failed in phase {}", record.id, record.vm, phase.text(), e);
-      finishAfterError(e);
+      LOG.error("migration {} of vm {}: runner stopped in phase {}", record.id, record.vm, runner.phase().text(), e);
     } finally {
       MDC.clear();
     }
   }
 
-  private void loop() {
-    while (true) {
-      switch (phase) {
-        case PENDING -> advance(StoragePhase.MIRRORING);
-        case MIRRORING -> {
-          String failure = mirrorUntilReady();
-          if (failure != null) {
-            record.reason = failure;
-            advance(StoragePhase.CANCELLING);
-          } else if (cancel.get()) {
-            advance(StoragePhase.CANCELLING);
-          } else {
-            advance(StoragePhase.READY);
-          }
-        }
-        case READY -> {
-          if (cancel.get()) {
-            advance(StoragePhase.CANCELLING);
-          } else {
-            // point of no return: once a disk pivots, the guest's writes exist only in the new image
-            advance(StoragePhase.PIVOTING);
-          }
-        }
-        case PIVOTING -> {
-          pivotAll();
-          advance(verify() ? StoragePhase.VERIFYING : StoragePhase.RELEASING);
-        }
-        case VERIFYING -> {
-          String mismatch = verifyAll();
-          if (mismatch != null) {
-            record.verified = false;
-            record.reason = mismatch;
-            finish(StoragePhase.DONE, MigrationStatus.FAILED);
-            return;
-          }
-          record.verified = true;
-          advance(StoragePhase.RELEASING);
-        }
-        case RELEASING -> {
-          for (String disk : record.disks) {
-            ctx.agents().post(ctx.host(record.source), path(disk) + "/release?keep_source=" + keepSource(), null,
-                MirrorStatus.class);
-          }
-          finish(StoragePhase.DONE, MigrationStatus.SUCCEEDED);
-          return;
-        }
-        case CANCELLING -> {
-          for (String disk : record.disks) cancelDisk(disk);
-          finish(StoragePhase.ROLLED_BACK, record.reason == null ? MigrationStatus.CANCELLED : MigrationStatus.FAILED);
-          return;
-        }
-        case DONE, ROLLED_BACK -> {
-          return;
-        }
+  @Override
+  public StoragePhase act(StoragePhase phase) {
+    return switch (phase) {
+      case PENDING -> StoragePhase.MIRRORING;
+      case MIRRORING -> {
+        String failure = mirrorUntilReady();
+        if (failure != null) record.reason = failure;
+        yield failure != null || cancel.get() ? StoragePhase.CANCELLING : StoragePhase.READY;
       }
-    }
+      // point of no return next: once a disk pivots, the guest's writes exist only in the new image
+      case READY -> cancel.get() ? StoragePhase.CANCELLING : StoragePhase.PIVOTING;
+      case PIVOTING -> {
+        pivotAll();
+        yield verify() ? StoragePhase.VERIFYING : StoragePhase.RELEASING;
+      }
+      case VERIFYING -> {
+        String mismatch = verifyAll();
+        record.verified = mismatch == null;
+        if (mismatch != null) record.reason = mismatch;
+        yield mismatch != null ? StoragePhase.DONE : StoragePhase.RELEASING;
+      }
+      case RELEASING -> {
+        for (String disk : record.disks) {
+          ctx.retrying(record.source, "release of disk " + disk, () -> ctx.agents().post(ctx.host(record.source),
+              path(disk) + "/release?keep_source=" + keepSource(), null, MirrorStatus.class));
+        }
+        yield StoragePhase.DONE;
+      }
+      case CANCELLING -> {
+        for (String disk : record.disks) cancelDisk(disk);
+        yield StoragePhase.ROLLED_BACK;
+      }
+      case DONE, ROLLED_BACK -> phase;
+    };
+  }
+
+  @Override
+  public StoragePhase rollBack() {
+    return StoragePhase.CANCELLING;
+  }
+
+  @Override
+  public MigrationStatus end(StoragePhase last) {
+    return switch (last) {
+      case DONE -> Boolean.FALSE.equals(record.verified) ? MigrationStatus.FAILED : MigrationStatus.SUCCEEDED;
+      case ROLLED_BACK -> record.reason == null ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
+      case PENDING, MIRRORING, READY, PIVOTING, VERIFYING, RELEASING, CANCELLING ->
+          throw new IllegalArgumentException("phase " + last.text() + " is not final");
+    };
   }
 
   /** Starts (or finds) every disk's move and follows them until all are ready; a failure's text, or null. */
@@ -199,32 +195,16 @@ final class StorageMigration implements Runnable {
     return null;
   }
 
+  /** A cleanup the agent refused is noted (the VM never left its old disk); one it did not answer is retried. */
   private void cancelDisk(String disk) {
     try {
       ctx.retrying(record.source, "cancel of disk " + disk,
           () -> ctx.agents().post(ctx.host(record.source), path(disk) + "/cancel", null, MirrorStatus.class));
     } catch (ControllerException e) {
-      // best effort: the VM never left its old disk; a leftover image is named in the reason
+      if (e.kind() != ControllerException.Kind.AGENT_REJECTED) throw e;
       String note = "cleanup of disk " + disk + " failed: " + e.getMessage();
-      record.reason = record.reason == null ? note : record.reason + "; " + note;
+      runner.note(note);
       LOG.warn("migration {}: {}", record.id, note);
-    }
-  }
-
-  private void finishAfterError(RuntimeException e) {
-    String why = e.getMessage() == null ? e.toString() : e.getMessage();
-    try {
-      if (phase.beforePointOfNoReturn()) {
-        record.reason = why;
-        for (String disk : record.disks) cancelDisk(disk);
-        finish(StoragePhase.ROLLED_BACK, MigrationStatus.FAILED);
-      } else if (phase != StoragePhase.DONE && phase != StoragePhase.ROLLED_BACK) {
-        record.reason = why + " (in phase " + phase.text() + ", after the pivot: the vm runs on the new image"
-            + (phase == StoragePhase.RELEASING ? ")" : "; the old image is kept)");
-        finish(StoragePhase.DONE, MigrationStatus.FAILED);
-      }
-    } catch (RuntimeException again) {
-      LOG.error("migration {}: cannot record the failure", record.id, again);
     }
   }
 
@@ -249,28 +229,11 @@ final class StorageMigration implements Runnable {
     return record.vmPath() + "/mirrors/" + disk;
   }
 
-  private void advance(StoragePhase next) {
-    StoragePhase from = phase;
-    record.phase = next.text();
-    ctx.advance(record, from.text(), next.text());
-    phase = next;
-    LOG.info("migration {}: vm {} {} -> {}", record.id, record.vm, from.text(), next.text());
-    ctx.events().publish("migration.phase", record.id, record.view());
-  }
-
-  private void finish(StoragePhase last, MigrationStatus status) {
-    record.end(status, ctx.clock().instant());
-    advance(last);
-    LOG.info("migration {}: vm {} {} in {} ms{}", record.id, record.vm, status.name().toLowerCase(java.util.Locale.ROOT),
-        record.view().totalMs(), record.reason == null ? "" : " (" + record.reason + ")");
-    ctx.events().publish("migration.done", record.id, record.view());
-  }
-
   private void publishProgress(boolean force) {
     Instant now = ctx.clock().instant();
     if (!force && Duration.between(lastPublished, now).compareTo(PUBLISH_EVERY) < 0) return;
     lastPublished = now;
-    ctx.progress(record, phase.text());
+    ctx.progress(record, runner.phase().text());
     ctx.events().publish("migration.progress", record.id, record.view());
   }
 }
