@@ -22,6 +22,8 @@ import java.util.List;
  * @param reason            why it did not succeed, or what was noticed on the way
  * @param postcopyRecoveries how often a broken post-copy stream was paused and reconnected
  * @param escalations       live: what the convergence policy did, in order (bandwidth, auto-converge steps, post-copy)
+ * @param stuck             while a step that may only be retried (past the point of no return, or a rollback that
+ *                          cannot tell what the source did) keeps failing: why, and when it is tried again; else null
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -50,7 +52,8 @@ public record MigrationView(
     String reason,
     List<String> disks,
     int postcopyRecoveries,
-    List<String> escalations) {
+    List<String> escalations,
+    String stuck) {
 
   public MigrationView {
     // absent in records written before the field existed, and for storage migrations

@@ -45,6 +45,7 @@ final class MigrationShow extends ApiCommand {
     field(out, "disks", m.disks() == null || m.disks().isEmpty() ? null : String.join(", ", m.disks()));
     field(out, "status", HostList.lower(m.status()));
     field(out, "phase", m.phase());
+    if (m.stuck() != null) field(out, "stuck", m.stuck());
     if (m.reason() != null && !m.reason().isBlank()) {
       // on success the controller may still say what it noticed on the way
       field(out, m.status() == MigrationStatus.SUCCEEDED ? "noticed" : "reason", m.reason());

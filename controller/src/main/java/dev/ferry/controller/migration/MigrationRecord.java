@@ -40,6 +40,8 @@ final class MigrationRecord {
   Boolean verified;
   String reason;
   List<String> disks = List.of();
+  /** why a step that may only be retried keeps failing; null while nothing is stuck */
+  String stuck;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -85,6 +87,7 @@ final class MigrationRecord {
     r.verified = v.verified();
     r.reason = v.reason();
     r.disks = v.disks() == null ? List.of() : v.disks();
+    r.stuck = v.stuck();
     return r;
   }
 
@@ -110,6 +113,6 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        escalations);
+        escalations, stuck);
   }
 }

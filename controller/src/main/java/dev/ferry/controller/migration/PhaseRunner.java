@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * compare-and-set, forward only, before its own step runs. What a failure does is the phase's own
  * rule ({@link MigrationPhase#onFailure}): before the point of no return the runner goes to the
  * rollback phase; past it, and while a rollback cannot tell what the source did, the migration
- * stays {@code running}, shows {@code stuck: REASON}, and the step is tried again with backoff
+ * stays {@code running}, shows why in the record's {@code stuck}, and the step is tried again with backoff
  * until it goes through (level-triggered: each try looks at the hosts afresh). A restarted
  * controller enters through {@link #recover}, whose one switch is the decision.
  *
@@ -42,8 +42,6 @@ final class PhaseRunner<P extends Enum<P> & MigrationPhase> {
   private final MigrationRecord record;
   private final Steps<P> steps;
   private P phase;
-  private boolean stuck;
-  private String reasonBeforeStuck;
   private Duration backoff = FIRST_RETRY;
 
   PhaseRunner(MigrationContext ctx, MigrationRecord record, P phase, Steps<P> steps) {
@@ -75,7 +73,6 @@ final class PhaseRunner<P extends Enum<P> & MigrationPhase> {
   /** Runs until a final phase; returns early only when the thread is interrupted (the controller stops). */
   void run() {
     while (!phase.terminal()) {
-      if (stuck) record.reason = reasonBeforeStuck;
       P next;
       try {
         next = steps.act(phase);
@@ -96,7 +93,7 @@ final class PhaseRunner<P extends Enum<P> & MigrationPhase> {
         };
         if (next == null) continue;
       }
-      stuck = false;
+      record.stuck = null;
       backoff = FIRST_RETRY;
       move(next);
     }
@@ -134,14 +131,9 @@ final class PhaseRunner<P extends Enum<P> & MigrationPhase> {
 
   /** The step failed where only retrying is safe: say so in the record, wait, try again. */
   private void stuck(String why) {
-    if (!stuck) {
-      reasonBeforeStuck = record.reason;
-      stuck = true;
-    }
-    record.reason = "stuck: " + why + " (phase " + phase.text() + ", retrying in " + backoff.toSeconds() + " s"
-        + (phase.pastPointOfNoReturn() ? "; past the point of no return, the migration rolls forward" : "") + ")"
-        + (reasonBeforeStuck == null ? "" : "; " + reasonBeforeStuck);
-    LOG.warn("migration {} of vm {}: {}", record.id, record.vm, record.reason);
+    record.stuck = why + " (phase " + phase.text() + ", retrying in " + backoff.toSeconds() + " s"
+        + (phase.pastPointOfNoReturn() ? "; past the point of no return, the migration rolls forward" : "") + ")";
+    LOG.warn("migration {} of vm {}: stuck: {}", record.id, record.vm, record.stuck);
     ctx.progress(record, phase.text());
     ctx.events().publish("migration.progress", record.id, record.view());
     ctx.sleep(backoff);

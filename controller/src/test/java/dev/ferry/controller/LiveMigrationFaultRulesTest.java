@@ -1,0 +1,220 @@
+package dev.ferry.controller;
+
+import static dev.ferry.controller.FakeAgent.stats;
+import static dev.ferry.controller.TestCluster.GIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.agent.MigrationStats;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The phase rules of a live migration under faults (issue 9 B1, B2, B3, B8), against two scripted
+ * agents over real HTTP: the exact phases, and what each host was asked to do, or never asked.
+ */
+class LiveMigrationFaultRulesTest {
+
+  private static final long MIB = 1L << 20;
+
+  @TempDir Path dir;
+  TestCluster c;
+  FakeAgent host1;
+  FakeAgent host2;
+
+  @BeforeEach
+  void start() throws Exception {
+    c = new TestCluster(dir);
+    List<FakeAgent> hosts = c.twoHostsWithWebOnShared();
+    host1 = hosts.get(0);
+    host2 = hosts.get(1);
+    host1.script.addAll(List.of(
+        stats("migrating", "active", 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
+        stats("migrating", "active", GIB, 100 * MIB, 20 * MIB, 2, 900L),
+        stats("switchover", "device", GIB + 100 * MIB, 0, 20 * MIB, 3, 10L),
+        stats("completed", "completed", GIB + 110 * MIB, 0, 0, 4, 0L)));
+    host1.calls.clear();
+    host2.calls.clear();
+  }
+
+  @AfterEach
+  void stop() {
+    c.close();
+  }
+
+  /**
+   * B2: the source agent fails the completion after the target already runs the guest. Before,
+   * the migration ended FAILED ("a restart retries") and nothing ever retried it. Now it stays
+   * running as {@code stuck: REASON}, survives a controller restart, and finishes once the agent
+   * answers again.
+   */
+  @Test
+  void completeFailsPastThePointOfNoReturn_staysRunningStuckAcrossARestartAndFinishes() throws Exception {
+    host1.failOn = "POST /agent/vms/web/outgoing/complete";
+    String id = start(live("never")).get("id").asText();
+
+    JsonNode stuck = awaitStuck(id);
+    assertThat(stuck.get("status").asText()).isEqualTo("running");
+    assertThat(stuck.get("phase").asText()).isEqualTo("transferring");
+    assertThat(stuck.get("stuck").asText()).contains("injected failure of POST /agent/vms/web/outgoing/complete",
+        "past the point of no return");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).as("owner already moved").isEqualTo("host2");
+
+    c.restart();
+    host1.heartbeat(c.controller.url());
+    host2.heartbeat(c.controller.url());
+    assertThat(c.get("/api/migrations/" + id).json().get("status").asText()).isEqualTo("running");
+    host1.failOn = null;
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(done.get("reason").isNull()).as(done.toString()).isTrue();
+    assertThat(done.get("stuck").isNull()).as(done.toString()).isTrue();
+    assertThat(c.phases(id)).containsExactly("pending", "preparing_target", "migrating", "switchover", "resuming_target",
+        "transferring", "done");
+    assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/outgoing/cancel")
+        .endsWith("POST /agent/vms/web/outgoing/complete", "delete_source_images=false");
+    assertThat(host2.changes()).containsExactly("PUT /agent/vms/web/incoming", "POST /agent/vms/web/incoming/finish");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+  }
+
+  /**
+   * B3: post-copy breaks on the source. Before, LiveCopy moved to CANCELLING: the source was told
+   * to cancel and the target deleted, although the target had run the guest. Now the migration
+   * ends as lost, saying so, and neither host is asked to cancel, resume or delete anything.
+   */
+  @Test
+  void postcopyBreaksOnTheSource_endsLostWithoutCancelOrDelete() throws Exception {
+    precopyOnly();
+    host1.postcopyScript.addAll(List.of(
+        stats("migrating", "postcopy-active", 1200 * MIB, 200 * MIB, 20 * MIB, 3, null),
+        stats("failed", "failed", 1300 * MIB, 100 * MIB, 0, 3, null)));
+    String id = start(live("always")).get("id").asText();
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("lost");
+    assertThat(done.get("postcopy").asBoolean()).isTrue();
+    assertThat(done.get("reason").asText()).contains("post-copy broke on host 'host1'", "connection reset by the target",
+        "neither host was resumed or cleaned up");
+    assertThat(c.phases(id)).containsExactly("pending", "preparing_target", "migrating", "postcopy", "lost");
+    assertThat(host1.changes()).containsExactly("POST /agent/vms/web/outgoing", "POST /agent/vms/web/outgoing/postcopy");
+    assertThat(host2.changes()).containsExactly("PUT /agent/vms/web/incoming", "POST /agent/vms/web/incoming/finish");
+  }
+
+  /** B3: once post-copy is recorded a cancel is refused, and the migration finishes forward. */
+  @Test
+  void cancelInPostcopy_is409AndTheMigrationFinishesOnTheTarget() throws Exception {
+    precopyOnly();
+    host1.postcopyScript.addAll(List.of(
+        stats("migrating", "postcopy-active", 1200 * MIB, 200 * MIB, 20 * MIB, 3, null)));
+    String id = start(live("always")).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> host2.calls.contains("POST /agent/vms/web/incoming/finish"));
+
+    TestCluster.Reply r = c.post("/api/migrations/" + id + "/cancel", null);
+    host1.postcopyScript.add(stats("completed", "completed", 1400 * MIB, 0, 0, 3, 0L));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(409);
+    assertThat(r.json().get("detail").asText()).contains("post-copy");
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+    assertThat(done.get("status").asText()).isEqualTo("succeeded");
+    assertThat(c.phases(id)).containsExactly("pending", "preparing_target", "migrating", "postcopy", "resuming_target",
+        "transferring", "done");
+    assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/outgoing/cancel");
+    assertThat(host2.changes()).doesNotContain("DELETE /agent/vms/web/incoming");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+  }
+
+  /**
+   * B1: a rollback while the source's agent cannot say what its QEMU did. Before, the target was
+   * deleted anyway, although QEMU may have completed by itself and left the paused source as the
+   * only good copy. Now both sides are kept, the rollback shows stuck and retries, and only once
+   * the source answered (cancelled, guest resumed) is the target deleted.
+   */
+  @Test
+  void rollbackWithTheSourceUnknown_keepsBothSidesUntilTheSourceAnswers() throws Exception {
+    host1.holdAt = 0;
+    String id = start(live("never")).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> host1.calls.contains("POST /agent/vms/web/outgoing"));
+    host1.failOn = "GET /agent/vms/web/outgoing";
+
+    JsonNode stuck = awaitStuck(id);
+    assertThat(stuck.get("status").asText()).isEqualTo("running");
+    assertThat(stuck.get("phase").asText()).isEqualTo("cancelling");
+    assertThat(stuck.get("stuck").asText()).contains("state of vm 'web' on source host 'host1' is unknown",
+        "nothing deleted on a guess");
+    Thread.sleep(1500);
+    assertThat(host2.changes()).as("target kept while the source is unknown").doesNotContain("DELETE /agent/vms/web/incoming");
+
+    host1.failOn = null;
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+    assertThat(done.get("status").asText()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(done.get("reason").asText()).contains("injected failure of GET");
+    assertThat(done.get("stuck").isNull()).as(done.toString()).isTrue();
+    assertThat(c.phases(id)).containsExactly("pending", "preparing_target", "migrating", "cancelling", "rolled_back");
+    assertThat(host1.changes()).containsExactly("POST /agent/vms/web/outgoing", "POST /agent/vms/web/outgoing/cancel");
+    assertThat(host2.changes()).containsExactly("PUT /agent/vms/web/incoming", "DELETE /agent/vms/web/incoming");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  /**
+   * B8: a pre-copy stream that stops moving (a cut link) under {@code --postcopy auto}. Before,
+   * nothing noticed it without --timeout, and the stall looked like a guest outrunning the stream,
+   * which escalated into post-copy towards a target the source could not reach. Now it rolls back
+   * with the reason and post-copy is never asked for.
+   */
+  @Test
+  void streamStopsMovingUnderPostcopyAuto_rollsBackWithTheReasonAndNeverSwitches() throws Exception {
+    host1.script.clear();
+    List<MigrationStats> moving = new ArrayList<>();
+    for (int pass = 1; pass <= 3; pass++) {
+      moving.add(stats("migrating", "active", pass * 300 * MIB, 800 * MIB, 300 * MIB, pass, 4000L));
+    }
+    host1.script.addAll(moving);
+    String id = start(live("auto")).get("id").asText();
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(40));
+
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(done.get("reason").asText()).contains("moved no byte for 15 s", "keeps running on host 'host1'");
+    assertThat(done.get("postcopy").asBoolean()).isFalse();
+    assertThat(c.phases(id)).containsExactly("pending", "preparing_target", "migrating", "cancelling", "rolled_back");
+    assertThat(host1.changes()).containsExactly("POST /agent/vms/web/outgoing", "POST /agent/vms/web/outgoing/cancel");
+    assertThat(host2.changes()).containsExactly("PUT /agent/vms/web/incoming", "DELETE /agent/vms/web/incoming");
+  }
+
+  private JsonNode awaitStuck(String id) throws Exception {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+        .until(() -> !c.get("/api/migrations/" + id).json().get("stuck").isNull());
+    return c.get("/api/migrations/" + id).json();
+  }
+
+  /** Pre-copy passes that keep moving and never complete by themselves. */
+  private void precopyOnly() {
+    host1.script.clear();
+    for (int pass = 1; pass < 40; pass++) {
+      host1.script.add(stats("migrating", "active", pass * 100 * MIB, 600 * MIB, 300 * MIB, pass, 4000L));
+    }
+  }
+
+  private static LiveMigrationRequest live(String postcopy) {
+    return new LiveMigrationRequest("web", "host2", null, null, postcopy, null, null, null, null, null, null);
+  }
+
+  private JsonNode start(LiveMigrationRequest r) throws Exception {
+    TestCluster.Reply reply = c.post("/api/migrations/live", r);
+    assertThat(reply.status()).as(reply.body()).isEqualTo(201);
+    return reply.json();
+  }
+}
