@@ -1,16 +1,12 @@
 package dev.ferry.agent;
 
+import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,8 +20,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "agent", mixinStandardHelpOptions = true,
     description = "Runs the host agent: owns this host's QEMU processes and storage pools.")
 public final class AgentCommand implements Callable<Integer> {
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
 
   @Spec
   CommandSpec spec;
@@ -46,7 +40,7 @@ public final class AgentCommand implements Callable<Integer> {
   Path tokenFile;
 
   @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "2s",
-      description = "time between heartbeats, e.g. 2s, 500ms (default: ${DEFAULT-VALUE})")
+      description = "time between heartbeats, e.g. 2s or 500ms (a unit is required; default: ${DEFAULT-VALUE})")
   String heartbeatInterval;
 
   @Option(names = "--memory", paramLabel = "SIZE", description = "memory offered to guests (default: the machine's)")
@@ -81,7 +75,7 @@ public final class AgentCommand implements Callable<Integer> {
     }
     try {
       Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
-      return new AgentConfig(name, host, port, data, controller, token(), parseDuration(heartbeatInterval), cpus,
+      return new AgentConfig(name, host, port, data, controller, token(), Durations.parse("--heartbeat-interval", heartbeatInterval), cpus,
           memoryBytes, null);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
@@ -99,26 +93,6 @@ public final class AgentCommand implements Callable<Integer> {
     String env = System.getenv("FERRY_TOKEN");
     if (env == null || env.isBlank()) throw usage("no cluster token: pass --token-file FILE or set FERRY_TOKEN");
     return env.strip();
-  }
-
-  /** {@code 2s}, {@code 500ms}, {@code 1m}, {@code 1h}, a bare number of seconds, or ISO-8601 ({@code PT2S}). */
-  static Duration parseDuration(String text) {
-    String t = text.strip().toLowerCase(Locale.ROOT);
-    Matcher m = DURATION.matcher(t);
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2) == null ? "s" : m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofSeconds(n);
-      };
-    }
-    try {
-      return Duration.parse(text.strip().toUpperCase(Locale.ROOT));
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("duration '" + text + "' is not valid: e.g. 2s, 500ms, 1m or PT2S");
-    }
   }
 
   private ParameterException usage(String message) {

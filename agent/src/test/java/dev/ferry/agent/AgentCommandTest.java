@@ -17,12 +17,28 @@ class AgentCommandTest {
   @TempDir Path tmp;
 
   @Test
-  void parseDuration_commonForms_parse() {
-    assertThat(AgentCommand.parseDuration("2s")).isEqualTo(Duration.ofSeconds(2));
-    assertThat(AgentCommand.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
-    assertThat(AgentCommand.parseDuration("1m")).isEqualTo(Duration.ofMinutes(1));
-    assertThat(AgentCommand.parseDuration("PT3S")).isEqualTo(Duration.ofSeconds(3));
-    assertThatThrownBy(() -> AgentCommand.parseDuration("soon")).isInstanceOf(IllegalArgumentException.class);
+  void heartbeatInterval_commonForms_parse() throws Exception {
+    assertThat(heartbeat("2s")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(heartbeat("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(heartbeat("1m")).isEqualTo(Duration.ofMinutes(1));
+    assertThat(heartbeat("PT3S")).isEqualTo(Duration.ofSeconds(3));
+    assertThatThrownBy(() -> heartbeat("soon")).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--heartbeat-interval 'soon' is not valid");
+  }
+
+  /** The one duration grammar: a bare number was seconds here and refused by the controller; now refused by both. */
+  @Test
+  void heartbeatInterval_bareNumber_isAUsageErrorNamingTheUnits() {
+    assertThatThrownBy(() -> heartbeat("10")).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--heartbeat-interval '10' is not valid: a number needs a unit (ms, s, m or h)");
+  }
+
+  private Duration heartbeat(String value) throws Exception {
+    Path token = Files.writeString(tmp.resolve("token"), "abc\n");
+    var cmd = new AgentCommand();
+    new CommandLine(cmd).parseArgs("--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
+        "--controller", "http://127.0.0.1:7100", "--token-file", token.toString(), "--heartbeat-interval", value);
+    return cmd.config().heartbeatInterval();
   }
 
   @Test

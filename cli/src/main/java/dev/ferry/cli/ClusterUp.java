@@ -33,7 +33,7 @@ final class ClusterUp extends LocalClusterCommand {
   @Option(names = "--hosts", paramLabel = "N", defaultValue = "2", description = "number of agents (default ${DEFAULT-VALUE})")
   int hosts;
 
-  @Option(names = "--host-timeout", paramLabel = "DURATION",
+  @Option(names = "--host-timeout", paramLabel = "DURATION", converter = Converters.DurationText.class,
       description = "how long the controller waits for a host's heartbeat before marking it unreachable (controller default: 10s); applies when the controller is started")
   String hostTimeout;
 

@@ -1,11 +1,10 @@
 package dev.ferry.cli;
 
 import dev.ferry.api.DiskRequest;
+import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -32,35 +31,30 @@ final class Converters {
     }
   }
 
-  /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h} or ISO-8601 ({@code PT30S}). */
+  /** {@link Durations}' grammar; picocli names the option in front of the message. */
   static final class Timeout implements ITypeConverter<Duration> {
-    private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)?");
-
     @Override
     public Duration convert(String value) {
-      Duration d = parse(value);
-      if (d == null || d.isNegative()) {
-        throw new TypeConversionException("duration '" + value
-            + "' is not valid: a number with a unit ms, s, m or h, e.g. 30s (or ISO-8601 such as PT30S)");
-      }
-      return d;
-    }
-
-    static Duration parse(String value) {
-      Matcher m = SIMPLE.matcher(value.strip().toLowerCase(Locale.ROOT));
-      if (m.matches()) {
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2) == null ? "s" : m.group(2)) {
-          case "ms" -> Duration.ofMillis(n);
-          case "m" -> Duration.ofMinutes(n);
-          case "h" -> Duration.ofHours(n);
-          default -> Duration.ofSeconds(n);
-        };
-      }
       try {
-        return Duration.parse(value.strip().toUpperCase(Locale.ROOT));
-      } catch (DateTimeParseException e) {
-        return null;
+        return Durations.parse("duration", value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * A duration checked with {@link Durations}' grammar but kept as typed: {@code cluster up} hands
+   * it to the controller's command line, and a bad one should stop before anything starts.
+   */
+  static final class DurationText implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      try {
+        Durations.parsePositive("duration", value);
+        return value;
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
       }
     }
   }

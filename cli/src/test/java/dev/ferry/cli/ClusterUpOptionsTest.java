@@ -24,4 +24,15 @@ class ClusterUpOptionsTest {
         .contains("max-migrations-per-host '" + value + "' is not valid: 1 to 64 migrations");
     assertThat(Files.exists(dir.resolve("cluster.json"))).as("no cluster was planned").isFalse();
   }
+
+  /** One duration grammar: the controller refused a bare number only after cluster up had started things. */
+  @ParameterizedTest
+  @ValueSource(strings = {"10", "0s", "soon"})
+  void hostTimeout_bareNumberZeroOrUnreadable_isAUsageErrorAndStartsNothing(String value) {
+    CliRunner.Result r = new CliRunner().cwd(dir).run("cluster", "up", "--dir", dir.toString(), "--host-timeout", value);
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--host-timeout").contains("duration '" + value + "' is not valid").contains("ms, s, m or h");
+    assertThat(Files.exists(dir.resolve("cluster.json"))).as("no cluster was planned").isFalse();
+  }
 }

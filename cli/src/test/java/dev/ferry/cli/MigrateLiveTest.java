@@ -84,7 +84,8 @@ class MigrateLiveTest {
       "--compress     | zstd     | compress 'zstd' needs --multifd",
       "--target-pool  | fast     | --target-pool needs --copy-storage",
       "--timeout      | soon     | duration 'soon' is not valid",
-      "--timeout      | 0        | timeout '0' is not valid",
+      "--timeout      | 0s       | timeout '0' is not valid",
+      "--timeout      | 10       | duration '10' is not valid: a number needs a unit (ms, s, m or h), e.g. 10s",
       "--to           | ' '      | to ' ' is not valid: a host name"})
   void migrateLive_badValue_exitsTwoNamingFieldValueAllowedAndSendsNothing(String flag, String value, String message) {
     List<String> args = new ArrayList<>(List.of("migrate", "live", "web"));

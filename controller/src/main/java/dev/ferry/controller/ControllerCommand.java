@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.api.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -85,28 +86,15 @@ public final class ControllerCommand implements Callable<Integer> {
     }
   }
 
-  /** Durations as people write them: {@code 10s}, {@code 1500ms}, {@code 2m}, {@code 1h}, or ISO {@code PT10S}. */
+  /** {@link Durations}' grammar, more than zero; picocli names the option in front of the message. */
   static final class DurationConverter implements ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
-      String v = value.strip().toLowerCase(java.util.Locale.ROOT);
       try {
-        if (v.startsWith("pt")) return Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
-        var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(v);
-        if (m.matches()) {
-          long n = Long.parseLong(m.group(1));
-          Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-          };
-          if (!d.isZero()) return d;
-        }
-      } catch (RuntimeException e) {
-        // fall through to the one message below
+        return Durations.parsePositive("duration", value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
       }
-      throw new TypeConversionException("'" + value + "' is not a positive duration: e.g. 10s, 1500ms, 2m");
     }
   }
 

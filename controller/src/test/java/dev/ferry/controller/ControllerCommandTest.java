@@ -36,6 +36,23 @@ class ControllerCommandTest {
   }
 
   @Test
+  void hostTimeout_unitForms_parse() {
+    assertThat(parse("--data", "/d").hostTimeout).isEqualTo(java.time.Duration.ofSeconds(10));
+    assertThat(parse("--data", "/d", "--host-timeout", "1500ms").hostTimeout).isEqualTo(java.time.Duration.ofMillis(1500));
+    assertThat(parse("--data", "/d", "--host-timeout", "2m").hostTimeout).isEqualTo(java.time.Duration.ofMinutes(2));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"10", "0s", "soon", "-1s"})
+  void hostTimeout_bareNumberZeroOrUnreadable_isAUsageErrorNamingOptionValueAndUnits(String value) {
+    assertThatThrownBy(() -> parse("--data", "/d", "--host-timeout", value))
+        .isInstanceOf(ParameterException.class)
+        .hasMessageContaining("--host-timeout")
+        .hasMessageContaining("'" + value + "' is not valid")
+        .hasMessageContaining("ms, s, m or h");
+  }
+
+  @Test
   void config_outOfRangeLimit_isRefused() {
     ControllerConfig ok = ControllerConfig.loopback(Path.of("/d"), null);
 
