@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.api.DiskRequest;
 import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
+import dev.ferry.api.rules.MigrationRules;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -77,8 +78,8 @@ final class Converters {
     @Override
     public String convert(String value) {
       String f = value.toLowerCase(Locale.ROOT);
-      if (!f.equals("qcow2") && !f.equals("raw")) {
-        throw new TypeConversionException("format '" + value + "' is not valid: qcow2 or raw");
+      if (!MigrationRules.FORMATS.contains(f)) {
+        throw new TypeConversionException("format '" + value + "' is not valid: " + MigrationRules.FORMAT_RULE);
       }
       return f;
     }
@@ -93,8 +94,7 @@ final class Converters {
       // a pattern, not Double.parseDouble alone: that one also takes NaN, Infinity and 0x1p3
       double mibS = NUMBER.matcher(value.strip()).matches() ? Double.parseDouble(value.strip()) : 0;
       if (!(mibS > 0) || Double.isInfinite(mibS)) {
-        throw new TypeConversionException("bandwidth '" + value
-            + "' is not valid: a number of MiB/s more than 0, e.g. 100 or 12.5");
+        throw new TypeConversionException("bandwidth '" + value + "' is not valid: " + MigrationRules.BANDWIDTH_RULE);
       }
       return mibS;
     }
@@ -105,21 +105,21 @@ final class Converters {
     @Override
     public String convert(String value) {
       String v = value.toLowerCase(Locale.ROOT);
-      if (!v.equals("full") && !v.equals("none")) {
-        throw new TypeConversionException("verify '" + value + "' is not valid: full or none");
+      if (!MigrationRules.VERIFY.contains(v)) {
+        throw new TypeConversionException("verify '" + value + "' is not valid: " + MigrationRules.VERIFY_RULE);
       }
       return v;
     }
   }
 
-  /** A whole number of milliseconds, 1 to 600000 (ten minutes). */
+  /** A whole number of milliseconds, 1 to {@link MigrationRules#MAX_DOWNTIME_MS} (ten minutes). */
   static final class Millis implements ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
       String v = value.strip();
       long ms = v.matches("\\d{1,7}") ? Long.parseLong(v) : -1;
-      if (ms < 1 || ms > 600_000) {
-        throw new TypeConversionException("max-downtime '" + value + "' is not valid: whole milliseconds, 1 to 600000");
+      if (ms < 1 || ms > MigrationRules.MAX_DOWNTIME_MS) {
+        throw new TypeConversionException("max-downtime '" + value + "' is not valid: " + MigrationRules.DOWNTIME_RULE);
       }
       return ms;
     }
@@ -130,8 +130,8 @@ final class Converters {
     @Override
     public String convert(String value) {
       String v = value.toLowerCase(Locale.ROOT);
-      if (!v.equals("never") && !v.equals("auto") && !v.equals("always")) {
-        throw new TypeConversionException("postcopy '" + value + "' is not valid: never, auto or always");
+      if (!MigrationRules.POSTCOPY.contains(v)) {
+        throw new TypeConversionException("postcopy '" + value + "' is not valid: " + MigrationRules.POSTCOPY_RULE);
       }
       return v;
     }
@@ -142,20 +142,22 @@ final class Converters {
     @Override
     public String convert(String value) {
       String v = value.toLowerCase(Locale.ROOT);
-      if (!v.equals("none") && !v.equals("xbzrle") && !v.equals("zstd")) {
-        throw new TypeConversionException("compress '" + value + "' is not valid: none, xbzrle or zstd");
+      if (!MigrationRules.COMPRESS.contains(v)) {
+        throw new TypeConversionException("compress '" + value + "' is not valid: " + MigrationRules.COMPRESS_RULE);
       }
       return v;
     }
   }
 
-  /** Parallel migration channels, 1 to 64. */
+  /** Parallel migration channels, 1 to {@link MigrationRules#MAX_MULTIFD}. */
   static final class Channels implements ITypeConverter<Integer> {
     @Override
     public Integer convert(String value) {
       String v = value.strip();
       int n = v.matches("\\d{1,3}") ? Integer.parseInt(v) : 0;
-      if (n < 1 || n > 64) throw new TypeConversionException("multifd '" + value + "' is not valid: 1 to 64 channels");
+      if (n < 1 || n > MigrationRules.MAX_MULTIFD) {
+        throw new TypeConversionException("multifd '" + value + "' is not valid: " + MigrationRules.MULTIFD_RULE);
+      }
       return n;
     }
   }

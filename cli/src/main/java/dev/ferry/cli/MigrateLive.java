@@ -3,6 +3,9 @@ package dev.ferry.cli;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationView;
+import dev.ferry.api.rules.MigrationRules;
+import dev.ferry.api.rules.RuleViolation;
+import dev.ferry.api.rules.Spelling;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -68,26 +71,15 @@ final class MigrateLive extends MigrateVerb {
     super(ctx);
   }
 
+  /** The controller's own rules ({@link MigrationRules}), so a mistake is caught here in the same words. */
   @Override
   void validate() {
     if (to.isBlank()) throw CliException.usage("to '" + to + "' is not valid: a host name");
-    if (targetPool != null && targetPool.isBlank()) {
-      throw CliException.usage("target-pool '" + targetPool + "' is not valid: a pool name");
+    try {
+      MigrationRules.checkLive(request(), Spelling.CLI);
+    } catch (RuleViolation v) {
+      throw CliException.usage(v.getMessage());
     }
-    if (targetPool != null && !copyStorage) {
-      throw CliException.usage("--target-pool needs --copy-storage: it names where copied disks go");
-    }
-    if ("zstd".equals(compress) && multifd == null) {
-      throw CliException.usage("compress 'zstd' needs --multifd: qemu compresses with zstd only on multifd channels");
-    }
-    if ("xbzrle".equals(compress) && multifd != null) {
-      throw CliException.usage("compress 'xbzrle' does not work with --multifd; use zstd with --multifd");
-    }
-    if ("always".equals(postcopy) && multifd != null) {
-      throw CliException.usage("postcopy 'always' cannot be combined with --multifd: qemu refuses post-copy on multifd"
-          + " channels");
-    }
-    if (timeout != null && timeout.isZero()) throw CliException.usage("timeout '0' is not valid: more than 0");
   }
 
   LiveMigrationRequest request() {

@@ -3,10 +3,11 @@ package dev.ferry.cli;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.StorageMigrationRequest;
+import dev.ferry.api.rules.MigrationRules;
+import dev.ferry.api.rules.RuleViolation;
+import dev.ferry.api.rules.Spelling;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -52,13 +53,13 @@ final class MigrateStorage extends MigrateVerb {
     super(ctx);
   }
 
+  /** The controller's own rules ({@link MigrationRules}), so a mistake is caught here in the same words. */
   @Override
   void validate() {
-    if (toPool.isBlank()) throw CliException.usage("to-pool '" + toPool + "' is not valid: a pool name");
-    Set<String> seen = new HashSet<>();
-    for (String d : disks) {
-      if (d.isBlank()) throw CliException.usage("disk '" + d + "' is not valid: a disk id such as disk1");
-      if (!seen.add(d)) throw CliException.usage("disk '" + d + "' is given twice: name each disk once");
+    try {
+      MigrationRules.checkStorage(request(), Spelling.CLI);
+    } catch (RuleViolation v) {
+      throw CliException.usage(v.getMessage());
     }
   }
 

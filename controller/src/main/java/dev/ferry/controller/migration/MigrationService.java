@@ -5,6 +5,9 @@ import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.Names;
+import dev.ferry.api.rules.MigrationRules;
+import dev.ferry.api.rules.RuleViolation;
+import dev.ferry.api.rules.Spelling;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmState;
 import dev.ferry.controller.ControllerException;
@@ -63,19 +66,14 @@ public final class MigrationService implements AutoCloseable {
     if (!Names.valid(r.vm())) throw ControllerException.invalid("vm", r.vm(), Names.RULE);
     VmRow vm = ctx.store().vms().find(r.vm()).orElseThrow(() -> ControllerException.notFound("vm", r.vm(),
         "vm '" + r.vm() + "' is not known", null));
-    if (!Names.valid(r.toPool())) throw ControllerException.invalid("to_pool", r.toPool(), Names.RULE);
+    try {
+      MigrationRules.checkStorage(r, Spelling.API);
+    } catch (RuleViolation v) {
+      throw ControllerException.invalid(v.field(), v.value(), v.allowed(), v.getMessage());
+    }
     if (ctx.store().pools().onHost(vm.host()).stream().noneMatch(p -> p.name().equals(r.toPool()))) {
       throw ControllerException.notFound("to_pool", r.toPool(),
           "pool '" + r.toPool() + "' does not exist on host '" + vm.host() + "', where vm '" + vm.name() + "' runs", null);
-    }
-    if (r.format() != null && !List.of("qcow2", "raw").contains(r.format())) {
-      throw ControllerException.invalid("format", r.format(), "qcow2 or raw");
-    }
-    if (r.verify() != null && !List.of("full", "none").contains(r.verify())) {
-      throw ControllerException.invalid("verify", r.verify(), "full or none");
-    }
-    if (r.bandwidthMibS() != null && !(r.bandwidthMibS() > 0 && r.bandwidthMibS() <= 1_000_000)) {
-      throw ControllerException.invalid("bandwidth_mib_s", r.bandwidthMibS(), "a number of MiB/s above 0");
     }
     List<DiskRow> disks = ctx.store().vms().disks(vm.name());
     List<String> ids = chooseDisks(r, vm, disks);
