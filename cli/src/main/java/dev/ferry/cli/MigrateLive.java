@@ -39,10 +39,10 @@ final class MigrateLive extends MigrateVerb {
       description = "cap the migration stream at this many MiB/s (default: no cap)")
   Double bandwidth;
 
-  @Option(names = "--postcopy", paramLabel = "never|auto|always", defaultValue = "auto",
+  @Option(names = "--postcopy", paramLabel = "never|auto|always", defaultValue = "never",
       converter = Converters.Postcopy.class,
       description = "switch to post-copy: never, auto when pre-copy does not converge, always after the first pass"
-          + " (default ${DEFAULT-VALUE})")
+          + " (default ${DEFAULT-VALUE}: once post-copy starts, a failure can no longer give the vm back to the source)")
   String postcopy;
 
   @Option(names = "--auto-converge", description = "let QEMU slow the guest's vCPUs when it dirties memory too fast")

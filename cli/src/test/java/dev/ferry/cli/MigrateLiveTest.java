@@ -65,7 +65,7 @@ class MigrateLiveTest {
 
     assertThat(result.exit()).as(result.err()).isZero();
     assertThat(Json.mapper().readValue(fake.requests().getFirst().body(), LiveMigrationRequest.class))
-        .isEqualTo(new LiveMigrationRequest("web", "host2", 300L, null, "auto", false, null, null, false, null, null));
+        .isEqualTo(new LiveMigrationRequest("web", "host2", 300L, null, "never", false, null, null, false, null, null));
   }
 
   @ParameterizedTest(name = "{0} {1}")

@@ -31,7 +31,8 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
       throw ControllerException.invalid(v.field(), v.value(), v.allowed(), v.getMessage());
     }
     long downtime = r.maxDowntimeMs() == null ? DEFAULT_DOWNTIME_MS : r.maxDowntimeMs();
-    String postcopy = r.postcopy() == null ? "auto" : r.postcopy();
+    // post-copy gives up the promise that the vm keeps running on the source whatever fails: the user's choice only
+    String postcopy = r.postcopy() == null ? "never" : r.postcopy();
     String compress = r.compress() == null ? "none" : r.compress();
     boolean copy = Boolean.TRUE.equals(r.copyStorage());
     boolean armed = !postcopy.equals("never") && r.multifd() == null;
