@@ -79,6 +79,8 @@ final class FakeAgent implements AutoCloseable {
   private volatile MigrationStats lastStats;
   /** while set, GET outgoing holds at this script index (the answer repeats) */
   volatile int holdAt = Integer.MAX_VALUE;
+  /** when set, the source completes just before a cancel reaches it: POST outgoing/cancel answers 409 */
+  volatile boolean completeBeforeCancel;
   /** while set and closed, POST outgoing/complete waits for it */
   volatile java.util.concurrent.CountDownLatch completeGate;
   /** when set, verification reports this many mismatched bytes */
@@ -295,7 +297,13 @@ final class FakeAgent implements AutoCloseable {
       MigrationStats s = lastStats;
       switch (ctx.pathParam("step")) {
         case "cancel" -> {
-          if (s != null && s.phase().equals("completed")) {
+          if (completeBeforeCancel) {
+            playing = List.of(stats("completed", "completed", s.ramTotalBytes(), 0, 0, s.passes() + 1, 0L));
+            played = 0;
+            holdAt = Integer.MAX_VALUE;
+            lastStats = withId(playing.getFirst(), s.migrationId());
+          }
+          if (lastStats != null && lastStats.phase().equals("completed")) {
             problem(ctx, Problem.of(409, "conflict", "migration of vm " + vm + " is completed; roll forward"));
             return;
           }

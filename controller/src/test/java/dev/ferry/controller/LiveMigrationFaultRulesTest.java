@@ -194,6 +194,44 @@ class LiveMigrationFaultRulesTest {
     assertThat(host2.changes()).containsExactly("PUT /agent/vms/web/incoming", "DELETE /agent/vms/web/incoming");
   }
 
+  /**
+   * B7: the source completes just before the cancel reaches it. Before, the cancel answered 200
+   * and the migration then succeeded anyway. Now the answer waits for the outcome and says the
+   * truth: 409, not cancelled, it succeeded and the vm runs on the target.
+   */
+  @Test
+  void cancelRacesTheSourcesCompletion_answers409SayingItSucceeded() throws Exception {
+    host1.holdAt = 0;
+    host1.completeBeforeCancel = true;
+    String id = start(live("never")).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> host1.calls.contains("POST /agent/vms/web/outgoing"));
+
+    TestCluster.Reply r = c.post("/api/migrations/" + id + "/cancel", null);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(409);
+    assertThat(r.json().get("detail").asText()).contains("was not cancelled", "succeeded", "runs on host 'host2'");
+    JsonNode done = c.get("/api/migrations/" + id).json();
+    assertThat(done.get("status").asText()).isEqualTo("succeeded");
+    assertThat(c.phases(id)).containsExactly("pending", "preparing_target", "migrating", "cancelling", "resuming_target",
+        "transferring", "done");
+    assertThat(host2.changes()).doesNotContain("DELETE /agent/vms/web/incoming");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+  }
+
+  /** B7: a cancel that rolls back answers 200 with the final record, not a promise. */
+  @Test
+  void cancelBeforeThePointOfNoReturn_answersWithTheFinalRecord() throws Exception {
+    host1.holdAt = 0;
+    String id = start(live("never")).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> host1.calls.contains("POST /agent/vms/web/outgoing"));
+
+    TestCluster.Reply r = c.post("/api/migrations/" + id + "/cancel", null);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("status").asText()).isEqualTo("cancelled");
+    assertThat(r.json().get("phase").asText()).isEqualTo("rolled_back");
+  }
+
   private JsonNode awaitStuck(String id) throws Exception {
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
         .until(() -> !c.get("/api/migrations/" + id).json().get("stuck").isNull());

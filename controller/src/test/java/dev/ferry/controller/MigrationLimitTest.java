@@ -85,6 +85,75 @@ class MigrationLimitTest {
     assertThat(c.get("/api/migrations").json()).hasSize(1);
   }
 
+  /** B7: storage migrations counted toward the limit but were never refused by it. */
+  @Test
+  void limitOne_storageMigrationOnABusyHost_is409NamingTheLimit() throws Exception {
+    cluster(ControllerConfig.loopback(dir, null).withMaxMigrationsPerHost(1));
+    started("web", "host2");
+
+    TestCluster.Reply r = c.post("/api/migrations/storage",
+        new dev.ferry.api.StorageMigrationRequest("api", "local", null, null, null, null, null));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(409);
+    assertThat(r.field()).isEqualTo("vm");
+    assertThat(r.json().get("detail").asText()).contains("host 'host1' already takes part in 1 migration, at most 1");
+    assertThat(c.get("/api/migrations").json()).hasSize(1);
+  }
+
+  /**
+   * B7: the memory check ran outside the lock of the insert, so two migrations arriving at once
+   * could both count the same free memory. host4 has room for one 1 GiB vm, not two.
+   */
+  @Test
+  void twoMigrationsAtOnceToATargetWithRoomForOne_exactlyOneIsAdmitted() throws Exception {
+    cluster(ControllerConfig.loopback(dir, null).withMaxMigrationsPerHost(4));
+    c.agent("host4", GIB + GIB / 2);
+    assertThat(c.post("/api/pools", new PoolCreateRequest("shared", "host4", "/pools/shared", true)).status()).isEqualTo(201);
+    var pool = new java.util.concurrent.ConcurrentLinkedQueue<Integer>();
+    Thread a = Thread.ofVirtual().start(() -> pool.add(status(live("web", "host4"))));
+    Thread b = Thread.ofVirtual().start(() -> pool.add(status(live("db", "host4"))));
+    a.join();
+    b.join();
+
+    assertThat(pool).containsExactlyInAnyOrder(201, 409);
+    assertThat(c.get("/api/migrations").json()).hasSize(1);
+  }
+
+  /** B7: the store itself refuses a second running migration of one vm, whatever the controller's lock. */
+  @Test
+  void store_secondRunningMigrationOfOneVm_isRefusedByTheDatabase() throws Exception {
+    cluster(ControllerConfig.loopback(dir, null));
+    started("web", "host2");
+    c.controller.close();
+    var store = dev.ferry.controller.store.Store.open(c.config.dataDir(), c.config.dbUrl(), c.config.dbUser(),
+        c.config.dbPassword());
+    try {
+      var now = java.time.Instant.now();
+      var twin = new dev.ferry.controller.store.MigrationRow("twin", "storage", "web", "host1", "host1",
+          dev.ferry.api.MigrationStatus.RUNNING, "pending", "{}", "{}", false, now, now);
+      var other = new dev.ferry.controller.store.MigrationRow("other", "storage", "app", "host1", "host1",
+          dev.ferry.api.MigrationStatus.RUNNING, "pending", "{}", "{}", false, now, now);
+
+      assertThat(store.migrations().insert(twin)).isFalse();
+      assertThat(store.migrations().insert(other)).isTrue();
+      assertThat(store.migrations().running()).extracting(dev.ferry.controller.store.MigrationRow::vm)
+          .containsExactlyInAnyOrder("web", "app");
+      // ended again, so that the restarted controller below has only real migrations to recover
+      store.migrations().advance("other", "pending", "rolled_back", dev.ferry.api.MigrationStatus.CANCELLED, "{}", now);
+    } finally {
+      store.close();
+      c.controller = Controller.start(c.config);
+    }
+  }
+
+  private int status(LiveMigrationRequest r) {
+    try {
+      return c.post("/api/migrations/live", r).status();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
   @Test
   void defaultLimit_allowsTwoAtOnceAndRefusesTheThird() throws Exception {
     cluster(ControllerConfig.loopback(dir, null));

@@ -1,16 +1,13 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.agent.CopyStorageDisk;
-import dev.ferry.api.HostView;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.Names;
 import dev.ferry.api.PoolView;
-import dev.ferry.api.Sizes;
 import dev.ferry.api.VmState;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.HostRow;
-import dev.ferry.controller.store.MigrationRow;
 import dev.ferry.controller.store.VmRow;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,12 +25,11 @@ final class LivePreflight {
   record Plan(VmRow vm, HostRow source, HostRow target, List<CopyStorageDisk> copies, LiveOptions options) {}
 
   private final MigrationContext ctx;
-  /** Migrations (live or storage) a host may take part in at once, as source or target, before a new one is refused. */
-  private final int maxPerHost;
+  private final Admission admission;
 
-  LivePreflight(MigrationContext ctx, int maxPerHost) {
+  LivePreflight(MigrationContext ctx, Admission admission) {
     this.ctx = ctx;
-    this.maxPerHost = maxPerHost;
+    this.admission = admission;
   }
 
   Plan check(LiveMigrationRequest r) {
@@ -54,46 +50,10 @@ final class LivePreflight {
     }
     HostRow source = ctx.hosts().requireOnline("vm", vm.host());
     ctx.hosts().requireOnline("to", target.name());
-    requireMemory(vm, target);
+    // a first answer without the lock; Admission checks again under it, counting migrations arriving meanwhile
+    admission.requireMemory(vm, target);
     List<CopyStorageDisk> copies = storage(vm, source, target, options);
     return new Plan(vm, source, target, copies, options);
-  }
-
-  /** Checked again under the service's lock, right before the migration is recorded. */
-  void requireNoOtherMigration(Plan p) {
-    ctx.store().migrations().runningForVm(p.vm().name()).ifPresent(m -> {
-      throw ControllerException.conflict("vm", p.vm().name(), "vm '" + p.vm().name() + "' is already in migration "
-          + m.id() + " (" + m.kind() + ", phase " + m.phase() + ")");
-    });
-    List<MigrationRow> running = ctx.store().migrations().running();
-    for (var host : List.of(p.source().name(), p.target().name())) {
-      long busy = running.stream().filter(m -> m.source().equals(host) || m.target().equals(host)).count();
-      if (busy >= maxPerHost) {
-        String field = host.equals(p.target().name()) ? "to" : "vm";
-        throw ControllerException.conflict(field, field.equals("to") ? host : p.vm().name(), "host '" + host
-            + "' already takes part in " + busy + " migration" + (busy == 1 ? "" : "s") + ", at most " + maxPerHost
-            + " at once (controller option --max-migrations-per-host); try again later");
-      }
-    }
-  }
-
-  private void requireMemory(VmRow vm, HostRow target) {
-    long need = Math.max(vm.memoryRequestedBytes(), vm.memoryGivenBytes());
-    HostView view = ctx.hosts().view(target);
-    long arriving = 0;
-    for (MigrationRow m : ctx.store().migrations().running()) {
-      if (m.kind().equals("live") && m.target().equals(target.name())) {
-        arriving += ctx.store().vms().find(m.vm()).map(v -> Math.max(v.memoryRequestedBytes(), v.memoryGivenBytes()))
-            .orElse(0L);
-      }
-    }
-    long free = Math.max(0, view.memoryFreeBytes() - arriving);
-    if (need > free) {
-      throw ControllerException.conflict("to", target.name(), "host '" + target.name() + "' has " + Sizes.format(free)
-          + " of memory free (" + Sizes.format(view.memoryBytes()) + " total, " + Sizes.format(view.memoryCommittedBytes())
-          + " committed" + (arriving > 0 ? ", " + Sizes.format(arriving) + " arriving by migration" : "")
-          + "); vm '" + vm.name() + "' needs " + Sizes.format(need));
-    }
   }
 
   /**

@@ -49,16 +49,20 @@ public final class MigrationService implements AutoCloseable {
   static final Duration TARGET_WAIT = Duration.ofSeconds(20);
 
   private final MigrationContext ctx;
-  private final int maxPerHost;
+  private final Admission admission;
   private final ExecutorService runners = Executors.newThreadPerTaskExecutor(
       Thread.ofVirtual().name("migration-", 0).factory());
   private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
+  /** completed when the migration's runner in this controller ended (final phase, or stopped) */
+  private final Map<String, CompletableFuture<Void>> runnerEnded = new ConcurrentHashMap<>();
+  /** how long a cancel waits for the rollback, so that its answer says what happened */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(20);
 
   /** {@code maxPerHost}: how many migrations a host may take part in before a live migration touching it is refused. */
   public MigrationService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock,
       int maxPerHost) {
     this.ctx = new MigrationContext(store, hosts, agents, events, clock, AGENT_GRACE);
-    this.maxPerHost = maxPerHost;
+    this.admission = new Admission(ctx, maxPerHost);
   }
 
   public MigrationView startStorage(StorageMigrationRequest r) {
@@ -83,10 +87,9 @@ public final class MigrationService implements AutoCloseable {
     }
     ctx.hosts().requireOnline("vm", vm.host());
     synchronized (this) {
-      ctx.store().migrations().runningForVm(vm.name()).ifPresent(m -> {
-        throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' is already in migration " + m.id()
-            + " (" + m.kind() + ", phase " + m.phase() + ")");
-      });
+      admission.requireNoOtherMigration(vm.name());
+      // a storage migration loads its host's disks and CPU like a live one: the same limit
+      admission.requireHostCapacity(vm.name(), Admission.fields(vm.host(), vm.host()));
       var rec = new MigrationRecord();
       rec.id = UUID.randomUUID().toString();
       rec.kind = "storage";
@@ -97,8 +100,7 @@ public final class MigrationService implements AutoCloseable {
       rec.startedAt = ctx.clock().instant();
       rec.disks = ids;
       Instant now = rec.startedAt;
-      ctx.store().migrations().insert(new MigrationRow(rec.id, rec.kind, rec.vm, rec.source, rec.target,
-          MigrationStatus.RUNNING, rec.phase, json(r), MigrationContext.json(rec), false, now, now));
+      record(rec, json(r), now);
       LOG.info("migration {}: storage migration of vm {} disks {} to pool {} on host {}", rec.id, vm.name(), ids,
           r.toPool(), vm.host());
       ctx.events().publish("migration.phase", rec.id, rec.view());
@@ -113,12 +115,14 @@ public final class MigrationService implements AutoCloseable {
    * that its refusal, e.g. of the source's machine type, reaches the caller as the agent's 400.
    */
   public MigrationView startLive(LiveMigrationRequest r) {
-    LivePreflight preflight = new LivePreflight(ctx, maxPerHost);
-    LivePreflight.Plan plan = preflight.check(r);
+    LivePreflight.Plan plan = new LivePreflight(ctx, admission).check(r);
     MigrationRecord rec;
     CompletableFuture<Void> prepared = new CompletableFuture<>();
     synchronized (this) {
-      preflight.requireNoOtherMigration(plan);
+      admission.requireNoOtherMigration(plan.vm().name());
+      admission.requireHostCapacity(plan.vm().name(), Admission.fields(plan.source().name(), plan.target().name()));
+      // the reservation: counted with the migrations already arriving, under the lock of the insert
+      admission.requireMemory(plan.vm(), plan.target());
       rec = new MigrationRecord();
       rec.id = UUID.randomUUID().toString();
       rec.kind = "live";
@@ -130,8 +134,7 @@ public final class MigrationService implements AutoCloseable {
       rec.disks = plan.copies().stream().map(dev.ferry.api.agent.CopyStorageDisk::disk).toList();
       rec.reason = plan.options().note();
       Instant now = rec.startedAt;
-      ctx.store().migrations().insert(new MigrationRow(rec.id, rec.kind, rec.vm, rec.source, rec.target,
-          MigrationStatus.RUNNING, rec.phase, json(r), MigrationContext.json(rec), false, now, now));
+      record(rec, json(r), now);
       LOG.info("migration {}: live migration of vm {} from host {} to host {} ({}){}", rec.id, rec.vm, rec.source,
           rec.target, rec.disks.isEmpty() ? "shared storage" : "copying " + rec.disks, rec.reason == null ? "" : "; " + rec.reason);
       ctx.events().publish("migration.phase", rec.id, rec.view());
@@ -149,6 +152,17 @@ public final class MigrationService implements AutoCloseable {
     return get(rec.id);
   }
 
+  /** Inserts the migration's row; the store's unique index refuses a second running one of the VM. */
+  private void record(MigrationRecord rec, String request, Instant now) {
+    boolean inserted = ctx.store().migrations().insert(new MigrationRow(rec.id, rec.kind, rec.vm, rec.source, rec.target,
+        MigrationStatus.RUNNING, rec.phase, request, MigrationContext.json(rec), false, now, now));
+    if (!inserted) {
+      throw ctx.store().migrations().runningForVm(rec.vm).map(m -> Admission.alreadyMigrating(rec.vm, m))
+          .orElseGet(() -> ControllerException.conflict("vm", rec.vm, "another migration of vm '" + rec.vm
+              + "' was recorded at the same moment; try again"));
+    }
+  }
+
   public List<MigrationView> list() {
     return ctx.store().migrations().all().stream().map(MigrationService::view).toList();
   }
@@ -157,7 +171,12 @@ public final class MigrationService implements AutoCloseable {
     return view(require(id));
   }
 
-  /** Cancels before the point of no return; 409 after it, saying why. */
+  /**
+   * Cancels before the point of no return; 409 after it, saying why. The answer waits (up to
+   * {@link #CANCEL_WAIT}) for the runner to end, so it says what truly happened: cancelled (or
+   * failed with the rollback's reason), still rolling back ({@code running}), or 409 when the source
+   * had completed before the cancel reached it and the migration rolled forward and succeeded.
+   */
   public MigrationView cancel(String id) {
     MigrationRow m = require(id);
     if (m.status() != MigrationStatus.RUNNING) {
@@ -179,7 +198,23 @@ public final class MigrationService implements AutoCloseable {
       flag.set(true);
     }
     LOG.info("migration {}: cancel requested", id);
-    return get(id);
+    CompletableFuture<Void> ended = runnerEnded.get(id);
+    if (ended != null) {
+      try {
+        ended.get(CANCEL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        LOG.info("migration {}: still rolling back after {} ms; answering now", id, CANCEL_WAIT.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    MigrationView now = get(id);
+    if (now.status() == MigrationStatus.SUCCEEDED) {
+      throw ControllerException.conflict("id", id, "migration " + id + " was not cancelled: the source had completed"
+          + " before the cancel reached it, so it rolled forward and succeeded; vm '" + now.vm() + "' runs on host '"
+          + now.target() + "'");
+    }
+    return now;
   }
 
   private void requestCancel(String id, List<String> cancellable, String why) {
@@ -233,22 +268,30 @@ public final class MigrationService implements AutoCloseable {
   private void launchLive(MigrationRecord rec, LiveOptions options, LivePhase phase, boolean restarted,
       CompletableFuture<Void> prepared) {
     AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    runnerEnded.put(rec.id, ended);
     runners.submit(() -> {
       try {
         new LiveMigration(ctx, rec, options, phase, cancel, prepared, restarted).run();
       } finally {
         cancels.remove(rec.id);
+        ended.complete(null);
+        runnerEnded.remove(rec.id, ended);
       }
     });
   }
 
   private void launch(MigrationRecord rec, StorageMigrationRequest r, StoragePhase phase, boolean restarted) {
     AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    runnerEnded.put(rec.id, ended);
     runners.submit(() -> {
       try {
         new StorageMigration(ctx, rec, r, phase, cancel, restarted).run();
       } finally {
         cancels.remove(rec.id);
+        ended.complete(null);
+        runnerEnded.remove(rec.id, ended);
       }
     });
   }

@@ -4,6 +4,8 @@ import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.MigrationView;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
@@ -96,7 +98,11 @@ public final class RestServer implements AutoCloseable {
           s.migrations().startLive(Bodies.read(ctx, LiveMigrationRequest.class))));
       r.get(ApiPaths.MIGRATIONS, ctx -> Responses.ok(ctx, 200, s.migrations().list()));
       r.get(ApiPaths.MIGRATION, ctx -> Responses.ok(ctx, 200, s.migrations().get(ctx.pathParam("id"))));
-      r.post(ApiPaths.MIGRATION_CANCEL, ctx -> Responses.ok(ctx, 200, s.migrations().cancel(ctx.pathParam("id"))));
+      r.post(ApiPaths.MIGRATION_CANCEL, ctx -> {
+        MigrationView v = s.migrations().cancel(ctx.pathParam("id"));
+        // 200: it ended (cancelled, or failed with the rollback's reason); 202: still rolling back
+        Responses.ok(ctx, v.status() == MigrationStatus.RUNNING ? 202 : 200, v);
+      });
       r.get(ApiPaths.OPENAPI, ctx -> ctx.status(200).contentType("application/json").result(OpenApi.document()));
     });
     app.start();

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /** The {@code migrations} table. Phase changes are compare-and-set: a phase never goes backwards. */
 public final class MigrationStore {
@@ -19,7 +20,32 @@ public final class MigrationStore {
     this.jdbi = jdbi;
   }
 
-  public void insert(MigrationRow m) {
+  /**
+   * Records a new migration; false (nothing written) when its VM already has a running one: the
+   * database's unique index on running migrations per VM refused it.
+   */
+  public boolean insert(MigrationRow m) {
+    try {
+      insertRow(m);
+      return true;
+    } catch (UnableToExecuteStatementException e) {
+      if (uniqueViolation(e) && m.status() == MigrationStatus.RUNNING && runningForVm(m.vm()).isPresent()) return false;
+      throw e;
+    }
+  }
+
+  /** PostgreSQL says SQLState 23505; SQLite's driver names the constraint in its message. */
+  private static boolean uniqueViolation(UnableToExecuteStatementException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s && ("23505".equals(s.getSQLState())
+          || String.valueOf(s.getMessage()).contains("UNIQUE constraint failed"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void insertRow(MigrationRow m) {
     jdbi.useHandle(h -> h.createUpdate("""
             INSERT INTO migrations (id, kind, vm, source, target, status, phase, request, record,
               cancel_requested, created_ms, updated_ms)
