@@ -25,6 +25,8 @@ public final class ApiPaths {
   public static final String VM = "/api/vms/{name}";
   /** POST; {@code {action}} is start, stop (query {@code timeout_ms}), kill */
   public static final String VM_ACTION = "/api/vms/{name}/{action}";
+  /** body {@link VmUnlockRequest}: ends the VM's stuck migration as failed, audited with the reason → {@link MigrationView} */
+  public static final String VM_UNLOCK = "/api/vms/{name}/unlock";
   /** GET; query {@code offset} (bytes) or {@code tail} (lines) */
   public static final String VM_CONSOLE = "/api/vms/{name}/console";
   public static final String EVENTS = "/api/events";

@@ -168,6 +168,43 @@ class LiveMigrationFaultRulesTest {
   }
 
   /**
+   * B1: a source lost for good leaves the rollback stuck and the vm locked by its migration. An
+   * operator who checked both hosts unlocks it with a reason: the migration ends failed where it
+   * stopped, the reason is in its record, no agent is asked anything more, and the vm takes
+   * actions again.
+   */
+  @Test
+  void unlock_stuckRollback_endsTheMigrationAuditedAndFreesTheVm() throws Exception {
+    host1.holdAt = 0;
+    String id = start(live("never")).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> host1.calls.contains("POST /agent/vms/web/outgoing"));
+    host1.failOn = "GET /agent/vms/web/outgoing";
+    awaitStuck(id);
+    assertThat(c.post("/api/vms/web/stop", null).status()).as("locked by its migration").isEqualTo(409);
+    assertThat(c.post("/api/vms/web/unlock", new dev.ferry.api.VmUnlockRequest(" ")).field()).isEqualTo("reason");
+
+    TestCluster.Reply r = c.post("/api/vms/web/unlock", new dev.ferry.api.VmUnlockRequest("host1 lost for good, checked"));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("id").asText()).isEqualTo(id);
+    JsonNode done = c.get("/api/migrations/" + id).json();
+    assertThat(done.get("status").asText()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("cancelling");
+    assertThat(done.get("stuck").isNull()).isTrue();
+    assertThat(done.get("reason").asText()).contains("unlocked by an operator", "host1 lost for good, checked",
+        "stopped in phase cancelling", "source host 'host1' is unknown");
+    int calls1 = host1.calls.size();
+    int calls2 = host2.calls.size();
+    Thread.sleep(2500);
+    assertThat(host1.calls).as("no agent asked anything after the unlock").hasSize(calls1);
+    assertThat(host2.calls).hasSize(calls2);
+    assertThat(host2.changes()).doesNotContain("DELETE /agent/vms/web/incoming");
+    host1.failOn = null;
+    assertThat(c.post("/api/vms/web/stop", null).status()).as("the vm takes actions again").isEqualTo(200);
+    assertThat(c.post("/api/vms/web/unlock", new dev.ferry.api.VmUnlockRequest("again")).status()).isEqualTo(409);
+  }
+
+  /**
    * B8: a pre-copy stream that stops moving (a cut link) under {@code --postcopy auto}. Before,
    * nothing noticed it without --timeout, and the stall looked like a guest outrunning the stream,
    * which escalated into post-copy towards a target the source could not reach. Now it rolls back

@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,6 +56,7 @@ public final class MigrationService implements AutoCloseable {
   private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
   /** completed when the migration's runner in this controller ended (final phase, or stopped) */
   private final Map<String, CompletableFuture<Void>> runnerEnded = new ConcurrentHashMap<>();
+  private final Map<String, Future<?>> runnerTasks = new ConcurrentHashMap<>();
   /** how long a cancel waits for the rollback, so that its answer says what happened */
   static final Duration CANCEL_WAIT = Duration.ofSeconds(20);
 
@@ -217,6 +219,53 @@ public final class MigrationService implements AutoCloseable {
     return now;
   }
 
+  /**
+   * An operator lets go of a VM whose migration cannot finish by itself (a host lost for good):
+   * the runner is stopped where it is, nothing more is asked of any agent, and the migration ends
+   * {@code failed} in its phase, with who-knows-what in the reason: the operator's words, the
+   * phase, and where the guest may be. The VM's controller lock goes with it.
+   */
+  public MigrationView unlock(String vm, dev.ferry.api.VmUnlockRequest r) {
+    if (r == null || r.reason() == null || r.reason().isBlank()) {
+      throw ControllerException.invalid("reason", r == null ? "" : String.valueOf(r.reason()),
+          "why the vm is unlocked, in words: it is kept in the migration's record");
+    }
+    MigrationRow m = ctx.store().migrations().runningForVm(vm).orElseThrow(() -> ControllerException.conflict("vm", vm,
+        "vm '" + vm + "' is not held by a running migration; nothing to unlock"));
+    Future<?> runner = runnerTasks.get(m.id());
+    if (runner != null) runner.cancel(true);
+    CompletableFuture<Void> ended = runnerEnded.get(m.id());
+    if (ended != null) {
+      try {
+        ended.get(CANCEL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        throw new ControllerException(ControllerException.Kind.UNAVAILABLE, "the runner of migration " + m.id()
+            + " did not stop within " + CANCEL_WAIT.toSeconds() + " s; try again", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ControllerException(ControllerException.Kind.INTERNAL, "interrupted while unlocking vm '" + vm + "'", e);
+      }
+    }
+    MigrationRow now = require(m.id());
+    MigrationRecord rec;
+    try {
+      rec = MigrationRecord.of(MigrationRecord.readStored(now.record()));
+    } catch (IOException e) {
+      throw new ControllerException(ControllerException.Kind.INTERNAL, "migration " + m.id() + " has an unreadable record", e);
+    }
+    String audit = "unlocked by an operator at " + ctx.clock().instant() + ": " + r.reason().strip() + " (the migration"
+        + " stopped in phase " + now.phase() + (rec.stuck == null ? "" : ", stuck: " + rec.stuck) + "; check host '"
+        + now.source() + "' and host '" + now.target() + "' for the guest and leftovers)";
+    rec.reason = rec.reason == null ? audit : rec.reason + "; " + audit;
+    rec.stuck = null;
+    rec.end(MigrationStatus.FAILED, ctx.clock().instant());
+    // same phase: the record ends where it stopped, the compare-and-set still guards against a runner
+    ctx.advance(rec, now.phase(), now.phase());
+    LOG.warn("migration {}: vm {} {}", m.id(), vm, audit);
+    ctx.events().publish("migration.done", rec.id, rec.view());
+    return rec.view();
+  }
+
   private void requestCancel(String id, List<String> cancellable, String why) {
     if (!ctx.store().migrations().requestCancel(id, cancellable)) {
       MigrationRow now = require(id);
@@ -270,30 +319,32 @@ public final class MigrationService implements AutoCloseable {
     AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
     CompletableFuture<Void> ended = new CompletableFuture<>();
     runnerEnded.put(rec.id, ended);
-    runners.submit(() -> {
+    runnerTasks.put(rec.id, runners.submit(() -> {
       try {
         new LiveMigration(ctx, rec, options, phase, cancel, prepared, restarted).run();
       } finally {
         cancels.remove(rec.id);
         ended.complete(null);
         runnerEnded.remove(rec.id, ended);
+        runnerTasks.remove(rec.id);
       }
-    });
+    }));
   }
 
   private void launch(MigrationRecord rec, StorageMigrationRequest r, StoragePhase phase, boolean restarted) {
     AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
     CompletableFuture<Void> ended = new CompletableFuture<>();
     runnerEnded.put(rec.id, ended);
-    runners.submit(() -> {
+    runnerTasks.put(rec.id, runners.submit(() -> {
       try {
         new StorageMigration(ctx, rec, r, phase, cancel, restarted).run();
       } finally {
         cancels.remove(rec.id);
         ended.complete(null);
         runnerEnded.remove(rec.id, ended);
+        runnerTasks.remove(rec.id);
       }
-    });
+    }));
   }
 
   private List<String> chooseDisks(StorageMigrationRequest r, VmRow vm, List<DiskRow> disks) {

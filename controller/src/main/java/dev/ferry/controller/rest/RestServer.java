@@ -9,6 +9,7 @@ import dev.ferry.api.MigrationView;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
+import dev.ferry.api.VmUnlockRequest;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
@@ -84,6 +85,9 @@ public final class RestServer implements AutoCloseable {
         s.vms().delete(ctx.pathParam("name"));
         ctx.status(204);
       });
+      // before VM_ACTION, whose {action} would match "unlock"
+      r.post(ApiPaths.VM_UNLOCK, ctx -> Responses.ok(ctx, 200,
+          s.migrations().unlock(ctx.pathParam("name"), Bodies.read(ctx, VmUnlockRequest.class))));
       r.post(ApiPaths.VM_ACTION, ctx -> Responses.ok(ctx, 200, s.vms().act(ctx.pathParam("name"),
           ctx.pathParam("action"), longParam(ctx, "timeout_ms"))));
       r.get(ApiPaths.VM_CONSOLE, ctx -> {
