@@ -2,14 +2,14 @@ package dev.ferry.nbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.qmp.BlockDeviceInfo;
-import dev.ferry.qmp.BlockDirtyBitmapAdd;
-import dev.ferry.qmp.BlockExportAdd;
-import dev.ferry.qmp.HumanMonitorCommand;
-import dev.ferry.qmp.NbdServerStart;
 import dev.ferry.qmp.QmpClient;
-import dev.ferry.qmp.QueryNamedBlockNodes;
-import dev.ferry.qmp.Transaction;
+import dev.ferry.qmp.block.BlockDeviceInfo;
+import dev.ferry.qmp.block.BlockDirtyBitmapAdd;
+import dev.ferry.qmp.block.QueryNamedBlockNodes;
+import dev.ferry.qmp.export.BlockExportAdd;
+import dev.ferry.qmp.export.NbdServerStart;
+import dev.ferry.testsupport.qmp.HumanMonitorCommand;
+import dev.ferry.testsupport.qmp.Transaction;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

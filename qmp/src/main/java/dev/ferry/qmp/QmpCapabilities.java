@@ -10,7 +10,7 @@ import java.util.Map;
  *
  * @param enable capabilities to enable, e.g. {@code oob}; empty (Ferry's choice) for none
  */
-public record QmpCapabilities(List<String> enable) implements QmpCommand<Void> {
+record QmpCapabilities(List<String> enable) implements QmpCommand<Void> {
 
   public QmpCapabilities {
     enable = List.copyOf(enable);

@@ -110,7 +110,8 @@ public final class QmpClient implements AutoCloseable {
   }
 
   /**
-   * Sends a command. The future completes with the reply's {@code return} member, or
+   * Sends a command by name; package-private so that callers outside this package send typed
+   * commands only, and every QMP command name lives in its command class. The future completes with the reply's {@code return} member, or
    * exceptionally with a {@link QmpException}: {@link QmpErrorException},
    * {@link QmpTimeoutException} after {@code deadline}, {@link QmpConnectionException},
    * {@link QmpProtocolException}. Callbacks chained onto it run on a thread of their own, never on
@@ -120,7 +121,7 @@ public final class QmpClient implements AutoCloseable {
    *     {@link QmpCommand#arguments()})
    * @throws IllegalArgumentException if an argument cannot be written as JSON
    */
-  public CompletableFuture<JsonNode> send(String command, Map<String, ?> arguments,
+  CompletableFuture<JsonNode> send(String command, Map<String, ?> arguments,
       Duration deadline) {
     if (command == null || command.isBlank()) {
       throw new IllegalArgumentException("qmp command name must not be blank");
@@ -158,13 +159,13 @@ public final class QmpClient implements AutoCloseable {
    * @throws java.util.concurrent.CancellationException if the calling thread is interrupted
    *     while waiting (the interrupt status is kept)
    */
-  public JsonNode call(String command, Map<String, ?> arguments, Duration deadline)
+  JsonNode call(String command, Map<String, ?> arguments, Duration deadline)
       throws QmpException {
     return Futures.await(send(command, arguments, deadline), "qmp command '" + command + "'");
   }
 
   /** Executes a command without arguments, with the default deadline. */
-  public JsonNode call(String command) throws QmpException {
+  JsonNode call(String command) throws QmpException {
     return call(command, Map.of(), options.defaultDeadline());
   }
 
@@ -206,7 +207,7 @@ public final class QmpClient implements AutoCloseable {
    * {@link #subscribe} before sending.
    *
    * <p>After the connection closed this still returns a matching event that arrived before, e.g.
-   * {@code SHUTDOWN} after {@link Quit}, and otherwise fails at once.
+   * {@code SHUTDOWN} after {@link dev.ferry.qmp.machine.Quit}, and otherwise fails at once.
    *
    * @param match tested on the event dispatcher thread; keep it quick
    * @throws QmpTimeoutException if no matching event arrives within {@code deadline}

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * A typed QMP command: its name and arguments, and how to read its {@code return} value. One
- * class per command, named as in QEMU's QAPI schema ({@code query-status} is {@link QueryStatus}).
+ * class per command, named as in QEMU's QAPI schema ({@code query-status} is
+ * {@link dev.ferry.qmp.machine.QueryStatus}).
  *
  * @param <R> the parsed return value; {@link Void} for commands that return {@code {}}
  */

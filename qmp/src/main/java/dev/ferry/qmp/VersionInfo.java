@@ -1,6 +1,7 @@
 package dev.ferry.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.qmp.qapi.Members;
 import java.util.Objects;
 
 /**

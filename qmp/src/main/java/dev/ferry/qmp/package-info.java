@@ -2,12 +2,11 @@
  * A client for the QEMU Machine Protocol (QMP): JSON commands, replies and events over the UNIX
  * socket of one QEMU process.
  *
- * <p>Start at {@link dev.ferry.qmp.QmpClient}. Typed commands ({@link dev.ferry.qmp.QueryStatus},
- * {@link dev.ferry.qmp.Stop}, ...) are named as in QEMU's QAPI schema, one file each, and every
- * failure is a {@link dev.ferry.qmp.QmpException}. They cover block nodes and jobs
- * ({@link dev.ferry.qmp.BlockdevMirror}, {@link dev.ferry.qmp.QueryBlockJobs}), dirty bitmaps and
- * {@link dev.ferry.qmp.Transaction}, NBD exports ({@link dev.ferry.qmp.NbdServerStart},
- * {@link dev.ferry.qmp.BlockExportAdd}) and migration ({@link dev.ferry.qmp.Migrate},
- * {@link dev.ferry.qmp.QueryMigrate}); their arguments follow QEMU 7.2.
+ * <p>Start at {@link dev.ferry.qmp.QmpClient}; every failure is a
+ * {@link dev.ferry.qmp.QmpException}. The client sends only typed commands
+ * ({@link dev.ferry.qmp.QmpCommand}), named as in QEMU's QAPI schema, one file each, in packages by
+ * concept: {@code block} (nodes, mirror jobs, dirty bitmaps), {@code export} (the NBD server and
+ * its exports), {@code migration} and {@code machine} (run state, quit, memory dumps). The
+ * connection's internals (reader, writer, pending calls, event dispatch) are package-private.
  */
 package dev.ferry.qmp;

@@ -3,6 +3,10 @@ package dev.ferry.qmp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.qmp.machine.Cont;
+import dev.ferry.qmp.machine.QueryStatus;
+import dev.ferry.qmp.machine.Quit;
+import dev.ferry.qmp.migration.QueryMigrate;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,11 +66,11 @@ class QmpClientEventTest {
     qemu.emit("STOP", null);
     qemu.expect("query-status").reply("{\"status\": \"paused\", \"running\": false}");
     qemu.emit("MIGRATION", "{\"status\": \"setup\"}");
-    qemu.expect("query-kvm").reply("{\"enabled\": false, \"present\": false}");
+    qemu.expect("query-migrate").reply("{\"status\": \"setup\"}");
     qemu.emit("MIGRATION", "{\"status\": \"active\"}");
 
     assertThat(client.call(new QueryStatus()).status()).isEqualTo("paused");
-    assertThat(client.call(new QueryKvm()).present()).isFalse();
+    assertThat(client.call(new QueryMigrate()).status()).isEqualTo("setup");
     await(three);
 
     assertThat(seen).extracting(QmpEvent::name).containsExactly("STOP", "MIGRATION", "MIGRATION");
@@ -158,12 +162,12 @@ class QmpClientEventTest {
 
   @Test
   void awaitEvent_eventEmittedRightAfterTheReply_isSeen() {
-    qemu.expect("stop").reply("{}");
-    qemu.emit("STOP", null);
+    qemu.expect("cont").reply("{}");
+    qemu.emit("RESUME", null);
 
-    client.call(new Stop());
+    client.call(new Cont());
 
-    assertThat(client.awaitEvent(named("STOP"), PROMPTLY).name()).isEqualTo("STOP");
+    assertThat(client.awaitEvent(named("RESUME"), PROMPTLY).name()).isEqualTo("RESUME");
   }
 
   /**

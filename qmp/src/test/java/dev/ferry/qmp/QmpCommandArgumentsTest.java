@@ -3,6 +3,34 @@ package dev.ferry.qmp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.qmp.block.BlockDirtyBitmapAdd;
+import dev.ferry.qmp.block.BlockDirtyBitmapDisable;
+import dev.ferry.qmp.block.BlockDirtyBitmapRemove;
+import dev.ferry.qmp.block.BlockJobCancel;
+import dev.ferry.qmp.block.BlockJobComplete;
+import dev.ferry.qmp.block.BlockdevAdd;
+import dev.ferry.qmp.block.BlockdevDel;
+import dev.ferry.qmp.block.BlockdevMirror;
+import dev.ferry.qmp.block.JobDismiss;
+import dev.ferry.qmp.block.QueryBlock;
+import dev.ferry.qmp.block.QueryBlockJobs;
+import dev.ferry.qmp.block.QueryNamedBlockNodes;
+import dev.ferry.qmp.export.BlockExportAdd;
+import dev.ferry.qmp.export.BlockExportDel;
+import dev.ferry.qmp.export.NbdServerStart;
+import dev.ferry.qmp.export.NbdServerStop;
+import dev.ferry.qmp.export.QueryBlockExports;
+import dev.ferry.qmp.machine.Pmemsave;
+import dev.ferry.qmp.migration.Migrate;
+import dev.ferry.qmp.migration.MigrateCancel;
+import dev.ferry.qmp.migration.MigrateContinue;
+import dev.ferry.qmp.migration.MigrateIncoming;
+import dev.ferry.qmp.migration.MigratePause;
+import dev.ferry.qmp.migration.MigrateRecover;
+import dev.ferry.qmp.migration.MigrateSetCapabilities;
+import dev.ferry.qmp.migration.MigrateSetParameters;
+import dev.ferry.qmp.migration.MigrateStartPostcopy;
+import dev.ferry.qmp.migration.QueryMigrate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -62,13 +90,8 @@ class QmpCommandArgumentsTest {
             "{\"device\":\"mirror0\",\"force\":false}"),
         Arguments.of(new BlockJobCancel("mirror0", true), "block-job-cancel",
             "{\"device\":\"mirror0\",\"force\":true}"),
-        Arguments.of(new BlockJobSetSpeed("mirror0", 0), "block-job-set-speed",
-            "{\"device\":\"mirror0\",\"speed\":0}"),
         Arguments.of(new JobDismiss("mirror0"), "job-dismiss", "{\"id\":\"mirror0\"}"),
-        Arguments.of(new JobCancel("mirror0"), "job-cancel", "{\"id\":\"mirror0\"}"),
-        Arguments.of(new JobFinalize("mirror0"), "job-finalize", "{\"id\":\"mirror0\"}"),
         Arguments.of(new QueryBlockJobs(), "query-block-jobs", NO_ARGUMENTS),
-        Arguments.of(new QueryJobs(), "query-jobs", NO_ARGUMENTS),
         Arguments.of(new QueryNamedBlockNodes(), "query-named-block-nodes", "{\"flat\":true}"),
         Arguments.of(new QueryBlock(), "query-block", NO_ARGUMENTS),
         // bitmaps
@@ -79,18 +102,8 @@ class QmpCommandArgumentsTest {
             "{\"node\":\"disk0\",\"name\":\"bm0\",\"persistent\":true,\"disabled\":true}"),
         Arguments.of(new BlockDirtyBitmapRemove("disk0", "bm0"), "block-dirty-bitmap-remove",
             "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
-        Arguments.of(new BlockDirtyBitmapEnable("disk0", "bm0"), "block-dirty-bitmap-enable",
-            "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
         Arguments.of(new BlockDirtyBitmapDisable("disk0", "bm0"), "block-dirty-bitmap-disable",
             "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
-        Arguments.of(new BlockDirtyBitmapClear("disk0", "bm0"), "block-dirty-bitmap-clear",
-            "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
-        Arguments.of(Transaction.of(Transaction.Action.bitmapAdd("disk0", "bm1", 65536),
-                Transaction.Action.bitmapDisable("disk0", "bm0")), "transaction",
-            "{\"actions\":[{\"type\":\"block-dirty-bitmap-add\",\"data\":{\"node\":\"disk0\","
-                + "\"name\":\"bm1\",\"granularity\":65536}},"
-                + "{\"type\":\"block-dirty-bitmap-disable\",\"data\":{\"node\":\"disk0\","
-                + "\"name\":\"bm0\"}}]}"),
         // nbd and exports
         Arguments.of(NbdServerStart.unix(Path.of("/run/ferry/vm1/nbd.sock")), "nbd-server-start",
             "{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"/run/ferry/vm1/nbd.sock\"}}}"),
@@ -116,8 +129,6 @@ class QmpCommandArgumentsTest {
         Arguments.of(new MigrateSetParameters(ordered("max-bandwidth", 1L << 30,
                 "downtime-limit", 300, "multifd-channels", 2)), "migrate-set-parameters",
             "{\"max-bandwidth\":1073741824,\"downtime-limit\":300,\"multifd-channels\":2}"),
-        Arguments.of(new QueryMigrateParameters(), "query-migrate-parameters", NO_ARGUMENTS),
-        Arguments.of(new QueryMigrateCapabilities(), "query-migrate-capabilities", NO_ARGUMENTS),
         Arguments.of(new MigrateIncoming("tcp:0.0.0.0:4444"), "migrate-incoming",
             "{\"uri\":\"tcp:0.0.0.0:4444\"}"),
         Arguments.of(new Migrate("tcp:10.0.0.2:4444"), "migrate",
@@ -132,10 +143,7 @@ class QmpCommandArgumentsTest {
         Arguments.of(new MigratePause(), "migrate-pause", NO_ARGUMENTS),
         Arguments.of(new MigrateRecover("tcp:0:4445"), "migrate-recover",
             "{\"uri\":\"tcp:0:4445\"}"),
-        // misc
-        Arguments.of(new HumanMonitorCommand("qemu-io disk0 \"write -P 0x11 2M 64k\""),
-            "human-monitor-command",
-            "{\"command-line\":\"qemu-io disk0 \\\"write -P 0x11 2M 64k\\\"\"}"),
+        // machine
         Arguments.of(new Pmemsave(0, 134_209_536L, Path.of("/tmp/vm1.mem")), "pmemsave",
             "{\"val\":0,\"size\":134209536,\"filename\":\"/tmp/vm1.mem\"}"));
   }
@@ -188,19 +196,6 @@ class QmpCommandArgumentsTest {
     assertThatThrownBy(() -> new BlockDirtyBitmapDisable("disk0", " "))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("bitmap must not be blank");
-  }
-
-  @Test
-  void transaction_empty_isRefused() {
-    assertThatThrownBy(() -> new Transaction(List.of()))
-        .isInstanceOf(IllegalArgumentException.class);
-  }
-
-  @Test
-  void transactionAction_commandQemuCannotRunInATransaction_isRefused() {
-    assertThatThrownBy(() -> Transaction.Action.of(new BlockdevDel("tgt0")))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("not a transaction action type: blockdev-del");
   }
 
   @Test

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.qmp.machine.Cont;
+import dev.ferry.qmp.machine.QueryStatus;
+import dev.ferry.qmp.machine.Quit;
+import dev.ferry.qmp.machine.SystemPowerdown;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,13 +27,9 @@ class QmpCommandsTest {
     return Stream.of(
         Arguments.of(new QmpCapabilities(), "qmp_capabilities"),
         Arguments.of(new QueryStatus(), "query-status"),
-        Arguments.of(new Stop(), "stop"),
         Arguments.of(new Cont(), "cont"),
         Arguments.of(new SystemPowerdown(), "system_powerdown"),
-        Arguments.of(new Quit(), "quit"),
-        Arguments.of(new QueryKvm(), "query-kvm"),
-        Arguments.of(new QueryMemorySizeSummary(), "query-memory-size-summary"),
-        Arguments.of(new QueryVersion(), "query-version"));
+        Arguments.of(new Quit(), "quit"));
   }
 
   @ParameterizedTest
@@ -54,40 +53,21 @@ class QmpCommandsTest {
   }
 
   @Test
-  void queryKvm_tcgGuest_parses() throws Exception {
-    assertThat(new QueryKvm().parse(json("{\"enabled\": false, \"present\": true}")))
-        .isEqualTo(new QueryKvm.KvmInfo(false, true));
-  }
-
-  @Test
-  void queryMemorySizeSummary_withoutHotplug_parsesBaseMemory() throws Exception {
-    assertThat(new QueryMemorySizeSummary().parse(json("{\"base-memory\": 134209536}")))
-        .isEqualTo(new QueryMemorySizeSummary.MemoryInfo(134_209_536L, OptionalLong.empty()));
-  }
-
-  @Test
-  void queryMemorySizeSummary_withHotplug_parsesPluggedMemory() throws Exception {
-    assertThat(new QueryMemorySizeSummary().parse(
-        json("{\"base-memory\": 1073741824, \"plugged-memory\": 536870912}")).pluggedMemory())
-        .hasValue(536_870_912L);
-  }
-
-  @Test
-  void queryVersion_debianBuild_parses() throws Exception {
-    assertThat(new QueryVersion().parse(json("{\"qemu\": {\"micro\": 22, \"minor\": 2, "
+  void greetingVersion_debianBuild_parses() throws Exception {
+    assertThat(VersionInfo.parse(json("{\"qemu\": {\"micro\": 22, \"minor\": 2, "
         + "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7+deb12u18+b3\"}")))
         .isEqualTo(new VersionInfo(7, 2, 22, "Debian 1:7.2+dfsg-7+deb12u18+b3"));
   }
 
   @Test
   void voidCommand_emptyReturn_parsesToNull() throws Exception {
-    assertThat(new Stop().parse(json("{}"))).isNull();
+    assertThat(new Cont().parse(json("{}"))).isNull();
   }
 
   @Test
-  void queryKvm_memberOfTheWrongType_namesTheMember() {
-    assertThatThrownBy(() -> new QueryKvm().parse(json("{\"enabled\": \"no\", \"present\": true}")))
+  void queryStatus_memberOfTheWrongType_namesTheMember() {
+    assertThatThrownBy(() -> new QueryStatus().parse(json("{\"status\": \"running\", \"running\": \"no\"}")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("member 'enabled' missing or not a boolean");
+        .hasMessage("member 'running' missing or not a boolean");
   }
 }

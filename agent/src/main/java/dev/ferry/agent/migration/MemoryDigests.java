@@ -3,8 +3,11 @@ package dev.ferry.agent.migration;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.api.agent.MemoryDigest;
+import dev.ferry.qmp.machine.Pmemsave;
+import dev.ferry.qmp.machine.QueryStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -12,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
 
@@ -31,15 +33,15 @@ final class MemoryDigests {
 
   static MemoryDigest digest(VmHandle vm) {
     QemuProcess p = vm.process().orElseThrow(() -> new AgentException(Kind.CONFLICT, "vm " + vm.name() + " has no qemu"));
-    var q = new MigrationQmp(p.qmp());
-    MigrationQmp.RunState rs = q.runState();
+    var q = new Qmp(p.qmp());
+    QueryStatus.StatusInfo rs = q.runState();
     if (rs.running()) {
       throw new AgentException(Kind.CONFLICT, "vm " + vm.name() + " is running; only a paused guest's memory can be compared");
     }
     long size = vm.status().memoryGivenBytes();
     Path dump = vm.runDir().dir().resolve("memory-" + System.nanoTime() + ".dump");
     try {
-      p.qmp().call("pmemsave", Map.of("val", 0, "size", size, "filename", dump.toString()), Duration.ofMinutes(5));
+      q.call(new Pmemsave(0, size, dump), Duration.ofMinutes(5));
       return new MemoryDigest(vm.name(), size, PAGE, ALGORITHM, Base64.getEncoder().encodeToString(pages(dump, size)));
     } catch (IOException e) {
       throw new AgentException(Kind.INTERNAL, "cannot read memory dump " + dump + ": " + e.getMessage(), e);

@@ -5,6 +5,7 @@ import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
@@ -13,6 +14,10 @@ import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.qmp.machine.Cont;
+import dev.ferry.qmp.machine.QueryStatus;
+import dev.ferry.qmp.migration.MigrateIncoming;
+import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -135,30 +140,24 @@ final class MigrationTarget {
     });
     VmHandle h = vms.peek(name);
     QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.UNAVAILABLE, "target qemu of vm " + name + " is gone"));
-    var q = new MigrationQmp(p.qmp());
+    var q = new Qmp(p.qmp());
     if (!rec.exports().isEmpty()) {
-      q.startNbdServer(address, rec.nbdPort());
-      List<String> present = q.exports();
+      q.nbdServer().startTcp(address, rec.nbdPort());
+      List<String> present = q.exports().ids();
       for (var e : rec.exports().entrySet()) {
         if (present.contains(e.getValue())) continue;
-        var args = new LinkedHashMap<String, Object>();
-        args.put("type", "nbd");
-        args.put("id", e.getValue());
-        args.put("node-name", h.nodes(h.disk(e.getKey())).format());
-        args.put("name", e.getValue());
-        args.put("writable", true);
-        q.call("block-export-add", args);
+        q.exports().add(e.getValue(), h.nodes(h.disk(e.getKey())).format(), true, List.of());
       }
     }
     // capabilities and parameters before migrate-incoming (qemu-notes)
     var caps = new LinkedHashMap<String, Boolean>();
     caps.put("events", true);
     caps.putAll(rec.capabilities());
-    q.setCapabilities(caps);
-    q.setParameters(rec.parameters());
+    q.migration().setCapabilities(caps);
+    q.migration().setParameters(rec.parameters());
     if (Boolean.TRUE.equals(rec.capabilities().get("postcopy-ram"))) autoResume.arm(name, p);
-    if (MigrationQmp.status(q.queryMigrate()).equals("none")) {
-      q.call("migrate-incoming", Map.of("uri", rec.migrationUri()));
+    if (q.migration().status().equals("none")) {
+      q.call(new MigrateIncoming(rec.migrationUri()));
     }
   }
 
@@ -168,11 +167,11 @@ final class MigrationTarget {
     if (p.isEmpty() || !p.get().isAlive()) {
       return new IncomingStatus(r.migrationId(), r.phase().wire(), "gone", false, "gone", null, r.error());
     }
-    var q = new MigrationQmp(p.get().qmp());
-    var qm = q.queryMigrate();
-    MigrationQmp.RunState rs = q.runState();
-    String err = qm.hasNonNull("error-desc") ? qm.get("error-desc").asText() : r.error();
-    return new IncomingStatus(r.migrationId(), r.phase().wire(), MigrationQmp.status(qm), rs.running(), rs.status(),
+    var q = new Qmp(p.get().qmp());
+    MigrationInfo qm = q.migration().query();
+    QueryStatus.StatusInfo rs = q.runState();
+    String err = qm.errorDesc().orElse(r.error());
+    return new IncomingStatus(r.migrationId(), r.phase().wire(), qm.status(), rs.running(), rs.status(),
         p.get().pid(), err);
   }
 
@@ -194,8 +193,8 @@ final class MigrationTarget {
       }
       QemuProcess p = vms.peek(name).process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
           "target qemu of vm " + name + " is gone; roll back with DELETE"));
-      var q = new MigrationQmp(p.qmp());
-      String st = MigrationQmp.status(q.queryMigrate());
+      var q = new Qmp(p.qmp());
+      String st = q.migration().status();
       if (!st.equals("completed")) {
         if (!st.startsWith("postcopy")) {
           throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
@@ -204,16 +203,16 @@ final class MigrationTarget {
         // post-copy: the guest must run here while its remaining pages arrive, or it runs nowhere;
         // the exports are removed by the finish that follows completion
         if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
-        if (!q.runState().running()) q.call("cont", Map.of());
+        if (!q.runState().running()) q.call(new Cont());
         log.info("vm {} migration {}: guest resumed on this host during post-copy", name, r.migrationId());
         return status(name);
       }
       long t0 = System.nanoTime();
       // point of no return: from here the guest runs on this host
       if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
-      for (String export : r.exports().values()) q.deleteExport(export);
-      if (!r.exports().isEmpty()) q.stopNbdServer();
-      if (!q.runState().running()) q.call("cont", Map.of());
+      for (String export : r.exports().values()) q.exports().deleteIfPresent(export, true);
+      if (!r.exports().isEmpty()) q.nbdServer().stopIfRunning();
+      if (!q.runState().running()) q.call(new Cont());
       advance(name, r, IncomingPhase.FINISHED);
       autoResume.disarm(name);
       busy.set(name, false, null);

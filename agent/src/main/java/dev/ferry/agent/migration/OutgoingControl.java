@@ -1,14 +1,19 @@
 package dev.ferry.agent.migration;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
-import dev.ferry.agent.FaultPoints;
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.FaultPoints;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.qmp.Migration;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.qmp.migration.Migrate;
+import dev.ferry.qmp.migration.MigrateCancel;
+import dev.ferry.qmp.migration.MigratePause;
+import dev.ferry.qmp.migration.MigrateStartPostcopy;
+import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,19 +86,19 @@ final class OutgoingControl {
       log.info("vm {} migration {}: cancelling", name, r.migrationId());
       if (o.qmp != null && o.process.isAlive()) {
         try {
-          o.qmp.call("migrate_cancel", Map.of());
+          o.qmp.call(new MigrateCancel());
           for (int i = 0; i < 40; i++) {
-            JsonNode qm = o.qmp.queryMigrate();
+            MigrationInfo qm = o.qmp.migration().query();
             o.lastQm = qm;
-            if (!MigrationQmp.underWay(MigrationQmp.status(qm))) break;
+            if (!Migration.underWay(qm.status())) break;
             o.tick("MIGRATION");
           }
         } catch (RuntimeException e) {
           log.warn("vm {} migration {}: migrate_cancel: {}", name, r.migrationId(), e.getMessage());
         }
-        JsonNode qm = o.lastQm;
+        MigrationInfo qm = o.lastQm;
         if (qm != null) {
-          MigrationStats s = MigrationQmp.stats(r.migrationId(), OutgoingPhase.CANCELLED.wire(), qm, o.lastMirrors, null,
+          MigrationStats s = OutgoingStats.stats(r.migrationId(), OutgoingPhase.CANCELLED.wire(), qm, o.lastMirrors, null,
               null, null, Duration.between(r.startedAt(), Instant.now()).toMillis(), "cancelled on request");
           outgoing.persist(o, o.record.withOutcome(s, "cancelled on request"));
         }
@@ -118,8 +123,8 @@ final class OutgoingControl {
       Outgoing o = outgoing.requireWatched(name, r);
       // persisted before the command: once it is sent the source never resumes nor cancels its guest
       if (!o.record.postcopy()) outgoing.persist(o, o.record.withPostcopy(Instant.now()));
-      String st = MigrationQmp.status(o.qmp().queryMigrate());
-      if (!st.startsWith("postcopy")) o.qmp().call("migrate-start-postcopy", Map.of());
+      String st = o.qmp().migration().status();
+      if (!st.startsWith("postcopy")) o.qmp().call(new MigrateStartPostcopy());
       log.info("vm {} migration {}: switched to post-copy", name, r.migrationId());
     }
     FaultPoints.reach(AFTER_POSTCOPY, name);
@@ -144,7 +149,7 @@ final class OutgoingControl {
             + r.phase().wire() + "; parameters change only while migrating");
       }
       Outgoing o = outgoing.requireWatched(name, r);
-      o.qmp().setParameters(parameters);
+      o.qmp().migration().setParameters(parameters);
       log.info("vm {} migration {}: parameters changed mid-flight: {}", name, r.migrationId(), parameters);
     }
     return stats.of(name);
@@ -160,9 +165,9 @@ final class OutgoingControl {
   MigrationStats pause(String name) {
     synchronized (outgoing.lockFor(name)) {
       Outgoing o = postcopyUnderWay(name, "pause");
-      String st = MigrationQmp.status(o.qmp().queryMigrate());
+      String st = o.qmp().migration().status();
       if (st.equals("postcopy-active")) {
-        o.qmp().call("migrate-pause", Map.of());
+        o.qmp().call(new MigratePause());
         log.warn("vm {} migration {}: post-copy stream paused (link to the target considered broken)", name,
             o.record.migrationId());
       } else if (!st.equals("postcopy-paused") && !st.equals("postcopy-recover")) {
@@ -182,10 +187,10 @@ final class OutgoingControl {
     Requests.migrationUri(uri, "as the target's recover answered");
     synchronized (outgoing.lockFor(name)) {
       Outgoing o = postcopyUnderWay(name, "resume");
-      String st = MigrationQmp.status(o.qmp().queryMigrate());
+      String st = o.qmp().migration().status();
       switch (st) {
         case "postcopy-paused" -> {
-          o.qmp().call("migrate", Map.of("uri", uri, "resume", true));
+          o.qmp().call(Migrate.resume(uri));
           log.info("vm {} migration {}: post-copy resumed towards {}", name, o.record.migrationId(), uri);
         }
         case "postcopy-recover", "postcopy-active", "completed" -> { }

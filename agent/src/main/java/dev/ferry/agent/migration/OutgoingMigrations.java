@@ -1,14 +1,15 @@
 package dev.ferry.agent.migration;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MirrorProgress;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
 import dev.ferry.qmp.QmpTimeoutException;
+import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -49,26 +50,26 @@ final class OutgoingMigrations {
 
     final String vm;
     final QemuProcess process;
-    final MigrationQmp qmp;
+    final Qmp qmp;
     final AtomicBoolean switchoverStarted = new AtomicBoolean();
     volatile OutgoingRecord record;
     volatile QmpSubscription events;
     volatile Instant stoppedAt;
     volatile Instant preSwitchoverAt;
     volatile Instant completedAt;
-    volatile JsonNode lastQm;
+    volatile MigrationInfo lastQm;
     volatile List<MirrorProgress> lastMirrors = List.of();
 
     Outgoing(String vm, OutgoingRecord record, QemuProcess process) {
       this.vm = vm;
       this.record = record;
       this.process = process;
-      this.qmp = process == null ? null : new MigrationQmp(process.qmp());
+      this.qmp = process == null ? null : new Qmp(process.qmp());
       this.stoppedAt = record.stoppedAt();
       this.preSwitchoverAt = record.preSwitchoverAt();
     }
 
-    MigrationQmp qmp() {
+    Qmp qmp() {
       if (qmp == null || !process.isAlive()) {
         throw new AgentException(Kind.CONFLICT, "vm " + vm + " has no qemu on this host any more");
       }
@@ -83,7 +84,7 @@ final class OutgoingMigrations {
     /** Waits for the next event called {@code name} or {@link #TICK}, whichever comes first. */
     void tick(String name) {
       try {
-        qmp().qmpClient().awaitEvent(e -> e.name().equals(name), TICK);
+        qmp().awaitEvent(e -> e.name().equals(name), TICK);
       } catch (QmpTimeoutException e) {
         // the tick
       } catch (QmpException e) {

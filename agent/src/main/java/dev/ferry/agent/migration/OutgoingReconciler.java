@@ -1,14 +1,20 @@
 package dev.ferry.agent.migration;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
+import dev.ferry.agent.qemu.qmp.Jobs;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.qmp.QmpEvent;
+import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
+import dev.ferry.qmp.machine.Cont;
+import dev.ferry.qmp.machine.QueryStatus;
+import dev.ferry.qmp.migration.MigrateCancel;
+import dev.ferry.qmp.migration.MigrateContinue;
+import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +32,7 @@ final class OutgoingReconciler {
 
   private static final Logger log = LoggerFactory.getLogger(OutgoingReconciler.class);
   private static final Duration JOB_END = Duration.ofSeconds(30);
+  private static final Duration JOB_POLL = Duration.ofMillis(200);
 
   private final OutgoingMigrations outgoing;
 
@@ -71,32 +78,30 @@ final class OutgoingReconciler {
           && !outgoing.advance(o, OutgoingPhase.SWITCHOVER, x -> x.withTimes(null, o.stoppedAt, o.preSwitchoverAt, null))) {
         return;
       }
-      MigrationQmp q = o.qmp();
+      Qmp q = o.qmp();
+      for (OutgoingRecord.Mirror m : o.record.mirrors()) q.jobs().cancelIfRunning(m.job(), false);
+      o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), q.jobs().byId());
       for (OutgoingRecord.Mirror m : o.record.mirrors()) {
-        Optional<MigrationQmp.Job> j = q.job(m.job());
-        if (j.isPresent() && !j.get().concluded()) q.call("block-job-cancel", Map.of("device", m.job()));
-      }
-      o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), q.blockJobs());
-      for (OutgoingRecord.Mirror m : o.record.mirrors()) {
-        q.awaitConcluded(m.job(), JOB_END);
-        Optional<MigrationQmp.Job> j = q.job(m.job());
-        if (j.isPresent() && j.get().error() != null) {
-          throw new AgentException(Kind.UNAVAILABLE, "mirror of disk " + m.disk() + " failed at switchover: " + j.get().error());
+        q.jobs().awaitConcluded(m.job(), JOB_END, JOB_POLL);
+        Optional<BlockJobInfo> j = q.jobs().find(m.job());
+        if (j.isPresent() && j.get().error().isPresent()) {
+          throw new AgentException(Kind.UNAVAILABLE, "mirror of disk " + m.disk() + " failed at switchover: "
+              + Jobs.error(j.get()));
         }
-        q.dismissIfConcluded(m.job());
+        q.jobs().dismissIfConcluded(m.job());
       }
-      q.call("migrate-continue", Map.of("state", "pre-switchover"));
+      q.call(new MigrateContinue("pre-switchover"));
       log.info("vm {} migration {}: switchover: {} mirror(s) cancelled in sync, continued after {} ms", o.vm,
           o.record.migrationId(), o.record.mirrors().size(), (System.nanoTime() - t0) / 1_000_000);
     } catch (RuntimeException e) {
       log.warn("vm {} migration {}: switchover failed: {}", o.vm, o.record.migrationId(), e.getMessage());
-      abort(o, "switchover failed: " + MigrationQmp.describe(e));
+      abort(o, "switchover failed: " + Qmp.describe(e));
     }
   }
 
   private void reconcileNow(Outgoing o) {
     try {
-      JsonNode qm = o.qmp().queryMigrate();
+      MigrationInfo qm = o.qmp().migration().query();
       o.lastQm = qm;
       reconcile(o, qm);
     } catch (RuntimeException e) {
@@ -105,10 +110,10 @@ final class OutgoingReconciler {
   }
 
   /** Moves the record to what QEMU says happened. */
-  void reconcile(Outgoing o, JsonNode qm) {
-    switch (MigrationQmp.status(qm)) {
+  void reconcile(Outgoing o, MigrationInfo qm) {
+    switch (qm.status()) {
       case "completed" -> completed(o, qm);
-      case "failed" -> fail(o, "qemu reports the migration failed: " + qm.path("error-desc").asText("no reason given"));
+      case "failed" -> fail(o, "qemu reports the migration failed: " + qm.errorDesc().orElse("no reason given"));
       case "cancelled" -> {
         if (o.record.phase() != OutgoingPhase.CANCELLED) fail(o, "qemu reports the migration cancelled");
       }
@@ -120,14 +125,14 @@ final class OutgoingReconciler {
     }
   }
 
-  private void completed(Outgoing o, JsonNode qm) {
+  private void completed(Outgoing o, MigrationInfo qm) {
     if (o.record.phase() == OutgoingPhase.COMPLETED || o.record.phase().ended()) return;
     Instant done = o.completedAt != null ? o.completedAt : Instant.now();
     Long pause = o.stoppedAt == null ? null : Duration.between(o.stoppedAt, done).toMillis();
     Long switchover = o.preSwitchoverAt == null ? null : Duration.between(o.preSwitchoverAt, done).toMillis();
     Instant sent = o.record.migrateSentAt();
     Long wall = sent == null ? null : Duration.between(sent, Instant.now()).toMillis();
-    MigrationStats s = MigrationQmp.stats(o.record.migrationId(), OutgoingPhase.COMPLETED.wire(), qm, o.lastMirrors,
+    MigrationStats s = OutgoingStats.stats(o.record.migrationId(), OutgoingPhase.COMPLETED.wire(), qm, o.lastMirrors,
         pause, switchover, wall, Duration.between(o.record.startedAt(), Instant.now()).toMillis(), null);
     if (!outgoing.advance(o, OutgoingPhase.COMPLETED,
         x -> x.withTimes(null, o.stoppedAt, o.preSwitchoverAt, done).withOutcome(s, null))) {
@@ -137,7 +142,7 @@ final class OutgoingReconciler {
         o.vm, o.record.migrationId(), s.totalTimeMs(), s.downtimeMs(), pause, s.ramTransferredBytes());
     for (OutgoingRecord.Mirror m : o.record.mirrors()) {
       try {
-        o.qmp().deleteNodeIfPresent(m.node());
+        o.qmp().nodes().deleteIfPresent(m.node());
       } catch (RuntimeException e) {
         log.info("vm {} migration {}: removing nbd node {}: {}", o.vm, o.record.migrationId(), m.node(), e.getMessage());
       }
@@ -149,8 +154,8 @@ final class OutgoingReconciler {
    * post-copy had started: then the source's copy is stale and stays paused.
    */
   void fail(Outgoing o, String why) {
-    JsonNode qm = o.lastQm;
-    MigrationStats s = qm == null ? null : MigrationQmp.stats(o.record.migrationId(), OutgoingPhase.FAILED.wire(), qm,
+    MigrationInfo qm = o.lastQm;
+    MigrationStats s = qm == null ? null : OutgoingStats.stats(o.record.migrationId(), OutgoingPhase.FAILED.wire(), qm,
         o.lastMirrors, null, null, null, Duration.between(o.record.startedAt(), Instant.now()).toMillis(), why);
     if (!outgoing.advance(o, OutgoingPhase.FAILED, x -> x.withTimes(null, null, null, Instant.now()).withOutcome(s, why))) {
       return;
@@ -163,7 +168,7 @@ final class OutgoingReconciler {
   void abort(Outgoing o, String why) {
     try {
       // after the switch to post-copy a cancel would throw away the target's newer state
-      if (o.qmp != null && o.process.isAlive() && !postcopy(o)) o.qmp.call("migrate_cancel", Map.of());
+      if (o.qmp != null && o.process.isAlive() && !postcopy(o)) o.qmp.call(new MigrateCancel());
     } catch (RuntimeException e) {
       log.info("vm {} migration {}: migrate_cancel: {}", o.vm, o.record.migrationId(), e.getMessage());
     }
@@ -172,25 +177,24 @@ final class OutgoingReconciler {
 
   /** Post-copy started: persisted before the switch, or seen in QEMU (a switch an older agent did not record). */
   static boolean postcopy(Outgoing o) {
-    JsonNode qm = o.lastQm;
-    return o.record.postcopy() || (qm != null && MigrationQmp.status(qm).startsWith("postcopy"));
+    MigrationInfo qm = o.lastQm;
+    return o.record.postcopy() || (qm != null && qm.status().startsWith("postcopy"));
   }
 
   /** Best-effort, each part on its own: mirrors cancelled and dismissed, NBD nodes removed, the guest resumed. */
   void cleanUp(Outgoing o) {
     if (o.qmp == null || !o.process.isAlive()) return;
-    MigrationQmp q = o.qmp;
+    Qmp q = o.qmp;
     for (OutgoingRecord.Mirror m : o.record.mirrors()) {
       try {
-        Optional<MigrationQmp.Job> j = q.job(m.job());
-        if (j.isPresent() && !j.get().concluded()) q.call("block-job-cancel", Map.of("device", m.job(), "force", true));
-        q.awaitConcluded(m.job(), JOB_END);
-        q.dismissIfConcluded(m.job());
+        q.jobs().cancelIfRunning(m.job(), true);
+        q.jobs().awaitConcluded(m.job(), JOB_END, JOB_POLL);
+        q.jobs().dismissIfConcluded(m.job());
       } catch (RuntimeException e) {
         log.warn("vm {} migration {}: cancelling mirror {}: {}", o.vm, o.record.migrationId(), m.job(), e.getMessage());
       }
       try {
-        q.deleteNodeIfPresent(m.node());
+        q.nodes().deleteIfPresent(m.node());
       } catch (RuntimeException e) {
         log.warn("vm {} migration {}: removing nbd node {}: {}", o.vm, o.record.migrationId(), m.node(), e.getMessage());
       }
@@ -203,14 +207,14 @@ final class OutgoingReconciler {
       return;
     }
     try {
-      MigrationQmp.RunState rs = q.runState();
+      QueryStatus.StatusInfo rs = q.runState();
       for (int i = 0; i < 40 && rs.status().equals("finish-migrate"); i++) {
         o.tick("RESUME");
         rs = q.runState();
       }
       // postmigrate only when a cancel raced with completion; the target has not run the guest
       if (!rs.running() && (rs.status().equals("paused") || rs.status().equals("postmigrate"))) {
-        q.call("cont", Map.of());
+        q.call(new Cont());
         log.info("vm {} migration {}: guest resumed on the source", o.vm, o.record.migrationId());
       }
     } catch (RuntimeException e) {

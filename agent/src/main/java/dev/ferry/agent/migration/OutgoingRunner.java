@@ -1,15 +1,21 @@
 package dev.ferry.agent.migration;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.agent.qemu.DiskSpec;
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Jobs;
+import dev.ferry.agent.qemu.qmp.Migration;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.qmp.block.BlockdevMirror;
+import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
+import dev.ferry.qmp.migration.Migrate;
+import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,8 +75,8 @@ final class OutgoingRunner {
       Outgoing o = vms.withVm(name, h -> {
         QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
             "vm " + name + " is not running; only a running vm migrates live"));
-        var q = new MigrationQmp(p.qmp());
-        if (MigrationQmp.underWay(MigrationQmp.status(q.queryMigrate()))) {
+        var q = new Qmp(p.qmp());
+        if (Migration.underWay(q.migration().status())) {
           throw new AgentException(Kind.CONFLICT, "qemu of vm " + name + " already has a migration under way");
         }
         boolean running = q.runState().running();
@@ -137,7 +143,7 @@ final class OutgoingRunner {
       }
       synchronized (o) {
         if (o.record.phase().ordinal() < OutgoingPhase.MIGRATING.ordinal()) {
-          boolean already = MigrationQmp.underWay(MigrationQmp.status(o.qmp().queryMigrate()));
+          boolean already = Migration.underWay(o.qmp().migration().status());
           if (!outgoing.advance(o, OutgoingPhase.MIGRATING, x -> x.withTimes(Instant.now(), null, null, null))) return;
           if (!already) migrate(o);
         }
@@ -146,28 +152,21 @@ final class OutgoingRunner {
     } catch (RuntimeException e) {
       if (o.record.phase().ended()) return;
       log.warn("vm {} migration {}: {}", o.vm, o.record.migrationId(), e.getMessage());
-      reconciler.abort(o, MigrationQmp.describe(e));
+      reconciler.abort(o, Qmp.describe(e));
     }
   }
 
   private void startMirrors(Outgoing o) {
-    MigrationQmp q = o.qmp();
-    var nodes = q.nodeNames();
+    Qmp q = o.qmp();
+    var nodes = q.nodes().names();
     for (OutgoingRecord.Mirror m : o.record.mirrors()) {
       if (nodes.contains(m.node())) continue;
-      var server = Map.of("type", "inet", "host", o.record.nbd().host(), "port", Integer.toString(o.record.nbd().port()));
-      q.call("blockdev-add", Map.of("driver", "nbd", "node-name", m.node(), "server", server, "export", m.export()));
+      q.nodes().addNbd(m.node(), o.record.nbd().host(), o.record.nbd().port(), m.export());
     }
     for (OutgoingRecord.Mirror m : o.record.mirrors()) {
-      if (q.job(m.job()).isPresent()) continue;
-      var args = new LinkedHashMap<String, Object>();
-      args.put("job-id", m.job());
-      args.put("device", m.device());
-      args.put("target", m.node());
-      args.put("sync", "full");
-      args.put("copy-mode", "write-blocking");
-      args.put("auto-dismiss", false);
-      q.call("blockdev-mirror", args);
+      if (q.jobs().find(m.job()).isPresent()) continue;
+      q.call(new BlockdevMirror(m.job(), m.device(), m.node(), BlockdevMirror.Sync.FULL,
+          BlockdevMirror.CopyMode.WRITE_BLOCKING, false));
       log.info("vm {} migration {}: mirroring disk {} to nbd export {}", o.vm, o.record.migrationId(), m.disk(), m.export());
     }
   }
@@ -177,15 +176,15 @@ final class OutgoingRunner {
     long t0 = System.nanoTime();
     while (true) {
       if (o.record.phase() != OutgoingPhase.MIRRORING) return false;
-      Map<String, JsonNode> jobs = o.qmp().blockJobs();
+      Map<String, BlockJobInfo> jobs = o.qmp().jobs().byId();
       boolean allReady = true;
       for (OutgoingRecord.Mirror m : o.record.mirrors()) {
-        JsonNode j = jobs.get(m.job());
-        if (j == null || j.path("status").asText().equals("concluded")) {
-          String err = o.qmp().job(m.job()).map(MigrationQmp.Job::error).orElse("the job is gone");
+        BlockJobInfo j = jobs.get(m.job());
+        if (j == null || j.status().equals("concluded")) {
+          String err = j == null ? "the job is gone" : Jobs.error(j);
           throw new AgentException(Kind.UNAVAILABLE, "mirror of disk " + m.disk() + " to the target failed: " + err);
         }
-        allReady &= j.path("ready").asBoolean();
+        allReady &= j.ready();
       }
       o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), jobs);
       if (allReady) {
@@ -202,10 +201,10 @@ final class OutgoingRunner {
     caps.put("events", true);
     caps.putAll(o.record.capabilities());
     if (!o.record.mirrors().isEmpty()) caps.put("pause-before-switchover", true);
-    MigrationQmp q = o.qmp();
-    q.setCapabilities(caps);
-    q.setParameters(o.record.parameters());
-    q.call("migrate", Map.of("uri", o.record.migrationUri()));
+    Qmp q = o.qmp();
+    q.migration().setCapabilities(caps);
+    q.migration().setParameters(o.record.parameters());
+    q.call(new Migrate(o.record.migrationUri()));
     log.info("vm {} migration {}: migrate sent (capabilities {}, parameters {})", o.vm, o.record.migrationId(), caps,
         o.record.parameters());
   }
@@ -213,10 +212,10 @@ final class OutgoingRunner {
   /** Polls query-migrate until the migration completed or ended, waking on every MIGRATION event. */
   private void monitor(Outgoing o) {
     while (o.record.phase().blocksActions() && o.record.phase() != OutgoingPhase.COMPLETED) {
-      JsonNode qm = o.qmp().queryMigrate();
+      MigrationInfo qm = o.qmp().migration().query();
       o.lastQm = qm;
       if (!o.record.mirrors().isEmpty() && o.record.phase() == OutgoingPhase.MIGRATING) {
-        o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), o.qmp().blockJobs());
+        o.lastMirrors = OutgoingStats.progress(o.record.mirrors(), o.qmp().jobs().byId());
       }
       reconciler.reconcile(o, qm);
       if (o.record.phase() == OutgoingPhase.COMPLETED || o.record.phase().ended()) return;

@@ -2,17 +2,19 @@ package dev.ferry.agent.migration;
 
 import static dev.ferry.agent.migration.OutgoingMigrations.noMigration;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
-import dev.ferry.api.Json;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MirrorProgress;
+import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
+import dev.ferry.qmp.migration.QueryMigrate;
+import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What {@code GET outgoing} (and every request on an outgoing migration) answers. While QEMU runs
@@ -22,8 +24,9 @@ import java.util.Optional;
  */
 final class OutgoingStats {
 
-  /** Empty JSON for stats before QEMU said anything. */
-  private static final JsonNode NOTHING_YET = Json.mapper().createObjectNode();
+  /** RAM statistics before QEMU reports any: every counter 0. */
+  private static final QueryMigrate.MigrationStats NO_RAM =
+      new QueryMigrate.MigrationStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
   private final MigrationStore store;
   private final OutgoingMigrations outgoing;
@@ -40,15 +43,15 @@ final class OutgoingStats {
     Outgoing o = outgoing.watched(name);
     if (o == null || r.phase() == OutgoingPhase.COMPLETED || r.phase().ended() || o.qmp == null || !o.process.isAlive()) {
       if (r.lastStats() != null) return finalStats(r);
-      JsonNode qm = o == null ? null : o.lastQm;
-      return MigrationQmp.stats(r.migrationId(), r.phase().wire(), qm == null ? NOTHING_YET : qm,
+      MigrationInfo qm = o == null ? null : o.lastQm;
+      return stats(r.migrationId(), r.phase().wire(), qm == null ? MigrationInfo.none() : qm,
           o == null ? List.of() : o.lastMirrors, null, null, null, null, r.error());
     }
-    JsonNode qm = o.qmp.queryMigrate();
-    List<MirrorProgress> mirrors = r.mirrors().isEmpty() ? List.of() : progress(r.mirrors(), o.qmp.blockJobs());
+    MigrationInfo qm = o.qmp.migration().query();
+    List<MirrorProgress> mirrors = r.mirrors().isEmpty() ? List.of() : progress(r.mirrors(), o.qmp.jobs().byId());
     if (!mirrors.isEmpty() && mirrors.stream().noneMatch(m -> m.status().equals("gone"))) o.lastMirrors = mirrors;
     Instant sent = r.migrateSentAt();
-    return MigrationQmp.stats(r.migrationId(), r.phase().wire(), qm, mirrors, null, null,
+    return stats(r.migrationId(), r.phase().wire(), qm, mirrors, null, null,
         sent == null ? null : Duration.between(sent, Instant.now()).toMillis(),
         Duration.between(r.startedAt(), Instant.now()).toMillis(), r.error());
   }
@@ -56,7 +59,7 @@ final class OutgoingStats {
   static MigrationStats finalStats(OutgoingRecord r) {
     MigrationStats s = r.lastStats();
     if (s == null) {
-      return MigrationQmp.stats(r.migrationId(), r.phase().wire(), NOTHING_YET, List.of(), null, null, null, null, r.error());
+      return stats(r.migrationId(), r.phase().wire(), MigrationInfo.none(), List.of(), null, null, null, null, r.error());
     }
     return new MigrationStats(s.migrationId(), r.phase().wire(), s.status(), s.totalTimeMs(), s.setupTimeMs(),
         s.downtimeMs(), s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(),
@@ -64,14 +67,33 @@ final class OutgoingStats {
         s.wallTimeMs(), s.elapsedMs(), s.error());
   }
 
-  static List<MirrorProgress> progress(List<OutgoingRecord.Mirror> mirrors, Map<String, JsonNode> jobs) {
+  static List<MirrorProgress> progress(List<OutgoingRecord.Mirror> mirrors, Map<String, BlockJobInfo> jobs) {
     var list = new ArrayList<MirrorProgress>();
     for (OutgoingRecord.Mirror m : mirrors) {
-      JsonNode j = jobs.get(m.job());
+      BlockJobInfo j = jobs.get(m.job());
       list.add(j == null ? new MirrorProgress(m.disk(), m.job(), "gone", false, 0, 0)
-          : new MirrorProgress(m.disk(), m.job(), j.path("status").asText(), j.path("ready").asBoolean(),
-              j.path("offset").asLong(), j.path("len").asLong()));
+          : new MirrorProgress(m.disk(), m.job(), j.status(), j.ready(), j.offset(), j.len()));
     }
     return list;
+  }
+
+  /**
+   * QEMU's numbers as the API reports them; mirrors and the agent's own timings come from the
+   * caller. QEMU's dirty rate is in pages per second: times the page size (4 KiB when QEMU leaves
+   * it out). {@code error} wins over QEMU's {@code error-desc}.
+   */
+  static MigrationStats stats(String migrationId, String phase, MigrationInfo qm, List<MirrorProgress> mirrors,
+      Long pauseMs, Long switchoverMs, Long wallTimeMs, Long elapsedMs, String error) {
+    var ram = qm.ram().orElse(NO_RAM);
+    long pageSize = ram.pageSize() == 0 ? 4096 : ram.pageSize();
+    String err = error != null ? error : qm.errorDesc().orElse(null);
+    return new MigrationStats(migrationId, phase, qm.status(), boxed(qm.totalTime()), boxed(qm.setupTime()),
+        boxed(qm.downtime()), boxed(qm.expectedDowntime()), ram.transferred(), ram.remaining(), ram.total(),
+        ram.dirtyPagesRate() * pageSize, ram.mbps(), ram.dirtySyncCount(), ram.postcopyRequests(), mirrors, pauseMs,
+        switchoverMs, wallTimeMs, elapsedMs, err);
+  }
+
+  private static Long boxed(OptionalLong value) {
+    return value.isPresent() ? value.getAsLong() : null;
   }
 }

@@ -3,9 +3,12 @@ package dev.ferry.agent.migration;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.qmp.QmpErrorException;
+import dev.ferry.qmp.migration.MigratePause;
+import dev.ferry.qmp.migration.MigrateRecover;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,10 +45,10 @@ final class PostcopyRecovery {
       }
       QemuProcess p = vms.peek(name).process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
           "target qemu of vm " + name + " is gone; a post-copy cannot recover without it"));
-      var q = new MigrationQmp(p.qmp());
-      String st = MigrationQmp.status(q.queryMigrate());
+      var q = new Qmp(p.qmp());
+      String st = q.migration().status();
       if (st.equals("postcopy-active")) {
-        q.call("migrate-pause", Map.of());
+        q.call(new MigratePause());
         st = awaitStatusOtherThan(q, "postcopy-active");
         log.warn("vm {} migration {}: incoming post-copy paused to recover it ({})", name, r.migrationId(), st);
       }
@@ -56,7 +59,7 @@ final class PostcopyRecovery {
       }
       IncomingRecord next = r.withRecoveryPort(target.freePort());
       try {
-        q.call("migrate-recover", Map.of("uri", next.recoveryUri()));
+        q.call(new MigrateRecover(next.recoveryUri()));
       } catch (QmpErrorException e) {
         // QEMU listens already (an earlier recover whose answer was lost): the same URI again
         if (r.recoveryUri() != null && e.desc().contains("already")) return recovery(r);
@@ -68,9 +71,9 @@ final class PostcopyRecovery {
     }
   }
 
-  private static String awaitStatusOtherThan(MigrationQmp q, String status) {
+  private static String awaitStatusOtherThan(Qmp q, String status) {
     for (int i = 0; i < 100; i++) {
-      String st = MigrationQmp.status(q.queryMigrate());
+      String st = q.migration().status();
       if (!st.equals(status)) return st;
       try {
         Thread.sleep(100);

@@ -1,11 +1,15 @@
 package dev.ferry.agent.storage;
 
 import dev.ferry.agent.qemu.BlockNodes;
+import dev.ferry.agent.qemu.qmp.Jobs;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.block.BlockdevMirror;
+import dev.ferry.qmp.block.JobDismiss;
+import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +25,7 @@ final class LiveMirror {
 
   private static final Logger log = LoggerFactory.getLogger(LiveMirror.class);
   static final Duration JOB_END = Duration.ofSeconds(60);
+  static final Duration JOB_POLL = Duration.ofMillis(500);
 
   private LiveMirror() {}
 
@@ -34,47 +39,46 @@ final class LiveMirror {
   }
 
   /** Creates what is missing of: the target image, its file and format nodes, the mirror job. */
-  static void start(BlockQmp q, QemuImg img, MoveRecord r, long virtualSize) {
+  static void start(Qmp q, QemuImg img, MoveRecord r, long virtualSize) {
     Path target = Path.of(r.targetPath());
     if (!Files.exists(target)) img.create(target, r.targetFormat(), virtualSize);
-    var nodes = q.nodeNames();
+    var nodes = q.nodes().names();
     BlockNodes t = r.targetNodes();
-    if (!nodes.contains(t.file())) q.addFileNode(t.file(), r.targetPath());
-    if (!nodes.contains(t.format())) q.addFormatNode(t.format(), r.targetFormat(), t.file());
-    Optional<BlockQmp.Job> job = q.job(r.jobId());
-    if (job.isPresent() && job.get().concluded()) {
+    if (!nodes.contains(t.file())) q.nodes().addFile(t.file(), r.targetPath());
+    if (!nodes.contains(t.format())) q.nodes().addFormat(t.format(), r.targetFormat(), t.file());
+    Optional<BlockJobInfo> job = q.jobs().find(r.jobId());
+    if (job.isPresent() && Jobs.concluded(job.get())) {
       // a concluded job of an earlier move of this disk holds the id until it is dismissed
-      q.call("job-dismiss", Map.of("id", r.jobId()));
+      q.call(new JobDismiss(r.jobId()));
       job = Optional.empty();
     }
     if (job.isEmpty()) {
-      q.mirror(r.jobId(), r.sourceNodes().format(), t.format(), r.bandwidthBytesPerS());
+      var mirror = new BlockdevMirror(r.jobId(), r.sourceNodes().format(), t.format(), BlockdevMirror.Sync.FULL,
+          BlockdevMirror.CopyMode.WRITE_BLOCKING, false);
+      q.call(r.bandwidthBytesPerS() > 0 ? mirror.withSpeed(r.bandwidthBytesPerS()) : mirror);
       log.info("vm {}: mirroring disk {} ({}) to {} as job {}", r.vm(), r.disk(), r.sourceNodes().format(),
           r.targetPath(), r.jobId());
     }
   }
 
-  static Observed observe(BlockQmp q, MoveRecord r) {
-    Optional<BlockQmp.Job> job = q.job(r.jobId());
+  static Observed observe(Qmp q, MoveRecord r) {
+    Optional<BlockJobInfo> job = q.jobs().find(r.jobId());
     if (job.isEmpty()) return new Observed.Failed("mirror job " + r.jobId() + " no longer exists in qemu");
-    BlockQmp.Job j = job.get();
-    if (j.error() != null) return new Observed.Failed(j.error());
-    if (j.concluded()) return new Observed.Failed("mirror job " + r.jobId() + " ended before the pivot");
-    return new Observed.Copying(j.offset(), j.length(), j.ready());
+    BlockJobInfo j = job.get();
+    if (j.error().isPresent()) return new Observed.Failed(Jobs.error(j));
+    if (Jobs.concluded(j)) return new Observed.Failed("mirror job " + r.jobId() + " ended before the pivot");
+    return new Observed.Copying(j.offset(), j.len(), j.ready());
   }
 
   /**
    * Rolls back in QEMU: cancels the job (forced, so a ready mirror does not complete), dismisses
    * it, removes the target nodes. Best effort, each step on its own; the VM stays on its source.
    */
-  static void rollBack(BlockQmp q, MoveRecord r) {
+  static void rollBack(Qmp q, MoveRecord r) {
     try {
-      Optional<BlockQmp.Job> job = q.job(r.jobId());
-      if (job.isPresent() && !job.get().concluded()) {
-        q.call("block-job-cancel", Map.of("device", r.jobId(), "force", true));
-      }
-      q.awaitConcluded(r.jobId(), JOB_END);
-      q.dismissIfConcluded(r.jobId());
+      q.jobs().cancelIfRunning(r.jobId(), true);
+      q.jobs().awaitConcluded(r.jobId(), JOB_END, JOB_POLL);
+      q.jobs().dismissIfConcluded(r.jobId());
     } catch (QmpException | dev.ferry.agent.AgentException e) {
       log.warn("vm {}: cannot end mirror job {}: {}", r.vm(), r.jobId(), e.getMessage());
     }
@@ -82,12 +86,12 @@ final class LiveMirror {
   }
 
   /** Removes a disk's format node, then its file node, if present. */
-  static void deleteNodes(BlockQmp q, MoveRecord r, BlockNodes nodes) {
+  static void deleteNodes(Qmp q, MoveRecord r, BlockNodes nodes) {
     for (String node : new String[] {nodes.format(), nodes.file()}) {
       try {
-        q.deleteNodeIfPresent(node);
+        q.nodes().deleteIfPresent(node);
       } catch (QmpException e) {
-        log.warn("vm {}: cannot remove block node {}: {}", r.vm(), node, BlockQmp.describe(e));
+        log.warn("vm {}: cannot remove block node {}: {}", r.vm(), node, Qmp.describe(e));
       }
     }
   }

@@ -3,12 +3,13 @@ package dev.ferry.agent.storage;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.RunDir;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.block.BlockDirtyBitmapDisable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,7 @@ final class LiveVerify {
     }
   }
 
-  static VerifyResult run(BlockQmp q, MoveRecord r, RunDir run, ExportReader.Opener opener) {
+  static VerifyResult run(Qmp q, MoveRecord r, RunDir run, ExportReader.Opener opener) {
     long t0 = System.nanoTime();
     Path socket = run.dir().resolve("nbd.sock");
     String oldId = "ferry-old-" + r.disk();
@@ -46,10 +47,10 @@ final class LiveVerify {
     String target = r.targetNodes().format();
     boolean ourServer = false;
     try {
-      for (String id : List.of(oldId, newId, dirtyId)) q.deleteExport(id); // left by an interrupted verify
-      ourServer = q.startNbdServer(socket.toString());
-      q.addExport(oldId, r.sourceNodes().format(), List.of());
-      q.addExport(newId, target, List.of());
+      for (String id : List.of(oldId, newId, dirtyId)) q.exports().deleteIfPresent(id, false); // left by an interrupted verify
+      ourServer = q.nbdServer().startUnix(socket);
+      q.exports().add(oldId, r.sourceNodes().format(), false, List.of());
+      q.exports().add(newId, target, false, List.of());
       long size;
       List<Range> differing;
       try (ExportReader old = opener.open(socket, oldId, null); ExportReader neu = opener.open(socket, newId, null)) {
@@ -60,10 +61,10 @@ final class LiveVerify {
         size = old.size();
         differing = compare(old, neu);
       }
-      q.deleteExport(newId);
+      q.exports().deleteIfPresent(newId, false);
       // the compare is over: writes from now on cannot explain a difference it saw
-      q.call("block-dirty-bitmap-disable", Map.of("node", target, "name", StorageMoves.BITMAP));
-      q.addExport(dirtyId, target, List.of(StorageMoves.BITMAP));
+      q.call(new BlockDirtyBitmapDisable(target, StorageMoves.BITMAP));
+      q.exports().add(dirtyId, target, false, List.of(StorageMoves.BITMAP));
       long rewritten = 0;
       long mismatched = 0;
       Long first = null;
@@ -80,7 +81,7 @@ final class LiveVerify {
       return new VerifyResult(mismatched == 0, size, rewritten, mismatched, first, (System.nanoTime() - t0) / 1_000_000);
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "verification of disk " + r.disk() + " of vm " + r.vm()
-          + " failed in qemu: " + BlockQmp.describe(e), e);
+          + " failed in qemu: " + Qmp.describe(e), e);
     } finally {
       cleanUp(q, r, List.of(oldId, newId, dirtyId), ourServer);
     }
@@ -123,26 +124,24 @@ final class LiveVerify {
     return true;
   }
 
-  private static void cleanUp(BlockQmp q, MoveRecord r, List<String> exports, boolean ourServer) {
+  private static void cleanUp(Qmp q, MoveRecord r, List<String> exports, boolean ourServer) {
     for (String id : exports) {
       try {
-        q.deleteExport(id);
+        q.exports().deleteIfPresent(id, false);
       } catch (QmpException e) {
-        log.warn("vm {}: cannot remove nbd export {}: {}", r.vm(), id, BlockQmp.describe(e));
+        log.warn("vm {}: cannot remove nbd export {}: {}", r.vm(), id, Qmp.describe(e));
       }
     }
     try {
-      if (q.bitmaps(r.targetNodes().format()).contains(StorageMoves.BITMAP)) {
-        q.call("block-dirty-bitmap-remove", Map.of("node", r.targetNodes().format(), "name", StorageMoves.BITMAP));
-      }
+      q.nodes().removeBitmapIfPresent(r.targetNodes().format(), StorageMoves.BITMAP);
     } catch (QmpException e) {
-      log.warn("vm {}: cannot remove bitmap {}: {}", r.vm(), StorageMoves.BITMAP, BlockQmp.describe(e));
+      log.warn("vm {}: cannot remove bitmap {}: {}", r.vm(), StorageMoves.BITMAP, Qmp.describe(e));
     }
     if (ourServer) {
       try {
-        q.call("nbd-server-stop", Map.of());
+        q.nbdServer().stop();
       } catch (QmpException e) {
-        log.warn("vm {}: cannot stop the nbd server: {}", r.vm(), BlockQmp.describe(e));
+        log.warn("vm {}: cannot stop the nbd server: {}", r.vm(), Qmp.describe(e));
       }
     }
   }

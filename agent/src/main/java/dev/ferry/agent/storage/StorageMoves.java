@@ -8,12 +8,16 @@ import dev.ferry.agent.qemu.BlockNodes;
 import dev.ferry.agent.qemu.DiskFormat;
 import dev.ferry.agent.qemu.DiskSpec;
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Jobs;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MirrorRequest;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.block.BlockJobComplete;
+import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -123,7 +127,7 @@ public final class StorageMoves {
       if (r.mode() == MoveRecord.Mode.LIVE) {
         QemuProcess p = sameQemu(vm, r).orElseThrow(() -> conflict(r,
             "the vm was stopped or restarted since the pivot, so the writes since then are unknown"));
-        result = LiveVerify.run(new BlockQmp(p.qmp()), r, vm.runDir(), exports);
+        result = LiveVerify.run(new Qmp(p.qmp()), r, vm.runDir(), exports);
       } else {
         result = verifyOffline(r);
       }
@@ -143,16 +147,14 @@ public final class StorageMoves {
       if (r.phase() != MovePhase.PIVOTED) throw conflict(r, "only a pivoted move can release its source");
       if (r.mode() == MoveRecord.Mode.LIVE) {
         sameQemu(vm, r).ifPresent(p -> {
-          var q = new BlockQmp(p.qmp());
+          var q = new Qmp(p.qmp());
           try {
-            if (q.bitmaps(r.targetNodes().format()).contains(BITMAP)) {
-              q.call("block-dirty-bitmap-remove", Map.of("node", r.targetNodes().format(), "name", BITMAP));
-            }
+            q.nodes().removeBitmapIfPresent(r.targetNodes().format(), BITMAP);
           } catch (QmpException e) {
-            log.warn("vm {}: cannot remove bitmap {}: {}", r.vm(), BITMAP, BlockQmp.describe(e));
+            log.warn("vm {}: cannot remove bitmap {}: {}", r.vm(), BITMAP, Qmp.describe(e));
           }
           LiveMirror.deleteNodes(q, r, r.sourceNodes());
-          var left = q.nodeNames();
+          var left = q.nodes().names();
           if (left.contains(r.sourceNodes().format()) || left.contains(r.sourceNodes().file())) {
             throw new AgentException(Kind.UNAVAILABLE, "qemu still holds the source nodes of disk " + r.disk()
                 + " of vm " + r.vm() + " (" + r.sourceNodes() + "); repeat the release");
@@ -248,14 +250,14 @@ public final class StorageMoves {
       if (r.mode() == MoveRecord.Mode.LIVE) {
         Optional<QemuProcess> p = sameQemu(vm, r);
         if (p.isEmpty()) return fail(vm, r, "the vm stopped before its mirror started");
-        LiveMirror.start(new BlockQmp(p.get().qmp()), img, r, r.length());
+        LiveMirror.start(new Qmp(p.get().qmp()), img, r, r.length());
         return MoveStore.write(vm.dir(), r.withPhase(MovePhase.COPYING));
       }
       if (vm.process().isPresent()) return fail(vm, r, "the vm was started before its offline copy began");
       long pid = OfflineCopy.start(img, r, vm.dir());
       return MoveStore.write(vm.dir(), r.withCopyPid(pid).withPhase(MovePhase.COPYING));
     } catch (QmpException e) {
-      return fail(vm, r, "cannot start the mirror: " + BlockQmp.describe(e));
+      return fail(vm, r, "cannot start the mirror: " + Qmp.describe(e));
     } catch (AgentException e) {
       if (e.kind() == Kind.INTERNAL) throw e;
       return fail(vm, r, e.getMessage());
@@ -282,10 +284,10 @@ public final class StorageMoves {
     if (p.isEmpty()) return status(fail(vm, r, "the vm stopped during the mirror; it keeps its old disk"));
     LiveMirror.Observed seen;
     try {
-      seen = LiveMirror.observe(new BlockQmp(p.get().qmp()), r);
+      seen = LiveMirror.observe(new Qmp(p.get().qmp()), r);
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "cannot ask qemu of vm " + r.vm() + " about job " + r.jobId() + ": "
-          + BlockQmp.describe(e), e);
+          + Qmp.describe(e), e);
     }
     return switch (seen) {
       case LiveMirror.Observed.Copying c -> status(r, c.ready() ? "ready" : "running", c.offset(), c.length());
@@ -310,7 +312,7 @@ public final class StorageMoves {
           + " the pivot; it keeps its old disk");
       throw conflict(failed, failed.error());
     }
-    var q = new BlockQmp(p.get().qmp());
+    var q = new Qmp(p.get().qmp());
     BlockNodes target = r.targetNodes();
     Long pivotMs = null;
     try {
@@ -324,20 +326,18 @@ public final class StorageMoves {
         r = MoveStore.write(vm.dir(), r.withProgress(now.offset(), now.length()).withPhase(MovePhase.PIVOTING));
       }
       // the bitmap first: it records every guest write to the target from before the switch on
-      if (!q.bitmaps(target.format()).contains(BITMAP)) {
-        q.call("block-dirty-bitmap-add", Map.of("node", target.format(), "name", BITMAP));
-      }
-      Optional<BlockQmp.Job> job = q.job(r.jobId());
-      if (job.isPresent() && !job.get().concluded()) {
+      q.nodes().addBitmapIfMissing(target.format(), BITMAP);
+      Optional<BlockJobInfo> job = q.jobs().find(r.jobId());
+      if (job.isPresent() && !Jobs.concluded(job.get())) {
         long t0 = System.nanoTime();
-        q.call("block-job-complete", Map.of("device", r.jobId()));
-        q.awaitConcluded(r.jobId(), LiveMirror.JOB_END);
+        q.call(new BlockJobComplete(r.jobId()));
+        q.jobs().awaitConcluded(r.jobId(), LiveMirror.JOB_END, LiveMirror.JOB_POLL);
         pivotMs = (System.nanoTime() - t0) / 1_000_000;
-        job = q.job(r.jobId());
+        job = q.jobs().find(r.jobId());
       }
-      String jobError = job.map(BlockQmp.Job::error).orElse(null);
-      q.dismissIfConcluded(r.jobId());
-      String node = q.deviceNode(vm.disk(r.disk()).deviceId()).orElse(null);
+      String jobError = job.map(Jobs::error).orElse(null);
+      q.jobs().dismissIfConcluded(r.jobId());
+      String node = q.nodes().ofDevice(vm.disk(r.disk()).deviceId()).orElse(null);
       if (!target.format().equals(node)) {
         MoveRecord failed = fail(vm, r, "the pivot did not switch the disk (device uses " + node + ")"
             + (jobError != null ? ": " + jobError : ""));
@@ -345,7 +345,7 @@ public final class StorageMoves {
       }
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "pivot of disk " + r.disk() + " of vm " + r.vm() + " failed in qemu: "
-          + BlockQmp.describe(e) + "; repeat the pivot", e);
+          + Qmp.describe(e) + "; repeat the pivot", e);
     }
     vm.switchDisk(r.disk(), Path.of(r.targetPath()), DiskFormat.parse(r.targetFormat()), target);
     MoveRecord done = MoveStore.write(vm.dir(), r.pivoted(pivotMs != null ? pivotMs : r.pivotMs()));
@@ -390,7 +390,7 @@ public final class StorageMoves {
   /** Undoes a move before its pivot, best effort step by step; the VM stays on its source. */
   private void rollBack(VmHandle vm, MoveRecord r) {
     if (r.mode() == MoveRecord.Mode.LIVE) {
-      sameQemu(vm, r).ifPresent(p -> LiveMirror.rollBack(new BlockQmp(p.qmp()), r));
+      sameQemu(vm, r).ifPresent(p -> LiveMirror.rollBack(new Qmp(p.qmp()), r));
     } else {
       OfflineCopy.stop(r);
       try {

@@ -11,14 +11,15 @@ import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.RunDir;
 import dev.ferry.agent.qemu.StopOutcome;
+import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
-import dev.ferry.api.VmState;
 import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
-import dev.ferry.qmp.QueryStatus;
+import dev.ferry.qmp.machine.QueryStatus;
+import dev.ferry.qmp.machine.Quit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -209,7 +210,7 @@ final class ManagedVm {
     QemuProcess p = beginStop();
     if (p == null) return status();
     try {
-      p.qmp().call(new dev.ferry.qmp.Quit(), Duration.ofSeconds(5));
+      p.qmp().call(new Quit(), Duration.ofSeconds(5));
     } catch (QmpException e) {
       log.info("vm {}: quit: {}", name, e.getMessage());
     }

@@ -10,20 +10,21 @@ import dev.ferry.agent.AgentConfig;
 import dev.ferry.agent.HttpTestClient;
 import dev.ferry.agent.HttpTestClient.Reply;
 import dev.ferry.agent.qemu.Accelerator;
+import dev.ferry.api.Json;
+import dev.ferry.api.Problem;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
-import dev.ferry.api.Json;
 import dev.ferry.api.agent.MirrorRequest;
 import dev.ferry.api.agent.MirrorStatus;
-import dev.ferry.api.Problem;
 import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.qmp.QmpClient;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
 import dev.ferry.testsupport.TestGuest;
+import dev.ferry.testsupport.qmp.HumanMonitorCommand;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -306,9 +307,9 @@ class StorageMoveIT {
     // the QMP socket takes one client: let go of it for a moment, as an agent restart does
     agent.close();
     try (QmpClient qmp = QmpClient.connect(data.resolve("agent/vms/web/run/qmp.sock"), Duration.ofSeconds(5))) {
-      JsonNode out = qmp.call("human-monitor-command",
-          Map.of("command-line", "qemu-io disk0-mq1 \"write -P 0x5a " + offset + " 64k\""), Duration.ofSeconds(10));
-      assertThat(out.asText()).as("hmp answers errors; qemu-io prints its result on qemu's stdout").isEmpty();
+      String out = qmp.call(new HumanMonitorCommand("qemu-io disk0-mq1 \"write -P 0x5a " + offset + " 64k\""),
+          Duration.ofSeconds(10));
+      assertThat(out).as("hmp answers errors; qemu-io prints its result on qemu's stdout").isEmpty();
     } finally {
       agent = Agent.start(config());
       client = new HttpTestClient(agent.url(), TOKEN);

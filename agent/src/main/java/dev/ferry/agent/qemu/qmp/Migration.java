@@ -1,0 +1,45 @@
+package dev.ferry.agent.qemu.qmp;
+
+import dev.ferry.qmp.migration.MigrateSetCapabilities;
+import dev.ferry.qmp.migration.MigrateSetParameters;
+import dev.ferry.qmp.migration.QueryMigrate;
+import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
+import java.util.Map;
+
+/** The migration state of one QEMU, either side, and the settings made before it starts. */
+public final class Migration {
+
+  private final Qmp qmp;
+
+  Migration(Qmp qmp) {
+    this.qmp = qmp;
+  }
+
+  /** What {@code query-migrate} says now. */
+  public MigrationInfo query() {
+    return qmp.call(new QueryMigrate());
+  }
+
+  /** The migration status alone, {@code none} before any. */
+  public String status() {
+    return query().status();
+  }
+
+  /** A migration of this QEMU is under way (not yet completed, failed or cancelled). */
+  public static boolean underWay(String status) {
+    return switch (status) {
+      case "none", "completed", "failed", "cancelled" -> false;
+      default -> true;
+    };
+  }
+
+  /** Sets capabilities; nothing to send for none. */
+  public void setCapabilities(Map<String, Boolean> capabilities) {
+    if (!capabilities.isEmpty()) qmp.call(new MigrateSetCapabilities(capabilities));
+  }
+
+  /** Sets parameters; nothing to send for none. */
+  public void setParameters(Map<String, Object> parameters) {
+    if (!parameters.isEmpty()) qmp.call(new MigrateSetParameters(parameters));
+  }
+}
