@@ -56,6 +56,7 @@ final class MigrationTarget {
   private final String address;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private final PostcopyAutoResume autoResume = new PostcopyAutoResume(this::finish);
+  private final IncomingMonitor monitor = new IncomingMonitor();
 
   /** @param address the address of this host the source connects to (migration stream and NBD) */
   MigrationTarget(Vms vms, Pools pools, QemuHost host, MigrationStore store, Busy busy, String address) {
@@ -105,6 +106,7 @@ final class MigrationTarget {
         throw e;
       }
       IncomingRecord listening = advance(name, rec, IncomingPhase.LISTENING);
+      vms.peek(name).process().ifPresent(p -> monitor.watch(name, p));
       log.info("vm {} migration {}: target listening on {}{}", name, rec.migrationId(), listening.migrationUri(),
           rec.nbdPort() == null ? "" : ", nbd " + address + ":" + rec.nbdPort() + " exports " + rec.exports().values());
       return ready(listening);
@@ -167,9 +169,9 @@ final class MigrationTarget {
     if (p.isEmpty() || !p.get().isAlive()) {
       return new IncomingStatus(r.migrationId(), r.phase().wire(), "gone", false, "gone", null, r.error());
     }
-    var q = new Qmp(p.get().qmp());
-    MigrationInfo qm = q.migration().query();
-    QueryStatus.StatusInfo rs = q.runState();
+    IncomingMonitor.Seen seen = monitor.seen(name, p.get());
+    MigrationInfo qm = seen.migration();
+    QueryStatus.StatusInfo rs = seen.run();
     String err = qm.errorDesc().orElse(r.error());
     return new IncomingStatus(r.migrationId(), r.phase().wire(), qm.status(), rs.running(), rs.status(),
         p.get().pid(), err);
@@ -204,6 +206,7 @@ final class MigrationTarget {
         // the exports are removed by the finish that follows completion
         if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
         if (!q.runState().running()) q.call(new Cont());
+        monitor.refresh(name, p);
         log.info("vm {} migration {}: guest resumed on this host during post-copy", name, r.migrationId());
         return status(name);
       }
@@ -214,6 +217,7 @@ final class MigrationTarget {
       if (!r.exports().isEmpty()) q.nbdServer().stopIfRunning();
       if (!q.runState().running()) q.call(new Cont());
       advance(name, r, IncomingPhase.FINISHED);
+      monitor.unwatch(name);
       autoResume.disarm(name);
       busy.set(name, false, null);
       log.info("vm {} migration {}: finished; guest resumed on this host {} ms after the request", name, r.migrationId(),
@@ -239,6 +243,7 @@ final class MigrationTarget {
       }
       // a repeat (an agent that died half-way through a rollback) finishes the cleanup below
       if (r.phase() != IncomingPhase.ROLLED_BACK) advance(name, r, IncomingPhase.ROLLED_BACK);
+      monitor.unwatch(name);
       autoResume.disarm(name);
       if (vms.exists(name)) {
         vms.withVm(name, h -> h.process().isPresent() ? h.kill() : null);
@@ -273,8 +278,12 @@ final class MigrationTarget {
 
   /** Marks the VMs still arriving at agent start. */
   void recover(String name) {
-    store.incoming(name).ifPresent(r -> busy.set(name, r.phase().blocksActions(),
-        "it is arriving by live migration (migration " + r.migrationId() + ")"));
+    store.incoming(name).ifPresent(r -> {
+      busy.set(name, r.phase().blocksActions(), "it is arriving by live migration (migration " + r.migrationId() + ")");
+      if (r.phase() == IncomingPhase.LISTENING || r.phase() == IncomingPhase.RESUMING) {
+        vms.peek(name).process().filter(QemuProcess::isAlive).ifPresent(p -> monitor.watch(name, p));
+      }
+    });
   }
 
   private IncomingReady ready(IncomingRecord r) {

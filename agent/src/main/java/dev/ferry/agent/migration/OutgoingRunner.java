@@ -76,7 +76,8 @@ final class OutgoingRunner {
         QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
             "vm " + name + " is not running; only a running vm migrates live"));
         var q = new Qmp(p.qmp());
-        if (Migration.underWay(q.migration().status())) {
+        MigrationInfo before = q.migration().query();
+        if (Migration.underWay(before.status())) {
           throw new AgentException(Kind.CONFLICT, "qemu of vm " + name + " already has a migration under way");
         }
         boolean running = q.runState().running();
@@ -85,7 +86,9 @@ final class OutgoingRunner {
             null, null, null);
         store.write(name, rec);
         busy.set(name, true, "it is migrating to another host (migration " + rec.migrationId() + ")");
-        return new Outgoing(name, rec, p);
+        var watched = new Outgoing(name, rec, p);
+        watched.lastQm = before;
+        return watched;
       });
       launch(o);
       log.info("vm {} migration {}: outgoing to {} ({}){}", name, req.migrationId(), req.migrationUri(),
@@ -135,6 +138,8 @@ final class OutgoingRunner {
 
   private void drive(Outgoing o) {
     try {
+      // the answer of GET outgoing until the monitor below polls (a restarted agent has none yet)
+      if (o.lastQm == null) o.lastQm = o.qmp().migration().query();
       OutgoingRecord r = o.record;
       if (!r.mirrors().isEmpty() && (r.phase() == OutgoingPhase.PREPARING || r.phase() == OutgoingPhase.MIRRORING)) {
         if (!outgoing.advance(o, OutgoingPhase.MIRRORING, x -> x) && o.record.phase() != OutgoingPhase.MIRRORING) return;
@@ -209,7 +214,10 @@ final class OutgoingRunner {
         o.record.parameters());
   }
 
-  /** Polls query-migrate until the migration completed or ended, waking on every MIGRATION event. */
+  /**
+   * Polls query-migrate until the migration completed or ended, waking on every MIGRATION event;
+   * what it saw last is what {@code GET outgoing} answers.
+   */
   private void monitor(Outgoing o) {
     while (o.record.phase().blocksActions() && o.record.phase() != OutgoingPhase.COMPLETED) {
       MigrationInfo qm = o.qmp().migration().query();

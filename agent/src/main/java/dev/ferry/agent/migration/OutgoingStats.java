@@ -18,9 +18,11 @@ import java.util.OptionalLong;
 
 /**
  * What {@code GET outgoing} (and every request on an outgoing migration) answers. While QEMU runs
- * the migration the numbers are asked of it afresh; once the migration completed or ended they
- * are the ones persisted with the outcome, so the answer stays the same after QEMU is gone, after
- * an agent restart and after the hand-over.
+ * the migration the numbers are the ones the runner's monitor saw last ({@code query-migrate} and
+ * the mirror jobs, polled on every {@code MIGRATION} event and at least every 250 ms), so the
+ * controller's polls add no QMP traffic; once the migration completed or ended they are the ones
+ * persisted with the outcome, so the answer stays the same after QEMU is gone, after an agent
+ * restart and after the hand-over.
  */
 final class OutgoingStats {
 
@@ -47,9 +49,9 @@ final class OutgoingStats {
       return stats(r.migrationId(), r.phase().wire(), qm == null ? MigrationInfo.none() : qm,
           o == null ? List.of() : o.lastMirrors, null, null, null, null, r.error());
     }
-    MigrationInfo qm = o.qmp.migration().query();
-    List<MirrorProgress> mirrors = r.mirrors().isEmpty() ? List.of() : progress(r.mirrors(), o.qmp.jobs().byId());
-    if (!mirrors.isEmpty() && mirrors.stream().noneMatch(m -> m.status().equals("gone"))) o.lastMirrors = mirrors;
+    MigrationInfo qm = o.lastQm == null ? MigrationInfo.none() : o.lastQm;
+    List<MirrorProgress> mirrors = r.mirrors().isEmpty() ? List.of()
+        : o.lastMirrors.isEmpty() ? progress(r.mirrors(), Map.of()) : o.lastMirrors;
     Instant sent = r.migrateSentAt();
     return stats(r.migrationId(), r.phase().wire(), qm, mirrors, null, null,
         sent == null ? null : Duration.between(sent, Instant.now()).toMillis(),
