@@ -49,7 +49,8 @@ final class IncomingMonitor {
 
   /** The loop's last answer about {@code qemu}, or QEMU's answer now when no loop watches it. */
   Seen seen(String vm, QemuProcess qemu) {
-    Seen s = last.get(vm);
+    // only while a loop watches: one that was just unwatched may still store an older answer
+    Seen s = loops.containsKey(vm) ? last.get(vm) : null;
     return s != null && s.pid() == qemu.pid() ? s : ask(qemu);
   }
 
