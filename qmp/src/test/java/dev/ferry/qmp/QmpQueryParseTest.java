@@ -154,6 +154,21 @@ class QmpQueryParseTest {
     assertThat(nodes.get(1).dirtyBitmaps()).isEmpty();
   }
 
+  /**
+   * Regression: a running mirror keeps an anonymous dirty bitmap on its source node, and the
+   * parse refused the node list for the missing {@code name}, failing a storage move's pivot.
+   */
+  @Test
+  void queryNamedBlockNodes_sourceOfARunningMirror_readsItsAnonymousBitmap() throws Exception {
+    List<BlockDeviceInfo> nodes = new QueryNamedBlockNodes().parse(QmpCodec.MAPPER.readTree("""
+        [{"node-name": "disk0", "file": "/tmp/cap/src.qcow2", "drv": "qcow2", "ro": false,
+          "dirty-bitmaps": [{"recording": true, "persistent": false, "busy": false,
+                             "granularity": 65536, "count": 0}]}]"""));
+
+    assertThat(nodes.getFirst().dirtyBitmaps())
+        .containsExactly(new BlockDeviceInfo.DirtyBitmap("", true, false, false, 65536, 0));
+  }
+
   @Test
   void queryBlock_virtioBlkOnABlockdev_hasNoDriveNameButItsNode() throws Exception {
     assertThat(new QueryBlock().parse(captured("query-block-virtio-blk.json")))

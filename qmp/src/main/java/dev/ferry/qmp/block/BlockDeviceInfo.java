@@ -36,7 +36,8 @@ public record BlockDeviceInfo(String nodeName, String file, String drv, boolean 
   /**
    * QAPI {@code BlockDirtyInfo}.
    *
-   * @param name the bitmap name
+   * @param name the bitmap name; empty for an anonymous bitmap, such as the one a mirror job
+   *     keeps on its source node while it runs (QAPI makes {@code name} optional)
    * @param recording whether it records writes (enabled)
    * @param persistent whether it is stored in the image
    * @param busy whether something uses it (an NBD export, a job), so it cannot be changed
@@ -47,8 +48,9 @@ public record BlockDeviceInfo(String nodeName, String file, String drv, boolean 
       long granularity, long count) {
 
     static DirtyBitmap parse(JsonNode bitmap) {
-      return new DirtyBitmap(Members.text(bitmap, "name"), Members.bool(bitmap, "recording"),
-          Members.bool(bitmap, "persistent"), Members.bool(bitmap, "busy"),
+      return new DirtyBitmap(Members.optionalText(bitmap, "name").orElse(""),
+          Members.bool(bitmap, "recording"), Members.bool(bitmap, "persistent"),
+          Members.bool(bitmap, "busy"),
           Members.integer64(bitmap, "granularity"), Members.integer64(bitmap, "count"));
     }
   }
