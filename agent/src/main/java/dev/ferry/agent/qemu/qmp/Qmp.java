@@ -4,7 +4,6 @@ import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpCommand;
 import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.QmpEvent;
-import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.machine.QueryStatus;
 import java.time.Duration;
 import java.util.function.Predicate;
@@ -19,7 +18,7 @@ import java.util.function.Predicate;
 public final class Qmp {
 
   /** The deadline of every call that does not name its own. */
-  public static final Duration CALL = Duration.ofSeconds(30);
+  private static final Duration CALL = Duration.ofSeconds(30);
 
   private final QmpClient client;
 
@@ -70,10 +69,5 @@ public final class Qmp {
   /** A failure as the text a status or log line shows: QEMU's own description for a QMP error. */
   public static String describe(RuntimeException e) {
     return e instanceof QmpErrorException q ? q.desc() : String.valueOf(e.getMessage());
-  }
-
-  /** Whether {@code e} came from QMP (QEMU refused, timed out, or the connection is gone). */
-  public static boolean isQmp(RuntimeException e) {
-    return e instanceof QmpException;
   }
 }
