@@ -12,8 +12,10 @@ import org.slf4j.LoggerFactory;
  * process, cut a link or restart the controller at exactly that step. Off unless the agent was
  * started with {@code FERRY_FAULT_PAUSE_AT} (comma-separated point names) and
  * {@code FERRY_FAULT_DIR}: reaching a listed point writes {@code DIR/NAME.reached} (its content
- * the VM's name) and blocks until {@code DIR/NAME.release} exists. A real host never sets them,
- * and the lookup costs one field read then.
+ * the VM's name) and blocks until {@code DIR/NAME.release} exists. A test that runs the agent in
+ * its own JVM sets the system property {@code ferry.fault.dir} instead and arms one point at a
+ * time by creating {@code DIR/NAME.arm}, so the other tests of that JVM pass the point freely. A
+ * real host sets neither, and the lookup costs a field and a property read then.
  *
  * <p>Point names are {@code area.step}, e.g. {@code storage.before-pivot},
  * {@code outgoing.before-complete}; each call site names its point in a constant beside it.
@@ -28,9 +30,10 @@ public final class FaultPoints {
 
   /** Holds the calling thread at {@code point} while a test asks for it; returns at once otherwise. */
   public static void reach(String point, String vm) {
-    if (PAUSE_AT.isEmpty() || DIR == null || !PAUSE_AT.contains(point)) return;
-    Path reached = DIR.resolve(point + ".reached");
-    Path release = DIR.resolve(point + ".release");
+    Path dir = DIR != null ? DIR : dir(System.getProperty("ferry.fault.dir"));
+    if (dir == null || !(PAUSE_AT.contains(point) || Files.exists(dir.resolve(point + ".arm")))) return;
+    Path reached = dir.resolve(point + ".reached");
+    Path release = dir.resolve(point + ".release");
     try {
       Files.writeString(reached, vm == null ? "" : vm);
       LOG.warn("fault point {} reached for vm {}: holding until {} exists", point, vm, release);

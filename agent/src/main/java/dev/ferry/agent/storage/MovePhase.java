@@ -10,7 +10,10 @@ enum MovePhase {
   PREPARING,
   /** the mirror job (or qemu-img convert) runs, or has caught up (ready) */
   COPYING,
-  /** the dirty bitmap and block-job-complete may have been sent: the point of no return */
+  /**
+   * the dirty bitmap and block-job-complete may have been sent: the point of no return; should
+   * QEMU die here the move rolls forward to the target, a superset of the source
+   */
   PIVOTING,
   /** the VM uses the target; its definition names it */
   PIVOTED,

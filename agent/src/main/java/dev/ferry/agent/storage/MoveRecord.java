@@ -17,6 +17,8 @@ import java.time.Instant;
  * @param offset       bytes copied, as last observed
  * @param length       bytes to copy, as last observed
  * @param verify       the verification answered, so that a repeated verify answers the same
+ * @param rolledForward QEMU ended during the pivot and the move was finished without it: the
+ *                     target holds every completed write, the writes after the pivot are unknown
  */
 record MoveRecord(
     String vm,
@@ -41,7 +43,8 @@ record MoveRecord(
     String error,
     VerifyResult verify,
     boolean sourceKept,
-    Instant created) {
+    Instant created,
+    boolean rolledForward) {
 
   /** How the disk is copied. */
   enum Mode {
@@ -57,42 +60,49 @@ record MoveRecord(
     }
     return new MoveRecord(vm, disk, suffix, mode, next, pool, bandwidthBytesPerS, sourcePath, sourceFormat, sourceNodes,
         targetPath, targetFormat, targetNodes, jobId, qemuPid, copyPid, offset, length, pivotMs, error, verify, sourceKept,
-        created);
+        created, rolledForward);
   }
 
   MoveRecord failed(String why) {
     return new MoveRecord(vm, disk, suffix, mode, MovePhase.FAILED, pool, bandwidthBytesPerS, sourcePath, sourceFormat,
         sourceNodes, targetPath, targetFormat, targetNodes, jobId, qemuPid, copyPid, offset, length, pivotMs, why, verify,
-        sourceKept, created);
+        sourceKept, created, rolledForward);
   }
 
   MoveRecord withProgress(long newOffset, long newLength) {
     return new MoveRecord(vm, disk, suffix, mode, phase, pool, bandwidthBytesPerS, sourcePath, sourceFormat, sourceNodes,
         targetPath, targetFormat, targetNodes, jobId, qemuPid, copyPid, newOffset, newLength, pivotMs, error, verify,
-        sourceKept, created);
+        sourceKept, created, rolledForward);
   }
 
   MoveRecord withCopyPid(long pid) {
     return new MoveRecord(vm, disk, suffix, mode, phase, pool, bandwidthBytesPerS, sourcePath, sourceFormat, sourceNodes,
         targetPath, targetFormat, targetNodes, jobId, qemuPid, pid, offset, length, pivotMs, error, verify, sourceKept,
-        created);
+        created, rolledForward);
   }
 
   MoveRecord pivoted(Long ms) {
     return new MoveRecord(vm, disk, suffix, mode, MovePhase.PIVOTED, pool, bandwidthBytesPerS, sourcePath, sourceFormat,
         sourceNodes, targetPath, targetFormat, targetNodes, jobId, qemuPid, copyPid, offset, length, ms, error, verify,
-        sourceKept, created);
+        sourceKept, created, rolledForward);
+  }
+
+  /** PIVOTED without QEMU: the definition names the target, whose content no live job vouches for. */
+  MoveRecord pivotedWithoutQemu() {
+    return new MoveRecord(vm, disk, suffix, mode, MovePhase.PIVOTED, pool, bandwidthBytesPerS, sourcePath, sourceFormat,
+        sourceNodes, targetPath, targetFormat, targetNodes, jobId, qemuPid, copyPid, offset, length, null, error, verify,
+        sourceKept, created, true);
   }
 
   MoveRecord withVerify(VerifyResult result) {
     return new MoveRecord(vm, disk, suffix, mode, phase, pool, bandwidthBytesPerS, sourcePath, sourceFormat, sourceNodes,
         targetPath, targetFormat, targetNodes, jobId, qemuPid, copyPid, offset, length, pivotMs, error, result, sourceKept,
-        created);
+        created, rolledForward);
   }
 
   MoveRecord released(boolean kept) {
     return new MoveRecord(vm, disk, suffix, mode, MovePhase.RELEASED, pool, bandwidthBytesPerS, sourcePath, sourceFormat,
         sourceNodes, targetPath, targetFormat, targetNodes, jobId, qemuPid, copyPid, offset, length, pivotMs, error, verify,
-        kept, created);
+        kept, created, rolledForward);
   }
 }

@@ -2,6 +2,7 @@ package dev.ferry.agent.storage;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.FaultPoints;
 import dev.ferry.agent.pool.Pool;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.BlockNodes;
@@ -56,6 +57,8 @@ public final class StorageMoves {
   static final String SUFFIX_RULE = "1-32 lower-case letters, digits and '-', starting with a letter or digit";
   /** QEMU node names are at most 31 characters */
   static final int MAX_NODE_NAME = 31;
+  /** fault point: PIVOTING persisted, the bitmap added, block-job-complete not yet sent */
+  static final String BEFORE_PIVOT = "storage.before-pivot";
 
   private final Vms vms;
   private final Pools pools;
@@ -124,6 +127,11 @@ public final class StorageMoves {
       if (r.verify() != null) return r.verify();
       if (r.phase() != MovePhase.PIVOTED) throw conflict(r, "verification needs a pivoted move whose source is not released");
       VerifyResult result;
+      if (r.rolledForward()) {
+        throw conflict(r, "qemu ended during the pivot and the move was rolled forward without it: the new image holds"
+            + " every write the guest completed, the old one lacks those after the pivot, so the two cannot be compared;"
+            + " release the old image when satisfied");
+      }
       if (r.mode() == MoveRecord.Mode.LIVE) {
         QemuProcess p = sameQemu(vm, r).orElseThrow(() -> conflict(r,
             "the vm was stopped or restarted since the pivot, so the writes since then are unknown"));
@@ -190,6 +198,12 @@ public final class StorageMoves {
   public void checkStart(String vmName) {
     VmHandle vm = vms.peek(vmName);
     for (MoveRecord r : MoveStore.all(vm.dir())) {
+      if (r.mode() == MoveRecord.Mode.LIVE && r.phase() == MovePhase.PIVOTING && vm.process().isEmpty()) {
+        // a pivot cut short by QEMU's death: boot from the target, never let the source take writes alone
+        locked(vm, r.disk(), () -> withLogContext(vm, r.disk(), () -> MoveStore.read(vm.dir(), r.disk())
+            .filter(now -> now.phase() == MovePhase.PIVOTING).map(now -> rollForward(vm, now)).orElse(r)));
+        continue;
+      }
       if (r.mode() == MoveRecord.Mode.OFFLINE && r.phase().inFlight() && r.phase() != MovePhase.PIVOTED) {
         throw new AgentException(Kind.CONFLICT, "vm " + vmName + " cannot start: disk " + r.disk() + " is being moved to "
             + r.targetPath() + " (" + r.phase().name().toLowerCase(Locale.ROOT) + "); pivot or cancel the move first");
@@ -237,7 +251,7 @@ public final class StorageMoves {
         MovePhase.PREPARING, pool.name(), req.bandwidthBytesPerS(), source.toString(), disk.format().driver(),
         live ? vm.nodes(disk) : null, target.toString(), wanted, live ? targetNodes(disk.id(), suffix) : null,
         "move-" + disk.id(), live ? qemu.get().pid() : null, null, 0, info.virtualSize(), null, null, null, false,
-        Instant.now());
+        Instant.now(), false);
     MoveStore.write(vm.dir(), r);
     log.info("vm {}: moving disk {} ({}, {}) to pool {} as {} ({}, {})", vm.name(), disk.id(), source,
         disk.format().driver(), pool.name(), target, wanted, live ? "live mirror" : "offline copy");
@@ -269,7 +283,8 @@ public final class StorageMoves {
     return switch (r.phase()) {
       case PREPARING -> status(r, "running", r.offset(), r.length());
       // the controller repeats the pivot, which finishes it; until then the copy is in sync
-      case PIVOTING -> status(r, "ready", r.length(), r.length());
+      case PIVOTING -> r.mode() == MoveRecord.Mode.LIVE && vm.process().isEmpty() ? status(rollForward(vm, r))
+          : status(r, "ready", r.length(), r.length());
       case PIVOTED, RELEASED -> status(r);
       case FAILED -> {
         if (Files.exists(Path.of(r.targetPath()))) rollBack(vm, r); // an earlier cleanup was cut short
@@ -306,10 +321,8 @@ public final class StorageMoves {
   private MoveRecord pivotLive(VmHandle vm, MoveRecord r) {
     Optional<QemuProcess> p = sameQemu(vm, r);
     if (p.isEmpty()) {
-      // a QEMU that died mid-pivot wrote every completed guest write to both images (write-blocking):
-      // the source is complete, so the VM keeps it
-      MoveRecord failed = fail(vm, r, "the vm stopped " + (r.phase() == MovePhase.PIVOTING ? "during" : "before")
-          + " the pivot; it keeps its old disk");
+      if (r.phase() == MovePhase.PIVOTING) return rollForward(vm, r);
+      MoveRecord failed = fail(vm, r, "the vm stopped before the pivot; it keeps its old disk");
       throw conflict(failed, failed.error());
     }
     var q = new Qmp(p.get().qmp());
@@ -327,6 +340,7 @@ public final class StorageMoves {
       }
       // the bitmap first: it records every guest write to the target from before the switch on
       q.nodes().addBitmapIfMissing(target.format(), BITMAP);
+      FaultPoints.reach(BEFORE_PIVOT, r.vm());
       Optional<BlockJobInfo> job = q.jobs().find(r.jobId());
       if (job.isPresent() && !Jobs.concluded(job.get())) {
         long t0 = System.nanoTime();
@@ -367,6 +381,27 @@ public final class StorageMoves {
     OfflineCopy.forget(vm.dir(), r.disk());
     MoveRecord done = MoveStore.write(vm.dir(), r.pivoted((System.nanoTime() - t0) / 1_000_000));
     log.info("vm {}: disk {} now uses {} (offline copy)", r.vm(), r.disk(), r.targetPath());
+    return done;
+  }
+
+  /**
+   * Finishes a pivot whose QEMU ended during it. Past the READY of a write-blocking mirror every
+   * completed guest write reached the target as well, and after {@code block-job-complete} only the
+   * target: it is a superset of the source, so the move rolls forward and deletes nothing (the
+   * source stays until released, as after any pivot). Only while no other QEMU runs: one started
+   * on the source since would have written there alone.
+   */
+  private MoveRecord rollForward(VmHandle vm, MoveRecord r) {
+    Optional<QemuProcess> other = vm.process();
+    if (other.isPresent()) {
+      throw conflict(r, "qemu pid " + r.qemuPid() + " ended during the pivot and the vm now runs as pid "
+          + other.get().pid() + " on " + r.sourcePath() + "; both images are kept, nothing is deleted, and which one"
+          + " holds the newest writes needs an operator");
+    }
+    vm.switchDisk(r.disk(), Path.of(r.targetPath()), DiskFormat.parse(r.targetFormat()), null);
+    MoveRecord done = MoveStore.write(vm.dir(), r.pivotedWithoutQemu());
+    log.warn("vm {}: qemu pid {} ended during the pivot of disk {}; rolled forward: the vm's definition names {} now,"
+        + " {} is kept until released", r.vm(), r.qemuPid(), r.disk(), r.targetPath(), r.sourcePath());
     return done;
   }
 

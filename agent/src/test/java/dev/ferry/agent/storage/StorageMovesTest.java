@@ -162,11 +162,59 @@ class StorageMovesTest {
   void moveRecord_json_roundTripsAndRefusesGoingBack() {
     var r = new MoveRecord("web", "disk0", "s1", MoveRecord.Mode.LIVE, MovePhase.PIVOTED, "b", 0, "/a", "qcow2",
         new BlockNodes("disk0-file", "disk0"), "/b", "raw", new BlockNodes("disk0-ms1-file", "disk0-ms1"), "move-disk0",
-        42L, null, 1, 2, 3L, null, new VerifyResult(true, 2, 0, 0, null, 5), false, Instant.parse("2026-01-01T00:00:00Z"));
+        42L, null, 1, 2, 3L, null, new VerifyResult(true, 2, 0, 0, null, 5), false, Instant.parse("2026-01-01T00:00:00Z"), true);
     JsonFiles.write(tmp.resolve("m.json"), r);
 
     assertThat(JsonFiles.read(tmp.resolve("m.json"), MoveRecord.class)).isEqualTo(r);
     assertThatThrownBy(() -> r.withPhase(MovePhase.COPYING)).isInstanceOf(IllegalStateException.class);
+  }
+
+  /**
+   * Regression (issue 9 B4): QEMU killed during a pivot made the repeated pivot roll back, which
+   * deleted the target although it was the only image with the guest's newest writes.
+   */
+  @Test
+  void pivot_qemuDiedWhilePivoting_rollsForwardAndDeletesNothing() throws Exception {
+    Path target = pivotingWithDeadQemu();
+
+    MirrorStatus s = moves.pivot("web", "disk0");
+
+    assertThat(s.state()).isEqualTo("pivoted");
+    assertThat(vms.status("web").state().name()).isEqualTo("STOPPED");
+    assertThat(vms.<String>withVm("web", h -> h.disk("disk0").path())).isEqualTo(target.toString());
+    assertThat(target).exists();
+    assertThat(source).exists();
+    assertThat(moves.status("web", "disk0").state()).isEqualTo("pivoted");
+    assertThatThrownBy(() -> moves.verify("web", "disk0")).isInstanceOf(AgentException.class)
+        .hasMessageContaining("rolled forward");
+    assertThat(moves.release("web", "disk0", true).state()).isEqualTo("released");
+    assertThat(source).exists();
+  }
+
+  @Test
+  void start_afterQemuDiedWhilePivoting_bootsFromTheTarget() throws Exception {
+    Path target = pivotingWithDeadQemu();
+
+    moves.checkStart("web");
+
+    assertThat(vms.<String>withVm("web", h -> h.disk("disk0").path())).isEqualTo(target.toString());
+    assertThat(moves.status("web", "disk0").state()).isEqualTo("pivoted");
+    assertThat(target).exists();
+    assertThat(source).exists();
+  }
+
+  /** A live move's record as the agent leaves it when its QEMU is SIGKILLed mid-pivot. */
+  private Path pivotingWithDeadQemu() throws Exception {
+    Path target = tmp.resolve("b/web-disk0-s1.qcow2");
+    run("create", "-q", "-f", "qcow2", target.toString(), "4M");
+    Process dead = new ProcessBuilder("true").start();
+    dead.waitFor();
+    var r = new MoveRecord("web", "disk0", "s1", MoveRecord.Mode.LIVE, MovePhase.PIVOTING, "b", 0, source.toString(),
+        "qcow2", new BlockNodes("disk0-file", "disk0"), target.toString(), "qcow2",
+        new BlockNodes("disk0-ms1-file", "disk0-ms1"), "move-disk0", dead.pid(), null, 4 << 20, 4 << 20, null, null, null,
+        false, Instant.now(), false);
+    MoveStore.write(tmp.resolve("vms/web"), r);
+    return target;
   }
 
   static void run(String... args) throws Exception {
