@@ -14,6 +14,9 @@ public enum VmState {
   STOPPING,
   /** the QEMU process ended without being asked to */
   CRASHED,
-  /** the owning host is unreachable; the last known state is not trusted */
+  /**
+   * the owning host is unreachable, or its agent cannot reach the VM's live QEMU over QMP; the last
+   * known state is not trusted, and start and delete are refused until it is known again
+   */
   UNKNOWN
 }

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class Migrations {
 
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
+  /** how long a kill waits for the rollback of an arriving VM before it answers */
+  private static final java.time.Duration KILL_ROLLBACK_WAIT = java.time.Duration.ofSeconds(5);
 
   private final Vms vms;
   private final OutgoingRunner runner;
@@ -36,9 +38,15 @@ public final class Migrations {
   private final OutgoingStats stats;
   private final MigrationTarget target;
   private final PostcopyRecovery recovery;
+  private final MigrationStore store;
+  private final OutgoingMigrations outgoing;
+  private final OutgoingReconciler reconciler;
 
   private Migrations(Vms vms, OutgoingRunner runner, OutgoingControl control, OutgoingStats stats, MigrationTarget target,
-      PostcopyRecovery recovery) {
+      PostcopyRecovery recovery, MigrationStore store, OutgoingMigrations outgoing, OutgoingReconciler reconciler) {
+    this.store = store;
+    this.outgoing = outgoing;
+    this.reconciler = reconciler;
     this.vms = vms;
     this.runner = runner;
     this.control = control;
@@ -62,8 +70,9 @@ public final class Migrations {
     var target = new MigrationTarget(vms, pools, host, store, busy, address);
     var m = new Migrations(vms, new OutgoingRunner(vms, store, busy, outgoing, reconciler, stats),
         new OutgoingControl(vms, pools, store, outgoing, reconciler, stats), stats, target,
-        new PostcopyRecovery(vms, store, target));
+        new PostcopyRecovery(vms, store, target), store, outgoing, reconciler);
     vms.guardActions(busy::check);
+    vms.onKill(m::killed);
     for (AgentVmStatus vm : vms.list()) {
       try {
         m.runner.recover(vm.name());
@@ -73,6 +82,38 @@ public final class Migrations {
       }
     }
     return m;
+  }
+
+  /**
+   * A user killed the VM, which a kill may do at any time: its migration cannot go on. Outgoing
+   * before completion: ended as failed (the source's QEMU is gone, so nothing is resumed).
+   * Arriving before the point of no return: rolled back like {@code DELETE incoming}, so no image
+   * of it is left. After those points the controller finishes what remains (hand-over, finish).
+   */
+  void killed(String vm) {
+    OutgoingMigrations.Outgoing o = outgoing.watched(vm);
+    if (o != null && o.record.phase().ordinal() < OutgoingPhase.COMPLETED.ordinal()) {
+      String qemuSaid = o.lastQm == null ? "" : MigrationQmp.status(o.lastQm);
+      reconciler.fail(o, "the vm was killed on this host by request" + (qemuSaid.startsWith("postcopy")
+          ? " during post-copy: the guest's memory was split between both hosts and is lost" : ""));
+      o.closeEvents();
+    }
+    store.incoming(vm).filter(r -> r.phase() == IncomingPhase.PREPARING || r.phase() == IncomingPhase.LISTENING)
+        .ifPresent(r -> {
+          // the rollback waits for a prepare under way; the kill's answer does not
+          Thread t = Thread.ofVirtual().name("rollback " + vm).start(() -> {
+            try {
+              target.rollBack(vm);
+            } catch (RuntimeException e) {
+              log.warn("vm {} migration {}: rollback after the kill: {}", vm, r.migrationId(), e.getMessage());
+            }
+          });
+          try {
+            t.join(KILL_ROLLBACK_WAIT);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
   }
 
   public IncomingReady incoming(String vm, IncomingRequest request) {

@@ -23,11 +23,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
@@ -44,8 +47,9 @@ import org.slf4j.MDC;
  * observes, and every step, repeated, finishes what it began or reports what it did.
  *
  * <p>Locking: steps that change something run under the VM's action lock (no start or stop in
- * between) and then this disk's lock; a status read takes only the disk's lock, so it never waits
- * for a long stop.
+ * between) and then this disk's lock; a status read and a verification take only the disk's lock,
+ * so a read never waits for a long stop and a stop or kill never waits for a verification. Every
+ * lock is waited for with a deadline.
  */
 public final class StorageMoves {
 
@@ -59,13 +63,15 @@ public final class StorageMoves {
   static final int MAX_NODE_NAME = 31;
   /** fault point: PIVOTING persisted, the bitmap added, block-job-complete not yet sent */
   static final String BEFORE_PIVOT = "storage.before-pivot";
+  /** how long a step waits for another step of the same disk's move */
+  static final Duration DISK_WAIT = Duration.ofSeconds(30);
 
   private final Vms vms;
   private final Pools pools;
   private final QemuImg img;
   private final ToLongFunction<Path> freeSpace;
   private final ExportReader.Opener exports;
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   public StorageMoves(Vms vms, Pools pools, Path qemuImg) {
     this(vms, pools, qemuImg, StorageMoves::usableSpace, NbdExports::open);
@@ -122,7 +128,9 @@ public final class StorageMoves {
 
   /** {@code POST mirrors/DISK/verify}: the target against the source as of the pivot. Answered once, then repeated. */
   public VerifyResult verify(String vmName, String disk) {
-    return vms.withVm(vmName, vm -> locked(vm, disk, () -> withLogContext(vm, disk, () -> {
+    // off the action lock: a verification reads for minutes, and a stop or kill must not wait for it
+    VmHandle vm = vms.peek(vmName);
+    return locked(vm, disk, () -> withLogContext(vm, disk, () -> {
       MoveRecord r = require(vm, disk);
       if (r.verify() != null) return r.verify();
       if (r.phase() != MovePhase.PIVOTED) throw conflict(r, "verification needs a pivoted move whose source is not released");
@@ -144,7 +152,7 @@ public final class StorageMoves {
           result.ok(), result.comparedBytes(), result.rewrittenBytes(), result.mismatchedBytes(),
           result.firstMismatchOffset(), result.elapsedMs());
       return result;
-    })));
+    }));
   }
 
   /** {@code POST mirrors/DISK/release}: lets go of the source (QEMU nodes, and the image unless kept). */
@@ -507,9 +515,24 @@ public final class StorageMoves {
     return new MirrorStatus(disk, "none", null, null, null, null, 0, 0, null, null);
   }
 
+  /** Runs {@code step} alone on this disk's move, waiting at most {@link #DISK_WAIT} for the step under way. */
   private <T> T locked(VmHandle vm, String disk, Supplier<T> step) {
-    synchronized (locks.computeIfAbsent(vm.name() + "/" + disk, k -> new Object())) {
+    ReentrantLock lock = locks.computeIfAbsent(vm.name() + "/" + disk, k -> new ReentrantLock());
+    boolean got;
+    try {
+      got = lock.tryLock(DISK_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException(Kind.INTERNAL, "interrupted waiting for the move of disk " + disk + " of vm " + vm.name(), e);
+    }
+    if (!got) {
+      throw new AgentException(Kind.CONFLICT, "the move of disk " + disk + " of vm " + vm.name() + " is busy with another"
+          + " step (a verification reads the whole disk); gave up waiting after " + DISK_WAIT.toMillis() + " ms");
+    }
+    try {
       return step.get();
+    } finally {
+      lock.unlock();
     }
   }
 

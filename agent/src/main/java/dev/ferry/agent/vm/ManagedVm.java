@@ -27,6 +27,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -68,6 +70,16 @@ final class ManagedVm {
   private boolean deleted;
   /** this agent let go of the VM (agent shutdown); only a new agent may change its state now */
   private boolean detached;
+  /** a live QEMU of this VM whose QMP did not answer on adoption: UNKNOWN until adopted */
+  private Unreachable unreachable;
+  /** a kill came while QEMU was being started: the start kills what it started */
+  private boolean killPending;
+  /** what holds the action lock, and since when: for the message of whoever waits in vain */
+  private volatile String holder = "nothing";
+  private volatile long holderSinceNanos;
+
+  /** A live QEMU this agent cannot talk to: its pid (so kill still works) and why adoption failed. */
+  record Unreachable(long pid, String why) {}
 
   ManagedVm(Path dir, VmRecord record, QemuHost host) {
     this.name = record.spec().name();
@@ -98,45 +110,109 @@ final class ManagedVm {
     return record;
   }
 
+  /** Whether a QEMU of this VM runs, attached or not reachable over QMP (its disks are in use either way). */
   synchronized boolean running() {
-    return process != null;
+    return process != null || unreachable != null;
   }
 
-  /** Runs a user action alone on this VM. */
-  <T> T exclusive(Supplier<T> action) {
-    actions.lock();
+  /**
+   * Runs an action alone on this VM, waiting at most {@code wait} for the one under way: no caller
+   * waits without a deadline, and the refusal says what holds the VM and for how long.
+   */
+  <T> T exclusive(String what, Duration wait, Supplier<T> action) {
+    boolean got;
+    try {
+      got = actions.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException(Kind.INTERNAL, "interrupted waiting to " + what + " vm " + name, e);
+    }
+    if (!got) {
+      throw new AgentException(Kind.CONFLICT, "cannot " + what + " vm " + name + ": it is busy with " + holder + " for "
+          + (System.nanoTime() - holderSinceNanos) / 1_000_000 + " ms; gave up waiting after " + wait.toMillis() + " ms");
+    }
+    String outer = holder;
+    long outerSince = holderSinceNanos;
+    holder = what;
+    holderSinceNanos = System.nanoTime();
     try {
       synchronized (this) {
         if (deleted) throw new AgentException(Kind.NOT_FOUND, "vm " + name + " does not exist");
       }
       return action.get();
     } finally {
+      holder = outer;
+      holderSinceNanos = outerSince;
       actions.unlock();
     }
   }
 
-  /** Re-attaches to a QEMU an earlier agent started, without stopping or resuming the guest. */
-  void adopt() {
-    QemuProcess adopted;
-    try {
-      adopted = QemuProcess.adopt(name, run, ADOPT_TIMEOUT).orElse(null);
-    } catch (QmpException | AgentException e) {
-      log.error("vm {}: qemu runs but cannot be adopted: {}", name, e.getMessage());
-      transition(VmState.CRASHED);
-      return;
+  /**
+   * Re-attaches to a QEMU an earlier agent started, without stopping or resuming the guest. True
+   * when settled (adopted, or no QEMU runs); false when a live QEMU did not answer on QMP: the VM
+   * is UNKNOWN then, never CRASHED (a start would launch a second QEMU on the same disks), and
+   * the caller tries again later.
+   */
+  boolean adopt(Duration timeout) {
+    synchronized (this) {
+      if (deleted || detached || process != null) return true;
     }
-    if (adopted == null) {
+    Optional<ProcessHandle> live = QemuProcess.livePid(run);
+    if (live.isEmpty()) {
+      synchronized (this) {
+        unreachable = null;
+      }
       // no live QEMU: if it was meant to run, it died while no agent was watching
       transition(switch (record().state()) {
         case RUNNING, PAUSED, STARTING, CRASHED, UNKNOWN -> VmState.CRASHED;
         case STOPPED, STOPPING -> VmState.STOPPED;
       });
-      return;
+      return true;
+    }
+    QemuProcess adopted;
+    try {
+      adopted = QemuProcess.adopt(name, run, timeout).orElse(null);
+    } catch (QmpException | AgentException e) {
+      boolean first;
+      synchronized (this) {
+        first = unreachable == null;
+        unreachable = new Unreachable(live.get().pid(), e.getMessage());
+      }
+      if (first) {
+        log.error("vm {}: qemu pid {} runs but does not answer on {} ({}); state unknown until it does", name,
+            live.get().pid(), run.qmpSocket(), e.getMessage());
+      }
+      transition(VmState.UNKNOWN);
+      return false;
+    }
+    if (adopted == null) return adopt(timeout); // it ended between the two looks
+    synchronized (this) {
+      if (deleted || detached || process != null) {
+        adopted.close();
+        return true;
+      }
+      unreachable = null;
     }
     attach(adopted);
+    log.info("vm {}: adopted qemu pid {}", name, adopted.pid());
+    return true;
+  }
+
+  /** Whether adoption must be tried again: a QEMU runs that QMP did not reach, and the VM is still ours. */
+  synchronized boolean unreachable() {
+    return unreachable != null && !deleted && !detached;
+  }
+
+  synchronized void refuseUnreachable(String action) {
+    if (unreachable != null) {
+      throw new AgentException(Kind.CONFLICT, "cannot " + action + " vm " + name + ": its qemu pid " + unreachable.pid()
+          + " runs but does not answer on qmp (" + unreachable.why() + "); its state is unknown and adoption is retried;"
+          + " kill the vm to end that qemu");
+    }
   }
 
   void redefine(VmRecord newRecord) {
+    refuseUnreachable("redefine");
     synchronized (this) {
       if (process != null) {
         throw new AgentException(Kind.CONFLICT, "vm " + name + " is " + state.name().toLowerCase(Locale.ROOT)
@@ -149,8 +225,10 @@ final class ManagedVm {
   }
 
   AgentVmStatus start() {
+    refuseUnreachable("start");
     VmRecord current;
     synchronized (this) {
+      killPending = false;
       if (process != null) {
         throw new AgentException(Kind.CONFLICT, "vm " + name + " is already " + state.name().toLowerCase(Locale.ROOT)
             + " (qemu pid " + process.pid() + ")");
@@ -171,8 +249,7 @@ final class ManagedVm {
       transition(VmState.STOPPED);
       throw e;
     }
-    attach(started);
-    return status();
+    return attachUnlessKilled(started);
   }
 
   /**
@@ -180,8 +257,10 @@ final class ManagedVm {
    * {@code plan}'s RAM: the source's size, not this host's own plan, so both RAM blocks match.
    */
   AgentVmStatus startIncoming(MemoryPlan plan) {
+    refuseUnreachable("start");
     VmRecord current;
     synchronized (this) {
+      killPending = false;
       if (process != null) {
         throw new AgentException(Kind.CONFLICT, "vm " + name + " is already " + state.name().toLowerCase(Locale.ROOT)
             + " (qemu pid " + process.pid() + ")");
@@ -197,6 +276,21 @@ final class ManagedVm {
     } catch (RuntimeException e) {
       transition(VmState.STOPPED);
       throw e;
+    }
+    return attachUnlessKilled(started);
+  }
+
+  /** A kill that came while QEMU started (it found no process to kill) ends what was started. */
+  private AgentVmStatus attachUnlessKilled(QemuProcess started) {
+    boolean killed;
+    synchronized (this) {
+      killed = killPending;
+      killPending = false;
+    }
+    if (killed) {
+      started.kill();
+      transition(VmState.STOPPED);
+      throw new AgentException(Kind.CONFLICT, "vm " + name + " was killed while it started (qemu pid " + started.pid() + ")");
     }
     attach(started);
     return status();
@@ -221,6 +315,7 @@ final class ManagedVm {
   }
 
   AgentVmStatus stop(Duration graceful) {
+    refuseUnreachable("stop");
     QemuProcess p = beginStop();
     if (p == null) return status();
     StopOutcome outcome = p.stop(graceful);
@@ -228,7 +323,31 @@ final class ManagedVm {
     return status();
   }
 
+  /**
+   * SIGKILL, without the action lock: a kill must work within seconds whatever else runs (a
+   * graceful stop still waiting for the guest, a start, a migration), and killing is safe to race
+   * with them: the stop sees its process gone, the start kills what it started.
+   */
   AgentVmStatus kill() {
+    Unreachable lost;
+    synchronized (this) {
+      lost = unreachable;
+      if (process == null && state == VmState.STARTING) killPending = true;
+    }
+    if (lost != null) {
+      ProcessHandle.of(lost.pid()).ifPresent(ProcessHandle::destroyForcibly);
+      boolean gone = ProcessHandle.of(lost.pid()).map(h -> h.onExit().completeOnTimeout(h, 5, TimeUnit.SECONDS).join())
+          .map(h -> !h.isAlive()).orElse(true);
+      if (!gone) {
+        throw new AgentException(Kind.INTERNAL, "qemu pid " + lost.pid() + " of vm " + name + " survived SIGKILL for 5 s");
+      }
+      synchronized (this) {
+        unreachable = null;
+      }
+      transition(VmState.STOPPED);
+      log.info("vm {}: unreachable qemu pid {} killed by request", name, lost.pid());
+      return status();
+    }
     QemuProcess p = beginStop();
     if (p == null) return status();
     p.kill();
@@ -240,7 +359,8 @@ final class ManagedVm {
     VmRecord.PlannedMemory mem = record.memory() != null ? record.memory()
         : VmRecord.PlannedMemory.of(host.plan(record.spec().memoryBytes()));
     var accel = record.accelerator() != null ? record.accelerator() : host.accelerator();
-    return new AgentVmStatus(name, state, process == null ? null : process.pid(), mem.requestedBytes(),
+    Long pid = process != null ? Long.valueOf(process.pid()) : unreachable != null ? Long.valueOf(unreachable.pid()) : null;
+    return new AgentVmStatus(name, state, pid, mem.requestedBytes(),
         mem.givenBytes(), mem.adjustment(), record.spec().machineType(), accel.name().toLowerCase(Locale.ROOT));
   }
 

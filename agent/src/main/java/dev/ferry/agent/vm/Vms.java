@@ -35,7 +35,12 @@ public final class Vms {
   private final String hostName;
   private final Pools pools;
   private final QemuHost host;
+  /** how long a user action waits for the one under way on the same VM before it is refused */
+  public static final Duration ACTION_WAIT = Duration.ofSeconds(30);
+
   private final Map<String, ManagedVm> vms = new ConcurrentSkipListMap<>();
+  private final Readoption readoption = new Readoption();
+  private final List<KillListener> killListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile StartGuard startGuard = vm -> {};
   private final List<ActionGuard> actionGuards = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -55,6 +60,17 @@ public final class Vms {
 
   private void checkGuards(String name, String action) {
     for (ActionGuard g : actionGuards) g.check(name, action);
+  }
+
+  /** Told after a kill a user asked for, e.g. to abort the VM's migration; must not block for long. */
+  @FunctionalInterface
+  public interface KillListener {
+    void killed(String vmName);
+  }
+
+  /** Adds a listener to every kill (see {@link KillListener}). */
+  public void onKill(KillListener listener) {
+    killListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
   }
 
   /** Asked before every start, under the VM's action lock; throws to refuse it. */
@@ -80,7 +96,7 @@ public final class Vms {
         if (!Files.isRegularFile(file)) continue;
         try {
           var vm = new ManagedVm(dir, JsonFiles.read(file, VmRecord.class), host);
-          vm.adopt();
+          if (!vm.adopt(ManagedVm.ADOPT_TIMEOUT)) vms.readoption.retry(vm);
           vms.vms.put(vm.name(), vm);
         } catch (RuntimeException e) {
           // one broken vm.json must not keep the agent, and every other VM, from starting
@@ -111,7 +127,7 @@ public final class Vms {
       }
     }
     ManagedVm vm = get(name);
-    return vm.exclusive(() -> {
+    return vm.exclusive("redefine", ACTION_WAIT, () -> {
       checkGuards(name, "redefine");
       vm.redefine(record);
       log.info("vm {}: redefined", name);
@@ -129,7 +145,7 @@ public final class Vms {
 
   public AgentVmStatus start(String name) {
     ManagedVm vm = get(name);
-    return vm.exclusive(() -> {
+    return vm.exclusive("start", ACTION_WAIT, () -> {
       startGuard.check(name);
       checkGuards(name, "start");
       return vm.start();
@@ -143,8 +159,16 @@ public final class Vms {
 
   /** Runs {@code action} alone with the VM: no start, stop, redefine or other such action interleaves. */
   public <T> T withVm(String name, java.util.function.Function<VmHandle, T> action) {
+    return withVm(name, "act on", ACTION_WAIT, action);
+  }
+
+  /**
+   * As {@link #withVm(String, java.util.function.Function)}, waiting at most {@code wait} for the
+   * action under way; {@code what} names this one in the refusal others get meanwhile.
+   */
+  public <T> T withVm(String name, String what, Duration wait, java.util.function.Function<VmHandle, T> action) {
     ManagedVm vm = get(name);
-    return vm.exclusive(() -> action.apply(new VmHandle(vm)));
+    return vm.exclusive(what, wait, () -> action.apply(new VmHandle(vm)));
   }
 
   /** The VM without its action lock, for reads that must not wait for a long stop. */
@@ -154,25 +178,35 @@ public final class Vms {
 
   public AgentVmStatus stop(String name, Duration graceful) {
     ManagedVm vm = get(name);
-    return vm.exclusive(() -> {
+    return vm.exclusive("stop", ACTION_WAIT, () -> {
       checkGuards(name, "stop");
       return vm.stop(graceful);
     });
   }
 
+  /**
+   * Always goes through, within seconds: no action guard (a migration is aborted by the kill
+   * listeners instead) and no action lock (see {@code ManagedVm.kill}).
+   */
   public AgentVmStatus kill(String name) {
     ManagedVm vm = get(name);
-    return vm.exclusive(() -> {
-      checkGuards(name, "kill");
-      return vm.kill();
-    });
+    AgentVmStatus st = vm.kill();
+    for (KillListener l : killListeners) {
+      try {
+        l.killed(name);
+      } catch (RuntimeException e) {
+        log.warn("vm {}: after the kill: {}", name, e.getMessage());
+      }
+    }
+    return vms.containsKey(name) ? vm.status() : st;
   }
 
   /** Deletes a VM that has no QEMU; with {@code deleteDisks} also its images named {@code <vm>-*}. */
   public void delete(String name, boolean deleteDisks) {
     ManagedVm vm = get(name);
-    vm.exclusive(() -> {
+    vm.exclusive("delete", ACTION_WAIT, () -> {
       checkGuards(name, "delete");
+      vm.refuseUnreachable("delete");
       AgentVmStatus st = vm.status();
       if (vm.running() || (st.state() != VmState.STOPPED && st.state() != VmState.CRASHED)) {
         throw new AgentException(Kind.CONFLICT, "vm " + name + " is " + st.state().name().toLowerCase(java.util.Locale.ROOT)
@@ -194,7 +228,7 @@ public final class Vms {
   public void forget(String name) {
     ManagedVm vm = Names.valid(name) ? vms.get(name) : null;
     if (vm == null) return;
-    vm.exclusive(() -> {
+    vm.exclusive("forget", ACTION_WAIT, () -> {
       if (vm.running()) throw new AgentException(Kind.CONFLICT, "vm " + name + " still has a qemu; it cannot be forgotten");
       vm.markDeleted();
       vms.remove(name, vm);
@@ -227,6 +261,7 @@ public final class Vms {
 
   /** Drops every QMP connection; the QEMUs keep running for the next agent to adopt. */
   public void detachAll() {
+    readoption.close();
     vms.values().forEach(ManagedVm::detach);
   }
 
