@@ -194,7 +194,6 @@ final class ManagedVm {
       unreachable = null;
     }
     attach(adopted);
-    log.info("vm {}: adopted qemu pid {}", name, adopted.pid());
     return true;
   }
 
