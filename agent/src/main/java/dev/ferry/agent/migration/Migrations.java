@@ -93,8 +93,7 @@ public final class Migrations {
   void killed(String vm) {
     OutgoingMigrations.Outgoing o = outgoing.watched(vm);
     if (o != null && o.record.phase().ordinal() < OutgoingPhase.COMPLETED.ordinal()) {
-      String qemuSaid = o.lastQm == null ? "" : MigrationQmp.status(o.lastQm);
-      reconciler.fail(o, "the vm was killed on this host by request" + (qemuSaid.startsWith("postcopy")
+      reconciler.fail(o, "the vm was killed on this host by request" + (o.record.postcopy()
           ? " during post-copy: the guest's memory was split between both hosts and is lost" : ""));
       o.closeEvents();
     }
