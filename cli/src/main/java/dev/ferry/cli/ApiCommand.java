@@ -2,6 +2,8 @@ package dev.ferry.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.ferry.api.Json;
+import dev.ferry.cli.client.ControllerClient;
+import dev.ferry.cli.client.Endpoint;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -12,14 +14,14 @@ import picocli.CommandLine.Spec;
  * What every command that talks to the controller shares: the global options, the resolved
  * client and the output writer. Subclasses do their work in {@link #run(ControllerClient)}.
  */
-abstract class ApiCommand implements Callable<Integer> {
+public abstract class ApiCommand implements Callable<Integer> {
 
-  @Mixin GlobalOptions global;
-  @Spec CommandSpec spec;
+  @Mixin protected GlobalOptions global;
+  @Spec protected CommandSpec spec;
 
-  final CliContext ctx;
+  protected final CliContext ctx;
 
-  ApiCommand(CliContext ctx) {
+  protected ApiCommand(CliContext ctx) {
     this.ctx = ctx;
   }
 
@@ -32,21 +34,21 @@ abstract class ApiCommand implements Callable<Integer> {
   }
 
   /** Checks done before any configuration is read or request sent; throw a USAGE CliException. */
-  void validate() {}
+  protected void validate() {}
 
-  abstract void run(ControllerClient api);
+  protected abstract void run(ControllerClient api);
 
-  PrintWriter out() {
+  protected PrintWriter out() {
     return spec.commandLine().getOut();
   }
 
   /** Where progress and notes go, so that stdout stays the command's result. */
-  PrintWriter err() {
+  protected PrintWriter err() {
     return spec.commandLine().getErr();
   }
 
   /** Prints a DTO (or list of them) as the API's JSON, indented. */
-  void printJson(Object value) {
+  protected void printJson(Object value) {
     try {
       out().println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(value));
     } catch (JsonProcessingException e) {

@@ -1,15 +1,21 @@
 package dev.ferry.cli;
 
+import dev.ferry.cli.cluster.ClusterCommand;
+import dev.ferry.cli.host.HostCommand;
+import dev.ferry.cli.host.PoolCommand;
+import dev.ferry.cli.migration.MigrateCommand;
+import dev.ferry.cli.migration.MigrationCommand;
+import dev.ferry.cli.vm.VmCommand;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IExitCodeExceptionMapper;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
+import picocli.CommandLine;
 
 /**
  * The {@code ferry} user commands ({@code cluster}, {@code host}, {@code pool}, {@code vm},
@@ -122,6 +128,7 @@ public final class Cli {
     public <K> K create(Class<K> cls) throws Exception {
       try {
         Constructor<K> c = cls.getDeclaredConstructor(CliContext.class);
+        c.setAccessible(true); // commands live in their own packages and keep their constructors package-private
         return c.newInstance(ctx);
       } catch (NoSuchMethodException e) {
         return CommandLine.defaultFactory().create(cls);

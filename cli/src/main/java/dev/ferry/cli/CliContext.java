@@ -14,19 +14,19 @@ import java.util.Map;
  * @param terminal true when the error stream is an interactive terminal, so a progress line may
  *     be redrawn in place with {@code \r}; false for pipes, files and tests (one line per step)
  */
-record CliContext(Map<String, String> env, Path cwd, Duration pollInterval, boolean terminal) {
+public record CliContext(Map<String, String> env, Path cwd, Duration pollInterval, boolean terminal) {
 
-  CliContext {
+  public CliContext {
     env = Map.copyOf(env);
     cwd = cwd.toAbsolutePath().normalize();
   }
 
   /** Not a terminal: what tests and redirected runs get. */
-  CliContext(Map<String, String> env, Path cwd, Duration pollInterval) {
+  public CliContext(Map<String, String> env, Path cwd, Duration pollInterval) {
     this(env, cwd, pollInterval, false);
   }
 
-  static CliContext ofProcess() {
+  public static CliContext ofProcess() {
     return new CliContext(System.getenv(), Path.of(""), Duration.ofMillis(300), isTerminal(System.getenv("TERM")));
   }
 
@@ -45,13 +45,13 @@ record CliContext(Map<String, String> env, Path cwd, Duration pollInterval, bool
     }
   }
 
-  String env(String name) {
+  public String env(String name) {
     String value = env.get(name);
     return value == null || value.isBlank() ? null : value;
   }
 
   /** The contract's default cluster directory: FERRY_CLUSTER_DIR, else under XDG_STATE_HOME. */
-  Path clusterDir() {
+  public Path clusterDir() {
     String explicit = env("FERRY_CLUSTER_DIR");
     if (explicit != null) return cwd.resolve(explicit).normalize();
     String state = env("XDG_STATE_HOME");
@@ -63,7 +63,7 @@ record CliContext(Map<String, String> env, Path cwd, Duration pollInterval, bool
   }
 
   /** A path the user typed, made absolute against the working directory (symlinks kept). */
-  String absolute(Path userPath) {
+  public String absolute(Path userPath) {
     return userPath == null ? null : cwd.resolve(userPath).normalize().toString();
   }
 }

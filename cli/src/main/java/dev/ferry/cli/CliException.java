@@ -28,15 +28,15 @@ public final class CliException extends RuntimeException {
   private final Kind kind;
   private final Problem problem;
 
-  CliException(Kind kind, String message) {
+  public CliException(Kind kind, String message) {
     this(kind, message, null, null);
   }
 
-  CliException(Kind kind, String message, Throwable cause) {
+  public CliException(Kind kind, String message, Throwable cause) {
     this(kind, message, null, cause);
   }
 
-  CliException(Kind kind, String message, Problem problem, Throwable cause) {
+  public CliException(Kind kind, String message, Problem problem, Throwable cause) {
     super(message, cause);
     this.kind = kind;
     this.problem = problem;
@@ -56,11 +56,11 @@ public final class CliException extends RuntimeException {
     return problem == null ? 0 : problem.status();
   }
 
-  static CliException usage(String message) {
+  public static CliException usage(String message) {
     return new CliException(Kind.USAGE, message);
   }
 
-  static CliException local(String message, Throwable cause) {
+  public static CliException local(String message, Throwable cause) {
     return new CliException(Kind.LOCAL, message, cause);
   }
 }

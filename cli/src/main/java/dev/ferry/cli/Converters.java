@@ -14,12 +14,12 @@ import picocli.CommandLine.TypeConversionException;
  * Option values parsed by picocli, so a bad value is a usage error (exit 2) before any request is
  * sent. Each message names the value and what is allowed; picocli prefixes the option.
  */
-final class Converters {
+public final class Converters {
 
   private Converters() {}
 
   /** {@code 512M}, {@code 2G}, ... via {@link Sizes}; must be more than zero. */
-  static final class Size implements ITypeConverter<Long> {
+  public static final class Size implements ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
       try {
@@ -33,7 +33,7 @@ final class Converters {
   }
 
   /** {@link Durations}' grammar; picocli names the option in front of the message. */
-  static final class Timeout implements ITypeConverter<Duration> {
+  public static final class Timeout implements ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
       try {
@@ -48,7 +48,7 @@ final class Converters {
    * A duration checked with {@link Durations}' grammar but kept as typed: {@code cluster up} hands
    * it to the controller's command line, and a bad one should stop before anything starts.
    */
-  static final class DurationText implements ITypeConverter<String> {
+  public static final class DurationText implements ITypeConverter<String> {
     @Override
     public String convert(String value) {
       try {
@@ -61,7 +61,7 @@ final class Converters {
   }
 
   /** {@code SIZE[@POOL]}; the format is filled in later from {@code --format}. */
-  static final class Disk implements ITypeConverter<DiskRequest> {
+  public static final class Disk implements ITypeConverter<DiskRequest> {
     @Override
     public DiskRequest convert(String value) {
       int at = value.lastIndexOf('@');
@@ -74,7 +74,7 @@ final class Converters {
   }
 
   /** The disk image formats QEMU is asked to create. */
-  static final class Format implements ITypeConverter<String> {
+  public static final class Format implements ITypeConverter<String> {
     @Override
     public String convert(String value) {
       String f = value.toLowerCase(Locale.ROOT);
@@ -86,7 +86,7 @@ final class Converters {
   }
 
   /** MiB/s as a plain decimal number more than zero: {@code 100}, {@code 12.5}. */
-  static final class Bandwidth implements ITypeConverter<Double> {
+  public static final class Bandwidth implements ITypeConverter<Double> {
     private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
 
     @Override
@@ -101,7 +101,7 @@ final class Converters {
   }
 
   /** How a storage migration checks the copy: {@code full} or {@code none}. */
-  static final class Verify implements ITypeConverter<String> {
+  public static final class Verify implements ITypeConverter<String> {
     @Override
     public String convert(String value) {
       String v = value.toLowerCase(Locale.ROOT);
@@ -113,7 +113,7 @@ final class Converters {
   }
 
   /** A whole number of milliseconds, 1 to {@link MigrationRules#MAX_DOWNTIME_MS} (ten minutes). */
-  static final class Millis implements ITypeConverter<Long> {
+  public static final class Millis implements ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
       String v = value.strip();
@@ -126,7 +126,7 @@ final class Converters {
   }
 
   /** When a live migration switches to post-copy. */
-  static final class Postcopy implements ITypeConverter<String> {
+  public static final class Postcopy implements ITypeConverter<String> {
     @Override
     public String convert(String value) {
       String v = value.toLowerCase(Locale.ROOT);
@@ -138,7 +138,7 @@ final class Converters {
   }
 
   /** How a live migration compresses pages. */
-  static final class Compress implements ITypeConverter<String> {
+  public static final class Compress implements ITypeConverter<String> {
     @Override
     public String convert(String value) {
       String v = value.toLowerCase(Locale.ROOT);
@@ -150,7 +150,7 @@ final class Converters {
   }
 
   /** Parallel migration channels, 1 to {@link MigrationRules#MAX_MULTIFD}. */
-  static final class Channels implements ITypeConverter<Integer> {
+  public static final class Channels implements ITypeConverter<Integer> {
     @Override
     public Integer convert(String value) {
       String v = value.strip();
@@ -163,7 +163,7 @@ final class Converters {
   }
 
   /** The controller's per-host migration limit, 1 to 64; checked here so that a bad one never starts a controller. */
-  static final class MigrationsPerHost implements ITypeConverter<Integer> {
+  public static final class MigrationsPerHost implements ITypeConverter<Integer> {
     @Override
     public Integer convert(String value) {
       String v = value.strip();

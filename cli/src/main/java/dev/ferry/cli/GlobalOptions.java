@@ -3,16 +3,16 @@ package dev.ferry.cli;
 import picocli.CommandLine.Option;
 
 /** {@code --controller}, {@code --token} and {@code --help}, mixed into every command. */
-final class GlobalOptions {
+public final class GlobalOptions {
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
-  boolean help;
+  public boolean help;
 
   @Option(names = "--controller", paramLabel = "URL",
       description = "controller URL (default: $FERRY_CONTROLLER, else the local cluster's)")
-  String controller;
+  public String controller;
 
   @Option(names = "--token", paramLabel = "TOKEN",
       description = "cluster token (default: $FERRY_TOKEN, else the local cluster's token file)")
-  String token;
+  public String token;
 }

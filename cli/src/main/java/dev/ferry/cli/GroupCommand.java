@@ -6,7 +6,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** A command that only groups verbs ({@code ferry vm}); run alone it is a usage error naming the verbs. */
-abstract class GroupCommand implements Runnable {
+public abstract class GroupCommand implements Runnable {
 
   @Spec CommandSpec spec;
 

@@ -6,32 +6,32 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** Runs {@code ferry ...} in-process on a root built the way {@code app}'s Main does: register, then configure. */
-final class CliRunner {
+public final class CliRunner {
 
   @Command(name = "ferry", mixinStandardHelpOptions = true)
-  static final class Root {}
+  public static final class Root {}
 
-  record Result(int exit, String out, String err) {}
+  public record Result(int exit, String out, String err) {}
 
   private final Map<String, String> env = new HashMap<>();
   private Path cwd = Path.of("").toAbsolutePath();
 
-  CliRunner env(String name, String value) {
+  public CliRunner env(String name, String value) {
     env.put(name, value);
     return this;
   }
 
-  CliRunner cwd(Path dir) {
+  public CliRunner cwd(Path dir) {
     cwd = dir;
     return this;
   }
 
   /** Talks to {@code fake} with its token through the flags. */
-  Result against(FakeController fake, String... args) {
+  public Result against(FakeController fake, String... args) {
     String[] all = new String[args.length + 4];
     System.arraycopy(args, 0, all, 0, args.length);
     all[args.length] = "--controller";
@@ -41,12 +41,12 @@ final class CliRunner {
     return run(all);
   }
 
-  Result run(String... args) {
+  public Result run(String... args) {
     return run(null, args);
   }
 
   /** {@code tweak} may adjust the built command tree, e.g. to bound {@code --follow}. */
-  Result run(java.util.function.Consumer<CommandLine> tweak, String... args) {
+  public Result run(java.util.function.Consumer<CommandLine> tweak, String... args) {
     CommandLine root = new CommandLine(new Root());
     // no HOME fallback into the real user's state: tests always bring their own cluster dir
     Map<String, String> e = new HashMap<>(env);

@@ -22,23 +22,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * answer for a method and path (query included when given, else any query); the last answer of a
  * route repeats. Every request is recorded. Unscripted routes answer 404 problem+json.
  */
-final class FakeController implements AutoCloseable {
+public final class FakeController implements AutoCloseable {
 
-  record Request(String method, String path, String query, String authorization, String body) {
-    String target() {
+  public record Request(String method, String path, String query, String authorization, String body) {
+    public String target() {
       return path + (query == null ? "" : "?" + query);
     }
   }
 
   private record Reply(int status, String contentType, String body) {}
 
-  static final String TOKEN = "test-token";
+  public static final String TOKEN = "test-token";
 
   private final HttpServer server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final Map<String, Deque<Reply>> replies = new ConcurrentHashMap<>();
 
-  FakeController() {
+  public FakeController() {
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     } catch (IOException e) {
@@ -48,15 +48,15 @@ final class FakeController implements AutoCloseable {
     server.start();
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  List<Request> requests() {
+  public List<Request> requests() {
     return List.copyOf(requests);
   }
 
-  FakeController reply(String route, int status, Object body) {
+  public FakeController reply(String route, int status, Object body) {
     String text;
     try {
       text = body instanceof String s ? s : Json.mapper().writeValueAsString(body);

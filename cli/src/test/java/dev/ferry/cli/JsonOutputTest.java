@@ -72,16 +72,6 @@ class JsonOutputTest {
     assertThat(lines.get(1)).startsWith("host1  online  http://127.0.0.1:7001").contains("2 GiB/16 GiB", "14 GiB", "2/8");
   }
 
-  /** "256.0 MiB given" read as no adjustment at all when QEMU really got 8 KiB less. */
-  @Test
-  void vmShow_memoryAdjustedByKib_showsTheExactSize() {
-    var vm = Samples.vm("web");
-    var adjusted = new dev.ferry.api.VmView(vm.name(), vm.host(), vm.state(), vm.cpus(), 256L << 20, (256L << 20) - 8192,
-        "tcg dirty-page bug", vm.machineType(), vm.cpuModel(), vm.accelerator(), vm.pid(), vm.disks());
-
-    assertThat(VmShow.memory(adjusted)).isEqualTo("256 MiB requested, 262136 KiB given to qemu");
-  }
-
   @Test
   void vmShow_table_showsMemoryRequestedGivenAndWhy() {
     fake.reply("GET /api/vms/web", 200, Samples.vm("web"));

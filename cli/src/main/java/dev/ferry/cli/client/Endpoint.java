@@ -1,0 +1,74 @@
+package dev.ferry.cli.client;
+
+import dev.ferry.cli.CliContext;
+import dev.ferry.cli.CliException;
+import dev.ferry.cli.cluster.ClusterFile;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where the controller is and the token to show it, resolved per the cluster contract, each
+ * independently: the flag, else the environment ({@code FERRY_CONTROLLER}, {@code FERRY_TOKEN}),
+ * else the cluster directory's {@code cluster.json} and its token file.
+ */
+public record Endpoint(URI url, String token) {
+
+  public static Endpoint resolve(String flagUrl, String flagToken, CliContext ctx) {
+    Path dir = ctx.clusterDir();
+    // read lazily: a user with flags or env must not trip over a broken cluster directory
+    java.util.function.Supplier<ClusterFile> cluster = () -> ClusterFile.read(dir).orElse(null);
+
+    String url = first(flagUrl, ctx.env("FERRY_CONTROLLER"));
+    if (url == null) {
+      ClusterFile file = cluster.get();
+      url = file == null ? null : file.controllerUrl();
+    }
+    if (url == null) {
+      throw new CliException(CliException.Kind.CONFIG,
+          "no controller configured: pass --controller URL or set FERRY_CONTROLLER, or start a local"
+              + " cluster with 'ferry cluster up' (no " + dir.resolve(ClusterFile.NAME) + ")");
+    }
+
+    String token = first(flagToken, ctx.env("FERRY_TOKEN"));
+    if (token == null) {
+      ClusterFile file = cluster.get();
+      token = file == null || file.tokenFile() == null ? null : readToken(Path.of(file.tokenFile()));
+    }
+    if (token == null) {
+      throw new CliException(CliException.Kind.CONFIG,
+          "no token for the controller at " + url + ": pass --token or set FERRY_TOKEN, or start a"
+              + " local cluster with 'ferry cluster up'");
+    }
+    return new Endpoint(parseUrl(url), token);
+  }
+
+  public static String readToken(Path tokenFile) {
+    try {
+      String token = Files.readString(tokenFile).strip();
+      return token.isEmpty() ? null : token;
+    } catch (IOException e) {
+      throw new CliException(CliException.Kind.CONFIG,
+          "cannot read the cluster token file " + tokenFile + ": " + e.getMessage()
+              + " (is the cluster running? start it with 'ferry cluster up')", e);
+    }
+  }
+
+  private static URI parseUrl(String url) {
+    try {
+      URI uri = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+        throw new IllegalArgumentException("not an http(s) URL");
+      }
+      return uri;
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage("controller URL '" + url + "' is not valid: an http(s) URL such as"
+          + " http://127.0.0.1:8080 is allowed");
+    }
+  }
+
+  private static String first(String a, String b) {
+    return a != null && !a.isBlank() ? a : b;
+  }
+}

@@ -1,0 +1,76 @@
+package dev.ferry.cli.cluster;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Whether a recorded pid is still the process we started. A pid alone is not enough, pids get
+ * reused: the process must be alive and its {@code /proc/PID/cmdline} must carry
+ * {@code --data DIR} with the component's own data directory.
+ */
+final class ProcessCheck {
+
+  private ProcessCheck() {}
+
+  static Optional<ProcessHandle> ours(Long pid, String dataDir) {
+    if (pid == null || pid <= 0) return Optional.empty();
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(p -> hasData(cmdline(pid), dataDir));
+  }
+
+  static boolean alive(Long pid, String dataDir) {
+    return ours(pid, dataDir).isPresent();
+  }
+
+  /** The arguments of a live process, empty when it is gone or not readable. */
+  static List<String> cmdline(long pid) {
+    try {
+      byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+      if (raw.length == 0) return List.of();
+      return Arrays.asList(new String(raw, StandardCharsets.UTF_8).split("\0"));
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /** {@code --data DIR} or {@code --data=DIR} with exactly this directory. */
+  static boolean hasData(List<String> args, String dataDir) {
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      if (a.equals("--data") && i + 1 < args.size() && args.get(i + 1).equals(dataDir)) return true;
+      if (a.equals("--data=" + dataDir)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * SIGTERM, then SIGKILL after {@code grace}. Returns how it ended, for the user.
+   */
+  static String stop(ProcessHandle p, Duration grace) {
+    p.destroy();
+    if (waitExit(p, grace)) return "stopped";
+    p.destroyForcibly();
+    return waitExit(p, Duration.ofSeconds(5)) ? "killed after " + grace.toSeconds() + "s" : "still running after SIGKILL";
+  }
+
+  // polled, not onExit(): for a process that is not our child the JDK polls with a growing
+  // back-off, which made `cluster down` take seconds longer than the processes needed
+  private static boolean waitExit(ProcessHandle p, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (p.isAlive()) {
+      if (System.nanoTime() - deadline > 0) return false;
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return !p.isAlive();
+      }
+    }
+    return true;
+  }
+}
