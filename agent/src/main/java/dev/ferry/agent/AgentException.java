@@ -1,33 +1,55 @@
 package dev.ferry.agent;
 
+import dev.ferry.api.problem.BadBody;
+import dev.ferry.api.problem.ProblemKind;
+import dev.ferry.api.problem.ProblemSource;
+
 /**
  * The one exception root of the agent layer. The {@link Kind} says what the caller can do about
- * it; a single classifier turns kinds into HTTP statuses and exit codes, so no code below the API
- * edge decides those.
+ * it and carries its HTTP status; the problem is built in the shape the controller uses too
+ * ({@link ProblemSource}), so no code below the API edge decides a status.
  *
  * <p>Bad input made by {@link #badInput} also carries the field, the value and what is allowed,
  * so the answer tells the user exactly what to change.
  */
-public class AgentException extends RuntimeException {
+public class AgentException extends RuntimeException implements ProblemSource {
 
-  /** What went wrong, from the caller's point of view. */
-  public enum Kind {
+  /** What went wrong, from the caller's point of view, and the status it answers with. */
+  public enum Kind implements ProblemKind {
     /** the request names something that does not exist */
-    NOT_FOUND,
+    NOT_FOUND(404, "not found"),
     /** the request is malformed or names a value outside what is allowed */
-    INVALID,
+    INVALID(400, "invalid input"),
     /** the request is valid but conflicts with the current state */
-    CONFLICT,
-    /** a resource (memory, disk space) is short */
-    INSUFFICIENT,
+    CONFLICT(409, "conflict"),
+    /** a resource (memory, disk space) is short; the contract: "not enough free memory" is a conflict too */
+    INSUFFICIENT(409, "insufficient resources"),
     /** the request carries no valid cluster token */
-    UNAUTHORIZED,
+    UNAUTHORIZED(401, "unauthorized"),
     /** the request body is larger than the API accepts */
-    TOO_LARGE,
+    TOO_LARGE(413, "request too large"),
     /** a process or peer this host depends on failed or did not answer */
-    UNAVAILABLE,
+    UNAVAILABLE(503, "unavailable"),
     /** a bug or an unexpected condition on this host */
-    INTERNAL
+    INTERNAL(500, "internal error");
+
+    private final int status;
+    private final String title;
+
+    Kind(int status, String title) {
+      this.status = status;
+      this.title = title;
+    }
+
+    @Override
+    public int status() {
+      return status;
+    }
+
+    @Override
+    public String title() {
+      return title;
+    }
   }
 
   private final Kind kind;
@@ -57,21 +79,31 @@ public class AgentException extends RuntimeException {
         field, value, allowed, null);
   }
 
+  /** A request body the shared reader refused, as the agent's own bad input or 413. */
+  public static AgentException of(BadBody b) {
+    return b.tooLarge() ? new AgentException(Kind.TOO_LARGE, b.getMessage(), b)
+        : new AgentException(Kind.INVALID, b.getMessage(), b.field(), b.value(), b.allowed(), b);
+  }
+
+  @Override
   public Kind kind() {
     return kind;
   }
 
   /** The offending field of bad input, or null. */
+  @Override
   public String field() {
     return field;
   }
 
   /** The offending value of bad input, or null. */
+  @Override
   public String value() {
     return value;
   }
 
   /** What the field allows, or null. */
+  @Override
   public String allowed() {
     return allowed;
   }

@@ -1,37 +1,58 @@
 package dev.ferry.controller;
 
 import dev.ferry.api.Problem;
+import dev.ferry.api.problem.BadBody;
+import dev.ferry.api.problem.ProblemKind;
+import dev.ferry.api.problem.ProblemSource;
 
 /**
  * The one exception root of the controller. The {@link Kind} says what the caller can do about
- * it; the REST layer's single classifier turns kinds into HTTP statuses, so no code below the API
- * edge picks a status. Bad input carries the {@code field}, {@code value} and {@code allowed} the
+ * it and carries its HTTP status; the problem is built in the shape the agent uses too
+ * ({@link ProblemSource}), so no code below the API edge picks a status. Bad input carries the {@code field}, {@code value} and {@code allowed} the
  * problem body names; a refusal relayed from an agent carries the agent's problem unchanged.
  */
-public final class ControllerException extends RuntimeException {
+public final class ControllerException extends RuntimeException implements ProblemSource {
 
-  /** What went wrong, from the caller's point of view. */
-  public enum Kind {
+  /** What went wrong, from the caller's point of view, and the status it answers with. */
+  public enum Kind implements ProblemKind {
     /** the request is malformed or names a value outside what is allowed */
-    INVALID,
+    INVALID(400, "invalid input"),
     /** no or a wrong bearer token */
-    UNAUTHORIZED,
+    UNAUTHORIZED(401, "unauthorized"),
     /** the request names a host, VM or pool that does not exist */
-    NOT_FOUND,
+    NOT_FOUND(404, "not found"),
     /** the request is valid but conflicts with the current state */
-    CONFLICT,
+    CONFLICT(409, "conflict"),
     /** the client does not accept the only media type the endpoint produces */
-    NOT_ACCEPTABLE,
+    NOT_ACCEPTABLE(406, "not acceptable"),
     /** the request body is larger than the API accepts */
-    TOO_LARGE,
-    /** an agent refused the request with a 4xx problem; it is relayed as is */
-    AGENT_REJECTED,
+    TOO_LARGE(413, "request too large"),
+    /** an agent refused the request with a 4xx problem; it is relayed as is (never answered with this status) */
+    AGENT_REJECTED(400, "invalid input"),
     /** an agent answered with a server error */
-    AGENT_FAILED,
+    AGENT_FAILED(502, "agent failed"),
     /** an agent could not be reached or did not answer in time */
-    UNAVAILABLE,
+    UNAVAILABLE(503, "agent unreachable"),
     /** a bug or an unexpected condition in the controller */
-    INTERNAL
+    INTERNAL(500, "internal error");
+
+    private final int status;
+    private final String title;
+
+    Kind(int status, String title) {
+      this.status = status;
+      this.title = title;
+    }
+
+    @Override
+    public int status() {
+      return status;
+    }
+
+    @Override
+    public String title() {
+      return title;
+    }
   }
 
   private final Kind kind;
@@ -87,18 +108,34 @@ public final class ControllerException extends RuntimeException {
         problem.value(), problem.allowed(), problem, null);
   }
 
+  /** A request body the shared reader refused, as the controller's own 400 or 413. */
+  public static ControllerException of(BadBody b) {
+    return b.tooLarge() ? new ControllerException(Kind.TOO_LARGE, b.getMessage(), b)
+        : new ControllerException(Kind.INVALID, b.getMessage(), b.field(), b.value(), b.allowed(), null, b);
+  }
+
+  /** The relayed agent problem for {@link Kind#AGENT_REJECTED}, else the kind's status and this message. */
+  @Override
+  public Problem problem() {
+    return kind == Kind.AGENT_REJECTED ? agentProblem : ProblemSource.super.problem();
+  }
+
+  @Override
   public Kind kind() {
     return kind;
   }
 
+  @Override
   public String field() {
     return field;
   }
 
+  @Override
   public String value() {
     return value;
   }
 
+  @Override
   public String allowed() {
     return allowed;
   }

@@ -63,8 +63,7 @@ public final class AgentApi implements AutoCloseable {
       RoutesConfig r = cfg.routes;
       r.before(ctx -> {
         auth.check(ctx.header("Authorization"));
-        if (ctx.req().getContentLengthLong() > ApiPaths.MAX_BODY_BYTES) ApiPaths.drain(ctx.req().getInputStream());
-        Bodies.checkDeclaredLength(ctx.req().getContentLengthLong());
+        Bodies.refuseOversized(ctx.req().getContentLengthLong(), () -> ctx.req().getInputStream());
       });
       r.exception(Exception.class, (e, ctx) -> problem(ctx, ErrorClassifier.classify(e, ctx.method() + " " + ctx.path())));
       r.error(404, ctx -> {

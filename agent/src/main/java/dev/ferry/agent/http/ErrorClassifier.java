@@ -1,7 +1,6 @@
 package dev.ferry.agent.http;
 
 import dev.ferry.agent.AgentException;
-import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.api.Problem;
 import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.QmpException;
@@ -9,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where the agent decides HTTP statuses: an {@link AgentException.Kind} becomes a
- * status and a {@link Problem}. Anything else that escapes a handler is a bug; the caller gets a
+ * The one place where the agent turns failures into answers: an {@link AgentException} is its
+ * own {@link Problem} (its kind carries the status), a QMP failure a conflict or 503. Anything else that escapes a handler is a bug; the caller gets a
  * 500 that says where to look, the log gets the stack trace, the response never does.
  */
 final class ErrorClassifier {
@@ -19,39 +18,13 @@ final class ErrorClassifier {
 
   private ErrorClassifier() {}
 
-  static int status(Kind kind) {
-    return switch (kind) {
-      case INVALID -> 400;
-      case UNAUTHORIZED -> 401;
-      case NOT_FOUND -> 404;
-      case CONFLICT, INSUFFICIENT -> 409; // the contract: "not enough free memory" is a conflict too
-      case TOO_LARGE -> 413;
-      case INTERNAL -> 500;
-      case UNAVAILABLE -> 503;
-    };
-  }
-
-  static String title(Kind kind) {
-    return switch (kind) {
-      case INVALID -> "invalid input";
-      case UNAUTHORIZED -> "unauthorized";
-      case NOT_FOUND -> "not found";
-      case CONFLICT -> "conflict";
-      case INSUFFICIENT -> "insufficient resources";
-      case TOO_LARGE -> "request too large";
-      case INTERNAL -> "internal error";
-      case UNAVAILABLE -> "unavailable";
-    };
-  }
-
   /** The problem document for a failure of a request; {@code request} is for the log only. */
   static Problem classify(Throwable failure, String request) {
     return switch (failure) {
       case AgentException e -> {
-        int status = status(e.kind());
-        if (status >= 500) log.warn("{} failed: {}", request, e.getMessage(), e.getCause());
+        if (e.kind().status() >= 500) log.warn("{} failed: {}", request, e.getMessage(), e.getCause());
         else log.debug("{} refused: {}", request, e.getMessage());
-        yield new Problem("about:blank", title(e.kind()), status, e.getMessage(), e.field(), e.value(), e.allowed());
+        yield e.problem();
       }
       // qemu refused a command in its current state (a parameter out of range, a migration in the
       // wrong state): the caller's request conflicts with the guest's state, in qemu's own words

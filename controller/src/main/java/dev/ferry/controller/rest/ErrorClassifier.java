@@ -7,9 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place that turns whatever went wrong into an HTTP status and a problem body. Kinds map
- * to statuses here and nowhere else; an agent's 4xx problem is relayed unchanged; anything
- * unexpected is a 500 whose details go to the log, never into the response.
+ * The one place that turns whatever went wrong into an HTTP status and a problem body. A
+ * {@link ControllerException} is its own problem (its kind carries the status; an agent's 4xx is
+ * relayed unchanged); anything unexpected is a 500 whose details go to the log, never into the response.
  */
 final class ErrorClassifier {
 
@@ -19,11 +19,9 @@ final class ErrorClassifier {
 
   static Problem classify(Throwable t) {
     return switch (t) {
-      case ControllerException e when e.kind() == ControllerException.Kind.AGENT_REJECTED -> e.agentProblem();
       case ControllerException e -> {
-        int status = status(e.kind());
-        if (status == 500) LOG.error("internal error: {}", e.getMessage(), e);
-        yield new Problem("about:blank", title(status), status, e.getMessage(), e.field(), e.value(), e.allowed());
+        if (e.kind() == ControllerException.Kind.INTERNAL) LOG.error("internal error: {}", e.getMessage(), e);
+        yield e.problem();
       }
       case HttpResponseException e -> Problem.of(e.getStatus(), title(e.getStatus()), lowerFirst(e.getMessage()));
       default -> {
@@ -33,21 +31,7 @@ final class ErrorClassifier {
     };
   }
 
-  static int status(ControllerException.Kind kind) {
-    return switch (kind) {
-      case INVALID -> 400;
-      case UNAUTHORIZED -> 401;
-      case NOT_FOUND -> 404;
-      case CONFLICT -> 409;
-      case NOT_ACCEPTABLE -> 406;
-      case TOO_LARGE -> 413;
-      case AGENT_REJECTED -> 400; // never used: the agent's own status is relayed
-      case AGENT_FAILED -> 502;
-      case UNAVAILABLE -> 503;
-      case INTERNAL -> 500;
-    };
-  }
-
+  /** Titles for statuses Javalin itself answers (405, ...); a ControllerException's come from its kind. */
   static String title(int status) {
     return switch (status) {
       case 400 -> "invalid input";

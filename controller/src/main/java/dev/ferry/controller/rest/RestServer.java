@@ -62,11 +62,7 @@ public final class RestServer implements AutoCloseable {
           throw new ControllerException(ControllerException.Kind.UNAUTHORIZED,
               given == null ? "missing bearer token: send Authorization: Bearer <cluster token>" : "wrong bearer token");
         }
-        long declared = ctx.req().getContentLengthLong();
-        if (declared > ApiPaths.MAX_BODY_BYTES) {
-          ApiPaths.drain(ctx.req().getInputStream());
-          throw Bodies.tooLarge(declared);
-        }
+        Bodies.refuseOversized(ctx);
       });
       r.exception(Exception.class, (e, ctx) -> Responses.problem(ctx, ErrorClassifier.classify(e)));
       
