@@ -17,6 +17,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "cancel", description = "cancel a migration before its point of no return; the VM stays where it was")
 final class MigrationCancel extends ApiCommand {
 
+  static final java.time.Duration CANCEL_TIMEOUT = java.time.Duration.ofSeconds(30);
+
   @Parameters(index = "0", paramLabel = "ID", description = "migration id")
   String id;
 
@@ -28,7 +30,8 @@ final class MigrationCancel extends ApiCommand {
   protected void run(ControllerClient api) {
     JsonNode answer;
     try {
-      answer = api.post(MigrationCommand.path(ApiPaths.MIGRATION_CANCEL, id), null, ControllerClient.TIMEOUT);
+      // the controller waits up to 15 s for the rollback so that its answer says what happened
+      answer = api.post(MigrationCommand.path(ApiPaths.MIGRATION_CANCEL, id), null, CANCEL_TIMEOUT);
     } catch (CliException e) {
       if (e.status() != 409) throw e;
       throw new CliException(e.kind(), "cannot cancel migration " + id + ": " + e.getMessage(), e.problem(), e);

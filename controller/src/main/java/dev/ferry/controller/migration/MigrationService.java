@@ -57,8 +57,8 @@ public final class MigrationService implements AutoCloseable {
   /** completed when the migration's runner in this controller ended (final phase, or stopped) */
   private final Map<String, CompletableFuture<Void>> runnerEnded = new ConcurrentHashMap<>();
   private final Map<String, Future<?>> runnerTasks = new ConcurrentHashMap<>();
-  /** how long a cancel waits for the rollback, so that its answer says what happened */
-  static final Duration CANCEL_WAIT = Duration.ofSeconds(20);
+  /** how long a cancel waits for the rollback, so that its answer says what happened (the CLI waits longer) */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
 
   /** {@code maxPerHost}: how many migrations a host may take part in before a live migration touching it is refused. */
   public MigrationService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock,
