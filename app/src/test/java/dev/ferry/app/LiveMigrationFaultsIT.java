@@ -98,6 +98,8 @@ class LiveMigrationFaultsIT {
     double guestMibS = source.lines(GuestLine.MemStatus.class).stream().mapToDouble(GuestLine.MemStatus::rate).max()
         .orElse(0);
     long etas = r.out().lines().filter(l -> l.contains("\"eta_ms\":") && !l.contains("\"eta_ms\":null")).count();
+    FaultRecord.write(dir, "migrating", "guest dirties faster than the capped stream (--postcopy never)",
+        "rolled back: vm kept running on the source");
     System.out.printf("faults 1 (no convergence, rolled back) took %d s; guest MEM rate up to %.1f MiB/s, record "
         + "dirty_rate %s B/s, %d progress lines with an ETA: %s%n", secondsSince(t0), guestMibS,
         record.path("dirty_rate_bytes_per_s").asText(), etas, reason);
@@ -168,6 +170,7 @@ class LiveMigrationFaultsIT {
     assertThat(later.boot()).as("same boot").isEqualTo(hb.boot());
     awaitNoQemu("host2", "calm");
     source.assertClean();
+    FaultRecord.write(dir, "migrating", "cancel by the user", "rolled back: vm kept running on the source");
     System.out.printf("faults 3 (cancel through the CLI) took %d s%n", secondsSince(t0));
   }
 
@@ -206,6 +209,7 @@ class LiveMigrationFaultsIT {
     assertThat(later.boot()).as("same boot").isEqualTo(hb.boot());
     awaitNoQemu("host2", "phoenix");
     source.assertClean();
+    FaultRecord.write(dir, "migrating", "controller SIGKILL", "rolled back on restart: vm kept running on the source");
     System.out.printf("faults 4 (controller killed while migrating) took %d s: %s%n", secondsSince(t0),
         end.path("reason").asText());
   }

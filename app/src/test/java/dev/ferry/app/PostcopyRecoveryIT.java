@@ -151,6 +151,8 @@ class PostcopyRecoveryIT {
     target.assertClean();
     assertThat(target.lines(GuestLine.Ready.class)).as("no boot on the target").isEmpty();
     checks.awaitNoQemu("host1", "split", SETTLE);
+    FaultRecord.write(dir, "postcopy", "link cut (network namespaces), then restored",
+        "recovered and finished on the target: never rolled back");
     System.out.printf("post-copy recovery: pause noticed %d ms after the cut, link down %d s, finished %d ms after the "
         + "link came back, %d recoveries, downtime %s ms: %s%n", noticedMs, OUTAGE.toSeconds(), recoveredMs,
         end.get("postcopy_recoveries").asInt(), end.path("downtime_ms").asText(), end.get("reason").asText());
