@@ -107,7 +107,7 @@ class PostcopyRecoveryIT {
     String id = ferry.ok("migrate", "live", "split", "--to", "host2", "--bandwidth", "4", "--max-downtime", "50",
         "--postcopy", "always", "--detach").out().strip();
     JsonNode split = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
-        || m.get("postcopy").asBoolean() && m.get("phase").asText().equals("switchover"), Duration.ofMinutes(3));
+        || m.get("postcopy").asBoolean() && m.get("phase").asText().equals("postcopy"), Duration.ofMinutes(3));
     assertThat(split.get("postcopy").asBoolean()).as(split.toString()).isTrue();
     assertThat(split.get("status").asText()).as("still split: " + split).isEqualTo("running");
     GuestConsole target = ferry.console("host2", "split");
