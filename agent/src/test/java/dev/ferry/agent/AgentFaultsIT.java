@@ -16,6 +16,7 @@ import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.testsupport.GuestConsole;
@@ -156,7 +157,7 @@ class AgentFaultsIT {
     assertThat(put.status()).as(put.body()).isEqualTo(201);
     Path target = Path.of(put.as(MirrorStatus.class).targetPath());
     await().atMost(Duration.ofSeconds(60)).until(() ->
-        h1.get("/agent/vms/web/mirrors/disk0").as(MirrorStatus.class).state().equals("ready"));
+        h1.get("/agent/vms/web/mirrors/disk0").as(MirrorStatus.class).state() == MirrorState.READY);
     long pid = vm(h1).pid();
     Files.createFile(faults.resolve("storage.before-pivot.arm"));
     CompletableFuture<Reply> pivot = CompletableFuture.supplyAsync(() -> h1.post("/agent/vms/web/mirrors/disk0/pivot", null));
@@ -172,7 +173,7 @@ class AgentFaultsIT {
     Reply again = h1.post("/agent/vms/web/mirrors/disk0/pivot", null);
 
     assertThat(again.status()).as(again.body()).isEqualTo(200);
-    assertThat(again.as(MirrorStatus.class).state()).isEqualTo("pivoted");
+    assertThat(again.as(MirrorStatus.class).state()).isEqualTo(MirrorState.PIVOTED);
     assertThat(currentDisk()).isEqualTo(target.toString());
     assertThat(target).exists();
     assertThat(source).as("kept until released").exists();
@@ -290,10 +291,10 @@ class AgentFaultsIT {
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(PROMPT);
     assertThat(alive(pid)).isFalse();
     MirrorStatus st = h1.get("/agent/vms/web/mirrors/disk0").as(MirrorStatus.class);
-    assertThat(st.state()).isEqualTo("failed");
+    assertThat(st.state()).isEqualTo(MirrorState.FAILED);
     assertThat(target).doesNotExist();
     assertThat(currentDisk()).isEqualTo(disk);
-    assertThat(h1.post("/agent/vms/web/mirrors/disk0/cancel", null).as(MirrorStatus.class).state()).isEqualTo("none");
+    assertThat(h1.post("/agent/vms/web/mirrors/disk0/cancel", null).as(MirrorStatus.class).state()).isEqualTo(MirrorState.NONE);
   }
 
   /** Starts a migration that cannot finish on its own (1 MiB/s for 256 MiB of RAM) and waits until it runs. */

@@ -1,24 +1,29 @@
 package dev.ferry.api;
 
-import dev.ferry.api.agent.IncomingReady;
-import dev.ferry.api.agent.IncomingRequest;
-import dev.ferry.api.agent.IncomingStatus;
-import dev.ferry.api.agent.MemoryDigest;
-import dev.ferry.api.agent.MigrationStats;
-import dev.ferry.api.agent.MirrorRequest;
-import dev.ferry.api.agent.MirrorStatus;
-import dev.ferry.api.agent.OutgoingRequest;
-import dev.ferry.api.agent.VerifyResult;
-
 /**
- * Every REST path of the controller and the agents, in one place. Every endpoint requires
- * {@code Authorization: Bearer <cluster token>}.
+ * Every REST path of the controller, in one place; the agents' are {@link dev.ferry.api.agent.AgentRoute}.
+ * Every endpoint requires {@code Authorization: Bearer <cluster token>}.
+ *
+ * <ul>
+ *   <li>{@code GET /api/hosts}: every {@link HostView}
+ *   <li>{@code GET /api/pools}, {@code POST /api/pools} ({@link PoolCreateRequest}): {@link PoolView}s
+ *   <li>{@code GET /api/vms}, {@code POST /api/vms} ({@link VmCreateRequest} → 201 {@link VmView})
+ *   <li>{@code GET /api/vms/{name}}, {@code DELETE /api/vms/{name}}
+ *   <li>{@code POST /api/vms/{name}/start|stop|kill} (stop: query {@code timeout_ms})
+ *   <li>{@code GET /api/vms/{name}/console} (query {@code offset} or {@code tail}): {@link ConsoleChunk}
+ *   <li>{@code GET /api/events}: server-sent {@link Event}s
+ *   <li>{@code GET /api/openapi.json}: this API as OpenAPI 3.1
+ *   <li>{@code POST /api/agents/heartbeat} ({@link dev.ferry.api.agent.AgentHeartbeat}): agents only
+ *   <li>{@code GET /api/migrations}, {@code GET /api/migrations/{id}}: {@link MigrationView}s
+ *   <li>{@code POST /api/migrations/storage} ({@link StorageMigrationRequest}),
+ *       {@code POST /api/migrations/live} ({@link LiveMigrationRequest}): 201 {@link MigrationView}
+ *   <li>{@code POST /api/migrations/{id}/cancel}: 409 after the point of no return
+ * </ul>
  */
 public final class ApiPaths {
 
   private ApiPaths() {}
 
-  // controller
   public static final String HOSTS = "/api/hosts";
   public static final String POOLS = "/api/pools";
   public static final String VMS = "/api/vms";
@@ -42,32 +47,6 @@ public final class ApiPaths {
   /** POST: cancel; 409 after the point of no return, with the reason */
   public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";
 
-  // agent
-  public static final String AGENT_HOST = "/agent/host";
-  public static final String AGENT_POOLS = "/agent/pools";
-  public static final String AGENT_POOL = "/agent/pools/{name}";
-  public static final String AGENT_VOLUMES = "/agent/volumes";
-  public static final String AGENT_VOLUME = "/agent/volumes/{pool}/{name}";
-  public static final String AGENT_VMS = "/agent/vms";
-  public static final String AGENT_VM = "/agent/vms/{name}";
-  public static final String AGENT_VM_ACTION = "/agent/vms/{name}/{action}";
-  public static final String AGENT_VM_CONSOLE = "/agent/vms/{name}/console";
-  /** PUT {@link MirrorRequest} starts moving a disk (mirror when running, offline copy when stopped); GET its {@link MirrorStatus} */
-  public static final String AGENT_MIRROR = "/agent/vms/{name}/mirrors/{disk}";
-  /** POST; {@code {step}} is pivot, cancel, verify (→ {@link VerifyResult}), release (query {@code keep_source}) */
-  public static final String AGENT_MIRROR_STEP = "/agent/vms/{name}/mirrors/{disk}/{step}";
-
-  /** PUT {@link IncomingRequest} → {@link IncomingReady}; GET {@link IncomingStatus}; DELETE rolls the target back */
-  public static final String AGENT_VM_INCOMING = "/agent/vms/{name}/incoming";
-  /** POST; {@code {step}} is finish (after QEMU completed: resume, the VM becomes this host's) */
-  public static final String AGENT_VM_INCOMING_STEP = "/agent/vms/{name}/incoming/{step}";
-  /** POST {@link OutgoingRequest} starts a live migration; GET its {@link MigrationStats} */
-  public static final String AGENT_VM_OUTGOING = "/agent/vms/{name}/outgoing";
-  /** POST; {@code {step}} is cancel, postcopy, complete (query {@code delete_source_images}) */
-  public static final String AGENT_VM_OUTGOING_STEP = "/agent/vms/{name}/outgoing/{step}";
-  /** GET {@link MemoryDigest} of a paused guest */
-  public static final String AGENT_VM_MEMORY_DIGEST = "/agent/vms/{name}/memory-digest";
-
   /** request bodies above this are refused with 413 before they are parsed */
   public static final int MAX_BODY_BYTES = 1 << 20;
 
@@ -77,11 +56,6 @@ public final class ApiPaths {
    * client sees a reset instead of the answer. Beyond this the connection is simply closed.
    */
   public static final int DRAIN_BYTES = 8 << 20;
-
-  /** {@link #AGENT_VM} for one VM, the base of every per-VM agent call. */
-  public static String agentVm(String name) {
-    return "/agent/vms/" + name;
-  }
 
   /** Reads and discards what is left of an oversized body, at most {@link #DRAIN_BYTES}. */
   public static void drain(java.io.InputStream in) {

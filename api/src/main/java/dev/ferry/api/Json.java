@@ -27,8 +27,10 @@ public final class Json {
       .build();
 
   // what another Ferry process answers may come from a newer release, which only ever adds fields
+  // (and values: an enum with a @JsonEnumDefaultValue reads a value it does not know as that one)
   private static final ObjectMapper ANSWERS = MAPPER.copy()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+      .configure(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_USING_DEFAULT_VALUE, true);
 
   private Json() {}
 

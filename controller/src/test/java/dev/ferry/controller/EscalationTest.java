@@ -3,6 +3,8 @@ package dev.ferry.controller;
 import static dev.ferry.controller.FakeAgent.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.agent.MigrationStats;
@@ -38,12 +40,12 @@ class EscalationTest {
     host2 = hosts.get(1);
     List<MigrationStats> stuck = new ArrayList<>();
     for (int pass = 1; pass < 60; pass++) {
-      stuck.add(stats("migrating", "active", 600 * MIB + pass * 100 * MIB, 400 * MIB, 300 * MIB, pass, 4000L));
+      stuck.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 600 * MIB + pass * 100 * MIB, 400 * MIB, 300 * MIB, pass, 4000L));
     }
     host1.script.addAll(stuck);
     host1.postcopyScript.addAll(List.of(
-        stats("migrating", "postcopy-active", 7000 * MIB, 200 * MIB, 300 * MIB, 60, null),
-        stats("completed", "completed", 7200 * MIB, 0, 0, 60, 0L)));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 7000 * MIB, 200 * MIB, 300 * MIB, 60, null),
+        stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, 7200 * MIB, 0, 0, 60, 0L)));
     host1.calls.clear();
   }
 

@@ -1,45 +1,47 @@
 package dev.ferry.controller;
 
+import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.Json;
+import dev.ferry.api.PoolView;
+import dev.ferry.api.Problem;
+import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
-import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.agent.Defined;
+import dev.ferry.api.agent.HostAgent;
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
-import dev.ferry.api.Json;
+import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MigrationTuning;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
+import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
-import dev.ferry.api.PoolView;
-import dev.ferry.api.Problem;
+import dev.ferry.api.agent.PostcopyResume;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.api.agent.VerifyResult;
-import dev.ferry.api.VmState;
 import dev.ferry.api.agent.VolumeCreateRequest;
 import dev.ferry.api.agent.VolumeView;
-import io.javalin.Javalin;
-import io.javalin.http.Context;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A stand-in for {@code ferry agent}: the agent endpoints the controller calls, over real HTTP,
- * recording each call as {@code METHOD path}; sends heartbeats on demand or periodically.
- * {@code failOn} makes one call answer 500; kernel/initrd paths outside every pool answer 400.
+ * A stand-in for {@code ferry agent}: a {@link HostAgent} served over real HTTP through the same
+ * route binding as the real agent ({@link FakeAgentServer}), recording each call as
+ * {@code METHOD path}; sends heartbeats on demand or periodically. {@code failOn} makes one call
+ * answer 500; kernel/initrd paths outside every pool answer 400.
  */
-final class FakeAgent implements AutoCloseable {
+final class FakeAgent implements HostAgent, AutoCloseable {
 
   final String name;
   final String token;
@@ -57,9 +59,9 @@ final class FakeAgent implements AutoCloseable {
   volatile String failMirror;
   /** live migration, target side: the last PUT incoming per vm and its phase */
   final Map<String, IncomingRequest> incoming = new ConcurrentHashMap<>();
-  final Map<String, String> incomingPhase = new ConcurrentHashMap<>();
-  /** QEMU's migration status the target reports; "gone" plays a dead target QEMU */
-  volatile String targetQemu = "active";
+  final Map<String, IncomingPhase> incomingPhase = new ConcurrentHashMap<>();
+  /** QEMU's migration status the target reports; GONE plays a dead target QEMU */
+  volatile QemuMigrationStatus targetQemu = QemuMigrationStatus.ACTIVE;
   /** what POST incoming/recover answers */
   static final String RECOVERY_URI = "tcp:127.0.0.1:49153";
   /** the parameters of every POST outgoing/parameters, in order */
@@ -87,253 +89,327 @@ final class FakeAgent implements AutoCloseable {
   volatile long verifyMismatch;
   /** how long verification takes */
   volatile long verifyMillis;
-  private final Javalin app;
-  private final HttpClient http = HttpClient.newHttpClient();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-  private ScheduledFuture<?> beating;
+  private final FakeAgentServer server;
 
   FakeAgent(String name, String token, long memoryBytes) {
     this.name = name;
     this.token = token;
     this.memoryBytes = memoryBytes;
-    this.app = Javalin.create(cfg -> {
-      cfg.startup.showJavalinBanner = false;
-      cfg.jetty.host = "127.0.0.1";
-      cfg.jetty.port = 0;
-      var r = cfg.routes;
-      r.before(ctx -> {
-        if (!("Bearer " + token).equals(ctx.header("Authorization"))) {
-          problem(ctx, Problem.of(401, "unauthorized", "wrong token"));
-          ctx.skipRemainingHandlers();
-          return;
-        }
-        String call = ctx.method().name() + " " + ctx.path();
-        calls.add(call);
-        if (call.equals(failOn)) {
-          problem(ctx, Problem.of(500, "internal error", "injected failure of " + call));
-          ctx.skipRemainingHandlers();
-        }
-      });
-      r.put("/agent/pools/{name}", ctx -> {
-        AgentPoolRequest req = read(ctx, AgentPoolRequest.class);
-        PoolView p = new PoolView(ctx.pathParam("name"), name, req.path(), req.shared(), 100L << 30, 50L << 30);
-        pools.put(p.name(), p);
-        json(ctx, 200, p);
-      });
-      r.post("/agent/volumes", ctx -> {
-        VolumeCreateRequest req = read(ctx, VolumeCreateRequest.class);
-        PoolView p = pools.get(req.pool());
-        if (p == null) {
-          problem(ctx, Problem.of(404, "not found", "pool '" + req.pool() + "' does not exist"));
-          return;
-        }
-        VolumeView v = new VolumeView(req.pool(), req.name(), p.path() + "/" + req.name(), req.format(), req.sizeBytes());
-        volumes.put(req.pool() + "/" + req.name(), v);
-        json(ctx, 201, v);
-      });
-      r.delete("/agent/volumes/{pool}/{name}", ctx -> {
-        volumes.remove(ctx.pathParam("pool") + "/" + ctx.pathParam("name"));
-        ctx.status(204);
-      });
-      r.put("/agent/vms/{name}", ctx -> {
-        AgentVmDefinition d = read(ctx, AgentVmDefinition.class);
-        for (String path : new String[] {d.kernel(), d.initrd()}) {
-          if (path != null && pools.values().stream().noneMatch(p -> path.startsWith(p.path() + "/"))) {
-            problem(ctx, Problem.badInput("kernel", path, "a path inside one of the pools of host '" + name + "'"));
-            return;
-          }
-        }
-        AgentVmStatus s = new AgentVmStatus(d.name(), VmState.STOPPED, null, d.memoryBytes(), d.memoryBytes(), null,
-            "pc-q35-8.2", "tcg");
-        vms.put(d.name(), s);
-        json(ctx, 200, s);
-      });
-      liveRoutes(r);
-      r.get("/agent/vms/{name}", ctx -> withVm(ctx, s -> json(ctx, 200, s)));
-      r.delete("/agent/vms/{name}", ctx -> withVm(ctx, s -> {
-        vms.remove(s.name());
-        if ("true".equals(ctx.queryParam("delete_disks"))) volumes.keySet().removeIf(k -> k.contains("/" + s.name() + "-"));
-        ctx.status(204);
-      }));
-      r.post("/agent/vms/{name}/{action}", ctx -> withVm(ctx, s -> {
-        if (ctx.pathParam("action").equals("stop")) calls.add("timeout_ms=" + ctx.queryParam("timeout_ms"));
-        VmState next = ctx.pathParam("action").equals("start") ? VmState.RUNNING : VmState.STOPPED;
-        AgentVmStatus n = new AgentVmStatus(s.name(), next, next == VmState.RUNNING ? 4242L : null,
-            s.memoryRequestedBytes(), s.memoryGivenBytes(), null, s.machineType(), s.accelerator());
-        vms.put(n.name(), n);
-        json(ctx, 200, n);
-      }));
-      r.put("/agent/vms/{name}/mirrors/{disk}", ctx -> {
-        MirrorRequest req = read(ctx, MirrorRequest.class);
-        String key = ctx.pathParam("name") + "/" + ctx.pathParam("disk");
-        MirrorStatus existing = moves.get(key);
-        if (existing != null && existing.targetPath().contains(req.suffix())) {
-          json(ctx, 200, existing);
-          return;
-        }
-        PoolView p = pools.get(req.pool());
-        String target = p.path() + "/" + ctx.pathParam("name") + "-" + ctx.pathParam("disk") + "-" + req.suffix() + "." + req.format();
-        MirrorStatus m = new MirrorStatus(ctx.pathParam("disk"), "running", "/old/" + key, "qcow2", target, req.format(),
-            0, 4L << 20, null, null);
-        moves.put(key, m);
-        json(ctx, 201, m);
-      });
-      r.get("/agent/vms/{name}/mirrors/{disk}", ctx -> {
-        String key = ctx.pathParam("name") + "/" + ctx.pathParam("disk");
-        MirrorStatus m = moves.get(key);
-        if (m == null) {
-          json(ctx, 200, new MirrorStatus(ctx.pathParam("disk"), "none", null, null, null, null, 0, 0, null, null));
-          return;
-        }
-        if (m.state().equals("running")) {
-          if (failMirror != null) {
-            m = with(m, "failed", m.offset(), failMirror);
-          } else {
-            long next = Math.min(m.length(), m.offset() + m.length() / 4);
-            m = with(m, next == m.length() && !holdReady ? "ready" : "running", holdReady ? Math.min(next, m.length() - 1) : next, null);
-          }
-          moves.put(key, m);
-        }
-        json(ctx, 200, m);
-      });
-      r.post("/agent/vms/{name}/mirrors/{disk}/{step}", ctx -> {
-        String key = ctx.pathParam("name") + "/" + ctx.pathParam("disk");
-        MirrorStatus m = moves.get(key);
-        String step = ctx.pathParam("step");
-        if (step.equals("release")) calls.add("keep_source=" + ctx.queryParam("keep_source"));
-        switch (step) {
-          case "pivot" -> {
-            m = new MirrorStatus(m.disk(), "pivoted", m.sourcePath(), m.sourceFormat(), m.targetPath(), m.targetFormat(),
-                m.offset(), m.length(), 4L, null);
-            moves.put(key, m);
-            json(ctx, 200, m);
-          }
-          case "verify" -> {
-            Thread.sleep(verifyMillis);
-            json(ctx, 200, new VerifyResult(verifyMismatch == 0, m.length(), 0, verifyMismatch,
-                verifyMismatch == 0 ? null : 1L << 20, verifyMillis));
-          }
-          case "release" -> {
-            m = with(m, "released", m.offset(), null);
-            moves.put(key, m);
-            json(ctx, 200, m);
-          }
-          case "cancel" -> {
-            moves.remove(key);
-            json(ctx, 200, new MirrorStatus(m.disk(), "none", m.sourcePath(), m.sourceFormat(), null, null, 0, 0, null, null));
-          }
-          default -> problem(ctx, Problem.of(404, "not found", "no step " + step));
-        }
-      });
-      r.get("/agent/vms/{name}/console", ctx -> withVm(ctx, s ->
-          json(ctx, 200, new ConsoleChunk(name, 0, 6, "hello\n"))));
-    }).start();
+    this.server = new FakeAgentServer(this);
   }
 
-  /** The live-migration endpoints; registered before {@code {action}}, which would match "outgoing". */
-  private void liveRoutes(io.javalin.config.RoutesConfig r) {
-    r.put("/agent/vms/{name}/incoming", ctx -> {
-      if (refuseIncoming != null) {
-        problem(ctx, refuseIncoming);
-        return;
+  /** What the fake answers instead of a value: the problem document, with its status. */
+  static final class Refused extends RuntimeException {
+    final Problem problem;
+
+    Refused(Problem problem) {
+      super(problem.detail());
+      this.problem = problem;
+    }
+  }
+
+  private static Refused notFound(String detail) {
+    return new Refused(Problem.of(404, "not found", detail));
+  }
+
+  // ---- hosts, pools, volumes, vms
+
+  @Override
+  public AgentHeartbeat host() {
+    return heartbeatBody();
+  }
+
+  @Override
+  public List<PoolView> pools() {
+    return List.copyOf(pools.values());
+  }
+
+  @Override
+  public Defined<PoolView> definePool(String pool, AgentPoolRequest req) {
+    PoolView p = new PoolView(pool, name, req.path(), req.shared(), 100L << 30, 50L << 30);
+    pools.put(p.name(), p);
+    return new Defined<>(p, false);
+  }
+
+  @Override
+  public VolumeView createVolume(VolumeCreateRequest req) {
+    PoolView p = pools.get(req.pool());
+    if (p == null) throw notFound("pool '" + req.pool() + "' does not exist");
+    VolumeView v = new VolumeView(req.pool(), req.name(), p.path() + "/" + req.name(), req.format(), req.sizeBytes());
+    volumes.put(req.pool() + "/" + req.name(), v);
+    return v;
+  }
+
+  @Override
+  public void deleteVolume(String pool, String volume) {
+    volumes.remove(pool + "/" + volume);
+  }
+
+  @Override
+  public List<AgentVmStatus> vms() {
+    return List.copyOf(vms.values());
+  }
+
+  @Override
+  public AgentVmStatus vm(String vm) {
+    return require(vm);
+  }
+
+  @Override
+  public Defined<AgentVmStatus> defineVm(String vm, AgentVmDefinition d) {
+    for (String path : new String[] {d.kernel(), d.initrd()}) {
+      if (path != null && pools.values().stream().noneMatch(p -> path.startsWith(p.path() + "/"))) {
+        throw new Refused(Problem.badInput("kernel", path, "a path inside one of the pools of host '" + name + "'"));
       }
-      IncomingRequest req = read(ctx, IncomingRequest.class);
-      String vm = ctx.pathParam("name");
-      incoming.put(vm, req);
-      incomingPhase.put(vm, "listening");
-      boolean copy = req.copyStorage() != null && !req.copyStorage().isEmpty();
-      Map<String, String> exports = new java.util.LinkedHashMap<>();
-      if (copy) req.copyStorage().forEach(d -> exports.put(d.disk(), d.disk()));
-      json(ctx, 200, new IncomingReady(req.migrationId(), "tcp:127.0.0.1:49152", copy ? "127.0.0.1" : null,
-          copy ? 10809 : null, exports));
-    });
-    r.get("/agent/vms/{name}/incoming", ctx -> {
-      String vm = ctx.pathParam("name");
-      IncomingRequest req = incoming.get(vm);
-      if (req == null) {
-        problem(ctx, Problem.of(404, "not found", "vm " + vm + " has no incoming migration on this host"));
-        return;
+    }
+    AgentVmStatus s = new AgentVmStatus(d.name(), VmState.STOPPED, null, d.memoryBytes(), d.memoryBytes(), null,
+        "pc-q35-8.2", "tcg");
+    vms.put(d.name(), s);
+    return new Defined<>(s, false);
+  }
+
+  @Override
+  public void deleteVm(String vm, boolean deleteDisks) {
+    AgentVmStatus s = require(vm);
+    vms.remove(s.name());
+    if (deleteDisks) volumes.keySet().removeIf(k -> k.contains("/" + s.name() + "-"));
+  }
+
+  @Override
+  public AgentVmStatus start(String vm) {
+    return become(require(vm), VmState.RUNNING);
+  }
+
+  @Override
+  public AgentVmStatus stop(String vm, Duration timeout) {
+    AgentVmStatus s = require(vm);
+    calls.add("timeout_ms=" + (timeout == null ? null : timeout.toMillis()));
+    return become(s, VmState.STOPPED);
+  }
+
+  @Override
+  public AgentVmStatus kill(String vm) {
+    return become(require(vm), VmState.STOPPED);
+  }
+
+  private AgentVmStatus become(AgentVmStatus s, VmState next) {
+    AgentVmStatus n = new AgentVmStatus(s.name(), next, next == VmState.RUNNING ? 4242L : null,
+        s.memoryRequestedBytes(), s.memoryGivenBytes(), null, s.machineType(), s.accelerator());
+    vms.put(n.name(), n);
+    return n;
+  }
+
+  @Override
+  public ConsoleChunk console(String vm, Long offset, Integer tail) {
+    require(vm);
+    return new ConsoleChunk(name, 0, 6, "hello\n");
+  }
+
+  private AgentVmStatus require(String vm) {
+    AgentVmStatus s = vms.get(vm);
+    if (s == null) throw notFound("vm '" + vm + "' is not defined here");
+    return s;
+  }
+
+  // ---- storage migration
+
+  @Override
+  public Defined<MirrorStatus> mirror(String vm, String disk, MirrorRequest req) {
+    String key = vm + "/" + disk;
+    MirrorStatus existing = moves.get(key);
+    if (existing != null && existing.targetPath().contains(req.suffix())) return new Defined<>(existing, false);
+    PoolView p = pools.get(req.pool());
+    String target = p.path() + "/" + vm + "-" + disk + "-" + req.suffix() + "." + req.format();
+    MirrorStatus m = new MirrorStatus(disk, MirrorState.RUNNING, "/old/" + key, "qcow2", target, req.format(),
+        0, 4L << 20, null, null);
+    moves.put(key, m);
+    return new Defined<>(m, true);
+  }
+
+  @Override
+  public MirrorStatus mirrorStatus(String vm, String disk) {
+    String key = vm + "/" + disk;
+    MirrorStatus m = moves.get(key);
+    if (m == null) return new MirrorStatus(disk, MirrorState.NONE, null, null, null, null, 0, 0, null, null);
+    if (m.state() == MirrorState.RUNNING) {
+      if (failMirror != null) {
+        m = with(m, MirrorState.FAILED, m.offset(), failMirror);
+      } else {
+        long next = Math.min(m.length(), m.offset() + m.length() / 4);
+        m = with(m, next == m.length() && !holdReady ? MirrorState.READY : MirrorState.RUNNING,
+            holdReady ? Math.min(next, m.length() - 1) : next, null);
       }
-      json(ctx, 200, new IncomingStatus(req.migrationId(), incomingPhase.get(vm), targetQemu,
-          "finished".equals(incomingPhase.get(vm)), "inmigrate", 77L, "gone".equals(targetQemu) ? "qemu exited" : null));
-    });
-    r.delete("/agent/vms/{name}/incoming", ctx -> {
-      incoming.remove(ctx.pathParam("name"));
-      incomingPhase.remove(ctx.pathParam("name"));
-      ctx.status(204);
-    });
-    r.post("/agent/vms/{name}/incoming/{step}", ctx -> {
-      String vm = ctx.pathParam("name");
-      IncomingRequest req = incoming.get(vm);
-      if (ctx.pathParam("step").equals("recover")) {
-        if ("gone".equals(targetQemu)) {
-          problem(ctx, Problem.of(409, "conflict", "target qemu of vm " + vm + " is gone; a post-copy cannot recover without it"));
-          return;
-        }
-        json(ctx, 200, new IncomingReady(req.migrationId(), RECOVERY_URI, null, null, Map.of()));
-        return;
-      }
-      incomingPhase.put(vm, "finished");
-      vms.put(vm, new AgentVmStatus(vm, VmState.RUNNING, 7777L, req.definition().memoryBytes(), req.memoryGivenBytes(),
-          null, req.definition().machineType(), "tcg"));
-      json(ctx, 200, new IncomingStatus(req.migrationId(), "finished", "completed", true, "running", 7777L, null));
-    });
-    r.post("/agent/vms/{name}/outgoing", ctx -> {
-      OutgoingRequest req = read(ctx, OutgoingRequest.class);
-      outgoing.put(ctx.pathParam("name"), req);
-      playing = script;
+      moves.put(key, m);
+    }
+    return m;
+  }
+
+  @Override
+  public MirrorStatus pivot(String vm, String disk) {
+    MirrorStatus m = moves.get(vm + "/" + disk);
+    m = new MirrorStatus(m.disk(), MirrorState.PIVOTED, m.sourcePath(), m.sourceFormat(), m.targetPath(),
+        m.targetFormat(), m.offset(), m.length(), 4L, null);
+    moves.put(vm + "/" + disk, m);
+    return m;
+  }
+
+  @Override
+  public VerifyResult verify(String vm, String disk) {
+    MirrorStatus m = moves.get(vm + "/" + disk);
+    try {
+      Thread.sleep(verifyMillis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return new VerifyResult(verifyMismatch == 0, m.length(), 0, verifyMismatch, verifyMismatch == 0 ? null : 1L << 20,
+        verifyMillis);
+  }
+
+  @Override
+  public MirrorStatus release(String vm, String disk, boolean keepSource) {
+    calls.add("keep_source=" + keepSource);
+    MirrorStatus m = with(moves.get(vm + "/" + disk), MirrorState.RELEASED, moves.get(vm + "/" + disk).offset(), null);
+    moves.put(vm + "/" + disk, m);
+    return m;
+  }
+
+  @Override
+  public MirrorStatus cancelMirror(String vm, String disk) {
+    MirrorStatus m = moves.remove(vm + "/" + disk);
+    return new MirrorStatus(m.disk(), MirrorState.NONE, m.sourcePath(), m.sourceFormat(), null, null, 0, 0, null, null);
+  }
+
+  private static MirrorStatus with(MirrorStatus m, MirrorState state, long offset, String error) {
+    return new MirrorStatus(m.disk(), state, m.sourcePath(), m.sourceFormat(), m.targetPath(), m.targetFormat(), offset,
+        m.length(), m.pivotMs(), error);
+  }
+
+  // ---- live migration, target side
+
+  @Override
+  public IncomingReady incoming(String vm, IncomingRequest req) {
+    if (refuseIncoming != null) throw new Refused(refuseIncoming);
+    incoming.put(vm, req);
+    incomingPhase.put(vm, IncomingPhase.LISTENING);
+    boolean copy = req.copyStorage() != null && !req.copyStorage().isEmpty();
+    Map<String, String> exports = new java.util.LinkedHashMap<>();
+    if (copy) req.copyStorage().forEach(d -> exports.put(d.disk(), d.disk()));
+    return new IncomingReady(req.migrationId(), "tcp:127.0.0.1:49152", copy ? "127.0.0.1" : null, copy ? 10809 : null,
+        exports);
+  }
+
+  @Override
+  public IncomingStatus incomingStatus(String vm) {
+    IncomingRequest req = incoming.get(vm);
+    if (req == null) throw notFound("vm " + vm + " has no incoming migration on this host");
+    IncomingPhase phase = incomingPhase.get(vm);
+    return new IncomingStatus(req.migrationId(), phase, targetQemu, phase == IncomingPhase.FINISHED, "inmigrate", 77L,
+        targetQemu == QemuMigrationStatus.GONE ? "qemu exited" : null);
+  }
+
+  @Override
+  public void rollBackIncoming(String vm) {
+    incoming.remove(vm);
+    incomingPhase.remove(vm);
+  }
+
+  @Override
+  public IncomingStatus finishIncoming(String vm) {
+    IncomingRequest req = incoming.get(vm);
+    incomingPhase.put(vm, IncomingPhase.FINISHED);
+    vms.put(vm, new AgentVmStatus(vm, VmState.RUNNING, 7777L, req.definition().memoryBytes(), req.memoryGivenBytes(),
+        null, req.definition().machineType(), "tcg"));
+    return new IncomingStatus(req.migrationId(), IncomingPhase.FINISHED, QemuMigrationStatus.COMPLETED, true, "running",
+        7777L, null);
+  }
+
+  @Override
+  public IncomingReady recoverIncoming(String vm) {
+    if (targetQemu == QemuMigrationStatus.GONE) {
+      throw new Refused(Problem.of(409, "conflict", "target qemu of vm " + vm
+          + " is gone; a post-copy cannot recover without it"));
+    }
+    return new IncomingReady(incoming.get(vm).migrationId(), RECOVERY_URI, null, null, Map.of());
+  }
+
+  // ---- live migration, source side
+
+  @Override
+  public MigrationStats outgoing(String vm, OutgoingRequest req) {
+    outgoing.put(vm, req);
+    playing = script;
+    played = 0;
+    return next(vm);
+  }
+
+  @Override
+  public MigrationStats outgoingStats(String vm) {
+    if (!outgoing.containsKey(vm)) throw notFound("vm " + vm + " has no outgoing migration on this host");
+    return next(vm);
+  }
+
+  @Override
+  public MigrationStats cancelOutgoing(String vm) {
+    MigrationStats s = lastStats;
+    if (completeBeforeCancel) {
+      playing = List.of(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, s.ramTotalBytes(), 0, 0,
+          s.passes() + 1, 0L));
       played = 0;
-      json(ctx, 200, next(ctx.pathParam("name")));
-    });
-    r.get("/agent/vms/{name}/outgoing", ctx -> {
-      if (!outgoing.containsKey(ctx.pathParam("name"))) {
-        problem(ctx, Problem.of(404, "not found", "vm " + ctx.pathParam("name") + " has no outgoing migration on this host"));
-        return;
-      }
-      json(ctx, 200, next(ctx.pathParam("name")));
-    });
-    r.post("/agent/vms/{name}/outgoing/{step}", ctx -> {
-      String vm = ctx.pathParam("name");
-      MigrationStats s = lastStats;
-      switch (ctx.pathParam("step")) {
-        case "cancel" -> {
-          if (completeBeforeCancel) {
-            playing = List.of(stats("completed", "completed", s.ramTotalBytes(), 0, 0, s.passes() + 1, 0L));
-            played = 0;
-            holdAt = Integer.MAX_VALUE;
-            lastStats = withId(playing.getFirst(), s.migrationId());
-          }
-          if (lastStats != null && lastStats.phase().equals("completed")) {
-            problem(ctx, Problem.of(409, "conflict", "migration of vm " + vm + " is completed; roll forward"));
-            return;
-          }
-          lastStats = withPhase(s, "cancelled", "cancelled");
-        }
-        case "postcopy" -> {
-          playing = postcopyScript;
-          played = 0;
-        }
-        case "pause" -> { }
-        case "parameters" -> tuned.add(read(ctx, dev.ferry.api.agent.MigrationTuning.class).parameters());
-        case "resume" -> resumedTo = read(ctx, dev.ferry.api.agent.PostcopyResume.class).migrationUri();
-        case "complete" -> {
-          calls.add("delete_source_images=" + ctx.queryParam("delete_source_images"));
-          if (completeGate != null) completeGate.await(10, TimeUnit.SECONDS);
-          lastStats = withPhase(s, "handed_over", s.status());
-          vms.remove(vm);
-        }
-        default -> {
-          problem(ctx, Problem.of(404, "not found", "no step"));
-          return;
-        }
-      }
-      json(ctx, 200, lastStats);
-    });
+      holdAt = Integer.MAX_VALUE;
+      lastStats = withId(playing.getFirst(), s.migrationId());
+    }
+    if (lastStats != null && lastStats.phase() == OutgoingPhase.COMPLETED) {
+      throw new Refused(Problem.of(409, "conflict", "migration of vm " + vm + " is completed; roll forward"));
+    }
+    lastStats = withPhase(s, OutgoingPhase.CANCELLED, QemuMigrationStatus.CANCELLED);
+    return lastStats;
+  }
+
+  @Override
+  public MigrationStats postcopy(String vm) {
+    playing = postcopyScript;
+    played = 0;
+    return lastStats;
+  }
+
+  @Override
+  public MigrationStats pauseOutgoing(String vm) {
+    return lastStats;
+  }
+
+  @Override
+  public MigrationStats tuneOutgoing(String vm, MigrationTuning tuning) {
+    tuned.add(tuning.parameters());
+    return lastStats;
+  }
+
+  @Override
+  public MigrationStats resumeOutgoing(String vm, PostcopyResume resume) {
+    resumedTo = resume.migrationUri();
+    return lastStats;
+  }
+
+  @Override
+  public MigrationStats completeOutgoing(String vm, boolean deleteSourceImages) {
+    calls.add("delete_source_images=" + deleteSourceImages);
+    try {
+      if (completeGate != null) completeGate.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    lastStats = withPhase(lastStats, OutgoingPhase.HANDED_OVER, lastStats.status());
+    vms.remove(vm);
+    return lastStats;
+  }
+
+  @Override
+  public MemoryDigest memoryDigest(String vm) {
+    throw notFound("the fake agent keeps no guest memory");
   }
 
   private synchronized MigrationStats next(String vm) {
     MigrationStats s = lastStats;
-    boolean over = s != null && List.of("cancelled", "handed_over", "failed").contains(s.phase());
+    boolean over = s != null && s.phase().ended();
     if (!over && !playing.isEmpty()) {
       int i = Math.min(Math.min(played, holdAt), playing.size() - 1);
       played++;
@@ -344,12 +420,12 @@ final class FakeAgent implements AutoCloseable {
   }
 
   /** Scripted stats: one sample of a migration of 1 GiB of RAM. */
-  static MigrationStats stats(String phase, String status, long transferred, long remaining, long dirtyRate, long passes,
-      Long expectedDowntimeMs) {
-    boolean done = phase.equals("completed");
+  static MigrationStats stats(OutgoingPhase phase, QemuMigrationStatus status, long transferred, long remaining,
+      long dirtyRate, long passes, Long expectedDowntimeMs) {
+    boolean done = phase == OutgoingPhase.COMPLETED;
     return new MigrationStats("?", phase, status, done ? 900L : null, 5L, done ? 42L : null, expectedDowntimeMs,
         transferred, remaining, 1L << 30, dirtyRate, 800.0, passes, 0, List.of(), done ? 55L : null, null, null, null,
-        phase.equals("failed") ? "connection reset by the target" : null);
+        phase == OutgoingPhase.FAILED ? "connection reset by the target" : null);
   }
 
   private static MigrationStats withId(MigrationStats s, String id) {
@@ -359,20 +435,17 @@ final class FakeAgent implements AutoCloseable {
         s.elapsedMs(), s.error());
   }
 
-  private static MigrationStats withPhase(MigrationStats s, String phase, String status) {
+  private static MigrationStats withPhase(MigrationStats s, OutgoingPhase phase, QemuMigrationStatus status) {
     return new MigrationStats(s.migrationId(), phase, status, s.totalTimeMs(), s.setupTimeMs(), s.downtimeMs(),
         s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(), s.dirtyRateBytesPerS(),
         s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(), s.wallTimeMs(),
         s.elapsedMs(), s.error());
   }
 
-  String url() {
-    return "http://127.0.0.1:" + app.port();
-  }
+  // ---- the fake's own controls
 
-  private static MirrorStatus with(MirrorStatus m, String state, long offset, String error) {
-    return new MirrorStatus(m.disk(), state, m.sourcePath(), m.sourceFormat(), m.targetPath(), m.targetFormat(), offset,
-        m.length(), m.pivotMs(), error);
+  String url() {
+    return server.url();
   }
 
   AgentHeartbeat heartbeatBody() {
@@ -382,26 +455,15 @@ final class FakeAgent implements AutoCloseable {
 
   /** Sends one heartbeat; returns the HTTP status. */
   int heartbeat(String controllerUrl) throws Exception {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(controllerUrl + "/api/agents/heartbeat"))
-        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(heartbeatBody()))).build();
-    return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+    return server.heartbeat(controllerUrl, Json.mapper().writeValueAsBytes(heartbeatBody()));
   }
 
-  synchronized void startHeartbeats(String controllerUrl, long periodMs) {
-    stopHeartbeats();
-    beating = timer.scheduleAtFixedRate(() -> {
-      try {
-        heartbeat(controllerUrl);
-      } catch (Exception e) {
-        // a real agent logs and retries; so does the fake
-      }
-    }, 0, periodMs, TimeUnit.MILLISECONDS);
+  void startHeartbeats(String controllerUrl, long periodMs) {
+    server.startHeartbeats(() -> heartbeat(controllerUrl), periodMs);
   }
 
-  synchronized void stopHeartbeats() {
-    if (beating != null) beating.cancel(false);
-    beating = null;
+  void stopHeartbeats() {
+    server.stopHeartbeats();
   }
 
   /** The calls that change something (not GETs), in order. */
@@ -411,33 +473,6 @@ final class FakeAgent implements AutoCloseable {
 
   @Override
   public void close() {
-    stopHeartbeats();
-    timer.shutdownNow();
-    app.stop();
-  }
-
-  private interface VmHandler {
-    void handle(AgentVmStatus s) throws Exception;
-  }
-
-  private void withVm(Context ctx, VmHandler h) throws Exception {
-    AgentVmStatus s = vms.get(ctx.pathParam("name"));
-    if (s == null) {
-      problem(ctx, Problem.of(404, "not found", "vm '" + ctx.pathParam("name") + "' is not defined here"));
-    } else {
-      h.handle(s);
-    }
-  }
-
-  private static <T> T read(Context ctx, Class<T> type) throws Exception {
-    return Json.mapper().readValue(ctx.bodyAsBytes(), type);
-  }
-
-  private static void json(Context ctx, int status, Object body) throws Exception {
-    ctx.status(status).contentType("application/json").result(Json.mapper().writeValueAsString(body));
-  }
-
-  private static void problem(Context ctx, Problem p) throws Exception {
-    ctx.status(p.status()).contentType(Problem.MEDIA_TYPE).result(Json.mapper().writeValueAsString(p));
+    server.close();
   }
 }

@@ -5,6 +5,8 @@ import static dev.ferry.controller.TestCluster.GIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.agent.MigrationStats;
@@ -37,10 +39,10 @@ class LiveMigrationFaultRulesTest {
     host1 = hosts.get(0);
     host2 = hosts.get(1);
     host1.script.addAll(List.of(
-        stats("migrating", "active", 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
-        stats("migrating", "active", GIB, 100 * MIB, 20 * MIB, 2, 900L),
-        stats("switchover", "device", GIB + 100 * MIB, 0, 20 * MIB, 3, 10L),
-        stats("completed", "completed", GIB + 110 * MIB, 0, 0, 4, 0L)));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, GIB, 100 * MIB, 20 * MIB, 2, 900L),
+        stats(OutgoingPhase.SWITCHOVER, QemuMigrationStatus.DEVICE, GIB + 100 * MIB, 0, 20 * MIB, 3, 10L),
+        stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB + 110 * MIB, 0, 0, 4, 0L)));
     host1.calls.clear();
     host2.calls.clear();
   }
@@ -95,8 +97,8 @@ class LiveMigrationFaultRulesTest {
   void postcopyBreaksOnTheSource_endsLostWithoutCancelOrDelete() throws Exception {
     precopyOnly();
     host1.postcopyScript.addAll(List.of(
-        stats("migrating", "postcopy-active", 1200 * MIB, 200 * MIB, 20 * MIB, 3, null),
-        stats("failed", "failed", 1300 * MIB, 100 * MIB, 0, 3, null)));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 1200 * MIB, 200 * MIB, 20 * MIB, 3, null),
+        stats(OutgoingPhase.FAILED, QemuMigrationStatus.FAILED, 1300 * MIB, 100 * MIB, 0, 3, null)));
     String id = start(live("always")).get("id").asText();
 
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
@@ -116,12 +118,12 @@ class LiveMigrationFaultRulesTest {
   void cancelInPostcopy_is409AndTheMigrationFinishesOnTheTarget() throws Exception {
     precopyOnly();
     host1.postcopyScript.addAll(List.of(
-        stats("migrating", "postcopy-active", 1200 * MIB, 200 * MIB, 20 * MIB, 3, null)));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 1200 * MIB, 200 * MIB, 20 * MIB, 3, null)));
     String id = start(live("always")).get("id").asText();
     await().atMost(Duration.ofSeconds(10)).until(() -> host2.calls.contains("POST /agent/vms/web/incoming/finish"));
 
     TestCluster.Reply r = c.post("/api/migrations/" + id + "/cancel", null);
-    host1.postcopyScript.add(stats("completed", "completed", 1400 * MIB, 0, 0, 3, 0L));
+    host1.postcopyScript.add(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, 1400 * MIB, 0, 0, 3, 0L));
 
     assertThat(r.status()).as(r.body()).isEqualTo(409);
     assertThat(r.json().get("detail").asText()).contains("post-copy");
@@ -215,7 +217,7 @@ class LiveMigrationFaultRulesTest {
     host1.script.clear();
     List<MigrationStats> moving = new ArrayList<>();
     for (int pass = 1; pass <= 3; pass++) {
-      moving.add(stats("migrating", "active", pass * 300 * MIB, 800 * MIB, 300 * MIB, pass, 4000L));
+      moving.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, pass * 300 * MIB, 800 * MIB, 300 * MIB, pass, 4000L));
     }
     host1.script.addAll(moving);
     String id = start(live("auto")).get("id").asText();
@@ -279,7 +281,7 @@ class LiveMigrationFaultRulesTest {
   private void precopyOnly() {
     host1.script.clear();
     for (int pass = 1; pass < 40; pass++) {
-      host1.script.add(stats("migrating", "active", pass * 100 * MIB, 600 * MIB, 300 * MIB, pass, 4000L));
+      host1.script.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, pass * 100 * MIB, 600 * MIB, 300 * MIB, pass, 4000L));
     }
   }
 

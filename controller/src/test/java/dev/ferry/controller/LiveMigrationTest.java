@@ -5,6 +5,8 @@ import static dev.ferry.controller.TestCluster.GIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.DiskRequest;
 import dev.ferry.api.LiveMigrationRequest;
@@ -60,19 +62,19 @@ class LiveMigrationTest {
   /** Three pre-copy passes, each leaving less, then QEMU's completed. */
   private static List<MigrationStats> converging() {
     return List.of(
-        stats("migrating", "active", 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
-        stats("migrating", "active", GIB, 100 * MIB, 20 * MIB, 2, 900L),
-        stats("migrating", "active", GIB + 90 * MIB, 10 * MIB, 20 * MIB, 3, 90L),
-        stats("switchover", "device", GIB + 100 * MIB, 0, 20 * MIB, 3, 10L),
-        stats("completed", "completed", GIB + 110 * MIB, 0, 0, 4, 0L));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, GIB, 100 * MIB, 20 * MIB, 2, 900L),
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, GIB + 90 * MIB, 10 * MIB, 20 * MIB, 3, 90L),
+        stats(OutgoingPhase.SWITCHOVER, QemuMigrationStatus.DEVICE, GIB + 100 * MIB, 0, 20 * MIB, 3, 10L),
+        stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB + 110 * MIB, 0, 0, 4, 0L));
   }
 
   /** A guest that dirties 300 MiB/s against a 100 MB/s stream: remaining never falls. */
   private static List<MigrationStats> stuck() {
     List<MigrationStats> list = new ArrayList<>();
-    list.add(stats("migrating", "active", 600 * MIB, 400 * MIB, 300 * MIB, 1, 4000L));
+    list.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 600 * MIB, 400 * MIB, 300 * MIB, 1, 4000L));
     for (int pass = 2; pass < 40; pass++) {
-      list.add(stats("migrating", "active", 600 * MIB + pass * 100 * MIB, 400 * MIB, 300 * MIB, pass, 4000L));
+      list.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 600 * MIB + pass * 100 * MIB, 400 * MIB, 300 * MIB, pass, 4000L));
     }
     return list;
   }
@@ -264,8 +266,8 @@ class LiveMigrationTest {
     host1.script.clear();
     host1.script.addAll(stuck());
     host1.postcopyScript.addAll(List.of(
-        stats("migrating", "postcopy-active", 1600 * MIB, 200 * MIB, 300 * MIB, 6, null),
-        stats("completed", "completed", 1800 * MIB, 0, 0, 6, 0L)));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 1600 * MIB, 200 * MIB, 300 * MIB, 6, null),
+        stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, 1800 * MIB, 0, 0, 6, 0L)));
     var r = new LiveMigrationRequest("web", "host2", null, null, "auto", null, null, null, null, null, null);
     String id = start(r).get("id").asText();
 
@@ -315,7 +317,7 @@ class LiveMigrationTest {
     String id = start(live("web", "host2")).get("id").asText();
     awaitPhase(id, "migrating");
 
-    host2.targetQemu = "gone";
+    host2.targetQemu = QemuMigrationStatus.GONE;
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).isEqualTo("failed");
@@ -328,8 +330,8 @@ class LiveMigrationTest {
   @Test
   void live_sourceReportsFailed_rollsBackWithTheCause() throws Exception {
     host1.script.clear();
-    host1.script.addAll(List.of(stats("migrating", "active", 100 * MIB, 900 * MIB, 0, 1, null),
-        stats("failed", "failed", 200 * MIB, 800 * MIB, 0, 1, null)));
+    host1.script.addAll(List.of(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 100 * MIB, 900 * MIB, 0, 1, null),
+        stats(OutgoingPhase.FAILED, QemuMigrationStatus.FAILED, 200 * MIB, 800 * MIB, 0, 1, null)));
     String id = start(live("web", "host2")).get("id").asText();
 
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));

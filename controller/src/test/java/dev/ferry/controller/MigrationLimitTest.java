@@ -4,6 +4,8 @@ import static dev.ferry.controller.FakeAgent.stats;
 import static dev.ferry.controller.TestCluster.GIB;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.api.DiskRequest;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.PoolCreateRequest;
@@ -42,7 +44,7 @@ class MigrationLimitTest {
     }
     for (FakeAgent a : c.agents) a.heartbeat(c.controller.url());
     for (FakeAgent source : List.of(host1, host3)) {
-      source.script.add(stats("migrating", "active", 100L << 20, 900L << 20, 20L << 20, 1, 2000L));
+      source.script.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 100L << 20, 900L << 20, 20L << 20, 1, 2000L));
       source.holdAt = 0;
     }
   }

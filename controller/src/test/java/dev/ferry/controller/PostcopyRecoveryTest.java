@@ -4,6 +4,8 @@ import static dev.ferry.controller.FakeAgent.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.agent.MigrationStats;
@@ -39,9 +41,9 @@ class PostcopyRecoveryTest {
     host2 = hosts.get(1);
     // two pre-copy passes, then --postcopy always switches
     host1.script.addAll(List.of(
-        stats("migrating", "active", 600 * MIB, 400 * MIB, 300 * MIB, 1, 4000L),
-        stats("migrating", "active", 900 * MIB, 400 * MIB, 300 * MIB, 2, 4000L),
-        stats("migrating", "active", 1000 * MIB, 400 * MIB, 300 * MIB, 3, 4000L)));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 600 * MIB, 400 * MIB, 300 * MIB, 1, 4000L),
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 900 * MIB, 400 * MIB, 300 * MIB, 2, 4000L),
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 1000 * MIB, 400 * MIB, 300 * MIB, 3, 4000L)));
     host1.calls.clear();
     host2.calls.clear();
   }
@@ -53,18 +55,18 @@ class PostcopyRecoveryTest {
 
   private static List<MigrationStats> paused(int polls, long transferred) {
     List<MigrationStats> list = new ArrayList<>();
-    for (int i = 0; i < polls; i++) list.add(stats("migrating", "postcopy-paused", transferred, 200 * MIB, 0, 3, null));
+    for (int i = 0; i < polls; i++) list.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_PAUSED, transferred, 200 * MIB, 0, 3, null));
     return list;
   }
 
   @Test
   void postcopyStreamBreaks_targetListensAgainAndTheSourceResumesThere_succeedsCountingTheRecovery() throws Exception {
     List<MigrationStats> postcopy = new ArrayList<>();
-    postcopy.add(stats("migrating", "postcopy-active", 1100 * MIB, 300 * MIB, 0, 3, null));
+    postcopy.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 1100 * MIB, 300 * MIB, 0, 3, null));
     postcopy.addAll(paused(12, 1150 * MIB));
-    postcopy.add(stats("migrating", "postcopy-recover", 1150 * MIB, 200 * MIB, 0, 3, null));
-    postcopy.add(stats("migrating", "postcopy-active", 1300 * MIB, 50 * MIB, 0, 3, null));
-    postcopy.add(stats("completed", "completed", 1400 * MIB, 0, 0, 3, 0L));
+    postcopy.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_RECOVER, 1150 * MIB, 200 * MIB, 0, 3, null));
+    postcopy.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 1300 * MIB, 50 * MIB, 0, 3, null));
+    postcopy.add(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, 1400 * MIB, 0, 0, 3, 0L));
     host1.postcopyScript.addAll(postcopy);
     String id = startAlways();
 
@@ -87,14 +89,14 @@ class PostcopyRecoveryTest {
   @Test
   void postcopyPausedAndTheTargetQemuGone_failsSayingTheNewestStateIsLost_neverRollsBack() throws Exception {
     List<MigrationStats> postcopy = new ArrayList<>();
-    postcopy.add(stats("migrating", "postcopy-active", 1100 * MIB, 300 * MIB, 0, 3, null));
+    postcopy.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 1100 * MIB, 300 * MIB, 0, 3, null));
     postcopy.addAll(paused(200, 1150 * MIB));
     host1.postcopyScript.addAll(postcopy);
     String id = startAlways();
     await().atMost(Duration.ofSeconds(20)).until(() -> c.get("/api/migrations/" + id).json().path("reason").asText("")
         .contains("post-copy paused"));
 
-    host2.targetQemu = "gone";
+    host2.targetQemu = QemuMigrationStatus.GONE;
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
 
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");

@@ -2,39 +2,34 @@ package dev.ferry.agent.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.ferry.agent.AgentException;
-import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.pool.Volumes;
-import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.Vms;
-import dev.ferry.api.agent.AgentHeartbeat;
-import dev.ferry.api.agent.AgentPoolRequest;
-import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.ApiPaths;
-import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.Json;
-import dev.ferry.api.agent.OutgoingRequest;
-import dev.ferry.api.agent.MigrationTuning;
-import dev.ferry.api.agent.MirrorRequest;
-import dev.ferry.api.agent.PostcopyResume;
 import dev.ferry.api.Problem;
-import dev.ferry.api.agent.VolumeCreateRequest;
+import dev.ferry.api.agent.AgentHeartbeat;
+import dev.ferry.api.agent.AgentRoute;
+import dev.ferry.api.agent.AgentRoutes;
+import dev.ferry.api.agent.HostAgent;
 import io.javalin.Javalin;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import java.time.Duration;
+import io.javalin.http.HandlerType;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The agent's REST API ({@link ApiPaths}{@code .AGENT_*}). Every request is authenticated before
- * anything else, bodies are bounded, and every failure leaves through {@link ErrorClassifier} as
- * {@code application/problem+json}.
+ * The agent's REST API: every {@link AgentRoute} bound to this host's services through
+ * {@link AgentRoutes}, the same binding the controller's client is written against. Every request is
+ * authenticated before anything else, bodies are bounded, and every failure leaves through
+ * {@link ErrorClassifier} as {@code application/problem+json}.
  */
 public final class AgentApi implements AutoCloseable {
 
-  static final long DEFAULT_STOP_TIMEOUT_MS = 30_000;
-  static final long MAX_STOP_TIMEOUT_MS = 600_000;
   private static final String PROBLEM_WRITTEN = "ferry.problem";
 
   private final Javalin server;
@@ -77,92 +72,52 @@ public final class AgentApi implements AutoCloseable {
     return new AgentApi(server);
   }
 
+  /** Every {@link AgentRoute} through {@link AgentRoutes}; live migration's only when the agent has it (404 otherwise). */
   private static void routes(RoutesConfig r, Services s) {
-    // before AGENT_VM_ACTION, whose {action} would also match "outgoing"
-    if (s.migrations() != null) migrationRoutes(r, s.migrations());
-    r.get(ApiPaths.AGENT_HOST, ctx -> json(ctx, 200, s.host().get()));
-    r.get(ApiPaths.AGENT_POOLS, ctx -> json(ctx, 200, s.pools().views()));
-    r.put(ApiPaths.AGENT_POOL, ctx -> {
-      var req = body(ctx, AgentPoolRequest.class);
-      var defined = s.pools().define(ctx.pathParam("name"), req.path(), req.shared());
-      json(ctx, defined.created() ? 201 : 200, defined.view());
-    });
-    r.post(ApiPaths.AGENT_VOLUMES, ctx -> json(ctx, 201, s.volumes().create(body(ctx, VolumeCreateRequest.class))));
-    r.delete(ApiPaths.AGENT_VOLUME, ctx -> {
-      s.volumes().delete(ctx.pathParam("pool"), ctx.pathParam("name"));
-      ctx.status(204);
-    });
-    r.get(ApiPaths.AGENT_VMS, ctx -> json(ctx, 200, s.vms().list()));
-    r.get(ApiPaths.AGENT_VM, ctx -> json(ctx, 200, s.vms().status(ctx.pathParam("name"))));
-    r.put(ApiPaths.AGENT_VM, ctx -> {
-      var defined = s.vms().define(ctx.pathParam("name"), body(ctx, AgentVmDefinition.class));
-      json(ctx, defined.created() ? 201 : 200, defined.status());
-    });
-    r.delete(ApiPaths.AGENT_VM, ctx -> {
-      s.vms().delete(ctx.pathParam("name"), booleanParam(ctx, "delete_disks"));
-      ctx.status(204);
-    });
-    r.post(ApiPaths.AGENT_VM_ACTION, ctx -> {
-      String name = ctx.pathParam("name");
-      json(ctx, 200, switch (ctx.pathParam("action")) {
-        case "start" -> s.vms().start(name);
-        case "stop" -> s.vms().stop(name, Duration.ofMillis(stopTimeout(ctx)));
-        case "kill" -> s.vms().kill(name);
-        default -> throw new AgentException(Kind.NOT_FOUND,
-            "no vm action '" + ctx.pathParam("action") + "': use start, stop or kill");
+    HostAgent agent = new LocalAgent(s);
+    for (AgentRoute route : AgentRoute.values()) {
+      if (s.migrations() == null && LIVE_MIGRATION.contains(route)) continue;
+      r.addHttpHandler(HandlerType.findOrCreate(route.method()), route.template(), ctx -> {
+        AgentRoutes.Answer a = AgentRoutes.serve(agent, route, new Request(ctx));
+        if (a.body() == null) ctx.status(a.status());
+        else json(ctx, a.status(), a.body());
       });
-    });
-    r.put(ApiPaths.AGENT_MIRROR, ctx -> {
-      var started = s.moves().mirror(ctx.pathParam("name"), ctx.pathParam("disk"), body(ctx, MirrorRequest.class));
-      json(ctx, started.created() ? 201 : 200, started.status());
-    });
-    r.get(ApiPaths.AGENT_MIRROR, ctx -> json(ctx, 200, s.moves().status(ctx.pathParam("name"), ctx.pathParam("disk"))));
-    r.post(ApiPaths.AGENT_MIRROR_STEP, ctx -> {
-      String name = ctx.pathParam("name");
-      String disk = ctx.pathParam("disk");
-      json(ctx, 200, switch (ctx.pathParam("step")) {
-        case "pivot" -> s.moves().pivot(name, disk);
-        case "verify" -> s.moves().verify(name, disk);
-        case "release" -> s.moves().release(name, disk, booleanParam(ctx, "keep_source"));
-        case "cancel" -> s.moves().cancel(name, disk);
-        default -> throw new AgentException(Kind.NOT_FOUND,
-            "no mirror step '" + ctx.pathParam("step") + "': use pivot, verify, release or cancel");
-      });
-    });
-    r.get(ApiPaths.AGENT_VM_CONSOLE, ctx -> json(ctx, 200, s.vms().console(ctx.pathParam("name"),
-        longParam(ctx, "offset"), intParam(ctx, "tail"))));
+    }
   }
 
-  /** Live migration ({@link Migrations}): the target's incoming, the source's outgoing. */
-  private static void migrationRoutes(RoutesConfig r, Migrations m) {
-    r.put(ApiPaths.AGENT_VM_INCOMING, ctx -> json(ctx, 200, m.incoming(ctx.pathParam("name"), body(ctx, IncomingRequest.class))));
-    r.get(ApiPaths.AGENT_VM_INCOMING, ctx -> json(ctx, 200, m.incomingStatus(ctx.pathParam("name"))));
-    r.delete(ApiPaths.AGENT_VM_INCOMING, ctx -> {
-      m.rollBackIncoming(ctx.pathParam("name"));
-      ctx.status(204);
-    });
-    r.post(ApiPaths.AGENT_VM_INCOMING_STEP, ctx -> json(ctx, 200, switch (ctx.pathParam("step")) {
-      case "finish" -> m.finishIncoming(ctx.pathParam("name"));
-      case "recover" -> m.recoverIncoming(ctx.pathParam("name"));
-      default -> throw new AgentException(Kind.NOT_FOUND, "no incoming step '" + ctx.pathParam("step")
-          + "': use finish or recover");
-    }));
-    r.post(ApiPaths.AGENT_VM_OUTGOING, ctx -> json(ctx, 200, m.outgoing(ctx.pathParam("name"), body(ctx, OutgoingRequest.class))));
-    r.get(ApiPaths.AGENT_VM_OUTGOING, ctx -> json(ctx, 200, m.outgoingStats(ctx.pathParam("name"))));
-    r.post(ApiPaths.AGENT_VM_OUTGOING_STEP, ctx -> {
-      String name = ctx.pathParam("name");
-      json(ctx, 200, switch (ctx.pathParam("step")) {
-        case "cancel" -> m.cancelOutgoing(name);
-        case "postcopy" -> m.postcopy(name);
-        case "pause" -> m.pauseOutgoing(name);
-        case "parameters" -> m.tuneOutgoing(name, body(ctx, MigrationTuning.class).parameters());
-        case "resume" -> m.resumeOutgoing(name, body(ctx, PostcopyResume.class).migrationUri());
-        case "complete" -> m.completeOutgoing(name, booleanParam(ctx, "delete_source_images"));
-        default -> throw new AgentException(Kind.NOT_FOUND,
-            "no outgoing step '" + ctx.pathParam("step") + "': use cancel, postcopy, parameters, pause, resume or complete");
-      });
-    });
-    r.get(ApiPaths.AGENT_VM_MEMORY_DIGEST, ctx -> json(ctx, 200, m.memoryDigest(ctx.pathParam("name"))));
+  /** The routes served by {@link Migrations}. */
+  private static final Set<AgentRoute> LIVE_MIGRATION = EnumSet.of(AgentRoute.INCOMING_PREPARE,
+      AgentRoute.INCOMING_STATUS, AgentRoute.INCOMING_ROLLBACK, AgentRoute.INCOMING_FINISH, AgentRoute.INCOMING_RECOVER,
+      AgentRoute.OUTGOING_START, AgentRoute.OUTGOING_STATS, AgentRoute.OUTGOING_CANCEL, AgentRoute.OUTGOING_POSTCOPY,
+      AgentRoute.OUTGOING_PAUSE, AgentRoute.OUTGOING_PARAMETERS, AgentRoute.OUTGOING_RESUME, AgentRoute.OUTGOING_COMPLETE,
+      AgentRoute.MEMORY_DIGEST);
+
+  /** A request as the agent reads it: bounded bodies, and a bad parameter refused naming it. */
+  private record Request(Context ctx) implements AgentRoutes.Request {
+    @Override
+    public String path(String name) {
+      return ctx.pathParam(name);
+    }
+
+    @Override
+    public <T> T body(Class<T> type) {
+      return Bodies.read(ctx.bodyInputStream(), type);
+    }
+
+    @Override
+    public boolean flag(String name) {
+      return booleanParam(ctx, name);
+    }
+
+    @Override
+    public Long number(String name) {
+      return longParam(ctx, name);
+    }
+
+    @Override
+    public Integer count(String name) {
+      return intParam(ctx, name);
+    }
   }
 
   public int port() {
@@ -173,10 +128,6 @@ public final class AgentApi implements AutoCloseable {
   @Override
   public void close() {
     server.stop();
-  }
-
-  private static <T> T body(Context ctx, Class<T> type) {
-    return Bodies.read(ctx.bodyInputStream(), type);
   }
 
   static void json(Context ctx, int status, Object value) throws JsonProcessingException {
@@ -190,15 +141,6 @@ public final class AgentApi implements AutoCloseable {
     } catch (JsonProcessingException e) {
       ctx.status(500).contentType(Problem.MEDIA_TYPE).result("{\"title\":\"internal error\",\"status\":500}");
     }
-  }
-
-  private static long stopTimeout(Context ctx) {
-    Long ms = longParam(ctx, "timeout_ms");
-    if (ms == null) return DEFAULT_STOP_TIMEOUT_MS;
-    if (ms < 0 || ms > MAX_STOP_TIMEOUT_MS) {
-      throw AgentException.badInput("timeout_ms", ms.toString(), "0 to " + MAX_STOP_TIMEOUT_MS + " milliseconds");
-    }
-    return ms;
   }
 
   private static Long longParam(Context ctx, String name) {

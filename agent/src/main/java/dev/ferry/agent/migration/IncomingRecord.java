@@ -1,5 +1,6 @@
 package dev.ferry.agent.migration;
 
+import dev.ferry.api.agent.IncomingPhase;
 import java.util.List;
 import java.util.Map;
 

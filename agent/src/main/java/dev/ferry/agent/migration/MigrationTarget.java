@@ -11,9 +11,11 @@ import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.CopyStorageDisk;
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.machine.Cont;
 import dev.ferry.qmp.machine.QueryStatus;
 import dev.ferry.qmp.migration.MigrateIncoming;
@@ -167,13 +169,13 @@ final class MigrationTarget {
     IncomingRecord r = store.incoming(name).orElseThrow(() -> noMigration(name));
     Optional<QemuProcess> p = vms.exists(name) ? vms.peek(name).process() : Optional.empty();
     if (p.isEmpty() || !p.get().isAlive()) {
-      return new IncomingStatus(r.migrationId(), r.phase().wire(), "gone", false, "gone", null, r.error());
+      return new IncomingStatus(r.migrationId(), r.phase(), QemuMigrationStatus.GONE, false, "gone", null, r.error());
     }
     IncomingMonitor.Seen seen = monitor.seen(name, p.get());
     MigrationInfo qm = seen.migration();
     QueryStatus.StatusInfo rs = seen.run();
     String err = qm.errorDesc().orElse(r.error());
-    return new IncomingStatus(r.migrationId(), r.phase().wire(), qm.status(), rs.running(), rs.status(),
+    return new IncomingStatus(r.migrationId(), r.phase(), QemuMigrationStatus.of(qm.status()), rs.running(), rs.status(),
         p.get().pid(), err);
   }
 

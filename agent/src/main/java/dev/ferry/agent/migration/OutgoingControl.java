@@ -9,6 +9,7 @@ import dev.ferry.agent.qemu.qmp.Migration;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.qmp.migration.Migrate;
 import dev.ferry.qmp.migration.MigrateCancel;
 import dev.ferry.qmp.migration.MigratePause;
@@ -98,7 +99,7 @@ final class OutgoingControl {
         }
         MigrationInfo qm = o.lastQm;
         if (qm != null) {
-          MigrationStats s = OutgoingStats.stats(r.migrationId(), OutgoingPhase.CANCELLED.wire(), qm, o.lastMirrors, null,
+          MigrationStats s = OutgoingStats.stats(r.migrationId(), OutgoingPhase.CANCELLED, qm, o.lastMirrors, null,
               null, null, Duration.between(r.startedAt(), Instant.now()).toMillis(), "cancelled on request");
           outgoing.persist(o, o.record.withOutcome(s, "cancelled on request"));
         }

@@ -6,6 +6,7 @@ import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MirrorProgress;
+import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
 import dev.ferry.qmp.QmpTimeoutException;

@@ -6,6 +6,7 @@ import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.agent.qemu.qmp.Jobs;
 import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import dev.ferry.qmp.machine.Cont;
@@ -132,7 +133,7 @@ final class OutgoingReconciler {
     Long switchover = o.preSwitchoverAt == null ? null : Duration.between(o.preSwitchoverAt, done).toMillis();
     Instant sent = o.record.migrateSentAt();
     Long wall = sent == null ? null : Duration.between(sent, Instant.now()).toMillis();
-    MigrationStats s = OutgoingStats.stats(o.record.migrationId(), OutgoingPhase.COMPLETED.wire(), qm, o.lastMirrors,
+    MigrationStats s = OutgoingStats.stats(o.record.migrationId(), OutgoingPhase.COMPLETED, qm, o.lastMirrors,
         pause, switchover, wall, Duration.between(o.record.startedAt(), Instant.now()).toMillis(), null);
     if (!outgoing.advance(o, OutgoingPhase.COMPLETED,
         x -> x.withTimes(null, o.stoppedAt, o.preSwitchoverAt, done).withOutcome(s, null))) {
@@ -155,7 +156,7 @@ final class OutgoingReconciler {
    */
   void fail(Outgoing o, String why) {
     MigrationInfo qm = o.lastQm;
-    MigrationStats s = qm == null ? null : OutgoingStats.stats(o.record.migrationId(), OutgoingPhase.FAILED.wire(), qm,
+    MigrationStats s = qm == null ? null : OutgoingStats.stats(o.record.migrationId(), OutgoingPhase.FAILED, qm,
         o.lastMirrors, null, null, null, Duration.between(o.record.startedAt(), Instant.now()).toMillis(), why);
     if (!outgoing.advance(o, OutgoingPhase.FAILED, x -> x.withTimes(null, null, null, Instant.now()).withOutcome(s, why))) {
       return;

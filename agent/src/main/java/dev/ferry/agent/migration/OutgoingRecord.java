@@ -2,6 +2,7 @@ package dev.ferry.agent.migration;
 
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.NbdTarget;
+import dev.ferry.api.agent.OutgoingPhase;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

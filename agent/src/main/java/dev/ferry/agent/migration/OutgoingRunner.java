@@ -11,6 +11,7 @@ import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.qmp.block.BlockdevMirror;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;

@@ -5,6 +5,8 @@ import static dev.ferry.agent.migration.OutgoingMigrations.noMigration;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MirrorProgress;
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import dev.ferry.qmp.migration.QueryMigrate;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
@@ -46,14 +48,14 @@ final class OutgoingStats {
     if (o == null || r.phase() == OutgoingPhase.COMPLETED || r.phase().ended() || o.qmp == null || !o.process.isAlive()) {
       if (r.lastStats() != null) return finalStats(r);
       MigrationInfo qm = o == null ? null : o.lastQm;
-      return stats(r.migrationId(), r.phase().wire(), qm == null ? MigrationInfo.none() : qm,
+      return stats(r.migrationId(), r.phase(), qm == null ? MigrationInfo.none() : qm,
           o == null ? List.of() : o.lastMirrors, null, null, null, null, r.error());
     }
     MigrationInfo qm = o.lastQm == null ? MigrationInfo.none() : o.lastQm;
     List<MirrorProgress> mirrors = r.mirrors().isEmpty() ? List.of()
         : o.lastMirrors.isEmpty() ? progress(r.mirrors(), Map.of()) : o.lastMirrors;
     Instant sent = r.migrateSentAt();
-    return stats(r.migrationId(), r.phase().wire(), qm, mirrors, null, null,
+    return stats(r.migrationId(), r.phase(), qm, mirrors, null, null,
         sent == null ? null : Duration.between(sent, Instant.now()).toMillis(),
         Duration.between(r.startedAt(), Instant.now()).toMillis(), r.error());
   }
@@ -61,9 +63,9 @@ final class OutgoingStats {
   static MigrationStats finalStats(OutgoingRecord r) {
     MigrationStats s = r.lastStats();
     if (s == null) {
-      return stats(r.migrationId(), r.phase().wire(), MigrationInfo.none(), List.of(), null, null, null, null, r.error());
+      return stats(r.migrationId(), r.phase(), MigrationInfo.none(), List.of(), null, null, null, null, r.error());
     }
-    return new MigrationStats(s.migrationId(), r.phase().wire(), s.status(), s.totalTimeMs(), s.setupTimeMs(),
+    return new MigrationStats(s.migrationId(), r.phase(), s.status(), s.totalTimeMs(), s.setupTimeMs(),
         s.downtimeMs(), s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(),
         s.dirtyRateBytesPerS(), s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(),
         s.wallTimeMs(), s.elapsedMs(), s.error());
@@ -84,12 +86,12 @@ final class OutgoingStats {
    * caller. QEMU's dirty rate is in pages per second: times the page size (4 KiB when QEMU leaves
    * it out). {@code error} wins over QEMU's {@code error-desc}.
    */
-  static MigrationStats stats(String migrationId, String phase, MigrationInfo qm, List<MirrorProgress> mirrors,
+  static MigrationStats stats(String migrationId, OutgoingPhase phase, MigrationInfo qm, List<MirrorProgress> mirrors,
       Long pauseMs, Long switchoverMs, Long wallTimeMs, Long elapsedMs, String error) {
     var ram = qm.ram().orElse(NO_RAM);
     long pageSize = ram.pageSize() == 0 ? 4096 : ram.pageSize();
     String err = error != null ? error : qm.errorDesc().orElse(null);
-    return new MigrationStats(migrationId, phase, qm.status(), boxed(qm.totalTime()), boxed(qm.setupTime()),
+    return new MigrationStats(migrationId, phase, QemuMigrationStatus.of(qm.status()), boxed(qm.totalTime()), boxed(qm.setupTime()),
         boxed(qm.downtime()), boxed(qm.expectedDowntime()), ram.transferred(), ram.remaining(), ram.total(),
         ram.dirtyPagesRate() * pageSize, ram.mbps(), ram.dirtySyncCount(), ram.postcopyRequests(), mirrors, pauseMs,
         switchoverMs, wallTimeMs, elapsedMs, err);

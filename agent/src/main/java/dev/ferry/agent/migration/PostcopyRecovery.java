@@ -5,6 +5,7 @@ import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.migration.MigratePause;

@@ -1,5 +1,7 @@
 package dev.ferry.agent.storage;
 
+import dev.ferry.api.agent.MirrorState;
+
 /**
  * Where one disk move stands, persisted in {@code moves/DISK.json} before the side effects of the
  * next step. Forward only: {@code PREPARING → COPYING → PIVOTING → PIVOTED → RELEASED}, or
@@ -27,6 +29,17 @@ enum MovePhase {
     return switch (this) {
       case PREPARING, COPYING, PIVOTING, PIVOTED -> true;
       case RELEASED, FAILED -> false;
+    };
+  }
+
+  /** What the agent reports of a move in this phase: the pivot is not done until PIVOTED, so PIVOTING is still ready. */
+  MirrorState reported() {
+    return switch (this) {
+      case PREPARING, COPYING -> MirrorState.RUNNING;
+      case PIVOTING -> MirrorState.READY;
+      case PIVOTED -> MirrorState.PIVOTED;
+      case RELEASED -> MirrorState.RELEASED;
+      case FAILED -> MirrorState.FAILED;
     };
   }
 

@@ -14,6 +14,7 @@ import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.qmp.QmpException;
@@ -289,10 +290,10 @@ public final class StorageMoves {
   /** What a move is now: the record, plus for a copy under way what QEMU or qemu-img say. */
   private MirrorStatus observe(VmHandle vm, MoveRecord r) {
     return switch (r.phase()) {
-      case PREPARING -> status(r, "running", r.offset(), r.length());
+      case PREPARING -> status(r, MirrorState.RUNNING, r.offset(), r.length());
       // the controller repeats the pivot, which finishes it; until then the copy is in sync
       case PIVOTING -> r.mode() == MoveRecord.Mode.LIVE && vm.process().isEmpty() ? status(rollForward(vm, r))
-          : status(r, "ready", r.length(), r.length());
+          : status(r, MirrorState.READY, r.length(), r.length());
       case PIVOTED, RELEASED -> status(r);
       case FAILED -> {
         if (Files.exists(Path.of(r.targetPath()))) rollBack(vm, r); // an earlier cleanup was cut short
@@ -313,15 +314,15 @@ public final class StorageMoves {
           + Qmp.describe(e), e);
     }
     return switch (seen) {
-      case LiveMirror.Observed.Copying c -> status(r, c.ready() ? "ready" : "running", c.offset(), c.length());
+      case LiveMirror.Observed.Copying c -> status(r, c.ready() ? MirrorState.READY : MirrorState.RUNNING, c.offset(), c.length());
       case LiveMirror.Observed.Failed f -> status(fail(vm, r, describeFailure(r, f.error())));
     };
   }
 
   private MirrorStatus observeOffline(VmHandle vm, MoveRecord r) {
     return switch (OfflineCopy.observe(r, vm.dir())) {
-      case OfflineCopy.Observed.Running run -> status(r, "running", (long) (r.length() * run.percent() / 100), r.length());
-      case OfflineCopy.Observed.Done d -> status(r, "ready", r.length(), r.length());
+      case OfflineCopy.Observed.Running run -> status(r, MirrorState.RUNNING, (long) (r.length() * run.percent() / 100), r.length());
+      case OfflineCopy.Observed.Done d -> status(r, MirrorState.READY, r.length(), r.length());
       case OfflineCopy.Observed.Failed f -> status(fail(vm, r, describeFailure(r, f.error())));
     };
   }
@@ -339,8 +340,8 @@ public final class StorageMoves {
     try {
       if (r.phase() == MovePhase.COPYING) {
         MirrorStatus now = observeLive(vm, r);
-        if (now.state().equals("failed")) throw conflict(MoveStore.read(vm.dir(), r.disk()).orElse(r), now.error());
-        if (!now.state().equals("ready")) {
+        if (now.state() == MirrorState.FAILED) throw conflict(MoveStore.read(vm.dir(), r.disk()).orElse(r), now.error());
+        if (now.state() != MirrorState.READY) {
           throw conflict(r, "the mirror is not ready (copied " + now.offset() + " of " + now.length() + " bytes)");
         }
         // point of no return: from here on the move rolls forward
@@ -379,8 +380,8 @@ public final class StorageMoves {
     long t0 = System.nanoTime();
     if (r.phase() == MovePhase.COPYING) {
       MirrorStatus now = observeOffline(vm, r);
-      if (now.state().equals("failed")) throw conflict(MoveStore.read(vm.dir(), r.disk()).orElse(r), now.error());
-      if (!now.state().equals("ready")) {
+      if (now.state() == MirrorState.FAILED) throw conflict(MoveStore.read(vm.dir(), r.disk()).orElse(r), now.error());
+      if (now.state() != MirrorState.READY) {
         throw conflict(r, "the copy is not finished (copied " + now.offset() + " of " + now.length() + " bytes)");
       }
       r = MoveStore.write(vm.dir(), r.withProgress(r.length(), r.length()).withPhase(MovePhase.PIVOTING));
@@ -496,23 +497,16 @@ public final class StorageMoves {
   }
 
   private static MirrorStatus status(MoveRecord r) {
-    String state = switch (r.phase()) {
-      case PREPARING, COPYING -> "running";
-      case PIVOTING -> "ready";
-      case PIVOTED -> "pivoted";
-      case RELEASED -> "released";
-      case FAILED -> "failed";
-    };
-    return status(r, state, r.offset(), r.length());
+    return status(r, r.phase().reported(), r.offset(), r.length());
   }
 
-  private static MirrorStatus status(MoveRecord r, String state, long offset, long length) {
+  private static MirrorStatus status(MoveRecord r, MirrorState state, long offset, long length) {
     return new MirrorStatus(r.disk(), state, r.sourcePath(), r.sourceFormat(), r.targetPath(), r.targetFormat(), offset,
         length, r.pivotMs(), r.error());
   }
 
   private static MirrorStatus none(String disk) {
-    return new MirrorStatus(disk, "none", null, null, null, null, 0, 0, null, null);
+    return new MirrorStatus(disk, MirrorState.NONE, null, null, null, null, 0, 0, null, null);
   }
 
   /** Runs {@code step} alone on this disk's move, waiting at most {@link #DISK_WAIT} for the step under way. */

@@ -16,6 +16,7 @@ import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.ApiPaths;
+import dev.ferry.api.agent.AgentRoute;
 import dev.ferry.api.Problem;
 import dev.ferry.api.agent.VolumeCreateRequest;
 import java.nio.file.Files;
@@ -71,13 +72,13 @@ class AgentApiTest {
   void anyEndpoint_wrongToken_is401() {
     var wrong = new HttpTestClient("http://127.0.0.1:" + api.port(), TOKEN + "0");
 
-    assertThat(wrong.get(ApiPaths.AGENT_HOST).status()).isEqualTo(401);
+    assertThat(wrong.get(AgentRoute.HOST.path()).status()).isEqualTo(401);
     assertThat(wrong.get("/no/such/path").status()).isEqualTo(401);
   }
 
   @Test
   void host_withToken_answersHeartbeatShape() {
-    Reply r = client.get(ApiPaths.AGENT_HOST);
+    Reply r = client.get(AgentRoute.HOST.path());
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.as(AgentHeartbeat.class).name()).isEqualTo("h1");
@@ -130,7 +131,7 @@ class AgentApiTest {
     assertThat(client.put("/agent/pools/local", new AgentPoolRequest(poolDir.toString(), false)).status()).isEqualTo(200);
     assertThat(client.put("/agent/pools/local", new AgentPoolRequest(tmp.resolve("other").toString(), false)).status())
         .isEqualTo(409);
-    assertThat(client.get(ApiPaths.AGENT_POOLS).json()).hasSize(1);
+    assertThat(client.get(AgentRoute.POOLS.path()).json()).hasSize(1);
   }
 
   @Test
@@ -138,7 +139,7 @@ class AgentApiTest {
     client.put("/agent/pools/local", new AgentPoolRequest(poolDir.toString(), false));
 
     for (String bad : List.of("../evil", "a/b", "Upper.qcow2", ".hidden", "", "-x")) {
-      Reply r = client.post(ApiPaths.AGENT_VOLUMES, new VolumeCreateRequest("local", bad, 1 << 20, "qcow2"));
+      Reply r = client.post(AgentRoute.VOLUME_CREATE.path(), new VolumeCreateRequest("local", bad, 1 << 20, "qcow2"));
       assertThat(r.status()).as(bad).isEqualTo(400);
       assertThat(r.as(Problem.class).field()).as(bad).isEqualTo("name");
     }
@@ -149,16 +150,16 @@ class AgentApiTest {
     client.put("/agent/pools/local", new AgentPoolRequest(poolDir.toString(), false));
     var req = new VolumeCreateRequest("local", "web-disk0.qcow2", 1 << 20, "qcow2");
 
-    assertThat(client.post(ApiPaths.AGENT_VOLUMES, req).status()).isEqualTo(201);
+    assertThat(client.post(AgentRoute.VOLUME_CREATE.path(), req).status()).isEqualTo(201);
     assertThat(Files.exists(poolDir.resolve("web-disk0.qcow2"))).isTrue();
-    assertThat(client.post(ApiPaths.AGENT_VOLUMES, req).status()).isEqualTo(409);
+    assertThat(client.post(AgentRoute.VOLUME_CREATE.path(), req).status()).isEqualTo(409);
     assertThat(client.delete("/agent/volumes/local/web-disk0.qcow2").status()).isEqualTo(204);
     assertThat(client.delete("/agent/volumes/local/web-disk0.qcow2").status()).isEqualTo(404);
   }
 
   @Test
   void volume_unknownPool_is404() {
-    assertThat(client.post(ApiPaths.AGENT_VOLUMES, new VolumeCreateRequest("nope", "a.qcow2", 1 << 20, null)).status())
+    assertThat(client.post(AgentRoute.VOLUME_CREATE.path(), new VolumeCreateRequest("nope", "a.qcow2", 1 << 20, null)).status())
         .isEqualTo(404);
   }
 

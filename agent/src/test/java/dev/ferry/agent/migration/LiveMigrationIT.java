@@ -14,6 +14,7 @@ import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.CopyStorageDisk;
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
@@ -21,8 +22,10 @@ import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MigrationTuning;
 import dev.ferry.api.agent.NbdTarget;
+import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.api.VmState;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.api.agent.VolumeCreateRequest;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
@@ -170,7 +173,7 @@ class LiveMigrationIT {
     Reply f = to.post("/agent/vms/" + vm + "/incoming/finish", null);
     assertThat(f.status()).as(f.body()).isEqualTo(200);
     IncomingStatus is = f.as(IncomingStatus.class);
-    assertThat(is.phase()).isEqualTo("finished");
+    assertThat(is.phase()).isEqualTo(IncomingPhase.FINISHED);
     assertThat(is.running()).isTrue();
     assertThat(to.post("/agent/vms/" + vm + "/incoming/finish", null).status()).as("idempotent").isEqualTo(200);
     Reply c = from.post("/agent/vms/" + vm + "/outgoing/complete", null);
@@ -235,7 +238,7 @@ class LiveMigrationIT {
     begin(h1, h2, "web", shared.resolve("web-disk0.qcow2"), List.of(), FAST);
     assertThat(h1.post("/agent/vms/web/stop", null).status()).as("stop while outgoing").isEqualTo(409);
     MigrationStats s = awaitPhase(h1, "web", "completed", "failed", "cancelled");
-    assertThat(s.phase()).as(s.error()).isEqualTo("completed");
+    assertThat(s.phase()).as(s.error()).isEqualTo(OutgoingPhase.COMPLETED);
     report("shared", s);
     assertThat(h1.post("/agent/vms/web/start", null).status()).as("start after completed").isEqualTo(409);
     finishAndComplete(h1, h2, "web", sourcePid);
@@ -259,10 +262,10 @@ class LiveMigrationIT {
 
     begin(h2, h1, "web", shared.resolve("web-disk0.qcow2"), List.of(), FAST);
     MigrationStats s = awaitPhase(h2, "web", "completed", "failed", "cancelled");
-    assertThat(s.phase()).as(s.error()).isEqualTo("completed");
+    assertThat(s.phase()).as(s.error()).isEqualTo(OutgoingPhase.COMPLETED);
     report("shared-back", s);
     IncomingStatus in = h1.get("/agent/vms/web/incoming").as(IncomingStatus.class);
-    assertThat(in.migrationStatus()).isEqualTo("completed");
+    assertThat(in.migrationStatus()).isEqualTo(QemuMigrationStatus.COMPLETED);
     assertThat(in.running()).as("target stays paused until finish").isFalse();
 
     MemoryDigest src = h2.get("/agent/vms/web/memory-digest").as(MemoryDigest.class);
@@ -295,7 +298,7 @@ class LiveMigrationIT {
     assertThat(run.ready().nbdPort()).isNotNull();
     assertThat(run.ready().exports()).containsKey("disk0");
     MigrationStats s = awaitPhase(h1, "db", "completed", "failed", "cancelled");
-    assertThat(s.phase()).as(s.error()).isEqualTo("completed");
+    assertThat(s.phase()).as(s.error()).isEqualTo(OutgoingPhase.COMPLETED);
     report("copy-storage", s);
     assertThat(s.switchoverMs()).isNotNull();
 
@@ -364,7 +367,7 @@ class LiveMigrationIT {
     ProcessHandle.of(run.targetPid()).orElseThrow().destroyForcibly();
 
     MigrationStats s = awaitPhase(h1, "web", "failed", "completed", "cancelled");
-    assertThat(s.phase()).isEqualTo("failed");
+    assertThat(s.phase()).isEqualTo(OutgoingPhase.FAILED);
     assertThat(s.error()).isNotBlank();
     assertThat(h1.get("/agent/vms/web").as(AgentVmStatus.class).state()).isEqualTo(VmState.RUNNING);
     new GuestConsole(console("h1", "web")).awaitHeartbeatAfter(seq + 2, Duration.ofSeconds(15));

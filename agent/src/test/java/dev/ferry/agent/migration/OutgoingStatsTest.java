@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.api.Json;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MirrorProgress;
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.block.QueryBlockJobs;
 import dev.ferry.qmp.migration.QueryMigrate;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
@@ -25,18 +27,18 @@ class OutgoingStatsTest {
          "ram": {"total": 134742016, "postcopy-requests": 2, "dirty-sync-count": 3, "page-size": 4096,
                  "remaining": 115703808, "mbps": 0.5, "transferred": 41892, "dirty-pages-rate": 10}}""");
 
-    MigrationStats s = OutgoingStats.stats("m1", "migrating", qm, List.of(), null, null, 900L, 1200L, null);
+    MigrationStats s = OutgoingStats.stats("m1", OutgoingPhase.MIGRATING, qm, List.of(), null, null, 900L, 1200L, null);
 
-    assertThat(s).isEqualTo(new MigrationStats("m1", "migrating", "active", 1003L, 26L, null, 300L, 41892,
+    assertThat(s).isEqualTo(new MigrationStats("m1", OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 1003L, 26L, null, 300L, 41892,
         115703808, 134742016, 40960, 0.5, 3, 2, List.of(), null, null, 900L, 1200L, null));
   }
 
   @Test
   void stats_beforeAnyMigration_isStatusNoneWithZeros() {
-    MigrationStats s = OutgoingStats.stats("m1", "preparing", MigrationInfo.none(), List.of(), null, null, null, null,
+    MigrationStats s = OutgoingStats.stats("m1", OutgoingPhase.PREPARING, MigrationInfo.none(), List.of(), null, null, null, null,
         null);
 
-    assertThat(s.status()).isEqualTo("none");
+    assertThat(s.status()).isEqualTo(QemuMigrationStatus.NONE);
     assertThat(s.totalTimeMs()).isNull();
     assertThat(s.ramTransferredBytes()).isZero();
     assertThat(s.dirtyRateBytesPerS()).isZero();
@@ -47,7 +49,7 @@ class OutgoingStatsTest {
   void stats_pageSizeLeftOut_countsDirtyPagesAsFourKiB() throws Exception {
     MigrationInfo qm = queryMigrate("{\"status\": \"active\", \"ram\": {\"dirty-pages-rate\": 3}}");
 
-    assertThat(OutgoingStats.stats("m1", "migrating", qm, List.of(), null, null, null, null, null)
+    assertThat(OutgoingStats.stats("m1", OutgoingPhase.MIGRATING, qm, List.of(), null, null, null, null, null)
         .dirtyRateBytesPerS()).isEqualTo(3 * 4096);
   }
 
@@ -55,9 +57,9 @@ class OutgoingStatsTest {
   void stats_failedMigration_agentErrorWinsOverQemuDescription() throws Exception {
     MigrationInfo qm = queryMigrate("{\"status\": \"failed\", \"error-desc\": \"Unable to write to socket\"}");
 
-    assertThat(OutgoingStats.stats("m1", "failed", qm, List.of(), null, null, null, null, null).error())
+    assertThat(OutgoingStats.stats("m1", OutgoingPhase.FAILED, qm, List.of(), null, null, null, null, null).error())
         .isEqualTo("Unable to write to socket");
-    assertThat(OutgoingStats.stats("m1", "failed", qm, List.of(), null, null, null, null, "cancelled on request")
+    assertThat(OutgoingStats.stats("m1", OutgoingPhase.FAILED, qm, List.of(), null, null, null, null, "cancelled on request")
         .error()).isEqualTo("cancelled on request");
   }
 

@@ -8,6 +8,7 @@ import dev.ferry.agent.AgentException;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.CopyStorageDisk;
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingRequest;
 import java.util.List;
 import java.util.Map;

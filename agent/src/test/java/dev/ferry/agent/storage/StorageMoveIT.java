@@ -17,6 +17,7 @@ import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.qmp.QmpClient;
@@ -171,13 +172,13 @@ class StorageMoveIT {
         .as("the same request again reports the move").isEqualTo(200);
     assertThat(client.put("/agent/vms/web/mirrors/disk0", new MirrorRequest("b", "raw", 0, "c2")).status())
         .as("another move of the disk while one is in flight").isEqualTo(409);
-    assertThat(status().state()).isEqualTo("running");
+    assertThat(status().state()).isEqualTo(MirrorState.RUNNING);
 
     Reply cancel = step("cancel");
 
     assertThat(cancel.status()).as(cancel.body()).isEqualTo(200);
-    assertThat(cancel.as(MirrorStatus.class).state()).isEqualTo("none");
-    assertThat(status().state()).isEqualTo("none");
+    assertThat(cancel.as(MirrorStatus.class).state()).isEqualTo(MirrorState.NONE);
+    assertThat(status().state()).isEqualTo(MirrorState.NONE);
     assertThat(target).doesNotExist();
     assertThat(currentDisk()).isEqualTo(before);
     assertThat(step("pivot").status()).as("nothing to pivot").isEqualTo(409);
@@ -203,7 +204,7 @@ class StorageMoveIT {
       assertThat(currentDisk()).isEqualTo(before);
       assertThat(client.get("/agent/vms/web").as(AgentVmStatus.class).state().name()).isEqualTo("RUNNING");
       assertGuestWritesClean(3);
-      assertThat(step("cancel").as(MirrorStatus.class).state()).as("a failed move can be cleared").isEqualTo("none");
+      assertThat(step("cancel").as(MirrorStatus.class).state()).as("a failed move can be cleared").isEqualTo(MirrorState.NONE);
     } finally {
       run("umount", small.toString());
     }
@@ -218,7 +219,7 @@ class StorageMoveIT {
 
       assertThat(put.status()).as(put.body()).isEqualTo(409);
       assertThat(put.as(Problem.class).detail()).contains("pool small").contains("bytes free").contains("needs");
-      assertThat(status().state()).isEqualTo("none");
+      assertThat(status().state()).isEqualTo(MirrorState.NONE);
     } finally {
       run("umount", small.toString());
     }
@@ -236,14 +237,14 @@ class StorageMoveIT {
     agent.close(); // mid-mirror: the job keeps running in QEMU
     agent = Agent.start(config());
     client = new HttpTestClient(agent.url(), TOKEN);
-    assertThat(status().state()).isIn("running", "ready");
+    assertThat(status().state()).isIn(MirrorState.RUNNING, MirrorState.READY);
 
     MirrorStatus ready = awaitState(Set.of("ready"), Duration.ofSeconds(60));
     assertThat(ready.offset()).isEqualTo(ready.length());
     Reply pivot = step("pivot");
     assertThat(pivot.status()).as(pivot.body()).isEqualTo(200);
     MirrorStatus pivoted = pivot.as(MirrorStatus.class);
-    assertThat(pivoted.state()).isEqualTo("pivoted");
+    assertThat(pivoted.state()).isEqualTo(MirrorState.PIVOTED);
     assertThat(pivoted.pivotMs()).isNotNull().isLessThan(10_000);
     assertThat(step("pivot").as(MirrorStatus.class)).as("pivot again: the recorded result").isEqualTo(pivoted);
     assertThat(currentDisk()).isEqualTo(target.toString());
@@ -263,7 +264,7 @@ class StorageMoveIT {
     // released before the verdict is checked, so that a failed verification does not hold up the later tests
     Reply release = client.post("/agent/vms/web/mirrors/disk0/release?keep_source=false", null);
     assertThat(release.status()).as(release.body()).isEqualTo(200);
-    assertThat(release.as(MirrorStatus.class).state()).isEqualTo("released");
+    assertThat(release.as(MirrorStatus.class).state()).isEqualTo(MirrorState.RELEASED);
     assertThat(source).doesNotExist();
     assertThat(step("cancel").status()).as("cancel after the pivot").isEqualTo(409);
     assertGuestWritesClean(2);
@@ -284,9 +285,9 @@ class StorageMoveIT {
     assertThat(put.status()).as(put.body()).isEqualTo(201);
     awaitState(Set.of("ready"), Duration.ofSeconds(60));
 
-    assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo("pivoted");
+    assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo(MirrorState.PIVOTED);
     Reply verify = step("verify");
-    assertThat(client.post("/agent/vms/web/mirrors/disk0/release", null).as(MirrorStatus.class).state()).isEqualTo("released");
+    assertThat(client.post("/agent/vms/web/mirrors/disk0/release", null).as(MirrorStatus.class).state()).isEqualTo(MirrorState.RELEASED);
 
     assertThat(source).doesNotExist();
     assertThat(currentDisk()).endsWith("web-disk0-q1.qcow2");
@@ -301,7 +302,7 @@ class StorageMoveIT {
     Reply put = client.put("/agent/vms/web/mirrors/disk0", new MirrorRequest("b", "qcow2", 0, "x1"));
     assertThat(put.status()).as(put.body()).isEqualTo(201);
     awaitState(Set.of("ready"), Duration.ofSeconds(60));
-    assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo("pivoted");
+    assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo(MirrorState.PIVOTED);
     long offset = 24L << 20; // beyond the 16 MiB the guest writes: zeros in both images
 
     // the QMP socket takes one client: let go of it for a moment, as an agent restart does
@@ -359,10 +360,10 @@ class StorageMoveIT {
     assertThat(refused.as(Problem.class).detail()).contains("disk0");
 
     awaitState(Set.of("ready"), Duration.ofSeconds(60));
-    assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo("pivoted");
+    assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo(MirrorState.PIVOTED);
     VerifyResult v = step("verify").as(VerifyResult.class);
     assertThat(v.ok()).as(v.toString()).isTrue();
-    assertThat(client.post("/agent/vms/web/mirrors/disk0/release", null).as(MirrorStatus.class).state()).isEqualTo("released");
+    assertThat(client.post("/agent/vms/web/mirrors/disk0/release", null).as(MirrorStatus.class).state()).isEqualTo(MirrorState.RELEASED);
     assertThat(source).doesNotExist();
     assertThat(currentDisk()).isEqualTo(target.toString());
     int checks = console().lines(GuestLine.DiskCheck.class).size();

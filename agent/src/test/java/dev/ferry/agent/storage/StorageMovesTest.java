@@ -17,6 +17,7 @@ import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.VerifyResult;
 import java.nio.file.Files;
@@ -71,12 +72,12 @@ class StorageMovesTest {
     assertThatThrownBy(() -> vms.start("web")).as("no start while the copy is unfinished")
         .isInstanceOf(AgentException.class).hasMessageContaining("disk0").extracting(e -> ((AgentException) e).kind())
         .isEqualTo(Kind.CONFLICT);
-    await().atMost(Duration.ofSeconds(20)).until(() -> moves.status("web", "disk0").state().equals("ready"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> moves.status("web", "disk0").state() == MirrorState.READY);
     assertThat(moves.mirror("web", "disk0", new MirrorRequest("b", "raw", 0, "s1")).created()).isFalse();
 
     MirrorStatus pivoted = moves.pivot("web", "disk0");
 
-    assertThat(pivoted.state()).isEqualTo("pivoted");
+    assertThat(pivoted.state()).isEqualTo(MirrorState.PIVOTED);
     assertThat(moves.pivot("web", "disk0")).isEqualTo(pivoted);
     assertThat(vms.peek("web").disk("disk0").path()).isEqualTo(target.toString());
     assertThat(vms.peek("web").disk("disk0").format().driver()).isEqualTo("raw");
@@ -85,16 +86,16 @@ class StorageMovesTest {
     assertThat(v.comparedBytes()).isEqualTo(4L << 20);
     assertThatThrownBy(() -> moves.cancel("web", "disk0")).hasMessageContaining("point of no return");
 
-    assertThat(moves.release("web", "disk0", false).state()).isEqualTo("released");
+    assertThat(moves.release("web", "disk0", false).state()).isEqualTo(MirrorState.RELEASED);
     assertThat(source).doesNotExist();
     assertThat(target).exists();
-    assertThat(moves.status("web", "disk0").state()).isEqualTo("released");
+    assertThat(moves.status("web", "disk0").state()).isEqualTo(MirrorState.RELEASED);
   }
 
   @Test
   void verify_offlineTargetChanged_reportsFirstDifference() throws Exception {
     moves.mirror("web", "disk0", new MirrorRequest("b", "qcow2", 0, "s2"));
-    await().atMost(Duration.ofSeconds(20)).until(() -> moves.status("web", "disk0").state().equals("ready"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> moves.status("web", "disk0").state() == MirrorState.READY);
     moves.pivot("web", "disk0");
     run("io", "-f", "qcow2", "-c", "write -P 0x5a 3M 4k", tmp.resolve("b/web-disk0-s2.qcow2").toString());
 
@@ -108,10 +109,10 @@ class StorageMovesTest {
   void cancel_offlineMove_removesTargetAndAllowsStartCheck() {
     moves.mirror("web", "disk0", new MirrorRequest("b", "raw", 0, "s3"));
 
-    assertThat(moves.cancel("web", "disk0").state()).isEqualTo("none");
+    assertThat(moves.cancel("web", "disk0").state()).isEqualTo(MirrorState.NONE);
 
     assertThat(tmp.resolve("b/web-disk0-s3.raw")).doesNotExist();
-    assertThat(moves.status("web", "disk0").state()).isEqualTo("none");
+    assertThat(moves.status("web", "disk0").state()).isEqualTo(MirrorState.NONE);
     moves.checkStart("web");
     assertThat(vms.peek("web").disk("disk0").path()).isEqualTo(source.toString());
   }
@@ -124,7 +125,7 @@ class StorageMovesTest {
         .isInstanceOf(AgentException.class)
         .hasMessageContaining("pool b").hasMessageContaining("10485760 bytes free").hasMessageContaining("needs")
         .extracting(e -> ((AgentException) e).kind()).isEqualTo(Kind.INSUFFICIENT);
-    assertThat(moves.status("web", "disk0").state()).isEqualTo("none");
+    assertThat(moves.status("web", "disk0").state()).isEqualTo(MirrorState.NONE);
   }
 
   @Test
@@ -179,15 +180,15 @@ class StorageMovesTest {
 
     MirrorStatus s = moves.pivot("web", "disk0");
 
-    assertThat(s.state()).isEqualTo("pivoted");
+    assertThat(s.state()).isEqualTo(MirrorState.PIVOTED);
     assertThat(vms.status("web").state().name()).isEqualTo("STOPPED");
     assertThat(vms.<String>withVm("web", h -> h.disk("disk0").path())).isEqualTo(target.toString());
     assertThat(target).exists();
     assertThat(source).exists();
-    assertThat(moves.status("web", "disk0").state()).isEqualTo("pivoted");
+    assertThat(moves.status("web", "disk0").state()).isEqualTo(MirrorState.PIVOTED);
     assertThatThrownBy(() -> moves.verify("web", "disk0")).isInstanceOf(AgentException.class)
         .hasMessageContaining("rolled forward");
-    assertThat(moves.release("web", "disk0", true).state()).isEqualTo("released");
+    assertThat(moves.release("web", "disk0", true).state()).isEqualTo(MirrorState.RELEASED);
     assertThat(source).exists();
   }
 
@@ -198,7 +199,7 @@ class StorageMovesTest {
     moves.checkStart("web");
 
     assertThat(vms.<String>withVm("web", h -> h.disk("disk0").path())).isEqualTo(target.toString());
-    assertThat(moves.status("web", "disk0").state()).isEqualTo("pivoted");
+    assertThat(moves.status("web", "disk0").state()).isEqualTo(MirrorState.PIVOTED);
     assertThat(target).exists();
     assertThat(source).exists();
   }

@@ -6,12 +6,8 @@ import java.util.List;
  * {@code GET /agent/vms/NAME/outgoing}: the source's view of a live migration. QEMU's numbers come
  * from {@code query-migrate}; after the migration ended they are the last ones seen.
  *
- * @param phase                the agent's persisted phase: {@code preparing}, {@code mirroring},
- *                             {@code migrating}, {@code switchover}, {@code completed},
- *                             {@code failed}, {@code cancelled}, {@code handed_over}
- * @param status               QEMU's migration status ({@code setup}, {@code active},
- *                             {@code pre-switchover}, {@code device}, {@code postcopy-active},
- *                             {@code completed}, {@code failed}, {@code cancelled}, {@code none})
+ * @param phase                the agent's persisted phase
+ * @param status               QEMU's migration status
  * @param downtimeMs           what QEMU reports; {@code pauseMs} is what the agent observed
  * @param dirtyRateBytesPerS   dirty-pages-rate × page size
  * @param passes               dirty-sync-count
@@ -25,8 +21,8 @@ import java.util.List;
  */
 public record MigrationStats(
     String migrationId,
-    String phase,
-    String status,
+    OutgoingPhase phase,
+    QemuMigrationStatus status,
     Long totalTimeMs,
     Long setupTimeMs,
     Long downtimeMs,

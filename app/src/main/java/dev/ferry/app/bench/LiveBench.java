@@ -1,13 +1,16 @@
 package dev.ferry.app.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.Agent;
 import dev.ferry.agent.AgentConfig;
 import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.HostAgent;
+import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
-import dev.ferry.api.Json;
+import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MigrationTuning;
 import dev.ferry.api.agent.OutgoingRequest;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -81,8 +85,8 @@ final class LiveBench {
   private final PrintStream log;
   private Path aDir;
   private Path bDir;
-  private AgentHttp a;
-  private AgentHttp b;
+  private HostAgent a;
+  private HostAgent b;
   private Path kernel;
   private Path initrd;
 
@@ -108,7 +112,7 @@ final class LiveBench {
         Agent agentB = Agent.start(AgentConfig.of("bench-b", "127.0.0.1", 0, bDir, "http://127.0.0.1:9", token))) {
       a = AgentHttp.of(agentA.url(), token);
       b = AgentHttp.of(agentB.url(), token);
-      for (AgentHttp h : List.of(a, b)) h.call("PUT", "/agent/pools/shared", new AgentPoolRequest(shared.toString(), true));
+      for (HostAgent h : List.of(a, b)) h.definePool("shared", new AgentPoolRequest(shared.toString(), true));
       FerryPolicy probe = FerryPolicy.defaults("probe", "b");
       r.put("ferry_source_capabilities", probe.sourceCapabilities());
       r.put("ferry_source_parameters", probe.sourceParameters(GUEST_BYTES));
@@ -156,15 +160,15 @@ final class LiveBench {
     boolean onTarget = false;
     boolean sourceRunning = false;
     try {
-      a.call("PUT", "/agent/vms/" + name, def);
-      JsonNode started = a.call("POST", "/agent/vms/" + name + "/start", null);
+      a.defineVm(name, def);
+      AgentVmStatus started = a.start(name);
       sourceRunning = true;
-      JsonNode st = a.call("GET", "/agent/vms/" + name, null);
-      top.putIfAbsent("accelerator", started.path("accelerator").asText(st.path("accelerator").asText()));
-      long given = st.path("memory_given_bytes").asLong();
+      AgentVmStatus st = a.vm(name);
+      top.putIfAbsent("accelerator", started.accelerator() != null ? started.accelerator() : st.accelerator());
+      long given = st.memoryGivenBytes();
       top.putIfAbsent("guest_ram_given_bytes", given);
-      top.putIfAbsent("memory_adjustment", st.path("memory_adjustment").asText(null));
-      String machine = st.path("machine_type").asText();
+      top.putIfAbsent("memory_adjustment", st.memoryAdjustment());
+      String machine = st.machineType();
       awaitLine(srcConsole, 0, "FERRY READY", 120_000);
       long warm = position(srcConsole);
       if (w.rateMibS() != null) awaitCount(srcConsole, warm, MEM, 3, 30_000);
@@ -184,13 +188,12 @@ final class LiveBench {
       var resolved = new AgentVmDefinition(name, 1, GUEST_BYTES, machine, "qemu64", kernel.toString(), initrd.toString(),
           w.append(), List.of());
       long e0 = System.nanoTime();
-      JsonNode ready = b.call("PUT", "/agent/vms/" + name + "/incoming",
-          new IncomingRequest(id, resolved, given, tCaps, tParams, List.of()), Duration.ofSeconds(60));
+      IncomingReady ready = b.within(Duration.ofSeconds(60)).incoming(name,
+          new IncomingRequest(id, resolved, given, tCaps, tParams, List.of()));
       targetPrepared = true;
       long mig0Pos = position(srcConsole);
       long t0 = System.nanoTime();
-      a.call("POST", "/agent/vms/" + name + "/outgoing",
-          new OutgoingRequest(id, ready.path("migration_uri").asText(), sCaps, sParams, null));
+      a.outgoing(name, new OutgoingRequest(id, ready.migrationUri(), sCaps, sParams, null));
       MigrationStats s;
       boolean postcopy = false;
       Long postcopyAtMs = null;
@@ -200,12 +203,12 @@ final class LiveBench {
       while (true) {
         s = stats(name);
         long el = ms(t0);
-        if (s.status() != null && s.status().startsWith("postcopy")) {
+        if (s.status() != null && s.status().postcopy()) {
           postcopy = true;
           // as the controller does: post-copy hands the CPU state over, so the target must run now
           if (m == Method.FERRY && targetRunningAtMs == null) {
             try {
-              b.call("POST", "/agent/vms/" + name + "/incoming/finish", null, Duration.ofSeconds(60));
+              b.within(Duration.ofSeconds(60)).finishIncoming(name);
               targetRunningAtMs = ms(t0);
               log.printf("   target resumed during post-copy after %d ms%n", targetRunningAtMs);
             } catch (IllegalStateException e) {
@@ -213,8 +216,8 @@ final class LiveBench {
             }
           }
         }
-        if (s.phase().equals("completed") || s.phase().equals("handed_over")) break;
-        if (s.phase().equals("failed") || s.phase().equals("cancelled")) {
+        if (s.phase().completed()) break;
+        if (s.phase().abandoned()) {
           throw new IllegalStateException("migration " + s.phase() + ": " + s.error());
         }
         if (m == Method.FERRY && !postcopy) {
@@ -223,12 +226,12 @@ final class LiveBench {
           Map<String, Object> throttle = policy.nextThrottle(now);
           if (throttle != null) {
             log.printf("   policy: auto-converge steeper after %d ms: %s%n", el, throttle);
-            a.call("POST", "/agent/vms/" + name + "/outgoing/parameters", Map.of("parameters", throttle));
+            a.tuneOutgoing(name, new MigrationTuning(throttle));
           }
           if (policy.shouldSwitchToPostcopy(now)) {
             log.printf("   policy: switching to post-copy after %d ms (%d passes, %d MiB remaining)%n", el, s.passes(),
                 s.ramRemainingBytes() >> 20);
-            a.call("POST", "/agent/vms/" + name + "/outgoing/postcopy", null);
+            a.postcopy(name);
             postcopy = true;
             postcopyAtMs = el;
             continue;
@@ -260,9 +263,8 @@ final class LiveBench {
       }
 
       if (stopReason != null) {
-        MigrationStats c = Json.mapper().treeToValue(a.call("POST", "/agent/vms/" + name + "/outgoing/cancel", null),
-            MigrationStats.class);
-        b.call("DELETE", "/agent/vms/" + name + "/incoming", null);
+        MigrationStats c = a.cancelOutgoing(name);
+        b.rollBackIncoming(name);
         targetPrepared = false;
         out.put("converged", false);
         out.put("reason", stopReason);
@@ -271,21 +273,20 @@ final class LiveBench {
         putStats(out, s);
         out.put("qemu_status", c == null ? null : c.status());
         // the guest must keep running on the source
-        JsonNode after = a.call("GET", "/agent/vms/" + name, null);
-        out.put("source_state_after_cancel", after.path("state").asText());
+        AgentVmStatus after = a.vm(name);
+        out.put("source_state_after_cancel", after.state() == null ? null : after.state().name().toLowerCase(Locale.ROOT));
         out.put("source_heartbeat_after_cancel", heartbeatAdvances(srcConsole));
         log.printf("   %s; source %s, heartbeat advancing: %s%n", stopReason, out.get("source_state_after_cancel"),
             out.get("source_heartbeat_after_cancel"));
       } else {
-        JsonNode fin = b.call("POST", "/agent/vms/" + name + "/incoming/finish", null, Duration.ofSeconds(60));
+        IncomingStatus fin = b.within(Duration.ofSeconds(60)).finishIncoming(name);
         onTarget = true;
         targetPrepared = false;
         long endToEnd = ms(e0);
-        MigrationStats done = Json.mapper().treeToValue(a.call("POST", "/agent/vms/" + name + "/outgoing/complete", null),
-            MigrationStats.class);
+        MigrationStats done = a.completeOutgoing(name, false);
         sourceRunning = false;
         out.put("converged", true);
-        out.put("resumed_on_target_running", fin.path("running").asBoolean());
+        out.put("resumed_on_target_running", fin.running());
         out.put("end_to_end_ms", endToEnd);
         putStats(out, done != null && done.wallTimeMs() != null ? done : s);
         out.put("target_heartbeat_after_resume", heartbeatAdvances(dstConsole));
@@ -294,9 +295,9 @@ final class LiveBench {
       }
       return out;
     } finally {
-      if (targetPrepared) quietly(() -> b.call("DELETE", "/agent/vms/" + name + "/incoming", null));
-      if (onTarget) quietly(() -> b.call("POST", "/agent/vms/" + name + "/kill", null));
-      if (sourceRunning) quietly(() -> a.call("POST", "/agent/vms/" + name + "/kill", null));
+      if (targetPrepared) quietly(() -> b.rollBackIncoming(name));
+      if (onTarget) quietly(() -> b.kill(name));
+      if (sourceRunning) quietly(() -> a.kill(name));
     }
   }
 
@@ -313,8 +314,8 @@ final class LiveBench {
     out.put("qemu_status", s.status());
   }
 
-  private MigrationStats stats(String name) throws IOException {
-    return Json.mapper().treeToValue(a.call("GET", "/agent/vms/" + name + "/outgoing", null), MigrationStats.class);
+  private MigrationStats stats(String name) {
+    return a.outgoingStats(name);
   }
 
   /** Side by side: Ferry / raw defaults, and (c) / (b). */

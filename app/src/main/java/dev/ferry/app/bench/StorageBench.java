@@ -1,12 +1,16 @@
 package dev.ferry.app.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.Agent;
 import dev.ferry.agent.AgentConfig;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.HostAgent;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
+import dev.ferry.api.agent.MirrorStatus;
+import dev.ferry.api.agent.VerifyResult;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -64,26 +68,26 @@ final class StorageBench {
     String token = "bench-" + Long.toHexString(new SplittableRandom().nextLong());
     try (Agent agent = Agent.start(AgentConfig.of("bench", "127.0.0.1", 0, work.resolve("agent"),
         "http://127.0.0.1:9", token))) {
-      AgentHttp http = AgentHttp.of(agent.url(), token);
-      http.call("PUT", "/agent/pools/src", new AgentPoolRequest(src.toString(), false));
-      http.call("PUT", "/agent/pools/dst", new AgentPoolRequest(dst.toString(), false));
+      HostAgent http = AgentHttp.of(agent.url(), token);
+      http.definePool("src", new AgentPoolRequest(src.toString(), false));
+      http.definePool("dst", new AgentPoolRequest(dst.toString(), false));
       Path kernel = Files.copy(guestDir.resolve("vmlinuz"), src.resolve("vmlinuz"));
       Path initrd = Files.copy(guestDir.resolve("initrd.img"), src.resolve("initrd.img"));
-      http.call("PUT", "/agent/vms/bench", new AgentVmDefinition("bench", 1, 256L << 20, "q35", "qemu64",
+      http.defineVm("bench", new AgentVmDefinition("bench", 1, 256L << 20, "q35", "qemu64",
           kernel.toString(), initrd.toString(), "console=ttyS0 quiet ferry.disk=" + writeRateMibS + ":" + (GUEST_REGION >> 20),
           List.of(new AgentDisk("disk0", image.toString(), "qcow2"))));
-      JsonNode started = http.call("POST", "/agent/vms/bench/start", null);
-      r.put("accelerator", started.path("accelerator").asText());
+      AgentVmStatus started = http.start("bench");
+      r.put("accelerator", started.accelerator());
       try {
         measureMirror(http, work.resolve("agent/vms/bench/run/console.log"), r);
       } finally {
-        http.call("POST", "/agent/vms/bench/kill", null);
+        http.kill("bench");
       }
     }
     return r;
   }
 
-  private void measureMirror(AgentHttp http, Path console, Map<String, Object> r) throws Exception {
+  private void measureMirror(HostAgent http, Path console, Map<String, Object> r) throws Exception {
     GuestDiskLines lines = new GuestDiskLines(console);
     awaitDiskLine(lines);
     long b0 = lines.position();
@@ -93,13 +97,12 @@ final class StorageBench {
     log.printf("guest write latency before the mirror: mean %.0f us, max %.0f us%n", before.meanUs(), before.maxUs());
 
     long t0 = System.nanoTime();
-    http.call("PUT", "/agent/vms/bench/mirrors/disk0", new MirrorRequest("dst", "qcow2", 0, "bench"));
-    JsonNode s;
+    http.mirror("bench", "disk0", new MirrorRequest("dst", "qcow2", 0, "bench"));
+    MirrorStatus s;
     while (true) {
-      s = http.call("GET", "/agent/vms/bench/mirrors/disk0", null);
-      String state = s.path("state").asText();
-      if (state.equals("ready")) break;
-      if (state.equals("failed")) throw new IllegalStateException("mirror failed: " + s.path("error").asText());
+      s = http.mirrorStatus("bench", "disk0");
+      if (s.state() == MirrorState.READY) break;
+      if (s.state() == MirrorState.FAILED) throw new IllegalStateException("mirror failed: " + s.error());
       Thread.sleep(50);
     }
     long mirrorMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -107,15 +110,15 @@ final class StorageBench {
     // the guest reports once a second: keep the window open until a report covers the end of the copy
     Thread.sleep(1200);
     var during = GuestDiskLines.latency(lines.between(b1, lines.position()));
-    long copied = s.path("offset").asLong();
+    long copied = s.offset();
     log.printf("mirror: %d bytes in %d ms; guest write latency during it: mean %.0f us, max %.0f us%n", copied, mirrorMs,
         during.meanUs(), during.maxUs());
 
-    JsonNode pivot = http.call("POST", "/agent/vms/bench/mirrors/disk0/pivot", null);
+    MirrorStatus pivot = http.pivot("bench", "disk0");
     long v0 = System.nanoTime();
-    JsonNode verify = http.call("POST", "/agent/vms/bench/mirrors/disk0/verify", null, Duration.ofMinutes(10));
+    VerifyResult verify = http.within(Duration.ofMinutes(10)).verify("bench", "disk0");
     long verifyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - v0);
-    http.call("POST", "/agent/vms/bench/mirrors/disk0/release?keep_source=true", null);
+    http.release("bench", "disk0", true);
 
     r.put("mirror_ms", mirrorMs);
     r.put("mirror_bytes", copied);
@@ -128,10 +131,10 @@ final class StorageBench {
     r.put("guest_lat_during_vs_before", ratio(during.meanUs(), before.meanUs()));
     r.put("guest_reports_during_mirror", during.seconds());
     r.put("guest_disk_errors", Math.max(before.errors(), during.errors()));
-    r.put("pivot_ms", pivot.path("pivot_ms").asLong());
-    r.put("verify_ok", verify.path("ok").asBoolean());
+    r.put("pivot_ms", pivot.pivotMs() == null ? 0 : pivot.pivotMs());
+    r.put("verify_ok", verify.ok());
     r.put("verify_ms", verifyMs);
-    r.put("verify_compared_bytes", verify.path("compared_bytes").asLong());
+    r.put("verify_compared_bytes", verify.comparedBytes());
     if (b2 < b1) throw new IllegalStateException("console log shrank");
   }
 

@@ -1,8 +1,10 @@
 package dev.ferry.controller.migration;
 
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MirrorProgress;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import java.time.Duration;
@@ -78,7 +80,7 @@ final class AgentWatch {
     lastTargetCheck = now;
     IncomingStatus st;
     try {
-      st = ctx.agents().get(ctx.host(record.target), record.vmPath() + "/incoming", IncomingStatus.class);
+      st = ctx.agent(record.target).incomingStatus(record.vm);
     } catch (ControllerException e) {
       if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) {
         return "host '" + record.target + "' has no incoming migration of vm '" + record.vm + "' any more";
@@ -90,14 +92,14 @@ final class AgentWatch {
           + Duration.between(targetSilentSince, now).toSeconds() + " s: " + e.getMessage();
     }
     targetSilentSince = null;
-    if ("gone".equals(st.migrationStatus())) {
+    if (st.migrationStatus() == QemuMigrationStatus.GONE) {
       return "the target qemu on host '" + record.target + "' is gone" + (st.error() == null ? "" : ": " + st.error());
     }
-    if ("failed".equals(st.migrationStatus())) {
+    if (st.migrationStatus() == QemuMigrationStatus.FAILED) {
       return "the target qemu on host '" + record.target + "' failed to receive the migration"
           + (st.error() == null ? "" : ": " + st.error());
     }
-    if ("rolled_back".equals(st.phase())) return "host '" + record.target + "' rolled the incoming migration back";
+    if (st.phase() == IncomingPhase.ROLLED_BACK) return "host '" + record.target + "' rolled the incoming migration back";
     return null;
   }
 
@@ -105,7 +107,7 @@ final class AgentWatch {
   MigrationStats sourceStats() {
     try {
       return ctx.retrying(record.source, "status of the outgoing migration",
-          () -> ctx.agents().get(ctx.host(record.source), record.vmPath() + "/outgoing", MigrationStats.class));
+          () -> ctx.agent(record.source).outgoingStats(record.vm));
     } catch (ControllerException e) {
       if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) return null;
       throw e;
@@ -123,7 +125,7 @@ final class AgentWatch {
   IncomingStatus targetStatus() {
     try {
       return ctx.retrying(record.target, "status of the incoming migration",
-          () -> ctx.agents().get(ctx.host(record.target), record.vmPath() + "/incoming", IncomingStatus.class));
+          () -> ctx.agent(record.target).incomingStatus(record.vm));
     } catch (ControllerException e) {
       if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) return null;
       throw e;

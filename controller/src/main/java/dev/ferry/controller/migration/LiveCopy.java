@@ -6,7 +6,9 @@ import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MigrationTuning;
 import dev.ferry.api.agent.NbdTarget;
+import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import java.time.Duration;
@@ -63,12 +65,12 @@ final class LiveCopy {
     MigrationStats s = watch.sourceStats();
     if (s == null || !record.id.equals(s.migrationId())) {
       IncomingReady ready = target.ready();
-      AgentVmStatus live = ctx.agents().get(ctx.host(record.source), record.vmPath(), AgentVmStatus.class);
+      AgentVmStatus live = ctx.agent(record.source).vm(record.vm);
       NbdTarget nbd = ready.nbdPort() == null ? null : new NbdTarget(ready.nbdHost(), ready.nbdPort(), ready.exports());
       var body = new OutgoingRequest(record.id, ready.migrationUri(), options.sourceCapabilities(),
           options.sourceParameters(live.memoryGivenBytes()), nbd);
       s = ctx.retrying(record.source, "start of the outgoing migration",
-          () -> ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing", body, MigrationStats.class));
+          () -> ctx.agent(record.source).outgoing(record.vm, body));
       LOG.info("migration {}: host {} sends vm {} to {} (capabilities {}, parameters {})", record.id, record.source,
           record.vm, ready.migrationUri(), body.capabilities(), body.parameters());
       if (record.escalations.isEmpty()) record.escalations.addAll(options.firstRungs());
@@ -76,22 +78,22 @@ final class LiveCopy {
     while (true) {
       watch.observe(s, LivePhase.MIGRATING);
       switch (s.phase()) {
-        case "completed", "switchover", "handed_over" -> {
+        case COMPLETED, SWITCHOVER, HANDED_OVER -> {
           return LivePhase.SWITCHOVER;
         }
-        case "failed" -> {
+        case FAILED -> {
           record.reason = "the migration failed on host '" + record.source + "': " + s.error()
               + "; the vm keeps running there";
           return LivePhase.CANCELLING;
         }
-        case "cancelled" -> {
+        case CANCELLED -> {
           if (!cancel.get()) record.reason = "host '" + record.source + "' cancelled the migration: " + s.error();
           return LivePhase.CANCELLING;
         }
         default -> { }
       }
       // a switch an older controller asked for before it recorded post-copy as a phase
-      if (s.status() != null && s.status().startsWith("postcopy")) return LivePhase.POSTCOPY;
+      if (s.status() != null && s.status().postcopy()) return LivePhase.POSTCOPY;
       Instant now = ctx.clock().instant();
       if (mustRollBack(now, LivePhase.MIGRATING)) return LivePhase.CANCELLING;
       // checked before any escalation: a dead link must never be taken for a guest that outruns it
@@ -149,12 +151,12 @@ final class LiveCopy {
             + " of vm '" + record.vm + "' any more");
       }
       watch.observe(s, LivePhase.POSTCOPY);
-      if (!postcopySent && "migrating".equals(s.phase()) && !String.valueOf(s.status()).startsWith("postcopy")) {
+      if (!postcopySent && s.phase() == OutgoingPhase.MIGRATING && (s.status() == null || !s.status().postcopy())) {
         switchToPostcopy();
         ctx.sleep(POLL);
         continue;
       }
-      if (!targetRunning && "postcopy-active".equals(s.status())) targetRunning = resumeTargetDuringPostcopy();
+      if (!targetRunning && s.status() == QemuMigrationStatus.POSTCOPY_ACTIVE) targetRunning = resumeTargetDuringPostcopy();
       try {
         link.watch(s, ctx.clock().instant());
       } catch (PostcopyLink.TargetLost e) {
@@ -162,10 +164,10 @@ final class LiveCopy {
         return LivePhase.LOST;
       }
       switch (s.phase()) {
-        case "completed", "handed_over" -> {
+        case COMPLETED, HANDED_OVER -> {
           return LivePhase.RESUMING_TARGET;
         }
-        case "failed", "cancelled" -> {
+        case FAILED, CANCELLED -> {
           record.reason = "post-copy broke on host '" + record.source + "': " + s.error() + "; the guest ran on host '"
               + record.target + "' from the switch on and its missing pages are lost with the stream; neither host was"
               + " resumed or cleaned up on a guess: the source qemu keeps the older paused copy for inspection";
@@ -181,7 +183,7 @@ final class LiveCopy {
   private void switchToPostcopy() {
     if (postcopyAskedAt == null) postcopyAskedAt = ctx.clock().instant();
     ctx.retrying(record.source, "switch to post-copy",
-        () -> ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing/postcopy", null, MigrationStats.class));
+        () -> ctx.agent(record.source).postcopy(record.vm));
     postcopySent = true;
   }
 
@@ -189,8 +191,8 @@ final class LiveCopy {
   private void steepenThrottle(Map<String, Object> throttle) {
     LOG.info("migration {}: pre-copy of vm {} stuck ({}); auto-converge steeper: {}", record.id, record.vm,
         convergence.progressText(), throttle);
-    ctx.retrying(record.source, "auto-converge step", () -> ctx.agents().post(ctx.host(record.source),
-        record.vmPath() + "/outgoing/parameters", new MigrationTuning(throttle), MigrationStats.class));
+    ctx.retrying(record.source, "auto-converge step",
+        () -> ctx.agent(record.source).tuneOutgoing(record.vm, new MigrationTuning(throttle)));
     record.escalations.add("auto-converge throttle step " + throttle.get("cpu-throttle-increment") + " % after "
         + record.passes + " passes");
   }
@@ -228,14 +230,14 @@ final class LiveCopy {
       }
       watch.observe(s, LivePhase.SWITCHOVER);
       switch (s.phase()) {
-        case "completed", "handed_over" -> {
+        case COMPLETED, HANDED_OVER -> {
           return LivePhase.RESUMING_TARGET;
         }
-        case "failed" -> {
+        case FAILED -> {
           record.reason = "switchover failed on host '" + record.source + "': " + s.error();
           return LivePhase.CANCELLING;
         }
-        case "cancelled" -> {
+        case CANCELLED -> {
           if (!cancel.get()) record.reason = "host '" + record.source + "' cancelled the migration: " + s.error();
           return LivePhase.CANCELLING;
         }
@@ -254,11 +256,10 @@ final class LiveCopy {
    */
   private boolean resumeTargetDuringPostcopy() {
     try {
-      IncomingStatus st = ctx.agents().call(ctx.host(record.target), "POST", record.vmPath() + "/incoming/finish", null,
-          IncomingStatus.class, TargetPreparation.PREPARE_TIMEOUT);
+      IncomingStatus st = ctx.agent(record.target).within(TargetPreparation.PREPARE_TIMEOUT).finishIncoming(record.vm);
       if (postcopyAskedAt != null) postcopyPauseMs = Duration.between(postcopyAskedAt, ctx.clock().instant()).toMillis();
       LOG.info("migration {}: vm {} runs on host {} during post-copy ({})", record.id, record.vm, record.target,
-          st == null ? "?" : st.phase());
+          st == null || st.phase() == null ? "?" : st.phase().wire());
       return true;
     } catch (ControllerException e) {
       // the target may not have entered post-copy yet; the next poll asks again

@@ -1,5 +1,6 @@
 package dev.ferry.controller.migration;
 
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.MigrationStatus;
@@ -156,10 +157,10 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
 
   private void resumeTarget() {
     IncomingStatus st = watch.targetStatus();
-    if (st != null && "finished".equals(st.phase())) return;
+    if (st != null && st.phase() == IncomingPhase.FINISHED) return;
     // point of no return: the target's guest runs from here; the source keeps a paused copy until complete
-    ctx.retrying(record.target, "resume of the target", () -> ctx.agents().call(ctx.host(record.target), "POST",
-        record.vmPath() + "/incoming/finish", null, IncomingStatus.class, TargetPreparation.PREPARE_TIMEOUT));
+    ctx.retrying(record.target, "resume of the target",
+        () -> ctx.agent(record.target).within(TargetPreparation.PREPARE_TIMEOUT).finishIncoming(record.vm));
     LOG.info("migration {}: vm {} resumed on host {}", record.id, record.vm, record.target);
   }
 
@@ -181,9 +182,8 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
       LOG.info("migration {}: vm {} now belongs to host {}", record.id, record.vm, record.target);
     }
     boolean copied = !record.disks.isEmpty();
-    MigrationStats fin = ctx.retrying(record.source, "completion on the source", () -> ctx.agents().post(
-        ctx.host(record.source), record.vmPath() + "/outgoing/complete?delete_source_images=" + copied, null,
-        MigrationStats.class));
+    MigrationStats fin = ctx.retrying(record.source, "completion on the source",
+        () -> ctx.agent(record.source).completeOutgoing(record.vm, copied));
     if (fin != null && record.id.equals(fin.migrationId())) watch.observe(fin, LivePhase.TRANSFERRING);
     copy.applyFinal();
   }

@@ -1,6 +1,7 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.Json;
+import dev.ferry.api.agent.HostAgent;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.agents.AgentClient;
 import dev.ferry.controller.events.EventBus;
@@ -23,6 +24,11 @@ record MigrationContext(Store store, HostRegistry hosts, AgentClient agents, Eve
 
   HostRow host(String name) {
     return hosts.require("host", name);
+  }
+
+  /** The agent of host {@code name}. */
+  HostAgent agent(String name) {
+    return agents.of(host(name));
   }
 
   DiskRow disk(String vm, String id) {

@@ -2,7 +2,6 @@ package dev.ferry.controller.migration;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectReader;
-import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
@@ -53,11 +52,6 @@ final class MigrationRecord {
 
   static MigrationView readStored(String json) throws IOException {
     return STORED.readValue(json);
-  }
-
-  /** The agents' path of this migration's VM. */
-  String vmPath() {
-    return ApiPaths.agentVm(vm);
   }
 
   static MigrationRecord of(MigrationView v) {

@@ -4,6 +4,7 @@ import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.PostcopyResume;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import java.time.Duration;
@@ -47,9 +48,9 @@ final class PostcopyLink {
 
   /** Looks at the source's stats once per poll of a post-copy and acts when the stream is broken. */
   void watch(MigrationStats s, Instant now) {
-    String status = s.status() == null ? "" : s.status();
-    switch (status) {
-      case "postcopy-active" -> {
+    if (s.status() == null) return;
+    switch (s.status()) {
+      case POSTCOPY_ACTIVE -> {
         if (brokenSince != null) recovered(now);
         if (s.ramTransferredBytes() != lastTransferred || lastMoved == null) {
           lastTransferred = s.ramTransferredBytes();
@@ -58,14 +59,14 @@ final class PostcopyLink {
           pauseSource(now);
         }
       }
-      case "postcopy-paused" -> {
+      case POSTCOPY_PAUSED -> {
         if (brokenSince == null) broken(now, "the post-copy stream from host '" + record.source + "' broke");
         if (Duration.between(lastAttempt, now).compareTo(RETRY_EVERY) >= 0) {
           lastAttempt = now;
           recover();
         }
       }
-      case "postcopy-recover" -> {
+      case POSTCOPY_RECOVER_SETUP, POSTCOPY_RECOVER -> {
         if (brokenSince == null) broken(now, "the post-copy stream is reconnecting");
       }
       default -> { }
@@ -77,7 +78,7 @@ final class PostcopyLink {
         Duration.between(lastMoved, now).toSeconds(), record.vm);
     lastMoved = now; // one pause per stall
     try {
-      ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing/pause", null, MigrationStats.class);
+      ctx.agent(record.source).pauseOutgoing(record.vm);
     } catch (ControllerException e) {
       LOG.warn("migration {}: pausing post-copy on host {}: {}", record.id, record.source, e.getMessage());
     }
@@ -87,8 +88,7 @@ final class PostcopyLink {
   private void recover() {
     IncomingReady again;
     try {
-      again = ctx.agents().call(ctx.host(record.target), "POST", record.vmPath() + "/incoming/recover", null,
-          IncomingReady.class, RECOVER_TIMEOUT);
+      again = ctx.agent(record.target).within(RECOVER_TIMEOUT).recoverIncoming(record.vm);
     } catch (ControllerException e) {
       if (e.kind() == Kind.UNAVAILABLE || e.kind() == Kind.AGENT_FAILED) {
         LOG.info("migration {}: target host {} not reachable yet for post-copy recovery: {}", record.id, record.target,
@@ -100,8 +100,7 @@ final class PostcopyLink {
       return;
     }
     try {
-      ctx.agents().post(ctx.host(record.source), record.vmPath() + "/outgoing/resume", new PostcopyResume(again.migrationUri()),
-          MigrationStats.class);
+      ctx.agent(record.source).resumeOutgoing(record.vm, new PostcopyResume(again.migrationUri()));
       LOG.info("migration {}: post-copy of vm {} reconnecting to {}", record.id, record.vm, again.migrationUri());
     } catch (ControllerException e) {
       LOG.warn("migration {}: resuming post-copy on host {}: {}", record.id, record.source, e.getMessage());
@@ -115,12 +114,12 @@ final class PostcopyLink {
   private void targetGone(ControllerException e) {
     IncomingStatus st;
     try {
-      st = ctx.agents().get(ctx.host(record.target), record.vmPath() + "/incoming", IncomingStatus.class);
+      st = ctx.agent(record.target).incomingStatus(record.vm);
     } catch (ControllerException again) {
       if (again.kind() == Kind.AGENT_REJECTED && again.agentProblem().status() == 404) st = null;
       else return;
     }
-    if (st != null && !"gone".equals(st.migrationStatus())) return;
+    if (st != null && st.migrationStatus() != QemuMigrationStatus.GONE) return;
     throw new TargetLost("the target qemu of vm '" + record.vm + "' on host '" + record.target
         + "' is gone during post-copy: the guest ran there and its newest memory is lost; the source qemu on host '"
         + record.source + "' holds a paused, older state (" + e.getMessage() + ")");

@@ -39,10 +39,9 @@ final class Rollback {
       note("the source had completed before the rollback reached it: rolled forward");
       return LivePhase.RESUMING_TARGET;
     }
-    if (ours && !s.phase().equals("cancelled") && !s.phase().equals("failed")) {
+    if (ours && !s.phase().abandoned()) {
       try {
-        ctx.retrying(record.source, "cancel on the source", () -> ctx.agents().post(ctx.host(record.source),
-            record.vmPath() + "/outgoing/cancel", null, MigrationStats.class));
+        ctx.retrying(record.source, "cancel on the source", () -> ctx.agent(record.source).cancelOutgoing(record.vm));
       } catch (ControllerException e) {
         MigrationStats again = sourceOrUnknown();
         if (again != null && record.id.equals(again.migrationId()) && completed(again)) {
@@ -56,7 +55,7 @@ final class Rollback {
     // the source runs its guest again (or never started): the target's copy is not needed
     try {
       ctx.retrying(record.target, "rollback of the target", () -> {
-        ctx.agents().delete(ctx.host(record.target), record.vmPath() + "/incoming");
+        ctx.agent(record.target).rollBackIncoming(record.vm);
         return null;
       });
     } catch (ControllerException e) {
@@ -78,7 +77,7 @@ final class Rollback {
   }
 
   private static boolean completed(MigrationStats s) {
-    return s.phase().equals("completed") || s.phase().equals("handed_over");
+    return s.phase().completed();
   }
 
   void note(String text) {

@@ -2,6 +2,7 @@ package dev.ferry.controller.migration;
 
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.agent.VerifyResult;
@@ -29,6 +30,8 @@ import org.slf4j.MDC;
 final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase> {
 
   private static final Logger LOG = LoggerFactory.getLogger(StorageMigration.class);
+  /** verification reads both images whole */
+  static final Duration VERIFY_TIMEOUT = Duration.ofMinutes(30);
   private static final Duration POLL = Duration.ofMillis(250);
   private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
 
@@ -94,8 +97,8 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
       }
       case RELEASING -> {
         for (String disk : record.disks) {
-          ctx.retrying(record.source, "release of disk " + disk, () -> ctx.agents().post(ctx.host(record.source),
-              path(disk) + "/release?keep_source=" + keepSource(), null, MirrorStatus.class));
+          ctx.retrying(record.source, "release of disk " + disk,
+              () -> ctx.agent(record.source).release(record.vm, disk, keepSource()));
         }
         yield StoragePhase.DONE;
       }
@@ -127,15 +130,15 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
     List<MirrorStatus> statuses = new ArrayList<>();
     for (String disk : record.disks) {
       MirrorStatus s = ctx.retrying(record.source, "status of disk " + disk,
-          () -> ctx.agents().get(ctx.host(record.source), path(disk), MirrorStatus.class));
+          () -> ctx.agent(record.source).mirrorStatus(record.vm, disk));
       // a move the agent remembers from an earlier migration (released, failed) is not ours
-      if (s == null || "none".equals(s.state()) || !ours(s)) {
+      if (s == null || s.state() == MirrorState.NONE || !ours(s)) {
         DiskRow row = ctx.disk(record.vm, disk);
         String format = request.format() != null ? request.format() : row.format();
         long bandwidth = request.bandwidthMibS() == null ? 0 : (long) (request.bandwidthMibS() * 1024 * 1024);
         var body = new MirrorRequest(request.toPool(), format, bandwidth, suffix());
         try {
-          s = ctx.agents().put(ctx.host(record.source), path(disk), body, MirrorStatus.class);
+          s = ctx.agent(record.source).mirror(record.vm, disk, body).value();
         } catch (ControllerException e) {
           if (e.kind() == ControllerException.Kind.AGENT_REJECTED) return "disk " + disk + ": " + e.getMessage();
           throw e;
@@ -150,10 +153,10 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
       for (int i = 0; i < record.disks.size(); i++) {
         String disk = record.disks.get(i);
         MirrorStatus s = ctx.retrying(record.source, "status of disk " + disk,
-            () -> ctx.agents().get(ctx.host(record.source), path(disk), MirrorStatus.class));
+            () -> ctx.agent(record.source).mirrorStatus(record.vm, disk));
         statuses.set(i, s);
-        if ("failed".equals(s.state())) return "disk " + disk + ": " + s.error();
-        if (!"ready".equals(s.state())) allReady = false;
+        if (s.state() == MirrorState.FAILED) return "disk " + disk + ": " + s.error();
+        if (s.state() != MirrorState.READY) allReady = false;
         done += s.offset();
         total += Math.max(s.length(), s.offset());
       }
@@ -169,7 +172,7 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
     long maxPivot = 0;
     for (String disk : record.disks) {
       MirrorStatus s = ctx.retrying(record.source, "pivot of disk " + disk,
-          () -> ctx.agents().post(ctx.host(record.source), path(disk) + "/pivot", null, MirrorStatus.class));
+          () -> ctx.agent(record.source).pivot(record.vm, disk));
       if (s.pivotMs() != null) maxPivot = Math.max(maxPivot, s.pivotMs());
       ctx.updateDisk(record.vm, disk, request.toPool(), s.targetFormat(), s.targetPath());
       LOG.info("migration {}: vm {} disk {} now on {} ({}), pivot {} ms", record.id, record.vm, disk, s.targetPath(),
@@ -183,8 +186,7 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
   private String verifyAll() {
     for (String disk : record.disks) {
       VerifyResult v = ctx.retrying(record.source, "verification of disk " + disk,
-          () -> ctx.agents().call(ctx.host(record.source), "POST", path(disk) + "/verify", null, VerifyResult.class,
-              Duration.ofMinutes(30)));
+          () -> ctx.agent(record.source).within(VERIFY_TIMEOUT).verify(record.vm, disk));
       LOG.info("migration {}: disk {} verify ok={} compared={} rewritten={} mismatched={}", record.id, disk, v.ok(),
           v.comparedBytes(), v.rewrittenBytes(), v.mismatchedBytes());
       if (!v.ok()) {
@@ -199,7 +201,7 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
   private void cancelDisk(String disk) {
     try {
       ctx.retrying(record.source, "cancel of disk " + disk,
-          () -> ctx.agents().post(ctx.host(record.source), path(disk) + "/cancel", null, MirrorStatus.class));
+          () -> ctx.agent(record.source).cancelMirror(record.vm, disk));
     } catch (ControllerException e) {
       if (e.kind() != ControllerException.Kind.AGENT_REJECTED) throw e;
       String note = "cleanup of disk " + disk + " failed: " + e.getMessage();
@@ -223,10 +225,6 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
 
   private boolean keepSource() {
     return Boolean.TRUE.equals(request.keepSource()) || Boolean.FALSE.equals(record.verified);
-  }
-
-  private String path(String disk) {
-    return record.vmPath() + "/mirrors/" + disk;
   }
 
   private void publishProgress(boolean force) {

@@ -48,15 +48,15 @@ final class TargetPreparation {
   /** {@code PUT incoming} on the target with the source's device model; the agent answers a repeat with the same ports. */
   IncomingReady prepare() {
     AgentVmStatus live = ctx.retrying(record.source, "status of vm " + record.vm,
-        () -> ctx.agents().get(ctx.host(record.source), record.vmPath(), AgentVmStatus.class));
+        () -> ctx.agent(record.source).vm(record.vm));
     if (live.machineType() == null) {
       throw new ControllerException(Kind.CONFLICT, "host '" + record.source + "' reports no machine type for vm '"
           + record.vm + "'; is it still running?");
     }
     var body = new IncomingRequest(record.id, definition(live), live.memoryGivenBytes(), options.targetCapabilities(),
         options.targetParameters(), copies());
-    IncomingReady r = ctx.retrying(record.target, "prepare of the target", () -> ctx.agents().call(ctx.host(record.target),
-        "PUT", record.vmPath() + "/incoming", body, IncomingReady.class, PREPARE_TIMEOUT));
+    IncomingReady r = ctx.retrying(record.target, "prepare of the target",
+        () -> ctx.agent(record.target).within(PREPARE_TIMEOUT).incoming(record.vm, body));
     LOG.info("migration {}: host {} listens for vm {} at {}{}", record.id, record.target, record.vm, r.migrationUri(),
         r.nbdPort() == null ? "" : ", nbd " + r.nbdHost() + ":" + r.nbdPort());
     ready = r;

@@ -76,7 +76,7 @@ public final class PoolService {
       }
     }
     for (HostRow h : toCreate) {
-      PoolView answered = agents.put(h, "/agent/pools/" + r.name(), new AgentPoolRequest(path, r.shared()), PoolView.class);
+      PoolView answered = agents.of(h).definePool(r.name(), new AgentPoolRequest(path, r.shared())).value();
       PoolView view = answered == null
           ? new PoolView(r.name(), h.name(), path, r.shared(), 0, 0)
           : new PoolView(r.name(), h.name(), answered.path() == null ? path : answered.path(), r.shared(),

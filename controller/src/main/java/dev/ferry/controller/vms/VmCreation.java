@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
-import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.VmCreateRequest;
@@ -65,8 +64,7 @@ final class VmCreation {
         String file = d.fileName(name);
         VolumeView v;
         try {
-          v = agents.post(host, "/agent/volumes", new VolumeCreateRequest(d.pool().name(), file, d.sizeBytes(), d.format()),
-              VolumeView.class);
+          v = agents.of(host).createVolume(new VolumeCreateRequest(d.pool().name(), file, d.sizeBytes(), d.format()));
         } catch (ControllerException e) {
           if (e.kind() != Kind.AGENT_REJECTED) volumes.add(new Volume(d.pool().name(), file));
           throw e;
@@ -80,7 +78,7 @@ final class VmCreation {
           r.kernel(), r.initrd(), r.append(), disks.stream().map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList());
       AgentVmStatus status;
       try {
-        status = agents.put(host, ApiPaths.agentVm(name), definition, AgentVmStatus.class);
+        status = agents.of(host).defineVm(name, definition).value();
       } catch (ControllerException e) {
         defined = e.kind() != Kind.AGENT_REJECTED;
         throw e;
@@ -89,7 +87,7 @@ final class VmCreation {
       if (Boolean.TRUE.equals(r.start())) {
         step = "start";
         started = true;
-        status = agents.post(host, ApiPaths.agentVm(name) + "/start", null, AgentVmStatus.class);
+        status = agents.of(host).start(name);
       }
       step = "store";
       VmRow row = new VmRow(name, host.name(), Json.mapper().writeValueAsString(r), VmState.STOPPED, r.cpus(),
@@ -107,14 +105,14 @@ final class VmCreation {
 
   private void undo(HostRow host, String name, boolean started, boolean defined, List<Volume> volumes) {
     if (started) {
-      attempt("kill vm '" + name + "'", () -> agents.post(host, ApiPaths.agentVm(name) + "/kill", null, Void.class));
+      attempt("kill vm '" + name + "'", () -> agents.of(host).kill(name));
     }
     if (defined) {
-      attempt("undefine vm '" + name + "'", () -> agents.delete(host, ApiPaths.agentVm(name)));
+      attempt("undefine vm '" + name + "'", () -> agents.of(host).deleteVm(name, false));
     }
     for (Volume v : volumes.reversed()) {
       attempt("delete volume '" + v.name() + "' in pool '" + v.pool() + "'",
-          () -> agents.delete(host, "/agent/volumes/" + v.pool() + "/" + v.name()));
+          () -> agents.of(host).deleteVolume(v.pool(), v.name()));
     }
   }
 

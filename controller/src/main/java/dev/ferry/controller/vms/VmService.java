@@ -1,7 +1,7 @@
 package dev.ferry.controller.vms;
 
 import dev.ferry.api.agent.AgentVmStatus;
-import dev.ferry.api.ApiPaths;
+import dev.ferry.api.agent.HostAgent;
 import dev.ferry.api.ConsoleChunk;
 import dev.ferry.api.HostView;
 import dev.ferry.api.PoolView;
@@ -96,7 +96,7 @@ public final class VmService {
     HostRow host = hosts.require("host", vm.host());
     if (host.state() != dev.ferry.api.HostState.ONLINE) return views.view(vm);
     try {
-      AgentVmStatus live = agents.get(host, ApiPaths.agentVm(name), AgentVmStatus.class);
+      AgentVmStatus live = agents.of(host).vm(name);
       return views.view(live == null ? vm : record(vm, live));
     } catch (ControllerException e) {
       LOG.debug("live state of vm '{}' unavailable: {}", name, e.getMessage());
@@ -126,18 +126,19 @@ public final class VmService {
         requireFreeMemory(host, Math.max(vm.memoryRequestedBytes(), vm.memoryGivenBytes()));
       }
     }
-    String path = ApiPaths.agentVm(name) + "/" + action;
-    Duration deadline = AgentClient.DEFAULT_TIMEOUT;
-    if (action.equals("stop")) {
-      long ms = timeoutMs == null ? DEFAULT_STOP_TIMEOUT_MS : timeoutMs;
-      if (ms < 0 || ms > MAX_STOP_TIMEOUT_MS) {
-        throw ControllerException.invalid("timeout_ms", ms, "0-" + MAX_STOP_TIMEOUT_MS + " milliseconds");
+    HostAgent agent = agents.of(host);
+    AgentVmStatus status = switch (action) {
+      case "start" -> agent.start(name);
+      case "kill" -> agent.kill(name);
+      default -> {
+        long ms = timeoutMs == null ? DEFAULT_STOP_TIMEOUT_MS : timeoutMs;
+        if (ms < 0 || ms > MAX_STOP_TIMEOUT_MS) {
+          throw ControllerException.invalid("timeout_ms", ms, "0-" + MAX_STOP_TIMEOUT_MS + " milliseconds");
+        }
+        // the agent waits up to timeout_ms for the guest, then needs a moment to kill and answer
+        yield agent.within(Duration.ofMillis(ms).plus(AgentClient.DEFAULT_TIMEOUT)).stop(name, Duration.ofMillis(ms));
       }
-      path += "?timeout_ms=" + ms;
-      // the agent waits up to timeout_ms for the guest, then needs a moment to kill and answer
-      deadline = Duration.ofMillis(ms).plus(AgentClient.DEFAULT_TIMEOUT);
-    }
-    AgentVmStatus status = agents.call(host, "POST", path, null, AgentVmStatus.class, deadline);
+    };
     VmRow next = status == null ? vm : record(vm, status);
     return views.view(next);
   }
@@ -149,7 +150,7 @@ public final class VmService {
     HostRow host = hosts.requireOnline("host", vm.host());
     AgentVmStatus live = null;
     try {
-      live = agents.get(host, ApiPaths.agentVm(name), AgentVmStatus.class);
+      live = agents.of(host).vm(name);
     } catch (ControllerException e) {
       if (!isNotFound(e)) throw e;
     }
@@ -159,7 +160,7 @@ public final class VmService {
           + " on host '" + host.name() + "'; stop it first");
     }
     try {
-      agents.delete(host, ApiPaths.agentVm(name) + "?delete_disks=true");
+      agents.of(host).deleteVm(name, true);
     } catch (ControllerException e) {
       if (!isNotFound(e)) throw e; // the agent no longer has it: only the inventory is left to clean
     }
@@ -177,8 +178,7 @@ public final class VmService {
     if (tail != null && (tail < 1 || tail > 100_000)) throw ControllerException.invalid("tail", tail, "1-100000 lines");
     VmRow vm = require(name);
     HostRow host = hosts.requireOnline("host", vm.host());
-    String query = offset != null ? "?offset=" + offset : tail != null ? "?tail=" + tail : "";
-    ConsoleChunk chunk = agents.get(host, ApiPaths.agentVm(name) + "/console" + query, ConsoleChunk.class);
+    ConsoleChunk chunk = agents.of(host).console(name, offset, tail);
     if (chunk == null) return new ConsoleChunk(host.name(), offset == null ? 0 : offset, offset == null ? 0 : offset, "");
     return new ConsoleChunk(host.name(), chunk.offset(), chunk.nextOffset(), chunk.text());
   }

@@ -1,10 +1,13 @@
-package dev.ferry.agent.migration;
+package dev.ferry.api.agent;
+
+import java.util.Locale;
 
 /**
- * Where a live migration stands on its target host; persisted in {@code migration.json} before
- * the side effect of the step it names. Forward only.
+ * Where a live migration stands on its target host ({@link IncomingStatus#phase()}); the target
+ * agent persists it before the side effect of the step it names. Forward only. On the wire as the
+ * lower-case name, e.g. {@code rolled_back}.
  */
-enum IncomingPhase {
+public enum IncomingPhase {
   /** the request is recorded; images, the paused QEMU, NBD exports and migrate-incoming are being set up */
   PREPARING,
   /** QEMU waits for (or receives) the migration stream, paused ({@code -S}) */
@@ -16,11 +19,11 @@ enum IncomingPhase {
   /** the target QEMU was killed and its copied images deleted; the source keeps the guest */
   ROLLED_BACK;
 
-  boolean blocksActions() {
+  public boolean blocksActions() {
     return this == PREPARING || this == LISTENING || this == RESUMING;
   }
 
-  boolean canMoveTo(IncomingPhase next) {
+  public boolean canMoveTo(IncomingPhase next) {
     return switch (this) {
       case FINISHED, ROLLED_BACK -> false;
       // once resumed the guest may have written: no rolling back
@@ -29,7 +32,8 @@ enum IncomingPhase {
     };
   }
 
-  String wire() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+  /** The JSON text, for messages. */
+  public String wire() {
+    return name().toLowerCase(Locale.ROOT);
   }
 }

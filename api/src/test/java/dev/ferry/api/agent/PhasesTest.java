@@ -1,4 +1,4 @@
-package dev.ferry.agent.migration;
+package dev.ferry.api.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,13 @@
-package dev.ferry.agent.migration;
+package dev.ferry.api.agent;
+
+import java.util.Locale;
 
 /**
- * Where a live migration stands on its source host; persisted in {@code migration.json} before
- * the side effect of the step it names. Forward only: {@link #canMoveTo} refuses going back.
+ * Where a live migration stands on its source host ({@link MigrationStats#phase()}); the source
+ * agent persists it before the side effect of the step it names. Forward only: {@link #canMoveTo}
+ * refuses going back. On the wire as the lower-case name, e.g. {@code handed_over}.
  */
-enum OutgoingPhase {
+public enum OutgoingPhase {
   /** the request is recorded; nothing happened in QEMU yet */
   PREPARING,
   /** NBD nodes and mirror jobs to the target's exports, waiting for every mirror to be READY */
@@ -23,7 +26,7 @@ enum OutgoingPhase {
   CANCELLED;
 
   /** While true, ordinary start/stop/kill/redefine/delete of the VM are refused. */
-  boolean blocksActions() {
+  public boolean blocksActions() {
     return switch (this) {
       case PREPARING, MIRRORING, MIGRATING, SWITCHOVER, COMPLETED -> true;
       case HANDED_OVER, FAILED, CANCELLED -> false;
@@ -31,11 +34,21 @@ enum OutgoingPhase {
   }
 
   /** Whether the migration is over (a new one may start). */
-  boolean ended() {
+  public boolean ended() {
     return this == HANDED_OVER || this == FAILED || this == CANCELLED;
   }
 
-  boolean canMoveTo(OutgoingPhase next) {
+  /** Whether QEMU completed the copy: the source guest cannot run again, only roll forward. */
+  public boolean completed() {
+    return this == COMPLETED || this == HANDED_OVER;
+  }
+
+  /** Whether the source gave up the migration and kept the guest. */
+  public boolean abandoned() {
+    return this == FAILED || this == CANCELLED;
+  }
+
+  public boolean canMoveTo(OutgoingPhase next) {
     return switch (this) {
       case HANDED_OVER, FAILED, CANCELLED -> false;
       // after completion only forward: rolling back is the target's DELETE plus a new start here
@@ -44,7 +57,8 @@ enum OutgoingPhase {
     };
   }
 
-  String wire() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+  /** The JSON text, for messages. */
+  public String wire() {
+    return name().toLowerCase(Locale.ROOT);
   }
 }

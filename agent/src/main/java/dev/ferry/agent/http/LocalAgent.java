@@ -1,0 +1,216 @@
+package dev.ferry.agent.http;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.migration.Migrations;
+import dev.ferry.agent.storage.StorageMoves;
+import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.PoolView;
+import dev.ferry.api.agent.AgentHeartbeat;
+import dev.ferry.api.agent.AgentPoolRequest;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.Defined;
+import dev.ferry.api.agent.HostAgent;
+import dev.ferry.api.agent.IncomingReady;
+import dev.ferry.api.agent.IncomingRequest;
+import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.MemoryDigest;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MigrationTuning;
+import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorStatus;
+import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.api.agent.PostcopyResume;
+import dev.ferry.api.agent.VerifyResult;
+import dev.ferry.api.agent.VolumeCreateRequest;
+import dev.ferry.api.agent.VolumeView;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * This host's agent as a {@link HostAgent}: each endpoint handed to the service that owns it.
+ * The stop timeout's bounds are the agent's own rule and are checked here, as the request's.
+ */
+record LocalAgent(AgentApi.Services s) implements HostAgent {
+
+  static final long DEFAULT_STOP_TIMEOUT_MS = 30_000;
+  static final long MAX_STOP_TIMEOUT_MS = 600_000;
+
+  @Override
+  public AgentHeartbeat host() {
+    return s.host().get();
+  }
+
+  @Override
+  public List<PoolView> pools() {
+    return s.pools().views();
+  }
+
+  @Override
+  public Defined<PoolView> definePool(String pool, AgentPoolRequest request) {
+    var defined = s.pools().define(pool, request.path(), request.shared());
+    return new Defined<>(defined.view(), defined.created());
+  }
+
+  @Override
+  public VolumeView createVolume(VolumeCreateRequest request) {
+    return s.volumes().create(request);
+  }
+
+  @Override
+  public void deleteVolume(String pool, String name) {
+    s.volumes().delete(pool, name);
+  }
+
+  @Override
+  public List<AgentVmStatus> vms() {
+    return s.vms().list();
+  }
+
+  @Override
+  public AgentVmStatus vm(String vm) {
+    return s.vms().status(vm);
+  }
+
+  @Override
+  public Defined<AgentVmStatus> defineVm(String vm, AgentVmDefinition definition) {
+    var defined = s.vms().define(vm, definition);
+    return new Defined<>(defined.status(), defined.created());
+  }
+
+  @Override
+  public void deleteVm(String vm, boolean deleteDisks) {
+    s.vms().delete(vm, deleteDisks);
+  }
+
+  @Override
+  public AgentVmStatus start(String vm) {
+    return s.vms().start(vm);
+  }
+
+  @Override
+  public AgentVmStatus stop(String vm, Duration timeout) {
+    long ms = timeout == null ? DEFAULT_STOP_TIMEOUT_MS : timeout.toMillis();
+    if (ms < 0 || ms > MAX_STOP_TIMEOUT_MS) {
+      throw AgentException.badInput("timeout_ms", Long.toString(ms), "0 to " + MAX_STOP_TIMEOUT_MS + " milliseconds");
+    }
+    return s.vms().stop(vm, Duration.ofMillis(ms));
+  }
+
+  @Override
+  public AgentVmStatus kill(String vm) {
+    return s.vms().kill(vm);
+  }
+
+  @Override
+  public ConsoleChunk console(String vm, Long offset, Integer tail) {
+    return s.vms().console(vm, offset, tail);
+  }
+
+  @Override
+  public Defined<MirrorStatus> mirror(String vm, String disk, MirrorRequest request) {
+    StorageMoves.Started started = s.moves().mirror(vm, disk, request);
+    return new Defined<>(started.status(), started.created());
+  }
+
+  @Override
+  public MirrorStatus mirrorStatus(String vm, String disk) {
+    return s.moves().status(vm, disk);
+  }
+
+  @Override
+  public MirrorStatus pivot(String vm, String disk) {
+    return s.moves().pivot(vm, disk);
+  }
+
+  @Override
+  public VerifyResult verify(String vm, String disk) {
+    return s.moves().verify(vm, disk);
+  }
+
+  @Override
+  public MirrorStatus release(String vm, String disk, boolean keepSource) {
+    return s.moves().release(vm, disk, keepSource);
+  }
+
+  @Override
+  public MirrorStatus cancelMirror(String vm, String disk) {
+    return s.moves().cancel(vm, disk);
+  }
+
+  // live migration: bound only when the agent has it (AgentApi), so migrations() is never null here
+
+  private Migrations m() {
+    return s.migrations();
+  }
+
+  @Override
+  public IncomingReady incoming(String vm, IncomingRequest request) {
+    return m().incoming(vm, request);
+  }
+
+  @Override
+  public IncomingStatus incomingStatus(String vm) {
+    return m().incomingStatus(vm);
+  }
+
+  @Override
+  public void rollBackIncoming(String vm) {
+    m().rollBackIncoming(vm);
+  }
+
+  @Override
+  public IncomingStatus finishIncoming(String vm) {
+    return m().finishIncoming(vm);
+  }
+
+  @Override
+  public IncomingReady recoverIncoming(String vm) {
+    return m().recoverIncoming(vm);
+  }
+
+  @Override
+  public MigrationStats outgoing(String vm, OutgoingRequest request) {
+    return m().outgoing(vm, request);
+  }
+
+  @Override
+  public MigrationStats outgoingStats(String vm) {
+    return m().outgoingStats(vm);
+  }
+
+  @Override
+  public MigrationStats cancelOutgoing(String vm) {
+    return m().cancelOutgoing(vm);
+  }
+
+  @Override
+  public MigrationStats postcopy(String vm) {
+    return m().postcopy(vm);
+  }
+
+  @Override
+  public MigrationStats pauseOutgoing(String vm) {
+    return m().pauseOutgoing(vm);
+  }
+
+  @Override
+  public MigrationStats tuneOutgoing(String vm, MigrationTuning tuning) {
+    return m().tuneOutgoing(vm, tuning.parameters());
+  }
+
+  @Override
+  public MigrationStats resumeOutgoing(String vm, PostcopyResume resume) {
+    return m().resumeOutgoing(vm, resume.migrationUri());
+  }
+
+  @Override
+  public MigrationStats completeOutgoing(String vm, boolean deleteSourceImages) {
+    return m().completeOutgoing(vm, deleteSourceImages);
+  }
+
+  @Override
+  public MemoryDigest memoryDigest(String vm) {
+    return m().memoryDigest(vm);
+  }
+}

@@ -1,0 +1,152 @@
+package dev.ferry.api.agent;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Every route of the agent's REST API: an HTTP method and a path template. The controller's client
+ * ({@link HttpHostAgent}) fills the templates in and the agent binds its handlers to them
+ * ({@link AgentRoutes}), so both sides spell each path once, here. Every route requires
+ * {@code Authorization: Bearer <cluster token>}; each constant names the {@link HostAgent} method
+ * it carries.
+ */
+public enum AgentRoute {
+  /** {@link HostAgent#host()} */
+  HOST("GET", "/agent/host"),
+  /** {@link HostAgent#pools()} */
+  POOLS("GET", "/agent/pools"),
+  /** {@link HostAgent#definePool}: 201 when created, 200 when it was there */
+  POOL_DEFINE("PUT", "/agent/pools/{name}"),
+  /** {@link HostAgent#createVolume}: 201 */
+  VOLUME_CREATE("POST", "/agent/volumes"),
+  /** {@link HostAgent#deleteVolume}: 204 */
+  VOLUME_DELETE("DELETE", "/agent/volumes/{pool}/{name}"),
+  /** {@link HostAgent#vms()} */
+  VMS("GET", "/agent/vms"),
+  /** {@link HostAgent#vm} */
+  VM("GET", "/agent/vms/{name}"),
+  /** {@link HostAgent#defineVm}: 201 when created, 200 when redefined */
+  VM_DEFINE("PUT", "/agent/vms/{name}"),
+  /** {@link HostAgent#deleteVm}: 204; query {@value Query#DELETE_DISKS} */
+  VM_DELETE("DELETE", "/agent/vms/{name}"),
+  /** {@link HostAgent#start} */
+  VM_START("POST", "/agent/vms/{name}/start"),
+  /** {@link HostAgent#stop}; query {@value Query#TIMEOUT_MS} */
+  VM_STOP("POST", "/agent/vms/{name}/stop"),
+  /** {@link HostAgent#kill} */
+  VM_KILL("POST", "/agent/vms/{name}/kill"),
+  /** {@link HostAgent#console}; query {@value Query#OFFSET} (bytes) or {@value Query#TAIL} (lines) */
+  VM_CONSOLE("GET", "/agent/vms/{name}/console"),
+  /** {@link HostAgent#mirror}: mirror when running, offline copy when stopped; 201 when started */
+  MIRROR_START("PUT", "/agent/vms/{name}/mirrors/{disk}"),
+  /** {@link HostAgent#mirrorStatus} */
+  MIRROR_STATUS("GET", "/agent/vms/{name}/mirrors/{disk}"),
+  /** {@link HostAgent#pivot} */
+  MIRROR_PIVOT("POST", "/agent/vms/{name}/mirrors/{disk}/pivot"),
+  /** {@link HostAgent#verify} */
+  MIRROR_VERIFY("POST", "/agent/vms/{name}/mirrors/{disk}/verify"),
+  /** {@link HostAgent#release}; query {@value Query#KEEP_SOURCE} */
+  MIRROR_RELEASE("POST", "/agent/vms/{name}/mirrors/{disk}/release"),
+  /** {@link HostAgent#cancelMirror} */
+  MIRROR_CANCEL("POST", "/agent/vms/{name}/mirrors/{disk}/cancel"),
+  /** {@link HostAgent#incoming} */
+  INCOMING_PREPARE("PUT", "/agent/vms/{name}/incoming"),
+  /** {@link HostAgent#incomingStatus} */
+  INCOMING_STATUS("GET", "/agent/vms/{name}/incoming"),
+  /** {@link HostAgent#rollBackIncoming}: 204 */
+  INCOMING_ROLLBACK("DELETE", "/agent/vms/{name}/incoming"),
+  /** {@link HostAgent#finishIncoming} */
+  INCOMING_FINISH("POST", "/agent/vms/{name}/incoming/finish"),
+  /** {@link HostAgent#recoverIncoming} */
+  INCOMING_RECOVER("POST", "/agent/vms/{name}/incoming/recover"),
+  /** {@link HostAgent#outgoing} */
+  OUTGOING_START("POST", "/agent/vms/{name}/outgoing"),
+  /** {@link HostAgent#outgoingStats} */
+  OUTGOING_STATS("GET", "/agent/vms/{name}/outgoing"),
+  /** {@link HostAgent#cancelOutgoing} */
+  OUTGOING_CANCEL("POST", "/agent/vms/{name}/outgoing/cancel"),
+  /** {@link HostAgent#postcopy} */
+  OUTGOING_POSTCOPY("POST", "/agent/vms/{name}/outgoing/postcopy"),
+  /** {@link HostAgent#pauseOutgoing} */
+  OUTGOING_PAUSE("POST", "/agent/vms/{name}/outgoing/pause"),
+  /** {@link HostAgent#tuneOutgoing} */
+  OUTGOING_PARAMETERS("POST", "/agent/vms/{name}/outgoing/parameters"),
+  /** {@link HostAgent#resumeOutgoing} */
+  OUTGOING_RESUME("POST", "/agent/vms/{name}/outgoing/resume"),
+  /** {@link HostAgent#completeOutgoing}; query {@value Query#DELETE_SOURCE_IMAGES} */
+  OUTGOING_COMPLETE("POST", "/agent/vms/{name}/outgoing/complete"),
+  /** {@link HostAgent#memoryDigest} */
+  MEMORY_DIGEST("GET", "/agent/vms/{name}/memory-digest");
+
+  /** The query parameters of the agent's routes. */
+  public static final class Query {
+    public static final String DELETE_DISKS = "delete_disks";
+    public static final String TIMEOUT_MS = "timeout_ms";
+    public static final String OFFSET = "offset";
+    public static final String TAIL = "tail";
+    public static final String KEEP_SOURCE = "keep_source";
+    public static final String DELETE_SOURCE_IMAGES = "delete_source_images";
+
+    private Query() {}
+  }
+
+  // an enum's constructor cannot read its own static fields
+  private static final class Template {
+    static final Pattern PARAM = Pattern.compile("\\{([a-z]+)}");
+  }
+
+  private final String method;
+  private final String template;
+  private final List<String> params;
+
+  AgentRoute(String method, String template) {
+    this.method = method;
+    this.template = template;
+    List<String> names = new ArrayList<>();
+    Matcher m = Template.PARAM.matcher(template);
+    while (m.find()) names.add(m.group(1));
+    this.params = List.copyOf(names);
+  }
+
+  /** {@code GET}, {@code PUT}, {@code POST} or {@code DELETE}. */
+  public String method() {
+    return method;
+  }
+
+  /** The path with {@code {name}}-style parameters, as HTTP routers take it. */
+  public String template() {
+    return template;
+  }
+
+  /** The names of the path parameters, in order. */
+  public List<String> params() {
+    return params;
+  }
+
+  /** The path with {@code values} in place of the parameters, in order. */
+  public String path(String... values) {
+    if (values.length != params.size()) {
+      throw new IllegalArgumentException(this + " takes " + params.size() + " path parameters " + params
+          + ", got " + values.length);
+    }
+    StringBuilder out = new StringBuilder();
+    Matcher m = Template.PARAM.matcher(template);
+    int i = 0;
+    while (m.find()) {
+      String v = values[i++];
+      if (v == null || v.isEmpty() || v.indexOf('/') >= 0 || v.indexOf('?') >= 0) {
+        throw new IllegalArgumentException(this + ": path parameter " + m.group(1) + " '" + v + "' is not one segment");
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(v));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  @Override
+  public String toString() {
+    return method + " " + template;
+  }
+}

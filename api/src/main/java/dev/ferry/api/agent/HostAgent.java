@@ -1,0 +1,115 @@
+package dev.ferry.api.agent;
+
+import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.PoolView;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The agent of one host, one method per endpoint ({@link AgentRoute}). The controller calls it
+ * through {@link HttpHostAgent}; the agent serves it through {@link AgentRoutes}. {@code vm} is a
+ * VM's name, {@code disk} a disk id of that VM. A refusal or failure is the implementation's
+ * exception; over HTTP, what the caller made of the agent's problem document.
+ */
+public interface HostAgent {
+
+  /**
+   * This agent with {@code deadline} for each call instead of the default, for calls that wait on
+   * QEMU or the guest (stop, preparing a target, verification). Without a transport it is itself.
+   */
+  default HostAgent within(Duration deadline) {
+    return this;
+  }
+
+  /** The host's resources and VMs, as its heartbeat says them. */
+  AgentHeartbeat host();
+
+  List<PoolView> pools();
+
+  /** Creates the pool's directory if needed and remembers the pool; idempotent. */
+  Defined<PoolView> definePool(String pool, AgentPoolRequest request);
+
+  /** A new disk image made with qemu-img. */
+  VolumeView createVolume(VolumeCreateRequest request);
+
+  void deleteVolume(String pool, String name);
+
+  List<AgentVmStatus> vms();
+
+  AgentVmStatus vm(String vm);
+
+  /** Defines the VM, or redefines it while stopped. */
+  Defined<AgentVmStatus> defineVm(String vm, AgentVmDefinition definition);
+
+  void deleteVm(String vm, boolean deleteDisks);
+
+  AgentVmStatus start(String vm);
+
+  /** Graceful shutdown, killed after {@code timeout}; null leaves the agent's default. */
+  AgentVmStatus stop(String vm, Duration timeout);
+
+  /** Always goes through: the QEMU process is killed. */
+  AgentVmStatus kill(String vm);
+
+  /** The serial console from byte {@code offset}, or its last {@code tail} lines; both null: everything kept. */
+  ConsoleChunk console(String vm, Long offset, Integer tail);
+
+  // ---- storage migration: one disk's move, idempotent by its suffix
+
+  Defined<MirrorStatus> mirror(String vm, String disk, MirrorRequest request);
+
+  MirrorStatus mirrorStatus(String vm, String disk);
+
+  /** Switches the VM to the new image: the point of no return of the move. */
+  MirrorStatus pivot(String vm, String disk);
+
+  /** Compares the new image with the old one as of the pivot; takes as long as reading both. */
+  VerifyResult verify(String vm, String disk);
+
+  /** Lets the old image go, deleting it unless {@code keepSource}. */
+  MirrorStatus release(String vm, String disk, boolean keepSource);
+
+  /** Before the pivot: the VM stays on its old image, the new one is removed. */
+  MirrorStatus cancelMirror(String vm, String disk);
+
+  // ---- live migration, target side
+
+  /** A paused QEMU listening for the guest; a repeat answers the same ports. */
+  IncomingReady incoming(String vm, IncomingRequest request);
+
+  IncomingStatus incomingStatus(String vm);
+
+  /** Kills the target QEMU and deletes the images it copied; the source keeps the guest. */
+  void rollBackIncoming(String vm);
+
+  /** After QEMU completed (or at the switch to post-copy): resume, the VM becomes this host's. */
+  IncomingStatus finishIncoming(String vm);
+
+  /** A paused post-copy: listen again; the answer's URI is for the source's resume. */
+  IncomingReady recoverIncoming(String vm);
+
+  // ---- live migration, source side
+
+  MigrationStats outgoing(String vm, OutgoingRequest request);
+
+  MigrationStats outgoingStats(String vm);
+
+  MigrationStats cancelOutgoing(String vm);
+
+  MigrationStats postcopy(String vm);
+
+  /** {@code migrate-pause} of a post-copy whose stream stalled. */
+  MigrationStats pauseOutgoing(String vm);
+
+  /** Changes QEMU migration parameters while pre-copy runs. */
+  MigrationStats tuneOutgoing(String vm, MigrationTuning tuning);
+
+  /** Reconnects a paused post-copy to the target's new address. */
+  MigrationStats resumeOutgoing(String vm, PostcopyResume resume);
+
+  /** After QEMU completed: the source QEMU quits and the VM is forgotten here. */
+  MigrationStats completeOutgoing(String vm, boolean deleteSourceImages);
+
+  /** A digest of every page of a paused guest's RAM. */
+  MemoryDigest memoryDigest(String vm);
+}

@@ -1,0 +1,221 @@
+package dev.ferry.api.agent;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JavaType;
+import dev.ferry.api.ConsoleChunk;
+import dev.ferry.api.Json;
+import dev.ferry.api.PoolView;
+import dev.ferry.api.http.JsonHttp;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * {@link HostAgent} over HTTP: each method is one {@link AgentRoute}, filled in and sent through
+ * {@link JsonHttp}, whose {@link JsonHttp.Failures} decide what a failure becomes. A
+ * {@code PUT} that answers 201 reports {@link Defined#created()}.
+ */
+public final class HttpHostAgent implements HostAgent {
+
+  private static final JavaType POOLS = Json.answers().getTypeFactory().constructType(new TypeReference<List<PoolView>>() {});
+  private static final JavaType VMS = Json.answers().getTypeFactory()
+      .constructType(new TypeReference<List<AgentVmStatus>>() {});
+
+  private final JsonHttp http;
+
+  public HttpHostAgent(JsonHttp http) {
+    this.http = http;
+  }
+
+  @Override
+  public HostAgent within(Duration deadline) {
+    return new HttpHostAgent(http.within(deadline));
+  }
+
+  private <T> T call(AgentRoute route, String query, Object body, Class<T> type, String... params) {
+    return call(route, query, body, Json.answers().constructType(type), params);
+  }
+
+  private <T> T call(AgentRoute route, String query, Object body, JavaType type, String... params) {
+    return http.call(route.method(), route.path(params) + query, body, type, http.deadline());
+  }
+
+  /** An idempotent {@code PUT}: the agent's 201 says it created, 200 that it was there. */
+  private <T> Defined<T> define(AgentRoute route, Object body, Class<T> type, String... params) {
+    JsonHttp.Answered<T> a = http.exchange(route.method(), route.path(params), body, Json.answers().constructType(type),
+        http.deadline());
+    return new Defined<>(a.value(), a.status() == 201);
+  }
+
+  private static String query(String name, Object value) {
+    return value == null ? "" : "?" + name + "=" + value;
+  }
+
+  @Override
+  public AgentHeartbeat host() {
+    return call(AgentRoute.HOST, "", null, AgentHeartbeat.class);
+  }
+
+  @Override
+  public List<PoolView> pools() {
+    return call(AgentRoute.POOLS, "", null, POOLS);
+  }
+
+  @Override
+  public Defined<PoolView> definePool(String pool, AgentPoolRequest request) {
+    return define(AgentRoute.POOL_DEFINE, request, PoolView.class, pool);
+  }
+
+  @Override
+  public VolumeView createVolume(VolumeCreateRequest request) {
+    return call(AgentRoute.VOLUME_CREATE, "", request, VolumeView.class);
+  }
+
+  @Override
+  public void deleteVolume(String pool, String name) {
+    call(AgentRoute.VOLUME_DELETE, "", null, Void.class, pool, name);
+  }
+
+  @Override
+  public List<AgentVmStatus> vms() {
+    return call(AgentRoute.VMS, "", null, VMS);
+  }
+
+  @Override
+  public AgentVmStatus vm(String vm) {
+    return call(AgentRoute.VM, "", null, AgentVmStatus.class, vm);
+  }
+
+  @Override
+  public Defined<AgentVmStatus> defineVm(String vm, AgentVmDefinition definition) {
+    return define(AgentRoute.VM_DEFINE, definition, AgentVmStatus.class, vm);
+  }
+
+  @Override
+  public void deleteVm(String vm, boolean deleteDisks) {
+    call(AgentRoute.VM_DELETE, deleteDisks ? query(AgentRoute.Query.DELETE_DISKS, true) : "", null, Void.class, vm);
+  }
+
+  @Override
+  public AgentVmStatus start(String vm) {
+    return call(AgentRoute.VM_START, "", null, AgentVmStatus.class, vm);
+  }
+
+  @Override
+  public AgentVmStatus stop(String vm, Duration timeout) {
+    return call(AgentRoute.VM_STOP, query(AgentRoute.Query.TIMEOUT_MS, timeout == null ? null : timeout.toMillis()),
+        null, AgentVmStatus.class, vm);
+  }
+
+  @Override
+  public AgentVmStatus kill(String vm) {
+    return call(AgentRoute.VM_KILL, "", null, AgentVmStatus.class, vm);
+  }
+
+  @Override
+  public ConsoleChunk console(String vm, Long offset, Integer tail) {
+    String q = offset != null ? query(AgentRoute.Query.OFFSET, offset) : query(AgentRoute.Query.TAIL, tail);
+    return call(AgentRoute.VM_CONSOLE, q, null, ConsoleChunk.class, vm);
+  }
+
+  @Override
+  public Defined<MirrorStatus> mirror(String vm, String disk, MirrorRequest request) {
+    return define(AgentRoute.MIRROR_START, request, MirrorStatus.class, vm, disk);
+  }
+
+  @Override
+  public MirrorStatus mirrorStatus(String vm, String disk) {
+    return call(AgentRoute.MIRROR_STATUS, "", null, MirrorStatus.class, vm, disk);
+  }
+
+  @Override
+  public MirrorStatus pivot(String vm, String disk) {
+    return call(AgentRoute.MIRROR_PIVOT, "", null, MirrorStatus.class, vm, disk);
+  }
+
+  @Override
+  public VerifyResult verify(String vm, String disk) {
+    return call(AgentRoute.MIRROR_VERIFY, "", null, VerifyResult.class, vm, disk);
+  }
+
+  @Override
+  public MirrorStatus release(String vm, String disk, boolean keepSource) {
+    return call(AgentRoute.MIRROR_RELEASE, query(AgentRoute.Query.KEEP_SOURCE, keepSource), null, MirrorStatus.class,
+        vm, disk);
+  }
+
+  @Override
+  public MirrorStatus cancelMirror(String vm, String disk) {
+    return call(AgentRoute.MIRROR_CANCEL, "", null, MirrorStatus.class, vm, disk);
+  }
+
+  @Override
+  public IncomingReady incoming(String vm, IncomingRequest request) {
+    return call(AgentRoute.INCOMING_PREPARE, "", request, IncomingReady.class, vm);
+  }
+
+  @Override
+  public IncomingStatus incomingStatus(String vm) {
+    return call(AgentRoute.INCOMING_STATUS, "", null, IncomingStatus.class, vm);
+  }
+
+  @Override
+  public void rollBackIncoming(String vm) {
+    call(AgentRoute.INCOMING_ROLLBACK, "", null, Void.class, vm);
+  }
+
+  @Override
+  public IncomingStatus finishIncoming(String vm) {
+    return call(AgentRoute.INCOMING_FINISH, "", null, IncomingStatus.class, vm);
+  }
+
+  @Override
+  public IncomingReady recoverIncoming(String vm) {
+    return call(AgentRoute.INCOMING_RECOVER, "", null, IncomingReady.class, vm);
+  }
+
+  @Override
+  public MigrationStats outgoing(String vm, OutgoingRequest request) {
+    return call(AgentRoute.OUTGOING_START, "", request, MigrationStats.class, vm);
+  }
+
+  @Override
+  public MigrationStats outgoingStats(String vm) {
+    return call(AgentRoute.OUTGOING_STATS, "", null, MigrationStats.class, vm);
+  }
+
+  @Override
+  public MigrationStats cancelOutgoing(String vm) {
+    return call(AgentRoute.OUTGOING_CANCEL, "", null, MigrationStats.class, vm);
+  }
+
+  @Override
+  public MigrationStats postcopy(String vm) {
+    return call(AgentRoute.OUTGOING_POSTCOPY, "", null, MigrationStats.class, vm);
+  }
+
+  @Override
+  public MigrationStats pauseOutgoing(String vm) {
+    return call(AgentRoute.OUTGOING_PAUSE, "", null, MigrationStats.class, vm);
+  }
+
+  @Override
+  public MigrationStats tuneOutgoing(String vm, MigrationTuning tuning) {
+    return call(AgentRoute.OUTGOING_PARAMETERS, "", tuning, MigrationStats.class, vm);
+  }
+
+  @Override
+  public MigrationStats resumeOutgoing(String vm, PostcopyResume resume) {
+    return call(AgentRoute.OUTGOING_RESUME, "", resume, MigrationStats.class, vm);
+  }
+
+  @Override
+  public MigrationStats completeOutgoing(String vm, boolean deleteSourceImages) {
+    return call(AgentRoute.OUTGOING_COMPLETE, query(AgentRoute.Query.DELETE_SOURCE_IMAGES, deleteSourceImages), null,
+        MigrationStats.class, vm);
+  }
+
+  @Override
+  public MemoryDigest memoryDigest(String vm) {
+    return call(AgentRoute.MEMORY_DIGEST, "", null, MemoryDigest.class, vm);
+  }
+}
