@@ -1,12 +1,11 @@
 package dev.ferry.agent.host;
 
-import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.ApiPaths;
-import dev.ferry.api.Json;
+import dev.ferry.api.Problem;
+import dev.ferry.api.agent.AgentHeartbeat;
+import dev.ferry.api.http.JsonHttp;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,10 +25,10 @@ public final class Heartbeats implements AutoCloseable {
   static final Duration TIMEOUT = Duration.ofSeconds(5);
 
   private final URI target;
-  private final String token;
   private final Duration interval;
   private final Supplier<AgentHeartbeat> beat;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+  private final HttpClient client = JsonHttp.client(TIMEOUT);
+  private final JsonHttp http;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "ferry-heartbeat");
     t.setDaemon(true);
@@ -41,7 +40,7 @@ public final class Heartbeats implements AutoCloseable {
   public Heartbeats(String controller, String token, Duration interval, Supplier<AgentHeartbeat> beat) {
     String base = controller.endsWith("/") ? controller.substring(0, controller.length() - 1) : controller;
     this.target = URI.create(base + ApiPaths.HEARTBEAT);
-    this.token = token;
+    this.http = new JsonHttp(client, base, token, TIMEOUT, new Failed());
     this.interval = interval;
     this.beat = beat;
   }
@@ -55,25 +54,44 @@ public final class Heartbeats implements AutoCloseable {
   /** One heartbeat; true when the controller took it. Never throws. */
   boolean sendOnce() {
     try {
-      HttpRequest request = HttpRequest.newBuilder(target)
-          .timeout(TIMEOUT)
-          .header("Authorization", "Bearer " + token)
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(beat.get())))
-          .build();
-      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-      if (response.statusCode() / 100 != 2) {
-        return failed("controller answered " + response.statusCode() + ": " + abbreviate(response.body()));
-      }
+      http.call("POST", ApiPaths.HEARTBEAT, beat.get(), Void.class);
       if (failing) log.info("heartbeats to {} are accepted again", target);
       failing = false;
       return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (Exception e) {
-      return failed(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+    } catch (NotTaken e) {
+      return Thread.currentThread().isInterrupted() ? false : failed(e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(describe(e));
     }
+  }
+
+  /** A heartbeat the controller did not take; the message says why, for the log. */
+  private static final class NotTaken extends RuntimeException {
+    NotTaken(String why, Throwable cause) {
+      super(why, cause);
+    }
+  }
+
+  private static final class Failed implements JsonHttp.Failures {
+    @Override
+    public RuntimeException unreachable(JsonHttp.Call call, Exception cause) {
+      return new NotTaken(describe(cause), cause);
+    }
+
+    @Override
+    public RuntimeException refused(JsonHttp.Call call, int status, Problem problem, String body) {
+      return new NotTaken("controller answered " + status + ": " + abbreviate(problem == null ? body : problem.detail()),
+          null);
+    }
+
+    @Override
+    public RuntimeException unreadable(JsonHttp.Call call, String why, Exception cause) {
+      return new NotTaken(why, cause);
+    }
+  }
+
+  private static String describe(Throwable e) {
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 
   private boolean failed(String why) {
@@ -95,6 +113,6 @@ public final class Heartbeats implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    http.close();
+    client.close();
   }
 }
