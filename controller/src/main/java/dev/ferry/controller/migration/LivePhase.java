@@ -38,29 +38,15 @@ enum LivePhase implements MigrationPhase {
   /** final: post-copy broke and neither host holds the whole guest; nothing was resumed or deleted on a guess */
   LOST(Side.FINAL, OnFailure.NONE, Action.NOTHING, "already final");
 
-  private final Side side;
-  private final OnFailure onFailure;
-  private final Recovery recovery;
+  private final Rules rules;
 
   LivePhase(Side side, OnFailure onFailure, Action restart, String why) {
-    this.side = side;
-    this.onFailure = onFailure;
-    this.recovery = new Recovery(restart, why);
+    this.rules = Rules.of(side, onFailure, restart, why);
   }
 
   @Override
-  public Side side() {
-    return side;
-  }
-
-  @Override
-  public OnFailure onFailure() {
-    return onFailure;
-  }
-
-  @Override
-  public Recovery recovery() {
-    return recovery;
+  public Rules rules() {
+    return rules;
   }
 
   @Override
@@ -73,7 +59,7 @@ enum LivePhase implements MigrationPhase {
       // target holds the whole state; the only way on is forward (the one backward-looking edge)
       case CANCELLING -> n == ROLLED_BACK || n == RESUMING_TARGET;
       // a rollback starts only before the point of no return; LOST only from post-copy
-      default -> n == CANCELLING ? side == Side.BEFORE
+      default -> n == CANCELLING ? side() == Side.BEFORE
           : n.ordinal() > ordinal() && n != POSTCOPY && n != LOST && n != ROLLED_BACK
               || n == POSTCOPY && this == MIGRATING;
     };
@@ -81,7 +67,7 @@ enum LivePhase implements MigrationPhase {
 
   /** Phases in which a cancel request is taken: before the point of no return and not yet rolling back. */
   static java.util.List<String> cancellable() {
-    return java.util.Arrays.stream(values()).filter(p -> p.side == Side.BEFORE && p != CANCELLING)
+    return java.util.Arrays.stream(values()).filter(p -> p.side() == Side.BEFORE && p != CANCELLING)
         .map(LivePhase::text).toList();
   }
 

@@ -40,13 +40,28 @@ interface MigrationPhase {
     }
   }
 
+  /** A phase's three rules, held by each constant. */
+  record Rules(Side side, OnFailure onFailure, Recovery recovery) {
+    static Rules of(Side side, OnFailure onFailure, Recovery.Action restart, String why) {
+      return new Rules(side, onFailure, new Recovery(restart, why));
+    }
+  }
+
   String name();
 
-  Side side();
+  Rules rules();
 
-  OnFailure onFailure();
+  default Side side() {
+    return rules().side();
+  }
 
-  Recovery recovery();
+  default OnFailure onFailure() {
+    return rules().onFailure();
+  }
+
+  default Recovery recovery() {
+    return rules().recovery();
+  }
 
   /** Whether the runner may move from this phase to {@code next}: forward only, plus the edges a phase names. */
   boolean canMoveTo(MigrationPhase next);

@@ -28,43 +28,29 @@ enum StoragePhase implements MigrationPhase {
   /** final: the VM runs on its old disks, untouched */
   ROLLED_BACK(Side.FINAL, OnFailure.NONE, Action.NOTHING, "already final");
 
-  private final Side side;
-  private final OnFailure onFailure;
-  private final Recovery recovery;
+  private final Rules rules;
 
   StoragePhase(Side side, OnFailure onFailure, Action restart, String why) {
-    this.side = side;
-    this.onFailure = onFailure;
-    this.recovery = new Recovery(restart, why);
+    this.rules = Rules.of(side, onFailure, restart, why);
   }
 
   @Override
-  public Side side() {
-    return side;
-  }
-
-  @Override
-  public OnFailure onFailure() {
-    return onFailure;
-  }
-
-  @Override
-  public Recovery recovery() {
-    return recovery;
+  public Rules rules() {
+    return rules;
   }
 
   @Override
   public boolean canMoveTo(MigrationPhase next) {
     if (!(next instanceof StoragePhase n) || terminal()) return false;
     if (this == CANCELLING) return n == ROLLED_BACK;
-    if (n == CANCELLING) return side == Side.BEFORE;
+    if (n == CANCELLING) return side() == Side.BEFORE;
     // VERIFYING may end the migration as DONE (failed verification) without RELEASING
     return n.ordinal() > ordinal() && n != ROLLED_BACK;
   }
 
   /** Phases in which a cancel request is taken: before the pivot and not yet rolling back. */
   static java.util.List<String> cancellable() {
-    return java.util.Arrays.stream(values()).filter(p -> p.side == Side.BEFORE && p != CANCELLING)
+    return java.util.Arrays.stream(values()).filter(p -> p.side() == Side.BEFORE && p != CANCELLING)
         .map(StoragePhase::text).toList();
   }
 
