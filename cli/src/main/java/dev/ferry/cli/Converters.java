@@ -4,6 +4,7 @@ import dev.ferry.api.DiskRequest;
 import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
 import dev.ferry.api.rules.MigrationRules;
+import dev.ferry.api.rules.RuleViolation;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -162,16 +163,15 @@ public final class Converters {
     }
   }
 
-  /** The controller's per-host migration limit, 1 to 64; checked here so that a bad one never starts a controller. */
+  /** The controller's per-host migration limit, by the controller's own rule. */
   public static final class MigrationsPerHost implements ITypeConverter<Integer> {
     @Override
     public Integer convert(String value) {
-      String v = value.strip();
-      int n = v.matches("\\d{1,3}") ? Integer.parseInt(v) : 0;
-      if (n < 1 || n > 64) {
-        throw new TypeConversionException("max-migrations-per-host '" + value + "' is not valid: 1 to 64 migrations");
+      try {
+        return MigrationRules.migrationsPerHost(value);
+      } catch (RuleViolation e) {
+        throw new TypeConversionException(e.getMessage());
       }
-      return n;
     }
   }
 }

@@ -1,6 +1,8 @@
 package dev.ferry.controller;
 
 import dev.ferry.api.Durations;
+import dev.ferry.api.rules.MigrationRules;
+import dev.ferry.api.rules.RuleViolation;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -98,17 +100,15 @@ public final class ControllerCommand implements Callable<Integer> {
     }
   }
 
-  /** A whole number of migrations from 1 to {@link ControllerConfig#MAX_MIGRATIONS_PER_HOST}. */
+  /** The per-host migration limit, by the rule {@code cluster up} checks too. */
   static final class MigrationLimitConverter implements ITypeConverter<Integer> {
     @Override
     public Integer convert(String value) {
-      String v = value.strip();
-      int n = v.matches("\\d{1,3}") ? Integer.parseInt(v) : 0;
-      if (n < 1 || n > ControllerConfig.MAX_MIGRATIONS_PER_HOST) {
-        throw new TypeConversionException("'" + value + "' is not a whole number of migrations from 1 to "
-            + ControllerConfig.MAX_MIGRATIONS_PER_HOST);
+      try {
+        return MigrationRules.migrationsPerHost(value);
+      } catch (RuleViolation e) {
+        throw new TypeConversionException(e.getMessage());
       }
-      return n;
     }
   }
 }

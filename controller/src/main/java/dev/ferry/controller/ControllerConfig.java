@@ -33,7 +33,7 @@ public record ControllerConfig(
   public static final Duration DEFAULT_HOST_TIMEOUT = Duration.ofSeconds(10);
   public static final int DEFAULT_MAX_MIGRATIONS_PER_HOST = 2;
   /** Beyond this a host would only thrash: every migration shares its NIC, disks and CPUs. */
-  public static final int MAX_MIGRATIONS_PER_HOST = 64;
+  public static final int MAX_MIGRATIONS_PER_HOST = dev.ferry.api.rules.MigrationRules.MAX_MIGRATIONS_PER_HOST;
 
   public ControllerConfig {
     Objects.requireNonNull(listenHost, "listenHost");

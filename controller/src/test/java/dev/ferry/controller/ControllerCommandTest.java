@@ -32,7 +32,7 @@ class ControllerCommandTest {
     assertThatThrownBy(() -> parse("--data", "/d", "--max-migrations-per-host", value))
         .isInstanceOf(ParameterException.class)
         .hasMessageContaining("--max-migrations-per-host")
-        .hasMessageContaining("'" + value + "' is not a whole number of migrations from 1 to 64");
+        .hasMessageContaining("max-migrations-per-host '" + value + "' is not valid: a whole number of migrations from 1 to 64");
   }
 
   @Test

@@ -31,9 +31,24 @@ public final class MigrationRules {
   public static final String COMPRESS_RULE = "none, xbzrle or zstd";
   public static final String FORMAT_RULE = "qcow2 or raw";
   public static final String VERIFY_RULE = "full or none";
+  public static final int MAX_MIGRATIONS_PER_HOST = 64;
+  public static final String MIGRATIONS_PER_HOST_RULE = "a whole number of migrations from 1 to " + MAX_MIGRATIONS_PER_HOST;
   public static final String POOL_RULE = "a pool name: " + Names.RULE;
 
   private MigrationRules() {}
+
+  /**
+   * The controller's per-host migration limit as {@code --max-migrations-per-host} gives it, checked
+   * the same way by the controller and by {@code cluster up} (so a bad one never starts a controller).
+   */
+  public static int migrationsPerHost(String value) {
+    String v = value == null ? "" : value.strip();
+    int n = v.matches("\\d{1,3}") ? Integer.parseInt(v) : 0;
+    if (n < 1 || n > MAX_MIGRATIONS_PER_HOST) {
+      throw new RuleViolation("max-migrations-per-host", value, MIGRATIONS_PER_HOST_RULE);
+    }
+    return n;
+  }
 
   /** Throws the first rule {@code r} breaks, in {@code s}'s words. */
   public static void checkLive(LiveMigrationRequest r, Spelling s) {

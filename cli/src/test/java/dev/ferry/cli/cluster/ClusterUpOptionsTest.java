@@ -22,7 +22,7 @@ class ClusterUpOptionsTest {
 
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("--max-migrations-per-host")
-        .contains("max-migrations-per-host '" + value + "' is not valid: 1 to 64 migrations");
+        .contains("max-migrations-per-host '" + value + "' is not valid: a whole number of migrations from 1 to 64");
     assertThat(Files.exists(dir.resolve("cluster.json"))).as("no cluster was planned").isFalse();
   }
 
