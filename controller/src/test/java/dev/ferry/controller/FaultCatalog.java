@@ -1,0 +1,79 @@
+package dev.ferry.controller;
+
+import dev.ferry.controller.FaultCell.Fault;
+import dev.ferry.controller.FaultCell.Level;
+import dev.ferry.controller.migration.PhaseTable.Row;
+import java.util.List;
+
+/**
+ * What docs/faults.md knows without this module's run: the cells other tests prove (the
+ * scripted fault-rule tests of this module, and the real-QEMU tests of the agent and app modules,
+ * named by reading them), and the cells where a fault cannot happen, with the reason.
+ */
+final class FaultCatalog {
+
+  private FaultCatalog() {}
+
+  static final List<FaultCell> OTHER_TESTS = List.of(
+      // scripted, this module
+      new FaultCell("live", "migrating", Fault.LINK,
+          "LiveMigrationFaultRulesTest.streamStopsMovingUnderPostcopyAuto_rollsBackWithTheReasonAndNeverSwitches",
+          Level.SCRIPTED, "rolled back: stalled stream detected, never switched to post-copy, VM stays on the source"),
+      new FaultCell("live", "cancelling", Fault.SOURCE_AGENT,
+          "LiveMigrationFaultRulesTest.rollbackWithTheSourceUnknown_keepsBothSidesUntilTheSourceAnswers",
+          Level.SCRIPTED, "stuck, both sides kept until the source answers, then rolled back; nothing deleted on a guess"),
+      new FaultCell("live", "transferring", Fault.SOURCE_AGENT,
+          "LiveMigrationFaultRulesTest.completeFailsPastThePointOfNoReturn_staysRunningStuckAcrossARestartAndFinishes",
+          Level.SCRIPTED, "stays running (stuck), survives a restart, succeeds once the source answers; never rolled back"),
+      new FaultCell("live", "postcopy", Fault.LINK,
+          "PostcopyRecoveryTest.postcopyStreamBreaks_targetListensAgainAndTheSourceResumesThere_succeedsCountingTheRecovery",
+          Level.SCRIPTED, "post-copy recovered on a new stream, succeeded; the source never resumed"),
+      new FaultCell("live", "postcopy", Fault.TARGET_QEMU,
+          "PostcopyRecoveryTest.postcopyPausedAndTheTargetQemuGone_failsSayingTheNewestStateIsLost_neverRollsBack",
+          Level.SCRIPTED, "LOST (post-copy's opt-in risk): the newest state died with the target; reported, never rolled back"),
+      new FaultCell("live", "postcopy", Fault.SOURCE_QEMU,
+          "LiveMigrationFaultRulesTest.postcopyBreaksOnTheSource_endsLostWithoutCancelOrDelete",
+          Level.SCRIPTED, "LOST (post-copy's opt-in risk): neither host holds the whole guest; reported, nothing resumed or deleted"),
+      new FaultCell("storage", "mirroring", Fault.DISK_FULL,
+          "StorageMigrationTest.storage_targetFillsUp_failsWithTheReasonAndTheVmKeepsItsDisk",
+          Level.SCRIPTED, "rolled back with the agent's ENOSPC reason, mirror cancelled, the VM keeps its old disk"),
+      // real QEMU: the agent's own fault tests
+      new FaultCell("storage", "pivoting", Fault.SOURCE_QEMU,
+          "AgentFaultsIT.pivot_qemuKilledDuringIt_vmBootsFromTheNewImageAndNothingIsDeleted",
+          Level.REAL_QEMU, "rolled forward: the VM boots from the new image, disk check clean, old image kept"),
+      new FaultCell("storage", "mirroring", Fault.SOURCE_QEMU,
+          "AgentFaultsIT.kill_duringMirror_answersPromptlyAndTheMoveLeavesNoImage",
+          Level.REAL_QEMU, "the move ends, no new image left; the VM stopped as killed"),
+      new FaultCell("live", "migrating", Fault.SOURCE_QEMU,
+          "AgentFaultsIT.kill_sourceDuringLiveMigration_answersPromptlyEndsTheMigrationAndLeavesNothing",
+          Level.REAL_QEMU, "the migration ends failed, no QEMU, lock or image left; the VM on exactly one host"),
+      new FaultCell("live", "migrating", Fault.TARGET_QEMU,
+          "AgentFaultsIT.kill_targetDuringLiveMigration_rollsTheArrivalBackAndTheSourceKeepsRunning",
+          Level.REAL_QEMU, "the arrival rolled back, the source keeps running"),
+      // real QEMU: the app's fault tests through the CLI
+      new FaultCell("live", "migrating", Fault.CONTROLLER,
+          "LiveMigrationFaultsIT.controllerKilledWhileMigrating_clusterUpAgain_rolledBackAndTheVmRunsOnExactlyOneHost",
+          Level.REAL_QEMU, "rolled back after the restart; the VM runs on exactly one host"),
+      new FaultCell("live", "postcopy", Fault.LINK,
+          "PostcopyRecoveryIT.postcopy_linkCutWhileSplit_neverReportsSuccessUntilRecoveredThenTheGuestIsWhole",
+          Level.REAL_QEMU, "never reported a success while split; recovered, the guest whole"));
+
+  /** Why a fault cannot happen in a phase, or null when it can. */
+  static String notApplicable(String kind, Row row, Fault fault) {
+    if (row.isFinal()) return "final: nothing is under way";
+    boolean storage = kind.equals("storage");
+    if (storage && (fault == Fault.TARGET_AGENT || fault == Fault.TARGET_QEMU)) {
+      return "one host: the target agent and QEMU are the source's (see those columns)";
+    }
+    if (storage && fault == Fault.LINK) return "the copy stays on one host; no link is crossed";
+    if (row.phase().equals("pending") || storage && row.phase().equals("ready")) {
+      return "no window: the phase makes no agent call and does not wait, the runner leaves it at once"
+          + " (a restart landing there follows the phase's recovery rule)";
+    }
+    if (!storage && fault == Fault.DISK_FULL
+        && List.of("resuming_target", "transferring", "cancelling").contains(row.phase())) {
+      return "nothing is written to a target pool in this phase (and a shared-storage migration writes none at all)";
+    }
+    return null;
+  }
+}
