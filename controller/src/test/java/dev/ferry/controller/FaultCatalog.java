@@ -51,6 +51,12 @@ final class FaultCatalog {
           "AgentFaultsIT.kill_targetDuringLiveMigration_rollsTheArrivalBackAndTheSourceKeepsRunning",
           Level.REAL_QEMU, "the arrival rolled back, the source keeps running"),
       // real QEMU: the app's fault tests through the CLI
+      new FaultCell("live", "transferring", Fault.SOURCE_AGENT,
+          "LiveMigrationStuckIT.sourceAgentKilledBeforeComplete_thenTheController_migrationStaysRunningAndFinishesOnTheTarget",
+          Level.REAL_QEMU, "stays running (stuck) while the source agent is dead, rolled forward: the VM on the target only"),
+      new FaultCell("live", "transferring", Fault.CONTROLLER,
+          "LiveMigrationStuckIT.sourceAgentKilledBeforeComplete_thenTheController_migrationStaysRunningAndFinishesOnTheTarget",
+          Level.REAL_QEMU, "the controller SIGKILLed while stuck; after cluster up rolled forward, no lock left"),
       new FaultCell("live", "migrating", Fault.CONTROLLER,
           "LiveMigrationFaultsIT.controllerKilledWhileMigrating_clusterUpAgain_rolledBackAndTheVmRunsOnExactlyOneHost",
           Level.REAL_QEMU, "rolled back after the restart; the VM runs on exactly one host"),

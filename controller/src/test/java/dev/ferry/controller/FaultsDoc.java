@@ -22,7 +22,18 @@ final class FaultsDoc {
   /** The counts the document ends with. */
   record Counts(int covered, int notApplicable, int uncovered, int losing) {}
 
+  /** Where scripts/fault-matrix.sh keeps the cells the real-process ITs recorded in their own run. */
+  static final String REAL_PROCESSES = "\n## Real processes\n";
+
   private FaultsDoc() {}
+
+  /** The section scripts/fault-matrix.sh wrote from an IT run, kept as it is: this run cannot redo it. */
+  private static String realProcessSection(Path out) throws IOException {
+    if (!Files.exists(out)) return "";
+    String old = Files.readString(out, StandardCharsets.UTF_8);
+    int at = old.indexOf(REAL_PROCESSES);
+    return at < 0 ? "" : old.substring(at);
+  }
 
   static Counts write(List<FaultCell> recorded, Path out) throws IOException {
     List<FaultCell> proofs = new ArrayList<>(recorded);
@@ -86,6 +97,7 @@ final class FaultsDoc {
     Counts counts = new Counts(covered, na, uncovered, losing);
     md.append("\n## Counts\n\n").append(covered).append(" cells proven, ").append(na).append(" n/a, ").append(uncovered)
         .append(" not covered yet, ").append(losing).append(" where the fault loses the guest's newest state.\n");
+    md.append(realProcessSection(out));
     Files.createDirectories(out.getParent());
     Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
     return counts;
