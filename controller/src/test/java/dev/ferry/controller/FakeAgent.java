@@ -85,6 +85,9 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   volatile boolean completeBeforeCancel;
   /** while set and closed, POST outgoing/complete waits for it */
   volatile java.util.concurrent.CountDownLatch completeGate;
+  /** while set, the call named by {@code pauseOn} waits for this gate (at most 5 s), then answers as usual */
+  volatile java.util.concurrent.CountDownLatch pauseGate;
+  volatile String pauseOn;
   /** when set, verification reports this many mismatched bytes */
   volatile long verifyMismatch;
   /** how long verification takes */

@@ -13,6 +13,8 @@ import dev.ferry.controller.FaultCell.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,8 +23,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The controller-death column of the fault matrix (issue 9 part B), for every live phase the
- * scripted agents can hold (preparing_target is not held yet: it shows as uncovered): a real controller drives the migration against two scripted agents over real HTTP,
+ * The controller-death column of the fault matrix (issue 9 part B), for every live phase a fault
+ * can land in: a real controller drives the migration against two scripted agents over real HTTP,
  * the fakes hold it in the phase, the controller is closed and a new one started on the same
  * store (the real recovery path, no row edited), and the end state is checked on both sides: the
  * VM on exactly one host in the inventory and per the agents, no lock left, never rolled back past
@@ -43,7 +45,7 @@ class FaultMatrixTest {
 
   /** Where each scenario holds the migration, and which side of the point of no return that is. */
   enum LiveCell {
-    MIGRATING(false), SWITCHOVER(false), POSTCOPY(true), RESUMING_TARGET(true),
+    PREPARING_TARGET(false), MIGRATING(false), SWITCHOVER(false), POSTCOPY(true), RESUMING_TARGET(true),
     TRANSFERRING(true), CANCELLING(false);
 
     final boolean past;
@@ -76,8 +78,13 @@ class FaultMatrixTest {
   @EnumSource(LiveCell.class)
   void controllerDeath_inEveryLivePhase_recoversToOneHostWithoutLock(LiveCell cell) throws Exception {
     scene();
+    CountDownLatch gate = new CountDownLatch(1);
     String postcopy = "never";
     switch (cell) {
+      case PREPARING_TARGET -> {
+        host2.pauseOn = "PUT /agent/vms/web/incoming";
+        host2.pauseGate = gate;
+      }
       case MIGRATING -> host1.holdAt = 0;
       case SWITCHOVER -> host1.holdAt = 2;
       case POSTCOPY -> {
@@ -92,7 +99,16 @@ class FaultMatrixTest {
       case TRANSFERRING -> host1.failOn = COMPLETE;
       case CANCELLING -> host1.holdAt = 0;
     }
-    String id = start(postcopy);
+    // the create answers once the target is prepared, so it is sent aside while the target is held
+    String mode = postcopy;
+    var created = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return start(mode);
+      } catch (Exception e) {
+        return null;
+      }
+    });
+    String id = cell == LiveCell.PREPARING_TARGET ? awaitRunningMigration() : created.get(20, TimeUnit.SECONDS);
     if (cell == LiveCell.CANCELLING) {
       await().atMost(Duration.ofSeconds(10)).until(() -> host1.calls.contains("POST /agent/vms/web/outgoing"));
       host1.failOn = "GET /agent/vms/web/outgoing";
@@ -100,6 +116,7 @@ class FaultMatrixTest {
     awaitPhase(id, cell.phase());
 
     c.restart();
+    gate.countDown();
     host1.heartbeat(c.controller.url());
     host2.heartbeat(c.controller.url());
     host1.failOn = null;
@@ -158,6 +175,18 @@ class FaultMatrixTest {
         new LiveMigrationRequest("web", "host2", null, null, postcopy, null, null, null, null, null, null));
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json().get("id").asText();
+  }
+
+  /** The id of the one running migration, once the controller lists it. */
+  private String awaitRunningMigration() {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(25)).until(() -> c.get("/api/migrations").json()
+        .findParents("status").stream().anyMatch(m -> m.get("status").asText().equals("running")));
+    try {
+      return c.get("/api/migrations").json().findParents("status").stream()
+          .filter(m -> m.get("status").asText().equals("running")).findFirst().orElseThrow().get("id").asText();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   private void awaitPhase(String id, String phase) {
