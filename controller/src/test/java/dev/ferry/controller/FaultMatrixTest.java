@@ -148,6 +148,37 @@ class FaultMatrixTest {
             : "rolled back after the restart: the VM on the source only, the target never resumed").record();
   }
 
+  /**
+   * Full disk as the controller sees it: the target refuses to receive with the 409 the real agent
+   * gives for a pool without room. The create relays it, and the migration rolls back with the
+   * agent's words; the VM stays on the source only and nothing is left locked.
+   */
+  @org.junit.jupiter.api.Test
+  void fullTargetPool_whilePreparing_isRelayedAndRolledBackOnTheSource() throws Exception {
+    scene();
+    host2.refuseIncoming = dev.ferry.api.Problem.of(409, "insufficient resources",
+        "pool local (/pools/host2/local) has 1048576 bytes free, needs 1073741824 for disk0 (No space left on device)");
+
+    TestCluster.Reply r = c.post("/api/migrations/live",
+        new LiveMigrationRequest("web", "host2", null, null, "never", null, null, null, null, null, null));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(409);
+    assertThat(r.body()).contains("No space left on device");
+    JsonNode m = c.get("/api/migrations").json().findParents("status").getFirst();
+    JsonNode done = c.awaitFinal(m.get("id").asText(), Duration.ofSeconds(20));
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(done.get("reason").asText()).contains("refused to receive", "No space left on device");
+    assertThat(host1.changes()).as("the source was never asked to send").isEmpty();
+    assertOnExactlyOneHost("host1");
+    assertThat(c.post("/api/vms/web/unlock", new VmUnlockRequest("matrix check")).status()).as("no lock left").isEqualTo(409);
+
+    new FaultCell("live", "preparing_target", Fault.DISK_FULL,
+        "FaultMatrixTest.fullTargetPool_whilePreparing_isRelayedAndRolledBackOnTheSource", Level.SCRIPTED,
+        "refused with the agent's ENOSPC reason, rolled back: the VM on the source only, the source never asked to send")
+        .record();
+  }
+
   private void assertOnExactlyOneHost(String owner) throws Exception {
     assertThat(c.get("/api/vms/web").json().get("host").asText()).as("inventory").isEqualTo(owner);
     FakeAgent other = owner.equals("host1") ? host2 : host1;
