@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.VmUnlockRequest;
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.controller.FaultCell.Fault;
 import dev.ferry.controller.FaultCell.Level;
 import java.nio.file.Path;
@@ -91,9 +93,9 @@ class FaultMatrixTest {
         postcopy = "always";
         host1.script.clear();
         for (int pass = 1; pass < 40; pass++) {
-          host1.script.add(stats("migrating", "active", pass * 100 * MIB, 600 * MIB, 300 * MIB, pass, 4000L));
+          host1.script.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, pass * 100 * MIB, 600 * MIB, 300 * MIB, pass, 4000L));
         }
-        host1.postcopyScript.add(stats("migrating", "postcopy-active", 1200 * MIB, 200 * MIB, 20 * MIB, 3, null));
+        host1.postcopyScript.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.POSTCOPY_ACTIVE, 1200 * MIB, 200 * MIB, 20 * MIB, 3, null));
       }
       case RESUMING_TARGET -> host2.failOn = FINISH;
       case TRANSFERRING -> host1.failOn = COMPLETE;
@@ -121,7 +123,7 @@ class FaultMatrixTest {
     host2.heartbeat(c.controller.url());
     host1.failOn = null;
     host2.failOn = null;
-    if (cell == LiveCell.POSTCOPY) host1.postcopyScript.add(stats("completed", "completed", 1400 * MIB, 0, 0, 3, 0L));
+    if (cell == LiveCell.POSTCOPY) host1.postcopyScript.add(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, 1400 * MIB, 0, 0, 3, 0L));
 
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(40));
     List<String> phases = c.phases(id);
@@ -193,10 +195,10 @@ class FaultMatrixTest {
     host1 = hosts.get(0);
     host2 = hosts.get(1);
     host1.script.addAll(List.of(
-        stats("migrating", "active", 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
-        stats("migrating", "active", GIB, 100 * MIB, 20 * MIB, 2, 900L),
-        stats("switchover", "device", GIB + 100 * MIB, 0, 20 * MIB, 3, 10L),
-        stats("completed", "completed", GIB + 110 * MIB, 0, 0, 4, 0L)));
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, GIB, 100 * MIB, 20 * MIB, 2, 900L),
+        stats(OutgoingPhase.SWITCHOVER, QemuMigrationStatus.DEVICE, GIB + 100 * MIB, 0, 20 * MIB, 3, 10L),
+        stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB + 110 * MIB, 0, 0, 4, 0L)));
     host1.calls.clear();
     host2.calls.clear();
   }
