@@ -56,7 +56,7 @@ final class MigrationTarget {
   private final MigrationStore store;
   private final Busy busy;
   private final String address;
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private final MigrationLocks locks = new MigrationLocks("incoming");
   private final PostcopyAutoResume autoResume = new PostcopyAutoResume(this::finish);
   private final IncomingMonitor monitor = new IncomingMonitor();
 
@@ -69,8 +69,9 @@ final class MigrationTarget {
     this.address = address;
   }
 
-  Object lockFor(String vm) {
-    return locks.computeIfAbsent(vm, k -> new Object());
+  /** The per-VM lock of this side's requests, waited for at most {@link Vms#ACTION_WAIT}, as a VM action. */
+  MigrationLocks.Held lock(String vm, String what) {
+    return locks.take(vm, what, Vms.ACTION_WAIT);
   }
 
   IncomingReady prepare(String name, IncomingRequest req) {
@@ -78,7 +79,7 @@ final class MigrationTarget {
     AgentVmDefinition def = req.definition();
     MemoryPlan plan = definition.plan(req);
     definition.machineType(def);
-    synchronized (lockFor(name)) {
+    try (MigrationLocks.Held held = lock(name, "prepare the incoming migration")) {
       Optional<IncomingRecord> existing = store.incoming(name);
       if (existing.isPresent() && existing.get().migrationId().equals(req.migrationId())
           && existing.get().phase() != IncomingPhase.PREPARING) {
@@ -185,7 +186,7 @@ final class MigrationTarget {
    * switch); call it again after completion to finish.
    */
   IncomingStatus finish(String name) {
-    synchronized (lockFor(name)) {
+    try (MigrationLocks.Held held = lock(name, "finish the incoming migration")) {
       IncomingRecord r = store.incoming(name).orElseThrow(() -> noMigration(name));
       switch (r.phase()) {
         case FINISHED -> {
@@ -230,7 +231,7 @@ final class MigrationTarget {
 
   /** Kills the target QEMU and deletes the images this migration created; refused after finish; idempotent. */
   void rollBack(String name) {
-    synchronized (lockFor(name)) {
+    try (MigrationLocks.Held held = lock(name, "roll back the incoming migration")) {
       Optional<IncomingRecord> rec = store.incoming(name);
       if (rec.isEmpty()) {
         if (vms.exists(name)) {

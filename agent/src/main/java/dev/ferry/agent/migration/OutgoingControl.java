@@ -65,7 +65,7 @@ final class OutgoingControl {
   }
 
   MigrationStats cancel(String name) {
-    synchronized (outgoing.lockFor(name)) {
+    try (MigrationLocks.Held held = outgoing.lock(name, "cancel the migration")) {
       OutgoingRecord r = outgoing.record(name);
       switch (r.phase()) {
         case CANCELLED, FAILED -> {
@@ -111,7 +111,7 @@ final class OutgoingControl {
   }
 
   MigrationStats postcopy(String name) {
-    synchronized (outgoing.lockFor(name)) {
+    try (MigrationLocks.Held held = outgoing.lock(name, "switch the migration to post-copy")) {
       OutgoingRecord r = outgoing.record(name);
       if (!Boolean.TRUE.equals(r.capabilities().get("postcopy-ram"))) {
         throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name
@@ -143,7 +143,7 @@ final class OutgoingControl {
             "a parameter qemu takes during a migration: " + new TreeSet<>(TUNABLE));
       }
     }
-    synchronized (outgoing.lockFor(name)) {
+    try (MigrationLocks.Held held = outgoing.lock(name, "tune the migration")) {
       OutgoingRecord r = outgoing.record(name);
       if (r.phase() != OutgoingPhase.MIGRATING) {
         throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
@@ -164,7 +164,7 @@ final class OutgoingControl {
    * recovering) migration is left as it is.
    */
   MigrationStats pause(String name) {
-    synchronized (outgoing.lockFor(name)) {
+    try (MigrationLocks.Held held = outgoing.lock(name, "pause the post-copy")) {
       Outgoing o = postcopyUnderWay(name, "pause");
       String st = o.qmp().migration().status();
       if (st.equals("postcopy-active")) {
@@ -186,7 +186,7 @@ final class OutgoingControl {
    */
   MigrationStats resume(String name, String uri) {
     Requests.migrationUri(uri, "as the target's recover answered");
-    synchronized (outgoing.lockFor(name)) {
+    try (MigrationLocks.Held held = outgoing.lock(name, "resume the post-copy")) {
       Outgoing o = postcopyUnderWay(name, "resume");
       String st = o.qmp().migration().status();
       switch (st) {
@@ -217,7 +217,7 @@ final class OutgoingControl {
    * here. Shared disks are never deleted; the source images of copied disks only when asked.
    */
   MigrationStats complete(String name, boolean deleteSourceImages) {
-    synchronized (outgoing.lockFor(name)) {
+    try (MigrationLocks.Held held = outgoing.lock(name, "complete the migration")) {
       Optional<OutgoingRecord> rec = store.outgoing(name);
       if (rec.isEmpty()) {
         return store.handedOver(name).map(OutgoingStats::finalStats).orElseThrow(() -> OutgoingMigrations.noMigration(name));

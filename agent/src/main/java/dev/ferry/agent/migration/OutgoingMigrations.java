@@ -37,7 +37,7 @@ final class OutgoingMigrations {
   private final MigrationStore store;
   private final Busy busy;
   private final Map<String, Outgoing> live = new ConcurrentHashMap<>();
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private final MigrationLocks locks = new MigrationLocks("outgoing");
 
   OutgoingMigrations(Vms vms, MigrationStore store, Busy busy) {
     this.vms = vms;
@@ -100,8 +100,9 @@ final class OutgoingMigrations {
     }
   }
 
-  Object lockFor(String vm) {
-    return locks.computeIfAbsent(vm, k -> new Object());
+  /** The per-VM lock of this side's requests, waited for at most {@link Vms#ACTION_WAIT}, as a VM action. */
+  MigrationLocks.Held lock(String vm, String what) {
+    return locks.take(vm, what, Vms.ACTION_WAIT);
   }
 
   void watch(Outgoing o) {

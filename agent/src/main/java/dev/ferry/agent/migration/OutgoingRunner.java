@@ -60,7 +60,7 @@ final class OutgoingRunner {
 
   MigrationStats start(String name, OutgoingRequest req) {
     Requests.validate(req);
-    synchronized (outgoing.lockFor(name)) {
+    try (MigrationLocks.Held held = outgoing.lock(name, "start the migration")) {
       Optional<OutgoingRecord> existing = store.outgoing(name);
       if (existing.isPresent()) {
         OutgoingRecord r = existing.get();

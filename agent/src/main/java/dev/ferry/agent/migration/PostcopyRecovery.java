@@ -38,7 +38,7 @@ final class PostcopyRecovery {
 
   /** Idempotent: while QEMU already listens (or reconnects) the same URI is answered again. */
   IncomingReady recover(String name) {
-    synchronized (target.lockFor(name)) {
+    try (MigrationLocks.Held held = target.lock(name, "recover the incoming post-copy")) {
       IncomingRecord r = store.incoming(name).orElseThrow(() -> MigrationTarget.noMigration(name));
       if (r.phase() != IncomingPhase.LISTENING && r.phase() != IncomingPhase.RESUMING) {
         throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
