@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -102,6 +103,16 @@ class QmpQueryParseTest {
     assertThat(info.cpuThrottlePercentage()).hasValue(30);
     assertThat(info.xbzrleCache()).hasValue(
         new QueryMigrate.XbzrleCacheStats(67_108_864L, 10, 2, 5, 0.5, 3.25, 0));
+  }
+
+  /** A target asked to listen on port 0 says which port QEMU bound (QEMU 7.2, as seen by hand). */
+  @Test
+  void queryMigrate_incomingOnPortZero_readsTheBoundPort() throws Exception {
+    QueryMigrate.MigrationInfo info = new QueryMigrate().parse(QmpCodec.MAPPER.readTree(
+        "{\"status\": \"setup\", \"socket-address\": [{\"port\": \"40117\", \"ipv6\": false,"
+            + " \"host\": \"10.0.0.5\", \"type\": \"inet\"}]}"));
+    assertThat(info.socketAddress()).containsExactly(
+        new QueryMigrate.SocketAddress("inet", Optional.of("10.0.0.5"), OptionalInt.of(40117)));
   }
 
   @Test

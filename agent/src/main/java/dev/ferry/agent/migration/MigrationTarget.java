@@ -21,8 +21,6 @@ import dev.ferry.qmp.machine.QueryStatus;
 import dev.ferry.qmp.migration.MigrateIncoming;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,7 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +54,7 @@ final class MigrationTarget {
   private final MigrationStore store;
   private final Busy busy;
   private final String address;
+  private final ListenPorts ports;
   private final MigrationLocks locks = new MigrationLocks("incoming");
   private final PostcopyAutoResume autoResume = new PostcopyAutoResume(this::finish);
   private final IncomingMonitor monitor = new IncomingMonitor();
@@ -67,6 +66,7 @@ final class MigrationTarget {
     this.store = store;
     this.busy = busy;
     this.address = address;
+    this.ports = new ListenPorts(address);
   }
 
   /** The per-VM lock of this side's requests, waited for at most {@link Vms#ACTION_WAIT}, as a VM action. */
@@ -98,7 +98,7 @@ final class MigrationTarget {
       store.forgetArchive(name);
       busy.set(name, true, "it is arriving by live migration (migration " + rec.migrationId() + ")");
       try {
-        setUp(name, req, rec, plan);
+        rec = setUp(name, req, rec, plan);
       } catch (RuntimeException e) {
         log.warn("vm {} migration {}: preparing the target failed, rolling back: {}", name, rec.migrationId(), e.getMessage());
         try {
@@ -124,12 +124,13 @@ final class MigrationTarget {
       exports.put(d.disk(), d.disk());
       images.add(image.toString());
     }
-    return new IncomingRecord(IncomingRecord.ROLE, req.migrationId(), IncomingPhase.PREPARING, address, freePort(),
-        exports.isEmpty() ? null : freePort(), exports, images, req.capabilities(), req.parameters(), req.memoryGivenBytes(),
+    return new IncomingRecord(IncomingRecord.ROLE, req.migrationId(), IncomingPhase.PREPARING, address, 0,
+        exports.isEmpty() ? null : ports.choose(), exports, images, req.capabilities(), req.parameters(), req.memoryGivenBytes(),
         null, null);
   }
 
-  private void setUp(String name, IncomingRequest req, IncomingRecord rec, MemoryPlan plan) {
+  /** The steps of prepare, each observing before it acts; answers the record with the ports QEMU listens on. */
+  private IncomingRecord setUp(String name, IncomingRequest req, IncomingRecord rec, MemoryPlan plan) {
     List<CopyStorageDisk> copies = IncomingDefinition.copies(req);
     Map<String, String> paths = new LinkedHashMap<>();
     for (int i = 0; i < copies.size(); i++) {
@@ -147,7 +148,11 @@ final class MigrationTarget {
     QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.UNAVAILABLE, "target qemu of vm " + name + " is gone"));
     var q = new Qmp(p.qmp());
     if (!rec.exports().isEmpty()) {
-      q.nbdServer().startTcp(address, rec.nbdPort());
+      var persisted = new AtomicReference<>(rec);
+      ports.listen("the nbd server of vm " + name, rec.nbdPort(),
+          port -> store.write(name, persisted.updateAndGet(r -> r.withNbdPort(port))),
+          port -> q.nbdServer().startTcp(address, port));
+      rec = persisted.get();
       List<String> present = q.exports().ids();
       for (var e : rec.exports().entrySet()) {
         if (present.contains(e.getValue())) continue;
@@ -161,9 +166,21 @@ final class MigrationTarget {
     q.migration().setCapabilities(caps);
     q.migration().setParameters(rec.parameters());
     if (Boolean.TRUE.equals(rec.capabilities().get("postcopy-ram"))) autoResume.arm(name, p);
+    // QEMU binds a port of its choice and names it, so no other process can take it first; a
+    // QEMU started anew (the last one died before listening) listens on a new port
     if (q.migration().status().equals("none")) {
-      q.call(new MigrateIncoming(rec.migrationUri()));
+      q.call(new MigrateIncoming(rec.withMigrationPort(0).migrationUri()));
     }
+    int port = q.migration().incomingPort().orElse(rec.migrationPort());
+    if (port == 0) {
+      throw new AgentException(Kind.INTERNAL, "target qemu of vm " + name + " listens for migration " + rec.migrationId()
+          + " but query-migrate names no port");
+    }
+    if (port != rec.migrationPort()) {
+      rec = rec.withMigrationPort(port);
+      store.write(name, rec);
+    }
+    return rec;
   }
 
   IncomingStatus status(String name) {
@@ -294,13 +311,9 @@ final class MigrationTarget {
         r.exports());
   }
 
-  /** A free TCP port on the migration address; QEMU binds it moments later. */
-  int freePort() {
-    try (var s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "no free tcp port on " + address + ": " + e.getMessage(), e);
-    }
+  /** The ports of QEMU listeners that cannot bind port 0 (NBD server, post-copy recovery). */
+  ListenPorts ports() {
+    return ports;
   }
 
   static AgentException noMigration(String name) {

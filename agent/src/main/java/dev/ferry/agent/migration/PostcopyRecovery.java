@@ -11,6 +11,7 @@ import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.migration.MigratePause;
 import dev.ferry.qmp.migration.MigrateRecover;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * The target's part in recovering a post-copy whose stream broke. Past the switch to post-copy
  * neither host has the whole guest, so a failed migration cannot roll back: the stream must be
  * reconnected. This side pauses the incoming migration if QEMU has not noticed yet (a stalled TCP
- * stream looks alive to it), then {@code migrate-recover} listens on a fresh port of this host;
+ * stream looks alive to it), then {@code migrate-recover} listens on a port of this host ({@link ListenPorts});
  * the answer's URI goes to the source's {@code outgoing/resume}. It takes the same per-VM lock as
  * the rest of the {@link MigrationTarget}.
  */
@@ -58,15 +59,22 @@ final class PostcopyRecovery {
         throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
             + " in qemu; only a paused post-copy recovers");
       }
-      IncomingRecord next = r.withRecoveryPort(target.freePort());
+      // the port is persisted before QEMU listens on it: a recover whose answer was lost finds it
+      if (r.recoveryPort() == null) {
+        r = r.withRecoveryPort(target.ports().choose());
+        store.write(name, r);
+      }
+      var persisted = new AtomicReference<>(r);
       try {
-        q.call(new MigrateRecover(next.recoveryUri()));
+        target.ports().listen("the post-copy recovery of vm " + name, r.recoveryPort(),
+            port -> store.write(name, persisted.updateAndGet(x -> x.withRecoveryPort(port))),
+            port -> q.call(new MigrateRecover(persisted.get().withRecoveryPort(port).recoveryUri())));
       } catch (QmpErrorException e) {
         // QEMU listens already (an earlier recover whose answer was lost): the same URI again
-        if (r.recoveryUri() != null && e.desc().contains("already")) return recovery(r);
+        if (e.desc().contains("already")) return recovery(persisted.get());
         throw e;
       }
-      store.write(name, next);
+      IncomingRecord next = persisted.get();
       log.info("vm {} migration {}: post-copy recovery listens on {}", name, r.migrationId(), next.recoveryUri());
       return recovery(next);
     }

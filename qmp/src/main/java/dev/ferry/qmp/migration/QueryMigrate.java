@@ -3,7 +3,9 @@ package dev.ferry.qmp.migration;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.qmp.QmpCommand;
 import dev.ferry.qmp.qapi.Members;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -37,7 +39,8 @@ public record QueryMigrate() implements QmpCommand<QueryMigrate.MigrationInfo> {
         Members.optionalObject(ret, "disk").map(MigrationStats::parse),
         Members.optionalObject(ret, "xbzrle-cache").map(XbzrleCacheStats::parse),
         Members.optionalInteger64(ret, "cpu-throttle-percentage"),
-        Members.optionalText(ret, "error-desc"));
+        Members.optionalText(ret, "error-desc"),
+        Members.optionalList(ret, "socket-address", SocketAddress::parse));
   }
 
   /**
@@ -57,11 +60,17 @@ public record QueryMigrate() implements QmpCommand<QueryMigrate.MigrationInfo> {
    * @param xbzrleCache XBZRLE statistics, with the {@code xbzrle} capability
    * @param cpuThrottlePercentage the guest CPU throttle, with {@code auto-converge} once it acts
    * @param errorDesc why the migration failed, when it has
+   * @param socketAddress where an incoming migration listens (QEMU 7.1+), with the port QEMU
+   *     bound when asked for port 0; empty on the source and before {@code migrate-incoming}
    */
   public record MigrationInfo(String status, OptionalLong totalTime, OptionalLong downtime,
       OptionalLong expectedDowntime, OptionalLong setupTime, Optional<MigrationStats> ram,
       Optional<MigrationStats> disk, Optional<XbzrleCacheStats> xbzrleCache,
-      OptionalLong cpuThrottlePercentage, Optional<String> errorDesc) {
+      OptionalLong cpuThrottlePercentage, Optional<String> errorDesc, List<SocketAddress> socketAddress) {
+
+    public MigrationInfo {
+      socketAddress = List.copyOf(socketAddress);
+    }
 
     /** The status when no migration has run. */
     public static final String NONE = "none";
@@ -70,7 +79,28 @@ public record QueryMigrate() implements QmpCommand<QueryMigrate.MigrationInfo> {
     public static MigrationInfo none() {
       return new MigrationInfo(NONE, OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
           OptionalLong.empty(), Optional.empty(), Optional.empty(), Optional.empty(), OptionalLong.empty(),
-          Optional.empty());
+          Optional.empty(), List.of());
+    }
+  }
+
+  /**
+   * QAPI {@code SocketAddress} as {@code query-migrate} lists it; the port is a string in QAPI.
+   *
+   * @param type {@code inet}, {@code unix}, {@code vsock} or {@code fd}
+   * @param host the host of an {@code inet} address, else empty
+   * @param port the port of an {@code inet} address, else empty
+   */
+  public record SocketAddress(String type, Optional<String> host, OptionalInt port) {
+
+    static SocketAddress parse(JsonNode node) {
+      OptionalInt port = Members.optionalText(node, "port").map(p -> {
+        try {
+          return OptionalInt.of(Integer.parseInt(p));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("query-migrate socket-address port is not a number: " + p, e);
+        }
+      }).orElse(OptionalInt.empty());
+      return new SocketAddress(Members.text(node, "type"), Members.optionalText(node, "host"), port);
     }
   }
 

@@ -4,7 +4,9 @@ import dev.ferry.qmp.migration.MigrateSetCapabilities;
 import dev.ferry.qmp.migration.MigrateSetParameters;
 import dev.ferry.qmp.migration.QueryMigrate;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
+import dev.ferry.qmp.migration.QueryMigrate.SocketAddress;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /** The migration state of one QEMU, either side, and the settings made before it starts. */
 public final class Migration {
@@ -18,6 +20,17 @@ public final class Migration {
   /** What {@code query-migrate} says now. */
   public MigrationInfo query() {
     return qmp.call(new QueryMigrate());
+  }
+
+  /**
+   * The port an incoming migration listens on, as QEMU bound it ({@code migrate-incoming} on port
+   * 0 included); empty before {@code migrate-incoming} and on a source.
+   */
+  public OptionalInt incomingPort() {
+    for (SocketAddress a : query().socketAddress()) {
+      if (a.port().isPresent()) return a.port();
+    }
+    return OptionalInt.empty();
   }
 
   /** The migration status alone, {@code none} before any. */
