@@ -35,11 +35,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The target side of live migrations (libvirt's {@code qemuMigrationDst*}).
  *
- * <p>Design: {@code PUT incoming} records the ports, exports and image paths it will use before
- * making any of them, then creates the empty images of copied disks, defines the VM with the
- * source's device model ({@link IncomingDefinition}), starts QEMU with {@code -incoming defer -S},
- * exports the copied disks over NBD, sets capabilities and parameters and only then
- * {@code migrate-incoming} (qemu-notes). Each step observes before it acts, so a repeated request
+ * <p>Design: {@code PUT incoming} records the NBD port, exports and image paths it will use before
+ * making any of them (a port taken meanwhile is chosen again, {@link ListenPorts}), and the
+ * migration port once QEMU bound it (QEMU binds port 0 and names it), then creates the empty
+ * images of copied disks, defines the VM with the source's device model
+ * ({@link IncomingDefinition}), starts QEMU with {@code -incoming defer -S}, exports the copied
+ * disks over NBD, sets capabilities and parameters and only then {@code migrate-incoming}
+ * (qemu-notes). Each step observes before it acts, so a repeated request
  * answers the same ports. The guest stays paused until {@code finish}: the point of no return,
  * after which the VM is an ordinary VM of this host. Before it, {@code DELETE} kills the target
  * QEMU and deletes exactly the images this migration created. A post-copy whose stream broke is
