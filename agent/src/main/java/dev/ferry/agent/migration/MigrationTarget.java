@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
  * QEMU and deletes exactly the images this migration created. A post-copy whose stream broke is
  * reconnected by {@link PostcopyRecovery}, under the same per-VM lock.
  */
+// the per-VM migration lock is held by try-with-resources and never referenced inside
+@SuppressWarnings("try")
 final class MigrationTarget {
 
   private static final Logger log = LoggerFactory.getLogger(MigrationTarget.class);

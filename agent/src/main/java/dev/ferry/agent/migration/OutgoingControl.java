@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * accepts only the phases in which QEMU takes the command, observes QEMU before it acts so a
  * repeated request changes nothing, and answers the stats.
  */
+// the per-VM migration lock is held by try-with-resources and never referenced inside
+@SuppressWarnings("try")
 final class OutgoingControl {
 
   private static final Logger log = LoggerFactory.getLogger(OutgoingControl.class);

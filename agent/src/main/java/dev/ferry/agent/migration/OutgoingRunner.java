@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
  * step observes QEMU before it acts (does the node, the job, the migration exist?), so a repeated
  * request or a restarted agent re-runs the runner harmlessly.
  */
+// the per-VM migration lock is held by try-with-resources and never referenced inside
+@SuppressWarnings("try")
 final class OutgoingRunner {
 
   private static final Logger log = LoggerFactory.getLogger(OutgoingRunner.class);

@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * the answer's URI goes to the source's {@code outgoing/resume}. It takes the same per-VM lock as
  * the rest of the {@link MigrationTarget}.
  */
+// the per-VM migration lock is held by try-with-resources and never referenced inside
+@SuppressWarnings("try")
 final class PostcopyRecovery {
 
   private static final Logger log = LoggerFactory.getLogger(PostcopyRecovery.class);

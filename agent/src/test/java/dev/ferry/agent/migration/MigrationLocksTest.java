@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
  * The migration locks were plain {@code synchronized} blocks: a request behind one stuck on an
  * unanswering QEMU waited without end. They now give up at the caller's deadline and say why.
  */
+@SuppressWarnings("try") // locks held by try-with-resources, never referenced inside
 class MigrationLocksTest {
 
   private final MigrationLocks locks = new MigrationLocks("outgoing");

@@ -89,9 +89,13 @@ final class ScriptedQmp implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     client.close();
     server.close();
-    peer.join(Duration.ofSeconds(5));
+    try {
+      peer.join(Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
