@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +61,21 @@ class StorageMovesTest {
       throw new AssertionError("no nbd for a stopped vm");
     });
     vms.guardStarts(moves::checkStart);
+  }
+
+  /**
+   * An offline copy runs on its own thread; a test that ends while it still writes under the
+   * temporary directory made JUnit's cleanup fail now and then (seen under load). Wait for it.
+   */
+  @AfterEach
+  void letTheCopyEnd() {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      try {
+        return moves.status("web", "disk0").state() != MirrorState.RUNNING;
+      } catch (AgentException gone) {
+        return true;
+      }
+    });
   }
 
   @Test
