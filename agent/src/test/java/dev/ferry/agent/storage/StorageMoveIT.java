@@ -133,7 +133,7 @@ class StorageMoveIT {
     return r.as(MirrorStatus.class);
   }
 
-  static MirrorStatus awaitState(Set<String> states, Duration timeout) {
+  static MirrorStatus awaitState(Set<MirrorState> states, Duration timeout) {
     await().atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> states.contains(status().state()));
     return status();
   }
@@ -197,7 +197,7 @@ class StorageMoveIT {
       Thread.sleep(1500);
       fill(small.resolve("filler"));
 
-      MirrorStatus st = awaitState(Set.of("failed"), Duration.ofSeconds(60));
+      MirrorStatus st = awaitState(Set.of(MirrorState.FAILED), Duration.ofSeconds(60));
 
       assertThat(st.error()).contains("No space left on device").contains("ENOSPC").contains("small");
       assertThat(target).doesNotExist();
@@ -239,7 +239,7 @@ class StorageMoveIT {
     client = new HttpTestClient(agent.url(), TOKEN);
     assertThat(status().state()).isIn(MirrorState.RUNNING, MirrorState.READY);
 
-    MirrorStatus ready = awaitState(Set.of("ready"), Duration.ofSeconds(60));
+    MirrorStatus ready = awaitState(Set.of(MirrorState.READY), Duration.ofSeconds(60));
     assertThat(ready.offset()).isEqualTo(ready.length());
     Reply pivot = step("pivot");
     assertThat(pivot.status()).as(pivot.body()).isEqualTo(200);
@@ -283,7 +283,7 @@ class StorageMoveIT {
     Path source = Path.of(currentDisk());
     Reply put = client.put("/agent/vms/web/mirrors/disk0", new MirrorRequest("a", "qcow2", 0, "q1"));
     assertThat(put.status()).as(put.body()).isEqualTo(201);
-    awaitState(Set.of("ready"), Duration.ofSeconds(60));
+    awaitState(Set.of(MirrorState.READY), Duration.ofSeconds(60));
 
     assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo(MirrorState.PIVOTED);
     Reply verify = step("verify");
@@ -301,7 +301,7 @@ class StorageMoveIT {
   void verify_sourceCorruptedAfterPivot_reportsMismatchAtThatOffset() throws Exception {
     Reply put = client.put("/agent/vms/web/mirrors/disk0", new MirrorRequest("b", "qcow2", 0, "x1"));
     assertThat(put.status()).as(put.body()).isEqualTo(201);
-    awaitState(Set.of("ready"), Duration.ofSeconds(60));
+    awaitState(Set.of(MirrorState.READY), Duration.ofSeconds(60));
     assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo(MirrorState.PIVOTED);
     long offset = 24L << 20; // beyond the 16 MiB the guest writes: zeros in both images
 
@@ -359,7 +359,7 @@ class StorageMoveIT {
     assertThat(refused.status()).as(refused.body()).isEqualTo(409);
     assertThat(refused.as(Problem.class).detail()).contains("disk0");
 
-    awaitState(Set.of("ready"), Duration.ofSeconds(60));
+    awaitState(Set.of(MirrorState.READY), Duration.ofSeconds(60));
     assertThat(step("pivot").as(MirrorStatus.class).state()).isEqualTo(MirrorState.PIVOTED);
     VerifyResult v = step("verify").as(VerifyResult.class);
     assertThat(v.ok()).as(v.toString()).isTrue();
