@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -105,6 +106,8 @@ class StorageMigrationIT {
 
     assertThat(done.get("status").asText()).as(cancel.toString()).isEqualTo("cancelled");
     assertThat(disk()).isEqualTo(before);
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("state").asText()).as("after the cancel")
+        .isEqualTo("running");
     try (var files = Files.list(dir.resolve("hosts/host1/fast"))) {
       assertThat(files.map(p -> p.getFileName().toString()).toList()).as("no partial copy left")
           .noneMatch(n -> n.contains(id.substring(0, 8)));
@@ -115,10 +118,25 @@ class StorageMigrationIT {
   private static void assertGuestWritesTo(Path image) throws Exception {
     String before = sha256(image);
     long seq = console.lastHeartbeat().orElseThrow().seq();
-    console.awaitHeartbeatAfter(seq + 3, Duration.ofSeconds(30));
+    try {
+      console.awaitHeartbeatAfter(seq + 3, Duration.ofSeconds(30));
+    } catch (AssertionError e) {
+      // a silent guest is either paused by QEMU, starved, or hung: say which state Ferry saw
+      throw new AssertionError(e.getMessage() + "\nvm show: " + ferry.run("vm", "show", "web", "--json").out()
+          + "\nhost1 log tail:\n" + tail(dir.resolve("logs/host1.log"), 40), e);
+    }
     assertThat(sha256(image)).as("the guest writes to " + image).isNotEqualTo(before);
     console.assertClean();
     assertThat(console.lines(GuestLine.Ready.class)).as("the guest never restarted").hasSize(1);
+  }
+
+  private static String tail(Path log, int n) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    } catch (java.io.IOException e) {
+      return "(cannot read " + log + ": " + e.getMessage() + ")";
+    }
   }
 
   private static JsonNode disk() {
