@@ -107,6 +107,58 @@ class LiveMigrationIT {
     target.assertClean();
   }
 
+  @Test
+  @Order(4)
+  void migrateLive_copyStorageIntoAFullPool_rolledBackTheVmKeepsItsDiskAndCanMoveLater() throws Exception {
+    Path tiny = Files.createDirectories(dir.resolve("hosts/host2/tiny"));
+    run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", tiny.toString());
+    try {
+      ferry.ok("pool", "create", "tiny", "--host", "host2", "--path", tiny.toString());
+      GuestConsole source = create("full", "local");
+      var hb = source.awaitHeartbeatAfter(2, BOOT);
+      // the guest has written its whole 8 MiB region once: more than the 4 MiB the target pool holds
+      source.await(GuestLine.DiskStatus.class, d -> d.gen() >= 2, BOOT);
+      String disk = ferry.ok("vm", "show", "full", "--json").json().at("/disks/0/path").asText();
+
+      var r = ferry.run("migrate", "live", "full", "--to", "host2", "--copy-storage", "--target-pool", "tiny", "--json");
+
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      JsonNode record = r.lastJson();
+      assertThat(record.get("status").asText()).as(record.toString()).isEqualTo("failed");
+      assertThat(record.get("phase").asText()).as(record.toString()).isEqualTo("rolled_back");
+      assertThat(record.get("reason").asText()).as(record.toString()).contains("No space left on device");
+      JsonNode show = ferry.ok("vm", "show", "full", "--json").json();
+      assertThat(show.get("host").asText()).isEqualTo("host1");
+      assertThat(show.get("state").asText()).isEqualTo("running");
+      assertThat(show.at("/disks/0/path").asText()).as("the vm keeps its disk").isEqualTo(disk);
+      new ClusterChecks(ferry, dir, owned).awaitNoQemu("host2", "full", Duration.ofSeconds(30));
+      try (var left = Files.list(tiny)) {
+        assertThat(left.toList()).as("no partial image left in the full pool").isEmpty();
+      }
+      assertThat(source.awaitHeartbeatAfter(source.lastHeartbeat().orElseThrow().seq() + 2, Duration.ofSeconds(30))
+          .boot()).as("same boot").isEqualTo(hb.boot());
+      long gen = source.await(GuestLine.DiskStatus.class, d -> true, Duration.ofSeconds(20)).gen();
+      source.await(GuestLine.DiskStatus.class, d -> d.gen() > gen, Duration.ofSeconds(30));
+      source.assertClean();
+      FaultRecord.write(dir, "migrating", "target pool full during --copy-storage (tmpfs)",
+          "rolled back: vm kept running on the source with its disk");
+
+      // nothing was left locked: the same move into a pool with room just works
+      JsonNode again = ferry.ok("migrate", "live", "full", "--to", "host2", "--copy-storage", "--json").lastJson();
+      assertThat(again.get("status").asText()).as(again.toString()).isEqualTo("succeeded");
+      owned.own(ferry.ok("vm", "show", "full", "--json").json().get("pid").asLong());
+      console("host2", "full").await(GuestLine.DiskStatus.class, d -> true, Duration.ofSeconds(30));
+    } finally {
+      run("umount", "-l", tiny.toString());
+    }
+  }
+
+  private static void run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+  }
+
   private static GuestConsole create(String name, String pool) {
     return new ClusterChecks(ferry, dir, owned).create(name, "ferry.mem=16:4 ferry.disk=1:8", pool, kernel, initrd);
   }

@@ -6,15 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
-import dev.ferry.testsupport.TestGuest;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,70 +31,30 @@ class PostcopyRecoveryIT {
   @TempDir static Path dir;
 
   private static final Duration BOOT = Duration.ofSeconds(90);
-  private static final Duration SETTLE = Duration.ofSeconds(60);
+  private static final Duration SETTLE = NamespacedCluster.SETTLE;
   private static final Duration OUTAGE = Duration.ofSeconds(12);
   private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
+  private static NamespacedCluster cluster;
   private static TwoHostNetwork net;
   private static FerryProcess ferry;
   private static ClusterChecks checks;
-  private static Path kernel;
-  private static Path initrd;
 
   @BeforeAll
   static void twoHostsOverARealLink() throws Exception {
-    net = TwoHostNetwork.create();
-    int port = net.freePortHere();
-    String controllerUrl = "http://" + net.hereAddress + ":" + port;
-    Path token = dir.resolve("controller/token");
-    start(List.of("controller", "--listen", net.hereAddress + ":" + port, "--data", dir.resolve("controller").toString(),
-        "--host-timeout", "3s"), "controller", false);
-    await("the controller's token file", () -> Files.isRegularFile(token) && Files.size(token) > 0, SETTLE);
-    for (String host : List.of("host1", "host2")) {
-      boolean far = host.equals("host2");
-      String listen = far ? net.thereAddress + ":7101" : "127.0.0.1:" + freeLocalPort();
-      start(List.of("agent", "--name", host, "--listen", listen, "--data", dir.resolve("hosts").resolve(host).toString(),
-          "--controller", controllerUrl, "--token-file", token.toString()), host, far);
-    }
-    ferry = new FerryProcess(dir).withEnv("FERRY_CONTROLLER", controllerUrl)
-        .withEnv("FERRY_TOKEN", Files.readString(token).strip());
-    checks = new ClusterChecks(ferry, dir, owned);
-    await("host1 and host2 online", () -> {
-      var r = ferry.run("host", "list", "--json");
-      if (r.exit() != 0) return false;
-      long online = 0;
-      for (JsonNode h : r.json()) online += h.get("state").asText().equals("online") ? 1 : 0;
-      return online == 2;
-    }, SETTLE);
-    Path shared = Files.createDirectories(dir.resolve("pools/shared"));
-    for (String host : List.of("host1", "host2")) {
-      ferry.ok("pool", "create", "shared", "--host", host, "--path", shared.toString(), "--shared");
-    }
-    Path guestDir = Files.createDirectories(shared.resolve("guest"));
-    kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
-    initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
+    cluster = NamespacedCluster.start(dir, owned);
+    net = cluster.net;
+    ferry = cluster.ferry;
+    checks = cluster.checks;
   }
 
   @AfterAll
   static void down() throws IOException {
-    // every qemu this test's agents started, by the pid files they wrote
-    if (Files.isDirectory(dir.resolve("hosts"))) {
-      try (Stream<Path> files = Files.find(dir.resolve("hosts"), 5, (p, a) -> p.getFileName().toString().equals("qemu.pid"))) {
-        files.forEach(p -> {
-          try {
-            owned.own(Long.parseLong(Files.readString(p).strip()));
-          } catch (IOException | NumberFormatException e) {
-            // no pid in it: nothing to kill
-          }
-        });
-      }
-    }
-    owned.killAll();
-    if (net != null) net.close();
+    if (cluster != null) cluster.close();
   }
 
   @Test
   void postcopy_linkCutWhileSplit_neverReportsSuccessUntilRecoveredThenTheGuestIsWhole() throws Exception {
-    GuestConsole source = checks.create("split", "ferry.mem=96:0", "shared", kernel, initrd);
+    GuestConsole source = checks.create("split", "ferry.mem=96:0", "shared", cluster.kernel, cluster.initrd);
     var hb = source.awaitHeartbeatAfter(2, BOOT);
     source.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
 
@@ -127,8 +82,7 @@ class PostcopyRecoveryIT {
       assertThat(m.get("postcopy_recoveries").asInt()).isZero();
       Thread.sleep(1000);
     }
-    JsonNode host2 = hostState("host2");
-    assertThat(host2.get("state").asText()).as("the cut is real: " + host2).isEqualTo("unreachable");
+    assertThat(cluster.hostState("host2")).as("the cut is real").isEqualTo("unreachable");
     net.restore();
     long restoredAt = System.nanoTime();
 
@@ -160,38 +114,7 @@ class PostcopyRecoveryIT {
 
   // ---- helpers
 
-  private static void start(List<String> args, String name, boolean far) throws IOException {
-    var cmd = new ArrayList<>(List.of("setsid", ProcessHandle.current().info().command().orElse("java"),
-        "--enable-native-access=ALL-UNNAMED", "-jar", FerryProcess.jar().toString()));
-    cmd.addAll(args);
-    Path log = Files.createDirectories(dir.resolve("logs")).resolve(name + ".log");
-    Process p = new ProcessBuilder(far ? net.inside(cmd) : cmd).redirectInput(new File("/dev/null"))
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-    owned.own(p.pid());
-  }
-
-  private static int freeLocalPort() throws IOException {
-    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static JsonNode hostState(String host) {
-    for (JsonNode h : ferry.ok("host", "list", "--json").json()) {
-      if (h.get("name").asText().equals(host)) return h;
-    }
-    throw new AssertionError("no host " + host);
-  }
-
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void await(String what, Check check, Duration timeout) throws Exception {
-    long until = System.nanoTime() + timeout.toNanos();
-    while (!check.ok()) {
-      if (System.nanoTime() > until) throw new AssertionError("not within " + timeout + ": " + what);
-      Thread.sleep(250);
-    }
+  private static void await(String what, NamespacedCluster.Check check, Duration timeout) throws Exception {
+    NamespacedCluster.await(what, check, timeout);
   }
 }

@@ -1,0 +1,163 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.testsupport.GuestConsole;
+import dev.ferry.testsupport.GuestLine;
+import dev.ferry.testsupport.OwnedProcesses;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults in the middle of a pre-copy live migration, injected into real processes: the link to
+ * the target cut (host2 sits in a network namespace), and either host's agent SIGKILLed and
+ * started again while its QEMU keeps running. What a user checks afterwards: the VM runs on
+ * exactly one host, the one the inventory names, with the same boot and clean self-checks, and
+ * nothing is left on the other host. Each test uses its own VM on one shared cluster.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LinkAndAgentFaultsIT {
+
+  @RegisterExtension static OwnedProcesses owned = OwnedProcesses.perClass();
+  @TempDir static Path dir;
+
+  private static final Duration BOOT = Duration.ofSeconds(90);
+  private static final Duration SETTLE = NamespacedCluster.SETTLE;
+  private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
+  private static NamespacedCluster cluster;
+  private static FerryProcess ferry;
+  private static ClusterChecks checks;
+
+  @BeforeAll
+  static void twoHostsOverARealLink() throws Exception {
+    cluster = NamespacedCluster.start(dir, owned);
+    ferry = cluster.ferry;
+    checks = cluster.checks;
+  }
+
+  @AfterAll
+  static void down() throws IOException {
+    if (cluster != null) cluster.close();
+  }
+
+  @Test
+  @Order(1)
+  void precopy_linkCut_stallDetectedRolledBackAndTheGuestNeverStopsOnTheSource() throws Exception {
+    GuestConsole source = checks.create("cut", "ferry.mem=32:4", "shared", cluster.kernel, cluster.initrd);
+    var hb = source.awaitHeartbeatAfter(2, BOOT);
+    source.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
+    long qemuPid = checks.show("cut").get("pid").asLong();
+    String id = startMigration("cut");
+
+    cluster.net.cut();
+    try {
+      // either sign of the dead link may come first: the stream stops moving, or host2's agent stops answering
+      JsonNode noticed = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
+          || !m.get("phase").asText().equals("migrating"), SETTLE);
+      assertThat(noticed.get("phase").asText()).as(noticed.toString()).isIn("cancelling", "rolled_back");
+      assertThat(noticed.get("reason").asText()).as(noticed.toString()).containsAnyOf("moved no byte", "'host2'");
+      // the guest runs on the source throughout the outage: it never waited for the dead link
+      long seq = source.lastHeartbeat().orElseThrow().seq();
+      source.awaitHeartbeatAfter(seq + 3, Duration.ofSeconds(20));
+      assertThat(cluster.hostState("host2")).as("the cut is real").isEqualTo("unreachable");
+      JsonNode held = ferry.ok("migration", "show", id, "--json").json();
+      assertThat(held.get("status").asText()).as("host2's incoming qemu is not known gone: nothing final on a guess "
+          + held).isEqualTo("running");
+    } finally {
+      cluster.net.restore();
+    }
+
+    JsonNode end = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText()), Duration.ofMinutes(3));
+    assertThat(end.get("status").asText()).as(end.toString()).isIn("failed", "cancelled");
+    assertThat(end.get("phase").asText()).as(end.toString()).isEqualTo("rolled_back");
+    assertThat(end.get("postcopy").asBoolean()).as("a dead link never escalates").isFalse();
+    assertThat(end.get("reason").asText()).as(end.toString()).containsAnyOf("moved no byte", "'host2'");
+    assertRunsOnlyOn("cut", "host1", "host2", source, hb);
+    assertThat(checks.show("cut").get("pid").asLong()).as("the same qemu still runs it").isEqualTo(qemuPid);
+    FaultRecord.write(dir, "migrating", "link cut (network namespaces), then restored",
+        "stall detected, rolled back: vm kept running on the source");
+  }
+
+  @Test
+  @Order(2)
+  void targetAgentKilledWhileMigrating_thenRestarted_theVmRunsOnExactlyOneHost() throws Exception {
+    String outcome = agentKilledWhileMigrating("tgt", "host2");
+    FaultRecord.write(dir, "migrating", "target agent SIGKILL, restarted", outcome);
+  }
+
+  @Test
+  @Order(3)
+  void sourceAgentKilledWhileMigrating_thenRestarted_theVmRunsOnExactlyOneHost() throws Exception {
+    String outcome = agentKilledWhileMigrating("src", "host1");
+    FaultRecord.write(dir, "migrating", "source agent SIGKILL, restarted", outcome);
+  }
+
+  /** The agent of {@code victim} dies mid-stream and is back after the controller noticed; returns the outcome. */
+  private String agentKilledWhileMigrating(String vm, String victim) throws Exception {
+    cluster.awaitOnline(List.of("host1", "host2"));
+    GuestConsole source = checks.create(vm, "ferry.mem=32:4", "shared", cluster.kernel, cluster.initrd);
+    var hb = source.awaitHeartbeatAfter(2, BOOT);
+    source.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
+    String id = startMigration(vm);
+
+    cluster.killAgent(victim);
+    NamespacedCluster.await(victim + " unreachable", () -> cluster.hostState(victim).equals("unreachable"), SETTLE);
+    JsonNode during = ferry.ok("migration", "show", id, "--json").json();
+    assertThat(during.get("status").asText()).as("nothing is decided on a guess: " + during).isEqualTo("running");
+    cluster.startAgent(victim);
+    cluster.awaitOnline(List.of("host1", "host2"));
+
+    JsonNode end = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText()), Duration.ofMinutes(3));
+    String outcome = end.get("status").asText();
+    assertThat(outcome).as(end + "\ncontroller log:\n" + checks.controllerLogAbout(id)).isIn("succeeded", "failed");
+    boolean moved = outcome.equals("succeeded");
+    String on = moved ? "host2" : "host1";
+    String off = moved ? "host1" : "host2";
+    assertThat(end.get("phase").asText()).as(end.toString()).isEqualTo(moved ? "done" : "rolled_back");
+    GuestConsole running = moved ? ferry.console("host2", vm) : source;
+    assertRunsOnlyOn(vm, on, off, running, hb);
+    source.assertClean();
+    return (moved ? "finished on the target" : "rolled back to the source") + ": the vm on exactly one host, same boot";
+  }
+
+  /** Capped so the stream is still in pre-copy when the fault lands; returns the migration id. */
+  private static String startMigration(String vm) throws Exception {
+    String id = ferry.ok("migrate", "live", vm, "--to", "host2", "--bandwidth", "2", "--detach").out().strip();
+    checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
+        || m.get("phase").asText().equals("migrating") && m.path("transferred_bytes").asLong() > 0, SETTLE);
+    JsonNode m = ferry.ok("migration", "show", id, "--json").json();
+    assertThat(m.get("phase").asText()).as("the fault must land mid-stream: " + m).isEqualTo("migrating");
+    return id;
+  }
+
+  /** Inventory, process table and console agree: {@code vm} runs on {@code on}, nothing on {@code off}. */
+  private static void assertRunsOnlyOn(String vm, String on, String off, GuestConsole console, GuestLine.Heartbeat hb)
+      throws Exception {
+    JsonNode show = checks.show(vm);
+    assertThat(show.get("host").asText()).as(show.toString()).isEqualTo(on);
+    assertThat(show.get("state").asText()).as(show.toString()).isEqualTo("running");
+    long pid = show.get("pid").asLong();
+    owned.own(pid);
+    Path pidFile = dir.resolve("hosts").resolve(on).resolve("vms").resolve(vm).resolve("run/qemu.pid");
+    assertThat(Files.readString(pidFile).strip()).as("the inventory names the qemu that runs").isEqualTo(
+        Long.toString(pid));
+    assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).isPresent();
+    checks.awaitNoQemu(off, vm, SETTLE);
+    var later = console.awaitHeartbeatAfter(console.lastHeartbeat().orElseThrow().seq() + 2, SETTLE);
+    assertThat(later.boot()).as("same boot: the guest was never restarted").isEqualTo(hb.boot());
+    console.await(GuestLine.MemStatus.class, m -> true, SETTLE);
+    console.assertClean();
+  }
+}
