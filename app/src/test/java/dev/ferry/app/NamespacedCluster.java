@@ -45,7 +45,11 @@ final class NamespacedCluster implements AutoCloseable {
     token = dir.resolve("controller/token");
     start("controller", List.of("controller", "--listen", net.hereAddress + ":" + port, "--data",
         dir.resolve("controller").toString(), "--host-timeout", "3s"), false);
-    await("the controller's token file", () -> Files.isRegularFile(token) && Files.size(token) > 0, SETTLE);
+    try {
+      await("the controller's token file", () -> Files.isRegularFile(token) && Files.size(token) > 0, SETTLE);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; controller log:\n" + log("controller"), e);
+    }
     listen.put("host1", "127.0.0.1:" + freeLocalPort());
     listen.put("host2", net.thereAddress + ":7101");
     for (String host : List.of("host1", "host2")) startAgent(host);
@@ -129,6 +133,15 @@ final class NamespacedCluster implements AutoCloseable {
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     pids.put(name, p.pid());
     owned.own(p.pid());
+  }
+
+  /** A daemon's log, for a failure message. */
+  String log(String name) {
+    try {
+      return Files.readString(dir.resolve("logs").resolve(name + ".log"));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
   }
 
   private static int freeLocalPort() throws IOException {
