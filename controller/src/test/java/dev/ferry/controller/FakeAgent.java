@@ -93,6 +93,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   /** how long verification takes */
   volatile long verifyMillis;
   private final FakeAgentServer server;
+  private volatile boolean closed;
+  private volatile Thread reviver;
 
   FakeAgent(String name, String token, long memoryBytes) {
     this.name = name;
@@ -319,6 +321,9 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public IncomingStatus finishIncoming(String vm) {
     IncomingRequest req = incoming.get(vm);
+    if (targetQemu == QemuMigrationStatus.GONE && incomingPhase.get(vm) != IncomingPhase.FINISHED) {
+      throw new Refused(Problem.of(409, "conflict", "target qemu of vm " + vm + " is gone; roll back with DELETE"));
+    }
     incomingPhase.put(vm, IncomingPhase.FINISHED);
     vms.put(vm, new AgentVmStatus(vm, VmState.RUNNING, 7777L, req.definition().memoryBytes(), req.memoryGivenBytes(),
         null, req.definition().machineType(), "tcg"));
@@ -339,6 +344,11 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public MigrationStats outgoing(String vm, OutgoingRequest req) {
+    AgentVmStatus s = require(vm);
+    if (s.state() != VmState.RUNNING && !outgoing.containsKey(vm)) {
+      throw new Refused(Problem.of(409, "conflict", "vm " + vm + " is " + s.state().name().toLowerCase(java.util.Locale.ROOT)
+          + "; only a running vm can migrate"));
+    }
     outgoing.put(vm, req);
     playing = script;
     played = 0;
@@ -422,6 +432,34 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return s;
   }
 
+  /**
+   * The source's stream ends with QEMU's failure {@code error} (a cut link, a full target disk, the
+   * source QEMU's death): from the next answer on, unless the migration completed already.
+   */
+  synchronized void failStream(String error) {
+    MigrationStats s = lastStats;
+    if (s != null && s.phase().completed()) return;
+    MigrationStats base = s != null ? s : stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 0, 1L << 30, 0, 1, null);
+    MigrationStats f = new MigrationStats(base.migrationId(), OutgoingPhase.FAILED, QemuMigrationStatus.FAILED, null, 5L,
+        null, null, base.ramTransferredBytes(), base.ramRemainingBytes(), base.ramTotalBytes(), 0, 0.0, base.passes(), 0,
+        List.of(), null, null, null, null, error);
+    playing = List.of(f);
+    played = 0;
+    holdAt = Integer.MAX_VALUE;
+  }
+
+  /**
+   * The QEMU of {@code vm} on this host dies: the vm is crashed, and an outgoing migration that had
+   * not completed ends failed, as the real agent reports it (a completed one stays completed: its
+   * outcome is on record).
+   */
+  void qemuDies(String vm) {
+    AgentVmStatus s = vms.get(vm);
+    if (s != null) become(s, VmState.CRASHED);
+    if (outgoing.containsKey(vm)) failStream("qemu exited (signal 9) during the migration");
+    targetQemu = QemuMigrationStatus.GONE;
+  }
+
   /** Scripted stats: one sample of a migration of 1 GiB of RAM. */
   static MigrationStats stats(OutgoingPhase phase, QemuMigrationStatus status, long transferred, long remaining,
       long dirtyRate, long passes, Long expectedDowntimeMs) {
@@ -451,6 +489,29 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return server.url();
   }
 
+  /** The agent process dies (connection refused from now on); its state is kept, as on disk. */
+  void die() {
+    server.die();
+  }
+
+  /** The agent is back, on the same port, with its state. */
+  void revive() {
+    if (!closed) server.revive();
+  }
+
+  /** Dies now and comes back after {@code down}, as an agent restarted by its supervisor. */
+  void dieFor(Duration down) {
+    die();
+    reviver = Thread.ofVirtual().start(() -> {
+      try {
+        Thread.sleep(down);
+        revive();
+      } catch (InterruptedException e) {
+        // closed while down: stays down
+      }
+    });
+  }
+
   AgentHeartbeat heartbeatBody() {
     return new AgentHeartbeat(name, url(), 4, memoryBytes, "8.2.2", "tcg", List.copyOf(pools.values()),
         List.copyOf(vms.values()));
@@ -476,6 +537,9 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
+    Thread r = reviver;
+    if (r != null) r.interrupt();
     server.close();
   }
 }

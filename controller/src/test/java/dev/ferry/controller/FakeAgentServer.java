@@ -25,17 +25,37 @@ import java.util.concurrent.TimeUnit;
 final class FakeAgentServer implements AutoCloseable {
 
   private final FakeAgent agent;
-  private final Javalin app;
+  private Javalin app;
+  /** the port of the first start; a revived server binds it again, as a restarted agent would */
+  private final int port;
   private final HttpClient http = HttpClient.newHttpClient();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private ScheduledFuture<?> beating;
 
   FakeAgentServer(FakeAgent agent) {
     this.agent = agent;
-    this.app = Javalin.create(cfg -> {
+    this.app = serve(0);
+    this.port = app.port();
+  }
+
+  /**
+   * The agent process dies: its port is closed, so every call is refused at connect (what the
+   * controller sees of a SIGKILLed agent). Its state stays in the fake, as a real agent keeps it on disk.
+   */
+  synchronized void die() {
+    app.stop();
+  }
+
+  /** The agent is back on the same port, with the state it had. */
+  synchronized void revive() {
+    app = serve(port);
+  }
+
+  private Javalin serve(int on) {
+    return Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       cfg.jetty.host = "127.0.0.1";
-      cfg.jetty.port = 0;
+      cfg.jetty.port = on;
       var r = cfg.routes;
       r.before(ctx -> {
         if (!("Bearer " + agent.token).equals(ctx.header("Authorization"))) {
@@ -98,7 +118,7 @@ final class FakeAgentServer implements AutoCloseable {
   }
 
   String url() {
-    return "http://127.0.0.1:" + app.port();
+    return "http://127.0.0.1:" + port;
   }
 
   int heartbeat(String controllerUrl, byte[] body) throws Exception {
@@ -128,7 +148,9 @@ final class FakeAgentServer implements AutoCloseable {
   public void close() {
     stopHeartbeats();
     timer.shutdownNow();
-    app.stop();
+    synchronized (this) {
+      app.stop();
+    }
   }
 
   private static void problem(Context ctx, Problem p) {

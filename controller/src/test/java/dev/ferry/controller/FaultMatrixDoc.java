@@ -1,8 +1,11 @@
 package dev.ferry.controller;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * When docs/faults.md is rewritten: after a matrix class, from every cell recorded so far, and only
@@ -11,17 +14,32 @@ import java.util.List;
  */
 final class FaultMatrixDoc {
 
-  /** Cells the two matrix classes record in a full green run (the live one adds the full-disk cell). */
-  static final int EXPECTED = FaultMatrixTest.LiveCell.values().length + 1 + StorageFaultMatrixTest.StorageCell.values().length;
+  /** The matrix classes whose every {@code @Test} records one cell. */
+  static final List<Class<?>> ONE_CELL_PER_TEST = List.of(LiveAgentDeathFaultMatrixTest.class);
+
+  /**
+   * Cells the matrix classes record in a full green run: one per parameter of the two
+   * controller-death tables, the live full-disk cell, and one per test of the others.
+   */
+  static final int EXPECTED = FaultMatrixTest.LiveCell.values().length + 1 + StorageFaultMatrixTest.StorageCell.values().length
+      + ONE_CELL_PER_TEST.stream().mapToInt(FaultMatrixDoc::tests).sum();
   static final Path DOC = Path.of("..", "docs", "faults.md");
 
   private FaultMatrixDoc() {}
 
-  /** Forgets the cells of one kind that an earlier run recorded. */
-  static void clear(String kind) throws Exception {
+  private static int tests(Class<?> matrix) {
+    return (int) Arrays.stream(matrix.getDeclaredMethods()).filter(m -> m.isAnnotationPresent(Test.class)).count();
+  }
+
+  /** Forgets the cells an earlier run of one matrix class recorded. */
+  static void clear(Class<?> matrix) throws Exception {
     if (!Files.isDirectory(FaultCell.DIR)) return;
+    String prefix = matrix.getSimpleName() + ".";
     try (var files = Files.list(FaultCell.DIR)) {
-      for (Path p : files.filter(f -> f.getFileName().toString().startsWith(kind + "_")).toList()) Files.delete(p);
+      for (Path p : files.filter(f -> f.toString().endsWith(".tsv")).toList()) {
+        String[] f = Files.readString(p, StandardCharsets.UTF_8).split("\t", -1);
+        if (f.length > 3 && f[3].startsWith(prefix)) Files.delete(p);
+      }
     }
   }
 

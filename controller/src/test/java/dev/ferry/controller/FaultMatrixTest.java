@@ -63,7 +63,7 @@ class FaultMatrixTest {
 
   @BeforeAll
   static void clearRecords() throws Exception {
-    FaultMatrixDoc.clear("live");
+    FaultMatrixDoc.clear(FaultMatrixTest.class);
   }
 
   @AfterAll

@@ -54,7 +54,7 @@ class StorageFaultMatrixTest {
 
   @BeforeAll
   static void clearRecords() throws Exception {
-    FaultMatrixDoc.clear("storage");
+    FaultMatrixDoc.clear(StorageFaultMatrixTest.class);
   }
 
   @AfterAll
