@@ -439,13 +439,17 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   synchronized void failStream(String error) {
     MigrationStats s = lastStats;
     if (s != null && s.phase().completed()) return;
-    MigrationStats base = s != null ? s : stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 0, 1L << 30, 0, 1, null);
-    MigrationStats f = new MigrationStats(base.migrationId(), OutgoingPhase.FAILED, QemuMigrationStatus.FAILED, null, 5L,
-        null, null, base.ramTransferredBytes(), base.ramRemainingBytes(), base.ramTotalBytes(), 0, 0.0, base.passes(), 0,
-        List.of(), null, null, null, null, error);
-    playing = List.of(f);
+    playing = List.of(failed(s, error));
     played = 0;
     holdAt = Integer.MAX_VALUE;
+  }
+
+  /** QEMU's failure {@code error}, as the source reports it after {@code last} (null: before the first pass). */
+  static MigrationStats failed(MigrationStats last, String error) {
+    MigrationStats b = last != null ? last : stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 0, 1L << 30, 0, 1, null);
+    return new MigrationStats(b.migrationId(), OutgoingPhase.FAILED, QemuMigrationStatus.FAILED, null, 5L, null, null,
+        b.ramTransferredBytes(), b.ramRemainingBytes(), b.ramTotalBytes(), 0, 0.0, b.passes(), 0, List.of(), null, null,
+        null, null, error);
   }
 
   /**

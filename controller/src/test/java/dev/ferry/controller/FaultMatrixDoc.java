@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 final class FaultMatrixDoc {
 
   /** The matrix classes whose every {@code @Test} records one cell. */
-  static final List<Class<?>> ONE_CELL_PER_TEST = List.of(LiveAgentDeathFaultMatrixTest.class);
+  static final List<Class<?>> ONE_CELL_PER_TEST = List.of(LiveAgentDeathFaultMatrixTest.class,
+      LiveQemuDeathFaultMatrixTest.class, LiveLinkAndDiskFaultMatrixTest.class);
 
   /**
    * Cells the matrix classes record in a full green run: one per parameter of the two
