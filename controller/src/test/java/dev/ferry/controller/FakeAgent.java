@@ -261,6 +261,11 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public VerifyResult verify(String vm, String disk) {
     MirrorStatus m = moves.get(vm + "/" + disk);
+    if (require(vm).state() != VmState.RUNNING) {
+      // as the real agent: the dirty bitmap of the writes since the pivot lived in the QEMU that is gone
+      throw new Refused(Problem.of(409, "conflict", "move of disk " + disk + " of vm " + vm
+          + " cannot be verified: the vm was stopped or restarted since the pivot, so the writes since then are unknown"));
+    }
     try {
       Thread.sleep(verifyMillis);
     } catch (InterruptedException e) {

@@ -119,6 +119,33 @@ class StorageAgentAndQemuFaultMatrixTest {
         "the rollback waits for the agent, then cancels the mirror: the VM on its old disk, never pivoted");
   }
 
+  /**
+   * The VM's QEMU dies after the pivot, before the verification: the agent cannot verify any more
+   * (the record of the writes since the pivot died with QEMU) and answers 409. Before, the
+   * controller retried that refusal forever: the move stayed running and stuck, the VM locked,
+   * although it was already on its new image. Now it rolls forward unverified, says so, and keeps
+   * the old image.
+   */
+  @Test
+  void qemuDies_whileVerifying_rollsForwardUnverifiedKeepingTheOldImage() throws Exception {
+    host1.failOn = "POST " + DISK + "/verify";
+    String id = start();
+    awaitPhase(id, "verifying");
+
+    host1.qemuDies("web");
+    host1.failOn = null;
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(20));
+    assertRolledForward(id, done);
+    assertThat(done.get("verified").isNull()).as(done.toString()).isTrue();
+    assertThat(done.get("reason").asText()).contains("disk disk0 not verified", "writes since then are unknown",
+        "the vm runs on the new image and the old image is kept");
+    assertThat(host1.changes()).as("the old image kept").contains("keep_source=true").doesNotContain("keep_source=false");
+    record("verifying", Fault.SOURCE_QEMU, "qemuDies_whileVerifying_rollsForwardUnverifiedKeepingTheOldImage",
+        "rolled forward unverified (the writes since the pivot died with QEMU), saying so; the VM (crashed) on the new"
+            + " pool, the old image kept");
+  }
+
   @Test
   void qemuDies_whileReleasing_rollsForward() throws Exception {
     host1.failOn = "POST " + DISK + "/release";

@@ -43,6 +43,8 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
   private final PhaseRunner<StoragePhase> runner;
   private final Progress progress = new Progress();
   private Instant lastPublished = Instant.EPOCH;
+  /** a disk this runner's verification could not verify (see {@link #verifyAll}) */
+  private boolean unverified;
 
   StorageMigration(MigrationContext ctx, MigrationRecord record, StorageMigrationRequest request, StoragePhase phase,
       AtomicBoolean cancel, boolean restarted) {
@@ -91,9 +93,14 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
       }
       case VERIFYING -> {
         String mismatch = verifyAll();
-        record.verified = mismatch == null;
-        if (mismatch != null) record.reason = mismatch;
-        yield mismatch != null ? StoragePhase.DONE : StoragePhase.RELEASING;
+        if (mismatch != null) {
+          record.verified = false;
+          record.reason = mismatch;
+          yield StoragePhase.DONE;
+        }
+        // a disk the agent could not verify leaves verified unknown, and so its old image kept
+        if (!unverified) record.verified = true;
+        yield StoragePhase.RELEASING;
       }
       case RELEASING -> {
         for (String disk : record.disks) {
@@ -182,11 +189,26 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
     record.observedPauseMs = maxPivot;
   }
 
-  /** Null when every disk verified, else what differed. */
+  /**
+   * Null when no disk differed, else what differed. A disk the agent refuses to verify (409: its
+   * QEMU ended since the pivot, so the writes since then are unknown) cannot be verified by any
+   * retry; past the pivot the move rolls forward without it, noted in the reason, the old image kept.
+   */
   private String verifyAll() {
     for (String disk : record.disks) {
-      VerifyResult v = ctx.retrying(record.source, "verification of disk " + disk,
-          () -> ctx.agent(record.source).within(VERIFY_TIMEOUT).verify(record.vm, disk));
+      VerifyResult v;
+      try {
+        v = ctx.retrying(record.source, "verification of disk " + disk,
+            () -> ctx.agent(record.source).within(VERIFY_TIMEOUT).verify(record.vm, disk));
+      } catch (ControllerException e) {
+        if (e.kind() != ControllerException.Kind.AGENT_REJECTED || e.agentProblem().status() != 409) throw e;
+        unverified = true;
+        String note = "disk " + disk + " not verified: " + e.getMessage()
+            + "; the vm runs on the new image and the old image is kept";
+        if (record.reason == null || !record.reason.contains(note)) runner.note(note);
+        LOG.warn("migration {}: {}", record.id, note);
+        continue;
+      }
       LOG.info("migration {}: disk {} verify ok={} compared={} rewritten={} mismatched={}", record.id, disk, v.ok(),
           v.comparedBytes(), v.rewrittenBytes(), v.mismatchedBytes());
       if (!v.ok()) {
@@ -223,8 +245,9 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
     return request.verify() == null || request.verify().equals("full");
   }
 
+  /** Kept on request, after a difference, and when a verification asked for could not be done. */
   private boolean keepSource() {
-    return Boolean.TRUE.equals(request.keepSource()) || Boolean.FALSE.equals(record.verified);
+    return Boolean.TRUE.equals(request.keepSource()) || !Boolean.TRUE.equals(record.verified) && verify();
   }
 
   private void publishProgress(boolean force) {
