@@ -80,6 +80,21 @@ final class FaultCatalog {
         && List.of("resuming_target", "transferring", "cancelling").contains(row.phase())) {
       return "nothing is written to a target pool in this phase (and a shared-storage migration writes none at all)";
     }
+    if (!storage && fault == Fault.DISK_FULL && row.phase().equals("postcopy")) {
+      return "the copied disks' mirrors end at the switch (pause-before-switchover); from then on only memory crosses,"
+          + " and a full pool is the guest's own write error on the target, which already runs it";
+    }
+    if (!storage && fault == Fault.LINK && List.of("resuming_target", "transferring").contains(row.phase())) {
+      return "the stream has completed: nothing crosses between the hosts any more (the controller reaches each agent"
+          + " on its own link, see the agent-death columns)";
+    }
+    if (storage && fault == Fault.DISK_FULL && List.of("verifying", "releasing").contains(row.phase())) {
+      return "after the pivot the move writes nothing to the new pool (verification reads both images, release deletes"
+          + " the old one); a full pool is then the guest's own write error on its new disk";
+    }
+    if (storage && fault == Fault.DISK_FULL && row.phase().equals("cancelling")) {
+      return "the rollback only cancels the mirror jobs and deletes the new images: it frees the pool, writes nothing";
+    }
     return null;
   }
 }
