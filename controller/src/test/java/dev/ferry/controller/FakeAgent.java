@@ -252,10 +252,20 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public MirrorStatus pivot(String vm, String disk) {
     MirrorStatus m = moves.get(vm + "/" + disk);
+    if (m.state() == MirrorState.FAILED) {
+      // as the real agent: a copy that failed before its pivot is not pivoted; the vm keeps its old disk
+      throw new Refused(Problem.of(409, "conflict", "move of disk " + disk + " of vm " + vm + " failed: " + m.error()));
+    }
     m = new MirrorStatus(m.disk(), MirrorState.PIVOTED, m.sourcePath(), m.sourceFormat(), m.targetPath(),
         m.targetFormat(), m.offset(), m.length(), 4L, null);
     moves.put(vm + "/" + disk, m);
     return m;
+  }
+
+  /** The running or ready move of {@code vm/disk} fails with {@code error} (the job's error in QEMU). */
+  void failMove(String vm, String disk, String error) {
+    MirrorStatus m = moves.get(vm + "/" + disk);
+    moves.put(vm + "/" + disk, with(m, MirrorState.FAILED, m.offset(), error));
   }
 
   @Override

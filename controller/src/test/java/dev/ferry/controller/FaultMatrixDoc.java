@@ -17,7 +17,7 @@ final class FaultMatrixDoc {
   /** The matrix classes whose every {@code @Test} records one cell. */
   static final List<Class<?>> ONE_CELL_PER_TEST = List.of(LiveAgentDeathFaultMatrixTest.class,
       LiveQemuDeathFaultMatrixTest.class, LiveLinkAndDiskFaultMatrixTest.class,
-      StorageAgentAndQemuFaultMatrixTest.class);
+      StorageAgentAndQemuFaultMatrixTest.class, StorageDiskFullFaultMatrixTest.class);
 
   /**
    * Cells the matrix classes record in a full green run: one per parameter of the two

@@ -87,10 +87,7 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
       }
       // point of no return next: once a disk pivots, the guest's writes exist only in the new image
       case READY -> cancel.get() ? StoragePhase.CANCELLING : StoragePhase.PIVOTING;
-      case PIVOTING -> {
-        pivotAll();
-        yield verify() ? StoragePhase.VERIFYING : StoragePhase.RELEASING;
-      }
+      case PIVOTING -> pivotAll();
       case VERIFYING -> {
         String mismatch = verifyAll();
         if (mismatch != null) {
@@ -175,11 +172,30 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
     }
   }
 
-  private void pivotAll() {
+  /**
+   * Pivots every disk (a disk pivoted before answers as such); the next phase. A pivot the agent
+   * refuses because the disk's copy failed before it (its job ended with an error, the VM still on
+   * the old image) rolls the move back while no disk has pivoted: the point of no return was
+   * recorded but never crossed. Once a disk pivoted, that refusal stays a failure to retry.
+   */
+  private StoragePhase pivotAll() {
     long maxPivot = 0;
+    int pivoted = 0;
     for (String disk : record.disks) {
-      MirrorStatus s = ctx.retrying(record.source, "pivot of disk " + disk,
-          () -> ctx.agent(record.source).pivot(record.vm, disk));
+      MirrorStatus s;
+      try {
+        s = ctx.retrying(record.source, "pivot of disk " + disk, () -> ctx.agent(record.source).pivot(record.vm, disk));
+      } catch (ControllerException e) {
+        if (pivoted > 0 || e.kind() != ControllerException.Kind.AGENT_REJECTED) throw e;
+        MirrorStatus now = ctx.retrying(record.source, "status of disk " + disk,
+            () -> ctx.agent(record.source).mirrorStatus(record.vm, disk));
+        if (now.state() != MirrorState.FAILED) throw e;
+        record.reason = "disk " + disk + ": the copy failed before its pivot (" + now.error() + "); no disk pivoted,"
+            + " rolled back: the vm keeps its old disk";
+        LOG.warn("migration {}: {}", record.id, record.reason);
+        return StoragePhase.CANCELLING;
+      }
+      pivoted++;
       if (s.pivotMs() != null) maxPivot = Math.max(maxPivot, s.pivotMs());
       ctx.updateDisk(record.vm, disk, request.toPool(), s.targetFormat(), s.targetPath());
       LOG.info("migration {}: vm {} disk {} now on {} ({}), pivot {} ms", record.id, record.vm, disk, s.targetPath(),
@@ -187,6 +203,7 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
     }
     record.downtimeMs = maxPivot;
     record.observedPauseMs = maxPivot;
+    return verify() ? StoragePhase.VERIFYING : StoragePhase.RELEASING;
   }
 
   /**

@@ -15,7 +15,7 @@ enum StoragePhase implements MigrationPhase {
   MIRRORING(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME, "the mirrors ran on in qemu: watch them again"),
   /** every disk in sync; writes go to both images */
   READY(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME, "the mirrors ran on in qemu: watch them again"),
-  /** switching the VM to the new images, disk by disk; no way back from here */
+  /** switching the VM to the new images, disk by disk; no way back from here once a disk pivoted */
   PIVOTING(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: pivot the rest, roll forward"),
   /** comparing the new images with the old ones as of the pivot */
   VERIFYING(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: verify again, roll forward"),
@@ -43,6 +43,9 @@ enum StoragePhase implements MigrationPhase {
   public boolean canMoveTo(MigrationPhase next) {
     if (!(next instanceof StoragePhase n) || terminal()) return false;
     if (this == CANCELLING) return n == ROLLED_BACK;
+    // the one backward-looking edge: the agent refused the first pivot because that disk's copy
+    // had failed before it, so no disk pivoted and the VM never left its old disks
+    if (this == PIVOTING && n == CANCELLING) return true;
     if (n == CANCELLING) return side() == Side.BEFORE;
     // VERIFYING may end the migration as DONE (failed verification) without RELEASING
     return n.ordinal() > ordinal() && n != ROLLED_BACK;
