@@ -5,6 +5,7 @@ import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Migration;
 import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.VmHandle;
@@ -172,7 +173,7 @@ final class MigrationTarget {
     if (Boolean.TRUE.equals(rec.capabilities().get("postcopy-ram"))) autoResume.arm(name, p);
     // QEMU binds a port of its choice and names it, so no other process can take it first; a
     // QEMU started anew (the last one died before listening) listens on a new port
-    if (q.migration().status().equals("none")) {
+    if (q.migration().status() == QemuMigrationStatus.NONE) {
       q.call(new MigrateIncoming(rec.withMigrationPort(0).migrationUri()));
     }
     int port = q.migration().incomingPort().orElse(rec.migrationPort());
@@ -197,7 +198,7 @@ final class MigrationTarget {
     MigrationInfo qm = seen.migration();
     QueryStatus.StatusInfo rs = seen.run();
     String err = qm.errorDesc().orElse(r.error());
-    return new IncomingStatus(r.migrationId(), r.phase(), QemuMigrationStatus.of(qm.status()), rs.running(), rs.status(),
+    return new IncomingStatus(r.migrationId(), r.phase(), Migration.status(qm), rs.running(), rs.status(),
         p.get().pid(), err);
   }
 
@@ -220,9 +221,9 @@ final class MigrationTarget {
       QemuProcess p = vms.peek(name).process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
           "target qemu of vm " + name + " is gone; roll back with DELETE"));
       var q = new Qmp(p.qmp());
-      String st = q.migration().status();
-      if (!st.equals("completed")) {
-        if (!st.startsWith("postcopy")) {
+      QemuMigrationStatus st = q.migration().status();
+      if (st != QemuMigrationStatus.COMPLETED) {
+        if (!st.postcopy()) {
           throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
               + "; finish only after it completed, or once post-copy runs");
         }

@@ -10,6 +10,7 @@ import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.migration.Migrate;
 import dev.ferry.qmp.migration.MigrateCancel;
 import dev.ferry.qmp.migration.MigratePause;
@@ -93,7 +94,7 @@ final class OutgoingControl {
           for (int i = 0; i < 40; i++) {
             MigrationInfo qm = o.qmp.migration().query();
             o.lastQm = qm;
-            if (!Migration.underWay(qm.status())) break;
+            if (!Migration.underWay(Migration.status(qm))) break;
             o.tick("MIGRATION");
           }
         } catch (RuntimeException e) {
@@ -126,8 +127,7 @@ final class OutgoingControl {
       Outgoing o = outgoing.requireWatched(name, r);
       // persisted before the command: once it is sent the source never resumes nor cancels its guest
       if (!o.record.postcopy()) outgoing.persist(o, o.record.withPostcopy(Instant.now()));
-      String st = o.qmp().migration().status();
-      if (!st.startsWith("postcopy")) o.qmp().call(new MigrateStartPostcopy());
+      if (!o.qmp().migration().status().postcopy()) o.qmp().call(new MigrateStartPostcopy());
       log.info("vm {} migration {}: switched to post-copy", name, r.migrationId());
     }
     FaultPoints.reach(AFTER_POSTCOPY, name);
@@ -168,12 +168,12 @@ final class OutgoingControl {
   MigrationStats pause(String name) {
     try (MigrationLocks.Held held = outgoing.lock(name, "pause the post-copy")) {
       Outgoing o = postcopyUnderWay(name, "pause");
-      String st = o.qmp().migration().status();
-      if (st.equals("postcopy-active")) {
+      QemuMigrationStatus st = o.qmp().migration().status();
+      if (st == QemuMigrationStatus.POSTCOPY_ACTIVE) {
         o.qmp().call(new MigratePause());
         log.warn("vm {} migration {}: post-copy stream paused (link to the target considered broken)", name,
             o.record.migrationId());
-      } else if (!st.equals("postcopy-paused") && !st.equals("postcopy-recover")) {
+      } else if (st != QemuMigrationStatus.POSTCOPY_PAUSED && st != QemuMigrationStatus.POSTCOPY_RECOVER) {
         throw new AgentException(Kind.CONFLICT, "migration " + o.record.migrationId() + " of vm " + name + " is " + st
             + " in qemu; only postcopy-active can be paused");
       }
@@ -190,13 +190,13 @@ final class OutgoingControl {
     Requests.migrationUri(uri, "as the target's recover answered");
     try (MigrationLocks.Held held = outgoing.lock(name, "resume the post-copy")) {
       Outgoing o = postcopyUnderWay(name, "resume");
-      String st = o.qmp().migration().status();
+      QemuMigrationStatus st = o.qmp().migration().status();
       switch (st) {
-        case "postcopy-paused" -> {
+        case POSTCOPY_PAUSED -> {
           o.qmp().call(Migrate.resume(uri));
           log.info("vm {} migration {}: post-copy resumed towards {}", name, o.record.migrationId(), uri);
         }
-        case "postcopy-recover", "postcopy-active", "completed" -> { }
+        case POSTCOPY_RECOVER, POSTCOPY_ACTIVE, COMPLETED -> { }
         default -> throw new AgentException(Kind.CONFLICT, "migration " + o.record.migrationId() + " of vm " + name
             + " is " + st + " in qemu; only a paused post-copy resumes");
       }

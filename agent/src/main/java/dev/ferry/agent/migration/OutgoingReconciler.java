@@ -4,9 +4,11 @@ import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.agent.qemu.qmp.Jobs;
+import dev.ferry.agent.qemu.qmp.Migration;
 import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import dev.ferry.qmp.machine.Cont;
@@ -47,19 +49,19 @@ final class OutgoingReconciler {
         if (o.stoppedAt == null && o.record.phase().ordinal() >= OutgoingPhase.MIGRATING.ordinal()) o.stoppedAt = e.timestamp();
       }
       case "MIGRATION" -> {
-        String st = e.data().path("status").asText();
+        QemuMigrationStatus st = QemuMigrationStatus.of(e.data().path("status").asText());
         switch (st) {
-          case "pre-switchover" -> {
+          case PRE_SWITCHOVER -> {
             o.preSwitchoverAt = e.timestamp();
             if (o.switchoverStarted.compareAndSet(false, true)) {
               Thread.ofVirtual().name("switchover " + o.vm).start(() -> o.withMdc(() -> switchover(o)));
             }
           }
-          case "completed" -> {
+          case COMPLETED -> {
             o.completedAt = e.timestamp();
             Thread.ofVirtual().start(() -> o.withMdc(() -> reconcileNow(o)));
           }
-          case "failed", "cancelled" -> Thread.ofVirtual().start(() -> o.withMdc(() -> reconcileNow(o)));
+          case FAILED, CANCELLED -> Thread.ofVirtual().start(() -> o.withMdc(() -> reconcileNow(o)));
           default -> log.debug("vm {} migration {}: qemu migration status {}", o.vm, o.record.migrationId(), st);
         }
       }
@@ -91,7 +93,7 @@ final class OutgoingReconciler {
         }
         q.jobs().dismissIfConcluded(m.job());
       }
-      q.call(new MigrateContinue("pre-switchover"));
+      q.call(new MigrateContinue(QemuMigrationStatus.PRE_SWITCHOVER.qemu()));
       log.info("vm {} migration {}: switchover: {} mirror(s) cancelled in sync, continued after {} ms", o.vm,
           o.record.migrationId(), o.record.mirrors().size(), (System.nanoTime() - t0) / 1_000_000);
     } catch (RuntimeException e) {
@@ -112,13 +114,13 @@ final class OutgoingReconciler {
 
   /** Moves the record to what QEMU says happened. */
   void reconcile(Outgoing o, MigrationInfo qm) {
-    switch (qm.status()) {
-      case "completed" -> completed(o, qm);
-      case "failed" -> fail(o, "qemu reports the migration failed: " + qm.errorDesc().orElse("no reason given"));
-      case "cancelled" -> {
+    switch (Migration.status(qm)) {
+      case COMPLETED -> completed(o, qm);
+      case FAILED -> fail(o, "qemu reports the migration failed: " + qm.errorDesc().orElse("no reason given"));
+      case CANCELLED -> {
         if (o.record.phase() != OutgoingPhase.CANCELLED) fail(o, "qemu reports the migration cancelled");
       }
-      case "pre-switchover" -> {
+      case PRE_SWITCHOVER -> {
         // the event was missed (e.g. an agent restart): the listener's work, done from here
         if (o.switchoverStarted.compareAndSet(false, true)) switchover(o);
       }
@@ -179,7 +181,7 @@ final class OutgoingReconciler {
   /** Post-copy started: persisted before the switch, or seen in QEMU (a switch an older agent did not record). */
   static boolean postcopy(Outgoing o) {
     MigrationInfo qm = o.lastQm;
-    return o.record.postcopy() || (qm != null && qm.status().startsWith("postcopy"));
+    return o.record.postcopy() || (qm != null && Migration.status(qm).postcopy());
   }
 
   /** Best-effort, each part on its own: mirrors cancelled and dismissed, NBD nodes removed, the guest resumed. */

@@ -80,7 +80,7 @@ final class OutgoingRunner {
             "vm " + name + " is not running; only a running vm migrates live"));
         var q = new Qmp(p.qmp());
         MigrationInfo before = q.migration().query();
-        if (Migration.underWay(before.status())) {
+        if (Migration.underWay(Migration.status(before))) {
           throw new AgentException(Kind.CONFLICT, "qemu of vm " + name + " already has a migration under way");
         }
         boolean running = q.runState().running();

@@ -3,10 +3,10 @@ package dev.ferry.agent.migration;
 import static dev.ferry.agent.migration.OutgoingMigrations.noMigration;
 
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
+import dev.ferry.agent.qemu.qmp.Migration;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MirrorProgress;
 import dev.ferry.api.agent.OutgoingPhase;
-import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import dev.ferry.qmp.migration.QueryMigrate;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
@@ -91,7 +91,7 @@ final class OutgoingStats {
     var ram = qm.ram().orElse(NO_RAM);
     long pageSize = ram.pageSize() == 0 ? 4096 : ram.pageSize();
     String err = error != null ? error : qm.errorDesc().orElse(null);
-    return new MigrationStats(migrationId, phase, QemuMigrationStatus.of(qm.status()), boxed(qm.totalTime()), boxed(qm.setupTime()),
+    return new MigrationStats(migrationId, phase, Migration.status(qm), boxed(qm.totalTime()), boxed(qm.setupTime()),
         boxed(qm.downtime()), boxed(qm.expectedDowntime()), ram.transferred(), ram.remaining(), ram.total(),
         ram.dirtyPagesRate() * pageSize, ram.mbps(), ram.dirtySyncCount(), ram.postcopyRequests(), mirrors, pauseMs,
         switchoverMs, wallTimeMs, elapsedMs, err);

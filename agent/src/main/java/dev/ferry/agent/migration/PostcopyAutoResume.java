@@ -1,6 +1,7 @@
 package dev.ferry.agent.migration;
 
 import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpSubscription;
 import java.util.Map;
@@ -39,7 +40,7 @@ final class PostcopyAutoResume {
   }
 
   private void onMigration(String vm, QmpEvent e) {
-    if (!"postcopy-active".equals(e.data().path("status").asText())) return;
+    if (QemuMigrationStatus.of(e.data().path("status").asText()) != QemuMigrationStatus.POSTCOPY_ACTIVE) return;
     // the event thread delivers every event of this QEMU: the resume (QMP calls) runs beside it
     Thread.ofVirtual().name("postcopy-resume " + vm).start(() -> {
       try {

@@ -7,6 +7,7 @@ import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingReady;
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.migration.MigratePause;
 import dev.ferry.qmp.migration.MigrateRecover;
@@ -50,14 +51,14 @@ final class PostcopyRecovery {
       QemuProcess p = vms.peek(name).process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
           "target qemu of vm " + name + " is gone; a post-copy cannot recover without it"));
       var q = new Qmp(p.qmp());
-      String st = q.migration().status();
-      if (st.equals("postcopy-active")) {
+      QemuMigrationStatus st = q.migration().status();
+      if (st == QemuMigrationStatus.POSTCOPY_ACTIVE) {
         q.call(new MigratePause());
-        st = awaitStatusOtherThan(q, "postcopy-active");
+        st = awaitStatusOtherThan(q, QemuMigrationStatus.POSTCOPY_ACTIVE);
         log.warn("vm {} migration {}: incoming post-copy paused to recover it ({})", name, r.migrationId(), st);
       }
-      if (st.equals("postcopy-recover") && r.recoveryUri() != null) return recovery(r);
-      if (!st.equals("postcopy-paused")) {
+      if (st == QemuMigrationStatus.POSTCOPY_RECOVER && r.recoveryUri() != null) return recovery(r);
+      if (st != QemuMigrationStatus.POSTCOPY_PAUSED) {
         throw new AgentException(Kind.CONFLICT, "incoming migration " + r.migrationId() + " of vm " + name + " is " + st
             + " in qemu; only a paused post-copy recovers");
       }
@@ -82,10 +83,10 @@ final class PostcopyRecovery {
     }
   }
 
-  private static String awaitStatusOtherThan(Qmp q, String status) {
+  private static QemuMigrationStatus awaitStatusOtherThan(Qmp q, QemuMigrationStatus status) {
     for (int i = 0; i < 100; i++) {
-      String st = q.migration().status();
-      if (!st.equals(status)) return st;
+      QemuMigrationStatus st = q.migration().status();
+      if (st != status) return st;
       try {
         Thread.sleep(100);
       } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package dev.ferry.agent.qemu.qmp;
 
+import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.migration.MigrateSetCapabilities;
 import dev.ferry.qmp.migration.MigrateSetParameters;
 import dev.ferry.qmp.migration.QueryMigrate;
@@ -33,16 +34,28 @@ public final class Migration {
     return OptionalInt.empty();
   }
 
-  /** The migration status alone, {@code none} before any. */
-  public String status() {
-    return query().status();
+  /** The migration status alone, {@link QemuMigrationStatus#NONE} before any. */
+  public QemuMigrationStatus status() {
+    return status(query());
   }
 
-  /** A migration of this QEMU is under way (not yet completed, failed or cancelled). */
-  public static boolean underWay(String status) {
+  /**
+   * The status of a {@code query-migrate} answer in the agent's one vocabulary for it; a status
+   * this release does not know reads as {@link QemuMigrationStatus#UNKNOWN}.
+   */
+  public static QemuMigrationStatus status(MigrationInfo info) {
+    return QemuMigrationStatus.of(info.status());
+  }
+
+  /**
+   * A migration of this QEMU is under way (not yet completed, failed or cancelled). A status this
+   * release does not know counts as under way: starting a second migration over it is the risk.
+   */
+  public static boolean underWay(QemuMigrationStatus status) {
     return switch (status) {
-      case "none", "completed", "failed", "cancelled" -> false;
-      default -> true;
+      case NONE, COMPLETED, FAILED, CANCELLED -> false;
+      case SETUP, CANCELLING, ACTIVE, POSTCOPY_ACTIVE, POSTCOPY_PAUSED, POSTCOPY_RECOVER_SETUP, POSTCOPY_RECOVER, COLO,
+          PRE_SWITCHOVER, DEVICE, WAIT_UNPLUG, GONE, UNKNOWN -> true;
     };
   }
 
