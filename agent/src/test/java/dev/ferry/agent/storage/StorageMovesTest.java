@@ -168,11 +168,11 @@ class StorageMovesTest {
 
   @Test
   void targetNodes_longDiskAndSuffix_fitQemusNodeNameLimit() {
-    BlockNodes n = StorageMoves.targetNodes("abcdefghijklmnop", "a-very-long-suffix-0123456789");
+    BlockNodes n = MoveStart.targetNodes("abcdefghijklmnop", "a-very-long-suffix-0123456789");
 
     assertThat(n.file()).hasSizeLessThanOrEqualTo(31).startsWith("abcdefghijklmnop-m");
     assertThat(n.format()).isEqualTo(n.file().replace("-file", ""));
-    assertThat(StorageMoves.targetNodes("disk0", "r1")).isEqualTo(new BlockNodes("disk0-mr1-file", "disk0-mr1"));
+    assertThat(MoveStart.targetNodes("disk0", "r1")).isEqualTo(new BlockNodes("disk0-mr1-file", "disk0-mr1"));
   }
 
   @Test
