@@ -12,24 +12,15 @@ import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.RunDir;
 import dev.ferry.agent.qemu.StopOutcome;
 import dev.ferry.api.VmState;
-import dev.ferry.api.agent.AgentDisk;
-import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
-import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
-import dev.ferry.qmp.machine.QueryStatus;
 import dev.ferry.qmp.machine.Quit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,15 +28,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One VM of this host: its persisted record, its QEMU process when one runs, and its state.
  *
- * <p>Two locks with different jobs. {@link #actions} serialises what users ask for (define,
- * start, stop, kill, delete), so a stop never interleaves with a start; it may be held for as
- * long as a graceful stop takes. The object monitor guards the fields and is held only briefly,
- * because QMP events and the process-exit watcher update the state from their own threads while
- * an action waits.
- *
- * <p>State: RUNNING/PAUSED come from {@code query-status} when a process is attached and from the
- * {@code STOP}/{@code RESUME} events afterwards. A process exit that Ferry did not ask for is
- * STOPPED after the guest's own {@code SHUTDOWN}, CRASHED otherwise.
+ * <p>Two locks with different jobs. The {@link ActionLock} serialises what users ask for (define,
+ * start, stop, delete), so a stop never interleaves with a start; it may be held for as long as a
+ * graceful stop takes. The object monitor guards the fields and is held only briefly, because QMP
+ * events and the process-exit watcher ({@link QemuWatch}) update the state from their own threads
+ * while an action waits; {@link Adoption} re-attaches to a QEMU an earlier agent started. Both
+ * work on this object's fields under its monitor.
  */
 final class ManagedVm {
 
@@ -57,35 +45,33 @@ final class ManagedVm {
   private final Path dir;
   private final RunDir run;
   private final QemuHost host;
-  private final ReentrantLock actions = new ReentrantLock();
+  private final ActionLock actions;
+  final QemuWatch watch = new QemuWatch(this);
+  private final Adoption adoption = new Adoption(this);
 
+  // the fields below are guarded by this object's monitor; QemuWatch and Adoption share them
   private VmRecord record;
-  private VmState state;
-  private QemuProcess process;
-  private QmpSubscription events;
+  VmState state;
+  QemuProcess process;
+  QmpSubscription events;
   /** Ferry asked the current process to end; its exit is the action's business, not a crash */
-  private boolean stopRequested;
+  boolean stopRequested;
   /** the guest shut itself down; the exit that follows is a clean stop */
-  private boolean guestShutdown;
-  private boolean deleted;
+  boolean guestShutdown;
+  boolean deleted;
   /** this agent let go of the VM (agent shutdown); only a new agent may change its state now */
-  private boolean detached;
+  boolean detached;
   /** a live QEMU of this VM whose QMP did not answer on adoption: UNKNOWN until adopted */
-  private Unreachable unreachable;
+  Adoption.Unreachable unreachable;
   /** a kill came while QEMU was being started: the start kills what it started */
   private boolean killPending;
-  /** what holds the action lock, and since when: for the message of whoever waits in vain */
-  private volatile String holder = "nothing";
-  private volatile long holderSinceNanos;
-
-  /** A live QEMU this agent cannot talk to: its pid (so kill still works) and why adoption failed. */
-  record Unreachable(long pid, String why) {}
 
   ManagedVm(Path dir, VmRecord record, QemuHost host) {
     this.name = record.spec().name();
     this.dir = dir;
     this.run = new RunDir(dir.resolve("run"));
     this.host = host;
+    this.actions = new ActionLock(name);
     this.record = record;
     this.state = record.state();
   }
@@ -120,81 +106,16 @@ final class ManagedVm {
    * waits without a deadline, and the refusal says what holds the VM and for how long.
    */
   <T> T exclusive(String what, Duration wait, Supplier<T> action) {
-    boolean got;
-    try {
-      got = actions.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(Kind.INTERNAL, "interrupted waiting to " + what + " vm " + name, e);
-    }
-    if (!got) {
-      throw new AgentException(Kind.CONFLICT, "cannot " + what + " vm " + name + ": it is busy with " + holder + " for "
-          + (System.nanoTime() - holderSinceNanos) / 1_000_000 + " ms; gave up waiting after " + wait.toMillis() + " ms");
-    }
-    String outer = holder;
-    long outerSince = holderSinceNanos;
-    holder = what;
-    holderSinceNanos = System.nanoTime();
-    try {
+    return actions.exclusive(what, wait, () -> {
       synchronized (this) {
         if (deleted) throw new AgentException(Kind.NOT_FOUND, "vm " + name + " does not exist");
       }
-      return action.get();
-    } finally {
-      holder = outer;
-      holderSinceNanos = outerSince;
-      actions.unlock();
-    }
+    }, action);
   }
 
-  /**
-   * Re-attaches to a QEMU an earlier agent started, without stopping or resuming the guest. True
-   * when settled (adopted, or no QEMU runs); false when a live QEMU did not answer on QMP: the VM
-   * is UNKNOWN then, never CRASHED (a start would launch a second QEMU on the same disks), and
-   * the caller tries again later.
-   */
+  /** See {@link Adoption#adopt}: true when settled, false when a live QEMU did not answer and adoption must be retried. */
   boolean adopt(Duration timeout) {
-    synchronized (this) {
-      if (deleted || detached || process != null) return true;
-    }
-    Optional<ProcessHandle> live = QemuProcess.livePid(run);
-    if (live.isEmpty()) {
-      synchronized (this) {
-        unreachable = null;
-      }
-      // no live QEMU: if it was meant to run, it died while no agent was watching
-      transition(switch (record().state()) {
-        case RUNNING, PAUSED, STARTING, CRASHED, UNKNOWN -> VmState.CRASHED;
-        case STOPPED, STOPPING -> VmState.STOPPED;
-      });
-      return true;
-    }
-    QemuProcess adopted;
-    try {
-      adopted = QemuProcess.adopt(name, run, timeout).orElse(null);
-    } catch (QmpException | AgentException e) {
-      boolean first;
-      synchronized (this) {
-        first = unreachable == null;
-        unreachable = new Unreachable(live.get().pid(), e.getMessage());
-      }
-      if (first) {
-        log.error("vm {}: qemu pid {} runs but does not answer on {} ({}); state unknown until it does", name,
-            live.get().pid(), run.qmpSocket(), e.getMessage());
-      }
-      transition(VmState.UNKNOWN);
-      return false;
-    }
-    if (adopted == null) return adopt(timeout); // it ended between the two looks
-    synchronized (this) {
-      if (deleted || detached || process != null) {
-        adopted.close();
-        return true;
-      }
-      unreachable = null;
-    }
-    attach(adopted);
-    return true;
+    return adoption.adopt(timeout);
   }
 
   /** Whether adoption must be tried again: a QEMU runs that QMP did not reach, and the VM is still ours. */
@@ -225,30 +146,10 @@ final class ManagedVm {
 
   AgentVmStatus start() {
     refuseUnreachable("start");
-    VmRecord current;
-    synchronized (this) {
-      killPending = false;
-      if (process != null) {
-        throw new AgentException(Kind.CONFLICT, "vm " + name + " is already " + state.name().toLowerCase(Locale.ROOT)
-            + " (qemu pid " + process.pid() + ")");
-      }
-      current = record;
-    }
+    VmRecord current = claimStart();
     MemoryPlan plan = host.plan(current.spec().memoryBytes());
     plan.adjustment().ifPresent(why -> log.info("vm {}: {}", name, why));
-    synchronized (this) {
-      record = record.withLaunch(plan, host.accelerator());
-    }
-    transition(VmState.STARTING);
-    QemuProcess started;
-    try {
-      started = QemuProcess.start(host.qemu(), current.spec(), run, LaunchOptions.running(host.accelerator(), plan),
-          START_TIMEOUT);
-    } catch (RuntimeException e) {
-      transition(VmState.STOPPED);
-      throw e;
-    }
-    return attachUnlessKilled(started);
+    return launch(current, plan, LaunchOptions.running(host.accelerator(), plan));
   }
 
   /**
@@ -257,21 +158,28 @@ final class ManagedVm {
    */
   AgentVmStatus startIncoming(MemoryPlan plan) {
     refuseUnreachable("start");
-    VmRecord current;
+    VmRecord current = claimStart();
+    return launch(current, plan, new LaunchOptions(host.accelerator(), plan, true, true));
+  }
+
+  /** The record to start from; refused while a QEMU of this VM runs. */
+  private synchronized VmRecord claimStart() {
+    killPending = false;
+    if (process != null) {
+      throw new AgentException(Kind.CONFLICT, "vm " + name + " is already " + state.name().toLowerCase(Locale.ROOT)
+          + " (qemu pid " + process.pid() + ")");
+    }
+    return record;
+  }
+
+  private AgentVmStatus launch(VmRecord current, MemoryPlan plan, LaunchOptions options) {
     synchronized (this) {
-      killPending = false;
-      if (process != null) {
-        throw new AgentException(Kind.CONFLICT, "vm " + name + " is already " + state.name().toLowerCase(Locale.ROOT)
-            + " (qemu pid " + process.pid() + ")");
-      }
-      current = record;
       record = record.withLaunch(plan, host.accelerator());
     }
     transition(VmState.STARTING);
     QemuProcess started;
     try {
-      started = QemuProcess.start(host.qemu(), current.spec(), run, new LaunchOptions(host.accelerator(), plan, true, true),
-          START_TIMEOUT);
+      started = QemuProcess.start(host.qemu(), current.spec(), run, options, START_TIMEOUT);
     } catch (RuntimeException e) {
       transition(VmState.STOPPED);
       throw e;
@@ -291,7 +199,7 @@ final class ManagedVm {
       transition(VmState.STOPPED);
       throw new AgentException(Kind.CONFLICT, "vm " + name + " was killed while it started (qemu pid " + started.pid() + ")");
     }
-    attach(started);
+    watch.attach(started);
     return status();
   }
 
@@ -328,23 +236,13 @@ final class ManagedVm {
    * with them: the stop sees its process gone, the start kills what it started.
    */
   AgentVmStatus kill() {
-    Unreachable lost;
+    Adoption.Unreachable lost;
     synchronized (this) {
       lost = unreachable;
       if (process == null && state == VmState.STARTING) killPending = true;
     }
     if (lost != null) {
-      ProcessHandle.of(lost.pid()).ifPresent(ProcessHandle::destroyForcibly);
-      boolean gone = ProcessHandle.of(lost.pid()).map(h -> h.onExit().completeOnTimeout(h, 5, TimeUnit.SECONDS).join())
-          .map(h -> !h.isAlive()).orElse(true);
-      if (!gone) {
-        throw new AgentException(Kind.INTERNAL, "qemu pid " + lost.pid() + " of vm " + name + " survived SIGKILL for 5 s");
-      }
-      synchronized (this) {
-        unreachable = null;
-      }
-      transition(VmState.STOPPED);
-      log.info("vm {}: unreachable qemu pid {} killed by request", name, lost.pid());
+      adoption.kill(lost);
       return status();
     }
     QemuProcess p = beginStop();
@@ -371,7 +269,7 @@ final class ManagedVm {
   /** Drops the QMP connection and leaves QEMU running, as an agent crash would. */
   synchronized void detach() {
     detached = true;
-    closeEvents();
+    watch.closeEvents();
     if (process != null) process.close();
     process = null;
   }
@@ -396,24 +294,7 @@ final class ManagedVm {
    * {@code liveNodes} the running QEMU already uses that image through those nodes.
    */
   synchronized void switchDisk(String id, Path image, DiskFormat format, BlockNodes liveNodes) {
-    var disks = new ArrayList<DiskSpec>();
-    for (DiskSpec d : record.spec().disks()) {
-      disks.add(d.id().equals(id) ? new DiskSpec(id, image.toString(), format) : d);
-    }
-    AgentVmDefinition def = record.definition();
-    List<AgentDisk> defDisks = def.disks() == null ? List.of() : def.disks();
-    var newDefDisks = new ArrayList<AgentDisk>();
-    for (int i = 0; i < defDisks.size(); i++) {
-      AgentDisk d = defDisks.get(i);
-      String did = d.id() == null ? "disk" + i : d.id();
-      newDefDisks.add(did.equals(id) ? new AgentDisk(did, image.toString(), format.driver()) : d);
-    }
-    var newDef = new AgentVmDefinition(def.name(), def.cpus(), def.memoryBytes(), def.machineType(), def.cpuModel(),
-        def.kernel(), def.initrd(), def.append(), newDefDisks);
-    var nodes = new HashMap<>(record.liveNodes());
-    if (liveNodes != null) nodes.put(id, liveNodes);
-    else nodes.remove(id);
-    record = record.withDisk(newDef, record.spec().withDisks(disks), nodes);
+    record = DiskSwitch.apply(record, id, image, format, liveNodes);
     JsonFiles.write(recordFile(dir), record);
     log.info("vm {}: disk {} is now {} ({}){}", name, id, image, format.driver(),
         liveNodes == null ? "" : ", live nodes " + liveNodes.file() + "/" + liveNodes.format());
@@ -430,95 +311,20 @@ final class ManagedVm {
     synchronized (this) {
       if (process == p) {
         process = null;
-        closeEvents();
+        watch.closeEvents();
       }
       transition(VmState.STOPPED);
     }
     log.info("vm {}: {} by request", name, how);
   }
 
-  private void attach(QemuProcess p) {
-    synchronized (this) {
-      process = p;
-      stopRequested = false;
-      guestShutdown = false;
-      events = p.qmp().subscribe(e -> onEvent(p, e));
-    }
-    ProcessHandle.of(p.pid()).ifPresentOrElse(
-        h -> h.onExit().thenRun(() -> onExit(p)),
-        () -> onExit(p));
-    try {
-      QueryStatus.StatusInfo st = p.qmp().call(new QueryStatus());
-      synchronized (this) {
-        if (process == p) transition(st.running() ? VmState.RUNNING : VmState.PAUSED);
-      }
-    } catch (QmpException e) {
-      // the exit watcher decides what an unanswering QEMU means; the state stays as it was
-      log.warn("vm {}: query-status failed after attaching to qemu pid {}: {}", name, p.pid(), e.getMessage());
-    }
-  }
-
-  private void onEvent(QemuProcess p, QmpEvent event) {
-    synchronized (this) {
-      if (process != p) return;
-      switch (event.name()) {
-        case "STOP" -> {
-          if (state == VmState.RUNNING) transition(VmState.PAUSED);
-        }
-        case "RESUME" -> {
-          if (state == VmState.PAUSED || state == VmState.STARTING) transition(VmState.RUNNING);
-        }
-        case "SHUTDOWN" -> {
-          guestShutdown = true;
-          log.info("vm {}: qemu reports shutdown ({})", name, event.data());
-        }
-        default -> log.debug("vm {}: event {} {}", name, event.name(), event.data());
-      }
-    }
-  }
-
-  private void onExit(QemuProcess p) {
-    synchronized (this) {
-      // not ours any more (restarted, or the agent let go), or the stop action finishes it
-      if (process != p || stopRequested) return;
-      process = null;
-      closeEvents();
-      if (guestShutdown) {
-        log.info("vm {}: guest shut down, qemu pid {} exited", name, p.pid());
-        transition(VmState.STOPPED);
-      } else {
-        log.error("vm {}: qemu pid {} exited unexpectedly; qemu.log: {}", name, p.pid(), tail(run.qemuLog()));
-        transition(VmState.CRASHED);
-      }
-      // the process is gone: this only removes its socket and pid file, before a new start can
-      // create them (start checks for a process under this monitor)
-      p.stop(Duration.ZERO);
-    }
-  }
-
-  private void closeEvents() {
-    if (events != null) {
-      events.close();
-      events = null;
-    }
-  }
-
-  private synchronized void transition(VmState next) {
+  synchronized void transition(VmState next) {
     if (deleted || detached) return;
     if (next != state) log.info("vm {}: {} -> {}", name, state.name().toLowerCase(Locale.ROOT), next.name().toLowerCase(Locale.ROOT));
     state = next;
     if (record.state() != next || !Files.exists(recordFile(dir))) {
       record = record.withState(next);
       JsonFiles.write(recordFile(dir), record);
-    }
-  }
-
-  static String tail(Path log) {
-    try {
-      List<String> lines = Files.readAllLines(log);
-      return String.join(" | ", lines.subList(Math.max(0, lines.size() - 10), lines.size())).strip();
-    } catch (java.io.IOException e) {
-      return "(no qemu log at " + log + ")";
     }
   }
 }
