@@ -23,6 +23,7 @@ import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.api.agent.OutgoingUnlock;
 import dev.ferry.api.agent.PostcopyResume;
 import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.api.agent.VerifyResult;
@@ -428,6 +429,24 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     lastStats = withPhase(lastStats, OutgoingPhase.HANDED_OVER, lastStats.status());
     vms.remove(vm);
     return lastStats;
+  }
+
+  /** As the real agent: a completed record is forgotten, an ended one kept as is, a running one refused. */
+  @Override
+  public MigrationStats unlockOutgoing(String vm, OutgoingUnlock request) {
+    MigrationStats s = lastStats;
+    if (!outgoing.containsKey(vm) || s == null) throw notFound("vm " + vm + " has no outgoing migration on this host");
+    if (!s.migrationId().equals(request.migrationId())) {
+      throw new Refused(Problem.of(409, "conflict", "vm " + vm + " has a record of migration " + s.migrationId()));
+    }
+    if (s.phase() == OutgoingPhase.COMPLETED) {
+      outgoing.remove(vm);
+      lastStats = null;
+    } else if (!s.phase().ended()) {
+      throw new Refused(Problem.of(409, "conflict", "migration " + s.migrationId() + " of vm " + vm + " is "
+          + s.phase().wire() + " on this host and its runner still drives it"));
+    }
+    return s;
   }
 
   @Override

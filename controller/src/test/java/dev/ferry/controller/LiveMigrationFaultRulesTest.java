@@ -207,6 +207,32 @@ class LiveMigrationFaultRulesTest {
   }
 
   /**
+   * Unlock after the source completed: the target never resumes the guest (lost for good), so the
+   * migration is stuck past the point of no return. Before, the unlock ended it on the controller
+   * only, and the source agent kept its {@code completed} record for good: the vm stayed busy
+   * there and every later migration of it was refused as "already migrating". Now the unlock asks
+   * the source to let go of that record, and says in the audit that it did.
+   */
+  @Test
+  void unlock_afterTheSourceCompleted_makesTheSourceForgetItsCompletedRecord() throws Exception {
+    host2.failOn = "POST /agent/vms/web/incoming/finish";
+    String id = start(live("never")).get("id").asText();
+    awaitStuck(id);
+    assertThat(host1.outgoingStats("web").phase()).isEqualTo(OutgoingPhase.COMPLETED);
+
+    TestCluster.Reply r = c.post("/api/vms/web/unlock", new dev.ferry.api.VmUnlockRequest("host2 lost for good, checked"));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    JsonNode done = c.get("/api/migrations/" + id).json();
+    assertThat(done.get("status").asText()).isEqualTo("failed");
+    assertThat(done.get("reason").asText()).contains("unlocked by an operator", "host2 lost for good, checked",
+        "host 'host1' let go of its completed record of the migration");
+    assertThat(host1.changes()).endsWith("POST /agent/vms/web/outgoing/unlock");
+    assertThat(host1.outgoing).as("the source holds no record of the migration any more").doesNotContainKey("web");
+    assertThat(host2.changes()).doesNotContain("DELETE /agent/vms/web/incoming");
+  }
+
+  /**
    * B8: a pre-copy stream that stops moving (a cut link) under {@code --postcopy auto}. Before,
    * nothing noticed it without --timeout, and the stall looked like a guest outrunning the stream,
    * which escalated into post-copy towards a target the source could not reach. Now it rolls back

@@ -12,6 +12,7 @@ import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.api.agent.OutgoingUnlock;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,9 +44,12 @@ public final class Migrations {
   private final MigrationStore store;
   private final OutgoingMigrations outgoing;
   private final OutgoingReconciler reconciler;
+  private final OutgoingForget forget;
 
   private Migrations(Vms vms, OutgoingRunner runner, OutgoingControl control, OutgoingStats stats, MigrationTarget target,
-      PostcopyRecovery recovery, MigrationStore store, OutgoingMigrations outgoing, OutgoingReconciler reconciler) {
+      PostcopyRecovery recovery, MigrationStore store, OutgoingMigrations outgoing, OutgoingReconciler reconciler,
+      OutgoingForget forget) {
+    this.forget = forget;
     this.store = store;
     this.outgoing = outgoing;
     this.reconciler = reconciler;
@@ -72,7 +76,8 @@ public final class Migrations {
     var target = new MigrationTarget(vms, pools, host, store, busy, address);
     var m = new Migrations(vms, new OutgoingRunner(vms, store, busy, outgoing, reconciler, stats),
         new OutgoingControl(vms, pools, store, outgoing, reconciler, stats), stats, target,
-        new PostcopyRecovery(vms, store, target), store, outgoing, reconciler);
+        new PostcopyRecovery(vms, store, target), store, outgoing, reconciler,
+        new OutgoingForget(store, busy, outgoing, stats));
     vms.guardActions(busy::check);
     vms.onKill(m::killed);
     for (AgentVmStatus vm : vms.list()) {
@@ -167,6 +172,10 @@ public final class Migrations {
 
   public MigrationStats completeOutgoing(String vm, boolean deleteSourceImages) {
     return control.complete(vm, deleteSourceImages);
+  }
+
+  public MigrationStats unlockOutgoing(String vm, OutgoingUnlock request) {
+    return forget.unlock(vm, request);
   }
 
   public MemoryDigest memoryDigest(String vm) {

@@ -110,6 +110,13 @@ public interface HostAgent {
   /** After QEMU completed: the source QEMU quits and the VM is forgotten here. */
   MigrationStats completeOutgoing(String vm, boolean deleteSourceImages);
 
+  /**
+   * After {@code ferry vm unlock}: forgets this host's record of the unlocked migration if no
+   * runner drives it any more, leaving the source QEMU as it is; the answer is the record's last
+   * stats. Refused while the migration still runs here.
+   */
+  MigrationStats unlockOutgoing(String vm, OutgoingUnlock request);
+
   /** A digest of every page of a paused guest's RAM. */
   MemoryDigest memoryDigest(String vm);
 }

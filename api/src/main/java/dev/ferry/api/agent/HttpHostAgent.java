@@ -215,6 +215,11 @@ public final class HttpHostAgent implements HostAgent {
   }
 
   @Override
+  public MigrationStats unlockOutgoing(String vm, OutgoingUnlock request) {
+    return call(AgentRoute.OUTGOING_UNLOCK, "", request, MigrationStats.class, vm);
+  }
+
+  @Override
   public MemoryDigest memoryDigest(String vm) {
     return call(AgentRoute.MEMORY_DIGEST, "", null, MemoryDigest.class, vm);
   }

@@ -10,6 +10,8 @@ import dev.ferry.api.rules.RuleViolation;
 import dev.ferry.api.rules.Spelling;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmState;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.OutgoingUnlock;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.agents.AgentClient;
 import dev.ferry.controller.events.EventBus;
@@ -59,6 +61,8 @@ public final class MigrationService implements AutoCloseable {
   private final Map<String, Future<?>> runnerTasks = new ConcurrentHashMap<>();
   /** how long a cancel waits for the rollback, so that its answer says what happened (the CLI waits longer) */
   static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
+  /** how long an unlock waits for the source agent: the host may be the one lost for good */
+  static final Duration UNLOCK_AGENT_WAIT = Duration.ofSeconds(5);
 
   /** {@code maxPerHost}: how many migrations a host may take part in before a live migration touching it is refused. */
   public MigrationService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock,
@@ -223,7 +227,9 @@ public final class MigrationService implements AutoCloseable {
    * An operator lets go of a VM whose migration cannot finish by itself (a host lost for good):
    * the runner is stopped where it is, nothing more is asked of any agent, and the migration ends
    * {@code failed} in its phase, with who-knows-what in the reason: the operator's words, the
-   * phase, and where the guest may be. The VM's controller lock goes with it.
+   * phase, and where the guest may be. The VM's controller lock goes with it. The source agent
+   * of a live migration is asked, once and best effort, to forget its record of the migration if
+   * no runner drives it there any more (see {@link #releaseSource}).
    */
   public MigrationView unlock(String vm, dev.ferry.api.VmUnlockRequest r) {
     if (r == null || r.reason() == null || r.reason().isBlank()) {
@@ -255,7 +261,8 @@ public final class MigrationService implements AutoCloseable {
     }
     String audit = "unlocked by an operator at " + ctx.clock().instant() + ": " + r.reason().strip() + " (the migration"
         + " stopped in phase " + now.phase() + (rec.stuck == null ? "" : ", stuck: " + rec.stuck) + "; check host '"
-        + now.source() + "' and host '" + now.target() + "' for the guest and leftovers)";
+        + now.source() + "' and host '" + now.target() + "' for the guest and leftovers)"
+        + releaseSource(now, r.reason().strip());
     rec.reason = rec.reason == null ? audit : rec.reason + "; " + audit;
     rec.stuck = null;
     rec.end(MigrationStatus.FAILED, ctx.clock().instant());
@@ -264,6 +271,26 @@ public final class MigrationService implements AutoCloseable {
     LOG.warn("migration {}: vm {} {}", m.id(), vm, audit);
     ctx.events().publish("migration.done", rec.id, rec.view());
     return rec.view();
+  }
+
+  /**
+   * A source agent keeps its record of a live migration whose QEMU completed until the controller's
+   * complete, which an unlocked migration never sends; the record would keep the vm busy there and
+   * refuse every later migration of it. So the unlock asks the source to let go of it, within
+   * {@link #UNLOCK_AGENT_WAIT}; the answer, or why there was none, goes into the audit text. A
+   * source that still drives the migration keeps its record (it refuses), as does one unreachable.
+   */
+  private String releaseSource(MigrationRow m, String reason) {
+    if (!m.kind().equals("live")) return "";
+    try {
+      MigrationStats s = ctx.agent(m.source()).within(UNLOCK_AGENT_WAIT)
+          .unlockOutgoing(m.vm(), new OutgoingUnlock(m.id(), reason));
+      return "; host '" + m.source() + "' let go of its " + (s == null || s.phase() == null ? "" : s.phase().wire() + " ")
+          + "record of the migration";
+    } catch (RuntimeException e) {
+      LOG.warn("migration {}: host '{}' kept its record of the migration: {}", m.id(), m.source(), e.getMessage());
+      return "; host '" + m.source() + "' kept its record of the migration: " + e.getMessage();
+    }
   }
 
   private void requestCancel(String id, List<String> cancellable, String why) {
