@@ -44,15 +44,30 @@ final class FerryProcess {
 
   private final Path clusterDir;
   private final Map<String, String> env = new HashMap<>();
+  private final List<String> prefix = new ArrayList<>();
 
   FerryProcess(Path clusterDir) {
     this.clusterDir = clusterDir;
   }
 
   FerryProcess withEnv(String key, String value) {
+    FerryProcess copy = copy();
+    copy.env.put(key, value);
+    return copy;
+  }
+
+  /** The CLI run through {@code wrapper} (e.g. {@code ip netns exec NS}), as on another machine. */
+  FerryProcess withPrefix(List<String> wrapper) {
+    FerryProcess copy = copy();
+    copy.prefix.clear();
+    copy.prefix.addAll(wrapper);
+    return copy;
+  }
+
+  private FerryProcess copy() {
     FerryProcess copy = new FerryProcess(clusterDir);
     copy.env.putAll(env);
-    copy.env.put(key, value);
+    copy.prefix.addAll(prefix);
     return copy;
   }
 
@@ -86,7 +101,8 @@ final class FerryProcess {
   }
 
   Result run(String... args) {
-    var cmd = new ArrayList<String>(List.of(ProcessHandle.current().info().command().orElse("java"),
+    var cmd = new ArrayList<String>(prefix);
+    cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
         "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString()));
     cmd.addAll(List.of(args));
     try {

@@ -15,16 +15,21 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A controller and two agents where host2 lives behind a real link ({@link TwoHostNetwork}):
- * cutting the link stalls the migration stream and the controller's calls to host2 the way a
- * pulled cable does. Each daemon is started by this class and can be SIGKILLed and started again
- * with the same address and data, as a crashed agent restarted by systemd would be.
+ * A controller and two agents started as separate daemons in network namespaces, in one of two
+ * placements: {@link #start} puts host2 behind a real link ({@link TwoHostNetwork}), so cutting it
+ * stalls the migration stream and the controller's calls to host2 the way a pulled cable does;
+ * {@link #isolated} puts every daemon (and the CLI, beside the controller) in a namespace of its own
+ * on one bridge ({@link NetnsTopology}), so every stream crosses a real interface. Each daemon can
+ * be SIGKILLed and started again with the same address and data, as systemd would restart it.
  */
 final class NamespacedCluster implements AutoCloseable {
 
   static final Duration SETTLE = Duration.ofSeconds(60);
 
+  /** the two-host link of {@link #start}, null for {@link #isolated} */
   final TwoHostNetwork net;
+  /** the namespaces of {@link #isolated}, null for {@link #start} */
+  final NetnsTopology topology;
   final FerryProcess ferry;
   final ClusterChecks checks;
   final Path kernel;
@@ -36,25 +41,29 @@ final class NamespacedCluster implements AutoCloseable {
   private final Map<String, String> listen = new HashMap<>();
   private final Map<String, Long> pids = new HashMap<>();
 
-  private NamespacedCluster(Path dir, OwnedProcesses owned, TwoHostNetwork net) throws Exception {
+  private NamespacedCluster(Path dir, OwnedProcesses owned, TwoHostNetwork net, NetnsTopology topology)
+      throws Exception {
     this.dir = dir;
     this.owned = owned;
     this.net = net;
-    int port = net.freePortHere();
-    controllerUrl = "http://" + net.hereAddress + ":" + port;
+    this.topology = topology;
+    String here = net != null ? net.hereAddress : topology.node("controller").address();
+    int port = net != null ? net.freePortHere() : 7100;
+    controllerUrl = "http://" + here + ":" + port;
     token = dir.resolve("controller/token");
-    start("controller", List.of("controller", "--listen", net.hereAddress + ":" + port, "--data",
-        dir.resolve("controller").toString(), "--host-timeout", "3s"), false);
+    start("controller", List.of("controller", "--listen", here + ":" + port, "--data",
+        dir.resolve("controller").toString(), "--host-timeout", "3s"));
     try {
       await("the controller's token file", () -> Files.isRegularFile(token) && Files.size(token) > 0, SETTLE);
     } catch (AssertionError e) {
       throw new AssertionError(e.getMessage() + "; controller log:\n" + log("controller"), e);
     }
-    listen.put("host1", "127.0.0.1:" + freeLocalPort());
-    listen.put("host2", net.thereAddress + ":7101");
+    listen.put("host1", net != null ? "127.0.0.1:" + freeLocalPort() : topology.node("host1").address() + ":7101");
+    listen.put("host2", (net != null ? net.thereAddress : topology.node("host2").address()) + ":7101");
     for (String host : List.of("host1", "host2")) startAgent(host);
-    ferry = new FerryProcess(dir).withEnv("FERRY_CONTROLLER", controllerUrl)
+    FerryProcess cli = new FerryProcess(dir).withEnv("FERRY_CONTROLLER", controllerUrl)
         .withEnv("FERRY_TOKEN", Files.readString(token).strip());
+    ferry = topology == null ? cli : cli.withPrefix(topology.node("controller").inside(List.of()));
     checks = new ClusterChecks(ferry, dir, owned);
     awaitOnline(List.of("host1", "host2"));
     Path shared = Files.createDirectories(dir.resolve("pools/shared"));
@@ -70,7 +79,7 @@ final class NamespacedCluster implements AutoCloseable {
   static NamespacedCluster start(Path dir, OwnedProcesses owned) throws Exception {
     TwoHostNetwork net = TwoHostNetwork.create();
     try {
-      return new NamespacedCluster(dir, owned, net);
+      return new NamespacedCluster(dir, owned, net, null);
     } catch (Exception | Error e) {
       owned.killAll();
       net.close();
@@ -78,11 +87,22 @@ final class NamespacedCluster implements AutoCloseable {
     }
   }
 
+  /** The cluster in {@code dir} with the controller, host1 and host2 each in a namespace of its own. */
+  static NamespacedCluster isolated(Path dir, OwnedProcesses owned) throws Exception {
+    NetnsTopology topology = NetnsTopology.create(List.of("controller", "host1", "host2"));
+    try {
+      return new NamespacedCluster(dir, owned, null, topology);
+    } catch (Exception | Error e) {
+      owned.killAll();
+      topology.close();
+      throw e;
+    }
+  }
+
   /** (Re)starts a host's agent on its address and data directory. */
   void startAgent(String host) throws IOException {
     start(host, List.of("agent", "--name", host, "--listen", listen.get(host), "--data",
-        dir.resolve("hosts").resolve(host).toString(), "--controller", controllerUrl, "--token-file", token.toString()),
-        host.equals("host2"));
+        dir.resolve("hosts").resolve(host).toString(), "--controller", controllerUrl, "--token-file", token.toString()));
   }
 
   /** SIGKILL, as a crash or the OOM killer would; the QEMUs it started keep running. */
@@ -121,15 +141,22 @@ final class NamespacedCluster implements AutoCloseable {
       }
     }
     owned.killAll();
-    net.close();
+    if (net != null) net.close();
+    if (topology != null) topology.close();
   }
 
-  private void start(String name, List<String> args, boolean far) throws IOException {
+  /** Where a daemon runs: host2 behind the link, or every daemon in its own namespace. */
+  private List<String> placed(String name, List<String> cmd) {
+    if (topology != null) return topology.node(name).inside(cmd);
+    return name.equals("host2") ? net.inside(cmd) : cmd;
+  }
+
+  private void start(String name, List<String> args) throws IOException {
     var cmd = new ArrayList<>(List.of("setsid", ProcessHandle.current().info().command().orElse("java"),
         "--enable-native-access=ALL-UNNAMED", "-jar", FerryProcess.jar().toString()));
     cmd.addAll(args);
     Path log = Files.createDirectories(dir.resolve("logs")).resolve(name + ".log");
-    Process p = new ProcessBuilder(far ? net.inside(cmd) : cmd).redirectInput(new File("/dev/null"))
+    Process p = new ProcessBuilder(placed(name, cmd)).redirectInput(new File("/dev/null"))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     pids.put(name, p.pid());
     owned.own(p.pid());
