@@ -62,7 +62,19 @@ final class FaultCatalog {
           Level.REAL_QEMU, "rolled back after the restart; the VM runs on exactly one host"),
       new FaultCell("live", "postcopy", Fault.LINK,
           "PostcopyRecoveryIT.postcopy_linkCutWhileSplit_neverReportsSuccessUntilRecoveredThenTheGuestIsWhole",
-          Level.REAL_QEMU, "never reported a success while split; recovered, the guest whole"));
+          Level.REAL_QEMU, "never reported a success while split; recovered, the guest whole"),
+      new FaultCell("live", "migrating", Fault.LINK,
+          "LinkAndAgentFaultsIT.precopy_linkCut_stallDetectedRolledBackAndTheGuestNeverStopsOnTheSource",
+          Level.REAL_QEMU, "nothing final while host2 was cut off; rolled back once it was back, the guest never stopped"),
+      new FaultCell("live", "migrating", Fault.TARGET_AGENT,
+          "LinkAndAgentFaultsIT.targetAgentKilledWhileMigrating_thenRestarted_theVmRunsOnExactlyOneHost",
+          Level.REAL_QEMU, "still running while the agent was dead; then rolled back, the VM on exactly one host"),
+      new FaultCell("live", "migrating", Fault.SOURCE_AGENT,
+          "LinkAndAgentFaultsIT.sourceAgentKilledWhileMigrating_thenRestarted_theVmRunsOnExactlyOneHost",
+          Level.REAL_QEMU, "still running while the agent was dead; then rolled back, the VM on exactly one host"),
+      new FaultCell("live", "migrating", Fault.DISK_FULL,
+          "LiveMigrationIT.migrateLive_copyStorageIntoAFullPool_rolledBackTheVmKeepsItsDiskAndCanMoveLater",
+          Level.REAL_QEMU, "ENOSPC named, rolled back; the VM keeps its disk, no image or lock left"));
 
   /** Why a fault cannot happen in a phase, or null when it can. */
   static String notApplicable(String kind, Row row, Fault fault) {
