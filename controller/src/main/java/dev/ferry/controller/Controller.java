@@ -2,6 +2,7 @@ package dev.ferry.controller;
 
 import dev.ferry.controller.agents.AgentClient;
 import dev.ferry.controller.events.EventBus;
+import dev.ferry.controller.events.EventRetention;
 import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.hosts.LivenessSweeper;
 import dev.ferry.controller.migration.MigrationService;
@@ -29,17 +30,19 @@ public final class Controller implements AutoCloseable {
   private final String token;
   private final Store store;
   private final EventBus events;
+  private final EventRetention retention;
   private final LivenessSweeper sweeper;
   private final MigrationService migrations;
   private final RestServer rest;
   private boolean closed;
 
-  private Controller(ControllerConfig config, String token, Store store, EventBus events, LivenessSweeper sweeper,
-      MigrationService migrations, RestServer rest) {
+  private Controller(ControllerConfig config, String token, Store store, EventBus events, EventRetention retention,
+      LivenessSweeper sweeper, MigrationService migrations, RestServer rest) {
     this.config = config;
     this.token = token;
     this.store = store;
     this.events = events;
+    this.retention = retention;
     this.sweeper = sweeper;
     this.migrations = migrations;
     this.rest = rest;
@@ -55,6 +58,8 @@ public final class Controller implements AutoCloseable {
     String token = TokenFile.loadOrCreate(cfg.dataDir().resolve("token"));
     Store store = Store.open(cfg.dataDir(), cfg.dbUrl(), cfg.dbUser(), cfg.dbPassword());
     EventBus events = new EventBus(store.events(), cfg.clock());
+    EventRetention retention = new EventRetention(store.events(), cfg.clock(), cfg.limits().eventRetention(),
+        cfg.limits().eventMaxCount()).start();
     LivenessSweeper sweeper = null;
     MigrationService migrations = null;
     try {
@@ -62,17 +67,19 @@ public final class Controller implements AutoCloseable {
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
       migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
-          new VmService(store, hosts, agents, events), migrations, events);
+          new VmService(store, hosts, agents, events), migrations, events, cfg.limits().sseMaxClients());
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
       RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token, services);
-      Controller c = new Controller(cfg, token, store, events, sweeper, migrations, rest);
+      Controller c = new Controller(cfg, token, store, events, retention, sweeper, migrations, rest);
       migrations.recover();
-      LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms, per-host migration limit {})",
-          c.url(), cfg.dataDir(), store.vendor(), cfg.hostTimeout().toMillis(), cfg.maxMigrationsPerHost());
+      LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms, per-host migration limit {}, {})",
+          c.url(), cfg.dataDir(), store.vendor(), cfg.hostTimeout().toMillis(), cfg.maxMigrationsPerHost(),
+          cfg.limits());
       return c;
     } catch (RuntimeException e) {
       if (sweeper != null) sweeper.close();
       if (migrations != null) migrations.close();
+      retention.close();
       events.close();
       store.close();
       throw e;
@@ -101,6 +108,11 @@ public final class Controller implements AutoCloseable {
     return rest.routes();
   }
 
+  /** Prunes the event journal now by the configured limits; returns the highest id pruned, or 0. */
+  long pruneEvents() {
+    return retention.pruneNow();
+  }
+
   /** Stored events after {@code id}, oldest first; tests read histories with it. */
   List<dev.ferry.api.Event> eventsAfter(long id) {
     return events.after(id, 10_000);
@@ -111,6 +123,7 @@ public final class Controller implements AutoCloseable {
     if (closed) return;
     closed = true;
     events.close();
+    retention.close();
     sweeper.close();
     migrations.close();
     rest.close();

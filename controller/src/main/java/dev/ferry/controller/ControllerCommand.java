@@ -49,10 +49,30 @@ public final class ControllerCommand implements Callable<Integer> {
           + " live or storage (1-64, default: ${DEFAULT-VALUE})")
   int maxMigrationsPerHost;
 
+  @Option(names = "--event-retention", paramLabel = "DURATION", defaultValue = "7d",
+      converter = RetentionConverter.class,
+      description = "events older than this are pruned from the store: whole days (7d) or any duration"
+          + " (12h, 30m) (default: ${DEFAULT-VALUE})")
+  Duration eventRetention;
+
+  @Option(names = "--event-max-count", paramLabel = "N", defaultValue = "200000",
+      description = "at most N events are kept, the newest (default: ${DEFAULT-VALUE})")
+  long eventMaxCount;
+
+  @Option(names = "--sse-max-clients", paramLabel = "N", defaultValue = "64",
+      description = "at most N clients on /api/events at once; the next is answered 503 (default: ${DEFAULT-VALUE})")
+  int sseMaxClients;
+
   @Override
   public Integer call() throws Exception {
+    GrowthLimits limits;
+    try {
+      limits = new GrowthLimits(eventRetention, eventMaxCount, sseMaxClients);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+    }
     Controller controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
-        hostTimeout, maxMigrationsPerHost, null));
+        hostTimeout, maxMigrationsPerHost, null, limits));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       controller.close();
@@ -97,6 +117,23 @@ public final class ControllerCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(e.getMessage());
       }
+    }
+  }
+
+  /**
+   * A retention is counted in days more often than not, so {@code Nd} is understood here on top
+   * of the common grammar (which has no days: no other option wants them).
+   */
+  static final class RetentionConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String t = value == null ? "" : value.strip().toLowerCase(java.util.Locale.ROOT);
+      if (t.matches("\\d{1,5}d")) {
+        Duration d = Duration.ofDays(Long.parseLong(t.substring(0, t.length() - 1)));
+        if (d.isZero()) throw new TypeConversionException("duration '" + value + "' is not valid: more than 0");
+        return d;
+      }
+      return new DurationConverter().convert(value);
     }
   }
 

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param maxMigrationsPerHost how many migrations (live or storage) a host may take part in at
  *     once, as source or target, before another live migration touching it is refused
  * @param clock the time source for heartbeats, liveness and events
+ * @param limits event retention and the SSE client cap; null for the defaults
  */
 public record ControllerConfig(
     String listenHost,
@@ -28,7 +29,8 @@ public record ControllerConfig(
     String dbPassword,
     Duration hostTimeout,
     int maxMigrationsPerHost,
-    InstantSource clock) {
+    InstantSource clock,
+    GrowthLimits limits) {
 
   public static final Duration DEFAULT_HOST_TIMEOUT = Duration.ofSeconds(10);
   public static final int DEFAULT_MAX_MIGRATIONS_PER_HOST = 2;
@@ -50,22 +52,30 @@ public record ControllerConfig(
           + MAX_MIGRATIONS_PER_HOST);
     }
     clock = clock == null ? InstantSource.system() : clock;
+    limits = limits == null ? GrowthLimits.defaults() : limits;
   }
 
   /** A controller on a free loopback port with SQLite in {@code dataDir}: what tests start. */
   public static ControllerConfig loopback(Path dataDir, Duration hostTimeout) {
     return new ControllerConfig("127.0.0.1", 0, dataDir, null, null, null, hostTimeout,
-        DEFAULT_MAX_MIGRATIONS_PER_HOST, null);
+        DEFAULT_MAX_MIGRATIONS_PER_HOST, null, null);
   }
 
   /** The same configuration with another database (e.g. PostgreSQL in tests). */
   public ControllerConfig withDatabase(String url, String user, String password) {
     return new ControllerConfig(listenHost, listenPort, dataDir, url, user, password, hostTimeout,
-        maxMigrationsPerHost, clock);
+        maxMigrationsPerHost, clock, limits);
   }
 
   /** The same configuration with another per-host migration limit. */
   public ControllerConfig withMaxMigrationsPerHost(int max) {
-    return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout, max, clock);
+    return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout, max, clock,
+        limits);
+  }
+
+  /** The same configuration with other growth limits. */
+  public ControllerConfig withLimits(GrowthLimits other) {
+    return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
+        maxMigrationsPerHost, clock, other);
   }
 }

@@ -31,6 +31,8 @@ public final class ControllerException extends RuntimeException implements Probl
     AGENT_REJECTED(400, "invalid input"),
     /** an agent answered with a server error */
     AGENT_FAILED(502, "agent failed"),
+    /** the controller is at a configured limit (e.g. open event streams); retrying later may succeed */
+    BUSY(503, "service unavailable"),
     /** an agent could not be reached or did not answer in time */
     UNAVAILABLE(503, "agent unreachable"),
     /** a bug or an unexpected condition in the controller */

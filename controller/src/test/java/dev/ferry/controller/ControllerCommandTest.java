@@ -61,4 +61,23 @@ class ControllerCommandTest {
         .hasMessageContaining("1-64");
     assertThatThrownBy(() -> ok.withMaxMigrationsPerHost(65)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void growthOptions_defaultAndDays_parse() {
+    ControllerCommand d = parse("--data", "/d");
+    assertThat(d.eventRetention).isEqualTo(java.time.Duration.ofDays(7));
+    assertThat(d.eventMaxCount).isEqualTo(GrowthLimits.DEFAULT_EVENT_MAX_COUNT);
+    assertThat(d.sseMaxClients).isEqualTo(GrowthLimits.DEFAULT_SSE_MAX_CLIENTS);
+    assertThat(parse("--data", "/d", "--event-retention", "30d").eventRetention).isEqualTo(java.time.Duration.ofDays(30));
+    assertThat(parse("--data", "/d", "--event-retention", "12h").eventRetention).isEqualTo(java.time.Duration.ofHours(12));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0d", "7", "week"})
+  void eventRetention_badValue_isAUsageErrorNamingOption(String value) {
+    assertThatThrownBy(() -> parse("--data", "/d", "--event-retention", value))
+        .isInstanceOf(ParameterException.class)
+        .hasMessageContaining("--event-retention")
+        .hasMessageContaining("'" + value + "' is not valid");
+  }
 }

@@ -48,10 +48,7 @@ class EventStreamTest {
 
   /** Connects and parses messages into a queue on a virtual thread. */
   BlockingQueue<Sse> connect(String lastEventId) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(c.controller.url() + "/api/events"))
-        .header("Authorization", "Bearer " + c.controller.token()).header("Accept", "text/event-stream");
-    if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
-    HttpResponse<Stream<String>> r = http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+    HttpResponse<Stream<String>> r = open(lastEventId);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
     open.add(r.body());
@@ -78,6 +75,20 @@ class EventStreamTest {
       }
     });
     return queue;
+  }
+
+  HttpResponse<Stream<String>> open(String lastEventId) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(c.controller.url() + "/api/events"))
+        .header("Authorization", "Bearer " + c.controller.token()).header("Accept", "text/event-stream");
+    if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+  }
+
+  /** Restarts the test's cluster with other limits (same data dir). */
+  void restartWith(GrowthLimits limits) throws Exception {
+    c.close();
+    c = new TestCluster(ControllerConfig.loopback(dir, Duration.ofSeconds(10)).withLimits(limits));
+    c.hostWithLocalPool("host1");
   }
 
   static Sse next(BlockingQueue<Sse> q) throws InterruptedException {
@@ -141,5 +152,76 @@ class EventStreamTest {
         .timeout(Duration.ofSeconds(5)).build();
     HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(400);
+  }
+
+  /**
+   * A client that last saw an event which has since been pruned is told so before the replay
+   * goes on, with the first id still available, instead of silently missing events.
+   */
+  @Test
+  void stream_replayFromPrunedId_startsWithReplayGapNamingFirstAvailableId() throws Exception {
+    restartWith(GrowthLimits.defaults().withEventRetention(Duration.ofDays(7), 2));
+    c.post("/api/vms", new VmCreateRequest("web", "host1", GIB, 1, "/pools/host1/local/vmlinuz", null, null, null,
+        List.of(), true));
+    List<dev.ferry.api.Event> before = c.controller.eventsAfter(0);
+    long pruned = c.controller.pruneEvents();
+    List<dev.ferry.api.Event> kept = c.controller.eventsAfter(0);
+    assertThat(kept).hasSize(2);
+    assertThat(pruned).isEqualTo(kept.getFirst().id() - 1);
+
+    BlockingQueue<Sse> q = connect(String.valueOf(before.getFirst().id()));
+    Sse gap = next(q);
+    assertThat(gap.event()).isEqualTo("replay.gap");
+    assertThat(gap.id()).isEqualTo(pruned);
+    assertThat(gap.data().get("data").get("first_available_id").asLong()).isEqualTo(kept.getFirst().id());
+    assertThat(next(q).id()).isEqualTo(kept.get(0).id());
+    assertThat(next(q).id()).isEqualTo(kept.get(1).id());
+
+    // reconnecting with the gap's id (what an SSE client sends next) replays without a second gap
+    BlockingQueue<Sse> again = connect(String.valueOf(gap.id()));
+    assertThat(next(again).id()).isEqualTo(kept.get(0).id());
+  }
+
+  @Test
+  void stream_replayFromKeptId_hasNoGap() throws Exception {
+    restartWith(GrowthLimits.defaults().withEventRetention(Duration.ofDays(7), 2));
+    c.post("/api/vms", new VmCreateRequest("web", "host1", GIB, 1, "/pools/host1/local/vmlinuz", null, null, null,
+        List.of(), true));
+    c.controller.pruneEvents();
+    List<dev.ferry.api.Event> kept = c.controller.eventsAfter(0);
+
+    BlockingQueue<Sse> q = connect(String.valueOf(kept.getFirst().id()));
+    assertThat(next(q).id()).isEqualTo(kept.get(1).id());
+    assertThat(q.poll(300, TimeUnit.MILLISECONDS)).isNull();
+  }
+
+  /** Each open stream holds a thread and a queue; past the cap the next client is told why, not served. */
+  @Test
+  void stream_pastMaxClients_is503WithClearMessage_andASlotFreesWhenAClientLeaves() throws Exception {
+    restartWith(GrowthLimits.defaults().withSseMaxClients(2));
+    connect(null);
+    connect(null);
+
+    HttpRequest req = HttpRequest.newBuilder(URI.create(c.controller.url() + "/api/events"))
+        .header("Authorization", "Bearer " + c.controller.token()).header("Accept", "text/event-stream")
+        .timeout(Duration.ofSeconds(5)).build();
+    HttpResponse<String> refused = http.send(req, HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).isEqualTo(503);
+    assertThat(Json.mapper().readTree(refused.body()).get("detail").asText())
+        .contains("too many event streams").contains("2 clients").contains("--sse-max-clients");
+
+    open.removeFirst().close();
+    // the server notices a gone client when a write to it fails: publish until one does
+    int[] n = {0};
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+        .until(() -> {
+          n[0]++;
+          c.post("/api/pools", new dev.ferry.api.PoolCreateRequest("more" + n[0], "host1", "/pools/host1/more" + n[0],
+              false));
+          HttpResponse<Stream<String>> r = open(null);
+          if (r.statusCode() == 200) open.add(r.body());
+          else r.body().close();
+          return r.statusCode() == 200;
+        });
   }
 }

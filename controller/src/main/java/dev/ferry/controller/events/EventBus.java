@@ -53,6 +53,11 @@ public final class EventBus implements AutoCloseable {
     return store.after(afterId, limit);
   }
 
+  /** The lowest id still stored (every lower id was pruned), or null when none is. */
+  public Long firstId() {
+    return store.firstId();
+  }
+
   /** Starts receiving every event published from now on; close the subscription to stop. */
   public Subscription subscribe() {
     Subscription s = new Subscription(this);

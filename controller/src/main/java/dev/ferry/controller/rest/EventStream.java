@@ -6,13 +6,25 @@ import dev.ferry.controller.events.EventBus;
 import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
 import io.javalin.http.sse.SseHandler;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.api.Json;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code GET /api/events}: every event as an SSE message (event name = kind, id = event id, data =
  * the event as JSON). With {@code Last-Event-ID} (header, or query {@code last_event_id}) the
  * stored events after it are replayed first. The client must send {@code Accept: text/event-stream}. The subscription starts before the replay, and the
  * live queue then skips ids already sent, so no event falls between replay and live delivery.
+ *
+ * <p>When events the client asks for were pruned, the replay starts with a synthetic
+ * {@code replay.gap} event naming the first id still available; its SSE id is the last pruned id,
+ * so a client that reconnects with it is not told twice. At most {@code maxClients} streams are
+ * open at once: each holds a thread and a queue of up to {@link EventBus#QUEUE_LIMIT} events, and
+ * the next client is answered 503 rather than allowed to exhaust the controller.
  */
 final class EventStream {
 
@@ -20,11 +32,18 @@ final class EventStream {
   static final long POLL_MS = 250;
   static final long KEEPALIVE_MS = 15_000;
 
-  private final EventBus bus;
-  private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
+  /** the synthetic event that tells a replaying client some of what it asked for was pruned */
+  static final String REPLAY_GAP = "replay.gap";
 
-  EventStream(EventBus bus) {
+  private final EventBus bus;
+  private final int maxClients;
+  private final Semaphore slots;
+  private final AtomicInteger active = new AtomicInteger();
+
+  EventStream(EventBus bus, int maxClients) {
     this.bus = bus;
+    this.maxClients = maxClients;
+    this.slots = new Semaphore(maxClients);
   }
 
   void handle(Context ctx) throws Exception {
@@ -44,8 +63,27 @@ final class EventStream {
         throw ControllerException.invalid("Last-Event-ID", raw, "the id of an event (an integer)");
       }
     }
+    if (!slots.tryAcquire()) {
+      throw new ControllerException(ControllerException.Kind.BUSY, "too many event streams: " + maxClients
+          + " clients are connected to /api/events (the controller's --sse-max-clients); retry later");
+    }
+    AtomicBoolean held = new AtomicBoolean(true);
+    Runnable release = () -> {
+      if (held.compareAndSet(true, false)) slots.release();
+    };
     Long from = lastId;
-    new SseHandler(client -> stream(client, from)).handle(ctx);
+    try {
+      new SseHandler(client -> {
+        try {
+          stream(client, from);
+        } finally {
+          release.run();
+        }
+      }).handle(ctx);
+    } catch (Exception | Error e) {
+      release.run();
+      throw e;
+    }
   }
 
   /**
@@ -67,6 +105,7 @@ final class EventStream {
       if (lastId != null) {
         List<Event> batch;
         do {
+          sent = announceGap(client, sent);
           batch = bus.after(sent, REPLAY_BATCH);
           for (Event e : batch) {
             send(client, e);
@@ -95,6 +134,22 @@ final class EventStream {
     } finally {
       active.decrementAndGet();
     }
+  }
+
+  /**
+   * Sends {@code replay.gap} when ids after {@code sent} were pruned (checked before each batch,
+   * since pruning may run during a long replay); returns the id the replay continues after.
+   */
+  private long announceGap(SseClient client, long sent) {
+    Long first = bus.firstId();
+    if (first == null || first <= sent + 1) return sent;
+    long prunedThrough = first - 1;
+    ObjectNode data = Json.mapper().createObjectNode();
+    data.put("requested_after", sent);
+    data.put("first_available_id", first);
+    data.put("pruned_through", prunedThrough);
+    send(client, new Event(prunedThrough, Instant.now(), REPLAY_GAP, "events", data));
+    return prunedThrough;
   }
 
   private static void send(SseClient client, Event e) {

@@ -40,12 +40,12 @@ public final class RestServer implements AutoCloseable {
 
   /** The services behind the API. */
   public record Services(HostRegistry hosts, PoolService pools, VmService vms, MigrationService migrations,
-      EventBus events) {}
+      EventBus events, int sseMaxClients) {}
 
   /** Starts listening on {@code host:port} (0 = a free port). */
   public static RestServer start(String host, int port, String token, Services s) {
     byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
-    EventStream events = new EventStream(s.events());
+    EventStream events = new EventStream(s.events(), s.sseMaxClients());
     Javalin app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;

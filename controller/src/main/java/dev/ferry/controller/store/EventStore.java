@@ -38,6 +38,39 @@ public final class EventStore {
         .bind("after", afterId).bind("limit", limit).map(EventStore::map).list());
   }
 
+  /**
+   * Deletes events older than {@code before} and all but the newest {@code maxCount}; returns the
+   * highest id deleted, or 0 when nothing was. Ids are assigned in time order (the bus appends
+   * under one lock), so both rules cut a prefix of the journal and a replay loses only its oldest part.
+   */
+  public long prune(Instant before, long maxCount) {
+    return jdbi.inTransaction(h -> {
+      Long byAge = h.createQuery("SELECT MAX(id) FROM events WHERE time_ms < :before")
+          .bind("before", before.toEpochMilli()).mapTo(Long.class).one();
+      // ids are unique, so keeping those above (newest - maxCount) keeps at most maxCount rows
+      Long newest = h.createQuery("SELECT MAX(id) FROM events").mapTo(Long.class).one();
+      if (newest == null) return 0L;
+      // the newest event always stays, so the journal's first id always says how far pruning went
+      long cut = Math.min(newest - 1, Math.max(byAge == null ? 0 : byAge, newest - maxCount));
+      if (cut <= 0) return 0L;
+      int deleted = h.createUpdate("DELETE FROM events WHERE id <= :cut").bind("cut", cut).execute();
+      return deleted == 0 ? 0L : cut;
+    });
+  }
+
+  /**
+   * The lowest id still stored, or null when the journal is empty. Pruning always keeps the
+   * newest event, so every id below this one that was ever assigned has been pruned.
+   */
+  public Long firstId() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT MIN(id) FROM events").mapTo(Long.class).one());
+  }
+
+  /** How many events are stored. */
+  public long count() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM events").mapTo(Long.class).one());
+  }
+
   private static Event map(ResultSet rs, StatementContext ctx) throws SQLException {
     JsonNode data;
     try {
