@@ -2,6 +2,7 @@ package dev.ferry.agent;
 
 import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
+import dev.ferry.api.StartupFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,12 @@ public final class AgentCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig config = config();
-    Agent agent = Agent.start(config);
+    Agent agent;
+    try {
+      agent = Agent.start(config);
+    } catch (RuntimeException e) {
+      throw StartupFailure.of("agent " + config.name(), e);
+    }
     var done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       agent.close();

@@ -6,6 +6,7 @@ import dev.ferry.cli.host.PoolCommand;
 import dev.ferry.cli.migration.MigrateCommand;
 import dev.ferry.cli.migration.MigrationCommand;
 import dev.ferry.cli.vm.VmCommand;
+import dev.ferry.api.StartupFailure;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.util.regex.Matcher;
@@ -79,12 +80,13 @@ public final class Cli {
       };
     }
     if (t instanceof ParameterException) return USAGE;
+    if (t instanceof StartupFailure) return FAILURE;
     return FAILURE;
   }
 
   /** The line printed after {@code ferry: } for a failure. */
   static String messageFor(Throwable t) {
-    if (t instanceof CliException || t instanceof ParameterException) return t.getMessage();
+    if (t instanceof CliException || t instanceof ParameterException || t instanceof StartupFailure) return t.getMessage();
     // not ours: a bug or an unexpected runtime failure; still one line, with the type for a bug report
     String m = t.getMessage();
     return "unexpected " + t.getClass().getName() + (m == null ? "" : ": " + m.replaceAll("\\R", " "));

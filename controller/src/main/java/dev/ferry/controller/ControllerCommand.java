@@ -1,6 +1,7 @@
 package dev.ferry.controller;
 
 import dev.ferry.api.Durations;
+import dev.ferry.api.StartupFailure;
 import dev.ferry.api.rules.MigrationRules;
 import dev.ferry.api.rules.RuleViolation;
 import java.nio.file.Path;
@@ -71,8 +72,13 @@ public final class ControllerCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
     }
-    Controller controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
-        hostTimeout, maxMigrationsPerHost, null, limits));
+    Controller controller;
+    try {
+      controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
+          hostTimeout, maxMigrationsPerHost, null, limits));
+    } catch (RuntimeException e) {
+      throw StartupFailure.of("controller", e);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       controller.close();
