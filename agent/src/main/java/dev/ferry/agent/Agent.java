@@ -60,7 +60,7 @@ public final class Agent implements AutoCloseable {
         : new AcceleratorProbe(qemu, AcceleratorProbe.defaultCacheDir()).accelerator();
     HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
     var host = new QemuHost(qemu, accel);
-    Pools pools = Pools.load(data, config.name());
+    Pools pools = Pools.load(data, config.name(), config.roots());
     Vms vms = Vms.load(data, config.name(), pools, host);
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
     var moves = new StorageMoves(vms, pools, qemu.imgBinary());

@@ -6,6 +6,7 @@ import dev.ferry.api.StartupFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -50,6 +51,10 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--cpus", paramLabel = "N", description = "cpus offered to guests (default: the machine's)")
   Integer cpus;
 
+  @Option(names = "--pool-root", paramLabel = "DIR",
+      description = "a directory pools may be created under; repeatable (default: /var/lib/ferry and the --data directory)")
+  List<Path> poolRoots;
+
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig config = config();
@@ -82,7 +87,7 @@ public final class AgentCommand implements Callable<Integer> {
     try {
       Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
       return new AgentConfig(name, host, port, data, controller, token(), Durations.parse("--heartbeat-interval", heartbeatInterval), cpus,
-          memoryBytes, null);
+          memoryBytes, null, poolRoots);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

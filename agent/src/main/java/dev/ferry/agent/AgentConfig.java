@@ -1,9 +1,11 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.pool.PoolRoots;
 import dev.ferry.agent.qemu.Accelerator;
 import dev.ferry.api.Names;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Everything an agent needs to start; frozen once it runs.
@@ -13,6 +15,7 @@ import java.time.Duration;
  * @param cpus         null: the machine's
  * @param memoryBytes  null: the machine's (MemTotal)
  * @param accelerator  null: probed (and cached in {@code DIR/cache}); tests pin it to skip the probe
+ * @param poolRoots    directories pools may be defined under; null or empty: {@link PoolRoots#defaults}
  */
 public record AgentConfig(
     String name,
@@ -24,7 +27,8 @@ public record AgentConfig(
     Duration heartbeatInterval,
     Integer cpus,
     Long memoryBytes,
-    Accelerator accelerator) {
+    Accelerator accelerator,
+    List<Path> poolRoots) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
 
@@ -47,23 +51,40 @@ public record AgentConfig(
     if (memoryBytes != null && memoryBytes < 16L << 20) {
       throw new IllegalArgumentException("memory " + memoryBytes + " bytes is less than 16 MiB");
     }
+    poolRoots = poolRoots == null ? List.of() : List.copyOf(poolRoots);
+    for (Path root : poolRoots) {
+      if (!root.isAbsolute()) throw new IllegalArgumentException("pool root " + root + " must be an absolute directory");
+      if (root.normalize().getParent() == null) {
+        throw new IllegalArgumentException("pool root " + root + " is the file system root: any host file could become a disk");
+      }
+    }
+  }
+
+  /** The pool roots in force: the configured ones, else the defaults for this data directory. */
+  public PoolRoots roots() {
+    return poolRoots.isEmpty() ? PoolRoots.defaults(dataDir) : new PoolRoots(poolRoots, dataDir);
+  }
+
+  public AgentConfig withPoolRoots(List<Path> roots) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accelerator,
+        roots);
   }
 
   /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
   public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null);
   }
 
   public AgentConfig withAccelerator(Accelerator accel) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel, poolRoots);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accelerator);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accelerator, poolRoots);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accelerator);
+        accelerator, poolRoots);
   }
 }

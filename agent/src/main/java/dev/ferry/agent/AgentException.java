@@ -79,6 +79,15 @@ public class AgentException extends RuntimeException implements ProblemSource {
         field, value, allowed, null);
   }
 
+  /**
+   * Too little of a resource (e.g. free space in a pool) for the value asked: 409 like other
+   * shortages, still naming the field, the value and what would fit.
+   */
+  public static AgentException insufficient(String field, String value, String allowed) {
+    return new AgentException(Kind.INSUFFICIENT, field + " '" + value + "' is too large: " + allowed,
+        field, value, allowed, null);
+  }
+
   /** A request body the shared reader refused, as the agent's own bad input or 413. */
   public static AgentException of(BadBody b) {
     return b.tooLarge() ? new AgentException(Kind.TOO_LARGE, b.getMessage(), b)

@@ -111,7 +111,8 @@ class AgentFaultsIT {
 
   static AgentConfig config(String name) {
     return AgentConfig.of(name, "127.0.0.1", 0, data.resolve(name), "http://127.0.0.1:" + controller.getAddress().getPort(),
-        TOKEN).withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofSeconds(5));
+        TOKEN).withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofSeconds(5))
+        .withPoolRoots(List.of(data));
   }
 
   static AgentVmDefinition web(Path disk, String format, String workload) {

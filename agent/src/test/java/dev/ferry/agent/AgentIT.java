@@ -80,7 +80,8 @@ class AgentIT {
   static AgentConfig config() {
     return AgentConfig.of("it1", "127.0.0.1", 0, data.resolve("agent"),
             "http://127.0.0.1:" + controller.getAddress().getPort(), TOKEN)
-        .withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofMillis(300));
+        .withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofMillis(300))
+        .withPoolRoots(List.of(data));
   }
 
   @AfterAll

@@ -166,6 +166,20 @@ class ClusterIT {
         "--kernel", kernel.toString(), "--initrd", initrd.toString()), "host", "host9");
     assertRefused(ferry.run("vm", "create", "x3", "--host", "host1", "--memory", "1T",
         "--kernel", kernel.toString(), "--initrd", initrd.toString()), "memory");
+    // issue 10's trick: a qcow2 inside a pool whose backing file is a host file; refused naming that file
+    Path evil = dir.resolve("pools/shared/evil.qcow2");
+    Process img = new ProcessBuilder("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", "/etc/hostname",
+        evil.toString()).redirectErrorStream(true).start();
+    assertThat(img.waitFor()).as(new String(img.getInputStream().readAllBytes())).isZero();
+    assertRefused(ferry.run("vm", "create", "x5", "--host", "host1", "--memory", "256M", "--image", evil.toString()),
+        "disks[0].path", "/etc/hostname");
+    assertRefused(ferry.run("vm", "create", "x6", "--host", "host1", "--memory", "256M", "--kernel", kernel.toString(),
+        "--initrd", initrd.toString(), "--append", "console=ttyS0\u001b[2J"), "append", "printable ASCII");
+    JsonNode poolsBefore = ferry.ok("pool", "list", "--json").json();
+    assertRefused(ferry.run("pool", "create", "everything", "--host", "host1", "--path", "/"), "path", "'/'");
+    assertRefused(ferry.run("pool", "create", "etc", "--host", "host1", "--path", "/etc"), "path", "/etc",
+        dir.toString());
+    assertThat(ferry.ok("pool", "list", "--json").json()).isEqualTo(poolsBefore);
     var wrongToken = ferry.withEnv("FERRY_CONTROLLER", controllerUrl()).withEnv("FERRY_TOKEN", "wrong")
         .run("vm", "list", "--controller", controllerUrl(), "--token", "wrong");
     assertThat(wrongToken.exit()).as(wrongToken.toString()).isEqualTo(1);

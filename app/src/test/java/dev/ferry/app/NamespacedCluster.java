@@ -102,7 +102,8 @@ final class NamespacedCluster implements AutoCloseable {
   /** (Re)starts a host's agent on its address and data directory. */
   void startAgent(String host) throws IOException {
     start(host, List.of("agent", "--name", host, "--listen", listen.get(host), "--data",
-        dir.resolve("hosts").resolve(host).toString(), "--controller", controllerUrl, "--token-file", token.toString()));
+        dir.resolve("hosts").resolve(host).toString(), "--controller", controllerUrl, "--token-file", token.toString(),
+        "--pool-root", dir.toString()));
   }
 
   /** SIGKILL, as a crash or the OOM killer would; the QEMUs it started keep running. */

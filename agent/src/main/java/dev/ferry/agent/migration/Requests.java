@@ -19,7 +19,12 @@ final class Requests {
 
   static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   static final Pattern QAPI_NAME = Pattern.compile("[a-z][a-z0-9-]{0,63}");
-  static final Pattern URI = Pattern.compile("(tcp:[A-Za-z0-9.:\\[\\]-]+:\\d{1,5}|unix:/[^\\s]+)");
+  /**
+   * Only TCP: the target agent answers with it, and anything else is a way into the source host
+   * ({@code exec:} runs a command as QEMU, {@code unix:} and {@code fd:} reach local sockets and
+   * descriptors), whoever forged the answer.
+   */
+  static final Pattern URI = Pattern.compile("tcp:[A-Za-z0-9.:\\[\\]-]+:\\d{1,5}");
   static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\[\\]-]{1,255}");
 
   private Requests() {}
@@ -50,7 +55,7 @@ final class Requests {
   /** @param source where a valid URI comes from, for the message */
   static void migrationUri(String uri, String source) {
     if (uri == null || !URI.matcher(uri).matches()) {
-      throw AgentException.badInput("migration_uri", uri, "tcp:HOST:PORT or unix:/PATH, " + source);
+      throw AgentException.badInput("migration_uri", uri, "tcp:HOST:PORT only (not unix:, exec:, fd: or rdma:), " + source);
     }
   }
 

@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pools of this host, persisted in {@code DIR/pools.json}. Defining a pool is idempotent for
@@ -23,6 +25,8 @@ import java.util.Optional;
  * name is a conflict, since disks and VMs already point into the old one.
  */
 public final class Pools {
+
+  private static final Logger log = LoggerFactory.getLogger(Pools.class);
 
   /** What pools.json holds per pool. */
   record Entry(String name, String path, boolean shared) {}
@@ -32,28 +36,45 @@ public final class Pools {
 
   private final Path file;
   private final String host;
+  private final PoolRoots roots;
   private final Map<String, Pool> pools = new LinkedHashMap<>();
 
-  private Pools(Path file, String host) {
+  private Pools(Path file, String host, PoolRoots roots) {
     this.file = file;
     this.host = host;
+    this.roots = roots;
   }
 
-  /** Loads {@code dataDir/pools.json}; none yet means no pools. */
+  /** Loads {@code dataDir/pools.json} with the default roots ({@link PoolRoots#defaults}). */
   public static Pools load(Path dataDir, String host) {
-    var p = new Pools(dataDir.resolve("pools.json"), host);
+    return load(dataDir, host, PoolRoots.defaults(dataDir));
+  }
+
+  /**
+   * Loads {@code dataDir/pools.json}; none yet means no pools. A pool outside {@code roots} (defined
+   * before the roots were narrowed) is left out, loudly: serving it would undo the operator's choice.
+   */
+  public static Pools load(Path dataDir, String host, PoolRoots roots) {
+    var p = new Pools(dataDir.resolve("pools.json"), host, roots);
     if (Files.exists(p.file)) {
       List<Entry> entries = JsonFiles.read(p.file, Json.mapper().getTypeFactory()
           .constructType(new TypeReference<List<Entry>>() {}));
-      for (Entry e : entries) p.pools.put(e.name(), new Pool(e.name(), Path.of(e.path()), e.shared()));
+      for (Entry e : entries) {
+        Pool pool = new Pool(e.name(), Path.of(e.path()), e.shared());
+        if (roots.allows(pool.path())) {
+          p.pools.put(e.name(), pool);
+        } else {
+          log.error("pool {} at {} is outside the allowed pool roots {}; not serving it (add --pool-root or move it)",
+              e.name(), e.path(), roots.describe());
+        }
+      }
     }
     return p;
   }
 
   public synchronized Defined define(String name, String path, boolean shared) {
     if (!Names.valid(name)) throw AgentException.badInput("name", name, Names.RULE);
-    if (path == null || !path.startsWith("/")) throw AgentException.badInput("path", path, "an absolute directory path");
-    Path dir = Path.of(path).normalize();
+    Path dir = roots.requireAllowed("path", path);
     Pool existing = pools.get(name);
     if (existing != null && !existing.path().equals(dir)) {
       throw new AgentException(Kind.CONFLICT, "pool " + name + " already exists with path " + existing.path()
@@ -64,6 +85,7 @@ public final class Pools {
     } catch (IOException e) {
       throw AgentException.badInput("path", path, "a directory the agent can create (" + e.getMessage() + ")");
     }
+    roots.requireAllowedReal("path", path, dir);
     Pool pool = new Pool(name, dir, shared);
     if (!pool.equals(existing)) {
       pools.put(name, pool);
@@ -92,6 +114,24 @@ public final class Pools {
   /** The path guard: the real path of {@code userPath} if it lies inside one of these pools, else bad input naming {@code field}. */
   public Path guard(String field, String userPath) {
     return PathGuard.require(field, userPath, all());
+  }
+
+  /**
+   * Refuses {@code bytes} more in {@code pool} when its file system has less free space than that:
+   * an image that cannot be filled fails the guest with I/O errors later, far from the request.
+   */
+  public void requireSpace(String field, Pool pool, long bytes) {
+    long free;
+    try {
+      free = Files.getFileStore(pool.path()).getUsableSpace();
+    } catch (IOException e) {
+      throw new AgentException(Kind.UNAVAILABLE, "cannot read the free space of pool " + pool.name() + " at " + pool.path()
+          + ": " + e.getMessage(), e);
+    }
+    if (bytes > free) {
+      throw AgentException.insufficient(field, Long.toString(bytes), "at most the free space of pool " + pool.name()
+          + " (" + free + " bytes)");
+    }
   }
 
   PoolView view(Pool pool) {

@@ -53,6 +53,7 @@ public final class Volumes {
       throw AgentException.badInput("size_bytes", Long.toString(req.sizeBytes()), "a positive multiple of 512 bytes");
     }
     Pool pool = pools.get(req.pool());
+    pools.requireSpace("size_bytes", pool, req.sizeBytes());
     Path path = pool.path().resolve(req.name());
     if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new AgentException(Kind.CONFLICT, "volume " + req.name() + " already exists in pool " + pool.name() + " at " + path);

@@ -1,6 +1,7 @@
 package dev.ferry.agent.vm;
 
 import dev.ferry.agent.AgentException;
+import dev.ferry.agent.pool.ImageChain;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.BootSource;
 import dev.ferry.agent.qemu.DiskFormat;
@@ -10,6 +11,7 @@ import dev.ferry.agent.qemu.VmSpec;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.Names;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,7 +26,24 @@ final class VmDefinitions {
   /** a CPU model every x86 host can provide, so the VM can migrate anywhere */
   static final String DEFAULT_CPU = "qemu64";
 
+  /** a kernel command line longer than this is no configuration but a payload; x86 allows 2048 */
+  static final int MAX_APPEND = 1024;
+
   private VmDefinitions() {}
+
+  /**
+   * The kernel command line: printable ASCII only, so no control character reaches QEMU's argv, the
+   * console log or a terminal showing {@code vm show}.
+   */
+  static String requireAppend(String append) {
+    if (append == null) return null;
+    if (append.length() > MAX_APPEND || !append.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+      String shown = append.length() > 80 ? append.substring(0, 80) + "… (" + append.length() + " characters)" : append;
+      throw AgentException.badInput("append", shown.replaceAll("\\p{Cntrl}", "?"), "at most " + MAX_APPEND
+          + " printable ASCII characters (space to '~'), no control characters");
+    }
+    return append;
+  }
 
   static VmSpec toSpec(String name, AgentVmDefinition def, Pools pools, QemuInstallation qemu) {
     if (!Names.valid(name)) throw AgentException.badInput("name", name, Names.RULE);
@@ -60,7 +79,9 @@ final class VmDefinitions {
       } catch (IllegalArgumentException e) {
         throw AgentException.badInput(field + ".format", d.format(), "qcow2 or raw");
       }
-      String path = pools.guard(field + ".path", d.path()).toString();
+      Path real = pools.guard(field + ".path", d.path());
+      ImageChain.require(field + ".path", real, format.driver(), pools, qemu.imgBinary());
+      String path = real.toString();
       try {
         disks.add(new DiskSpec(id, path, format));
       } catch (IllegalArgumentException e) {
@@ -72,7 +93,7 @@ final class VmDefinitions {
     if (def.kernel() != null) {
       String kernel = pools.guard("kernel", def.kernel()).toString();
       String initrd = def.initrd() == null ? null : pools.guard("initrd", def.initrd()).toString();
-      boot = new BootSource.Kernel(kernel, initrd, def.append());
+      boot = new BootSource.Kernel(kernel, initrd, requireAppend(def.append()));
     } else if (def.initrd() != null) {
       throw AgentException.badInput("initrd", def.initrd(), "only together with a kernel");
     } else if (disks.isEmpty()) {

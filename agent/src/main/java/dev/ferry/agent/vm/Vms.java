@@ -3,6 +3,7 @@ package dev.ferry.agent.vm;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.pool.ImageChain;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.VmSpec;
 import dev.ferry.api.agent.AgentVmDefinition;
@@ -148,8 +149,22 @@ public final class Vms {
     return vm.exclusive("start", ACTION_WAIT, () -> {
       startGuard.check(name);
       checkGuards(name, "start");
+      checkImages(vm);
       return vm.start();
     });
+  }
+
+  /**
+   * The pool guard again, chain included: a stopped VM's image is just a file in a pool, and its
+   * qcow2 header may have been rewritten to name a backing file outside the pools since define.
+   */
+  private void checkImages(ManagedVm vm) {
+    var disks = vm.record().spec().disks();
+    for (int i = 0; i < disks.size(); i++) {
+      String field = "disks[" + i + "].path";
+      Path real = pools.guard(field, disks.get(i).path());
+      ImageChain.require(field, real, disks.get(i).format().driver(), pools, host.qemu().imgBinary());
+    }
   }
 
   /** Installs the check every start goes through (e.g. no start while an offline disk copy runs). */

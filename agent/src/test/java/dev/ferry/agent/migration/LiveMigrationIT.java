@@ -106,7 +106,8 @@ class LiveMigrationIT {
 
   static AgentConfig config(String name) {
     return AgentConfig.of(name, "127.0.0.1", 0, data.resolve(name), "http://127.0.0.1:" + controller.getAddress().getPort(), TOKEN)
-        .withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofSeconds(2));
+        .withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofSeconds(2))
+        .withPoolRoots(List.of(data));
   }
 
   @AfterAll

@@ -58,4 +58,17 @@ class RequestsTest {
         null, null, 0, null, null);
     assertTrue(v4.migrationUri().equals("tcp:10.0.0.5:4444"), v4.migrationUri());
   }
+
+  /** Only TCP: exec: runs a command as QEMU, unix: and fd: reach the source host's own sockets. */
+  @Test
+  void migrationUri_otherThanTcp_isRefusedNamingFieldValueAndTcp() {
+    for (String bad : List.of("unix:/run/ferry/x.sock", "exec:cat /etc/shadow", "fd:3", "rdma:10.0.0.1:4444",
+        "tcp:10.0.0.1:4444,exec:x", "tcp:10.0.0.1", "")) {
+      var e = assertThrows(AgentException.class, () -> Requests.migrationUri(bad, "as the target answered"), bad);
+      assertTrue(e.kind() == AgentException.Kind.INVALID && "migration_uri".equals(e.field()) && bad.equals(e.value())
+          && e.allowed().startsWith("tcp:HOST:PORT only"), e.getMessage());
+    }
+    assertDoesNotThrow(() -> Requests.migrationUri("tcp:10.0.0.5:4444", "test"));
+    assertDoesNotThrow(() -> Requests.migrationUri("tcp:host2.example:4444", "test"));
+  }
 }

@@ -107,7 +107,8 @@ class StorageMoveIT {
   static AgentConfig config() {
     return AgentConfig.of("it1", "127.0.0.1", 0, data.resolve("agent"),
             "http://127.0.0.1:" + controller.getAddress().getPort(), TOKEN)
-        .withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofSeconds(5));
+        .withAccelerator(Accelerator.TCG).withHeartbeatInterval(Duration.ofSeconds(5))
+        .withPoolRoots(List.of(data));
   }
 
   static AgentVmDefinition web(Path disk, String format, String workload) {

@@ -108,8 +108,8 @@ final class LiveBench {
     r.put("guest_ram_requested_bytes", GUEST_BYTES);
     r.put("mem_workload_mib", MEM_MIB);
     r.put("seconds_limit", limitMs / 1000);
-    try (Agent agentA = Agent.start(AgentConfig.of("bench-a", "127.0.0.1", 0, aDir, "http://127.0.0.1:9", token));
-        Agent agentB = Agent.start(AgentConfig.of("bench-b", "127.0.0.1", 0, bDir, "http://127.0.0.1:9", token))) {
+    try (Agent agentA = Agent.start(AgentConfig.of("bench-a", "127.0.0.1", 0, aDir, "http://127.0.0.1:9", token).withPoolRoots(List.of(work)));
+        Agent agentB = Agent.start(AgentConfig.of("bench-b", "127.0.0.1", 0, bDir, "http://127.0.0.1:9", token).withPoolRoots(List.of(work)))) {
       a = AgentHttp.of(agentA.url(), token);
       b = AgentHttp.of(agentB.url(), token);
       for (HostAgent h : List.of(a, b)) h.definePool("shared", new AgentPoolRequest(shared.toString(), true));

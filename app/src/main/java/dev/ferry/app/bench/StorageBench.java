@@ -67,7 +67,7 @@ final class StorageBench {
 
     String token = "bench-" + Long.toHexString(new SplittableRandom().nextLong());
     try (Agent agent = Agent.start(AgentConfig.of("bench", "127.0.0.1", 0, work.resolve("agent"),
-        "http://127.0.0.1:9", token))) {
+        "http://127.0.0.1:9", token).withPoolRoots(List.of(work)))) {
       HostAgent http = AgentHttp.of(agent.url(), token);
       http.definePool("src", new AgentPoolRequest(src.toString(), false));
       http.definePool("dst", new AgentPoolRequest(dst.toString(), false));

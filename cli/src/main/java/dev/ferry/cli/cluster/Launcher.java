@@ -57,7 +57,9 @@ record Launcher(String java, String jar) {
   List<String> agent(ClusterLayout layout, String host, int port, String controllerUrl) {
     return command("agent", "--name", host, "--listen", "127.0.0.1:" + port,
         "--data", layout.hostData(host).toString(), "--controller", controllerUrl,
-        "--token-file", layout.tokenFile().toString());
+        "--token-file", layout.tokenFile().toString(),
+        // every pool of a local cluster (shared and each host's local) lies under its directory
+        "--pool-root", layout.dir().toString());
   }
 
   private List<String> command(String... args) {
