@@ -64,6 +64,14 @@ record ClusterChecks(FerryProcess ferry, Path dir, OwnedProcesses owned) {
     }
   }
 
+  /** The pid of the live QEMU that runs (or receives) {@code vm} on {@code host}, from its pid file. */
+  long qemuPid(String host, String vm) {
+    Long pid = livePid(dir.resolve("hosts").resolve(host).resolve("vms").resolve(vm).resolve("run/qemu.pid"));
+    if (pid == null) throw new AssertionError("no live qemu for vm '" + vm + "' on " + host);
+    owned.own(pid);
+    return pid;
+  }
+
   /** The controller's log lines that mention {@code id}, for a failure message. */
   String controllerLogAbout(String id) {
     try {

@@ -38,6 +38,8 @@ class LiveMigrationStuckIT {
   private static final Duration MIGRATION_END = Duration.ofMinutes(4);
   private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
   private static final String HOLD = "outgoing.before-complete";
+  /** armed by one test only, through its {@code .arm} file */
+  private static final String RESUME = "incoming.before-resume";
   private static FerryProcess ferry;
   private static ClusterChecks checks;
   private static Path faults;
@@ -109,6 +111,45 @@ class LiveMigrationStuckIT {
     assertThat(stop.exit()).as("no lock left: " + stop).isZero();
     assertThat(checks.show("anchor").get("state").asText()).isEqualTo("stopped");
     FaultRecord.write(dir, "transferring", "source agent SIGKILL, then controller SIGKILL", "rolled forward: succeeded");
+  }
+
+  /**
+   * The uncovered cell of docs/faults.md, resuming_target × target QEMU death: the stream completed,
+   * the target agent is held just before it resumes the guest, and its QEMU is SIGKILLed there.
+   * Before, the controller retried the finish for ever (the guest paused on host1, dead on host2:
+   * running nowhere). Now the source's complete copy resumes where it was: same QEMU, same boot,
+   * memory self-checks clean, nothing left on host2, and the VM takes actions again.
+   */
+  @Test
+  void targetQemuKilledBeforeItRanTheGuest_theSourceResumesItsCompleteCopy() throws Exception {
+    GuestConsole source = checks.create("lazarus", "ferry.mem=16:4", "shared", kernel, initrd);
+    source.awaitHeartbeatAfter(2, BOOT);
+    long sourceQemu = checks.show("lazarus").get("pid").asLong();
+    Path arm = Files.writeString(faults.resolve(RESUME + ".arm"), "");
+
+    String id = ferry.ok("migrate", "live", "lazarus", "--to", "host2", "--postcopy", "never", "--detach").out().strip();
+    awaitFile(faults.resolve(RESUME + ".reached"), MIGRATION_END);
+    Files.delete(arm);
+    var paused = source.lastHeartbeat().orElseThrow();
+    kill(checks.qemuPid("host2", "lazarus"));
+    Files.writeString(faults.resolve(RESUME + ".release"), "");
+
+    JsonNode end = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText()), MIGRATION_END);
+    assertThat(end.get("status").asText()).as(end.toString()).isEqualTo("failed");
+    assertThat(end.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(end.get("reason").asText()).contains("died before the guest ever ran there");
+    JsonNode after = checks.show("lazarus");
+    assertThat(after.get("host").asText()).isEqualTo("host1");
+    assertThat(after.get("state").asText()).isEqualTo("running");
+    assertThat(after.get("pid").asLong()).as("the same source qemu runs it again").isEqualTo(sourceQemu);
+    var later = source.awaitHeartbeatAfter(paused.seq() + 2, SETTLE);
+    assertThat(later.boot()).as("same boot: the guest was never restarted").isEqualTo(paused.boot());
+    source.assertClean();
+    checks.awaitNoQemu("host2", "lazarus", SETTLE);
+    var stop = ferry.run("vm", "stop", "lazarus", "--timeout", "30s");
+    assertThat(stop.exit()).as("no lock left: " + stop).isZero();
+    FaultRecord.write(dir, "resuming_target", "target QEMU SIGKILL before it resumed the guest",
+        "rolled back: the completed source resumed its copy; same boot, self-checks clean, nothing left on host2");
   }
 
   private static long agentPid(String host) {

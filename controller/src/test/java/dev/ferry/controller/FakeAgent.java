@@ -22,6 +22,7 @@ import dev.ferry.api.agent.MirrorRequest;
 import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.OutgoingReclaim;
 import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.api.agent.OutgoingUnlock;
 import dev.ferry.api.agent.PostcopyResume;
@@ -337,8 +338,18 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public IncomingStatus finishIncoming(String vm) {
     IncomingRequest req = incoming.get(vm);
-    if (targetQemu == QemuMigrationStatus.GONE && incomingPhase.get(vm) != IncomingPhase.FINISHED) {
-      throw new Refused(Problem.of(409, "conflict", "target qemu of vm " + vm + " is gone; roll back with DELETE"));
+    IncomingPhase at = incomingPhase.get(vm);
+    if (targetQemu == QemuMigrationStatus.GONE && at == IncomingPhase.RESUMING) {
+      // as the real agent: the guest may have run here, so the vm is this host's from now on, crashed
+      incomingPhase.put(vm, IncomingPhase.FINISHED);
+      vms.put(vm, new AgentVmStatus(vm, VmState.CRASHED, null, req.definition().memoryBytes(), req.memoryGivenBytes(),
+          null, req.definition().machineType(), "tcg"));
+      return new IncomingStatus(req.migrationId(), IncomingPhase.FINISHED, QemuMigrationStatus.GONE, false, "gone", null,
+          "qemu exited");
+    }
+    if (targetQemu == QemuMigrationStatus.GONE && at != IncomingPhase.FINISHED) {
+      throw new Refused(Problem.of(409, "conflict", "target qemu of vm " + vm + " is gone before its guest ever ran"
+          + " here; the source keeps the guest: roll back with DELETE"));
     }
     incomingPhase.put(vm, IncomingPhase.FINISHED);
     vms.put(vm, new AgentVmStatus(vm, VmState.RUNNING, 7777L, req.definition().memoryBytes(), req.memoryGivenBytes(),
@@ -428,6 +439,20 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     }
     lastStats = withPhase(lastStats, OutgoingPhase.HANDED_OVER, lastStats.status());
     vms.remove(vm);
+    return lastStats;
+  }
+
+  /** As the real agent: only a completed pre-copy of the named migration; a repeat changes nothing. */
+  @Override
+  public MigrationStats reclaimOutgoing(String vm, OutgoingReclaim request) {
+    MigrationStats s = lastStats;
+    if (!outgoing.containsKey(vm) || s == null) throw notFound("vm " + vm + " has no outgoing migration on this host");
+    if (s.phase() == OutgoingPhase.RECLAIMED) return s;
+    if (s.phase() != OutgoingPhase.COMPLETED) {
+      throw new Refused(Problem.of(409, "conflict", "migration of vm " + vm + " is " + s.phase().wire()
+          + "; only a completion whose target never ran can be reclaimed"));
+    }
+    lastStats = withPhase(s, OutgoingPhase.RECLAIMED, QemuMigrationStatus.COMPLETED);
     return lastStats;
   }
 

@@ -72,6 +72,9 @@ final class FaultCatalog {
       new FaultCell("live", "migrating", Fault.SOURCE_AGENT,
           "LinkAndAgentFaultsIT.sourceAgentKilledWhileMigrating_thenRestarted_theVmRunsOnExactlyOneHost",
           Level.REAL_QEMU, "still running while the agent was dead; then rolled back, the VM on exactly one host"),
+      new FaultCell("live", "resuming_target", Fault.TARGET_QEMU,
+          "LiveMigrationStuckIT.targetQemuKilledBeforeItRanTheGuest_theSourceResumesItsCompleteCopy",
+          Level.REAL_QEMU, "rolled back: the completed source resumed its copy; same boot, self-checks clean"),
       new FaultCell("live", "migrating", Fault.DISK_FULL,
           "LiveMigrationIT.migrateLive_copyStorageIntoAFullPool_rolledBackTheVmKeepsItsDiskAndCanMoveLater",
           Level.REAL_QEMU, "ENOSPC named, rolled back; the VM keeps its disk, no image or lock left"));

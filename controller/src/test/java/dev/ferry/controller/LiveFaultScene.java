@@ -35,6 +35,7 @@ final class LiveFaultScene implements AutoCloseable {
   static final String OUTGOING = "POST /agent/vms/web/outgoing";
   static final String CANCEL = "POST /agent/vms/web/outgoing/cancel";
   static final String COMPLETE = "POST /agent/vms/web/outgoing/complete";
+  static final String RECLAIM = "POST /agent/vms/web/outgoing/reclaim";
   static final String STATS = "GET /agent/vms/web/outgoing";
   /** long enough for several of the runner's polls to be refused, short of every deadline */
   static final Duration OUTAGE = Duration.ofMillis(1500);

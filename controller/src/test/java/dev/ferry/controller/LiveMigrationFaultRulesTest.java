@@ -5,6 +5,8 @@ import static dev.ferry.controller.TestCluster.GIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ferry.api.VmState;
+import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.QemuMigrationStatus;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -50,6 +52,31 @@ class LiveMigrationFaultRulesTest {
   @AfterEach
   void stop() {
     c.close();
+  }
+
+  /**
+   * The target's QEMU dies after its agent recorded {@code resuming} (the {@code cont} may have
+   * run the guest there and it may have written): never given back to the source, whose copy may
+   * be older; rolled forward, the VM the target's, crashed there.
+   */
+  @Test
+  void targetQemuDiesAfterTheResumeBegan_rollsForwardAndTheCrashIsTheTargets() throws Exception {
+    host2.failOn = "POST /agent/vms/web/incoming/finish";
+    String id = start(live("never")).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/migrations/" + id).json().get("phase").asText()
+        .equals("resuming_target"));
+
+    host2.incomingPhase.put("web", IncomingPhase.RESUMING);
+    host2.targetQemu = QemuMigrationStatus.GONE;
+    host2.failOn = null;
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+    assertThat(host2.vms.get("web").state()).as("the guest may have written there: crashed, never resumed elsewhere")
+        .isEqualTo(VmState.CRASHED);
+    assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/outgoing/reclaim")
+        .contains("POST /agent/vms/web/outgoing/complete");
   }
 
   /**

@@ -5,6 +5,7 @@ import static dev.ferry.controller.LiveFaultScene.COMPLETE;
 import static dev.ferry.controller.LiveFaultScene.FINISH;
 import static dev.ferry.controller.LiveFaultScene.INCOMING;
 import static dev.ferry.controller.LiveFaultScene.OUTGOING;
+import static dev.ferry.controller.LiveFaultScene.RECLAIM;
 import static dev.ferry.controller.LiveFaultScene.STATS;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -133,6 +134,35 @@ class LiveQemuDeathFaultMatrixTest {
         "LiveQemuDeathFaultMatrixTest.sourceQemuDies_whileResumingTheTarget_rollsForward",
         "rolled forward: the target holds the whole guest since the completion; the dead source's paused copy was not"
             + " needed and is forgotten; the VM on the target only");
+  }
+
+  @Test
+  void targetQemuDies_whileResumingTheTargetBeforeItRan_givesTheGuestBackToTheSource() throws Exception {
+    s.host2.failOn = FINISH;
+    String id = s.start();
+    s.awaitPhase(id, "resuming_target");
+
+    s.host2.targetQemu = QemuMigrationStatus.GONE;
+    s.host2.failOn = null;
+
+    JsonNode done = s.awaitFinal(id);
+    // not assertRolledBack: the finish was asked for (and refused by the agent whose QEMU was gone)
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(s.host2.changes()).as("the gone target deleted").endsWith(LiveFaultScene.DELETE_INCOMING);
+    assertThat(s.host1.changes()).as("the source never completed").doesNotContain(COMPLETE);
+    s.assertOnExactlyOneHost("host1");
+    s.assertNoLockLeft(done);
+    assertThat(done.get("reason").asText()).contains("the target qemu on host 'host2' died before the guest ever ran",
+        "resumes on host 'host1'");
+    assertThat(s.phases(id)).containsSubsequence("switchover", "resuming_target", "cancelling", "rolled_back");
+    assertThat(s.host1.changes()).as("the completed source took its guest back, never completed")
+        .endsWith(RECLAIM).doesNotContain(CANCEL);
+    LiveFaultScene.record("resuming_target", Fault.TARGET_QEMU,
+        "LiveQemuDeathFaultMatrixTest.targetQemuDies_whileResumingTheTargetBeforeItRan_givesTheGuestBackToTheSource",
+        "rolled back: the target never ran the guest (its agent still said listening), so the completed source's"
+            + " paused copy, the one whole guest, resumed there (reclaim); the gone target deleted; the VM on the source"
+            + " only. A target whose resume had begun is rolled forward, crashed there (LiveMigrationFaultRulesTest)");
   }
 
   @Test

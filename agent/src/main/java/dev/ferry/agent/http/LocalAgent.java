@@ -20,6 +20,7 @@ import dev.ferry.api.agent.MigrationTuning;
 import dev.ferry.api.agent.MirrorRequest;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.api.agent.OutgoingReclaim;
 import dev.ferry.api.agent.OutgoingUnlock;
 import dev.ferry.api.agent.PostcopyResume;
 import dev.ferry.api.agent.VerifyResult;
@@ -208,6 +209,11 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   @Override
   public MigrationStats completeOutgoing(String vm, boolean deleteSourceImages) {
     return m().completeOutgoing(vm, deleteSourceImages);
+  }
+
+  @Override
+  public MigrationStats reclaimOutgoing(String vm, OutgoingReclaim request) {
+    return m().reclaimOutgoing(vm, request);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.ferry.agent.migration;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.FaultPoints;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
@@ -53,6 +54,9 @@ import org.slf4j.LoggerFactory;
 final class MigrationTarget {
 
   private static final Logger log = LoggerFactory.getLogger(MigrationTarget.class);
+
+  /** fault point: the stream completed, the guest is not resumed here yet (nothing sent to QEMU) */
+  static final String BEFORE_RESUME = "incoming.before-resume";
 
   private final Vms vms;
   private final IncomingDefinition definition;
@@ -218,8 +222,9 @@ final class MigrationTarget {
             + name + " is " + r.phase().wire() + " on this host; nothing to finish");
         case LISTENING, RESUMING -> { }
       }
-      QemuProcess p = vms.peek(name).process().orElseThrow(() -> new AgentException(Kind.CONFLICT,
-          "target qemu of vm " + name + " is gone; roll back with DELETE"));
+      Optional<QemuProcess> live = vms.peek(name).process().filter(QemuProcess::isAlive);
+      if (live.isEmpty()) return finishGone(name, r);
+      QemuProcess p = live.get();
       var q = new Qmp(p.qmp());
       QemuMigrationStatus st = q.migration().status();
       if (st != QemuMigrationStatus.COMPLETED) {
@@ -235,6 +240,8 @@ final class MigrationTarget {
         log.info("vm {} migration {}: guest resumed on this host during post-copy", name, r.migrationId());
         return status(name);
       }
+      FaultPoints.reach(BEFORE_RESUME, name);
+      if (!p.isAlive()) return finishGone(name, r);
       long t0 = System.nanoTime();
       // point of no return: from here the guest runs on this host
       if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
@@ -249,6 +256,26 @@ final class MigrationTarget {
           (System.nanoTime() - t0) / 1_000_000);
       return status(name);
     }
+  }
+
+  /**
+   * The target QEMU died during the finish. Still {@code listening}: no {@code cont} was ever sent,
+   * the guest never ran here and the source's copy is whole: refused, so the controller gives the
+   * guest back to the source and rolls this side back. {@code resuming}: the guest may have run and
+   * written here, so it is this host's vm from now on, crashed, never resumed elsewhere.
+   */
+  private IncomingStatus finishGone(String name, IncomingRecord r) {
+    if (r.phase() == IncomingPhase.LISTENING) {
+      throw new AgentException(Kind.CONFLICT, "target qemu of vm " + name + " is gone before its guest ever ran here;"
+          + " the source keeps the guest: roll back with DELETE");
+    }
+    advance(name, r, IncomingPhase.FINISHED);
+    monitor.unwatch(name);
+    autoResume.disarm(name);
+    busy.set(name, false, null);
+    log.warn("vm {} migration {}: target qemu died after the resume began; the vm stays on this host, crashed", name,
+        r.migrationId());
+    return status(name);
   }
 
   /** Kills the target QEMU and deletes the images this migration created; refused after finish; idempotent. */

@@ -12,6 +12,7 @@ import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.api.agent.OutgoingReclaim;
 import dev.ferry.api.agent.OutgoingUnlock;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -172,6 +173,10 @@ public final class Migrations {
 
   public MigrationStats completeOutgoing(String vm, boolean deleteSourceImages) {
     return control.complete(vm, deleteSourceImages);
+  }
+
+  public MigrationStats reclaimOutgoing(String vm, OutgoingReclaim request) {
+    return control.reclaim(vm, request);
   }
 
   public MigrationStats unlockOutgoing(String vm, OutgoingUnlock request) {

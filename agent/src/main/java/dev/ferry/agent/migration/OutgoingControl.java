@@ -10,6 +10,7 @@ import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.OutgoingReclaim;
 import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.migration.Migrate;
 import dev.ferry.qmp.migration.MigrateCancel;
@@ -71,7 +72,7 @@ final class OutgoingControl {
     try (MigrationLocks.Held held = outgoing.lock(name, "cancel the migration")) {
       OutgoingRecord r = outgoing.record(name);
       switch (r.phase()) {
-        case CANCELLED, FAILED -> {
+        case CANCELLED, FAILED, RECLAIMED -> {
           return stats.of(name);
         }
         case COMPLETED, HANDED_OVER -> throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm "
@@ -107,6 +108,42 @@ final class OutgoingControl {
           outgoing.persist(o, o.record.withOutcome(s, "cancelled on request"));
         }
       }
+      reconciler.cleanUp(o);
+      o.closeEvents();
+    }
+    return stats.of(name);
+  }
+
+  /**
+   * The controller saw the target's QEMU die before its guest ever ran: the paused, completed
+   * source is the only whole copy, so it runs again here. Only for the named migration, only after
+   * a pre-copy completion (after post-copy the target's guest had run); a repeat changes nothing.
+   */
+  MigrationStats reclaim(String name, OutgoingReclaim request) {
+    if (request == null || request.reason() == null || request.reason().isBlank()) {
+      throw AgentException.badInput("reason", request == null ? "null" : String.valueOf(request.reason()),
+          "why the source takes its guest back, for the log");
+    }
+    try (MigrationLocks.Held held = outgoing.lock(name, "reclaim the guest")) {
+      OutgoingRecord r = outgoing.record(name);
+      if (!r.migrationId().equals(request.migrationId())) {
+        throw new AgentException(Kind.CONFLICT, "vm " + name + " has a record of migration " + r.migrationId() + ", not "
+            + request.migrationId());
+      }
+      if (r.phase() == OutgoingPhase.RECLAIMED) return stats.of(name);
+      if (r.phase() != OutgoingPhase.COMPLETED || r.postcopy()) {
+        throw new AgentException(Kind.CONFLICT, "migration " + r.migrationId() + " of vm " + name + " is "
+            + r.phase().wire() + (r.postcopy() ? " after post-copy" : "") + "; only a pre-copy completion whose target"
+            + " never ran can be reclaimed");
+      }
+      Outgoing o = outgoing.watchedOrAttached(name, r);
+      if (o.qmp == null || !o.process.isAlive()) {
+        throw new AgentException(Kind.CONFLICT, "the source qemu of vm " + name + " is gone too; nothing to reclaim");
+      }
+      String why = "reclaimed: " + request.reason();
+      outgoing.advance(o, OutgoingPhase.RECLAIMED, x -> x.withOutcome(null, why)
+          .withTimes(null, null, null, Instant.now()));
+      log.warn("vm {} migration {}: {}", name, r.migrationId(), why);
       reconciler.cleanUp(o);
       o.closeEvents();
     }

@@ -53,7 +53,7 @@ final class OutgoingForget {
       }
       switch (r.phase()) {
         // nothing holds the vm: the record only answers later reads
-        case HANDED_OVER, FAILED, CANCELLED -> {
+        case HANDED_OVER, FAILED, CANCELLED, RECLAIMED -> {
           return stats.of(name);
         }
         case PREPARING, MIRRORING, MIGRATING, SWITCHOVER -> throw new AgentException(Kind.CONFLICT, "migration "

@@ -129,7 +129,7 @@ final class OutgoingRunner {
       // waits for complete (or the target's rollback and a cancel)
       case COMPLETED -> outgoing.watch(new Outgoing(name, r, p));
       // over: nothing holds the vm
-      case HANDED_OVER, FAILED, CANCELLED -> { }
+      case HANDED_OVER, FAILED, CANCELLED, RECLAIMED -> { }
     }
   }
 

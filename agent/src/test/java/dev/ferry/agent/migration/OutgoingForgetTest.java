@@ -14,6 +14,7 @@ import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.OutgoingReclaim;
 import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.api.agent.OutgoingUnlock;
 import java.nio.file.Files;
@@ -95,5 +96,16 @@ class OutgoingForgetTest {
     assertThatThrownBy(() -> migrations.unlockOutgoing("web", new OutgoingUnlock("m1", "stuck")))
         .hasMessageContaining("is migrating on this host and its runner still drives it");
     assertThat(new MigrationStore(tmp).outgoing("web")).isPresent();
+  }
+
+  @Test
+  void reclaimOutgoing_anotherMigrationNoReasonOrNoSourceQemu_isRefusedAndTheRecordKept() {
+    assertThatThrownBy(() -> migrations.reclaimOutgoing("web", new OutgoingReclaim("m0", "target died unresumed")))
+        .isInstanceOf(AgentException.class).hasMessageContaining("record of migration m1");
+    assertThatThrownBy(() -> migrations.reclaimOutgoing("web", new OutgoingReclaim("m1", " ")))
+        .isInstanceOf(AgentException.class).hasMessageContaining("reason");
+    assertThatThrownBy(() -> migrations.reclaimOutgoing("web", new OutgoingReclaim("m1", "target died unresumed")))
+        .isInstanceOf(AgentException.class).hasMessageContaining("gone too");
+    assertThat(migrations.outgoingStats("web").phase()).isEqualTo(OutgoingPhase.COMPLETED);
   }
 }

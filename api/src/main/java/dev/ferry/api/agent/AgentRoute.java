@@ -77,6 +77,8 @@ public enum AgentRoute {
   OUTGOING_RESUME("POST", "/agent/vms/{name}/outgoing/resume"),
   /** {@link HostAgent#completeOutgoing}; query {@value Query#DELETE_SOURCE_IMAGES} */
   OUTGOING_COMPLETE("POST", "/agent/vms/{name}/outgoing/complete"),
+  /** {@link HostAgent#reclaimOutgoing} */
+  OUTGOING_RECLAIM("POST", "/agent/vms/{name}/outgoing/reclaim"),
   /** {@link HostAgent#unlockOutgoing} */
   OUTGOING_UNLOCK("POST", "/agent/vms/{name}/outgoing/unlock"),
   /** {@link HostAgent#memoryDigest} */

@@ -93,6 +93,7 @@ public final class AgentRoutes {
       case OUTGOING_RESUME -> Answer.ok(agent.resumeOutgoing(r.path("name"), r.body(PostcopyResume.class)));
       case OUTGOING_COMPLETE -> Answer.ok(agent.completeOutgoing(r.path("name"),
           r.flag(AgentRoute.Query.DELETE_SOURCE_IMAGES)));
+      case OUTGOING_RECLAIM -> Answer.ok(agent.reclaimOutgoing(r.path("name"), r.body(OutgoingReclaim.class)));
       case OUTGOING_UNLOCK -> Answer.ok(agent.unlockOutgoing(r.path("name"), r.body(OutgoingUnlock.class)));
       case MEMORY_DIGEST -> Answer.ok(agent.memoryDigest(r.path("name")));
     };

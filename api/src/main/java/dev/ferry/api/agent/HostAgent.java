@@ -111,6 +111,13 @@ public interface HostAgent {
   MigrationStats completeOutgoing(String vm, boolean deleteSourceImages);
 
   /**
+   * After QEMU completed, when the target's QEMU died before its guest ever ran: resumes the
+   * source's paused, complete copy (the only one left) and ends the migration here as reclaimed.
+   * Refused after post-copy and for another migration; idempotent.
+   */
+  MigrationStats reclaimOutgoing(String vm, OutgoingReclaim request);
+
+  /**
    * After {@code ferry vm unlock}: forgets this host's record of the unlocked migration if no
    * runner drives it any more, leaving the source QEMU as it is; the answer is the record's last
    * stats. Refused while the migration still runs here.

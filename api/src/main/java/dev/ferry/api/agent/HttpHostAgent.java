@@ -215,6 +215,11 @@ public final class HttpHostAgent implements HostAgent {
   }
 
   @Override
+  public MigrationStats reclaimOutgoing(String vm, OutgoingReclaim request) {
+    return call(AgentRoute.OUTGOING_RECLAIM, "", request, MigrationStats.class, vm);
+  }
+
+  @Override
   public MigrationStats unlockOutgoing(String vm, OutgoingUnlock request) {
     return call(AgentRoute.OUTGOING_UNLOCK, "", request, MigrationStats.class, vm);
   }

@@ -23,19 +23,21 @@ public enum OutgoingPhase {
   /** QEMU or a mirror failed; the source kept (or was given back) the guest, unless post-copy had started */
   FAILED,
   /** cancelled on request; the source kept the guest */
-  CANCELLED;
+  CANCELLED,
+  /** completed, but the target's QEMU died before it ever ran the guest: the source resumed its complete copy */
+  RECLAIMED;
 
   /** While true, ordinary start/stop/kill/redefine/delete of the VM are refused. */
   public boolean blocksActions() {
     return switch (this) {
       case PREPARING, MIRRORING, MIGRATING, SWITCHOVER, COMPLETED -> true;
-      case HANDED_OVER, FAILED, CANCELLED -> false;
+      case HANDED_OVER, FAILED, CANCELLED, RECLAIMED -> false;
     };
   }
 
   /** Whether the migration is over (a new one may start). */
   public boolean ended() {
-    return this == HANDED_OVER || this == FAILED || this == CANCELLED;
+    return this == HANDED_OVER || this == FAILED || this == CANCELLED || this == RECLAIMED;
   }
 
   /** Whether QEMU completed the copy: the source guest cannot run again, only roll forward. */
@@ -45,14 +47,14 @@ public enum OutgoingPhase {
 
   /** Whether the source gave up the migration and kept the guest. */
   public boolean abandoned() {
-    return this == FAILED || this == CANCELLED;
+    return this == FAILED || this == CANCELLED || this == RECLAIMED;
   }
 
   public boolean canMoveTo(OutgoingPhase next) {
     return switch (this) {
-      case HANDED_OVER, FAILED, CANCELLED -> false;
-      // after completion only forward: rolling back is the target's DELETE plus a new start here
-      case COMPLETED -> next == HANDED_OVER;
+      case HANDED_OVER, FAILED, CANCELLED, RECLAIMED -> false;
+      // after completion forward, or back only by a reclaim: the target's QEMU died before its guest ran
+      case COMPLETED -> next == HANDED_OVER || next == RECLAIMED;
       default -> next.ordinal() > ordinal();
     };
   }

@@ -23,11 +23,13 @@ class PhasesTest {
     assertThat(OutgoingPhase.COMPLETED.canMoveTo(OutgoingPhase.CANCELLED)).isFalse();
     assertThat(OutgoingPhase.COMPLETED.canMoveTo(OutgoingPhase.FAILED)).isFalse();
     assertThat(OutgoingPhase.COMPLETED.blocksActions()).as("the guest belongs to the target").isTrue();
+    assertThat(OutgoingPhase.COMPLETED.canMoveTo(OutgoingPhase.RECLAIMED)).as("only when its target never ran").isTrue();
   }
 
   @Test
   void outgoing_endedPhases_areTerminalAndReleaseTheVm() {
-    for (OutgoingPhase end : List.of(OutgoingPhase.FAILED, OutgoingPhase.CANCELLED, OutgoingPhase.HANDED_OVER)) {
+    for (OutgoingPhase end : List.of(OutgoingPhase.FAILED, OutgoingPhase.CANCELLED, OutgoingPhase.HANDED_OVER,
+        OutgoingPhase.RECLAIMED)) {
       var reachable = new ArrayList<OutgoingPhase>();
       for (OutgoingPhase p : OutgoingPhase.values()) if (end.canMoveTo(p)) reachable.add(p);
       assertThat(reachable).as(end.name()).isEmpty();

@@ -26,7 +26,7 @@ class WireTextTest {
   @Test
   void outgoingPhase_jsonText_isTheAgentsPersistedPhase() {
     assertThat(texts(OutgoingPhase.values())).containsExactly("preparing", "mirroring", "migrating", "switchover",
-        "completed", "handed_over", "failed", "cancelled");
+        "completed", "handed_over", "failed", "cancelled", "reclaimed");
     assertThat(Arrays.stream(OutgoingPhase.values()).map(OutgoingPhase::wire).toList())
         .isEqualTo(texts(OutgoingPhase.values()));
   }

@@ -122,6 +122,17 @@ final class AgentWatch {
     }
   }
 
+  /**
+   * Whether the target's QEMU died before its guest ever ran: its agent still says
+   * {@code listening} (it records {@code resuming} before sending {@code cont}) and the QEMU is gone.
+   * Only then is the completed source's paused copy the one whole guest left.
+   */
+  boolean targetDiedUnresumed() {
+    IncomingStatus st = targetStatus();
+    return st != null && record.id.equals(st.migrationId()) && st.phase() == IncomingPhase.LISTENING
+        && st.migrationStatus() == QemuMigrationStatus.GONE;
+  }
+
   IncomingStatus targetStatus() {
     try {
       return ctx.retrying(record.target, "status of the incoming migration",

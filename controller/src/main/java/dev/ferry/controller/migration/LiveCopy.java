@@ -86,7 +86,7 @@ final class LiveCopy {
               + "; the vm keeps running there";
           return LivePhase.CANCELLING;
         }
-        case CANCELLED -> {
+        case CANCELLED, RECLAIMED -> {
           if (!cancel.get()) record.reason = "host '" + record.source + "' cancelled the migration: " + s.error();
           return LivePhase.CANCELLING;
         }
@@ -237,7 +237,7 @@ final class LiveCopy {
           record.reason = "switchover failed on host '" + record.source + "': " + s.error();
           return LivePhase.CANCELLING;
         }
-        case CANCELLED -> {
+        case CANCELLED, RECLAIMED -> {
           if (!cancel.get()) record.reason = "host '" + record.source + "' cancelled the migration: " + s.error();
           return LivePhase.CANCELLING;
         }

@@ -103,10 +103,7 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
       case MIGRATING -> copy.migrate();
       case POSTCOPY -> copy.postcopy();
       case SWITCHOVER -> copy.awaitCompleted();
-      case RESUMING_TARGET -> {
-        resumeTarget();
-        yield LivePhase.TRANSFERRING;
-      }
+      case RESUMING_TARGET -> resumeTarget();
       case TRANSFERRING -> {
         transfer();
         yield LivePhase.DONE;
@@ -155,13 +152,27 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
 
   // ---- RESUMING_TARGET, TRANSFERRING
 
-  private void resumeTarget() {
+  private LivePhase resumeTarget() {
     IncomingStatus st = watch.targetStatus();
-    if (st != null && st.phase() == IncomingPhase.FINISHED) return;
+    if (st != null && st.phase() == IncomingPhase.FINISHED) return LivePhase.TRANSFERRING;
+    if (watch.targetDiedUnresumed()) return giveBackToTheSource();
     // point of no return: the target's guest runs from here; the source keeps a paused copy until complete
-    ctx.retrying(record.target, "resume of the target",
-        () -> ctx.agent(record.target).within(TargetPreparation.PREPARE_TIMEOUT).finishIncoming(record.vm));
+    try {
+      ctx.retrying(record.target, "resume of the target",
+          () -> ctx.agent(record.target).within(TargetPreparation.PREPARE_TIMEOUT).finishIncoming(record.vm));
+    } catch (ControllerException e) {
+      if (e.kind() == Kind.AGENT_REJECTED && watch.targetDiedUnresumed()) return giveBackToTheSource();
+      throw e;
+    }
     LOG.info("migration {}: vm {} resumed on host {}", record.id, record.vm, record.target);
+    return LivePhase.TRANSFERRING;
+  }
+
+  /** The target's QEMU died before its guest ran: the rollback resumes the source's complete copy. */
+  private LivePhase giveBackToTheSource() {
+    rollback.note("the target qemu on host '" + record.target + "' died before the guest ever ran there; the guest"
+        + " resumes on host '" + record.source + "'");
+    return LivePhase.CANCELLING;
   }
 
   private void transfer() {

@@ -24,7 +24,10 @@ enum LivePhase implements MigrationPhase {
   /** the source paused for the last pre-copy pass; waiting for QEMU's {@code completed} */
   SWITCHOVER(Side.BEFORE, OnFailure.ROLL_BACK, Action.ROLL_BACK,
       "the target has not run the guest: roll back (rolls forward if the source completed meanwhile)"),
-  /** the target's guest is resumed ({@code incoming/finish}); no way back from here */
+  /**
+   * the target's guest is resumed ({@code incoming/finish}); no way back from here, save one: a
+   * target QEMU that died before it ever ran the guest gives the guest back to the source
+   */
   RESUMING_TARGET(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: resume the target and roll forward"),
   /** the VM changes owner to the target in the store, then the source QEMU quits ({@code outgoing/complete}) */
   TRANSFERRING(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: transfer the owner, complete the source"),
@@ -55,9 +58,11 @@ enum LivePhase implements MigrationPhase {
     return switch (this) {
       // post-copy ends forward or lost, never in a rollback
       case POSTCOPY -> n == RESUMING_TARGET || n == LOST;
-      // the source completed before the cancel reached it: its guest is paused for good, the
-      // target holds the whole state; the only way on is forward (the one backward-looking edge)
+      // the source completed before the cancel reached it: the target holds the whole state, so
+      // the way on is forward unless the target died before running it (see RESUMING_TARGET)
       case CANCELLING -> n == ROLLED_BACK || n == RESUMING_TARGET;
+      // the target's QEMU died before its guest ever ran: the completed source holds the one whole copy
+      case RESUMING_TARGET -> n == TRANSFERRING || n == CANCELLING;
       // a rollback starts only before the point of no return; LOST only from post-copy
       default -> n == CANCELLING ? side() == Side.BEFORE
           : n.ordinal() > ordinal() && n != POSTCOPY && n != LOST && n != ROLLED_BACK

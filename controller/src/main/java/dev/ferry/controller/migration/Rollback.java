@@ -1,6 +1,8 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.OutgoingReclaim;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import org.slf4j.Logger;
@@ -36,10 +38,12 @@ final class Rollback {
     MigrationStats s = sourceOrUnknown();
     boolean ours = s != null && record.id.equals(s.migrationId());
     if (ours && completed(s)) {
-      note("the source had completed before the rollback reached it: rolled forward");
-      return LivePhase.RESUMING_TARGET;
-    }
-    if (ours && !s.phase().abandoned()) {
+      if (s.phase() != OutgoingPhase.COMPLETED || !watch.targetDiedUnresumed()) {
+        note("the source had completed before the rollback reached it: rolled forward");
+        return LivePhase.RESUMING_TARGET;
+      }
+      reclaim();
+    } else if (ours && !s.phase().abandoned()) {
       try {
         ctx.retrying(record.source, "cancel on the source", () -> ctx.agent(record.source).cancelOutgoing(record.vm));
       } catch (ControllerException e) {
@@ -64,6 +68,22 @@ final class Rollback {
           + "' did not go through; the vm runs on host '" + record.source + "': " + e.getMessage(), e);
     }
     return LivePhase.ROLLED_BACK;
+  }
+
+  /**
+   * The source completed but the target's QEMU died unresumed: the source's paused copy is the
+   * only whole guest, so it runs again there. Refused (both QEMUs gone, say): kept for the next try
+   * or an operator, nothing deleted.
+   */
+  private void reclaim() {
+    var why = new OutgoingReclaim(record.id, "the target qemu on host '" + record.target + "' died before running it");
+    try {
+      ctx.retrying(record.source, "reclaim on the source", () -> ctx.agent(record.source).reclaimOutgoing(record.vm, why));
+    } catch (ControllerException e) {
+      throw new ControllerException(Kind.UNAVAILABLE, "host '" + record.source + "' could not resume vm '" + record.vm
+          + "' after its target died unresumed (" + e.getMessage() + "); both sides kept, nothing deleted", e);
+    }
+    LOG.warn("migration {}: vm {} resumed on the source host {}", record.id, record.vm, record.source);
   }
 
   /** The source's stats, null when it has no outgoing migration; throws when its agent cannot say. */
