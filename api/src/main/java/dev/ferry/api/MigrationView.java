@@ -24,6 +24,7 @@ import java.util.List;
  * @param escalations       live: what the convergence policy did, in order (bandwidth, auto-converge steps, post-copy)
  * @param stuck             while a step that may only be retried (past the point of no return, or a rollback that
  *                          cannot tell what the source did) keeps failing: why, and when it is tried again; else null
+ * @param plan              live: what preflight decided, defaults applied, used as is by the runner; else null
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -53,7 +54,8 @@ public record MigrationView(
     List<String> disks,
     int postcopyRecoveries,
     List<String> escalations,
-    String stuck) {
+    String stuck,
+    MigrationPlan plan) {
 
   public MigrationView {
     // absent in records written before the field existed, and for storage migrations

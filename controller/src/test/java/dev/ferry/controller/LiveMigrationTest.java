@@ -157,6 +157,45 @@ class LiveMigrationTest {
     JsonNode disk = c.get("/api/vms/db").json().at("/disks/0");
     assertThat(disk.get("path").asText()).isEqualTo("/pools/host2/local/db-disk0.qcow2");
     assertThat(c.get("/api/vms/db").json().get("host").asText()).isEqualTo("host2");
+    JsonNode plan = done.get("plan");
+    assertThat(plan.get("max_downtime_ms").asLong()).isEqualTo(500);
+    assertThat(plan.get("bandwidth_mib_s").asDouble()).isEqualTo(200.0);
+    assertThat(plan.get("postcopy").asText()).isEqualTo("never");
+    assertThat(plan.get("postcopy_armed").asBoolean()).isFalse();
+    assertThat(plan.get("multifd").asInt()).isEqualTo(4);
+    assertThat(plan.get("compress").asText()).isEqualTo("zstd");
+    assertThat(plan.get("timeout_ms").asLong()).isEqualTo(60_000);
+    assertThat(plan.get("copies")).singleElement().satisfies(copy -> {
+      assertThat(copy.get("disk").asText()).isEqualTo("disk0");
+      assertThat(copy.get("pool").asText()).isEqualTo("local");
+      assertThat(copy.get("size_bytes").asLong()).as("the size the target image is created with")
+          .isEqualTo(host2.incoming.get("db").copyStorage().getFirst().virtualSize());
+    });
+  }
+
+  @Test
+  void live_restartedPastThePointOfNoReturn_finishesWithThePlanItStoredWithDefaultsApplied() throws Exception {
+    host2.failOn = "POST /agent/vms/db/incoming/finish";
+    var r = new LiveMigrationRequest("db", "host2", null, null, null, null, null, null, true, null, null);
+    String id = start(r).get("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/migrations/" + id).json().get("phase").asText()
+        .equals("resuming_target"));
+    JsonNode before = c.get("/api/migrations/" + id).json().get("plan");
+    assertThat(before.get("max_downtime_ms").asLong()).as("the default, applied once at preflight").isEqualTo(300);
+    assertThat(before.get("postcopy").asText()).isEqualTo("never");
+    assertThat(before.get("copies")).singleElement().satisfies(copy -> assertThat(copy.get("pool").asText())
+        .isEqualTo("local"));
+
+    c.restart();
+    host1.heartbeat(c.controller.url());
+    host2.heartbeat(c.controller.url());
+    host2.failOn = null;
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(done.get("plan")).as("the plan is never re-derived").isEqualTo(before);
+    assertThat(c.get("/api/vms/db").json().at("/disks/0/path").asText()).as("the disk lands in the planned pool")
+        .isEqualTo("/pools/host2/local/db-disk0.qcow2");
   }
 
   @Test

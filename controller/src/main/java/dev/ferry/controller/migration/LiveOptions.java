@@ -1,11 +1,14 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationPlan;
+import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.rules.MigrationRules;
 import dev.ferry.api.rules.RuleViolation;
 import dev.ferry.api.rules.Spelling;
 import dev.ferry.controller.ControllerException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,6 +43,19 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
         ? "post-copy not armed: qemu refuses post-copy together with multifd, so a stuck migration is cancelled" : null;
     return new LiveOptions(downtime, r.bandwidthMibS(), postcopy, Boolean.TRUE.equals(r.autoConverge()), r.multifd(),
         compress, copy, r.targetPool(), r.timeoutMs(), armed, note);
+  }
+
+  /** The plan stored with the migration: these options and the disks preflight chose to copy. */
+  MigrationPlan plan(List<CopyStorageDisk> copies) {
+    return new MigrationPlan(maxDowntimeMs, bandwidthMibS, postcopy, autoConverge, multifd, compress, copyStorage,
+        targetPool, timeoutMs, postcopyArmed, copies.stream()
+            .map(c -> new MigrationPlan.PlannedCopy(c.disk(), c.pool(), c.format(), c.virtualSize())).toList());
+  }
+
+  /** The options of a stored plan, as preflight decided them (its note is in the record's reason already). */
+  static LiveOptions of(MigrationPlan p) {
+    return new LiveOptions(p.maxDowntimeMs(), p.bandwidthMibS(), p.postcopy(), p.autoConverge(), p.multifd(),
+        p.compress(), p.copyStorage(), p.targetPool(), p.timeoutMs(), p.postcopyArmed(), null);
   }
 
   /** max-bandwidth in bytes/s: the user's cap, else {@link #UNCAPPED_BYTES_PER_S}. */

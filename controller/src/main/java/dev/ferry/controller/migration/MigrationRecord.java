@@ -3,6 +3,7 @@ package dev.ferry.controller.migration;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.ferry.api.Json;
+import dev.ferry.api.MigrationPlan;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
 import java.io.IOException;
@@ -41,6 +42,8 @@ final class MigrationRecord {
   List<String> disks = List.of();
   /** why a step that may only be retried keeps failing; null while nothing is stuck */
   String stuck;
+  /** live: what preflight decided, persisted with the record and never re-derived */
+  MigrationPlan plan;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -82,6 +85,7 @@ final class MigrationRecord {
     r.reason = v.reason();
     r.disks = v.disks() == null ? List.of() : v.disks();
     r.stuck = v.stuck();
+    r.plan = v.plan();
     return r;
   }
 
@@ -107,6 +111,6 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        escalations, stuck);
+        escalations, stuck, plan);
   }
 }

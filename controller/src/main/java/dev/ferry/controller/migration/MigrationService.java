@@ -2,6 +2,7 @@ package dev.ferry.controller.migration;
 
 import dev.ferry.api.Json;
 import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationPlan;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.Names;
@@ -10,6 +11,7 @@ import dev.ferry.api.rules.RuleViolation;
 import dev.ferry.api.rules.Spelling;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmState;
+import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingUnlock;
 import dev.ferry.controller.ControllerException;
@@ -24,6 +26,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -137,14 +140,15 @@ public final class MigrationService implements AutoCloseable {
       rec.target = plan.target().name();
       rec.phase = LivePhase.PENDING.text();
       rec.startedAt = ctx.clock().instant();
-      rec.disks = plan.copies().stream().map(dev.ferry.api.agent.CopyStorageDisk::disk).toList();
+      rec.disks = plan.copies().stream().map(CopyStorageDisk::disk).toList();
+      rec.plan = plan.options().plan(plan.copies());
       rec.reason = plan.options().note();
       Instant now = rec.startedAt;
       record(rec, json(r), now);
       LOG.info("migration {}: live migration of vm {} from host {} to host {} ({}){}", rec.id, rec.vm, rec.source,
           rec.target, rec.disks.isEmpty() ? "shared storage" : "copying " + rec.disks, rec.reason == null ? "" : "; " + rec.reason);
       ctx.events().publish("migration.phase", rec.id, rec.view());
-      launchLive(rec, plan.options(), LivePhase.PENDING, false, prepared);
+      launchLive(rec, LivePhase.PENDING, false, prepared);
     }
     try {
       prepared.get(TARGET_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -315,8 +319,8 @@ public final class MigrationService implements AutoCloseable {
         rec = MigrationRecord.of(MigrationRecord.readStored(m.record()));
         if (m.cancelRequested()) cancels.computeIfAbsent(m.id(), k -> new AtomicBoolean()).set(true);
         if (m.kind().equals("live")) {
-          LiveMigrationRequest request = Json.mapper().readValue(m.request(), LiveMigrationRequest.class);
-          launchLive(rec, LiveOptions.validate(request), livePhase(m, rec), true, new CompletableFuture<>());
+          if (rec.plan == null) rec.plan = planOfAnOlderRecord(rec, m);
+          launchLive(rec, livePhase(m, rec), true, new CompletableFuture<>());
         } else {
           launch(rec, Json.mapper().readValue(m.request(), StorageMigrationRequest.class), StoragePhase.parse(m.phase()),
               true);
@@ -341,8 +345,24 @@ public final class MigrationService implements AutoCloseable {
     return phase;
   }
 
-  private void launchLive(MigrationRecord rec, LiveOptions options, LivePhase phase, boolean restarted,
-      CompletableFuture<Void> prepared) {
+  /**
+   * A record an older controller stored without its plan: the plan as that controller derived it,
+   * from the request and the disks it chose to copy (the pool rule of the time: --target-pool, else
+   * the disk's own). Persisted with the next phase change, used as is from then on.
+   */
+  private MigrationPlan planOfAnOlderRecord(MigrationRecord rec, MigrationRow m) throws IOException {
+    LiveOptions options = LiveOptions.validate(Json.mapper().readValue(m.request(), LiveMigrationRequest.class));
+    List<CopyStorageDisk> copies = new ArrayList<>();
+    for (String id : rec.disks) {
+      DiskRow d = ctx.disk(rec.vm, id);
+      copies.add(new CopyStorageDisk(id, options.targetPool() != null ? options.targetPool()
+          : d.pool(), d.format(), d.sizeBytes()));
+    }
+    return options.plan(copies);
+  }
+
+  private void launchLive(MigrationRecord rec, LivePhase phase, boolean restarted, CompletableFuture<Void> prepared) {
+    LiveOptions options = LiveOptions.of(rec.plan);
     AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
     CompletableFuture<Void> ended = new CompletableFuture<>();
     runnerEnded.put(rec.id, ended);

@@ -7,6 +7,7 @@ import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.Json;
+import dev.ferry.api.MigrationPlan;
 import dev.ferry.api.VmCreateRequest;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
@@ -14,7 +15,6 @@ import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.VmRow;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,9 +63,11 @@ final class TargetPreparation {
     return r;
   }
 
-  /** The pool a copied disk lives in on the target. */
+  /** The pool a copied disk lives in on the target, as the stored plan says. */
   String pool(DiskRow d) {
-    return options.targetPool() != null ? options.targetPool() : d.pool();
+    return record.plan.copies().stream().filter(c -> c.disk().equals(d.id())).findFirst()
+        .map(MigrationPlan.PlannedCopy::pool).orElseThrow(() -> new ControllerException(Kind.INTERNAL,
+            "disk " + d.id() + " of vm '" + record.vm + "' is not in the plan of migration " + record.id));
   }
 
   /** The VM as the source runs it: its spec, its disks as stored, the source's resolved machine type. */
@@ -85,11 +87,7 @@ final class TargetPreparation {
   }
 
   private List<CopyStorageDisk> copies() {
-    List<CopyStorageDisk> out = new ArrayList<>();
-    for (String id : record.disks) {
-      DiskRow d = ctx.disk(record.vm, id);
-      out.add(new CopyStorageDisk(id, pool(d), d.format(), d.sizeBytes()));
-    }
-    return out;
+    return record.plan.copies().stream().map(c -> new CopyStorageDisk(c.disk(), c.pool(), c.format(), c.sizeBytes()))
+        .toList();
   }
 }
