@@ -17,4 +17,8 @@ public record HostRow(
   public HostRow withState(HostState next) {
     return new HostRow(name, url, next, lastHeartbeat, cpus, memoryBytes, qemuVersion, accelerator);
   }
+
+  public HostRow withLastHeartbeat(Instant at) {
+    return new HostRow(name, url, state, at, cpus, memoryBytes, qemuVersion, accelerator);
+  }
 }

@@ -44,6 +44,12 @@ public final class HostStore {
     });
   }
 
+  /** A steady host's heartbeat: only its time changes. */
+  public void touch(String name, Instant at) {
+    jdbi.useHandle(h -> h.createUpdate("UPDATE hosts SET last_heartbeat_ms = :hb WHERE name = :name")
+        .bind("name", name).bind("hb", at.toEpochMilli()).execute());
+  }
+
   /**
    * Marks the host unreachable only if it is still online and its last heartbeat is still older
    * than {@code staleBefore}: a heartbeat that arrived meanwhile wins.

@@ -29,11 +29,18 @@ public final class Store implements AutoCloseable {
   private final VmStore vms;
   private final EventStore events;
   private final MigrationStore migrations;
+  private final java.util.concurrent.atomic.LongAdder statements = new java.util.concurrent.atomic.LongAdder();
 
   private Store(HikariDataSource dataSource, String vendor) {
     this.dataSource = dataSource;
     this.vendor = vendor;
     Jdbi jdbi = Jdbi.create(dataSource);
+    jdbi.setSqlLogger(new org.jdbi.v3.core.statement.SqlLogger() {
+      @Override
+      public void logAfterExecution(org.jdbi.v3.core.statement.StatementContext ctx) {
+        statements.increment();
+      }
+    });
     this.hosts = new HostStore(jdbi);
     this.pools = new PoolStore(jdbi);
     this.vms = new VmStore(jdbi);
@@ -79,6 +86,11 @@ public final class Store implements AutoCloseable {
     if (jdbcUrl.startsWith("jdbc:postgresql:")) return "postgresql";
     throw new IllegalArgumentException("database url '" + jdbcUrl
         + "' is not supported: use jdbc:sqlite:FILE or jdbc:postgresql://HOST:PORT/DB");
+  }
+
+  /** How many SQL statements ran since the store opened: how tests see what a code path costs. */
+  public long statements() {
+    return statements.sum();
   }
 
   /** {@code sqlite} or {@code postgresql}. */

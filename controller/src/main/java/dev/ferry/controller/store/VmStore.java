@@ -75,6 +75,24 @@ public final class VmStore {
         .bindMap(params(vm)).execute());
   }
 
+  /**
+   * Like {@link #update} for several VMs in one transaction, each only while it still belongs to
+   * {@code host}; returns the names written.
+   */
+  public java.util.Set<String> updateOnHost(String host, List<VmRow> vms) {
+    return jdbi.inTransaction(h -> {
+      java.util.Set<String> written = new java.util.HashSet<>();
+      for (VmRow vm : vms) {
+        int n = h.createUpdate("""
+                UPDATE vms SET state = :state, memory_given_bytes = :given, memory_adjustment = :adj,
+                  machine_type = :machine, accelerator = :accel, pid = :pid WHERE name = :name AND host = :onhost""")
+            .bindMap(params(vm)).bind("onhost", host).execute();
+        if (n == 1) written.add(vm.name());
+      }
+      return written;
+    });
+  }
+
   /** A disk moved: its pool, format and path change; a moved image is always Ferry's to delete. */
   public void updateDisk(DiskRow d) {
     jdbi.useHandle(h -> h.createUpdate("""
