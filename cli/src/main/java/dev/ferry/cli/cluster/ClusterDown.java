@@ -77,7 +77,8 @@ final class ClusterDown extends LocalClusterCommand {
       out.println("no token file: VMs are left as they are");
       return;
     }
-    List<VmView> vms = api.get(ApiPaths.VMS, new TypeReference<List<VmView>>() {});
+    List<VmView> vms = dev.ferry.cli.client.Pages.all(api, ApiPaths.VMS, java.util.Map.of(),
+        new TypeReference<List<VmView>>() {}, VmView::name);
     for (VmView vm : vms) {
       if (vm.state() == VmState.STOPPED) continue;
       String base = ApiPaths.VM_ACTION.replace("{name}", ControllerClient.seg(vm.name()));

@@ -57,6 +57,18 @@ class MigrationCommandsTest {
   }
 
   @Test
+  void migrationList_filtersAndLimit_areQueryParameters() {
+    fake.reply("GET /api/migrations?vm=web&host=h1&status=failed&phase=mirror&limit=1", 200, List.of(two().get(1)));
+
+    var result = new CliRunner().against(fake, "migration", "list", "--vm", "web", "--host", "h1", "--status", "failed",
+        "--phase", "mirror", "--limit", "1");
+
+    assertThat(result.exit()).as(result.err()).isZero();
+    assertThat(result.out().lines().toList()).hasSize(2).last().asString().startsWith("m-1 ");
+    assertThat(result.err()).contains("more: ferry migration list --limit 1 --after m-1 --vm web --host h1");
+  }
+
+  @Test
   void migrationShow_json_parsesBackIntoMigrationView() throws Exception {
     MigrationView m = Samples.storage("m-1", SUCCEEDED, "done", 4 * GIB, null);
     fake.reply("GET /api/migrations/m-1", 200, m);

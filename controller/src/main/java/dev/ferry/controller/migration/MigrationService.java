@@ -20,6 +20,7 @@ import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.MigrationRow;
+import dev.ferry.controller.store.MigrationStore;
 import dev.ferry.controller.store.Store;
 import dev.ferry.controller.store.VmRow;
 import java.io.IOException;
@@ -173,8 +174,12 @@ public final class MigrationService implements AutoCloseable {
     }
   }
 
-  public List<MigrationView> list() {
-    return ctx.store().migrations().all().stream().map(MigrationService::view).toList();
+  /** One page of migrations, newest first, after the migration {@code page.after()} (which must exist). */
+  public List<MigrationView> list(dev.ferry.controller.store.Page page, MigrationStore.Filter filter) {
+    if (page.after() != null && ctx.store().migrations().find(page.after()).isEmpty()) {
+      throw ControllerException.invalid("after", page.after(), "the id of a listed migration (the last of the previous page)");
+    }
+    return ctx.store().migrations().page(page, filter).stream().map(MigrationService::view).toList();
   }
 
   public MigrationView get(String id) {

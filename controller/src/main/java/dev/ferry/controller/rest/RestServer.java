@@ -74,7 +74,11 @@ public final class RestServer implements AutoCloseable {
         PoolService.Created c = s.pools().create(Bodies.read(ctx, PoolCreateRequest.class));
         Responses.ok(ctx, c.changed() ? 201 : 200, c.pools());
       });
-      r.get(ApiPaths.VMS, ctx -> Responses.ok(ctx, 200, s.vms().list()));
+      r.get(ApiPaths.VMS, ctx -> {
+        var page = ListParams.page(ctx);
+        ListParams.answer(ctx, page, s.vms().list(page, ListParams.host(ctx), ListParams.vmState(ctx)),
+            dev.ferry.api.VmView::name);
+      });
       r.post(ApiPaths.VMS, ctx -> Responses.ok(ctx, 201, s.vms().create(Bodies.read(ctx, VmCreateRequest.class))));
       r.get(ApiPaths.VM, ctx -> Responses.ok(ctx, 200, s.vms().get(ctx.pathParam("name"))));
       r.delete(ApiPaths.VM, ctx -> {
@@ -96,7 +100,10 @@ public final class RestServer implements AutoCloseable {
           s.migrations().startStorage(Bodies.read(ctx, StorageMigrationRequest.class))));
       r.post(ApiPaths.MIGRATIONS_LIVE, ctx -> Responses.ok(ctx, 201,
           s.migrations().startLive(Bodies.read(ctx, LiveMigrationRequest.class))));
-      r.get(ApiPaths.MIGRATIONS, ctx -> Responses.ok(ctx, 200, s.migrations().list()));
+      r.get(ApiPaths.MIGRATIONS, ctx -> {
+        var page = ListParams.page(ctx);
+        ListParams.answer(ctx, page, s.migrations().list(page, ListParams.migrationFilter(ctx)), MigrationView::id);
+      });
       r.get(ApiPaths.MIGRATION, ctx -> Responses.ok(ctx, 200, s.migrations().get(ctx.pathParam("id"))));
       r.post(ApiPaths.MIGRATION_CANCEL, ctx -> {
         MigrationView v = s.migrations().cancel(ctx.pathParam("id"));

@@ -68,6 +68,40 @@ public final class MigrationStore {
         .map(MigrationStore::map).list());
   }
 
+  /**
+   * Migrations newest first (the order of {@link #all}) after the migration {@code page.after()},
+   * filtered by any of VM, host (as source or target), status, phase and kind; empty when the
+   * cursor names no migration.
+   */
+  public List<MigrationRow> page(Page page, Filter f) {
+    StringBuilder sql = new StringBuilder("SELECT * FROM migrations m WHERE 1 = 1");
+    if (page.after() != null) {
+      sql.append(" AND EXISTS (SELECT 1 FROM migrations c WHERE c.id = :after AND (m.created_ms < c.created_ms")
+          .append(" OR (m.created_ms = c.created_ms AND m.id > c.id)))");
+    }
+    if (f.vm() != null) sql.append(" AND m.vm = :vm");
+    if (f.host() != null) sql.append(" AND (m.source = :host OR m.target = :host)");
+    if (f.status() != null) sql.append(" AND m.status = :status");
+    if (f.phase() != null) sql.append(" AND m.phase = :phase");
+    if (f.kind() != null) sql.append(" AND m.kind = :kind");
+    sql.append(" ORDER BY m.created_ms DESC, m.id LIMIT :limit");
+    return jdbi.withHandle(h -> {
+      var q = h.createQuery(sql.toString()).bind("limit", page.limit());
+      if (page.after() != null) q.bind("after", page.after());
+      if (f.vm() != null) q.bind("vm", f.vm());
+      if (f.host() != null) q.bind("host", f.host());
+      if (f.status() != null) q.bind("status", text(f.status()));
+      if (f.phase() != null) q.bind("phase", f.phase());
+      if (f.kind() != null) q.bind("kind", f.kind());
+      return q.map(MigrationStore::map).list();
+    });
+  }
+
+  /** Which migrations a list shows; null fields do not filter. */
+  public record Filter(String vm, String host, MigrationStatus status, String phase, String kind) {
+    public static final Filter NONE = new Filter(null, null, null, null, null);
+  }
+
   public List<MigrationRow> running() {
     return jdbi.withHandle(h -> h.createQuery("SELECT * FROM migrations WHERE status = :running ORDER BY created_ms")
         .bind("running", text(MigrationStatus.RUNNING)).map(MigrationStore::map).list());

@@ -30,6 +30,35 @@ public final class VmStore {
     return jdbi.withHandle(h -> h.createQuery("SELECT * FROM vms ORDER BY name").map(VmStore::map).list());
   }
 
+  /**
+   * VMs by name after {@code page.after()}, optionally only those of {@code host} and in
+   * {@code state} (the stored state), at most {@code page.limit()}.
+   */
+  public List<VmRow> page(Page page, String host, VmState state) {
+    StringBuilder sql = new StringBuilder("SELECT * FROM vms WHERE 1 = 1");
+    if (page.after() != null) sql.append(" AND name > :after");
+    if (host != null) sql.append(" AND host = :host");
+    if (state != null) sql.append(" AND state = :state");
+    sql.append(" ORDER BY name LIMIT :limit");
+    return jdbi.withHandle(h -> {
+      var q = h.createQuery(sql.toString()).bind("limit", page.limit());
+      if (page.after() != null) q.bind("after", page.after());
+      if (host != null) q.bind("host", host);
+      if (state != null) q.bind("state", state.name().toLowerCase(Locale.ROOT));
+      return q.map(VmStore::map).list();
+    });
+  }
+
+  /** The disks of the VMs named, by VM name (one query). */
+  public Map<String, List<DiskRow>> disksOf(List<String> vms) {
+    Map<String, List<DiskRow>> byVm = new LinkedHashMap<>();
+    if (vms.isEmpty()) return byVm;
+    jdbi.withHandle(h -> h.createQuery("SELECT * FROM disks WHERE vm IN (<vms>) ORDER BY vm, id")
+            .bindList("vms", vms).map(VmStore::mapDisk).list())
+        .forEach(d -> byVm.computeIfAbsent(d.vm(), k -> new java.util.ArrayList<>()).add(d));
+    return byVm;
+  }
+
   public List<VmRow> onHost(String host) {
     return jdbi.withHandle(h -> h.createQuery("SELECT * FROM vms WHERE host = :host ORDER BY name")
         .bind("host", host).map(VmStore::map).list());
@@ -38,14 +67,6 @@ public final class VmStore {
   public List<DiskRow> disks(String vm) {
     return jdbi.withHandle(h -> h.createQuery("SELECT * FROM disks WHERE vm = :vm ORDER BY id")
         .bind("vm", vm).map(VmStore::mapDisk).list());
-  }
-
-  /** Every VM's disks, by VM name, for list views (one query instead of one per VM). */
-  public Map<String, List<DiskRow>> allDisks() {
-    Map<String, List<DiskRow>> byVm = new LinkedHashMap<>();
-    jdbi.withHandle(h -> h.createQuery("SELECT * FROM disks ORDER BY vm, id").map(VmStore::mapDisk).list())
-        .forEach(d -> byVm.computeIfAbsent(d.vm(), k -> new java.util.ArrayList<>()).add(d));
-    return byVm;
   }
 
   /** Stores a new VM and its disks in one transaction. */

@@ -86,8 +86,9 @@ public final class VmService {
     }
   }
 
-  public List<VmView> list() {
-    return views.all();
+  /** One page of VMs by name, optionally of one host and in one state (as shown). */
+  public List<VmView> list(dev.ferry.controller.store.Page page, String host, dev.ferry.api.VmState state) {
+    return views.page(page, host, state);
   }
 
   /** The VM as its agent sees it now when its host is online; the stored state as unknown otherwise. */

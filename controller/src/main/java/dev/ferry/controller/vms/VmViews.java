@@ -5,6 +5,7 @@ import dev.ferry.api.VmState;
 import dev.ferry.api.VmView;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.HostRow;
+import dev.ferry.controller.store.Page;
 import dev.ferry.controller.store.Store;
 import dev.ferry.controller.store.VmRow;
 import java.util.List;
@@ -26,12 +27,30 @@ final class VmViews {
     return view(vm, store.vms().disks(vm.name()), host == null || host.state() != HostState.ONLINE);
   }
 
-  List<VmView> all() {
+  /**
+   * One page of VMs. {@code state} filters on the state shown: {@code unknown} means the VMs of
+   * hosts that are not online, any other state those of online hosts whose stored state it is.
+   */
+  List<VmView> page(Page page, String host, VmState state) {
     Map<String, HostRow> hosts = store.hosts().all().stream().collect(Collectors.toMap(HostRow::name, Function.identity()));
-    Map<String, List<DiskRow>> disks = store.vms().allDisks();
-    return store.vms().all().stream().map(vm -> {
-      HostRow host = hosts.get(vm.host());
-      return view(vm, disks.getOrDefault(vm.name(), List.of()), host == null || host.state() != HostState.ONLINE);
+    java.util.function.Predicate<VmRow> shown = vm -> {
+      HostRow h = hosts.get(vm.host());
+      boolean unknown = h == null || h.state() != HostState.ONLINE;
+      return state == null || (state == VmState.UNKNOWN ? unknown : !unknown);
+    };
+    List<VmRow> rows = new java.util.ArrayList<>();
+    Page next = page;
+    // the stored state alone cannot say "unknown", so a state filter may need more than one query
+    while (rows.size() < page.limit()) {
+      List<VmRow> batch = store.vms().page(next, host, state == VmState.UNKNOWN ? null : state);
+      batch.stream().filter(shown).limit(page.limit() - rows.size()).forEach(rows::add);
+      if (batch.size() < next.limit()) break;
+      next = new Page(batch.getLast().name(), page.limit());
+    }
+    Map<String, List<DiskRow>> disks = store.vms().disksOf(rows.stream().map(VmRow::name).toList());
+    return rows.stream().map(vm -> {
+      HostRow h = hosts.get(vm.host());
+      return view(vm, disks.getOrDefault(vm.name(), List.of()), h == null || h.state() != HostState.ONLINE);
     }).toList();
   }
 
