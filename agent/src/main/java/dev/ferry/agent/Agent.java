@@ -12,6 +12,7 @@ import dev.ferry.agent.qemu.QemuInstallation;
 import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.QemuHost;
+import dev.ferry.agent.vm.LogRotation;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.AgentHeartbeat;
 import java.io.IOException;
@@ -35,12 +36,15 @@ public final class Agent implements AutoCloseable {
 
   private final AgentConfig config;
   private final Vms vms;
+  /** caps every VM's console and QEMU log */
+  private final LogRotation logs;
   private final AgentApi api;
   private final Heartbeats heartbeats;
   private final String url;
 
   private Agent(AgentConfig config, Vms vms, AgentApi api, Heartbeats heartbeats, String url) {
     this.config = config;
+    this.logs = new LogRotation(config.dataDir().resolve("vms"), config.logCaps()).start();
     this.vms = vms;
     this.api = api;
     this.heartbeats = heartbeats;
@@ -100,6 +104,7 @@ public final class Agent implements AutoCloseable {
   /** Stops serving and heartbeating; every QEMU keeps running. */
   @Override
   public void close() {
+    logs.close();
     heartbeats.close();
     api.close();
     vms.detachAll();

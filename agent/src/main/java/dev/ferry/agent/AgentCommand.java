@@ -55,6 +55,14 @@ public final class AgentCommand implements Callable<Integer> {
       description = "a directory pools may be created under; repeatable (default: /var/lib/ferry and the --data directory)")
   List<Path> poolRoots;
 
+  @Option(names = "--log-max-size", paramLabel = "SIZE", defaultValue = "16M",
+      description = "a VM's console or QEMU log past this size is rotated (default: ${DEFAULT-VALUE})")
+  String logMaxSize;
+
+  @Option(names = "--log-keep", paramLabel = "N", defaultValue = "3",
+      description = "rotated copies kept of each VM log, 0-100 (default: ${DEFAULT-VALUE})")
+  int logKeep;
+
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig config = config();
@@ -87,7 +95,7 @@ public final class AgentCommand implements Callable<Integer> {
     try {
       Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
       return new AgentConfig(name, host, port, data, controller, token(), Durations.parse("--heartbeat-interval", heartbeatInterval), cpus,
-          memoryBytes, null, poolRoots);
+          memoryBytes, null, poolRoots, new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep));
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

@@ -28,7 +28,8 @@ public record AgentConfig(
     Integer cpus,
     Long memoryBytes,
     Accelerator accelerator,
-    List<Path> poolRoots) {
+    List<Path> poolRoots,
+    dev.ferry.agent.vm.LogCaps logCaps) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
 
@@ -52,6 +53,7 @@ public record AgentConfig(
       throw new IllegalArgumentException("memory " + memoryBytes + " bytes is less than 16 MiB");
     }
     poolRoots = poolRoots == null ? List.of() : List.copyOf(poolRoots);
+    logCaps = logCaps == null ? dev.ferry.agent.vm.LogCaps.defaults() : logCaps;
     for (Path root : poolRoots) {
       if (!root.isAbsolute()) throw new IllegalArgumentException("pool root " + root + " must be an absolute directory");
       if (root.normalize().getParent() == null) {
@@ -67,24 +69,29 @@ public record AgentConfig(
 
   public AgentConfig withPoolRoots(List<Path> roots) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accelerator,
-        roots);
+        roots, logCaps);
   }
 
   /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
   public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null);
   }
 
   public AgentConfig withAccelerator(Accelerator accel) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel, poolRoots);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel, poolRoots, logCaps);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accelerator, poolRoots);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accelerator, poolRoots, logCaps);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accelerator, poolRoots);
+        accelerator, poolRoots, logCaps);
+  }
+
+  public AgentConfig withLogCaps(dev.ferry.agent.vm.LogCaps caps) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
+        accelerator, poolRoots, caps);
   }
 }

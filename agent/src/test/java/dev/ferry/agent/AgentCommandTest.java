@@ -47,7 +47,7 @@ class AgentCommandTest {
     var cmd = new AgentCommand();
     new CommandLine(cmd).parseArgs("--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
         "--controller", "http://127.0.0.1:7100", "--token-file", token.toString(), "--heartbeat-interval", "500ms",
-        "--memory", "2G", "--cpus", "2");
+        "--memory", "2G", "--cpus", "2", "--log-max-size", "1M", "--log-keep", "5");
 
     AgentConfig c = cmd.config();
 
@@ -57,6 +57,23 @@ class AgentCommandTest {
     assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
     assertThat(c.memoryBytes()).isEqualTo(2L << 30);
     assertThat(c.cpus()).isEqualTo(2);
+    assertThat(c.logCaps()).isEqualTo(new dev.ferry.agent.vm.LogCaps(1L << 20, 5));
+  }
+
+  @Test
+  void logCaps_defaultAndBadValues() throws Exception {
+    Path token = Files.writeString(tmp.resolve("token"), "abc\n");
+    String[] base = {"--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
+        "--controller", "http://127.0.0.1:7100", "--token-file", token.toString()};
+    var plain = new AgentCommand();
+    new CommandLine(plain).parseArgs(base);
+    assertThat(plain.config().logCaps()).isEqualTo(dev.ferry.agent.vm.LogCaps.defaults());
+
+    var small = new AgentCommand();
+    String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.stream.Stream.of("--log-max-size", "1K"))
+        .toArray(String[]::new);
+    new CommandLine(small).parseArgs(args);
+    assertThatThrownBy(small::config).isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("less than 4 KiB");
   }
 
   @Test
