@@ -25,6 +25,8 @@ import java.util.List;
  * @param stuck             while a step that may only be retried (past the point of no return, or a rollback that
  *                          cannot tell what the source did) keeps failing: why, and when it is tried again; else null
  * @param plan              live: what preflight decided, defaults applied, used as is by the runner; else null
+ * @param disksKept         storage: disks that stayed on their old images because their copy failed after others
+ *                          had pivoted (a partial move, status failed); empty otherwise
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -55,10 +57,12 @@ public record MigrationView(
     int postcopyRecoveries,
     List<String> escalations,
     String stuck,
-    MigrationPlan plan) {
+    MigrationPlan plan,
+    List<String> disksKept) {
 
   public MigrationView {
     // absent in records written before the field existed, and for storage migrations
     escalations = escalations == null ? List.of() : List.copyOf(escalations);
+    disksKept = disksKept == null ? List.of() : List.copyOf(disksKept);
   }
 }

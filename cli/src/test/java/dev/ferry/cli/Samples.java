@@ -42,6 +42,6 @@ public final class Samples {
         Instant.parse("2026-11-02T10:15:30Z"), running ? null : Instant.parse("2026-11-02T10:16:42.500Z"),
         running ? null : 72_500L, transferred, total - transferred, total, running ? 64.0 * (1 << 20) : null, null, 0,
         running ? (total - transferred) / (64L << 20) * 1000 : null, ok ? 12L : null, ok ? 15L : null, false,
-        transferred, ok ? Boolean.TRUE : null, reason, List.of("disk0"), 0, List.of(), null, null);
+        transferred, ok ? Boolean.TRUE : null, reason, List.of("disk0"), 0, List.of(), null, null, List.of());
   }
 }

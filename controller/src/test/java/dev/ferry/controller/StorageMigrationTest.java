@@ -9,6 +9,7 @@ import dev.ferry.api.DiskRequest;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
+import dev.ferry.api.VmUnlockRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -61,6 +62,39 @@ class StorageMigrationTest {
     assertThat(disk.get("pool").asText()).isEqualTo("fast");
     assertThat(disk.get("format").asText()).isEqualTo("raw");
     assertThat(disk.get("path").asText()).startsWith("/pools/host1/fast/web-disk0-");
+  }
+
+  /**
+   * Issue 9 B4: two disks; disk0 pivots, then disk1's copy fails (ENOSPC) before its pivot. The
+   * guest already writes to disk0's new image, so there is no way back for it: the move rolls
+   * forward with disk0 only, disk1 stays on its old image (its mirror cancelled, new image
+   * dropped), and the record says so and fails. Before, the pivot was retried for ever.
+   */
+  @Test
+  void storage_secondDiskFailsAfterTheFirstPivoted_movesTheFirstKeepsTheSecondAndSaysSo() throws Exception {
+    assertThat(c.post("/api/vms", new VmCreateRequest("db", "host1", GIB, 1, "/pools/host1/local/vmlinuz", null,
+        null, null, List.of(new DiskRequest(GIB, null, null), new DiskRequest(GIB, null, null)), true)).status())
+        .isEqualTo(201);
+    host1.heartbeat(c.controller.url());
+    host1.failOn = "POST /agent/vms/db/mirrors/disk1/pivot";
+    String id = start(new StorageMigrationRequest("db", "fast", null, null, null, null, null)).get("id").asText();
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(25))
+        .until(() -> host1.calls.contains("POST /agent/vms/db/mirrors/disk1/pivot"));
+    host1.failMove("db", "disk1", "error writing to the target: No space left on device");
+    host1.failOn = null;
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(20));
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("done");
+    assertThat(done.get("disks_kept")).extracting(JsonNode::asText).containsExactly("disk1");
+    assertThat(done.get("reason").asText()).contains("disk disk1", "No space left on device", "[disk0] moved",
+        "[disk1] stay on their old images");
+    JsonNode vm = c.get("/api/vms/db").json();
+    assertThat(vm.at("/disks/0/pool").asText()).isEqualTo("fast");
+    assertThat(vm.at("/disks/1/pool").asText()).as("kept on its old image").isEqualTo("local");
+    assertThat(host1.changes()).contains("POST /agent/vms/db/mirrors/disk1/cancel", "POST /agent/vms/db/mirrors/disk0/release")
+        .doesNotContain("POST /agent/vms/db/mirrors/disk1/release", "POST /agent/vms/db/mirrors/disk1/verify");
+    assertThat(c.post("/api/vms/db/unlock", new VmUnlockRequest("check")).status()).as("no lock left").isEqualTo(409);
   }
 
   /**

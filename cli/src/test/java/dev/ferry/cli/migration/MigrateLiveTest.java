@@ -38,7 +38,7 @@ class MigrateLiveTest {
     return new MigrationView(id, "live", "web", "host1", "host2", status, phase, Instant.parse("2026-11-02T10:15:30Z"),
         running ? null : Instant.parse("2026-11-02T10:15:34.200Z"), running ? null : 4_200L, transferred,
         GIB - Math.min(GIB, transferred), GIB, running ? 100.0 * (1 << 20) : null, 8.0 * (1 << 20), 3, null,
-        ok ? 42L : null, ok ? 55L : null, false, 0, null, null, List.of(), 0, List.of(), null, null);
+        ok ? 42L : null, ok ? 55L : null, false, 0, null, null, List.of(), 0, List.of(), null, null, List.of());
   }
 
   @Test

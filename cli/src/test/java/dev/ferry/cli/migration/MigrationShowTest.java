@@ -20,7 +20,7 @@ class MigrationShowTest {
     return new MigrationView("m1", "live", "web", "host1", "host2", MigrationStatus.SUCCEEDED, "done",
         Instant.parse("2026-11-26T10:00:00Z"), Instant.parse("2026-11-26T10:00:30Z"), 30_000L, 300L << 20, 0, 300L << 20,
         null, null, 4, null, 900L, 57L, true, 0, null, "post-copy link broke 1 time(s) and recovered each time", List.of(),
-        recoveries, escalations, null, null);
+        recoveries, escalations, null, null, List.of());
   }
 
   private static String show(MigrationView v) {

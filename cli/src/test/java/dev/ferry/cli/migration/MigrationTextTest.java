@@ -26,7 +26,7 @@ class MigrationTextTest {
   void percent_unknownTotal_isMinusOneAndRendersQuestionMark() {
     MigrationView v = Samples.storage("m-1", RUNNING, "preflight", 0, null);
     MigrationView unknown = new MigrationView(v.id(), v.kind(), v.vm(), v.source(), v.target(), v.status(), v.phase(),
-        v.startedAt(), null, null, 0, 0, 0, null, null, 0, null, null, null, false, 0, null, null, v.disks(), 0, List.of(), null, null);
+        v.startedAt(), null, null, 0, 0, 0, null, null, 0, null, null, null, false, 0, null, null, v.disks(), 0, List.of(), null, null, List.of());
 
     assertThat(MigrationText.percent(unknown)).isEqualTo(-1);
     assertThat(ProgressLine.render(unknown)).isEqualTo(

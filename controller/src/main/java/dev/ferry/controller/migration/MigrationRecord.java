@@ -44,6 +44,8 @@ final class MigrationRecord {
   String stuck;
   /** live: what preflight decided, persisted with the record and never re-derived */
   MigrationPlan plan;
+  /** storage: disks kept on their old images by a partial pivot */
+  List<String> disksKept = List.of();
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -86,6 +88,7 @@ final class MigrationRecord {
     r.disks = v.disks() == null ? List.of() : v.disks();
     r.stuck = v.stuck();
     r.plan = v.plan();
+    r.disksKept = v.disksKept();
     return r;
   }
 
@@ -111,6 +114,6 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        escalations, stuck, plan);
+        escalations, stuck, plan, disksKept);
   }
 }

@@ -100,7 +100,7 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
         yield StoragePhase.RELEASING;
       }
       case RELEASING -> {
-        for (String disk : record.disks) {
+        for (String disk : moved()) {
           ctx.retrying(record.source, "release of disk " + disk,
               () -> ctx.agent(record.source).release(record.vm, disk, keepSource()));
         }
@@ -122,7 +122,9 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
   @Override
   public MigrationStatus end(StoragePhase last) {
     return switch (last) {
-      case DONE -> Boolean.FALSE.equals(record.verified) ? MigrationStatus.FAILED : MigrationStatus.SUCCEEDED;
+      // a partial move (some disks kept back at the pivot) did not do what was asked: failed, said which
+      case DONE -> Boolean.FALSE.equals(record.verified) || !record.disksKept.isEmpty() ? MigrationStatus.FAILED
+          : MigrationStatus.SUCCEEDED;
       case ROLLED_BACK -> record.reason == null ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
       case PENDING, MIRRORING, READY, PIVOTING, VERIFYING, RELEASING, CANCELLING ->
           throw new IllegalArgumentException("phase " + last.text() + " is not final");
@@ -181,19 +183,27 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
   private StoragePhase pivotAll() {
     long maxPivot = 0;
     int pivoted = 0;
-    for (String disk : record.disks) {
+    // a restart after a keep-back was recorded: finish it, never pivot those disks after all
+    for (String disk : record.disksKept) cancelDisk(disk);
+    List<String> todo = moved();
+    for (int i = 0; i < todo.size(); i++) {
+      String disk = todo.get(i);
       MirrorStatus s;
       try {
         s = ctx.retrying(record.source, "pivot of disk " + disk, () -> ctx.agent(record.source).pivot(record.vm, disk));
       } catch (ControllerException e) {
-        if (pivoted > 0 || e.kind() != ControllerException.Kind.AGENT_REJECTED) throw e;
+        if (e.kind() != ControllerException.Kind.AGENT_REJECTED) throw e;
         MirrorStatus now = ctx.retrying(record.source, "status of disk " + disk,
             () -> ctx.agent(record.source).mirrorStatus(record.vm, disk));
         if (now.state() != MirrorState.FAILED) throw e;
-        record.reason = "disk " + disk + ": the copy failed before its pivot (" + now.error() + "); no disk pivoted,"
-            + " rolled back: the vm keeps its old disk";
-        LOG.warn("migration {}: {}", record.id, record.reason);
-        return StoragePhase.CANCELLING;
+        if (pivoted == 0) {
+          record.reason = "disk " + disk + ": the copy failed before its pivot (" + now.error() + "); no disk pivoted,"
+              + " rolled back: the vm keeps its old disk";
+          LOG.warn("migration {}: {}", record.id, record.reason);
+          return StoragePhase.CANCELLING;
+        }
+        keepBack(todo.subList(i, todo.size()), disk, now.error());
+        break;
       }
       pivoted++;
       if (s.pivotMs() != null) maxPivot = Math.max(maxPivot, s.pivotMs());
@@ -207,12 +217,32 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
   }
 
   /**
+   * Some disks pivoted, then {@code failed}'s copy failed: the pivoted ones run on their new
+   * images (their writes exist only there, no way back), so the move rolls forward with them, and
+   * the failed disk and those after it stay on their old images, their mirrors cancelled and new
+   * images dropped. Recorded before the next phase, so a restart does not pivot them after all.
+   */
+  private void keepBack(List<String> rest, String failed, String error) {
+    record.disksKept = List.copyOf(rest);
+    ctx.progress(record, StoragePhase.PIVOTING.text());
+    for (String disk : rest) cancelDisk(disk);
+    runner.note("disk " + failed + ": the copy failed before its pivot (" + error + "); disks " + moved()
+        + " moved, disks " + rest + " stay on their old images");
+    LOG.warn("migration {}: partial move, kept back {}", record.id, rest);
+  }
+
+  /** The disks this move pivoted: all but those kept back. */
+  private List<String> moved() {
+    return record.disks.stream().filter(d -> !record.disksKept.contains(d)).toList();
+  }
+
+  /**
    * Null when no disk differed, else what differed. A disk the agent refuses to verify (409: its
    * QEMU ended since the pivot, so the writes since then are unknown) cannot be verified by any
    * retry; past the pivot the move rolls forward without it, noted in the reason, the old image kept.
    */
   private String verifyAll() {
-    for (String disk : record.disks) {
+    for (String disk : moved()) {
       VerifyResult v;
       try {
         v = ctx.retrying(record.source, "verification of disk " + disk,
