@@ -7,7 +7,9 @@ import dev.ferry.agent.http.AgentApi;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.pool.Volumes;
 import dev.ferry.agent.qemu.Accelerator;
+import dev.ferry.agent.qemu.AcceleratorChoice;
 import dev.ferry.agent.qemu.AcceleratorProbe;
+import dev.ferry.agent.qemu.HostCpu;
 import dev.ferry.agent.qemu.QemuInstallation;
 import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.storage.StorageMoves;
@@ -60,8 +62,9 @@ public final class Agent implements AutoCloseable {
       throw new AgentException(Kind.INTERNAL, "cannot create data directory " + data + ": " + e.getMessage(), e);
     }
     QemuInstallation qemu = QemuInstallation.detect();
-    Accelerator accel = config.accelerator() != null ? config.accelerator()
-        : new AcceleratorProbe(qemu, AcceleratorProbe.defaultCacheDir()).accelerator();
+    AcceleratorChoice choice = new AcceleratorProbe(qemu).choose(config.accel());
+    Accelerator accel = choice.accelerator();
+    HostCpu cpu = HostCpu.detect(qemu, accel);
     HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
     var host = new QemuHost(qemu, accel);
     Pools pools = Pools.load(data, config.name(), config.roots());
@@ -74,7 +77,8 @@ public final class Agent implements AutoCloseable {
     var urlHolder = new String[1];
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
         resources.cpus(), resources.memoryBytes(), qemu.version().toString(),
-        accel.name().toLowerCase(java.util.Locale.ROOT), pools.views(), vms.list());
+        accel.name().toLowerCase(java.util.Locale.ROOT), pools.views(), vms.list(), choice.probe(), cpu.flags(),
+        cpu.usableModels());
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.token(),

@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.qemu.AccelMode;
 import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
 import dev.ferry.api.StartupFailure;
@@ -25,6 +26,12 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Spec
   CommandSpec spec;
+
+  /** Read by {@code dev.ferry.app.Main} before parsing (its settings are this command's defaults); here for --help. */
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "settings file: one 'key = value' per line, keys are these options' names without '--'"
+          + " (e.g. /etc/ferry/agent.conf); flags override it")
+  java.nio.file.Path configFile;
 
   @Option(names = "--name", required = true, description = "host name (lower-case letters, digits, -)")
   String name;
@@ -63,6 +70,11 @@ public final class AgentCommand implements Callable<Integer> {
       description = "rotated copies kept of each VM log, 0-100 (default: ${DEFAULT-VALUE})")
   int logKeep;
 
+  @Option(names = "--accel", paramLabel = "auto|kvm|tcg", defaultValue = "auto",
+      description = "accelerator: auto takes KVM when a guest really runs under it here, else TCG; kvm refuses to start"
+          + " without it; tcg never probes (default: ${DEFAULT-VALUE})")
+  String accel;
+
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig config = config();
@@ -95,7 +107,8 @@ public final class AgentCommand implements Callable<Integer> {
     try {
       Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
       return new AgentConfig(name, host, port, data, controller, token(), Durations.parse("--heartbeat-interval", heartbeatInterval), cpus,
-          memoryBytes, null, poolRoots, new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep));
+          memoryBytes, AccelMode.parse(accel), poolRoots,
+          new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep));
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

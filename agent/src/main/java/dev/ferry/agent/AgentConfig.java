@@ -1,6 +1,7 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.pool.PoolRoots;
+import dev.ferry.agent.qemu.AccelMode;
 import dev.ferry.agent.qemu.Accelerator;
 import dev.ferry.api.Names;
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ import java.util.List;
  * @param controller   base URL of the controller heartbeats go to, e.g. {@code http://127.0.0.1:7070}
  * @param cpus         null: the machine's
  * @param memoryBytes  null: the machine's (MemTotal)
- * @param accelerator  null: probed (and cached in {@code DIR/cache}); tests pin it to skip the probe
+ * @param accel        {@code --accel}: null is {@link AccelMode#AUTO}; tests pin TCG to skip the probe
  * @param poolRoots    directories pools may be defined under; null or empty: {@link PoolRoots#defaults}
  */
 public record AgentConfig(
@@ -27,7 +28,7 @@ public record AgentConfig(
     Duration heartbeatInterval,
     Integer cpus,
     Long memoryBytes,
-    Accelerator accelerator,
+    AccelMode accel,
     List<Path> poolRoots,
     dev.ferry.agent.vm.LogCaps logCaps) {
 
@@ -49,6 +50,7 @@ public record AgentConfig(
       throw new IllegalArgumentException("heartbeat interval " + heartbeatInterval + " is shorter than 100 ms");
     }
     if (cpus != null && (cpus < 1 || cpus > 4096)) throw new IllegalArgumentException("cpus " + cpus + " is not 1-4096");
+    accel = accel == null ? AccelMode.AUTO : accel;
     if (memoryBytes != null && memoryBytes < 16L << 20) {
       throw new IllegalArgumentException("memory " + memoryBytes + " bytes is less than 16 MiB");
     }
@@ -68,7 +70,7 @@ public record AgentConfig(
   }
 
   public AgentConfig withPoolRoots(List<Path> roots) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accelerator,
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
         roots, logCaps);
   }
 
@@ -77,21 +79,23 @@ public record AgentConfig(
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null);
   }
 
-  public AgentConfig withAccelerator(Accelerator accel) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel, poolRoots, logCaps);
+  /** Pins the accelerator: TCG skips the probe, KVM requires it to succeed. */
+  public AgentConfig withAccelerator(Accelerator pinned) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
+        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accelerator, poolRoots, logCaps);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accelerator, poolRoots, logCaps);
+        accel, poolRoots, logCaps);
   }
 
   public AgentConfig withLogCaps(dev.ferry.agent.vm.LogCaps caps) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accelerator, poolRoots, caps);
+        accel, poolRoots, caps);
   }
 }

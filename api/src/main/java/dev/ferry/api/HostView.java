@@ -1,8 +1,13 @@
 package dev.ferry.api;
 
 import java.time.Instant;
+import java.util.List;
 
-/** A host as the controller knows it. Memory figures are bytes; committed = given to defined VMs. */
+/**
+ * A host as the controller knows it. Memory figures are bytes; committed = given to defined VMs.
+ * {@code acceleratorProbe}, {@code cpuFlags} and {@code cpuModels} come from the host's latest
+ * heartbeat (null until one arrived since the controller started).
+ */
 public record HostView(
     String name,
     String url,
@@ -13,7 +18,16 @@ public record HostView(
     long memoryBytes,
     long memoryCommittedBytes,
     String qemuVersion,
-    String accelerator) {
+    String accelerator,
+    String acceleratorProbe,
+    List<String> cpuFlags,
+    List<String> cpuModels) {
+
+  public HostView(String name, String url, HostState state, Instant lastHeartbeat, int cpus, int cpusCommitted,
+      long memoryBytes, long memoryCommittedBytes, String qemuVersion, String accelerator) {
+    this(name, url, state, lastHeartbeat, cpus, cpusCommitted, memoryBytes, memoryCommittedBytes, qemuVersion,
+        accelerator, null, null, null);
+  }
 
   public long memoryFreeBytes() {
     return Math.max(0, memoryBytes - memoryCommittedBytes);

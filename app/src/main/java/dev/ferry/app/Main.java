@@ -23,7 +23,32 @@ import picocli.CommandLine.Command;
 public final class Main {
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    CommandLine root = commandLine();
+    try {
+      daemonConfig(root, args);
+    } catch (ConfigFile.Invalid e) {
+      System.err.println("ferry: " + e.getMessage());
+      System.exit(e.usage ? dev.ferry.cli.Cli.USAGE : dev.ferry.cli.Cli.FAILURE);
+    }
+    System.exit(root.execute(args));
+  }
+
+  /**
+   * {@code ferry agent|controller --config FILE}: the file's settings become the daemon's defaults
+   * before its flags are parsed (picocli applies defaults first), so a flag still overrides them.
+   */
+  static void daemonConfig(CommandLine root, String[] args) {
+    if (args.length == 0 || !(args[0].equals("agent") || args[0].equals("controller"))) return;
+    for (int i = 1; i < args.length; i++) {
+      String file = null;
+      if (args[i].equals("--config") && i + 1 < args.length) file = args[i + 1];
+      else if (args[i].startsWith("--config=")) file = args[i].substring("--config=".length());
+      if (file != null) {
+        CommandLine daemon = root.getSubcommands().get(args[0]);
+        ConfigFile.apply(daemon, ConfigFile.read(java.nio.file.Path.of(file), daemon.getCommandSpec()));
+        return;
+      }
+    }
   }
 
   static CommandLine commandLine() {

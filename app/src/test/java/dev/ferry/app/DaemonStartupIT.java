@@ -34,7 +34,7 @@ class DaemonStartupIT {
   @Test
   void agent_portInUse_saysSoInOneLine() throws Exception {
     try (var taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      var r = ferry().withEnv("FERRY_TOKEN", "t0ken").withEnv("FERRY_ACCEL", "tcg").run("agent", "--name", "h1",
+      var r = ferry().withEnv("FERRY_TOKEN", "t0ken").run("agent", "--name", "h1", "--accel", "tcg",
           "--listen", "127.0.0.1:" + taken.getLocalPort(), "--data", tmp.resolve("a").toString(),
           "--controller", "http://127.0.0.1:9");
 
@@ -70,6 +70,44 @@ class DaemonStartupIT {
     assertThat(r.exit()).as(r.toString()).isEqualTo(2);
     assertThat(r.err().lines().findFirst().orElseThrow()).startsWith("ferry: ").contains("--heartbeat-interval");
     assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  @Test
+  void agent_unknownAccelerator_isAUsageErrorInOneLine() {
+    var r = ferry().withEnv("FERRY_TOKEN", "t0ken").run("agent", "--name", "h1", "--listen", "127.0.0.1:0",
+        "--data", tmp.resolve("a").toString(), "--controller", "http://127.0.0.1:9", "--accel", "hvf");
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+    assertThat(r.err().lines().findFirst().orElseThrow()).isEqualTo("ferry: --accel 'hvf' is not one of auto, kvm, tcg");
+  }
+
+  /** On a machine whose KVM does not work, --accel kvm refuses to start rather than emulate. */
+  @Test
+  void agent_accelKvmWithoutWorkingKvm_saysWhyInOneLine() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.isWritable(Path.of("/dev/kvm")),
+        "this machine has a /dev/kvm; whether a guest runs under it is AcceleratorProbeIT's question");
+    var r = ferry().withEnv("FERRY_TOKEN", "t0ken").run("agent", "--name", "h1", "--listen", "127.0.0.1:0",
+        "--data", tmp.resolve("a").toString(), "--controller", "http://127.0.0.1:9", "--accel", "kvm");
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertOneClearLine(r, "ferry: agent h1 cannot start: --accel kvm, but kvm does not work on this host: /dev/kvm");
+  }
+
+  @Test
+  void controller_unreadableConfig_saysSoInOneLine() {
+    var r = ferry().run("controller", "--config", tmp.resolve("missing.conf").toString());
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertOneClearLine(r, "ferry: config file " + tmp.resolve("missing.conf") + " cannot be read");
+  }
+
+  @Test
+  void agent_configWithAnUnknownKey_isAUsageErrorNamingTheKey() throws Exception {
+    Path conf = Files.writeString(tmp.resolve("agent.conf"), "name = h1\ncontroler = http://127.0.0.1:9\n");
+    var r = ferry().run("agent", "--config", conf.toString());
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+    assertOneClearLine(r, "ferry: " + conf + ":2: unknown key 'controler' for ferry agent (known: ");
   }
 
   private static FerryProcess ferry() {

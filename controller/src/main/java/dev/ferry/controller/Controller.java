@@ -67,7 +67,7 @@ public final class Controller implements AutoCloseable {
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
       migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
-          new VmService(store, hosts, agents, events), migrations, events, cfg.limits().sseMaxClients());
+          new VmService(store, hosts, agents, events, cfg.cpuModel()), migrations, events, cfg.limits().sseMaxClients());
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
       RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token, services);
       Controller c = new Controller(cfg, token, store, events, retention, sweeper, migrations, rest);

@@ -21,6 +21,12 @@ import picocli.CommandLine.TypeConversionException;
     description = "Run the cluster controller: inventory, placement, REST API and events.")
 public final class ControllerCommand implements Callable<Integer> {
 
+  /** Read by {@code dev.ferry.app.Main} before parsing (its settings are this command's defaults); here for --help. */
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "settings file: one 'key = value' per line, keys are these options' names without '--'"
+          + " (e.g. /etc/ferry/controller.conf); flags override it")
+  java.nio.file.Path configFile;
+
   @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7400",
       converter = HostPortConverter.class, description = "address to listen on (default: ${DEFAULT-VALUE})")
   HostPort listen;
@@ -64,6 +70,11 @@ public final class ControllerCommand implements Callable<Integer> {
       description = "at most N clients on /api/events at once; the next is answered 503 (default: ${DEFAULT-VALUE})")
   int sseMaxClients;
 
+  @Option(names = "--cpu-model", paramLabel = "MODEL",
+      description = "the cluster's baseline QEMU cpu model for new VMs, e.g. EPYC or Skylake-Server: every host that"
+          + " runs it can take every VM (default: host under kvm, qemu64 under tcg)")
+  String cpuModel;
+
   @Override
   public Integer call() throws Exception {
     GrowthLimits limits;
@@ -75,7 +86,7 @@ public final class ControllerCommand implements Callable<Integer> {
     Controller controller;
     try {
       controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
-          hostTimeout, maxMigrationsPerHost, null, limits));
+          hostTimeout, maxMigrationsPerHost, null, limits, cpuModel));
     } catch (RuntimeException e) {
       throw StartupFailure.of("controller", e);
     }

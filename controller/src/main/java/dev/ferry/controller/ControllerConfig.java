@@ -19,6 +19,8 @@ import java.util.Objects;
  *     once, as source or target, before another live migration touching it is refused
  * @param clock the time source for heartbeats, liveness and events
  * @param limits event retention and the SSE client cap; null for the defaults
+ * @param cpuModel the cluster's baseline CPU model for new VMs (e.g. {@code EPYC}), or null: each
+ *     host's default, {@code host} under KVM and {@code qemu64} under TCG
  */
 public record ControllerConfig(
     String listenHost,
@@ -30,7 +32,8 @@ public record ControllerConfig(
     Duration hostTimeout,
     int maxMigrationsPerHost,
     InstantSource clock,
-    GrowthLimits limits) {
+    GrowthLimits limits,
+    String cpuModel) {
 
   public static final Duration DEFAULT_HOST_TIMEOUT = Duration.ofSeconds(10);
   public static final int DEFAULT_MAX_MIGRATIONS_PER_HOST = 2;
@@ -53,29 +56,38 @@ public record ControllerConfig(
     }
     clock = clock == null ? InstantSource.system() : clock;
     limits = limits == null ? GrowthLimits.defaults() : limits;
+    if (cpuModel != null && !cpuModel.matches("[A-Za-z0-9_.-]{1,40}")) {
+      throw new IllegalArgumentException("cpu model '" + cpuModel + "' is not a qemu cpu model name such as EPYC or qemu64");
+    }
   }
 
   /** A controller on a free loopback port with SQLite in {@code dataDir}: what tests start. */
   public static ControllerConfig loopback(Path dataDir, Duration hostTimeout) {
     return new ControllerConfig("127.0.0.1", 0, dataDir, null, null, null, hostTimeout,
-        DEFAULT_MAX_MIGRATIONS_PER_HOST, null, null);
+        DEFAULT_MAX_MIGRATIONS_PER_HOST, null, null, null);
   }
 
   /** The same configuration with another database (e.g. PostgreSQL in tests). */
   public ControllerConfig withDatabase(String url, String user, String password) {
     return new ControllerConfig(listenHost, listenPort, dataDir, url, user, password, hostTimeout,
-        maxMigrationsPerHost, clock, limits);
+        maxMigrationsPerHost, clock, limits, cpuModel);
   }
 
   /** The same configuration with another per-host migration limit. */
   public ControllerConfig withMaxMigrationsPerHost(int max) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout, max, clock,
-        limits);
+        limits, cpuModel);
   }
 
   /** The same configuration with other growth limits. */
   public ControllerConfig withLimits(GrowthLimits other) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
-        maxMigrationsPerHost, clock, other);
+        maxMigrationsPerHost, clock, other, cpuModel);
+  }
+
+  /** The same configuration with a cluster baseline CPU model (null: each host's default). */
+  public ControllerConfig withCpuModel(String model) {
+    return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
+        maxMigrationsPerHost, clock, limits, model);
   }
 }

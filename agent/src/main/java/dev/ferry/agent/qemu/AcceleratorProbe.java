@@ -2,131 +2,141 @@ package dev.ferry.agent.qemu;
 
 import dev.ferry.agent.AgentException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides between KVM and TCG once per host. Neither {@code /dev/kvm} existing nor a vCPU
- * running firmware proves anything: on these machines SeaBIOS runs under KVM while a Linux guest
- * hangs or dies ("failed to set MSR 0x10a"). So the probe boots a real guest, Ferry's test guest
- * (FERRY_GUEST_DIR), under KVM, and takes KVM only when it reaches userspace; without a probe
- * guest it takes TCG, which always works.
+ * Decides between KVM and TCG once, at agent start ({@code --accel auto|kvm|tcg}).
  *
- * <p>The answer is cached in a file keyed by the QEMU version, the host kernel and the probe
- * guest, since each can change what works. {@code FERRY_ACCEL=kvm|tcg} overrides the probe.
+ * <p>Neither {@code /dev/kvm} existing nor QEMU starting under {@code -accel kvm} proves that a
+ * guest runs: on the machines Ferry is developed on, firmware runs under KVM while a Linux guest
+ * dies ("failed to set MSR 0x10a") or hangs. So, once {@code /dev/kvm} opens read-write, the probe
+ * boots this host's own kernel ({@code /boot/vmlinuz-$(uname -r)}) under {@code -accel kvm -cpu
+ * host}, the CPU model VMs get under KVM, with no root file system: reaching the kernel's "VFS"
+ * panic means early boot, long mode and the CPU model all work. Without a readable host kernel it
+ * settles for QEMU still running after {@link #FIRMWARE_RUN} and says so in its finding.
  */
 public final class AcceleratorProbe {
 
   private static final Logger log = LoggerFactory.getLogger(AcceleratorProbe.class);
-  private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(20);
-  private static final String READY = "FERRY READY";
-
-  /** A kernel and initrd whose init prints {@code FERRY READY} once userspace runs. */
-  public record ProbeGuest(Path kernel, Path initrd) {
-    /** Ferry's test guest, when FERRY_GUEST_DIR names a built one. */
-    public static Optional<ProbeGuest> fromEnvironment() {
-      String dir = System.getenv("FERRY_GUEST_DIR");
-      if (dir == null || dir.isBlank()) return Optional.empty();
-      var g = new ProbeGuest(Path.of(dir, "vmlinuz"), Path.of(dir, "initrd.img"));
-      return Files.isRegularFile(g.kernel()) && Files.isRegularFile(g.initrd()) ? Optional.of(g) : Optional.empty();
-    }
-  }
+  private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration FIRMWARE_RUN = Duration.ofSeconds(3);
+  private static final Path KVM_DEVICE = Path.of("/dev/kvm");
 
   private final QemuInstallation qemu;
-  private final Path cacheDir;
-  private final Optional<ProbeGuest> probeGuest;
 
-  /** Where the answer is kept: per user and so per host, shared by every agent on it. */
-  public static Path defaultCacheDir() {
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("ferry");
-  }
-
-  public AcceleratorProbe(QemuInstallation qemu, Path cacheDir) {
-    this(qemu, cacheDir, ProbeGuest.fromEnvironment());
-  }
-
-  public AcceleratorProbe(QemuInstallation qemu, Path cacheDir, Optional<ProbeGuest> probeGuest) {
+  public AcceleratorProbe(QemuInstallation qemu) {
     this.qemu = qemu;
-    this.cacheDir = cacheDir;
-    this.probeGuest = probeGuest;
   }
 
-  public Accelerator accelerator() {
-    String forced = System.getenv("FERRY_ACCEL");
-    if (forced != null && !forced.isBlank()) {
-      return Accelerator.valueOf(forced.strip().toUpperCase(Locale.ROOT));
-    }
-    return probedOrCached();
+  /** The accelerator for {@code mode}; {@code --accel kvm} on a host where KVM fails is a startup error. */
+  public AcceleratorChoice choose(AccelMode mode) {
+    AcceleratorChoice c = decide(mode, this::kvmProblem);
+    log.info("accelerator: {} ({})", c.accelerator().qemuName(), c.probe());
+    return c;
   }
 
-  /** The probe's answer, from the cache when it has one; ignores FERRY_ACCEL. */
-  Accelerator probedOrCached() {
-    Path cache = cacheDir.resolve("accel-" + key() + ".txt");
-    try {
-      if (Files.exists(cache)) return Accelerator.valueOf(Files.readString(cache).strip());
-    } catch (IOException | IllegalArgumentException e) {
-      log.warn("ignoring unreadable accelerator cache {}: {}", cache, e.getMessage());
-    }
-    Accelerator found = probe();
-    if (probeGuest.isEmpty()) return found; // not a verdict on kvm: probe again once a guest exists
-    try {
-      Files.createDirectories(cacheDir);
-      Path tmp = Files.createTempFile(cacheDir, "accel", ".tmp");
-      Files.writeString(tmp, found.name());
-      Files.move(tmp, cache, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      log.warn("cannot cache accelerator choice in {}: {}", cache, e.getMessage());
-    }
-    return found;
+  /**
+   * The decision alone: {@code kvmProblem} answers empty when KVM really runs a guest, else why
+   * not; it is asked only when the mode needs it (never under {@code tcg}).
+   */
+  static AcceleratorChoice decide(AccelMode mode, Supplier<Optional<String>> kvmProblem) {
+    return switch (mode) {
+      case TCG -> new AcceleratorChoice(Accelerator.TCG, "tcg chosen by --accel tcg; kvm not probed");
+      case KVM -> {
+        Optional<String> problem = kvmProblem.get();
+        if (problem.isPresent()) {
+          throw new AgentException(AgentException.Kind.UNAVAILABLE,
+              "--accel kvm, but kvm does not work on this host: " + problem.get() + " (--accel auto falls back to tcg)");
+        }
+        yield new AcceleratorChoice(Accelerator.KVM, "kvm required by --accel kvm and probed: a guest runs under it");
+      }
+      case AUTO -> {
+        Optional<String> problem = kvmProblem.get();
+        yield problem.isPresent()
+            ? new AcceleratorChoice(Accelerator.TCG, "tcg, since kvm does not work here: " + problem.get())
+            : new AcceleratorChoice(Accelerator.KVM, "kvm: probed, a guest runs under it");
+      }
+    };
   }
 
-  Accelerator probe() {
-    Path kvm = Path.of("/dev/kvm");
-    if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
-      return tcg("/dev/kvm missing or not accessible");
+  /** Empty when a guest runs under KVM here; else the first reason it does not. */
+  Optional<String> kvmProblem() {
+    Optional<String> device = deviceProblem(KVM_DEVICE);
+    if (device.isPresent()) return device;
+    Path kernel = Path.of("/boot/vmlinuz-" + System.getProperty("os.version", ""));
+    return Files.isReadable(kernel) ? bootProblem(kernel) : firmwareProblem();
+  }
+
+  static Optional<String> deviceProblem(Path device) {
+    if (!Files.exists(device)) return Optional.of(device + " does not exist (no kvm module, or no virtualisation in this machine)");
+    try (FileChannel ignored = FileChannel.open(device, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      return Optional.empty();
+    } catch (IOException | SecurityException e) {
+      return Optional.of(device + " cannot be opened read-write: " + e.getMessage());
     }
-    if (probeGuest.isEmpty()) {
-      return tcg("no probe guest to boot under kvm (FERRY_GUEST_DIR); FERRY_ACCEL=kvm forces kvm");
-    }
+  }
+
+  private Optional<String> bootProblem(Path kernel) {
+    return runQemu(List.of("-kernel", kernel.toString(), "-append", "console=ttyS0 panic=-1 root=/dev/ferry-probe-none"),
+        BOOT_TIMEOUT, true);
+  }
+
+  private Optional<String> firmwareProblem() {
+    return runQemu(List.of(), FIRMWARE_RUN, false);
+  }
+
+  /**
+   * Runs QEMU under KVM with {@code extra}; with {@code untilPanic} it must print the kernel's
+   * root-mount panic within {@code time}, else it must merely still run after {@code time}.
+   */
+  private Optional<String> runQemu(List<String> extra, Duration time, boolean untilPanic) {
     Path dir;
     try {
       dir = Files.createTempDirectory("ferry-kvm-probe");
     } catch (IOException e) {
-      throw new AgentException(AgentException.Kind.INTERNAL, "cannot create a directory for the kvm probe: " + e.getMessage(), e);
+      return Optional.of("cannot create a directory for the kvm probe: " + e.getMessage());
     }
     Path console = dir.resolve("console.log");
-    ProbeGuest guest = probeGuest.get();
-    List<String> cmd = List.of(qemu.systemBinary().toString(), "-accel", "kvm", "-nodefaults", "-no-user-config",
-        "-display", "none", "-machine", qemu.resolveMachineType("q35"), "-cpu", "qemu64", "-m", "256",
-        "-serial", "file:" + console, "-kernel", guest.kernel().toString(), "-initrd", guest.initrd().toString(),
-        "-append", "console=ttyS0 panic=-1");
+    Path qemuLog = dir.resolve("qemu.log");
+    var cmd = new ArrayList<>(List.of(qemu.systemBinary().toString(), "-accel", "kvm", "-cpu", "host", "-nodefaults",
+        "-no-user-config", "-display", "none", "-no-reboot", "-machine", qemu.resolveMachineType("q35"), "-m", "256",
+        "-serial", "file:" + console));
+    cmd.addAll(extra);
     Process process = null;
     try {
-      process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
-      long until = System.nanoTime() + BOOT_TIMEOUT.toNanos();
+      process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(qemuLog.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      long until = System.nanoTime() + time.toNanos();
       while (process.isAlive() && System.nanoTime() < until) {
-        if (Files.exists(console) && Files.readString(console).contains(READY)) {
-          log.info("accelerator: kvm (the probe guest booted to userspace under kvm)");
-          return Accelerator.KVM;
+        if (untilPanic && Files.exists(console) && Files.readString(console).contains("VFS: Unable to mount root")) {
+          return Optional.empty();
         }
         Thread.sleep(100);
       }
-      return tcg(process.isAlive()
-          ? "the probe guest did not reach userspace under kvm within " + BOOT_TIMEOUT.toSeconds() + " s"
-          : "qemu -accel kvm exited: " + QemuProcess.tail(dir.resolve("qemu.log")));
+      if (untilPanic && Files.exists(console) && Files.readString(console).contains("VFS: Unable to mount root")) {
+        return Optional.empty();
+      }
+      if (!process.isAlive()) {
+        return Optional.of("qemu -accel kvm -cpu host exited (" + process.exitValue() + "): " + QemuProcess.tail(qemuLog));
+      }
+      return untilPanic
+          ? Optional.of("this host's kernel did not boot under qemu -accel kvm -cpu host within " + time.toSeconds() + " s")
+          : Optional.empty();
     } catch (IOException e) {
-      return tcg("cannot run " + qemu.systemBinary() + ": " + e.getMessage());
+      return Optional.of("cannot run " + qemu.systemBinary() + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return tcg("interrupted");
+      return Optional.of("interrupted while probing kvm");
     } finally {
       if (process != null) {
         process.destroyForcibly();
@@ -136,27 +146,12 @@ public final class AcceleratorProbe {
           Thread.currentThread().interrupt();
         }
       }
-      deleteQuietly(dir);
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) Files.deleteIfExists(f);
+        Files.deleteIfExists(dir);
+      } catch (IOException e) {
+        log.debug("cannot remove {}: {}", dir, e.getMessage());
+      }
     }
-  }
-
-  private static Accelerator tcg(String why) {
-    log.info("accelerator: tcg ({})", why);
-    return Accelerator.TCG;
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var files = Files.list(dir)) {
-      for (Path f : files.toList()) Files.deleteIfExists(f);
-      Files.deleteIfExists(dir);
-    } catch (IOException e) {
-      log.debug("cannot remove {}: {}", dir, e.getMessage());
-    }
-  }
-
-  private String key() {
-    String kernel = System.getProperty("os.version", "unknown").replaceAll("[^A-Za-z0-9._-]", "_");
-    String guest = probeGuest.map(g -> Integer.toHexString(g.kernel().toString().hashCode())).orElse("none");
-    return qemu.version() + "-" + kernel + "-" + guest;
   }
 }

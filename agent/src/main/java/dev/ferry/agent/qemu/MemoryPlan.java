@@ -1,7 +1,6 @@
 package dev.ferry.agent.qemu;
 
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The memory a VM asked for and the memory QEMU is given, with the reason when they differ.
@@ -9,16 +8,13 @@ import java.util.Set;
  * <p>Under TCG, QEMU 7.2 loses dirty pages during pre-copy when guest RAM is a multiple of 256
  * KiB: the fast bitmap-sync path does not re-arm TCG's write trap, and the guest panics on the
  * destination (shared/reference/qemu-notes.md). Taking 8 KiB off such a size gives 0 differing
- * pages. Versions we have not checked are treated as affected: 8 KiB costs nothing, a lost page
- * costs the guest. KVM is not affected.
+ * pages. The guard applies where the bug was seen, TCG with QEMU 7.2, and nowhere else: KVM is
+ * not affected, and a VM on a host that is (under KVM, or another QEMU) gets what it asked for.
  */
 public record MemoryPlan(long requestedBytes, long givenBytes, Optional<String> adjustment) {
 
   static final long BUG_ALIGNMENT = 256 * 1024;
   static final long ADJUSTMENT = 8 * 1024;
-  /** QEMU versions verified not to lose dirty pages under TCG; none so far */
-  static final Set<QemuVersion> VERIFIED_FIXED = Set.of();
-
   public MemoryPlan {
     if (requestedBytes <= 0 || givenBytes <= 0 || givenBytes > requestedBytes) {
       throw new IllegalArgumentException(
@@ -50,6 +46,6 @@ public record MemoryPlan(long requestedBytes, long givenBytes, Optional<String> 
   }
 
   static boolean loosesDirtyPages(Accelerator accelerator, QemuVersion version) {
-    return accelerator == Accelerator.TCG && !VERIFIED_FIXED.contains(version);
+    return accelerator == Accelerator.TCG && version.major() == 7 && version.minor() == 2;
   }
 }

@@ -37,7 +37,7 @@ class QemuProcessIT {
   @BeforeAll
   static void detect() {
     qemu = QemuInstallation.detect();
-    accel = new AcceleratorProbe(qemu, AcceleratorProbe.defaultCacheDir()).accelerator();
+    accel = new AcceleratorProbe(qemu).choose(AccelMode.AUTO).accelerator();
   }
 
   @Test

@@ -6,6 +6,12 @@ import java.util.List;
 /**
  * {@code POST /api/agents/heartbeat}, every few seconds from each agent. The first one registers
  * the host; each one replaces what the controller knows of the host's resources and VM states.
+ *
+ * @param accelerator      {@code kvm} or {@code tcg}, what the host's VMs run under
+ * @param acceleratorProbe why: the accelerator probe's finding in words
+ * @param cpuFlags         the host CPU's flags ({@code /proc/cpuinfo}), what {@code -cpu host} passes on
+ * @param cpuModels        the named QEMU CPU models the host runs under its accelerator without
+ *                         dropping a feature; the live migration preflight compares these
  */
 public record AgentHeartbeat(
     String name,
@@ -15,4 +21,14 @@ public record AgentHeartbeat(
     String qemuVersion,
     String accelerator,
     List<PoolView> pools,
-    List<AgentVmStatus> vms) {}
+    List<AgentVmStatus> vms,
+    String acceleratorProbe,
+    List<String> cpuFlags,
+    List<String> cpuModels) {
+
+  /** A heartbeat without the CPU facts (agents before issue 10, tests). */
+  public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
+      List<PoolView> pools, List<AgentVmStatus> vms) {
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, null, null, null);
+  }
+}

@@ -22,8 +22,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,12 @@ public final class HostRegistry {
   private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
   /** the last heartbeat received from each host; the store's time is refreshed only once per timeout */
   private final ConcurrentHashMap<String, Instant> seen = new ConcurrentHashMap<>();
+  /**
+   * What each host's latest heartbeat said of its CPU and accelerator probe. Kept in memory, not in
+   * the store: every heartbeat (2 s) brings it again, and a host that sent none since this
+   * controller started is not online, so nothing is decided on a missing entry.
+   */
+  private final Map<String, HostCpuFacts> cpuFacts = new ConcurrentHashMap<>();
 
   public HostRegistry(Store store, EventBus events, InstantSource clock, Duration timeout) {
     this.store = store;
@@ -75,6 +82,7 @@ public final class HostRegistry {
       var before = store.hosts().find(hb.name());
       HostRow row = new HostRow(hb.name(), hb.url(), HostState.ONLINE, now, hb.cpus(), hb.memoryBytes(),
           hb.qemuVersion(), hb.accelerator());
+      cpuFacts.put(hb.name(), new HostCpuFacts(hb.acceleratorProbe(), hb.cpuFlags(), hb.cpuModels()));
       seen.merge(hb.name(), now, (a, b) -> a.isAfter(b) ? a : b);
       if (before.isEmpty() || !before.get().withLastHeartbeat(now).equals(row)) {
         store.hosts().upsert(row);
@@ -101,6 +109,11 @@ public final class HostRegistry {
       }
       return view(row, applyVmStates(hb));
     }
+  }
+
+  /** The CPU facts of {@code host}'s latest heartbeat since this controller started, if any. */
+  public Optional<HostCpuFacts> cpu(String host) {
+    return Optional.ofNullable(cpuFacts.get(host));
   }
 
   /** Marks hosts without a recent heartbeat unreachable; the sweeper calls this periodically. */
@@ -178,8 +191,10 @@ public final class HostRegistry {
         cpus += vm.cpus();
       }
     }
+    HostCpuFacts f = cpuFacts.get(h.name());
     return new HostView(h.name(), h.url(), h.state(), h.lastHeartbeat(), h.cpus(), cpus, h.memoryBytes(), memory,
-        h.qemuVersion(), h.accelerator());
+        h.qemuVersion(), h.accelerator(), f == null ? null : f.acceleratorProbe(), f == null ? null : f.flags(),
+        f == null ? null : f.models());
   }
 
   /**

@@ -50,6 +50,8 @@ final class LivePreflight {
     }
     HostRow source = ctx.hosts().requireOnline("vm", vm.host());
     ctx.hosts().requireOnline("to", target.name());
+    CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
+        ctx.hosts().cpu(target.name()));
     // a first answer without the lock; Admission checks again under it, counting migrations arriving meanwhile
     admission.requireMemory(vm, target);
     List<CopyStorageDisk> copies = storage(vm, source, target, options);

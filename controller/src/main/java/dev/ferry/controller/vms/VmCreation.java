@@ -34,14 +34,26 @@ final class VmCreation {
   private static final Logger LOG = LoggerFactory.getLogger(VmCreation.class);
 
   static final String MACHINE_TYPE = "q35";
-  static final String CPU_MODEL = "qemu64";
+  /** Under TCG (no {@code host} model there): what Ferry always used, runs on every x86-64 QEMU. */
+  static final String TCG_CPU_MODEL = "qemu64";
 
   private final Store store;
   private final AgentClient agents;
+  private final String cpuBaseline;
 
-  VmCreation(Store store, AgentClient agents) {
+  VmCreation(Store store, AgentClient agents, String cpuBaseline) {
     this.store = store;
     this.agents = agents;
+    this.cpuBaseline = cpuBaseline;
+  }
+
+  /**
+   * The cluster's baseline when it names one (every host can then take every VM, as the migration
+   * preflight checks); else all of the host's CPU under KVM, {@code qemu64} under TCG.
+   */
+  static String cpuModel(String baseline, HostRow host) {
+    if (baseline != null) return baseline;
+    return "kvm".equals(host.accelerator()) ? "host" : TCG_CPU_MODEL;
   }
 
   private record Volume(String pool, String name) {}
@@ -49,6 +61,7 @@ final class VmCreation {
   /** Runs the plan; returns the stored VM. On failure everything done so far is undone and the cause rethrown. */
   VmRow run(CreationPlan plan, HostRow host, List<CreationPlan.NewDisk> newDisks, List<PoolView> poolsOnHost) {
     VmCreateRequest r = plan.request();
+    String cpuModel = cpuModel(cpuBaseline, host);
     String name = r.name();
     List<Volume> volumes = new ArrayList<>();
     List<DiskRow> disks = new ArrayList<>();
@@ -74,7 +87,7 @@ final class VmCreation {
         disks.add(new DiskRow(name, d.id(), d.pool().name(), d.format(), path, d.sizeBytes(), true));
       }
       step = "define";
-      AgentVmDefinition definition = new AgentVmDefinition(name, r.cpus(), r.memoryBytes(), MACHINE_TYPE, CPU_MODEL,
+      AgentVmDefinition definition = new AgentVmDefinition(name, r.cpus(), r.memoryBytes(), MACHINE_TYPE, cpuModel,
           r.kernel(), r.initrd(), r.append(), disks.stream().map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList());
       AgentVmStatus status;
       try {
@@ -91,7 +104,7 @@ final class VmCreation {
       }
       step = "store";
       VmRow row = new VmRow(name, host.name(), Json.mapper().writeValueAsString(r), VmState.STOPPED, r.cpus(),
-          r.memoryBytes(), r.memoryBytes(), null, MACHINE_TYPE, CPU_MODEL, host.accelerator(), null);
+          r.memoryBytes(), r.memoryBytes(), null, MACHINE_TYPE, cpuModel, host.accelerator(), null);
       if (status != null) row = row.with(status);
       store.vms().insert(row, disks);
       return row;

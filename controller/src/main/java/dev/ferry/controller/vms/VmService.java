@@ -49,12 +49,17 @@ public final class VmService {
   private final Set<String> creating = ConcurrentHashMap.newKeySet();
 
   public VmService(Store store, HostRegistry hosts, AgentClient agents, EventBus events) {
+    this(store, hosts, agents, events, null);
+  }
+
+  /** {@code cpuBaseline}: the CPU model of every new VM (ferry controller --cpu-model), or null for the host's default. */
+  public VmService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, String cpuBaseline) {
     this.store = store;
     this.hosts = hosts;
     this.agents = agents;
     this.events = events;
     this.views = new VmViews(store);
-    this.creation = new VmCreation(store, agents);
+    this.creation = new VmCreation(store, agents, cpuBaseline);
   }
 
   public VmView create(VmCreateRequest request) {
