@@ -17,6 +17,10 @@ import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.LogRotation;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.AgentHeartbeat;
+import dev.ferry.api.tls.TlsContexts;
+import dev.ferry.api.tls.TlsDir;
+import dev.ferry.api.tls.TlsException;
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +65,15 @@ public final class Agent implements AutoCloseable {
     } catch (IOException e) {
       throw new AgentException(Kind.INTERNAL, "cannot create data directory " + data + ": " + e.getMessage(), e);
     }
+    TlsDir tls = config.tls();
+    SSLContext serverTls;
+    SSLContext clientTls;
+    try {
+      serverTls = tls == null ? null : TlsContexts.server(tls);
+      clientTls = tls == null ? null : TlsContexts.client(tls);
+    } catch (TlsException e) {
+      throw new AgentException(Kind.INVALID, e.getMessage(), e);
+    }
     QemuInstallation qemu = QemuInstallation.detect();
     AcceleratorChoice choice = new AcceleratorProbe(qemu).choose(config.accel());
     Accelerator accel = choice.accelerator();
@@ -82,14 +95,15 @@ public final class Agent implements AutoCloseable {
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.token(),
-          new AgentApi.Services(pools, volumes, vms, moves, info, migrations));
+          serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations));
     } catch (RuntimeException e) {
       vms.detachAll();
       throw new AgentException(Kind.UNAVAILABLE, "cannot listen on " + config.listenHost() + ":" + config.listenPort()
           + ": " + e.getMessage(), e);
     }
-    urlHolder[0] = "http://" + AdvertisedAddress.forUrl(AdvertisedAddress.of(config.listenHost())) + ":" + api.port();
-    var heartbeats = new Heartbeats(config.controller(), config.token(), config.heartbeatInterval(), info).start();
+    urlHolder[0] = (tls == null ? "http://" : "https://") + AdvertisedAddress.forUrl(AdvertisedAddress.of(config.listenHost())) + ":" + api.port();
+    var heartbeats = new Heartbeats(config.controller(), config.token(), clientTls,
+        config.heartbeatInterval(), info).start();
     log.info("agent {} listening on {} (data {}, qemu {}, {}, {} cpus, {} MiB, {} vms)", config.name(), urlHolder[0],
         data, qemu.version(), accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(),
         resources.memoryBytes() >> 20, vms.list().size());

@@ -75,6 +75,12 @@ public final class AgentCommand implements Callable<Integer> {
           + " without it; tcg never probes (default: ${DEFAULT-VALUE})")
   String accel;
 
+  @Option(names = "--tls", paramLabel = "DIR",
+      description = "the host's TLS directory (ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem,"
+          + " client-key.pem; made by 'ferry ca issue'): the API is then HTTPS only and needs a client certificate"
+          + " from the cluster CA")
+  Path tls;
+
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig config = config();
@@ -108,10 +114,20 @@ public final class AgentCommand implements Callable<Integer> {
       Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
       return new AgentConfig(name, host, port, data, controller, token(), Durations.parse("--heartbeat-interval", heartbeatInterval), cpus,
           memoryBytes, AccelMode.parse(accel), poolRoots,
-          new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep));
+          new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep), tls());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
+  }
+
+  /** The TLS directory, checked for its files now so a typo is a usage error and not a failed handshake later. */
+  private Path tls() {
+    if (tls == null) return null;
+    var dir = new dev.ferry.api.tls.TlsDir(tls);
+    for (Path f : List.of(dir.caCert(), dir.serverCert(), dir.serverKey(), dir.clientCert(), dir.clientKey())) {
+      if (!Files.isRegularFile(f)) throw usage("--tls " + tls + " has no " + f.getFileName() + " (make it with 'ferry ca issue')");
+    }
+    return dir.dir();
   }
 
   private String token() {

@@ -17,6 +17,9 @@ import java.util.List;
  * @param memoryBytes  null: the machine's (MemTotal)
  * @param accel        {@code --accel}: null is {@link AccelMode#AUTO}; tests pin TCG to skip the probe
  * @param poolRoots    directories pools may be defined under; null or empty: {@link PoolRoots#defaults}
+ * @param tlsDir       the host's TLS directory ({@link dev.ferry.api.tls.TlsDir}): the API is then
+ *                     HTTPS only and asks for a client certificate, heartbeats trust only the
+ *                     cluster CA; null: plain HTTP (tests of one agent alone)
  */
 public record AgentConfig(
     String name,
@@ -30,7 +33,8 @@ public record AgentConfig(
     Long memoryBytes,
     AccelMode accel,
     List<Path> poolRoots,
-    dev.ferry.agent.vm.LogCaps logCaps) {
+    dev.ferry.agent.vm.LogCaps logCaps,
+    Path tlsDir) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
 
@@ -56,6 +60,7 @@ public record AgentConfig(
     }
     poolRoots = poolRoots == null ? List.of() : List.copyOf(poolRoots);
     logCaps = logCaps == null ? dev.ferry.agent.vm.LogCaps.defaults() : logCaps;
+    tlsDir = tlsDir == null ? null : tlsDir.toAbsolutePath().normalize();
     for (Path root : poolRoots) {
       if (!root.isAbsolute()) throw new IllegalArgumentException("pool root " + root + " must be an absolute directory");
       if (root.normalize().getParent() == null) {
@@ -71,31 +76,41 @@ public record AgentConfig(
 
   public AgentConfig withPoolRoots(List<Path> roots) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
-        roots, logCaps);
+        roots, logCaps, tlsDir);
   }
 
   /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
   public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null);
   }
 
   /** Pins the accelerator: TCG skips the probe, KVM requires it to succeed. */
   public AgentConfig withAccelerator(Accelerator pinned) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps);
+        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accel, poolRoots, logCaps);
+        accel, poolRoots, logCaps, tlsDir);
   }
 
   public AgentConfig withLogCaps(dev.ferry.agent.vm.LogCaps caps) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, caps);
+        accel, poolRoots, caps, tlsDir);
+  }
+
+  /** The host's TLS files, or null without TLS. */
+  public dev.ferry.api.tls.TlsDir tls() {
+    return tlsDir == null ? null : new dev.ferry.api.tls.TlsDir(tlsDir);
+  }
+
+  public AgentConfig withTls(Path dir) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
+        accel, poolRoots, logCaps, dir);
   }
 }

@@ -196,6 +196,70 @@ class ClusterIT {
         .allMatch(name -> name.startsWith("web-"));
   }
 
+  /**
+   * Every API is HTTPS only: plain HTTP gets no answer, the certificates verify against the CA
+   * named in cluster.json, and an agent serves only a client that shows a certificate of the
+   * cluster CA (the controller's), not one that merely has the token.
+   */
+  @Test
+  @Order(6)
+  void tls_everyApiHttpsOnly_verifiedAgainstTheClusterCa_agentsWantAClusterCertificate() throws Exception {
+    String ca = cluster().get("ca_file").asText();
+    assertThat(controllerUrl()).startsWith("https://127.0.0.1:");
+    int agentPort = StreamSupport.stream(cluster().get("agents").spliterator(), false)
+        .filter(a -> a.get("name").asText().equals("host1")).findFirst().orElseThrow().get("port").asInt();
+    String agent = "127.0.0.1:" + agentPort + "/agent/host";
+    String controller = controllerUrl().replaceFirst("^https://", "") + "/api/hosts";
+    String auth = "Authorization: Bearer " + token();
+    Path hostTls = dir.resolve("hosts/host1/tls");
+
+    Curl plainAgent = curl("-H", auth, "http://" + agent);
+    assertThat(plainAgent.exit()).as(plainAgent.toString()).isNotZero();
+    assertThat(plainAgent.status()).isEqualTo("000");
+    Curl plainController = curl("-H", auth, "http://" + controller);
+    assertThat(plainController.exit()).as(plainController.toString()).isNotZero();
+    assertThat(plainController.status()).isEqualTo("000");
+    Curl unverified = curl("-H", auth, "https://" + controller);
+    assertThat(unverified.exit()).as("no CA given: " + unverified).isEqualTo(60);
+
+    Curl api = curl("--cacert", ca, "-H", auth, "https://" + controller);
+    assertThat(api.status()).as(api.toString()).isEqualTo("200");
+    assertThat(api.body()).contains("\"url\":\"https://127.0.0.1:" + agentPort + "\"");
+    Curl tokenOnly = curl("--cacert", ca, "-H", auth, "https://" + agent);
+    assertThat(tokenOnly.exit()).as("no client certificate: " + tokenOnly).isNotZero();
+    assertThat(tokenOnly.status()).isNotEqualTo("200");
+    Curl withCert = curl("--cacert", ca, "--cert", hostTls.resolve("client-cert.pem").toString(),
+        "--key", hostTls.resolve("client-key.pem").toString(), "-H", auth, "https://" + agent);
+    assertThat(withCert.status()).as(withCert.toString()).isEqualTo("200");
+    assertThat(withCert.body()).contains("\"name\":\"host1\"");
+
+    // the cluster's key material is private to its owner
+    for (Path p : List.of(dir.resolve("ca"), dir.resolve("controller/tls"), hostTls)) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
+          .as(p.toString()).isEqualTo("rwx------");
+    }
+    for (Path p : List.of(dir.resolve("ca/ca-key.pem"), hostTls.resolve("server-key.pem"),
+        dir.resolve("controller/tls/client-key.pem"))) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
+          .as(p.toString()).isEqualTo("rw-------");
+    }
+  }
+
+  record Curl(int exit, String status, String body, String err) {}
+
+  /** One curl call; {@code status} is curl's %{http_code} ("000" when no HTTP answer came). */
+  private static Curl curl(String... args) throws Exception {
+    Path body = Files.createTempFile(dir, "curl", ".out");
+    List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "10", "-o", body.toString(),
+        "-w", "%{http_code}"));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    String out = new String(p.getInputStream().readAllBytes()).strip();
+    String err = new String(p.getErrorStream().readAllBytes()).strip();
+    int exit = p.waitFor();
+    return new Curl(exit, out, Files.readString(body), err);
+  }
+
   /** Each pool as name@host:path (free space changes as the guest writes). */
   private static List<String> pools() {
     return StreamSupport.stream(ferry.ok("pool", "list", "--json").json().spliterator(), false)
@@ -276,7 +340,8 @@ class ClusterIT {
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body));
     if (token != null) req.header("Authorization", "Bearer " + token);
-    try (HttpClient http = HttpClient.newHttpClient()) {
+    var tls = dev.ferry.api.tls.TlsContexts.trusting(Path.of(cluster().get("ca_file").asText()));
+    try (HttpClient http = HttpClient.newBuilder().sslContext(tls).build()) {
       return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     }
   }

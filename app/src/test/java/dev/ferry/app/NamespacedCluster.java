@@ -49,20 +49,21 @@ final class NamespacedCluster implements AutoCloseable {
     this.topology = topology;
     String here = net != null ? net.hereAddress : topology.node("controller").address();
     int port = net != null ? net.freePortHere() : 7100;
-    controllerUrl = "http://" + here + ":" + port;
+    controllerUrl = "https://" + here + ":" + port;
     token = dir.resolve("controller/token");
+    listen.put("host1", net != null ? "127.0.0.1:" + freeLocalPort() : topology.node("host1").address() + ":7101");
+    listen.put("host2", (net != null ? net.thereAddress : topology.node("host2").address()) + ":7101");
+    enrol(here);
     start("controller", List.of("controller", "--listen", here + ":" + port, "--data",
-        dir.resolve("controller").toString(), "--host-timeout", "3s"));
+        dir.resolve("controller").toString(), "--host-timeout", "3s", "--tls", tlsDir("controller").toString()));
     try {
       await("the controller's token file", () -> Files.isRegularFile(token) && Files.size(token) > 0, SETTLE);
     } catch (AssertionError e) {
       throw new AssertionError(e.getMessage() + "; controller log:\n" + log("controller"), e);
     }
-    listen.put("host1", net != null ? "127.0.0.1:" + freeLocalPort() : topology.node("host1").address() + ":7101");
-    listen.put("host2", (net != null ? net.thereAddress : topology.node("host2").address()) + ":7101");
     for (String host : List.of("host1", "host2")) startAgent(host);
     FerryProcess cli = new FerryProcess(dir).withEnv("FERRY_CONTROLLER", controllerUrl)
-        .withEnv("FERRY_TOKEN", Files.readString(token).strip());
+        .withEnv("FERRY_TOKEN", Files.readString(token).strip()).withEnv("FERRY_CA", caFile().toString());
     ferry = topology == null ? cli : cli.withPrefix(topology.node("controller").inside(List.of()));
     checks = new ClusterChecks(ferry, dir, owned);
     awaitOnline(List.of("host1", "host2"));
@@ -103,7 +104,33 @@ final class NamespacedCluster implements AutoCloseable {
   void startAgent(String host) throws IOException {
     start(host, List.of("agent", "--name", host, "--listen", listen.get(host), "--data",
         dir.resolve("hosts").resolve(host).toString(), "--controller", controllerUrl, "--token-file", token.toString(),
-        "--pool-root", dir.toString()));
+        "--pool-root", dir.toString(), "--tls", tlsDir(host).toString()));
+  }
+
+  /**
+   * The cluster CA and a certificate per daemon for the address it listens on, made the way an
+   * operator enrols real hosts: {@code ferry ca init} once, {@code ferry ca issue} per host.
+   */
+  private void enrol(String controllerAddress) {
+    var cli = new FerryProcess(dir);
+    cli.ok("ca", "init", dir.resolve("ca").toString());
+    cli.ok("ca", "issue", "--ca", dir.resolve("ca").toString(), "--name", "controller", "--san", controllerAddress,
+        "--out", tlsDir("controller").toString());
+    for (String host : List.of("host1", "host2")) {
+      String address = listen.get(host).substring(0, listen.get(host).lastIndexOf(':'));
+      cli.ok("ca", "issue", "--ca", dir.resolve("ca").toString(), "--name", host, "--san", address,
+          "--out", tlsDir(host).toString());
+    }
+  }
+
+  /** A daemon's TLS directory ({@code controller} or a host). */
+  Path tlsDir(String name) {
+    return (name.equals("controller") ? dir.resolve("controller") : dir.resolve("hosts").resolve(name)).resolve("tls");
+  }
+
+  /** The cluster CA's certificate, which every daemon's certificate chains to. */
+  Path caFile() {
+    return dir.resolve("ca/ca-cert.pem");
   }
 
   /** SIGKILL, as a crash or the OOM killer would; the QEMUs it started keep running. */

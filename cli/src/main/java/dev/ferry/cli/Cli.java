@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.cli.ca.CaCommand;
 import dev.ferry.cli.cluster.ClusterCommand;
 import dev.ferry.cli.host.HostCommand;
 import dev.ferry.cli.host.PoolCommand;
@@ -49,7 +50,7 @@ public final class Cli {
 
   static void register(CommandLine root, CliContext ctx) {
     CommandLine.IFactory factory = new Factory(ctx);
-    for (Class<?> group : new Class<?>[] {ClusterCommand.class, HostCommand.class, PoolCommand.class, VmCommand.class,
+    for (Class<?> group : new Class<?>[] {ClusterCommand.class, CaCommand.class, HostCommand.class, PoolCommand.class, VmCommand.class,
         MigrateCommand.class, MigrationCommand.class}) {
       root.addSubcommand(new CommandLine(group, factory));
     }

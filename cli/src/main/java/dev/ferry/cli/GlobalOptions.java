@@ -15,4 +15,9 @@ public final class GlobalOptions {
   @Option(names = "--token", paramLabel = "TOKEN",
       description = "cluster token (default: $FERRY_TOKEN, else the local cluster's token file)")
   public String token;
+
+  @Option(names = "--ca", paramLabel = "FILE",
+      description = "CA certificate the controller's https certificate must chain to (default: $FERRY_CA, else the"
+          + " local cluster's ca_file)")
+  public String ca;
 }

@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.api.tls.TlsContexts;
 import dev.ferry.controller.agents.AgentClient;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.events.EventRetention;
@@ -63,13 +64,15 @@ public final class Controller implements AutoCloseable {
     LivenessSweeper sweeper = null;
     MigrationService migrations = null;
     try {
-      AgentClient agents = new AgentClient(token);
+      var tls = cfg.tls();
+      AgentClient agents = new AgentClient(token, tls == null ? null : TlsContexts.client(tls));
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
       migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
           new VmService(store, hosts, agents, events, cfg.cpuModel()), migrations, events, cfg.limits().sseMaxClients());
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
-      RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token, services);
+      RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token,
+          tls == null ? null : TlsContexts.server(tls), services);
       Controller c = new Controller(cfg, token, store, events, retention, sweeper, migrations, rest);
       migrations.recover();
       LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms, per-host migration limit {}, {})",
@@ -86,12 +89,12 @@ public final class Controller implements AutoCloseable {
     }
   }
 
-  /** Base URL, e.g. {@code http://127.0.0.1:7400}. */
+  /** Base URL, e.g. {@code https://127.0.0.1:7400}. */
   public String url() {
     String host = config.listenHost();
     if (host.contains(":")) host = "[" + host + "]";
     if (host.equals("0.0.0.0") || host.equals("[::]")) host = "127.0.0.1";
-    return "http://" + host + ":" + rest.port();
+    return (config.tlsDir() == null ? "http://" : "https://") + host + ":" + rest.port();
   }
 
   /** The cluster token every request must carry. */

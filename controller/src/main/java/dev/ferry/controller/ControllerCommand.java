@@ -75,6 +75,12 @@ public final class ControllerCommand implements Callable<Integer> {
           + " runs it can take every VM (default: host under kvm, qemu64 under tcg)")
   String cpuModel;
 
+  @Option(names = "--tls", paramLabel = "DIR",
+      description = "the controller's TLS directory (ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem,"
+          + " client-key.pem; made by 'ferry ca issue'): the API is then HTTPS only and agents are called over HTTPS"
+          + " with the cluster CA")
+  Path tls;
+
   @Override
   public Integer call() throws Exception {
     GrowthLimits limits;
@@ -86,7 +92,7 @@ public final class ControllerCommand implements Callable<Integer> {
     Controller controller;
     try {
       controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
-          hostTimeout, maxMigrationsPerHost, null, limits, cpuModel));
+          hostTimeout, maxMigrationsPerHost, null, limits, cpuModel, tls));
     } catch (RuntimeException e) {
       throw StartupFailure.of("controller", e);
     }

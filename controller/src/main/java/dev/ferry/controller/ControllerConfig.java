@@ -21,6 +21,9 @@ import java.util.Objects;
  * @param limits event retention and the SSE client cap; null for the defaults
  * @param cpuModel the cluster's baseline CPU model for new VMs (e.g. {@code EPYC}), or null: each
  *     host's default, {@code host} under KVM and {@code qemu64} under TCG
+ * @param tlsDir the controller's TLS directory ({@link dev.ferry.api.tls.TlsDir}): the API is then
+ *     HTTPS only, and calls to agents trust only the cluster CA and show the controller's
+ *     certificate; null: plain HTTP (tests)
  */
 public record ControllerConfig(
     String listenHost,
@@ -33,7 +36,8 @@ public record ControllerConfig(
     int maxMigrationsPerHost,
     InstantSource clock,
     GrowthLimits limits,
-    String cpuModel) {
+    String cpuModel,
+    Path tlsDir) {
 
   public static final Duration DEFAULT_HOST_TIMEOUT = Duration.ofSeconds(10);
   public static final int DEFAULT_MAX_MIGRATIONS_PER_HOST = 2;
@@ -59,35 +63,47 @@ public record ControllerConfig(
     if (cpuModel != null && !cpuModel.matches("[A-Za-z0-9_.-]{1,40}")) {
       throw new IllegalArgumentException("cpu model '" + cpuModel + "' is not a qemu cpu model name such as EPYC or qemu64");
     }
+    tlsDir = tlsDir == null ? null : tlsDir.toAbsolutePath().normalize();
   }
 
   /** A controller on a free loopback port with SQLite in {@code dataDir}: what tests start. */
   public static ControllerConfig loopback(Path dataDir, Duration hostTimeout) {
     return new ControllerConfig("127.0.0.1", 0, dataDir, null, null, null, hostTimeout,
-        DEFAULT_MAX_MIGRATIONS_PER_HOST, null, null, null);
+        DEFAULT_MAX_MIGRATIONS_PER_HOST, null, null, null, null);
   }
 
   /** The same configuration with another database (e.g. PostgreSQL in tests). */
   public ControllerConfig withDatabase(String url, String user, String password) {
     return new ControllerConfig(listenHost, listenPort, dataDir, url, user, password, hostTimeout,
-        maxMigrationsPerHost, clock, limits, cpuModel);
+        maxMigrationsPerHost, clock, limits, cpuModel, tlsDir);
   }
 
   /** The same configuration with another per-host migration limit. */
   public ControllerConfig withMaxMigrationsPerHost(int max) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout, max, clock,
-        limits, cpuModel);
+        limits, cpuModel, tlsDir);
   }
 
   /** The same configuration with other growth limits. */
   public ControllerConfig withLimits(GrowthLimits other) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
-        maxMigrationsPerHost, clock, other, cpuModel);
+        maxMigrationsPerHost, clock, other, cpuModel, tlsDir);
   }
 
   /** The same configuration with a cluster baseline CPU model (null: each host's default). */
   public ControllerConfig withCpuModel(String model) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
-        maxMigrationsPerHost, clock, limits, model);
+        maxMigrationsPerHost, clock, limits, model, tlsDir);
+  }
+
+  /** The controller's TLS files, or null without TLS. */
+  public dev.ferry.api.tls.TlsDir tls() {
+    return tlsDir == null ? null : new dev.ferry.api.tls.TlsDir(tlsDir);
+  }
+
+  /** The same configuration served over TLS from {@code dir}. */
+  public ControllerConfig withTls(Path dir) {
+    return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
+        maxMigrationsPerHost, clock, limits, cpuModel, dir);
   }
 }

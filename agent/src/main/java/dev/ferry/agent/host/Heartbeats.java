@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,7 @@ public final class Heartbeats implements AutoCloseable {
   private final URI target;
   private final Duration interval;
   private final Supplier<AgentHeartbeat> beat;
-  private final HttpClient client = JsonHttp.client(TIMEOUT);
+  private final HttpClient client;
   private final JsonHttp http;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "ferry-heartbeat");
@@ -38,6 +39,12 @@ public final class Heartbeats implements AutoCloseable {
   private boolean failing;
 
   public Heartbeats(String controller, String token, Duration interval, Supplier<AgentHeartbeat> beat) {
+    this(controller, token, null, interval, beat);
+  }
+
+  /** @param tls trusts the cluster CA and shows the host's certificate; null: the JDK's defaults */
+  public Heartbeats(String controller, String token, SSLContext tls, Duration interval, Supplier<AgentHeartbeat> beat) {
+    this.client = JsonHttp.client(TIMEOUT, tls);
     String base = controller.endsWith("/") ? controller.substring(0, controller.length() - 1) : controller;
     this.target = URI.create(base + ApiPaths.HEARTBEAT);
     this.http = new JsonHttp(client, base, token, TIMEOUT, new Failed());

@@ -21,6 +21,7 @@ import io.javalin.http.HandlerType;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 
 /**
  * The agent's REST API: every {@link AgentRoute} bound to this host's services through
@@ -49,8 +50,17 @@ public final class AgentApi implements AutoCloseable {
   }
 
   public static AgentApi start(String listenHost, int port, String token, Services services) {
+    return start(listenHost, port, token, null, services);
+  }
+
+  /**
+   * @param tls null: plain HTTP (tests of the API alone); else HTTPS only, with a client
+   *     certificate from the cluster CA required ({@link HttpsConnector})
+   */
+  public static AgentApi start(String listenHost, int port, String token, SSLContext tls, Services services) {
     var auth = new TokenAuth(token);
     Javalin server = Javalin.create(cfg -> {
+      if (tls != null) cfg.jetty.addConnector((jetty, http) -> HttpsConnector.of(jetty, http, tls, listenHost, port));
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;
       // Bodies enforces the limit itself, with a problem body; Jetty's limit only backs it up

@@ -71,10 +71,20 @@ public final class JsonHttp {
 
   /** An HTTP client for {@code JsonHttp}s: connections time out after {@code connectTimeout}, each call has a virtual thread. */
   public static HttpClient client(Duration connectTimeout) {
-    return HttpClient.newBuilder()
+    return client(connectTimeout, null);
+  }
+
+  /**
+   * The same over TLS with {@code tls} (trusting the cluster CA, see
+   * {@link dev.ferry.api.tls.TlsContexts}); null: the JDK's default context. The server's
+   * certificate must name the host of the URL (the JDK checks it).
+   */
+  public static HttpClient client(Duration connectTimeout, javax.net.ssl.SSLContext tls) {
+    HttpClient.Builder b = HttpClient.newBuilder()
         .connectTimeout(connectTimeout)
-        .executor(Executors.newVirtualThreadPerTaskExecutor())
-        .build();
+        .executor(Executors.newVirtualThreadPerTaskExecutor());
+    if (tls != null) b.sslContext(tls);
+    return b.build();
   }
 
   /** The same API with another default deadline. */

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.api.Json;
 import dev.ferry.api.Problem;
 import dev.ferry.api.http.JsonHttp;
+import dev.ferry.api.tls.TlsContexts;
+import dev.ferry.api.tls.TlsException;
 import dev.ferry.cli.CliException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -31,8 +33,18 @@ public final class ControllerClient {
 
   public ControllerClient(Endpoint endpoint) {
     this.endpoint = endpoint;
-    this.http = new JsonHttp(JsonHttp.client(TIMEOUT), endpoint.url().toString(), endpoint.token(), TIMEOUT,
-        new Failures());
+    this.http = new JsonHttp(JsonHttp.client(TIMEOUT, tls(endpoint)), endpoint.url().toString(), endpoint.token(),
+        TIMEOUT, new Failures());
+  }
+
+  /** Over https, trust exactly the endpoint's CA when it names one. */
+  private static javax.net.ssl.SSLContext tls(Endpoint endpoint) {
+    if (endpoint.caFile() == null || !"https".equals(endpoint.url().getScheme())) return null;
+    try {
+      return TlsContexts.trusting(endpoint.caFile());
+    } catch (TlsException e) {
+      throw new CliException(CliException.Kind.CONFIG, e.getMessage(), e);
+    }
   }
 
   public URI url() {
@@ -77,6 +89,10 @@ public final class ControllerClient {
         case HttpTimeoutException t -> new CliException(CliException.Kind.UNREACHABLE, "the controller at "
             + endpoint.url() + " did not answer " + call + " in time", t);
         case InterruptedException i -> new CliException(CliException.Kind.UNREACHABLE, "interrupted during " + call, i);
+        case javax.net.ssl.SSLException t -> new CliException(CliException.Kind.UNREACHABLE, "no TLS session with the"
+            + " controller at " + endpoint.url() + " (" + describe(t) + "); its certificate must chain to "
+            + (endpoint.caFile() == null ? "a public root (pass --ca FILE or set FERRY_CA for a cluster CA)"
+                : "the CA in " + endpoint.caFile()) + " and name the URL's host", t);
         default -> new CliException(CliException.Kind.UNREACHABLE, "cannot talk to the controller at "
             + endpoint.url() + " (" + call + "): " + describe(e), e);
       };

@@ -9,13 +9,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Where the controller is and the token to show it, resolved per the cluster contract, each
- * independently: the flag, else the environment ({@code FERRY_CONTROLLER}, {@code FERRY_TOKEN}),
- * else the cluster directory's {@code cluster.json} and its token file.
+ * Where the controller is, the token to show it and the CA to check its certificate against,
+ * resolved per the cluster contract, each independently: the flag, else the environment
+ * ({@code FERRY_CONTROLLER}, {@code FERRY_TOKEN}, {@code FERRY_CA}), else the cluster directory's
+ * {@code cluster.json} with its token file and {@code ca_file}.
+ *
+ * @param caFile the cluster CA certificate an {@code https} controller must present a certificate
+ *     of; null trusts the JDK's public roots (a controller with a publicly signed certificate)
  */
-public record Endpoint(URI url, String token) {
+public record Endpoint(URI url, String token, Path caFile) {
+
+  public Endpoint(URI url, String token) {
+    this(url, token, null);
+  }
 
   public static Endpoint resolve(String flagUrl, String flagToken, CliContext ctx) {
+    return resolve(flagUrl, flagToken, null, ctx);
+  }
+
+  public static Endpoint resolve(String flagUrl, String flagToken, String flagCa, CliContext ctx) {
     Path dir = ctx.clusterDir();
     // read lazily: a user with flags or env must not trip over a broken cluster directory
     java.util.function.Supplier<ClusterFile> cluster = () -> ClusterFile.read(dir).orElse(null);
@@ -41,7 +53,17 @@ public record Endpoint(URI url, String token) {
           "no token for the controller at " + url + ": pass --token or set FERRY_TOKEN, or start a"
               + " local cluster with 'ferry cluster up'");
     }
-    return new Endpoint(parseUrl(url), token);
+    String ca = first(flagCa, ctx.env("FERRY_CA"));
+    if (ca == null) {
+      ClusterFile file = cluster.get();
+      ca = file == null ? null : file.caFile();
+    }
+    Path caFile = ca == null ? null : ctx.cwd().resolve(ca);
+    if (caFile != null && !Files.isRegularFile(caFile)) {
+      throw new CliException(CliException.Kind.CONFIG, "the CA certificate " + caFile + " does not exist (from "
+          + (flagCa != null ? "--ca" : ctx.env("FERRY_CA") != null ? "FERRY_CA" : dir.resolve(ClusterFile.NAME)) + ")");
+    }
+    return new Endpoint(parseUrl(url), token, caFile);
   }
 
   public static String readToken(Path tokenFile) {

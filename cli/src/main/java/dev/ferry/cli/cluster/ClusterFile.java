@@ -18,17 +18,24 @@ import java.util.Optional;
  * the ports, {@code down} stops exactly these processes, and every other command finds the
  * controller URL and token file. Written with {@link Json#mapper()} (snake_case).
  *
- * @param controllerUrl base URL of the controller, e.g. {@code http://127.0.0.1:41234}
+ * @param controllerUrl base URL of the controller, e.g. {@code https://127.0.0.1:41234}
  * @param tokenFile the cluster token the controller created
  * @param controller the controller process
  * @param agents one per host, {@code host1..hostN}
+ * @param caFile the cluster CA's certificate, which the controller's and agents' certificates chain
+ *     to; null in a file from before TLS (its controller URL is then {@code http://})
  */
-public record ClusterFile(String controllerUrl, String tokenFile, Component controller, List<Component> agents) {
+public record ClusterFile(String controllerUrl, String tokenFile, Component controller, List<Component> agents,
+    String caFile) {
 
   public static final String NAME = "cluster.json";
 
   public ClusterFile {
     agents = List.copyOf(agents);
+  }
+
+  public ClusterFile(String controllerUrl, String tokenFile, Component controller, List<Component> agents) {
+    this(controllerUrl, tokenFile, controller, agents, null);
   }
 
   /**
@@ -38,8 +45,9 @@ public record ClusterFile(String controllerUrl, String tokenFile, Component cont
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Component(String name, int port, Long pid, String data, String log) {
 
+    /** Where the process serves, over TLS: every component of a local cluster does. */
     String url() {
-      return "http://127.0.0.1:" + port;
+      return "https://127.0.0.1:" + port;
     }
 
     Component withPid(Long newPid) {
@@ -52,7 +60,7 @@ public record ClusterFile(String controllerUrl, String tokenFile, Component cont
   }
 
   public ClusterFile withController(Component c) {
-    return new ClusterFile(controllerUrl, tokenFile, c, agents);
+    return new ClusterFile(controllerUrl, tokenFile, c, agents, caFile);
   }
 
   /** Replaces the agent of the same name, or appends it. */
@@ -61,7 +69,12 @@ public record ClusterFile(String controllerUrl, String tokenFile, Component cont
     next.removeIf(a -> a.name().equals(agent.name()));
     next.add(agent);
     next.sort((a, b) -> hostIndex(a.name()) - hostIndex(b.name()));
-    return new ClusterFile(controllerUrl, tokenFile, controller, next);
+    return new ClusterFile(controllerUrl, tokenFile, controller, next, caFile);
+  }
+
+  /** The same cluster served over TLS with the CA certificate {@code ca}: its controller URL becomes {@code https://}. */
+  public ClusterFile withTls(String ca) {
+    return new ClusterFile(controllerUrl.replaceFirst("^http://", "https://"), tokenFile, controller, agents, ca);
   }
 
   private static int hostIndex(String name) {

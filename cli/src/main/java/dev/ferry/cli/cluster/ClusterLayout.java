@@ -24,6 +24,16 @@ record ClusterLayout(Path dir) {
     return dir.resolve("hosts").resolve(host);
   }
 
+  /** The cluster CA: its certificate and key (0600), in a 0700 directory no daemon is given. */
+  Path caDir() {
+    return dir.resolve("ca");
+  }
+
+  /** A component's TLS directory ({@code controller} or a host), passed to it as {@code --tls DIR}. */
+  Path tlsDir(String component) {
+    return (component.equals("controller") ? controllerData() : hostData(component)).resolve("tls");
+  }
+
   Path log(String component) {
     return dir.resolve("logs").resolve(component + ".log");
   }

@@ -27,8 +27,9 @@ import picocli.CommandLine.Option;
  * {@code ferry cluster up [--hosts N] [--dir DIR]}: starts what is not running, leaves the rest
  * alone. Ports are recorded in {@code cluster.json} before anything starts and reused by every
  * later {@code up}; each pid is recorded as soon as its process exists, so a failed {@code up}
- * can be finished by the next one or undone by {@code down}. The controller starts first: it
- * creates the token file the agents are given.
+ * can be finished by the next one or undone by {@code down}. The cluster CA and a certificate per
+ * component are made before anything starts ({@link ClusterCertificates}); every API is https.
+ * The controller starts first: it creates the token file the agents are given.
  */
 @Command(name = "up", description = "start (or complete) a local cluster")
 final class ClusterUp extends LocalClusterCommand {
@@ -60,6 +61,7 @@ final class ClusterUp extends LocalClusterCommand {
 
     ClusterFile file = plan(layout, ClusterFile.read(layout.dir()).orElse(null), hosts);
     file.write(layout.dir());
+    new ClusterCertificates(layout).ensure(hosts);
 
     // a restarted agent's host (or every host, after a controller restart) can still look online
     // from before: only a heartbeat sent after the start proves the new process is serving
@@ -132,9 +134,12 @@ final class ClusterUp extends LocalClusterCommand {
     ClusterFile file = recorded;
     if (file == null) {
       int port = ports.next();
-      file = new ClusterFile("http://127.0.0.1:" + port, layout.tokenFile().toString(),
+      file = new ClusterFile("https://127.0.0.1:" + port, layout.tokenFile().toString(),
           new ClusterFile.Component("controller", port, null, layout.controllerData().toString(),
-              layout.log("controller").toString()), List.of());
+              layout.log("controller").toString()), List.of(), ClusterCertificates.caFile(layout).toString());
+    } else if (file.caFile() == null) {
+      // a cluster from before TLS: from now on it is served over https
+      file = file.withTls(ClusterCertificates.caFile(layout).toString());
     }
     for (int i = 1; i <= hosts; i++) {
       String name = ClusterLayout.hostName(i);

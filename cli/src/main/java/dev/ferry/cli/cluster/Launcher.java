@@ -48,7 +48,8 @@ record Launcher(String java, String jar) {
 
   /** {@code hostTimeout} and {@code maxMigrationsPerHost} are passed only when given: null keeps the controller's default. */
   List<String> controller(ClusterLayout layout, int port, String hostTimeout, Integer maxMigrationsPerHost) {
-    List<String> cmd = command("controller", "--listen", "127.0.0.1:" + port, "--data", layout.controllerData().toString());
+    List<String> cmd = command("controller", "--listen", "127.0.0.1:" + port, "--data", layout.controllerData().toString(),
+        "--tls", layout.tlsDir("controller").toString());
     if (hostTimeout != null) cmd.addAll(List.of("--host-timeout", hostTimeout));
     if (maxMigrationsPerHost != null) cmd.addAll(List.of("--max-migrations-per-host", maxMigrationsPerHost.toString()));
     return cmd;
@@ -57,7 +58,7 @@ record Launcher(String java, String jar) {
   List<String> agent(ClusterLayout layout, String host, int port, String controllerUrl) {
     return command("agent", "--name", host, "--listen", "127.0.0.1:" + port,
         "--data", layout.hostData(host).toString(), "--controller", controllerUrl,
-        "--token-file", layout.tokenFile().toString(),
+        "--token-file", layout.tokenFile().toString(), "--tls", layout.tlsDir(host).toString(),
         // every pool of a local cluster (shared and each host's local) lies under its directory
         "--pool-root", layout.dir().toString());
   }

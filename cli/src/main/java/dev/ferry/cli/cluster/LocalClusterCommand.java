@@ -49,7 +49,8 @@ abstract class LocalClusterCommand implements Callable<Integer> {
     Path tokenFile = Path.of(file.tokenFile());
     if (!java.nio.file.Files.isRegularFile(tokenFile)) return null;
     String token = Endpoint.readToken(tokenFile);
-    return token == null ? null : new ControllerClient(new Endpoint(java.net.URI.create(file.controllerUrl()), token));
+    return token == null ? null : new ControllerClient(new Endpoint(java.net.URI.create(file.controllerUrl()), token,
+        file.caFile() == null ? null : Path.of(file.caFile())));
   }
 
   /** Polls {@code done} every 200 ms until it holds; fails naming {@code what} after {@code timeout}. */

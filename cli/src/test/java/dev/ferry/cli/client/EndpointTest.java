@@ -70,6 +70,28 @@ class EndpointTest {
   }
 
   @Test
+  void resolve_ca_flagThenEnvThenClusterFile_aMissingFileIsAConfigError() throws Exception {
+    Path dir = tmp.resolve("cluster");
+    Path tokenFile = Files.createDirectories(dir.resolve("controller")).resolve("token");
+    Files.writeString(tokenFile, "t\n");
+    Path fromFile = Files.writeString(tmp.resolve("file-ca.pem"), "x");
+    Path fromEnv = Files.writeString(tmp.resolve("env-ca.pem"), "x");
+    Files.writeString(tmp.resolve("flag-ca.pem"), "x");
+    new ClusterFile("https://127.0.0.1:3", tokenFile.toString(),
+        new ClusterFile.Component("controller", 3, null, dir.resolve("controller").toString(), null), List.of(),
+        fromFile.toString()).write(dir);
+
+    assertThat(Endpoint.resolve(null, null, ctx(Map.of("FERRY_CLUSTER_DIR", dir.toString()))).caFile()).isEqualTo(fromFile);
+    assertThat(Endpoint.resolve(null, null, null, ctx(Map.of("FERRY_CLUSTER_DIR", dir.toString(), "FERRY_CA",
+        fromEnv.toString()))).caFile()).isEqualTo(fromEnv);
+    assertThat(Endpoint.resolve(null, null, "flag-ca.pem", ctx(Map.of("FERRY_CLUSTER_DIR", dir.toString(), "FERRY_CA",
+        fromEnv.toString()))).caFile()).isEqualTo(tmp.resolve("flag-ca.pem"));
+    assertThatThrownBy(() -> Endpoint.resolve(null, null, "nope.pem", ctx(Map.of("FERRY_CLUSTER_DIR", dir.toString()))))
+        .isInstanceOfSatisfying(CliException.class, e -> assertThat(e.kind()).isEqualTo(CliException.Kind.CONFIG))
+        .hasMessageContaining(tmp.resolve("nope.pem").toString()).hasMessageContaining("--ca");
+  }
+
+  @Test
   void resolve_flagUrlWithoutToken_takesTokenFromEnv() throws Exception {
     Map<String, String> env = Map.of("FERRY_TOKEN", "env-token", "FERRY_CLUSTER_DIR", tmp.resolve("none").toString());
 

@@ -29,7 +29,8 @@ class ClusterFileTest {
     ClusterUp.plan(new ClusterLayout(dir), null, 1).write(dir);
 
     assertThat(Files.readString(dir.resolve("cluster.json")))
-        .contains("\"controller_url\" : \"http://127.0.0.1:")
+        .contains("\"controller_url\" : \"https://127.0.0.1:")
+        .contains("\"ca_file\" : \"" + dir.resolve("ca/ca-cert.pem") + "\"")
         .contains("\"token_file\" : \"" + dir.resolve("controller/token") + "\"")
         .contains("\"data\" : \"" + dir.resolve("hosts/host1") + "\"");
   }
@@ -49,7 +50,8 @@ class ClusterFileTest {
     List<Integer> ports = new java.util.ArrayList<>(file.agents().stream().map(ClusterFile.Component::port).toList());
     ports.add(file.controller().port());
     assertThat(ports).doesNotHaveDuplicates().allMatch(p -> p > 0);
-    assertThat(file.controllerUrl()).isEqualTo("http://127.0.0.1:" + file.controller().port());
+    assertThat(file.controllerUrl()).isEqualTo("https://127.0.0.1:" + file.controller().port());
+    assertThat(file.caFile()).isEqualTo(dir.resolve("ca/ca-cert.pem").toString());
     assertThat(file.tokenFile()).isEqualTo(dir.resolve("controller/token").toString());
     assertThat(file.agent("host2").orElseThrow().data()).isEqualTo(dir.resolve("hosts/host2").toString());
     assertThat(file.agent("host2").orElseThrow().log()).isEqualTo(dir.resolve("logs/host2.log").toString());

@@ -77,14 +77,16 @@ class ProcessCheckTest {
     Launcher l = new Launcher("/jdk/bin/java", "/x/ferry.jar");
 
     assertThat(l.controller(layout, 7000, "2s", null)).endsWith("--data", dir.resolve("controller").toString(),
-        "--host-timeout", "2s");
+        "--tls", dir.resolve("controller/tls").toString(), "--host-timeout", "2s");
     assertThat(l.controller(layout, 7000, null, 1)).endsWith("--data", dir.resolve("controller").toString(),
-        "--max-migrations-per-host", "1");
+        "--tls", dir.resolve("controller/tls").toString(), "--max-migrations-per-host", "1");
     assertThat(l.controller(layout, 7000, "2s", 3)).endsWith("--host-timeout", "2s", "--max-migrations-per-host", "3");
     assertThat(l.controller(layout, 7000, null, null)).containsExactly("setsid", "/jdk/bin/java", "--enable-native-access=ALL-UNNAMED",
-        "-jar", "/x/ferry.jar", "controller", "--listen", "127.0.0.1:7000", "--data", dir.resolve("controller").toString());
+        "-jar", "/x/ferry.jar", "controller", "--listen", "127.0.0.1:7000", "--data", dir.resolve("controller").toString(),
+        "--tls", dir.resolve("controller/tls").toString());
     assertThat(l.agent(layout, "host2", 7002, "http://127.0.0.1:7000")).containsSubsequence(
         "agent", "--name", "host2", "--listen", "127.0.0.1:7002", "--data", dir.resolve("hosts/host2").toString(),
-        "--controller", "http://127.0.0.1:7000", "--token-file", dir.resolve("controller/token").toString());
+        "--controller", "http://127.0.0.1:7000", "--token-file", dir.resolve("controller/token").toString(),
+        "--tls", dir.resolve("hosts/host2/tls").toString());
   }
 }

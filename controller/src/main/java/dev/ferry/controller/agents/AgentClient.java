@@ -28,15 +28,31 @@ public final class AgentClient {
   /** deadline of an ordinary call; stop adds its own grace period to this */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
-  private final HttpClient http = JsonHttp.client(Duration.ofSeconds(3));
+  private final HttpClient http;
   private final String token;
+  private final boolean tls;
 
   public AgentClient(String token) {
+    this(token, null);
+  }
+
+  /**
+   * @param tls trusts only the cluster CA and shows the controller's certificate, which agents
+   *     require; null: the JDK's defaults (agents on plain HTTP, in tests)
+   */
+  public AgentClient(String token, javax.net.ssl.SSLContext tls) {
     this.token = token;
+    this.tls = tls != null;
+    this.http = JsonHttp.client(Duration.ofSeconds(3), tls);
   }
 
   /** The agent of {@code host}, each call within {@link #DEFAULT_TIMEOUT} unless {@link HostAgent#within} says otherwise. */
   public HostAgent of(HostRow host) {
+    if (tls && !host.url().startsWith("https://")) {
+      // the token must never cross the network in clear, whatever a heartbeat advertised
+      throw new ControllerException(Kind.UNAVAILABLE, "agent of host '" + host.name() + "' advertises " + host.url()
+          + ", but this controller talks to agents over https only (start the agent with --tls DIR)");
+    }
     return new HttpHostAgent(new JsonHttp(http, host.url(), token, DEFAULT_TIMEOUT, new Failures(host)));
   }
 
@@ -48,6 +64,8 @@ public final class AgentClient {
       String why = switch (cause) {
         case HttpTimeoutException e -> "no answer within " + call.deadline().toMillis() + " ms";
         case ConnectException e -> "connection refused";
+        case javax.net.ssl.SSLException e -> "no TLS session (" + e.getMessage() + "): the agent's certificate must"
+            + " chain to the cluster CA and name the host of its URL";
         case InterruptedException e -> "interrupted";
         default -> String.valueOf(cause.getMessage());
       };

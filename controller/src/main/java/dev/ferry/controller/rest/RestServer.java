@@ -44,6 +44,11 @@ public final class RestServer implements AutoCloseable {
 
   /** Starts listening on {@code host:port} (0 = a free port). */
   public static RestServer start(String host, int port, String token, Services s) {
+    return start(host, port, token, null, s);
+  }
+
+  /** The same over HTTPS only when {@code tls} is not null ({@link HttpsConnector}). */
+  public static RestServer start(String host, int port, String token, javax.net.ssl.SSLContext tls, Services s) {
     byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
     EventStream events = new EventStream(s.events(), s.sseMaxClients());
     Javalin app = Javalin.create(cfg -> {
@@ -53,6 +58,7 @@ public final class RestServer implements AutoCloseable {
       cfg.jsonMapper(new JavalinJackson(Json.mapper(), true));
       cfg.jetty.host = host;
       cfg.jetty.port = port;
+      if (tls != null) cfg.jetty.addConnector((jetty, http) -> HttpsConnector.of(jetty, http, tls, host, port));
       cfg.http.maxRequestSize = ApiPaths.DRAIN_BYTES;
       var r = cfg.routes;
       r.before(ctx -> {
