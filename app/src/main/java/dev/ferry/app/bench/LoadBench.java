@@ -40,7 +40,7 @@ final class LoadBench {
 
   /** What to simulate. */
   record Settings(int hosts, int vmsPerHost, Duration interval, Duration duration, Duration hostTimeout,
-      long eventMaxCount, int migrationRequests) {
+      long eventMaxCount, int migrationRequests, boolean tls) {
     Settings {
       if (hosts < 1 || hosts > 500) throw new IllegalArgumentException("hosts " + hosts + " is not 1-500");
       if (vmsPerHost < 2 || vmsPerHost > 1000) throw new IllegalArgumentException("vms per host " + vmsPerHost + " is not 2-1000");
@@ -52,8 +52,7 @@ final class LoadBench {
   private final Path work;
   private final Settings s;
   private final PrintStream log;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private HttpClient http;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private LoadCluster cluster;
 
@@ -65,8 +64,9 @@ final class LoadBench {
 
   Map<String, Object> run() throws Exception {
     Map<String, Object> r = new LinkedHashMap<>();
-    try (LoadCluster c = new LoadCluster(work)) {
+    try (LoadCluster c = new LoadCluster(work, s.tls())) {
       cluster = c;
+      http = c.client();
       long t = System.nanoTime();
       c.seed(s.hosts(), s.vmsPerHost());
       log.printf("seeded %d hosts x %d vms (+ target with 2) in %d ms%n", s.hosts(), s.vmsPerHost(), ms(t));
@@ -82,6 +82,7 @@ final class LoadBench {
       AtomicLong maxStoreBytes = new AtomicLong();
       List<SseClient> sse = new CopyOnWriteArrayList<>();
       List<Thread> threads = new ArrayList<>();
+      warmUp();
       long start = System.nanoTime();
       long end = start + s.duration().toNanos();
 
@@ -149,6 +150,7 @@ final class LoadBench {
       r.put("heartbeat_interval_ms", s.interval().toMillis());
       r.put("duration_s", s.duration().toSeconds());
       r.put("host_timeout_ms", s.hostTimeout().toMillis());
+      r.put("tls", s.tls());
       r.put("heartbeats", heartbeatMs.size());
       r.put("heartbeat_failures", heartbeatFailures.get());
       r.put("heartbeat_ms", percentiles(heartbeatMs));
@@ -175,23 +177,7 @@ final class LoadBench {
 
   /** One simulated host: a heartbeat every interval from {@code first}, until {@code end}. */
   private void heartbeats(String host, int vms, long first, long end, List<Long> ms, AtomicLong failures) {
-    byte[][] bodies = new byte[2][];
-    for (int variant = 0; variant < 2; variant++) {
-      List<AgentVmStatus> statuses = new ArrayList<>(vms);
-      for (int i = 0; i < vms; i++) {
-        String name = host.equals(LoadCluster.TARGET) ? LoadCluster.TARGET + "-vm-" + i : vmName(host, i);
-        boolean flip = i == vms - 1 && !host.equals(LoadCluster.TARGET) && variant == 1;
-        statuses.add(new AgentVmStatus(name, flip ? VmState.PAUSED : VmState.RUNNING, 10_000L + i, LoadCluster.VM_MEMORY,
-            LoadCluster.VM_MEMORY, null, "pc-q35-8.2", "kvm"));
-      }
-      var hb = new AgentHeartbeat(host, cluster.agentUrl, 64, 4L << 40, "8.2.2", "kvm",
-          List.of(new PoolView("local", host, "/pools/" + host, false, 1L << 40, 1L << 39)), statuses);
-      try {
-        bodies[variant] = Json.mapper().writeValueAsBytes(hb);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }
+    byte[][] bodies = bodies(host, vms);
     long next = first;
     for (int n = 0; running.get(); n++) {
       sleepUntil(next);
@@ -210,8 +196,53 @@ final class LoadBench {
     }
   }
 
+  /** The host's two heartbeats: all VMs running, and the same with its last VM paused. */
+  private byte[][] bodies(String host, int vms) {
+    byte[][] bodies = new byte[2][];
+    for (int variant = 0; variant < 2; variant++) {
+      List<AgentVmStatus> statuses = new ArrayList<>(vms);
+      for (int i = 0; i < vms; i++) {
+        String name = host.equals(LoadCluster.TARGET) ? LoadCluster.TARGET + "-vm-" + i : vmName(host, i);
+        boolean flip = i == vms - 1 && !host.equals(LoadCluster.TARGET) && variant == 1;
+        statuses.add(new AgentVmStatus(name, flip ? VmState.PAUSED : VmState.RUNNING, 10_000L + i, LoadCluster.VM_MEMORY,
+            LoadCluster.VM_MEMORY, null, "pc-q35-8.2", "kvm"));
+      }
+      var hb = new AgentHeartbeat(host, cluster.agentUrl, 64, 4L << 40, "8.2.2", "kvm",
+          List.of(new PoolView("local", host, "/pools/" + host, false, 1L << 40, 1L << 39)), statuses);
+      try {
+        bodies[variant] = Json.mapper().writeValueAsBytes(hb);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return bodies;
+  }
+
   private static String vmName(String host, int i) {
     return String.format("%s-vm-%03d", host, i);
+  }
+
+  /**
+   * One untimed round before the clock starts: every host's connection and TLS handshake, and the
+   * controller's first requests (class loading, JIT), which would otherwise count as the run's
+   * slowest heartbeats.
+   */
+  private void warmUp() throws Exception {
+    List<Thread> warm = new ArrayList<>();
+    for (int h = 1; h <= s.hosts() + 1; h++) {
+      String name = h <= s.hosts() ? LoadCluster.host(h) : LoadCluster.TARGET;
+      int vms = h <= s.hosts() ? s.vmsPerHost() : 2;
+      warm.add(Thread.ofVirtual().start(() -> {
+        try {
+          http.send(request("/api/agents/heartbeat").timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofByteArray(bodies(name, vms)[0])).build(), HttpResponse.BodyHandlers.discarding());
+        } catch (Exception e) {
+          log.println("warm-up heartbeat of " + name + " failed: " + e);
+        }
+      }));
+    }
+    for (Thread t : warm) t.join(Duration.ofSeconds(90));
+    get("/api/vms");
   }
 
   /** GET /api/vms (the default page) twice a second; every 5th time, every page in turn. */

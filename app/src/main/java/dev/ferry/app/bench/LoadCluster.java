@@ -22,6 +22,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import dev.ferry.api.tls.TlsContexts;
+import dev.ferry.api.tls.TlsDir;
+import dev.ferry.cli.ca.ClusterCa;
+import java.net.http.HttpClient;
+import javax.net.ssl.SSLContext;
 
 /**
  * The scene of {@code ferry bench load}: a store seeded with simulated hosts and their VMs (in
@@ -44,14 +51,31 @@ final class LoadCluster implements AutoCloseable {
   final AtomicLong agentCalls = new AtomicLong();
   private final HttpServer agent;
   private final ExecutorService agentThreads = Executors.newVirtualThreadPerTaskExecutor();
+  /** the controller's certificate directory ({@code --tls}), or null for plain HTTP */
+  private final Path controllerTls;
+  /** what the benchmark's clients trust: the bench's CA; null for plain HTTP */
+  private final SSLContext clientTls;
   private Process controller;
   private Path controllerLog;
   private int port;
   private String token;
 
-  LoadCluster(Path work) throws IOException {
+  LoadCluster(Path work, boolean tls) throws IOException {
     this.data = Files.createDirectories(work.resolve("controller"));
-    agent = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    if (tls) {
+      // a cluster CA of its own, as ferry cluster up makes: the controller and the fake agent speak HTTPS only
+      ClusterCa ca = ClusterCa.init(work.resolve("ca"), "ferry-bench-load");
+      controllerTls = ca.issue("controller", List.of("127.0.0.1"), work.resolve("tls-controller")).dir().dir();
+      TlsDir agentTls = ca.issue("agent", List.of("127.0.0.1"), work.resolve("tls-agent")).dir();
+      clientTls = TlsContexts.trusting(ca.certFile());
+      HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      https.setHttpsConfigurator(new HttpsConfigurator(TlsContexts.server(agentTls)));
+      agent = https;
+    } else {
+      controllerTls = null;
+      clientTls = null;
+      agent = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    }
     agent.setExecutor(agentThreads);
     agent.createContext("/", ex -> {
       agentCalls.incrementAndGet();
@@ -71,7 +95,7 @@ final class LoadCluster implements AutoCloseable {
       }
     });
     agent.start();
-    agentUrl = "http://127.0.0.1:" + agent.getAddress().getPort();
+    agentUrl = (tls ? "https" : "http") + "://127.0.0.1:" + agent.getAddress().getPort();
   }
 
   static String host(int i) {
@@ -118,6 +142,7 @@ final class LoadCluster implements AutoCloseable {
         "-Xmx2g", "-cp", System.getProperty("java.class.path"), "dev.ferry.app.Main", "controller",
         "--listen", "127.0.0.1:" + port, "--data", data.toString(), "--host-timeout", hostTimeout.toMillis() + "ms",
         "--event-max-count", String.valueOf(eventMaxCount)));
+    if (controllerTls != null) cmd.addAll(List.of("--tls", controllerTls.toString()));
     cmd.addAll(extra);
     controllerLog = data.resolveSibling("controller.log");
     controller = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(controllerLog.toFile()).start();
@@ -141,7 +166,15 @@ final class LoadCluster implements AutoCloseable {
   }
 
   String url() {
-    return "http://127.0.0.1:" + port;
+    return (controllerTls == null ? "http" : "https") + "://127.0.0.1:" + port;
+  }
+
+  /** An HTTP client for the controller: trusting the bench's CA when it runs with TLS. */
+  HttpClient client() {
+    // the first TLS handshakes of a cold controller on a busy machine take seconds
+    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30));
+    if (clientTls != null) b.sslContext(clientTls);
+    return b.build();
   }
 
   String token() {

@@ -40,6 +40,9 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--migrations", defaultValue = "10", paramLabel = "N", description = "concurrent live-migration requests (default ${DEFAULT-VALUE})")
   int migrations;
 
+  @Option(names = "--no-tls", description = "plain HTTP instead of HTTPS with a cluster CA of the bench's own")
+  boolean noTls;
+
   @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where load.md and load.json go (default ${DEFAULT-VALUE})")
   Path out;
 
@@ -49,7 +52,7 @@ final class LoadCommand implements Callable<Integer> {
     try {
       settings = new LoadBench.Settings(hosts, vmsPerHost, Durations.parsePositive("--interval", interval),
           Durations.parsePositive("--duration", duration), Durations.parsePositive("--host-timeout", hostTimeout),
-          eventMaxCount, migrations);
+          eventMaxCount, migrations, !noTls);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }

@@ -65,11 +65,13 @@ final class LoadReport {
         - controller exit code after SIGTERM: %s
 
         The simulated agents, the SSE clients and the samplers share this machine's CPUs with the
-        controller, so the latencies include their load. The controller speaks plain HTTP here.
+        controller, so the latencies include their load. %s
         """, r.get("heartbeats"), r.get("heartbeat_failures"), hb.get("p50"), hb.get("p99"), hb.get("max"),
         r.get("vms"), walk.get("p50"), walk.get("p99"), walk.get("n"), bytes(r.get("store_bytes_end")),
         bytes(r.get("store_bytes_max")), bytes(r.get("controller_log_bytes")), sse, burst.get("answers"),
-        r.get("controller_exit")));
+        r.get("controller_exit"), Boolean.TRUE.equals(r.get("tls"))
+            ? "The controller and the fake agent speak HTTPS only (`--tls`, a CA made for the run)."
+            : "The controller speaks plain HTTP here (`--no-tls`)."));
     if (flaps > 0) b.append("\nFlap events: ").append(r.get("flap_events")).append('\n');
     return b.toString();
   }

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The mechanics of {@code ferry bench load} in under a minute, against a real controller process on
- * loopback: 10 simulated hosts × 100 VMs heartbeating every second with a host timeout of 5 s (the
- * default ratio of 2 s to 10 s; heartbeats held up that long by the controller would show as a flap), 4 SSE clients (one replaying
+ * loopback: 10 simulated hosts × 100 VMs heartbeating every second (twice the default rate) with
+ * the default host timeout of 10 s, over HTTPS with a CA of the bench's own, 4 SSE clients (one replaying
  * from 0 after pruning), and 10 concurrent live migrations to a target holding 2 VMs. Timings are
  * reported by the bench, not asserted here.
  */
@@ -19,8 +19,8 @@ class LoadBenchTest {
   @Test
   @SuppressWarnings("unchecked")
   void shortLoad_noFlaps_eventsCapped_replayGap_atMostTwoMigrationsAdmitted() throws Exception {
-    var settings = new LoadBench.Settings(10, 100, Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(5),
-        50, 10);
+    var settings = new LoadBench.Settings(10, 100, Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(10),
+        50, 10, true);
 
     Map<String, Object> r = LoadCommand.run(settings, System.out);
     System.out.println(LoadReport.markdown(r));
