@@ -94,7 +94,7 @@ public final class Agent implements AutoCloseable {
         cpu.usableModels());
     AgentApi api;
     try {
-      api = AgentApi.start(config.listenHost(), config.listenPort(), config.token(),
+      api = AgentApi.start(config.listenHost(), config.listenPort(), config.controllerCredentialSha256(),
           serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations));
     } catch (RuntimeException e) {
       vms.detachAll();

@@ -5,6 +5,9 @@ import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
 import dev.ferry.api.StartupFailure;
 import java.io.IOException;
+import dev.ferry.api.Json;
+import dev.ferry.api.auth.HostCredential;
+import dev.ferry.api.auth.SecretFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,8 +48,9 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--controller", required = true, paramLabel = "URL", description = "controller base URL for heartbeats")
   String controller;
 
-  @Option(names = "--token-file", paramLabel = "FILE", description = "cluster token file (default: $FERRY_TOKEN)")
-  Path tokenFile;
+  @Option(names = "--credential-file", required = true, paramLabel = "FILE",
+      description = "this host's credential (mode 0600), written by 'ferry host enroll NAME --credential-file FILE'")
+  Path credentialFile;
 
   @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "2s",
       description = "time between heartbeats, e.g. 2s or 500ms (a unit is required; default: ${DEFAULT-VALUE})")
@@ -112,9 +116,11 @@ public final class AgentCommand implements Callable<Integer> {
     }
     try {
       Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
-      return new AgentConfig(name, host, port, data, controller, token(), Durations.parse("--heartbeat-interval", heartbeatInterval), cpus,
-          memoryBytes, AccelMode.parse(accel), poolRoots,
-          new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep), tls());
+      HostCredential credential = credential();
+      return new AgentConfig(name, host, port, data, controller, credential.credential(),
+          Durations.parse("--heartbeat-interval", heartbeatInterval), cpus, memoryBytes, AccelMode.parse(accel), poolRoots,
+          new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep), tls(),
+          credential.controllerCredentialSha256());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
@@ -130,17 +136,26 @@ public final class AgentCommand implements Callable<Integer> {
     return dir.dir();
   }
 
-  private String token() {
-    if (tokenFile != null) {
-      try {
-        return Files.readString(tokenFile).strip();
-      } catch (IOException e) {
-        throw usage("--token-file " + tokenFile + " cannot be read: " + e.getMessage());
-      }
+  /** The enrolment file: mode 0600, for this host, naming the controller credential's hash. */
+  private HostCredential credential() {
+    HostCredential c;
+    try {
+      c = Json.answers().readValue(SecretFile.read(credentialFile), HostCredential.class);
+    } catch (SecretFile.Refused e) {
+      throw usage("--credential-file: " + e.getMessage());
+    } catch (IOException e) {
+      throw usage("--credential-file " + credentialFile + " is not a host credential written by 'ferry host enroll': "
+          + e.getMessage());
     }
-    String env = System.getenv("FERRY_TOKEN");
-    if (env == null || env.isBlank()) throw usage("no cluster token: pass --token-file FILE or set FERRY_TOKEN");
-    return env.strip();
+    if (c.credential() == null || c.controllerCredentialSha256() == null) {
+      throw usage("--credential-file " + credentialFile + " lacks credential or controller_credential_sha256;"
+          + " write it again with 'ferry host enroll " + name + " --credential-file FILE'");
+    }
+    if (!name.equals(c.host())) {
+      throw usage("--credential-file " + credentialFile + " is host '" + c.host() + "'s credential, not '" + name
+          + "'s: each host has its own ('ferry host enroll " + name + "')");
+    }
+    return c;
   }
 
   private ParameterException usage(String message) {

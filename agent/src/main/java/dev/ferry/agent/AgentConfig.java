@@ -4,6 +4,7 @@ import dev.ferry.agent.pool.PoolRoots;
 import dev.ferry.agent.qemu.AccelMode;
 import dev.ferry.agent.qemu.Accelerator;
 import dev.ferry.api.Names;
+import dev.ferry.api.auth.SecretFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,6 +21,10 @@ import java.util.List;
  * @param tlsDir       the host's TLS directory ({@link dev.ferry.api.tls.TlsDir}): the API is then
  *                     HTTPS only and asks for a client certificate, heartbeats trust only the
  *                     cluster CA; null: plain HTTP (tests of one agent alone)
+ * @param token        this host's own credential, shown to the controller with every heartbeat
+ * @param controllerCredentialSha256 SHA-256 (hex) of the controller's credential, the only bearer
+ *     secret the agent's API accepts (never a user token); null: the hash of {@code token}, for
+ *     tests and benchmarks where one secret plays both parts
  */
 public record AgentConfig(
     String name,
@@ -34,7 +39,8 @@ public record AgentConfig(
     AccelMode accel,
     List<Path> poolRoots,
     dev.ferry.agent.vm.LogCaps logCaps,
-    Path tlsDir) {
+    Path tlsDir,
+    String controllerCredentialSha256) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
 
@@ -47,8 +53,14 @@ public record AgentConfig(
     if (controller == null || !(controller.startsWith("http://") || controller.startsWith("https://"))) {
       throw new IllegalArgumentException("controller '" + controller + "' must be an http:// or https:// url");
     }
-    if (token == null || token.isBlank()) throw new IllegalArgumentException("the cluster token must not be empty");
+    if (token == null || token.isBlank()) throw new IllegalArgumentException("the host credential must not be empty");
     token = token.strip();
+    controllerCredentialSha256 = controllerCredentialSha256 == null ? SecretFile.sha256(token)
+        : controllerCredentialSha256.strip().toLowerCase(java.util.Locale.ROOT);
+    if (!controllerCredentialSha256.matches("[0-9a-f]{64}")) {
+      throw new IllegalArgumentException("controller credential hash '" + controllerCredentialSha256
+          + "' is not a SHA-256 in 64 hex digits");
+    }
     heartbeatInterval = heartbeatInterval == null ? DEFAULT_HEARTBEAT : heartbeatInterval;
     if (heartbeatInterval.toMillis() < 100) {
       throw new IllegalArgumentException("heartbeat interval " + heartbeatInterval + " is shorter than 100 ms");
@@ -76,32 +88,32 @@ public record AgentConfig(
 
   public AgentConfig withPoolRoots(List<Path> roots) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
-        roots, logCaps, tlsDir);
+        roots, logCaps, tlsDir, controllerCredentialSha256);
   }
 
   /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
   public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null, null);
   }
 
   /** Pins the accelerator: TCG skips the probe, KVM requires it to succeed. */
   public AgentConfig withAccelerator(Accelerator pinned) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir);
+        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir, controllerCredentialSha256);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accel, poolRoots, logCaps, tlsDir);
+        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256);
   }
 
   public AgentConfig withLogCaps(dev.ferry.agent.vm.LogCaps caps) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, caps, tlsDir);
+        accel, poolRoots, caps, tlsDir, controllerCredentialSha256);
   }
 
   /** The host's TLS files, or null without TLS. */
@@ -111,6 +123,6 @@ public record AgentConfig(
 
   public AgentConfig withTls(Path dir) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, logCaps, dir);
+        accel, poolRoots, logCaps, dir, controllerCredentialSha256);
   }
 }

@@ -34,19 +34,19 @@ class AgentCommandTest {
   }
 
   private Duration heartbeat(String value) throws Exception {
-    Path token = Files.writeString(tmp.resolve("token"), "abc\n");
+    Path token = credential("host1");
     var cmd = new AgentCommand();
     new CommandLine(cmd).parseArgs("--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
-        "--controller", "http://127.0.0.1:7100", "--token-file", token.toString(), "--heartbeat-interval", value);
+        "--controller", "http://127.0.0.1:7100", "--credential-file", token.toString(), "--heartbeat-interval", value);
     return cmd.config().heartbeatInterval();
   }
 
   @Test
   void config_allOptions_areApplied() throws Exception {
-    Path token = Files.writeString(tmp.resolve("token"), "abc\n");
+    Path token = credential("host1");
     var cmd = new AgentCommand();
     new CommandLine(cmd).parseArgs("--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
-        "--controller", "http://127.0.0.1:7100", "--token-file", token.toString(), "--heartbeat-interval", "500ms",
+        "--controller", "http://127.0.0.1:7100", "--credential-file", token.toString(), "--heartbeat-interval", "500ms",
         "--memory", "2G", "--cpus", "2", "--log-max-size", "1M", "--log-keep", "5");
 
     AgentConfig c = cmd.config();
@@ -54,6 +54,7 @@ class AgentCommandTest {
     assertThat(c.name()).isEqualTo("host1");
     assertThat(c.listenPort()).isEqualTo(7101);
     assertThat(c.token()).isEqualTo("abc");
+    assertThat(c.controllerCredentialSha256()).isEqualTo("c".repeat(64));
     assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
     assertThat(c.memoryBytes()).isEqualTo(2L << 30);
     assertThat(c.cpus()).isEqualTo(2);
@@ -78,14 +79,46 @@ class AgentCommandTest {
 
   @Test
   void execute_badListenAddress_exitsWithUsageError() throws Exception {
-    Path token = Files.writeString(tmp.resolve("token"), "abc");
+    Path token = credential("host1");
     var err = new StringWriter();
     var cl = new CommandLine(new AgentCommand()).setErr(new PrintWriter(err));
 
     int code = cl.execute("--name", "host1", "--listen", "nowhere", "--data", tmp.toString(),
-        "--controller", "http://127.0.0.1:7100", "--token-file", token.toString());
+        "--controller", "http://127.0.0.1:7100", "--credential-file", token.toString());
 
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--listen 'nowhere'");
+  }
+
+  @Test
+  void credentialFile_readableByOthers_isRefusedNamingFileAndMode() throws Exception {
+    Path file = credential("host1");
+    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    var cmd = new AgentCommand();
+    var cl = new CommandLine(cmd);
+    cl.parseArgs("--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
+        "--controller", "http://127.0.0.1:7100", "--credential-file", file.toString());
+
+    assertThatThrownBy(cmd::config).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining(file.toString()).hasMessageContaining("mode 0644").hasMessageContaining("0600");
+  }
+
+  @Test
+  void credentialFile_ofAnotherHost_isRefused() throws Exception {
+    Path file = credential("host2");
+    var cmd = new AgentCommand();
+    new CommandLine(cmd).parseArgs("--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
+        "--controller", "http://127.0.0.1:7100", "--credential-file", file.toString());
+
+    assertThatThrownBy(cmd::config).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("host 'host2'");
+  }
+
+  /** What 'ferry host enroll' writes: 0600, the host's secret and the controller credential's hash. */
+  private Path credential(String host) {
+    Path file = tmp.resolve(host + ".credential");
+    dev.ferry.api.auth.SecretFile.write(file, "{\"host\": \"" + host + "\", \"credential\": \"abc\","
+        + " \"controller_credential_sha256\": \"" + "c".repeat(64) + "\"}");
+    return file;
   }
 }

@@ -2,7 +2,9 @@ package dev.ferry.api;
 
 /**
  * Every REST path of the controller, in one place; the agents' are {@link dev.ferry.api.agent.AgentRoute}.
- * Every endpoint requires {@code Authorization: Bearer <cluster token>}.
+ * Every endpoint requires {@code Authorization: Bearer <token>}: a user token, whose role must
+ * allow the route (the controller's {@code rest/Access} table), or, for the heartbeat only, the
+ * host's own credential.
  *
  * <ul>
  *   <li>{@code GET /api/hosts}: every {@link HostView}
@@ -46,6 +48,15 @@ public final class ApiPaths {
   public static final String MIGRATION = "/api/migrations/{id}";
   /** POST: cancel; 409 after the point of no return, with the reason */
   public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";
+
+  /** GET: user tokens (never their secrets); POST {@link dev.ferry.api.auth.TokenCreateRequest} → 201 {@link dev.ferry.api.auth.TokenCreated} */
+  public static final String TOKENS = "/api/tokens";
+  /** DELETE: revoke the token; it is refused from the next request on */
+  public static final String TOKEN = "/api/tokens/{name}";
+  /** POST: a new credential for host {@code name} (replacing any earlier one) → 201 {@link dev.ferry.api.auth.HostCredential} */
+  public static final String HOST_CREDENTIAL = "/api/hosts/{name}/credential";
+  /** GET: mutating calls, newest first; query {@code limit}, {@code before} (an id), {@code actor}, {@code action} */
+  public static final String AUDIT = "/api/audit";
 
   /** request bodies above this are refused with 413 before they are parsed */
   public static final int MAX_BODY_BYTES = 1 << 20;

@@ -53,12 +53,12 @@ class DaemonStartupIT {
   }
 
   @Test
-  void agent_unreadableTokenFile_isAUsageErrorInOneLine() {
+  void agent_missingCredentialFile_isAUsageErrorInOneLine() {
     var r = ferry().run("agent", "--name", "h1", "--listen", "127.0.0.1:0", "--data", tmp.resolve("a").toString(),
-        "--controller", "http://127.0.0.1:9", "--token-file", tmp.resolve("missing").toString());
+        "--controller", "http://127.0.0.1:9", "--credential-file", tmp.resolve("missing").toString());
 
     assertThat(r.exit()).as(r.toString()).isEqualTo(2);
-    assertThat(r.err()).startsWith("ferry: --token-file " + tmp.resolve("missing") + " cannot be read");
+    assertThat(r.err()).startsWith("ferry: --credential-file: secret file " + tmp.resolve("missing") + " does not exist");
     assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
   }
 

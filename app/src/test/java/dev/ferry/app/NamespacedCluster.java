@@ -61,11 +61,11 @@ final class NamespacedCluster implements AutoCloseable {
     } catch (AssertionError e) {
       throw new AssertionError(e.getMessage() + "; controller log:\n" + log("controller"), e);
     }
-    for (String host : List.of("host1", "host2")) startAgent(host);
     FerryProcess cli = new FerryProcess(dir).withEnv("FERRY_CONTROLLER", controllerUrl)
         .withEnv("FERRY_TOKEN", Files.readString(token).strip()).withEnv("FERRY_CA", caFile().toString());
     ferry = topology == null ? cli : cli.withPrefix(topology.node("controller").inside(List.of()));
     checks = new ClusterChecks(ferry, dir, owned);
+    for (String host : List.of("host1", "host2")) startAgent(host);
     awaitOnline(List.of("host1", "host2"));
     Path shared = Files.createDirectories(dir.resolve("pools/shared"));
     for (String host : List.of("host1", "host2")) {
@@ -102,9 +102,27 @@ final class NamespacedCluster implements AutoCloseable {
 
   /** (Re)starts a host's agent on its address and data directory. */
   void startAgent(String host) throws IOException {
-    start(host, List.of("agent", "--name", host, "--listen", listen.get(host), "--data",
-        dir.resolve("hosts").resolve(host).toString(), "--controller", controllerUrl, "--token-file", token.toString(),
-        "--pool-root", dir.toString(), "--tls", tlsDir(host).toString()));
+    Path data = Files.createDirectories(dir.resolve("hosts").resolve(host));
+    Path credential = credentialFile(host);
+    // as on a real host: the admin enrols it, the agent starts with that file and nothing secret on its command line
+    ferry.ok("host", "enroll", host, "--credential-file", credential.toString());
+    start(host, List.of("agent", "--name", host, "--listen", listen.get(host), "--data", data.toString(),
+        "--controller", controllerUrl, "--credential-file", credential.toString(), "--pool-root", dir.toString(), "--tls", tlsDir(host).toString()));
+  }
+
+  /** The host's own credential file, written by {@code ferry host enroll}. */
+  Path credentialFile(String host) {
+    return dir.resolve("hosts").resolve(host).resolve("credential");
+  }
+
+  /** The controller's URL as the CLI and agents use it. */
+  String controllerUrl() {
+    return controllerUrl;
+  }
+
+  /** The first admin token's file. */
+  Path tokenFile() {
+    return token;
   }
 
   /**

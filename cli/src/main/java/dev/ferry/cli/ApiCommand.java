@@ -28,7 +28,7 @@ public abstract class ApiCommand implements Callable<Integer> {
   @Override
   public final Integer call() {
     validate();
-    run(new ControllerClient(Endpoint.resolve(global.controller, global.token, global.ca, ctx)));
+    run(new ControllerClient(Endpoint.resolve(global.controller, global.tokenFile, global.ca, ctx)));
     out().flush();
     return Cli.OK;
   }

@@ -19,11 +19,11 @@ class ErrorsTest {
 
   @Test
   void anyCommand_wrongToken_exitsOneSayingTheTokenWasRefused() {
-    var result = new CliRunner().run("vm", "list", "--controller", fake.url(), "--token", "wrong");
+    var result = new CliRunner().env("FERRY_TOKEN", "wrong").run("vm", "list", "--controller", fake.url());
 
     assertThat(result.exit()).isEqualTo(1);
     assertThat(result.err()).startsWith("ferry: the controller at " + fake.url() + " refused the token (401")
-        .contains("--token").hasLineCount(1);
+        .contains("--token-file").hasLineCount(1);
     assertThat(fake.requests().getFirst().authorization()).isEqualTo("Bearer wrong");
   }
 
@@ -34,7 +34,7 @@ class ErrorsTest {
       port = s.getLocalPort();
     }
 
-    var result = new CliRunner().run("host", "list", "--controller", "http://127.0.0.1:" + port, "--token", "t");
+    var result = new CliRunner().env("FERRY_TOKEN", "t").run("host", "list", "--controller", "http://127.0.0.1:" + port);
 
     assertThat(result.exit()).isEqualTo(1);
     assertThat(result.err()).startsWith("ferry: cannot reach the controller at http://127.0.0.1:" + port)

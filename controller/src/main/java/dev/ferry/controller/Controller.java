@@ -2,6 +2,7 @@ package dev.ferry.controller;
 
 import dev.ferry.api.tls.TlsContexts;
 import dev.ferry.controller.agents.AgentClient;
+import dev.ferry.controller.auth.Credentials;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.events.EventRetention;
 import dev.ferry.controller.hosts.HostRegistry;
@@ -29,6 +30,7 @@ public final class Controller implements AutoCloseable {
 
   private final ControllerConfig config;
   private final String token;
+  private final Credentials credentials;
   private final Store store;
   private final EventBus events;
   private final EventRetention retention;
@@ -37,10 +39,11 @@ public final class Controller implements AutoCloseable {
   private final RestServer rest;
   private boolean closed;
 
-  private Controller(ControllerConfig config, String token, Store store, EventBus events, EventRetention retention,
-      LivenessSweeper sweeper, MigrationService migrations, RestServer rest) {
+  private Controller(ControllerConfig config, String token, Credentials credentials, Store store, EventBus events,
+      EventRetention retention, LivenessSweeper sweeper, MigrationService migrations, RestServer rest) {
     this.config = config;
     this.token = token;
+    this.credentials = credentials;
     this.store = store;
     this.events = events;
     this.retention = retention;
@@ -56,8 +59,15 @@ public final class Controller implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + cfg.dataDir(), e);
     }
-    String token = TokenFile.loadOrCreate(cfg.dataDir().resolve("token"));
     Store store = Store.open(cfg.dataDir(), cfg.dbUrl(), cfg.dbUser(), cfg.dbPassword());
+    Credentials credentials;
+    try {
+      credentials = Credentials.open(store.credentials(), cfg.dataDir(), cfg.clock());
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    String token = credentials.firstToken();
     EventBus events = new EventBus(store.events(), cfg.clock());
     EventRetention retention = new EventRetention(store.events(), cfg.clock(), cfg.limits().eventRetention(),
         cfg.limits().eventMaxCount()).start();
@@ -65,15 +75,16 @@ public final class Controller implements AutoCloseable {
     MigrationService migrations = null;
     try {
       var tls = cfg.tls();
-      AgentClient agents = new AgentClient(token, tls == null ? null : TlsContexts.client(tls));
+      AgentClient agents = new AgentClient(credentials.controllerCredential(), tls == null ? null : TlsContexts.client(tls));
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
       migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
-          new VmService(store, hosts, agents, events, cfg.cpuModel()), migrations, events, cfg.limits().sseMaxClients());
+          new VmService(store, hosts, agents, events, cfg.cpuModel()), migrations, events, cfg.limits().sseMaxClients(),
+          credentials, store.audit(), cfg.clock());
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
-      RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), token,
-          tls == null ? null : TlsContexts.server(tls), services);
-      Controller c = new Controller(cfg, token, store, events, retention, sweeper, migrations, rest);
+      RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), tls == null ? null : TlsContexts.server(tls),
+          services);
+      Controller c = new Controller(cfg, token, credentials, store, events, retention, sweeper, migrations, rest);
       migrations.recover();
       LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms, per-host migration limit {}, {})",
           c.url(), cfg.dataDir(), store.vendor(), cfg.hostTimeout().toMillis(), cfg.maxMigrationsPerHost(),
@@ -97,9 +108,14 @@ public final class Controller implements AutoCloseable {
     return (config.tlsDir() == null ? "http://" : "https://") + host + ":" + rest.port();
   }
 
-  /** The cluster token every request must carry. */
+  /** The first admin token (from {@code DATA/token}); null when that file was removed. */
   public String token() {
     return token;
+  }
+
+  /** The secret the controller shows agents; tests' fake agents check it. */
+  public String agentCallCredential() {
+    return credentials.controllerCredential();
   }
 
   public int port() {
@@ -107,7 +123,7 @@ public final class Controller implements AutoCloseable {
   }
 
   /** Every registered route as {@code METHOD path}; the OpenAPI test compares these with the document. */
-  List<String> routes() {
+  public List<String> routes() {
     return rest.routes();
   }
 

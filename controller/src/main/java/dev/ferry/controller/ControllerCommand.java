@@ -2,6 +2,7 @@ package dev.ferry.controller;
 
 import dev.ferry.api.Durations;
 import dev.ferry.api.StartupFailure;
+import dev.ferry.api.auth.SecretFile;
 import dev.ferry.api.rules.MigrationRules;
 import dev.ferry.api.rules.RuleViolation;
 import java.nio.file.Path;
@@ -10,7 +11,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -27,6 +31,9 @@ public final class ControllerCommand implements Callable<Integer> {
           + " (e.g. /etc/ferry/controller.conf); flags override it")
   java.nio.file.Path configFile;
 
+  @Spec
+  CommandSpec spec;
+
   @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7400",
       converter = HostPortConverter.class, description = "address to listen on (default: ${DEFAULT-VALUE})")
   HostPort listen;
@@ -42,8 +49,9 @@ public final class ControllerCommand implements Callable<Integer> {
   @Option(names = "--db-user", paramLabel = "U", description = "database user")
   String dbUser;
 
-  @Option(names = "--db-password", paramLabel = "P", description = "database password")
-  String dbPassword;
+  @Option(names = "--db-password-file", paramLabel = "FILE",
+      description = "file (mode 0600) holding the database password (default: $FERRY_DB_PASSWORD)")
+  Path dbPasswordFile;
 
   @Option(names = "--host-timeout", paramLabel = "DURATION", defaultValue = "10s",
       converter = DurationConverter.class,
@@ -91,7 +99,8 @@ public final class ControllerCommand implements Callable<Integer> {
     }
     Controller controller;
     try {
-      controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser, dbPassword,
+      controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser,
+          dbPassword(System.getenv("FERRY_DB_PASSWORD")),
           hostTimeout, maxMigrationsPerHost, null, limits, cpuModel, tls));
     } catch (RuntimeException e) {
       throw StartupFailure.of("controller", e);
@@ -103,6 +112,21 @@ public final class ControllerCommand implements Callable<Integer> {
     }, "ferry-controller-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * The password from {@code --db-password-file} (refused unless 0600 or 0400), else the
+   * environment, else none. Never an option's value: command lines are readable by every user.
+   */
+  String dbPassword(String env) {
+    if (dbPasswordFile != null) {
+      try {
+        return SecretFile.read(dbPasswordFile);
+      } catch (SecretFile.Refused e) {
+        throw new ParameterException(spec.commandLine(), "--db-password-file: " + e.getMessage());
+      }
+    }
+    return env == null || env.isEmpty() ? null : env;
   }
 
   /** The programmatic entry: starts a controller and returns its handle (url, token, close). */

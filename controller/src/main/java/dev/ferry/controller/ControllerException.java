@@ -17,8 +17,10 @@ public final class ControllerException extends RuntimeException implements Probl
   public enum Kind implements ProblemKind {
     /** the request is malformed or names a value outside what is allowed */
     INVALID(400, "invalid input"),
-    /** no or a wrong bearer token */
+    /** no or an unknown bearer token */
     UNAUTHORIZED(401, "unauthorized"),
+    /** a known token or credential that may not do this: the message names what is needed */
+    FORBIDDEN(403, "forbidden"),
     /** the request names a host, VM or pool that does not exist */
     NOT_FOUND(404, "not found"),
     /** the request is valid but conflicts with the current state */

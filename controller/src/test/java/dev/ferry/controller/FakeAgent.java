@@ -46,7 +46,10 @@ import java.util.concurrent.TimeUnit;
 final class FakeAgent implements HostAgent, AutoCloseable {
 
   final String name;
+  /** this host's credential, shown with each heartbeat */
   final String token;
+  /** what the controller must show on each call to this agent */
+  final String controllerCredential;
   final long memoryBytes;
   final List<String> calls = new CopyOnWriteArrayList<>();
   final Map<String, PoolView> pools = new ConcurrentHashMap<>();
@@ -99,8 +102,13 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   private volatile Thread reviver;
 
   FakeAgent(String name, String token, long memoryBytes) {
+    this(name, token, token, memoryBytes);
+  }
+
+  FakeAgent(String name, String token, String controllerCredential, long memoryBytes) {
     this.name = name;
     this.token = token;
+    this.controllerCredential = controllerCredential;
     this.memoryBytes = memoryBytes;
     this.server = new FakeAgentServer(this);
   }

@@ -58,7 +58,7 @@ final class FakeAgentServer implements AutoCloseable {
       cfg.jetty.port = on;
       var r = cfg.routes;
       r.before(ctx -> {
-        if (!("Bearer " + agent.token).equals(ctx.header("Authorization"))) {
+        if (!("Bearer " + agent.controllerCredential).equals(ctx.header("Authorization"))) {
           problem(ctx, Problem.of(401, "unauthorized", "wrong token"));
           ctx.skipRemainingHandlers();
           return;

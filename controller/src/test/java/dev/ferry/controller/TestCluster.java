@@ -62,12 +62,26 @@ final class TestCluster implements AutoCloseable {
     this(dir, Duration.ofSeconds(10));
   }
 
-  /** A fake agent, registered by one heartbeat. */
+  /** A fake agent, enrolled (its own credential) and registered by one heartbeat. */
   FakeAgent agent(String name, long memoryBytes) throws Exception {
-    FakeAgent a = new FakeAgent(name, controller.token(), memoryBytes);
+    FakeAgent a = new FakeAgent(name, enroll(name), controller.agentCallCredential(), memoryBytes);
     agents.add(a);
     a.heartbeat(controller.url());
     return a;
+  }
+
+  /** A new credential for host {@code name}, as {@code ferry host enroll} asks for it. */
+  String enroll(String name) throws Exception {
+    Reply r = post("/api/hosts/" + name + "/credential", null);
+    if (r.status() != 201) throw new AssertionError("enroll " + name + ": " + r);
+    return r.json().get("credential").asText();
+  }
+
+  /** A token of {@code role} named {@code name}, created by the first admin. */
+  String token(String name, String role) throws Exception {
+    Reply r = post("/api/tokens", java.util.Map.of("name", name, "role", role));
+    if (r.status() != 201) throw new AssertionError("token create " + name + ": " + r);
+    return r.json().get("token").asText();
   }
 
   /** A host with 8 GiB and a pool {@code local} at /pools/NAME/local. */

@@ -49,16 +49,18 @@ public final class AgentApi implements AutoCloseable {
     }
   }
 
-  public static AgentApi start(String listenHost, int port, String token, Services services) {
-    return start(listenHost, port, token, null, services);
+  /** {@code controllerSha256}: the hash of the only bearer secret accepted, the controller's credential. */
+  public static AgentApi start(String listenHost, int port, String controllerSha256, Services services) {
+    return start(listenHost, port, controllerSha256, null, services);
   }
 
   /**
+   * @param controllerSha256 the hash of the only bearer secret accepted, the controller's credential
    * @param tls null: plain HTTP (tests of the API alone); else HTTPS only, with a client
    *     certificate from the cluster CA required ({@link HttpsConnector})
    */
-  public static AgentApi start(String listenHost, int port, String token, SSLContext tls, Services services) {
-    var auth = new TokenAuth(token);
+  public static AgentApi start(String listenHost, int port, String controllerSha256, SSLContext tls, Services services) {
+    var auth = new TokenAuth(controllerSha256);
     Javalin server = Javalin.create(cfg -> {
       if (tls != null) cfg.jetty.addConnector((jetty, http) -> HttpsConnector.of(jetty, http, tls, listenHost, port));
       cfg.startup.showJavalinBanner = false;

@@ -22,6 +22,7 @@ import dev.ferry.api.agent.VolumeCreateRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import dev.ferry.api.auth.SecretFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class AgentApiTest {
     Pools pools = Pools.load(tmp, "h1");
     Vms vms = Vms.load(tmp, "h1", pools, new QemuHost(qemu, Accelerator.TCG));
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
-    api = AgentApi.start("127.0.0.1", 0, TOKEN, new AgentApi.Services(pools, volumes, vms,
+    api = AgentApi.start("127.0.0.1", 0, SecretFile.sha256(TOKEN), new AgentApi.Services(pools, volumes, vms,
         new StorageMoves(vms, pools, qemu.imgBinary()),
         () -> new AgentHeartbeat("h1", "http://x", 2, 1L << 30, "7.2.0", "tcg", pools.views(), vms.list())));
     client = new HttpTestClient("http://127.0.0.1:" + api.port(), TOKEN);
@@ -74,6 +75,14 @@ class AgentApiTest {
 
     assertThat(wrong.get(AgentRoute.HOST.path()).status()).isEqualTo(401);
     assertThat(wrong.get("/no/such/path").status()).isEqualTo(401);
+  }
+
+  /** Only the controller's credential opens the agent: the hash it holds is not itself a key. */
+  @Test
+  void anyEndpoint_theHashItselfAsToken_is401() {
+    var hash = new HttpTestClient("http://127.0.0.1:" + api.port(), SecretFile.sha256(TOKEN));
+
+    assertThat(hash.get(AgentRoute.HOST.path()).status()).isEqualTo(401);
   }
 
   @Test

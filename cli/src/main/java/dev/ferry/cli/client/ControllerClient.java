@@ -111,7 +111,7 @@ public final class ControllerClient {
       String message = ProblemMessage.of(problem);
       if (status == 401) {
         message = "the controller at " + endpoint.url() + " refused the token (401: " + message
-            + "); check --token, FERRY_TOKEN or the cluster's token file";
+            + "); check --token-file, FERRY_TOKEN or the cluster's token file";
       }
       return new CliException(CliException.Kind.API, message, problem, null);
     }

@@ -3,16 +3,18 @@ package dev.ferry.cli.client;
 import dev.ferry.cli.CliContext;
 import dev.ferry.cli.CliException;
 import dev.ferry.cli.cluster.ClusterFile;
-import java.io.IOException;
+import dev.ferry.api.auth.SecretFile;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * Where the controller is, the token to show it and the CA to check its certificate against,
- * resolved per the cluster contract, each independently: the flag, else the environment
+ * resolved per the cluster contract, each independently: the flag ({@code --token-file} for the
+ * token: never the token itself), else the environment
  * ({@code FERRY_CONTROLLER}, {@code FERRY_TOKEN}, {@code FERRY_CA}), else the cluster directory's
- * {@code cluster.json} with its token file and {@code ca_file}.
+ * {@code cluster.json} with its token file and {@code ca_file}. Token files must be 0600 (or 0400):
+ * one others can read is refused.
  *
  * @param caFile the cluster CA certificate an {@code https} controller must present a certificate
  *     of; null trusts the JDK's public roots (a controller with a publicly signed certificate)
@@ -23,11 +25,11 @@ public record Endpoint(URI url, String token, Path caFile) {
     this(url, token, null);
   }
 
-  public static Endpoint resolve(String flagUrl, String flagToken, CliContext ctx) {
-    return resolve(flagUrl, flagToken, null, ctx);
+  public static Endpoint resolve(String flagUrl, Path flagTokenFile, CliContext ctx) {
+    return resolve(flagUrl, flagTokenFile, null, ctx);
   }
 
-  public static Endpoint resolve(String flagUrl, String flagToken, String flagCa, CliContext ctx) {
+  public static Endpoint resolve(String flagUrl, Path flagTokenFile, String flagCa, CliContext ctx) {
     Path dir = ctx.clusterDir();
     // read lazily: a user with flags or env must not trip over a broken cluster directory
     java.util.function.Supplier<ClusterFile> cluster = () -> ClusterFile.read(dir).orElse(null);
@@ -43,14 +45,14 @@ public record Endpoint(URI url, String token, Path caFile) {
               + " cluster with 'ferry cluster up' (no " + dir.resolve(ClusterFile.NAME) + ")");
     }
 
-    String token = first(flagToken, ctx.env("FERRY_TOKEN"));
+    String token = flagTokenFile != null ? readToken(ctx.cwd().resolve(flagTokenFile)) : ctx.env("FERRY_TOKEN");
     if (token == null) {
       ClusterFile file = cluster.get();
       token = file == null || file.tokenFile() == null ? null : readToken(Path.of(file.tokenFile()));
     }
     if (token == null) {
       throw new CliException(CliException.Kind.CONFIG,
-          "no token for the controller at " + url + ": pass --token or set FERRY_TOKEN, or start a"
+          "no token for the controller at " + url + ": pass --token-file FILE or set FERRY_TOKEN, or start a"
               + " local cluster with 'ferry cluster up'");
     }
     String ca = first(flagCa, ctx.env("FERRY_CA"));
@@ -66,14 +68,13 @@ public record Endpoint(URI url, String token, Path caFile) {
     return new Endpoint(parseUrl(url), token, caFile);
   }
 
+  /** The token in {@code tokenFile}; refused when the file is missing, empty or readable by others. */
   public static String readToken(Path tokenFile) {
     try {
-      String token = Files.readString(tokenFile).strip();
-      return token.isEmpty() ? null : token;
-    } catch (IOException e) {
-      throw new CliException(CliException.Kind.CONFIG,
-          "cannot read the cluster token file " + tokenFile + ": " + e.getMessage()
-              + " (is the cluster running? start it with 'ferry cluster up')", e);
+      return SecretFile.read(tokenFile);
+    } catch (SecretFile.Refused e) {
+      String hint = Files.exists(tokenFile) ? "" : " (is the cluster running? start it with 'ferry cluster up')";
+      throw new CliException(CliException.Kind.CONFIG, "token file: " + e.getMessage() + hint, e);
     }
   }
 

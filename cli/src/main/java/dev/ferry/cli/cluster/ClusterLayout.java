@@ -34,6 +34,11 @@ record ClusterLayout(Path dir) {
     return (component.equals("controller") ? controllerData() : hostData(component)).resolve("tls");
   }
 
+  /** The host's own credential (0600), from its enrolment; its agent shows it with every heartbeat. */
+  Path credentialFile(String host) {
+    return hostData(host).resolve("credential");
+  }
+
   Path log(String component) {
     return dir.resolve("logs").resolve(component + ".log");
   }

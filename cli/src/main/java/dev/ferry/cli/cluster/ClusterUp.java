@@ -9,6 +9,7 @@ import dev.ferry.cli.CliContext;
 import dev.ferry.cli.CliException;
 import dev.ferry.cli.Converters;
 import dev.ferry.cli.client.ControllerClient;
+import dev.ferry.cli.host.HostEnroll;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +30,9 @@ import picocli.CommandLine.Option;
  * later {@code up}; each pid is recorded as soon as its process exists, so a failed {@code up}
  * can be finished by the next one or undone by {@code down}. The cluster CA and a certificate per
  * component are made before anything starts ({@link ClusterCertificates}); every API is https.
- * The controller starts first: it creates the token file the agents are given.
+ * The controller starts first: it creates the first admin token (the file the CLI uses), with
+ * which each agent is enrolled (its own credential, {@code hosts/NAME/credential}, 0600) just
+ * before it starts.
  */
 @Command(name = "up", description = "start (or complete) a local cluster")
 final class ClusterUp extends LocalClusterCommand {
@@ -90,6 +93,8 @@ final class ClusterUp extends LocalClusterCommand {
         continue;
       }
       startedAt.put(a.name(), Instant.now());
+      // a fresh credential for each start: one written by an earlier controller (data lost) would be refused
+      enroll(client(file), layout, a.name());
       long pid = Launcher.start(launcher.agent(layout, a.name(), a.port(), file.controllerUrl()), layout.log(a.name()));
       file = file.withAgent(a.withPid(pid));
       file.write(layout.dir());
@@ -148,6 +153,15 @@ final class ClusterUp extends LocalClusterCommand {
           layout.log(name).toString()));
     }
     return file;
+  }
+
+  private static void enroll(ControllerClient api, ClusterLayout layout, String host) {
+    try {
+      java.nio.file.Files.createDirectories(layout.hostData(host));
+    } catch (java.io.IOException e) {
+      throw CliException.local("cannot create " + layout.hostData(host) + ": " + e.getMessage(), e);
+    }
+    HostEnroll.enroll(api, host, layout.credentialFile(host));
   }
 
   private static boolean controllerAnswers(ClusterFile file, ClusterLayout layout) {

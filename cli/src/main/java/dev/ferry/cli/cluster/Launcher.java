@@ -58,7 +58,7 @@ record Launcher(String java, String jar) {
   List<String> agent(ClusterLayout layout, String host, int port, String controllerUrl) {
     return command("agent", "--name", host, "--listen", "127.0.0.1:" + port,
         "--data", layout.hostData(host).toString(), "--controller", controllerUrl,
-        "--token-file", layout.tokenFile().toString(), "--tls", layout.tlsDir(host).toString(),
+        "--credential-file", layout.credentialFile(host).toString(), "--tls", layout.tlsDir(host).toString(),
         // every pool of a local cluster (shared and each host's local) lies under its directory
         "--pool-root", layout.dir().toString());
   }

@@ -5,5 +5,5 @@ import picocli.CommandLine.Command;
 
 /** {@code ferry host ...}: the hosts the controller knows. */
 @Command(name = "host", description = "hosts (agents) known to the controller",
-    subcommands = HostList.class)
+    subcommands = {HostList.class, HostEnroll.class})
 public final class HostCommand extends GroupCommand {}

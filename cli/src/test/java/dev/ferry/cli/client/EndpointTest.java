@@ -28,7 +28,7 @@ class EndpointTest {
     Path dir = tmp.resolve("cluster");
     Path tokenFile = dir.resolve("controller/token");
     Files.createDirectories(tokenFile.getParent());
-    Files.writeString(tokenFile, token + "\n");
+    dev.ferry.api.auth.SecretFile.write(tokenFile, token);
     new ClusterFile(url, tokenFile.toString(),
         new ClusterFile.Component("controller", 1, null, dir.resolve("controller").toString(), null), List.of())
         .write(dir);
@@ -41,7 +41,9 @@ class EndpointTest {
     Map<String, String> env = Map.of("FERRY_CONTROLLER", "http://127.0.0.1:2", "FERRY_TOKEN", "env-token",
         "FERRY_CLUSTER_DIR", dir.toString());
 
-    Endpoint e = Endpoint.resolve("http://127.0.0.1:1/", "flag-token", ctx(env));
+    Path flagFile = tmp.resolve("flag-token-file");
+    dev.ferry.api.auth.SecretFile.write(flagFile, "flag-token");
+    Endpoint e = Endpoint.resolve("http://127.0.0.1:1/", flagFile, ctx(env));
 
     assertThat(e.url()).hasToString("http://127.0.0.1:1");
     assertThat(e.token()).isEqualTo("flag-token");
@@ -73,7 +75,7 @@ class EndpointTest {
   void resolve_ca_flagThenEnvThenClusterFile_aMissingFileIsAConfigError() throws Exception {
     Path dir = tmp.resolve("cluster");
     Path tokenFile = Files.createDirectories(dir.resolve("controller")).resolve("token");
-    Files.writeString(tokenFile, "t\n");
+    dev.ferry.api.auth.SecretFile.write(tokenFile, "t");
     Path fromFile = Files.writeString(tmp.resolve("file-ca.pem"), "x");
     Path fromEnv = Files.writeString(tmp.resolve("env-ca.pem"), "x");
     Files.writeString(tmp.resolve("flag-ca.pem"), "x");
@@ -89,6 +91,18 @@ class EndpointTest {
     assertThatThrownBy(() -> Endpoint.resolve(null, null, "nope.pem", ctx(Map.of("FERRY_CLUSTER_DIR", dir.toString()))))
         .isInstanceOfSatisfying(CliException.class, e -> assertThat(e.kind()).isEqualTo(CliException.Kind.CONFIG))
         .hasMessageContaining(tmp.resolve("nope.pem").toString()).hasMessageContaining("--ca");
+  }
+
+  @Test
+  void resolve_tokenFileReadableByOthers_isRefusedNamingFileModeAndWhatIsAllowed() throws Exception {
+    Path dir = clusterDirWith("http://127.0.0.1:3", "file-token");
+    Path tokenFile = dir.resolve("controller/token");
+    Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+
+    assertThatThrownBy(() -> Endpoint.resolve(null, null, ctx(Map.of("FERRY_CLUSTER_DIR", dir.toString()))))
+        .isInstanceOfSatisfying(CliException.class, e -> assertThat(e.kind()).isEqualTo(CliException.Kind.CONFIG))
+        .hasMessageContaining(tokenFile.toString()).hasMessageContaining("mode 0640")
+        .hasMessageContaining("0600 or 0400");
   }
 
   @Test

@@ -229,8 +229,8 @@ class MigrateStorageTest {
     fake.reply("POST /api/migrations/storage", 201, Samples.storage("m-1", RUNNING, "mirror", 0, null))
         .reply("GET /api/migrations/m-1", 503, Problem.of(503, "unavailable", "controller is recovering"));
 
-    var result = new CliRunner().run(root -> patience(root, Duration.ZERO), "migrate", "storage", "web",
-        "--to-pool", "fast", "--controller", fake.url(), "--token", FakeController.TOKEN);
+    var result = new CliRunner().env("FERRY_TOKEN", FakeController.TOKEN).run(root -> patience(root, Duration.ZERO), "migrate", "storage", "web",
+        "--to-pool", "fast", "--controller", fake.url());
 
     assertThat(result.exit()).isEqualTo(1);
     assertThat(result.err()).contains("ferry: gave up following migration m-1").contains("ferry migration show m-1");

@@ -47,8 +47,8 @@ class VmConsoleTest {
         .reply("GET /api/vms/web/console?offset=8", 200, new ConsoleChunk("host2", 8, 8, ""))
         .reply("GET /api/vms/web/console?offset=6", 200, new ConsoleChunk("host2", 6, 6, ""));
 
-    var result = new CliRunner().run(root -> bound(root, 3), "vm", "console", "web", "--follow",
-        "--controller", fake.url(), "--token", FakeController.TOKEN);
+    var result = new CliRunner().env("FERRY_TOKEN", FakeController.TOKEN).run(root -> bound(root, 3), "vm", "console", "web", "--follow",
+        "--controller", fake.url());
 
     assertThat(result.exit()).as(result.err()).isZero();
     assertThat(result.out()).isEqualTo("one\ntwo\n\n--- vm web is now on host2 ---\nthree\n");

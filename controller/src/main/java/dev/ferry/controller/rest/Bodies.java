@@ -19,9 +19,12 @@ final class Bodies {
     }
   }
 
+  /** The body as {@code type}; what it names becomes the audit record's target unless the path named one. */
   static <T> T read(Context ctx, Class<T> type) {
     try {
-      return RequestBodies.read(ctx.req().getInputStream(), ctx.req().getContentLengthLong(), type);
+      T body = RequestBodies.read(ctx.req().getInputStream(), ctx.req().getContentLengthLong(), type);
+      if (ctx.attribute(AuditTrail.TARGET) == null) ctx.attribute(AuditTrail.TARGET, AuditTrail.targetOf(body));
+      return body;
     } catch (java.io.IOException e) {
       throw ControllerException.invalid("body", "", "a complete JSON object",
           "request body could not be read: " + e.getMessage());

@@ -36,6 +36,7 @@ final class ErrorClassifier {
     return switch (status) {
       case 400 -> "invalid input";
       case 401 -> "unauthorized";
+      case 403 -> "forbidden";
       case 404 -> "not found";
       case 405 -> "method not allowed";
       case 406 -> "not acceptable";

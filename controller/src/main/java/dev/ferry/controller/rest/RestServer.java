@@ -10,7 +10,12 @@ import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
 import dev.ferry.api.VmUnlockRequest;
+import dev.ferry.api.Problem;
+import dev.ferry.api.auth.TokenCreateRequest;
 import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.auth.Credentials;
+import dev.ferry.controller.auth.Principal;
+import dev.ferry.controller.store.AuditStore;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.migration.MigrationService;
@@ -19,14 +24,15 @@ import dev.ferry.controller.vms.VmService;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.time.InstantSource;
 import java.util.List;
 
 /**
- * The controller's REST API on Javalin. A before-handler checks the bearer token (constant-time)
- * and a declared body size on every request, matched or not, before any handler runs; every
- * failure goes through {@link ErrorClassifier}. Handlers only translate HTTP to service calls.
+ * The controller's REST API on Javalin. A before-handler finds who holds the bearer token (401
+ * when nobody) and checks the declared body size on every request, matched or not; once a route
+ * matched, {@link Access} decides whether that holder may call it (403 naming the role needed);
+ * after the answer, {@link AuditTrail} records every mutating call. Every failure goes through
+ * {@link ErrorClassifier}. Handlers only translate HTTP to service calls.
  */
 public final class RestServer implements AutoCloseable {
 
@@ -40,17 +46,17 @@ public final class RestServer implements AutoCloseable {
 
   /** The services behind the API. */
   public record Services(HostRegistry hosts, PoolService pools, VmService vms, MigrationService migrations,
-      EventBus events, int sseMaxClients) {}
+      EventBus events, int sseMaxClients, Credentials credentials, AuditStore audit, InstantSource clock) {}
 
   /** Starts listening on {@code host:port} (0 = a free port). */
-  public static RestServer start(String host, int port, String token, Services s) {
-    return start(host, port, token, null, s);
+  public static RestServer start(String host, int port, Services s) {
+    return start(host, port, null, s);
   }
 
   /** The same over HTTPS only when {@code tls} is not null ({@link HttpsConnector}). */
-  public static RestServer start(String host, int port, String token, javax.net.ssl.SSLContext tls, Services s) {
-    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+  public static RestServer start(String host, int port, javax.net.ssl.SSLContext tls, Services s) {
     EventStream events = new EventStream(s.events(), s.sseMaxClients());
+    AuditTrail audit = new AuditTrail(s.audit(), s.clock());
     Javalin app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;
@@ -62,18 +68,54 @@ public final class RestServer implements AutoCloseable {
       cfg.http.maxRequestSize = ApiPaths.DRAIN_BYTES;
       var r = cfg.routes;
       r.before(ctx -> {
-        String given = ctx.header("Authorization");
-        byte[] actual = given == null ? new byte[0] : given.strip().getBytes(StandardCharsets.UTF_8);
-        if (!MessageDigest.isEqual(actual, expected)) {
-          throw new ControllerException(ControllerException.Kind.UNAUTHORIZED,
-              given == null ? "missing bearer token: send Authorization: Bearer <cluster token>" : "wrong bearer token");
-        }
+        ctx.attribute(AuditTrail.PRINCIPAL, authenticate(s.credentials(), ctx.header("Authorization")));
         Bodies.refuseOversized(ctx);
       });
-      r.exception(Exception.class, (e, ctx) -> Responses.problem(ctx, ErrorClassifier.classify(e)));
-      
+      r.beforeMatched(ctx -> {
+        var matched = ctx.endpoints().matchedHttpEndpoint();
+        String method = matched.method.name();
+        String path = matched.path;
+        Access.Rule rule = Access.rule(method, path);
+        if (rule != null) {
+          String action = rule.action();
+          if (action.contains("{action}")) action = action.replace("{action}", ctx.pathParamMap().getOrDefault("action", "?"));
+          ctx.attribute(AuditTrail.ACTION, action);
+        }
+        String target = ctx.pathParamMap().getOrDefault("name", ctx.pathParamMap().get("id"));
+        if (target != null) ctx.attribute(AuditTrail.TARGET, target);
+        Access.check(method, path, ctx.attribute(AuditTrail.PRINCIPAL));
+      });
+      r.exception(Exception.class, (e, ctx) -> {
+        Problem p = ErrorClassifier.classify(e);
+        ctx.attribute(AuditTrail.DETAIL, p.detail());
+        Responses.problem(ctx, p);
+      });
+      r.after(audit::record);
 
-      r.post(ApiPaths.HEARTBEAT, ctx -> Responses.ok(ctx, 200, s.hosts().heartbeat(Bodies.read(ctx, AgentHeartbeat.class))));
+      r.post(ApiPaths.HEARTBEAT, ctx -> {
+        AgentHeartbeat beat = Bodies.read(ctx, AgentHeartbeat.class);
+        Principal.Host from = ctx.attribute(AuditTrail.PRINCIPAL);
+        if (!from.name().equals(beat.name())) {
+          throw new ControllerException(ControllerException.Kind.FORBIDDEN, "the credential of host '" + from.name()
+              + "' cannot send a heartbeat for host '" + beat.name() + "': each host speaks only for itself");
+        }
+        Responses.ok(ctx, 200, s.hosts().heartbeat(beat));
+      });
+      r.post(ApiPaths.HOST_CREDENTIAL, ctx -> Responses.ok(ctx, 201, s.credentials().enroll(ctx.pathParam("name"))));
+      r.get(ApiPaths.TOKENS, ctx -> Responses.ok(ctx, 200, s.credentials().list()));
+      r.post(ApiPaths.TOKENS, ctx -> Responses.ok(ctx, 201, s.credentials().create(Bodies.read(ctx, TokenCreateRequest.class))));
+      r.delete(ApiPaths.TOKEN, ctx -> {
+        s.credentials().revoke(ctx.pathParam("name"));
+        ctx.status(204);
+      });
+      r.get(ApiPaths.AUDIT, ctx -> {
+        Long limit = longParam(ctx, "limit");
+        if (limit != null && (limit < 1 || limit > MAX_AUDIT_PAGE)) {
+          throw ControllerException.invalid("limit", limit, "1-" + MAX_AUDIT_PAGE);
+        }
+        Responses.ok(ctx, 200, s.audit().list(limit == null ? DEFAULT_AUDIT_PAGE : limit.intValue(),
+            longParam(ctx, "before"), ctx.queryParam("actor"), ctx.queryParam("action")));
+      });
       r.get(ApiPaths.HOSTS, ctx -> Responses.ok(ctx, 200, s.hosts().views()));
       r.get(ApiPaths.POOLS, ctx -> Responses.ok(ctx, 200, s.pools().list()));
       r.post(ApiPaths.POOLS, ctx -> {
@@ -120,6 +162,19 @@ public final class RestServer implements AutoCloseable {
     });
     app.start();
     return new RestServer(app, events);
+  }
+
+  static final int DEFAULT_AUDIT_PAGE = 100;
+  static final int MAX_AUDIT_PAGE = 1000;
+
+  /** Who holds the bearer secret; 401 when nobody (or nothing was sent). */
+  private static Principal authenticate(Credentials credentials, String authorization) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throw new ControllerException(ControllerException.Kind.UNAUTHORIZED,
+          "missing bearer token: send Authorization: Bearer <token> (a user token from 'ferry token create')");
+    }
+    return credentials.resolve(authorization.substring(7)).orElseThrow(() -> new ControllerException(
+        ControllerException.Kind.UNAUTHORIZED, "unknown bearer token: it was never issued or has been revoked"));
   }
 
   /** The port actually bound. */

@@ -38,6 +38,8 @@ public final class Store implements AutoCloseable {
   private final EventStore events;
   private final MigrationStore migrations;
   private final java.util.concurrent.atomic.LongAdder statements = new java.util.concurrent.atomic.LongAdder();
+  private final CredentialStore credentials;
+  private final AuditStore audit;
 
   private Store(HikariDataSource dataSource, String vendor) {
     this.dataSource = dataSource;
@@ -54,6 +56,8 @@ public final class Store implements AutoCloseable {
     this.vms = new VmStore(jdbi);
     this.events = new EventStore(jdbi);
     this.migrations = new MigrationStore(jdbi);
+    this.credentials = new CredentialStore(jdbi);
+    this.audit = new AuditStore(jdbi);
   }
 
   /** Opens (and migrates) SQLite at {@code dataDir/ferry.db}, or {@code url} when it is not null. */
@@ -125,6 +129,14 @@ public final class Store implements AutoCloseable {
 
   public MigrationStore migrations() {
     return migrations;
+  }
+
+  public CredentialStore credentials() {
+    return credentials;
+  }
+
+  public AuditStore audit() {
+    return audit;
   }
 
   @Override

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class OpenApiDriftTest {
 
-  private static final List<String> PACKAGES = List.of("dev.ferry.api", "dev.ferry.api.agent");
+  private static final List<String> PACKAGES = List.of("dev.ferry.api", "dev.ferry.api.agent", "dev.ferry.api.auth");
 
   private final JsonNode schemas = document().get("components").get("schemas");
 
