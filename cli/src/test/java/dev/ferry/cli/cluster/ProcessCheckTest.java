@@ -86,7 +86,7 @@ class ProcessCheckTest {
         "--tls", dir.resolve("controller/tls").toString());
     assertThat(l.agent(layout, "host2", 7002, "http://127.0.0.1:7000")).containsSubsequence(
         "agent", "--name", "host2", "--listen", "127.0.0.1:7002", "--data", dir.resolve("hosts/host2").toString(),
-        "--controller", "http://127.0.0.1:7000", "--token-file", dir.resolve("controller/token").toString(),
+        "--controller", "http://127.0.0.1:7000", "--credential-file", dir.resolve("hosts/host2/credential").toString(),
         "--tls", dir.resolve("hosts/host2/tls").toString());
   }
 }
