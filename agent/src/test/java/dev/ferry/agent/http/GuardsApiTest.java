@@ -49,7 +49,7 @@ class GuardsApiTest {
     Pools pools = Pools.load(data, "h1", new PoolRoots(List.of(tmp.resolve("pools")), data));
     Vms vms = Vms.load(data, "h1", pools, new QemuHost(qemu, Accelerator.TCG));
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
-    api = AgentApi.start("127.0.0.1", 0, TOKEN, new AgentApi.Services(pools, volumes, vms,
+    api = AgentApi.start("127.0.0.1", 0, dev.ferry.api.auth.SecretFile.sha256(TOKEN), new AgentApi.Services(pools, volumes, vms,
         new StorageMoves(vms, pools, qemu.imgBinary()),
         () -> new AgentHeartbeat("h1", "http://x", 2, 1L << 30, "7.2.0", "tcg", pools.views(), vms.list())));
     client = new HttpTestClient("http://127.0.0.1:" + api.port(), TOKEN);
