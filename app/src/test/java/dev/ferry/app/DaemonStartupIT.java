@@ -34,7 +34,7 @@ class DaemonStartupIT {
   @Test
   void agent_portInUse_saysSoInOneLine() throws Exception {
     try (var taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      var r = ferry().withEnv("FERRY_TOKEN", "t0ken").run("agent", "--name", "h1", "--accel", "tcg",
+      var r = ferry().run("agent", "--credential-file", credential("h1").toString(), "--name", "h1", "--accel", "tcg",
           "--listen", "127.0.0.1:" + taken.getLocalPort(), "--data", tmp.resolve("a").toString(),
           "--controller", "http://127.0.0.1:9");
 
@@ -64,7 +64,7 @@ class DaemonStartupIT {
 
   @Test
   void agent_badFlag_isAUsageErrorInOneLine() {
-    var r = ferry().withEnv("FERRY_TOKEN", "t0ken").run("agent", "--name", "h1", "--listen", "127.0.0.1:0",
+    var r = ferry().run("agent", "--credential-file", credential("h1").toString(), "--name", "h1", "--listen", "127.0.0.1:0",
         "--data", tmp.resolve("a").toString(), "--controller", "http://127.0.0.1:9", "--heartbeat-interval", "2");
 
     assertThat(r.exit()).as(r.toString()).isEqualTo(2);
@@ -74,7 +74,7 @@ class DaemonStartupIT {
 
   @Test
   void agent_unknownAccelerator_isAUsageErrorInOneLine() {
-    var r = ferry().withEnv("FERRY_TOKEN", "t0ken").run("agent", "--name", "h1", "--listen", "127.0.0.1:0",
+    var r = ferry().run("agent", "--credential-file", credential("h1").toString(), "--name", "h1", "--listen", "127.0.0.1:0",
         "--data", tmp.resolve("a").toString(), "--controller", "http://127.0.0.1:9", "--accel", "hvf");
 
     assertThat(r.exit()).as(r.toString()).isEqualTo(2);
@@ -86,7 +86,7 @@ class DaemonStartupIT {
   void agent_accelKvmWithoutWorkingKvm_saysWhyInOneLine() {
     org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.isWritable(Path.of("/dev/kvm")),
         "this machine has a /dev/kvm; whether a guest runs under it is AcceleratorProbeIT's question");
-    var r = ferry().withEnv("FERRY_TOKEN", "t0ken").run("agent", "--name", "h1", "--listen", "127.0.0.1:0",
+    var r = ferry().run("agent", "--credential-file", credential("h1").toString(), "--name", "h1", "--listen", "127.0.0.1:0",
         "--data", tmp.resolve("a").toString(), "--controller", "http://127.0.0.1:9", "--accel", "kvm");
 
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
@@ -108,6 +108,14 @@ class DaemonStartupIT {
 
     assertThat(r.exit()).as(r.toString()).isEqualTo(2);
     assertOneClearLine(r, "ferry: " + conf + ":2: unknown key 'controler' for ferry agent (known: ");
+  }
+
+  /** A host credential file as 'ferry host enroll' writes it (0600). */
+  private Path credential(String host) {
+    Path file = tmp.resolve(host + ".credential");
+    dev.ferry.api.auth.SecretFile.write(file, "{\"host\": \"" + host + "\", \"credential\": \"t0ken\","
+        + " \"controller_credential_sha256\": \"" + "c".repeat(64) + "\"}");
+    return file;
   }
 
   private static FerryProcess ferry() {
