@@ -63,9 +63,9 @@ class AgentCommandTest {
 
   @Test
   void logCaps_defaultAndBadValues() throws Exception {
-    Path token = Files.writeString(tmp.resolve("token"), "abc\n");
+    Path token = credential("host1");
     String[] base = {"--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
-        "--controller", "http://127.0.0.1:7100", "--token-file", token.toString()};
+        "--controller", "http://127.0.0.1:7100", "--credential-file", token.toString()};
     var plain = new AgentCommand();
     new CommandLine(plain).parseArgs(base);
     assertThat(plain.config().logCaps()).isEqualTo(dev.ferry.agent.vm.LogCaps.defaults());

@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * # /etc/ferry/agent.conf
  * name = host1
  * listen = 10.0.0.11:7101
- * token-file = /etc/ferry/agent.token
+ * credential-file = /etc/ferry/agent.credential
  * </pre>
  *
  * A flag on the command line overrides the file's value. A key that is no option of the daemon,

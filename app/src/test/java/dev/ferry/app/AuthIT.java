@@ -37,7 +37,6 @@ class AuthIT {
   @TempDir static Path dir;
 
   private static FerryProcess ferry;
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @BeforeAll
   static void clusterUp() throws Exception {
@@ -181,6 +180,10 @@ class AuthIT {
     var req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
         .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    return HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    // host1's TLS directory: the cluster CA to verify both APIs, and a cluster client certificate the agents want
+    var tls = dev.ferry.api.tls.TlsContexts.client(new dev.ferry.api.tls.TlsDir(dir.resolve("hosts/host1/tls")));
+    try (HttpClient http = HttpClient.newBuilder().sslContext(tls).build()) {
+      return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    }
   }
 }

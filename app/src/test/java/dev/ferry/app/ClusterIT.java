@@ -228,8 +228,13 @@ class ClusterIT {
     Curl tokenOnly = curl("--cacert", ca, "-H", auth, "https://" + agent);
     assertThat(tokenOnly.exit()).as("no client certificate: " + tokenOnly).isNotZero();
     assertThat(tokenOnly.status()).isNotEqualTo("200");
-    Curl withCert = curl("--cacert", ca, "--cert", hostTls.resolve("client-cert.pem").toString(),
+    Curl userToken = curl("--cacert", ca, "--cert", hostTls.resolve("client-cert.pem").toString(),
         "--key", hostTls.resolve("client-key.pem").toString(), "-H", auth, "https://" + agent);
+    assertThat(userToken.status()).as("agents accept the controller's credential only: " + userToken).isEqualTo("401");
+    String controllerAuth = "Authorization: Bearer "
+        + Files.readString(dir.resolve("controller/controller-credential")).strip();
+    Curl withCert = curl("--cacert", ca, "--cert", hostTls.resolve("client-cert.pem").toString(),
+        "--key", hostTls.resolve("client-key.pem").toString(), "-H", controllerAuth, "https://" + agent);
     assertThat(withCert.status()).as(withCert.toString()).isEqualTo("200");
     assertThat(withCert.body()).contains("\"name\":\"host1\"");
 
