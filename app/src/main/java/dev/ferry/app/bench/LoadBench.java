@@ -184,7 +184,7 @@ final class LoadBench {
       if (System.nanoTime() >= end || !running.get()) return;
       long t = System.nanoTime();
       try {
-        HttpResponse<String> r = http.send(request("/api/agents/heartbeat").timeout(Duration.ofSeconds(10))
+        HttpResponse<String> r = http.send(heartbeat(host).timeout(Duration.ofSeconds(10))
             .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(bodies[n % 2])).build(),
             HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) failures.incrementAndGet();
@@ -234,7 +234,7 @@ final class LoadBench {
       int vms = h <= s.hosts() ? s.vmsPerHost() : 2;
       warm.add(Thread.ofVirtual().start(() -> {
         try {
-          http.send(request("/api/agents/heartbeat").timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+          http.send(heartbeat(name).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofByteArray(bodies(name, vms)[0])).build(), HttpResponse.BodyHandlers.discarding());
         } catch (Exception e) {
           log.println("warm-up heartbeat of " + name + " failed: " + e);
@@ -335,6 +335,27 @@ final class LoadBench {
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) throw new IllegalStateException("GET " + path + " answered " + r.statusCode() + ": " + r.body());
     return Json.mapper().readTree(r.body());
+  }
+
+  /** Each simulated host's own credential, enrolled (as admin) before its first heartbeat. */
+  private final Map<String, String> credentials = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private HttpRequest.Builder heartbeat(String host) {
+    String credential = credentials.computeIfAbsent(host, h -> {
+      try {
+        HttpResponse<String> r = http.send(request("/api/hosts/" + h + "/credential").timeout(Duration.ofSeconds(60))
+            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 201) throw new IllegalStateException("enrolling " + h + " answered " + r.statusCode());
+        return Json.mapper().readTree(r.body()).get("credential").asText();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted enrolling " + h, e);
+      }
+    });
+    return HttpRequest.newBuilder(URI.create(cluster.url() + "/api/agents/heartbeat"))
+        .header("Authorization", "Bearer " + credential);
   }
 
   private HttpRequest.Builder request(String path) {
