@@ -83,4 +83,25 @@ if [ -z "$jdk" ]; then
   say "no JDK >= 21 found (JAVA_HOME, /usr/lib/jvm) even after installing; set JAVA_HOME"
   exit 1
 fi
+
+# A root agent runs QEMU as the unprivileged ferry-qemu (issue 10); the demo and the tests run
+# agents as root, so the user must exist. Post-copy needs userfaultfd, which the kernel gives an
+# unprivileged QEMU only with vm.unprivileged_userfaultfd=1 (the agent refuses post-copy otherwise).
+# Real hosts get both from the ferry package; this is for the demo and the tests only.
+if [ "$(id -u)" -eq 0 ]; then
+  if ! id ferry-qemu >/dev/null 2>&1; then
+    say "creating system user ferry-qemu (QEMU runs as it under a root agent)"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ferry-qemu >&2
+  fi
+  if getent group kvm >/dev/null && ! id -nG ferry-qemu | grep -qw kvm; then
+    say "adding ferry-qemu to group kvm (for /dev/kvm)"
+    usermod -a -G kvm ferry-qemu >&2
+  fi
+  if [ "$(cat /proc/sys/vm/unprivileged_userfaultfd 2>/dev/null || echo 1)" != 1 ]; then
+    say "setting vm.unprivileged_userfaultfd=1 until reboot (post-copy under the unprivileged QEMU user)"
+    sysctl -q -w vm.unprivileged_userfaultfd=1 >&2
+  fi
+elif ! id ferry-qemu >/dev/null 2>&1; then
+  say "note: no user ferry-qemu; agents not run as root run QEMU as themselves"
+fi
 echo "$jdk"

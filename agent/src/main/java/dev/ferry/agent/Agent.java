@@ -11,6 +11,7 @@ import dev.ferry.agent.qemu.AcceleratorChoice;
 import dev.ferry.agent.qemu.AcceleratorProbe;
 import dev.ferry.agent.qemu.HostCpu;
 import dev.ferry.agent.qemu.QemuInstallation;
+import dev.ferry.agent.qemu.QemuUser;
 import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.QemuHost;
@@ -79,8 +80,15 @@ public final class Agent implements AutoCloseable {
     Accelerator accel = choice.accelerator();
     HostCpu cpu = HostCpu.detect(qemu, accel);
     HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
-    var host = new QemuHost(qemu, accel);
-    Pools pools = Pools.load(data, config.name(), config.roots());
+    QemuUser qemuUser = QemuUser.resolve(config.qemuUser());
+    var host = new QemuHost(qemu, accel, qemuUser);
+    Pools pools = Pools.load(data, config.name(), config.roots(), qemuUser);
+    String unreachable = qemuUser.unreachable(data.resolve("vms"));
+    if (unreachable != null) {
+      throw new AgentException(Kind.INVALID, "data directory " + data + " holds the run directories of the VMs, but " + unreachable);
+    }
+    String postcopy = qemuUser.postcopyProblem();
+    if (postcopy != null) log.warn("post-copy migrations to this host will be refused: {}", postcopy);
     Vms vms = Vms.load(data, config.name(), pools, host);
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
     var moves = new StorageMoves(vms, pools, qemu.imgBinary());
@@ -104,8 +112,8 @@ public final class Agent implements AutoCloseable {
     urlHolder[0] = (tls == null ? "http://" : "https://") + AdvertisedAddress.forUrl(AdvertisedAddress.of(config.listenHost())) + ":" + api.port();
     var heartbeats = new Heartbeats(config.controller(), config.token(), clientTls,
         config.heartbeatInterval(), info).start();
-    log.info("agent {} listening on {} (data {}, qemu {}, {}, {} cpus, {} MiB, {} vms)", config.name(), urlHolder[0],
-        data, qemu.version(), accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(),
+    log.info("agent {} listening on {} (data {}, qemu {} as user {}, {}, {} cpus, {} MiB, {} vms)", config.name(), urlHolder[0],
+        data, qemu.version(), qemuUser.name(), accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(),
         resources.memoryBytes() >> 20, vms.list().size());
     return new Agent(config, vms, api, heartbeats, urlHolder[0]);
   }

@@ -85,6 +85,10 @@ public final class AgentCommand implements Callable<Integer> {
           + " from the cluster CA")
   Path tls;
 
+  @Option(names = "--qemu-user", paramLabel = "USER",
+      description = "the user QEMU runs as when the agent is root (default: ferry-qemu); an agent that is not root runs QEMU as itself")
+  String qemuUser;
+
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig config = config();
@@ -120,7 +124,7 @@ public final class AgentCommand implements Callable<Integer> {
       return new AgentConfig(name, host, port, data, controller, credential.credential(),
           Durations.parse("--heartbeat-interval", heartbeatInterval), cpus, memoryBytes, AccelMode.parse(accel), poolRoots,
           new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep), tls(),
-          credential.controllerCredentialSha256());
+          credential.controllerCredentialSha256(), qemuUser);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

@@ -40,7 +40,8 @@ public record AgentConfig(
     List<Path> poolRoots,
     dev.ferry.agent.vm.LogCaps logCaps,
     Path tlsDir,
-    String controllerCredentialSha256) {
+    String controllerCredentialSha256,
+    String qemuUser) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
 
@@ -86,34 +87,39 @@ public record AgentConfig(
     return poolRoots.isEmpty() ? PoolRoots.defaults(dataDir) : new PoolRoots(poolRoots, dataDir);
   }
 
+  public AgentConfig withQemuUser(String user) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
+        poolRoots, logCaps, tlsDir, controllerCredentialSha256, user);
+  }
+
   public AgentConfig withPoolRoots(List<Path> roots) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
-        roots, logCaps, tlsDir, controllerCredentialSha256);
+        roots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
   }
 
   /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
   public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null, null);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null, null, null);
   }
 
   /** Pins the accelerator: TCG skips the probe, KVM requires it to succeed. */
   public AgentConfig withAccelerator(Accelerator pinned) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir, controllerCredentialSha256);
+        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256);
+        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
   }
 
   public AgentConfig withLogCaps(dev.ferry.agent.vm.LogCaps caps) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, caps, tlsDir, controllerCredentialSha256);
+        accel, poolRoots, caps, tlsDir, controllerCredentialSha256, qemuUser);
   }
 
   /** The host's TLS files, or null without TLS. */
@@ -123,6 +129,6 @@ public record AgentConfig(
 
   public AgentConfig withTls(Path dir) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, logCaps, dir, controllerCredentialSha256);
+        accel, poolRoots, logCaps, dir, controllerCredentialSha256, qemuUser);
   }
 }

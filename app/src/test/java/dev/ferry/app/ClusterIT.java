@@ -60,7 +60,7 @@ class ClusterIT {
 
   @Test
   @Order(1)
-  void vmCreate_throughTheCli_bootsAndTheConsoleShowsTheWorkload() {
+  void vmCreate_throughTheCli_bootsAndTheConsoleShowsTheWorkload() throws Exception {
     var created = ferry.ok("vm", "create", "web", "--host", "host1", "--memory", "256M",
         "--kernel", kernel.toString(), "--initrd", initrd.toString(),
         "--append", TestGuest.append("ferry.mem=16:4 ferry.disk=1:8"), "--disk", "32M@local", "--json");
@@ -80,6 +80,28 @@ class ClusterIT {
     assertThat(show.at("/disks/0/pool").asText()).isEqualTo("local");
     assertThat(show.at("/disks/0/path").asText()).startsWith(dir.resolve("hosts/host1/local").toString());
     assertCleanWorkload(console);
+    assertQemuConfined(show.get("pid").asLong(), Path.of(show.at("/disks/0/path").asText()));
+  }
+
+  /** Issue 10: the guest's QEMU is not root, runs under seccomp, and its files are private to it. */
+  private static void assertQemuConfined(long pid, Path disk) throws Exception {
+    String status = Files.readString(Path.of("/proc", Long.toString(pid), "status"));
+    String uid = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
+    assertThat(uid.split("\\s+")).as(uid).hasSize(5).allSatisfy(id -> assertThat(id).isNotEqualTo("0"));
+    assertThat(status.lines()).as(status).contains("Seccomp:\t2");
+    Path run = dir.resolve("hosts/host1/vms/web/run");
+    int qemuUid = Integer.parseInt(uid.split("\\s+")[1]);
+    assertPrivate(run, "rwx------", qemuUid);
+    assertPrivate(run.resolve("console.log"), "rw-------", qemuUid);
+    assertPrivate(run.resolve("qemu.log"), "rw-------", 0);
+    assertPrivate(disk, "rw-------", qemuUid);
+    assertPrivate(dir.resolve("pools/shared/guest/vmlinuz"), "rw-------", qemuUid);
+  }
+
+  private static void assertPrivate(Path p, String mode, int owner) throws Exception {
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).as(p.toString())
+        .isEqualTo(mode);
+    assertThat(Files.getAttribute(p, "unix:uid")).as(p.toString()).isEqualTo(owner);
   }
 
   @Test

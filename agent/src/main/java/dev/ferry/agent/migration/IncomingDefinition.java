@@ -105,5 +105,6 @@ final class IncomingDefinition {
   void createImage(Path image, String format, long size) {
     var cmd = List.of(host.qemu().imgBinary().toString(), "create", "-q", "-f", format, image.toString(), Long.toString(size));
     Subprocess.run(cmd, Duration.ofSeconds(60)).requireOk();
+    pools.handOver(image);
   }
 }

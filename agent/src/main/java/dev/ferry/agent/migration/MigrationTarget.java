@@ -67,10 +67,12 @@ final class MigrationTarget {
   private final MigrationLocks locks = new MigrationLocks("incoming");
   private final PostcopyAutoResume autoResume = new PostcopyAutoResume(this::finish);
   private final IncomingMonitor monitor = new IncomingMonitor();
+  private final QemuHost host;
 
   /** @param address the address of this host the source connects to (migration stream and NBD) */
   MigrationTarget(Vms vms, Pools pools, QemuHost host, MigrationStore store, Busy busy, String address) {
     this.vms = vms;
+    this.host = host;
     this.definition = new IncomingDefinition(host, pools);
     this.store = store;
     this.busy = busy;
@@ -85,6 +87,11 @@ final class MigrationTarget {
 
   IncomingReady prepare(String name, IncomingRequest req) {
     Requests.validate(req);
+    if (req.capabilities() != null && Boolean.TRUE.equals(req.capabilities().get("postcopy-ram"))) {
+      // the target is the side that needs a userfaultfd; say so before any QEMU starts, not as a QMP error
+      String why = host.user().postcopyProblem();
+      if (why != null) throw AgentException.badInput("capabilities.postcopy-ram", "true", "false on this host: " + why);
+    }
     AgentVmDefinition def = req.definition();
     MemoryPlan plan = definition.plan(req);
     definition.machineType(def);

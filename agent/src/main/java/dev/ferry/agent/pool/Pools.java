@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.qemu.QemuUser;
 import dev.ferry.api.Json;
 import dev.ferry.api.Names;
 import dev.ferry.api.PoolView;
@@ -37,12 +38,14 @@ public final class Pools {
   private final Path file;
   private final String host;
   private final PoolRoots roots;
+  private final QemuUser qemuUser;
   private final Map<String, Pool> pools = new LinkedHashMap<>();
 
-  private Pools(Path file, String host, PoolRoots roots) {
+  private Pools(Path file, String host, PoolRoots roots, QemuUser qemuUser) {
     this.file = file;
     this.host = host;
     this.roots = roots;
+    this.qemuUser = qemuUser;
   }
 
   /** Loads {@code dataDir/pools.json} with the default roots ({@link PoolRoots#defaults}). */
@@ -55,7 +58,12 @@ public final class Pools {
    * before the roots were narrowed) is left out, loudly: serving it would undo the operator's choice.
    */
   public static Pools load(Path dataDir, String host, PoolRoots roots) {
-    var p = new Pools(dataDir.resolve("pools.json"), host, roots);
+    return load(dataDir, host, roots, QemuUser.current());
+  }
+
+  /** As {@link #load(Path, String, PoolRoots)}; images made in the pools are handed over to {@code qemuUser}. */
+  public static Pools load(Path dataDir, String host, PoolRoots roots, QemuUser qemuUser) {
+    var p = new Pools(dataDir.resolve("pools.json"), host, roots, qemuUser);
     if (Files.exists(p.file)) {
       List<Entry> entries = JsonFiles.read(p.file, Json.mapper().getTypeFactory()
           .constructType(new TypeReference<List<Entry>>() {}));
@@ -86,6 +94,8 @@ public final class Pools {
       throw AgentException.badInput("path", path, "a directory the agent can create (" + e.getMessage() + ")");
     }
     roots.requireAllowedReal("path", path, dir);
+    String unreachable = qemuUser.unreachable(dir);
+    if (unreachable != null) throw AgentException.badInput("path", path, "a directory QEMU can open images in; " + unreachable);
     Pool pool = new Pool(name, dir, shared);
     if (!pool.equals(existing)) {
       pools.put(name, pool);
@@ -114,6 +124,11 @@ public final class Pools {
   /** The path guard: the real path of {@code userPath} if it lies inside one of these pools, else bad input naming {@code field}. */
   public Path guard(String field, String userPath) {
     return PathGuard.require(field, userPath, all());
+  }
+
+  /** An image the agent made in a pool for QEMU: the QEMU user's, 0600, whatever the umask. */
+  public void handOver(Path image) {
+    qemuUser.handOver(image);
   }
 
   /**

@@ -59,6 +59,7 @@ public final class Volumes {
       throw new AgentException(Kind.CONFLICT, "volume " + req.name() + " already exists in pool " + pool.name() + " at " + path);
     }
     run(List.of(qemuImg.toString(), "create", "-q", "-f", format, path.toString(), Long.toString(req.sizeBytes())));
+    pools.handOver(path);
     log.info("created volume {} in pool {} ({}, {} bytes)", req.name(), pool.name(), format, req.sizeBytes());
     return new VolumeView(pool.name(), req.name(), path.toString(), format, req.sizeBytes());
   }

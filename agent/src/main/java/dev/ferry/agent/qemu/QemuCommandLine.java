@@ -24,6 +24,8 @@ public final class QemuCommandLine {
     args.addAll(List.of("-name", "guest=" + spec.name() + ",debug-threads=on"));
     // -nodefaults: no implicit devices, so nothing differs between two hosts' QEMU builds
     args.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-msg", "timestamp=on"));
+    // seccomp: a guest that takes over QEMU still cannot exec, fork, change ids or use obsolete syscalls
+    args.addAll(List.of("-sandbox", QemuUser.SANDBOX));
     args.addAll(List.of("-accel", options.accelerator().qemuName()));
     args.addAll(List.of("-machine", spec.machineType()));
     args.addAll(List.of("-cpu", spec.cpuModel()));

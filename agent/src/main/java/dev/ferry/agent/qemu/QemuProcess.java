@@ -46,20 +46,38 @@ public final class QemuProcess implements AutoCloseable {
     this.qmp = qmp;
   }
 
-  /** Starts QEMU detached and returns once its QMP monitor answers. */
+  /** Starts QEMU as the agent's own user; see {@link #start(QemuInstallation, VmSpec, RunDir, LaunchOptions, Duration, QemuUser)}. */
   public static QemuProcess start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, Duration timeout) {
+    return start(qemu, spec, run, options, timeout, QemuUser.current());
+  }
+
+  /**
+   * Starts QEMU detached, as {@code user}, and returns once its QMP monitor answers. The run
+   * directory and every file of the spec are handed over to {@code user} first: it opens them
+   * with its own rights.
+   */
+  public static QemuProcess start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, Duration timeout,
+      QemuUser user) {
     List<String> qemuArgs = QemuCommandLine.build(qemu, spec, run, options);
     try {
       Files.createDirectories(run.dir());
       Files.deleteIfExists(run.qmpSocket());
       Files.deleteIfExists(run.pidFile());
-      Files.writeString(run.dir().resolve("cmdline"), String.join("\n", qemuArgs) + "\n");
+      user.handOverRunDir(run);
+      QemuUser.makePrivate(run.cmdline());
+      Files.writeString(run.cmdline(), String.join("\n", qemuArgs) + "\n");
+      QemuUser.makePrivate(run.qemuLog());
     } catch (IOException e) {
       throw new AgentException(Kind.INTERNAL, "cannot prepare run directory " + run.dir() + ": " + e.getMessage(), e);
     }
+    for (DiskSpec d : spec.disks()) user.handOver(Path.of(d.path()));
+    if (spec.boot() instanceof BootSource.Kernel k) {
+      user.handOver(Path.of(k.kernel()));
+      if (k.initrd() != null) user.handOver(Path.of(k.initrd()));
+    }
     var cmd = new ArrayList<String>();
     cmd.add("setsid"); // its own session: a signal to the agent's process group never reaches the guest
-    cmd.addAll(qemuArgs);
+    cmd.addAll(user.wrap(qemuArgs));
     Process process;
     try {
       process = new ProcessBuilder(cmd)

@@ -37,6 +37,11 @@ public record RunDir(Path dir) {
     return dir.resolve("console.log");
   }
 
+  /** the command line the agent started QEMU with, for people reading the run directory */
+  public Path cmdline() {
+    return dir.resolve("cmdline");
+  }
+
   /** QEMU's own stdout and stderr */
   public Path qemuLog() {
     return dir.resolve("qemu.log");

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 final class OfflineCopy {
 
   private static final Pattern PROGRESS = Pattern.compile("\\((\\d+(?:\\.\\d+)?)/100%\\)");
-  private static final String SCRIPT = "\"$@\" >\"$FERRY_LOG\" 2>&1; echo $? >\"$FERRY_RC.tmp\"; mv \"$FERRY_RC.tmp\" \"$FERRY_RC\"";
+  // umask 077: the copy of a guest's disk is private from its first byte, whatever the agent's umask
+  private static final String SCRIPT = "umask 077; \"$@\" >\"$FERRY_LOG\" 2>&1; echo $? >\"$FERRY_RC.tmp\"; mv \"$FERRY_RC.tmp\" \"$FERRY_RC\"";
 
   private OfflineCopy() {}
 

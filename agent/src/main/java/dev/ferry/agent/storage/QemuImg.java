@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,9 +20,16 @@ final class QemuImg {
   private static final Pattern MISMATCH = Pattern.compile("mismatch at offset (\\d+)");
 
   private final Path binary;
+  /** makes a new image QEMU's (owner, mode 0600) before QEMU is told to open it */
+  private final Consumer<Path> handOver;
 
   QemuImg(Path binary) {
+    this(binary, p -> {});
+  }
+
+  QemuImg(Path binary, Consumer<Path> handOver) {
     this.binary = binary;
+    this.handOver = handOver;
   }
 
   Path binary() {
@@ -43,6 +51,7 @@ final class QemuImg {
 
   void create(Path image, String format, long virtualSize) {
     run(List.of("create", "-q", "-f", format, image.toString(), Long.toString(virtualSize)), 60).requireOk();
+    handOver.accept(image);
   }
 
   /** The first differing offset, or -1 when the images hold the same data. */

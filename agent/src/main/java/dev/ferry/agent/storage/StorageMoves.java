@@ -74,7 +74,7 @@ public final class StorageMoves {
 
   StorageMoves(Vms vms, Pools pools, Path qemuImg, ToLongFunction<Path> freeSpace, ExportReader.Opener exports) {
     this.vms = vms;
-    this.img = new QemuImg(qemuImg);
+    this.img = new QemuImg(qemuImg, pools::handOver);
     this.exports = exports;
     this.rollback = new MoveRollback(pools, freeSpace);
     this.observer = new MoveObserver(rollback);

@@ -179,7 +179,7 @@ final class ManagedVm {
     transition(VmState.STARTING);
     QemuProcess started;
     try {
-      started = QemuProcess.start(host.qemu(), current.spec(), run, options, START_TIMEOUT);
+      started = QemuProcess.start(host.qemu(), current.spec(), run, options, START_TIMEOUT, host.user());
     } catch (RuntimeException e) {
       transition(VmState.STOPPED);
       throw e;

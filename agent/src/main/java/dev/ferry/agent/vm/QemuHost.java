@@ -3,9 +3,15 @@ package dev.ferry.agent.vm;
 import dev.ferry.agent.qemu.Accelerator;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuInstallation;
+import dev.ferry.agent.qemu.QemuUser;
 
-/** The QEMU of this host and the accelerator chosen for it once, at agent start. */
-public record QemuHost(QemuInstallation qemu, Accelerator accelerator) {
+/** The QEMU of this host, the accelerator chosen for it once at agent start, and the user it runs as. */
+public record QemuHost(QemuInstallation qemu, Accelerator accelerator, QemuUser user) {
+
+  /** QEMU as the agent's own user. */
+  public QemuHost(QemuInstallation qemu, Accelerator accelerator) {
+    this(qemu, accelerator, QemuUser.current());
+  }
 
   MemoryPlan plan(long requestedBytes) {
     return MemoryPlan.plan(requestedBytes, accelerator, qemu.version());

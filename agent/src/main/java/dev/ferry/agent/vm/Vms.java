@@ -163,7 +163,9 @@ public final class Vms {
     for (int i = 0; i < disks.size(); i++) {
       String field = "disks[" + i + "].path";
       Path real = pools.guard(field, disks.get(i).path());
-      ImageChain.require(field, real, disks.get(i).format().driver(), pools, host.qemu().imgBinary());
+      // backing layers too: QEMU opens them as its own user
+      ImageChain.require(field, real, disks.get(i).format().driver(), pools, host.qemu().imgBinary())
+          .forEach(host.user()::handOver);
     }
   }
 

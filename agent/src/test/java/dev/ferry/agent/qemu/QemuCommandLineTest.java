@@ -29,6 +29,7 @@ class QemuCommandLineTest {
         .containsSequence("-accel", "tcg")
         .containsSequence("-m", "524280k")
         .containsSequence("-smp", "2")
+        .containsSequence("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
         .containsSequence("-append", "console=ttyS0 ferry.mem=32:8")
         .containsSequence("-device", "virtio-blk-pci,drive=disk0,id=disk0-dev")
         .contains("-blockdev")
