@@ -165,6 +165,21 @@ public record QemuUser(String name, int uid, int gid, boolean drop) {
     }
   }
 
+  /**
+   * A directory QEMU reads or writes itself after it started, e.g. the TLS credentials its
+   * {@code tls-creds-x509} object loads: this user's, 0700, every regular file in it 0600.
+   */
+  public void handOverDir(Path dir) {
+    try (var files = Files.list(dir)) {
+      own(dir, DIR);
+      for (Path f : files.toList()) {
+        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) own(f, FILE);
+      }
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot hand " + dir + " over to QEMU user " + name + ": " + e.getMessage(), e);
+    }
+  }
+
   /** A file the agent writes for itself only (the QEMU log it redirects into, the command line). */
   public static void makePrivate(Path file) {
     try {
