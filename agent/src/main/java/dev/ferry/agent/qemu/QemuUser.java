@@ -199,10 +199,14 @@ public record QemuUser(String name, int uid, int gid, boolean drop) {
    * behind the operator's back; it says what to set.
    */
   public String postcopyProblem() {
+    return postcopyProblem(USERFAULTFD_SYSCTL);
+  }
+
+  String postcopyProblem(Path sysctl) {
     if (!drop && uid == 0) return null;
     String value;
     try {
-      value = Files.readString(USERFAULTFD_SYSCTL).strip();
+      value = Files.readString(sysctl).strip();
     } catch (IOException e) {
       return null; // an older kernel without the switch lets everyone use userfaultfd
     }

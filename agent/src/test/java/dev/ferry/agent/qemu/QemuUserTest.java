@@ -75,6 +75,19 @@ class QemuUserTest {
     assertThat(QemuUser.current().unreachable(Path.of("/root/anything"))).as("nothing to drop, nothing to check").isNull();
   }
 
+  @Test
+  void postcopyProblem_unprivilegedQemuWithoutUnprivilegedUserfaultfd_namesTheSysctlAndTheWayOut() throws Exception {
+    Path sysctl = Files.writeString(tmp.resolve("unprivileged_userfaultfd"), "0\n");
+
+    assertThat(OTHER.postcopyProblem(sysctl)).contains("QEMU runs as user nobody").contains("vm.unprivileged_userfaultfd is 0")
+        .contains("sysctl -w vm.unprivileged_userfaultfd=1").contains("--postcopy never");
+    Files.writeString(sysctl, "1\n");
+    assertThat(OTHER.postcopyProblem(sysctl)).isNull();
+    assertThat(OTHER.postcopyProblem(tmp.resolve("absent"))).as("a kernel without the switch").isNull();
+    Files.writeString(sysctl, "0\n");
+    assertThat(new QemuUser("root", 0, 0, false).postcopyProblem(sysctl)).as("root QEMU has CAP_SYS_PTRACE").isNull();
+  }
+
   private static void assertMode(Path p, String mode, int uid) throws Exception {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).as(p.toString()).isEqualTo(mode);
     assertThat(Files.getAttribute(p, "unix:uid")).as(p.toString()).isEqualTo(uid);
