@@ -95,7 +95,8 @@ public final class LogRotation implements AutoCloseable {
         Path from = numbered(file, i);
         if (Files.exists(from)) Files.move(from, numbered(file, i + 1), StandardCopyOption.REPLACE_EXISTING);
       }
-      Files.copy(file, numbered(file, 1), StandardCopyOption.REPLACE_EXISTING);
+      // COPY_ATTRIBUTES: the copy stays as private as the log (0600, the QEMU user's), whatever the umask
+      Files.copy(file, numbered(file, 1), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
     }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
       ch.truncate(0);
