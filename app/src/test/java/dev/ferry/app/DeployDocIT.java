@@ -97,6 +97,7 @@ class DeployDocIT {
       for (String machine : on) {
         assertThat(MACHINES).as("block marked on=%s", b.on()).contains(machine);
         carryCertificates(machine, roots);
+        carryCredential(machine, roots);
         String script = rewrite(b.text(), roots.get(machine), shared, roots.get("controller"));
         Result r = run(topology.node(machine).inside(List.of("bash", "-euo", "pipefail", "-c", script)),
             Map.of("PATH", bin + ":" + roots.get(machine).resolve("usr/bin") + ":" + System.getenv("PATH"),
@@ -212,6 +213,16 @@ class DeployDocIT {
     try (Stream<Path> files = Files.list(from)) {
       for (Path f : files.toList()) Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
     }
+  }
+
+  /** "Copy /root/hostN.credential to hostN as /etc/ferry/agent.credential, mode 0600". */
+  private static void carryCredential(String machine, Map<String, Path> roots) throws IOException {
+    Path from = roots.get("controller").resolve("root/" + machine + ".credential");
+    Path to = roots.get(machine).resolve("etc/ferry/agent.credential");
+    if (!Files.isRegularFile(from) || Files.exists(to)) return;
+    Files.createDirectories(to.getParent());
+    Files.copy(from, to);
+    Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-------"));
   }
 
   /** The unit returns once the daemon was started, as systemd's does; a reader waits for it to answer. */
