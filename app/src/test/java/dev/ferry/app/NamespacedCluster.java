@@ -65,6 +65,8 @@ final class NamespacedCluster implements AutoCloseable {
         .withEnv("FERRY_TOKEN", Files.readString(token).strip()).withEnv("FERRY_CA", caFile().toString());
     ferry = topology == null ? cli : cli.withPrefix(topology.node("controller").inside(List.of()));
     checks = new ClusterChecks(ferry, dir, owned);
+    // the token file is written before the API listens: enrolling at once can meet a closed port
+    await("the controller answering", () -> ferry.run("host", "list").exit() == 0, SETTLE);
     for (String host : List.of("host1", "host2")) startAgent(host);
     awaitOnline(List.of("host1", "host2"));
     Path shared = Files.createDirectories(dir.resolve("pools/shared"));
