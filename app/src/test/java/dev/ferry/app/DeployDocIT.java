@@ -236,6 +236,14 @@ class DeployDocIT {
 
   /** A reader waits a few seconds for the agent to show up; so does the test, at most a minute. */
   private static void awaitOnline(String host, Map<String, Path> roots) throws Exception {
+    try {
+      awaitOnlineOnly(host, roots);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; logs:\n" + logs(roots), e);
+    }
+  }
+
+  private static void awaitOnlineOnly(String host, Map<String, Path> roots) throws Exception {
     FerryProcess ferry = cli(roots);
     NamespacedCluster.await(host + " online", () -> {
       var r = ferry.run("host", "list", "--json");
