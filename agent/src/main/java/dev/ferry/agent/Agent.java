@@ -76,11 +76,11 @@ public final class Agent implements AutoCloseable {
       throw new AgentException(Kind.INVALID, e.getMessage(), e);
     }
     QemuInstallation qemu = QemuInstallation.detect();
-    AcceleratorChoice choice = new AcceleratorProbe(qemu).choose(config.accel());
+    QemuUser qemuUser = QemuUser.resolve(config.qemuUser());
+    AcceleratorChoice choice = new AcceleratorProbe(qemu, qemuUser).choose(config.accel());
     Accelerator accel = choice.accelerator();
     HostCpu cpu = HostCpu.detect(qemu, accel);
     HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
-    QemuUser qemuUser = QemuUser.resolve(config.qemuUser());
     var host = new QemuHost(qemu, accel, qemuUser);
     Pools pools = Pools.load(data, config.name(), config.roots(), qemuUser);
     String unreachable = qemuUser.unreachable(data.resolve("vms"));

@@ -22,8 +22,14 @@ import org.slf4j.LoggerFactory;
  * dies ("failed to set MSR 0x10a") or hangs. So, once {@code /dev/kvm} opens read-write, the probe
  * boots this host's own kernel ({@code /boot/vmlinuz-$(uname -r)}) under {@code -accel kvm -cpu
  * host}, the CPU model VMs get under KVM, with no root file system: reaching the kernel's "VFS"
- * panic means early boot, long mode and the CPU model all work. Without a readable host kernel it
- * settles for QEMU still running after {@link #FIRMWARE_RUN} and says so in its finding.
+ * panic means early boot, long mode and the CPU model all work. Firmware alone proves nothing (on
+ * these machines it runs for ever under KVM while the Linux guest hangs), so without a host kernel
+ * {@code --accel auto} stays on TCG; only {@code --accel kvm}, the operator's word, settles for
+ * QEMU still running after {@link #FIRMWARE_RUN}.
+ *
+ * <p>The probe runs QEMU as the user VMs run as ({@link QemuUser}), not as the agent: a root agent
+ * opens {@code /dev/kvm} where {@code ferry-qemu} cannot (mode 0600, no {@code kvm} group), and
+ * then every VM would fail to start.
  */
 public final class AcceleratorProbe {
 
@@ -33,14 +39,21 @@ public final class AcceleratorProbe {
   private static final Path KVM_DEVICE = Path.of("/dev/kvm");
 
   private final QemuInstallation qemu;
+  private final QemuUser user;
 
-  public AcceleratorProbe(QemuInstallation qemu) {
+  public AcceleratorProbe(QemuInstallation qemu, QemuUser user) {
     this.qemu = qemu;
+    this.user = user;
+  }
+
+  /** QEMU as the caller's own user (tests, and agents that are not root). */
+  public AcceleratorProbe(QemuInstallation qemu) {
+    this(qemu, QemuUser.current());
   }
 
   /** The accelerator for {@code mode}; {@code --accel kvm} on a host where KVM fails is a startup error. */
   public AcceleratorChoice choose(AccelMode mode) {
-    AcceleratorChoice c = decide(mode, this::kvmProblem);
+    AcceleratorChoice c = decide(mode, () -> kvmProblem(mode == AccelMode.KVM));
     log.info("accelerator: {} ({})", c.accelerator().qemuName(), c.probe());
     return c;
   }
@@ -69,12 +82,35 @@ public final class AcceleratorProbe {
     };
   }
 
-  /** Empty when a guest runs under KVM here; else the first reason it does not. */
-  Optional<String> kvmProblem() {
+  /**
+   * Empty when a guest runs under KVM here; else the first reason it does not. With
+   * {@code firmwareSuffices} (the operator asked for kvm) a host without a kernel to boot is
+   * judged by its firmware run alone.
+   */
+  Optional<String> kvmProblem(boolean firmwareSuffices) {
     Optional<String> device = deviceProblem(KVM_DEVICE);
     if (device.isPresent()) return device;
-    Path kernel = Path.of("/boot/vmlinuz-" + System.getProperty("os.version", ""));
-    return Files.isReadable(kernel) ? bootProblem(kernel) : firmwareProblem();
+    String denied = user.cannotReadWrite(KVM_DEVICE);
+    if (denied != null) return Optional.of(denied);
+    Optional<Path> kernel = hostKernel();
+    if (kernel.isPresent()) return bootProblem(kernel.get());
+    if (!firmwareSuffices) {
+      return Optional.of("no kernel of this host (/boot/vmlinuz-" + System.getProperty("os.version", "")
+          + ", /vmlinuz) to prove that a Linux guest boots under kvm, and firmware alone does not prove it;"
+          + " --accel kvm uses kvm after a firmware check only");
+    }
+    return firmwareProblem();
+  }
+
+  Optional<String> kvmProblem() {
+    return kvmProblem(false);
+  }
+
+  private static Optional<Path> hostKernel() {
+    for (Path p : List.of(Path.of("/boot/vmlinuz-" + System.getProperty("os.version", "")), Path.of("/vmlinuz"))) {
+      if (Files.isReadable(p)) return Optional.of(p);
+    }
+    return Optional.empty();
   }
 
   static Optional<String> deviceProblem(Path device) {
@@ -87,34 +123,39 @@ public final class AcceleratorProbe {
   }
 
   private Optional<String> bootProblem(Path kernel) {
-    return runQemu(List.of("-kernel", kernel.toString(), "-append", "console=ttyS0 panic=-1 root=/dev/ferry-probe-none"),
-        BOOT_TIMEOUT, true);
+    return runQemu(kernel, BOOT_TIMEOUT, true);
   }
 
   private Optional<String> firmwareProblem() {
-    return runQemu(List.of(), FIRMWARE_RUN, false);
+    return runQemu(null, FIRMWARE_RUN, false);
   }
 
   /**
    * Runs QEMU under KVM with {@code extra}; with {@code untilPanic} it must print the kernel's
    * root-mount panic within {@code time}, else it must merely still run after {@code time}.
    */
-  private Optional<String> runQemu(List<String> extra, Duration time, boolean untilPanic) {
+  private Optional<String> runQemu(Path kernel, Duration time, boolean untilPanic) {
     Path dir;
+    Path console;
+    var cmd = new ArrayList<>(List.of(qemu.systemBinary().toString(), "-accel", "kvm", "-cpu", "host", "-nodefaults",
+        "-no-user-config", "-display", "none", "-no-reboot", "-machine", qemu.resolveMachineType("q35"), "-m", "256"));
     try {
       dir = Files.createTempDirectory("ferry-kvm-probe");
-    } catch (IOException e) {
-      return Optional.of("cannot create a directory for the kvm probe: " + e.getMessage());
+      console = dir.resolve("console.log");
+      cmd.addAll(List.of("-serial", "file:" + console));
+      if (kernel != null) {
+        // a copy QEMU's user may read: /boot can be private to root
+        Path copy = Files.copy(kernel, dir.resolve("vmlinuz"));
+        cmd.addAll(List.of("-kernel", copy.toString(), "-append", "console=ttyS0 panic=-1 root=/dev/ferry-probe-none"));
+      }
+      user.handOverDir(dir);
+    } catch (IOException | AgentException e) {
+      return Optional.of("cannot prepare a directory for the kvm probe: " + e.getMessage());
     }
-    Path console = dir.resolve("console.log");
     Path qemuLog = dir.resolve("qemu.log");
-    var cmd = new ArrayList<>(List.of(qemu.systemBinary().toString(), "-accel", "kvm", "-cpu", "host", "-nodefaults",
-        "-no-user-config", "-display", "none", "-no-reboot", "-machine", qemu.resolveMachineType("q35"), "-m", "256",
-        "-serial", "file:" + console));
-    cmd.addAll(extra);
     Process process = null;
     try {
-      process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(qemuLog.toFile())
+      process = new ProcessBuilder(user.wrap(cmd)).redirectErrorStream(true).redirectOutput(qemuLog.toFile())
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
       long until = System.nanoTime() + time.toNanos();
       while (process.isAlive() && System.nanoTime() < until) {
@@ -127,7 +168,8 @@ public final class AcceleratorProbe {
         return Optional.empty();
       }
       if (!process.isAlive()) {
-        return Optional.of("qemu -accel kvm -cpu host exited (" + process.exitValue() + "): " + QemuProcess.tail(qemuLog));
+        return Optional.of("qemu -accel kvm -cpu host (as user " + user.name() + ") exited (" + process.exitValue() + "): "
+            + QemuProcess.tail(qemuLog));
       }
       return untilPanic
           ? Optional.of("this host's kernel did not boot under qemu -accel kvm -cpu host within " + time.toSeconds() + " s")

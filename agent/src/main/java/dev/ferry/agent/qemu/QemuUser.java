@@ -157,6 +157,37 @@ public record QemuUser(String name, int uid, int gid, boolean drop) {
     return null;
   }
 
+  /**
+   * Null when this user may open {@code device} read-write by its mode, owner, group and this
+   * user's groups; else what stops it and how to let it.
+   */
+  public String cannotReadWrite(Path device) {
+    if (!drop) return null;
+    try {
+      PosixFileAttributes a = Files.readAttributes(device, PosixFileAttributes.class);
+      Set<PosixFilePermission> perms = a.permissions();
+      int owner = (Integer) attribute(device, "unix:uid");
+      int group = (Integer) attribute(device, "unix:gid");
+      boolean ok = owner == uid
+          ? perms.containsAll(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))
+          : groups().contains(group)
+              ? perms.containsAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE))
+              : perms.containsAll(Set.of(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE));
+      if (ok) return null;
+      return device + " cannot be opened read-write by QEMU user " + name + " (mode " + PosixFilePermissions.toString(perms)
+          + ", owner " + a.owner().getName() + ", group " + a.group().getName() + "); add " + name + " to group "
+          + a.group().getName() + " or give the device to a group it is in";
+    } catch (IOException e) {
+      return device + " cannot be examined: " + e.getMessage();
+    }
+  }
+
+  private List<Integer> groups() {
+    Subprocess.Result r = Subprocess.run(List.of("id", "-G", name), Duration.ofSeconds(10));
+    if (r.exit() != 0) return List.of(gid);
+    return java.util.Arrays.stream(r.out().strip().split("\\s+")).map(Integer::parseInt).toList();
+  }
+
   private static Object attribute(Path p, String name) {
     try {
       return Files.getAttribute(p, name);

@@ -75,6 +75,20 @@ class QemuUserTest {
     assertThat(QemuUser.current().unreachable(Path.of("/root/anything"))).as("nothing to drop, nothing to check").isNull();
   }
 
+  /** A root agent opens /dev/kvm where its QEMU user cannot: the probe must ask for that user. */
+  @Test
+  void cannotReadWrite_aDevicePrivateToItsOwner_namesModeGroupAndTheWayOut() throws Exception {
+    Path device = Files.writeString(tmp.resolve("kvm"), "");
+    Files.setPosixFilePermissions(device, PosixFilePermissions.fromString("rw-------"));
+
+    assertThat(OTHER.cannotReadWrite(device)).startsWith(device + " cannot be opened read-write by QEMU user nobody")
+        .contains("rw-------").contains("add nobody to group");
+    Files.setPosixFilePermissions(device, PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThat(OTHER.cannotReadWrite(device)).isNull();
+    Files.setPosixFilePermissions(device, PosixFilePermissions.fromString("rw-------"));
+    assertThat(QemuUser.current().cannotReadWrite(device)).as("QEMU runs as the agent: its own open decides").isNull();
+  }
+
   @Test
   void postcopyProblem_unprivilegedQemuWithoutUnprivilegedUserfaultfd_namesTheSysctlAndTheWayOut() throws Exception {
     Path sysctl = Files.writeString(tmp.resolve("unprivileged_userfaultfd"), "0\n");

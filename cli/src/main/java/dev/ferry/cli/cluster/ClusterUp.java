@@ -167,7 +167,8 @@ final class ClusterUp extends LocalClusterCommand {
   private static boolean controllerAnswers(ClusterFile file, ClusterLayout layout) {
     ClusterFile.Component c = file.controller();
     if (!ProcessCheck.alive(c.pid(), c.data())) {
-      throw CliException.local("the controller exited during start; see " + layout.log("controller"), null);
+      throw CliException.local("the controller exited during start" + lastWords(layout.log("controller")) + "; see "
+          + layout.log("controller"), null);
     }
     ControllerClient api = client(file);
     if (api == null) return false;
@@ -180,12 +181,30 @@ final class ClusterUp extends LocalClusterCommand {
     }
   }
 
+  /**
+   * What a daemon said last before it exited, so that the reason reaches the user (and a CI log)
+   * without opening its log: its one-line "ferry: ..." error when it wrote one, else its last line.
+   */
+  static String lastWords(java.nio.file.Path log) {
+    List<String> lines;
+    try {
+      lines = java.nio.file.Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      return "";
+    }
+    if (lines.isEmpty()) return "";
+    String said = lines.reversed().stream().filter(l -> l.startsWith("ferry: ")).findFirst()
+        .orElse(lines.getLast());
+    return ": " + (said.length() > 500 ? said.substring(0, 500) + "..." : said);
+  }
+
   private static boolean allOnline(ControllerClient api, ClusterFile file, int hosts, ClusterLayout layout,
       Map<String, Instant> startedAt) {
     for (int i = 1; i <= hosts; i++) {
       ClusterFile.Component a = file.agent(ClusterLayout.hostName(i)).orElseThrow();
       if (!ProcessCheck.alive(a.pid(), a.data())) {
-        throw CliException.local("agent " + a.name() + " exited during start; see " + layout.log(a.name()), null);
+        throw CliException.local("agent " + a.name() + " exited during start" + lastWords(layout.log(a.name())) + "; see "
+            + layout.log(a.name()), null);
       }
     }
     Map<String, HostView> byName;
