@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -60,8 +62,11 @@ record FaultCell(String kind, String phase, Fault fault, String test, Level leve
     try {
       Files.createDirectories(DIR);
       String file = (kind + "-" + phase + "-" + fault + "-" + test).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
-      Files.writeString(DIR.resolve(file + ".tsv"), String.join("\t", kind, phase, fault.name(), test, level.name(), outcome),
+      // written aside and moved in: the other test JVM (surefire forks) may be reading the directory
+      Path part = Files.createTempFile(DIR, file, ".part");
+      Files.writeString(part, String.join("\t", kind, phase, fault.name(), test, level.name(), outcome),
           StandardCharsets.UTF_8);
+      Files.move(part, DIR.resolve(file + ".tsv"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -73,7 +78,12 @@ record FaultCell(String kind, String phase, Fault fault, String test, Level leve
     if (!Files.isDirectory(DIR)) return out;
     try (var files = Files.list(DIR)) {
       for (Path p : files.filter(f -> f.toString().endsWith(".tsv")).sorted().toList()) {
-        String[] f = Files.readString(p, StandardCharsets.UTF_8).split("\t", -1);
+        String[] f;
+        try {
+          f = Files.readString(p, StandardCharsets.UTF_8).split("\t", -1);
+        } catch (NoSuchFileException e) {
+          continue; // a stale cell the other test JVM's class just cleared
+        }
         out.add(new FaultCell(f[0], f[1], Fault.valueOf(f[2]), f[3], Level.valueOf(f[4]), f[5]));
       }
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -99,7 +100,10 @@ final class FaultsDoc {
         .append(" not covered yet, ").append(losing).append(" where the fault loses the guest's newest state.\n");
     md.append(realProcessSection(out));
     Files.createDirectories(out.getParent());
-    Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
+    // written aside and moved in: the other test JVM (surefire forks) may write or read it at the same time
+    Path part = Files.createTempFile(out.getParent(), "faults", ".part");
+    Files.writeString(part, md.toString(), StandardCharsets.UTF_8);
+    Files.move(part, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return counts;
   }
 }
