@@ -33,7 +33,12 @@ class LiveMigrationStuckIT {
 
   private static final Duration BOOT = Duration.ofSeconds(90);
   private static final Duration SETTLE = Duration.ofSeconds(60);
-  /** the controller rides out an agent restart for 60 s before it says stuck */
+  /**
+   * The controller rides out an agent that does not answer for this long before it says stuck (a
+   * minute in production, {@code FERRY_TEST_AGENT_GRACE}): long enough for the agents that
+   * {@code cluster up} restarts to answer again, short enough not to wait out a minute here.
+   */
+  private static final Duration AGENT_GRACE = Duration.ofSeconds(10);
   private static final Duration STUCK = Duration.ofMinutes(3);
   private static final Duration MIGRATION_END = Duration.ofMinutes(4);
   private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
@@ -49,8 +54,9 @@ class LiveMigrationStuckIT {
   @BeforeAll
   static void clusterUp() throws Exception {
     faults = Files.createDirectories(dir.resolve("faults"));
-    // agents inherit the environment of `cluster up`: only the source's complete step holds
-    ferry = new FerryProcess(dir).withEnv("FERRY_FAULT_PAUSE_AT", HOLD).withEnv("FERRY_FAULT_DIR", faults.toString());
+    // agents inherit the environment of `cluster up`: only the source's complete step holds; so does the controller
+    ferry = new FerryProcess(dir).withEnv("FERRY_FAULT_PAUSE_AT", HOLD).withEnv("FERRY_FAULT_DIR", faults.toString())
+        .withEnv("FERRY_TEST_AGENT_GRACE", AGENT_GRACE.toSeconds() + "s");
     checks = new ClusterChecks(ferry, dir, owned);
     ferry.ok("cluster", "up", "--hosts", "2");
     ferry.componentPids().forEach(owned::own);

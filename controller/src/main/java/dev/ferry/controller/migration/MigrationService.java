@@ -1,5 +1,6 @@
 package dev.ferry.controller.migration;
 
+import dev.ferry.api.Durations;
 import dev.ferry.api.Json;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationPlan;
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
 public final class MigrationService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MigrationService.class);
-  static final Duration AGENT_GRACE = Duration.ofSeconds(60);
+  static final Duration AGENT_GRACE = agentGrace(System.getenv("FERRY_TEST_AGENT_GRACE"));
   /** how long POST /api/migrations/live waits for the target agent, so that its refusal reaches the caller */
   static final Duration TARGET_WAIT = Duration.ofSeconds(20);
 
@@ -73,6 +74,18 @@ public final class MigrationService implements AutoCloseable {
       int maxPerHost) {
     this.ctx = new MigrationContext(store, hosts, agents, events, clock, AGENT_GRACE);
     this.admission = new Admission(ctx, maxPerHost);
+  }
+
+  /**
+   * How long a migration rides out an agent that does not answer before it says stuck (past the
+   * point of no return) or gives up: 60 s. A test hook like the agent's fault points: a
+   * real-process test that must wait the grace out (a killed agent left down) sets
+   * {@code FERRY_TEST_AGENT_GRACE} shorter in the controller's environment instead of sleeping a
+   * minute; a real controller never has it set. A malformed value stops the controller.
+   */
+  static Duration agentGrace(String hook) {
+    return hook == null || hook.isBlank() ? Duration.ofSeconds(60)
+        : Durations.parsePositive("FERRY_TEST_AGENT_GRACE", hook);
   }
 
   public MigrationView startStorage(StorageMigrationRequest r) {
