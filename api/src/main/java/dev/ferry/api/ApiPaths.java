@@ -9,6 +9,8 @@ package dev.ferry.api;
  * <ul>
  *   <li>{@code GET /api/hosts}: every {@link HostView}
  *   <li>{@code GET /api/pools}, {@code POST /api/pools} ({@link PoolCreateRequest}): {@link PoolView}s
+ *   <li>{@code GET /api/networks}, {@code POST /api/networks} ({@link NetworkCreateRequest}),
+ *       {@code GET /api/networks/{name}}: {@link NetworkView}s
  *   <li>{@code GET /api/vms}, {@code POST /api/vms} ({@link VmCreateRequest} → 201 {@link VmView})
  *   <li>{@code GET /api/vms/{name}}, {@code DELETE /api/vms/{name}}
  *   <li>{@code POST /api/vms/{name}/start|stop|kill} (stop: query {@code timeout_ms})
@@ -28,6 +30,8 @@ public final class ApiPaths {
 
   public static final String HOSTS = "/api/hosts";
   public static final String POOLS = "/api/pools";
+  public static final String NETWORKS = "/api/networks";
+  public static final String NETWORK = "/api/networks/{name}";
   public static final String VMS = "/api/vms";
   public static final String VM = "/api/vms/{name}";
   /** POST; {@code {action}} is start, stop (query {@code timeout_ms}), kill */

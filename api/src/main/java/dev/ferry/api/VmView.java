@@ -19,4 +19,13 @@ public record VmView(
     String cpuModel,
     String accelerator,
     Long pid,
-    List<DiskView> disks) {}
+    List<DiskView> disks,
+    List<NicView> nics) {
+
+  /** A VM view without NICs. */
+  public VmView(String name, String host, VmState state, int cpus, long memoryRequestedBytes, long memoryGivenBytes,
+      String memoryAdjustment, String machineType, String cpuModel, String accelerator, Long pid, List<DiskView> disks) {
+    this(name, host, state, cpus, memoryRequestedBytes, memoryGivenBytes, memoryAdjustment, machineType, cpuModel,
+        accelerator, pid, disks, List.of());
+  }
+}

@@ -50,7 +50,8 @@ public final class Cli {
 
   static void register(CommandLine root, CliContext ctx) {
     CommandLine.IFactory factory = new Factory(ctx);
-    for (Class<?> group : new Class<?>[] {ClusterCommand.class, CaCommand.class, HostCommand.class, PoolCommand.class, VmCommand.class,
+    for (Class<?> group : new Class<?>[] {ClusterCommand.class, CaCommand.class, HostCommand.class, PoolCommand.class,
+        dev.ferry.cli.network.NetworkCommand.class, VmCommand.class,
         MigrateCommand.class, MigrationCommand.class,
         dev.ferry.cli.auth.TokenCommand.class, dev.ferry.cli.auth.AuditCommand.class}) {
       root.addSubcommand(new CommandLine(group, factory));

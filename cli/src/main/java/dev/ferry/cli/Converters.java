@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.api.DiskRequest;
 import dev.ferry.api.Durations;
+import dev.ferry.api.NicRequest;
 import dev.ferry.api.Sizes;
 import dev.ferry.api.rules.MigrationRules;
 import dev.ferry.api.rules.RuleViolation;
@@ -71,6 +72,23 @@ public final class Converters {
         throw new TypeConversionException("disk '" + value + "' is not valid: SIZE or SIZE@POOL, e.g. 10G@shared");
       }
       return new DiskRequest(new Size().convert(at < 0 ? value : value.substring(0, at)), pool, null);
+    }
+  }
+
+  /** {@code NETWORK[,mac=MAC]}; the controller checks the network and the MAC. */
+  public static final class Nic implements ITypeConverter<NicRequest> {
+    @Override
+    public NicRequest convert(String value) {
+      String[] parts = value.split(",", -1);
+      String mac = null;
+      for (int i = 1; i < parts.length; i++) {
+        if (!parts[i].startsWith("mac=") || mac != null) {
+          throw new TypeConversionException("nic '" + value + "' is not valid: NETWORK or NETWORK,mac=MAC");
+        }
+        mac = parts[i].substring("mac=".length());
+      }
+      if (parts[0].isBlank()) throw new TypeConversionException("nic '" + value + "' is not valid: NETWORK or NETWORK,mac=MAC");
+      return new NicRequest(parts[0], mac);
     }
   }
 

@@ -8,6 +8,7 @@ import dev.ferry.controller.events.EventRetention;
 import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.hosts.LivenessSweeper;
 import dev.ferry.controller.migration.MigrationService;
+import dev.ferry.controller.networks.NetworkService;
 import dev.ferry.controller.pools.PoolService;
 import dev.ferry.controller.rest.RestServer;
 import dev.ferry.controller.store.Store;
@@ -80,7 +81,7 @@ public final class Controller implements AutoCloseable {
       migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
           new VmService(store, hosts, agents, events, cfg.cpuModel()), migrations, events, cfg.limits().sseMaxClients(),
-          credentials, store.audit(), cfg.clock());
+          credentials, store.audit(), cfg.clock(), new NetworkService(store, hosts, events));
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
       RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), tls == null ? null : TlsContexts.server(tls),
           services);

@@ -55,6 +55,10 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   final Map<String, PoolView> pools = new ConcurrentHashMap<>();
   final Map<String, AgentVmStatus> vms = new ConcurrentHashMap<>();
   final Map<String, VolumeView> volumes = new ConcurrentHashMap<>();
+  /** the bridges this host reports in its heartbeat */
+  final List<String> bridges = new CopyOnWriteArrayList<>(List.of("vmbr0"));
+  /** the last definition of each VM, as the controller sent it */
+  final Map<String, AgentVmDefinition> definitions = new ConcurrentHashMap<>();
   volatile String failOn;
   /** disk moves by "vm/disk"; a GET advances a running move by a quarter until it is ready */
   final Map<String, MirrorStatus> moves = new ConcurrentHashMap<>();
@@ -180,6 +184,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     AgentVmStatus s = new AgentVmStatus(d.name(), VmState.STOPPED, null, d.memoryBytes(), d.memoryBytes(), null,
         "pc-q35-8.2", "tcg");
     vms.put(d.name(), s);
+    definitions.put(d.name(), d);
     return new Defined<>(s, false);
   }
 
@@ -585,7 +590,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   AgentHeartbeat heartbeatBody() {
     return new AgentHeartbeat(name, url(), 4, memoryBytes, "8.2.2", "tcg", List.copyOf(pools.values()),
-        List.copyOf(vms.values()));
+        List.copyOf(vms.values()), null, null, null, List.copyOf(bridges));
   }
 
   /** Sends one heartbeat; returns the HTTP status. */

@@ -12,6 +12,8 @@ import java.util.List;
  * @param cpuFlags         the host CPU's flags ({@code /proc/cpuinfo}), what {@code -cpu host} passes on
  * @param cpuModels        the named QEMU CPU models the host runs under its accelerator without
  *                         dropping a feature; the live migration preflight compares these
+ * @param bridges          the Linux bridges of the host; a VM migrates only to a host that has
+ *                         the bridges of its networks
  */
 public record AgentHeartbeat(
     String name,
@@ -24,11 +26,19 @@ public record AgentHeartbeat(
     List<AgentVmStatus> vms,
     String acceleratorProbe,
     List<String> cpuFlags,
-    List<String> cpuModels) {
+    List<String> cpuModels,
+    List<String> bridges) {
 
   /** A heartbeat without the CPU facts (agents before issue 10, tests). */
   public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
       List<PoolView> pools, List<AgentVmStatus> vms) {
-    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, null, null, null);
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, null, null, null, null);
+  }
+
+  /** A heartbeat without the host's bridges (agents before networks, tests). */
+  public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
+      List<PoolView> pools, List<AgentVmStatus> vms, String acceleratorProbe, List<String> cpuFlags,
+      List<String> cpuModels) {
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, acceleratorProbe, cpuFlags, cpuModels, null);
   }
 }

@@ -2,6 +2,7 @@ package dev.ferry.cli.vm;
 
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.DiskRequest;
+import dev.ferry.api.NicRequest;
 import dev.ferry.api.VmCreateRequest;
 import dev.ferry.api.VmView;
 import dev.ferry.cli.ApiCommand;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code ferry vm create NAME --host H --memory SIZE [--cpus N] (--kernel FILE --initrd FILE
- * [--append ARGS] | --image FILE) [--disk SIZE[@POOL]]... [--format qcow2|raw] [--no-start]}.
+ * [--append ARGS] | --image FILE) [--disk SIZE[@POOL]]... [--format qcow2|raw] [--nic NETWORK[,mac=MAC]]...
+ * [--no-start]}.
  * The boot source is a picocli group, so giving both or neither is a parse error (exit 2) and
  * nothing is sent; paths are made absolute here because the agent resolves them on its host.
  */
@@ -49,6 +51,10 @@ final class VmCreate extends ApiCommand {
   @Option(names = "--format", paramLabel = "qcow2|raw", converter = Converters.Format.class,
       description = "format of the new disks (default qcow2)")
   String format;
+
+  @Option(names = "--nic", paramLabel = "NETWORK[,mac=MAC]", converter = Converters.Nic.class,
+      description = "a virtio-net NIC on a network, e.g. default or default,mac=52:54:00:12:34:56; repeatable")
+  List<NicRequest> nics = new ArrayList<>();
 
   @Option(names = "--no-start", description = "define the VM but do not start it")
   boolean noStart;
@@ -91,7 +97,7 @@ final class VmCreate extends ApiCommand {
         k == null ? null : ctx.absolute(k.initrd),
         k == null ? null : k.append,
         ctx.absolute(boot.image),
-        withFormat, !noStart);
+        withFormat, !noStart, nics.isEmpty() ? null : List.copyOf(nics));
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.ferry.cli.vm;
 
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.DiskView;
+import dev.ferry.api.NicView;
 import dev.ferry.api.Sizes;
 import dev.ferry.api.VmView;
 import dev.ferry.cli.ApiCommand;
@@ -56,12 +57,20 @@ final class VmShow extends ApiCommand {
     field(out, "pid", vm.pid());
     if (vm.disks() == null || vm.disks().isEmpty()) {
       field(out, "disks", "none");
-      return;
+    } else {
+      out.println("disks:");
+      Table t = new Table("ID", "POOL", "FORMAT", "SIZE", "PATH");
+      for (DiskView d : vm.disks()) t.row(d.id(), d.pool(), d.format(), Sizes.format(d.sizeBytes()), d.path());
+      t.print(out, "  ");
     }
-    out.println("disks:");
-    Table t = new Table("ID", "POOL", "FORMAT", "SIZE", "PATH");
-    for (DiskView d : vm.disks()) t.row(d.id(), d.pool(), d.format(), Sizes.format(d.sizeBytes()), d.path());
-    t.print(out, "  ");
+    if (vm.nics() == null || vm.nics().isEmpty()) {
+      field(out, "nics", "none");
+    } else {
+      out.println("nics:");
+      Table t = new Table("NETWORK", "MAC", "TAP", "IP");
+      for (NicView n : vm.nics()) t.row(n.network(), n.mac(), n.tap(), n.ip() == null ? "-" : n.ip());
+      t.print(out, "  ");
+    }
   }
 
   static String memory(VmView vm) {

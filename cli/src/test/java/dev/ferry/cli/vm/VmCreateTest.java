@@ -47,6 +47,28 @@ class VmCreateTest {
   }
 
   @Test
+  void vmCreate_nics_sendsEachNetworkWithItsMacWhenGiven() throws Exception {
+    fake.reply("POST /api/vms", 201, Samples.vm("web"));
+
+    var result = new CliRunner().cwd(cwd).against(fake, "vm", "create", "web", "--host", "host1", "--memory", "1G",
+        "--image", "/abs/disk.qcow2", "--nic", "default", "--nic", "lan,mac=52:54:00:12:34:56");
+
+    assertThat(result.exit()).as(result.err()).isZero();
+    assertThat(sent().nics()).containsExactly(new dev.ferry.api.NicRequest("default", null),
+        new dev.ferry.api.NicRequest("lan", "52:54:00:12:34:56"));
+  }
+
+  @Test
+  void vmCreate_nicWithAnUnknownKey_isAUsageErrorAndSendsNothing() {
+    var result = new CliRunner().cwd(cwd).against(fake, "vm", "create", "web", "--host", "host1", "--memory", "1G",
+        "--image", "/abs/disk.qcow2", "--nic", "default,model=e1000");
+
+    assertThat(result.exit()).isEqualTo(2);
+    assertThat(result.err()).contains("--nic").contains("NETWORK,mac=MAC");
+    assertThat(fake.requests()).isEmpty();
+  }
+
+  @Test
   void vmCreate_imageAndNoStart_sendsImageWithoutKernel() throws Exception {
     fake.reply("POST /api/vms", 201, Samples.vm("db"));
 

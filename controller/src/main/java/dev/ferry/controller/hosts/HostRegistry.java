@@ -58,6 +58,8 @@ public final class HostRegistry {
    * controller started is not online, so nothing is decided on a missing entry.
    */
   private final Map<String, HostCpuFacts> cpuFacts = new ConcurrentHashMap<>();
+  /** The Linux bridges each host's latest heartbeat reported; in memory for the reason above. */
+  private final Map<String, java.util.Set<String>> bridges = new ConcurrentHashMap<>();
 
   public HostRegistry(Store store, EventBus events, InstantSource clock, Duration timeout) {
     this.store = store;
@@ -83,6 +85,8 @@ public final class HostRegistry {
       HostRow row = new HostRow(hb.name(), hb.url(), HostState.ONLINE, now, hb.cpus(), hb.memoryBytes(),
           hb.qemuVersion(), hb.accelerator());
       cpuFacts.put(hb.name(), new HostCpuFacts(hb.acceleratorProbe(), hb.cpuFlags(), hb.cpuModels()));
+      bridges.put(hb.name(), hb.bridges() == null ? java.util.Set.of()
+          : hb.bridges().stream().filter(Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet()));
       seen.merge(hb.name(), now, (a, b) -> a.isAfter(b) ? a : b);
       if (before.isEmpty() || !before.get().withLastHeartbeat(now).equals(row)) {
         store.hosts().upsert(row);
@@ -114,6 +118,11 @@ public final class HostRegistry {
   /** The CPU facts of {@code host}'s latest heartbeat since this controller started, if any. */
   public Optional<HostCpuFacts> cpu(String host) {
     return Optional.ofNullable(cpuFacts.get(host));
+  }
+
+  /** Whether {@code host}'s latest heartbeat since this controller started reported {@code bridge}. */
+  public boolean hasBridge(String host, String bridge) {
+    return bridges.getOrDefault(host, java.util.Set.of()).contains(bridge);
   }
 
   /** Marks hosts without a recent heartbeat unreachable; the sweeper calls this periodically. */

@@ -8,6 +8,8 @@ import dev.ferry.api.VmState;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.HostRow;
+import dev.ferry.controller.store.NetworkStore;
+import dev.ferry.controller.store.NicRow;
 import dev.ferry.controller.store.VmRow;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +54,7 @@ final class LivePreflight {
     ctx.hosts().requireOnline("to", target.name());
     CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
         ctx.hosts().cpu(target.name()));
+    requireNetworks(vm, target);
     // a first answer without the lock; Admission checks again under it, counting migrations arriving meanwhile
     admission.requireMemory(vm, target);
     List<CopyStorageDisk> copies = storage(vm, source, target, options);
@@ -87,6 +90,17 @@ final class LivePreflight {
       copies.add(new CopyStorageDisk(d.id(), pool, d.format(), d.sizeBytes()));
     }
     return copies;
+  }
+
+  /** The target must have the bridge of every network the VM has a NIC on: 409 naming network and host. */
+  private void requireNetworks(VmRow vm, HostRow target) {
+    for (NicRow n : ctx.store().networks().nics(vm.name())) {
+      String bridge = ctx.store().networks().find(n.network()).map(NetworkStore.NetworkRow::bridge).orElse(null);
+      if (bridge == null || !ctx.hosts().hasBridge(target.name(), bridge)) {
+        throw ControllerException.conflict("to", target.name(), "host '" + target.name() + "' lacks network '"
+            + n.network() + "' (bridge '" + bridge + "') of vm '" + vm.name() + "'");
+      }
+    }
   }
 
   private boolean shared(String pool, HostRow source, HostRow target) {

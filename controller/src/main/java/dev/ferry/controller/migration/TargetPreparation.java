@@ -10,6 +10,7 @@ import dev.ferry.api.Json;
 import dev.ferry.api.MigrationPlan;
 import dev.ferry.api.VmCreateRequest;
 import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.networks.NetworkService;
 import dev.ferry.controller.ControllerException.Kind;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.VmRow;
@@ -82,8 +83,10 @@ final class TargetPreparation {
     }
     List<AgentDisk> disks = ctx.store().vms().disks(vm.name()).stream()
         .map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList();
+    // the same MACs on the same networks: the guest stays one endpoint of its L2 segment
+    List<dev.ferry.api.agent.AgentNic> nics = NetworkService.agentNics(ctx.store(), vm.name());
     return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), live.machineType(), vm.cpuModel(),
-        spec.kernel(), spec.initrd(), spec.append(), disks);
+        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics);
   }
 
   private List<CopyStorageDisk> copies() {

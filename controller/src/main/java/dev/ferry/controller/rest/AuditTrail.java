@@ -84,6 +84,7 @@ final class AuditTrail {
   static String targetOf(Object body) {
     return switch (body) {
       case VmCreateRequest v -> v.name();
+      case dev.ferry.api.NetworkCreateRequest n -> n.name();
       case PoolCreateRequest p -> p.host() == null ? p.name() : p.name() + "@" + p.host();
       case LiveMigrationRequest l -> l.vm();
       case StorageMigrationRequest s -> s.vm();

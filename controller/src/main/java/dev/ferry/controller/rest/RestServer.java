@@ -6,6 +6,7 @@ import dev.ferry.api.Json;
 import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
+import dev.ferry.api.NetworkCreateRequest;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
@@ -19,6 +20,7 @@ import dev.ferry.controller.store.AuditStore;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.migration.MigrationService;
+import dev.ferry.controller.networks.NetworkService;
 import dev.ferry.controller.pools.PoolService;
 import dev.ferry.controller.vms.VmService;
 import io.javalin.Javalin;
@@ -46,7 +48,8 @@ public final class RestServer implements AutoCloseable {
 
   /** The services behind the API. */
   public record Services(HostRegistry hosts, PoolService pools, VmService vms, MigrationService migrations,
-      EventBus events, int sseMaxClients, Credentials credentials, AuditStore audit, InstantSource clock) {}
+      EventBus events, int sseMaxClients, Credentials credentials, AuditStore audit, InstantSource clock,
+      NetworkService networks) {}
 
   /** Starts listening on {@code host:port} (0 = a free port). */
   public static RestServer start(String host, int port, Services s) {
@@ -122,6 +125,12 @@ public final class RestServer implements AutoCloseable {
         PoolService.Created c = s.pools().create(Bodies.read(ctx, PoolCreateRequest.class));
         Responses.ok(ctx, c.changed() ? 201 : 200, c.pools());
       });
+      r.get(ApiPaths.NETWORKS, ctx -> Responses.ok(ctx, 200, s.networks().list()));
+      r.post(ApiPaths.NETWORKS, ctx -> {
+        NetworkService.Created c = s.networks().create(Bodies.read(ctx, NetworkCreateRequest.class));
+        Responses.ok(ctx, c.changed() ? 201 : 200, c.network());
+      });
+      r.get(ApiPaths.NETWORK, ctx -> Responses.ok(ctx, 200, s.networks().show(ctx.pathParam("name"))));
       r.get(ApiPaths.VMS, ctx -> {
         var page = ListParams.page(ctx);
         ListParams.answer(ctx, page, s.vms().list(page, ListParams.host(ctx), ListParams.vmState(ctx)),

@@ -34,6 +34,7 @@ public final class Store implements AutoCloseable {
   private final String vendor;
   private final HostStore hosts;
   private final PoolStore pools;
+  private final NetworkStore networks;
   private final VmStore vms;
   private final EventStore events;
   private final MigrationStore migrations;
@@ -53,6 +54,7 @@ public final class Store implements AutoCloseable {
     });
     this.hosts = new HostStore(jdbi);
     this.pools = new PoolStore(jdbi);
+    this.networks = new NetworkStore(jdbi);
     this.vms = new VmStore(jdbi);
     this.events = new EventStore(jdbi);
     this.migrations = new MigrationStore(jdbi);
@@ -117,6 +119,10 @@ public final class Store implements AutoCloseable {
 
   public PoolStore pools() {
     return pools;
+  }
+
+  public NetworkStore networks() {
+    return networks;
   }
 
   public VmStore vms() {

@@ -71,6 +71,14 @@ public final class VmStore {
 
   /** Stores a new VM and its disks in one transaction. */
   public void insert(VmRow vm, List<DiskRow> disks) {
+    insert(vm, disks, List.of());
+  }
+
+  /**
+   * Stores a new VM, its disks and its NICs in one transaction; a MAC another VM took meanwhile
+   * fails the whole insert (the column is unique).
+   */
+  public void insert(VmRow vm, List<DiskRow> disks, List<NicRow> nics) {
     jdbi.useTransaction(h -> {
       h.createUpdate("""
               INSERT INTO vms (name, host, spec, state, cpus, memory_requested_bytes, memory_given_bytes,
@@ -84,6 +92,10 @@ public final class VmStore {
             .bind("vm", d.vm()).bind("id", d.id()).bind("pool", d.pool()).bind("format", d.format())
             .bind("path", d.path()).bind("size", d.sizeBytes()).bind("ferry", d.createdByFerry())
             .execute();
+      }
+      for (NicRow n : nics) {
+        h.createUpdate("INSERT INTO nics (vm, idx, network, mac) VALUES (:vm, :idx, :network, :mac)")
+            .bind("vm", n.vm()).bind("idx", n.index()).bind("network", n.network()).bind("mac", n.mac()).execute();
       }
     });
   }
@@ -155,6 +167,7 @@ public final class VmStore {
   public void delete(String name) {
     jdbi.useTransaction(h -> {
       h.createUpdate("DELETE FROM disks WHERE vm = :name").bind("name", name).execute();
+      h.createUpdate("DELETE FROM nics WHERE vm = :name").bind("name", name).execute();
       h.createUpdate("DELETE FROM vms WHERE name = :name").bind("name", name).execute();
     });
   }

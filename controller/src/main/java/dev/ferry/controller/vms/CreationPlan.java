@@ -1,6 +1,9 @@
 package dev.ferry.controller.vms;
 
 import dev.ferry.api.DiskRequest;
+import dev.ferry.api.Macs;
+import dev.ferry.api.NicRequest;
+import dev.ferry.api.TapNames;
 import dev.ferry.api.Names;
 import dev.ferry.api.PoolView;
 import dev.ferry.api.VmCreateRequest;
@@ -70,8 +73,40 @@ record CreationPlan(VmCreateRequest request, String bootFormat) {
       normalized.add(new DiskRequest(d.sizeBytes(), pool, format));
     }
     VmCreateRequest req = new VmCreateRequest(r.name(), r.host(), r.memoryBytes(), cpus, r.kernel(), r.initrd(),
-        r.append(), r.image(), List.copyOf(normalized), r.start() == null || r.start());
+        r.append(), r.image(), List.copyOf(normalized), r.start() == null || r.start(), nics(r.nics()));
     return new CreationPlan(req, r.image() == null ? null : guessFormat(r.image()));
+  }
+
+  /**
+   * The NICs with their MACs in canonical form (null where the controller assigns one): each
+   * network a valid name, each given MAC well-formed, unicast and not given twice.
+   */
+  static List<NicRequest> nics(List<NicRequest> given) {
+    if (given == null || given.isEmpty()) return List.of();
+    if (given.size() > TapNames.MAX_NICS) {
+      throw ControllerException.invalid("nics", given.size() + " nics", "at most " + TapNames.MAX_NICS);
+    }
+    List<NicRequest> out = new ArrayList<>();
+    Set<String> macs = new java.util.HashSet<>();
+    for (int i = 0; i < given.size(); i++) {
+      NicRequest n = given.get(i);
+      String f = "nics[" + i + "]";
+      if (n == null) throw ControllerException.invalid(f, null, "a nic: network and optionally mac");
+      if (!Names.valid(n.network())) throw ControllerException.invalid(f + ".network", n.network(), "a network name: " + Names.RULE);
+      String mac = null;
+      if (n.mac() != null) {
+        mac = Macs.canonical(n.mac());
+        if (mac == null) throw ControllerException.invalid(f + ".mac", n.mac(), Macs.RULE);
+        if (Macs.multicast(mac)) {
+          throw ControllerException.invalid(f + ".mac", n.mac(), Macs.RULE, "mac " + n.mac() + " of " + f
+              + " is a multicast address (lowest bit of the first octet set); a NIC needs a unicast MAC");
+        }
+        if (!Macs.valid(mac)) throw ControllerException.invalid(f + ".mac", n.mac(), Macs.RULE);
+        if (!macs.add(mac)) throw ControllerException.invalid(f + ".mac", n.mac(), "a MAC not given to another nic of this vm");
+      }
+      out.add(new NicRequest(n.network(), mac));
+    }
+    return List.copyOf(out);
   }
 
   /**

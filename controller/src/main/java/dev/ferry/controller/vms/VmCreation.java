@@ -59,7 +59,8 @@ final class VmCreation {
   private record Volume(String pool, String name) {}
 
   /** Runs the plan; returns the stored VM. On failure everything done so far is undone and the cause rethrown. */
-  VmRow run(CreationPlan plan, HostRow host, List<CreationPlan.NewDisk> newDisks, List<PoolView> poolsOnHost) {
+  VmRow run(CreationPlan plan, HostRow host, List<CreationPlan.NewDisk> newDisks, List<PoolView> poolsOnHost,
+      NicAssignment nics) {
     VmCreateRequest r = plan.request();
     String cpuModel = cpuModel(cpuBaseline, host);
     String name = r.name();
@@ -88,7 +89,8 @@ final class VmCreation {
       }
       step = "define";
       AgentVmDefinition definition = new AgentVmDefinition(name, r.cpus(), r.memoryBytes(), MACHINE_TYPE, cpuModel,
-          r.kernel(), r.initrd(), r.append(), disks.stream().map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList());
+          r.kernel(), r.initrd(), r.append(), disks.stream().map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList(),
+          nics.agentNics().isEmpty() ? null : nics.agentNics());
       AgentVmStatus status;
       try {
         status = agents.of(host).defineVm(name, definition).value();
@@ -106,7 +108,7 @@ final class VmCreation {
       VmRow row = new VmRow(name, host.name(), Json.mapper().writeValueAsString(r), VmState.STOPPED, r.cpus(),
           r.memoryBytes(), r.memoryBytes(), null, MACHINE_TYPE, cpuModel, host.accelerator(), null);
       if (status != null) row = row.with(status);
-      store.vms().insert(row, disks);
+      store.vms().insert(row, disks, nics.rows());
       return row;
     } catch (RuntimeException | JsonProcessingException e) {
       LOG.info("vm '{}' on host '{}': {} failed ({}); undoing", name, host.name(), step, e.getMessage());

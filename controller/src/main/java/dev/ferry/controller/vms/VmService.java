@@ -47,6 +47,7 @@ public final class VmService {
   private final VmCreation creation;
   private final Map<String, Object> hostLocks = new ConcurrentHashMap<>();
   private final Set<String> creating = ConcurrentHashMap.newKeySet();
+  private final java.util.random.RandomGenerator random = new java.security.SecureRandom();
 
   public VmService(Store store, HostRegistry hosts, AgentClient agents, EventBus events) {
     this(store, hosts, agents, events, null);
@@ -68,6 +69,7 @@ public final class VmService {
     HostRow known = hosts.require("host", r.host());
     List<PoolView> pools = store.pools().onHost(known.name());
     List<CreationPlan.NewDisk> newDisks = plan.newDisks(known, pools);
+    NicAssignment nics = NicAssignment.resolve(r.name(), r.nics(), known, store, hosts, random);
     if (!creating.add(r.name())) {
       throw ControllerException.conflict("name", r.name(), "vm '" + r.name() + "' is being created right now");
     }
@@ -79,7 +81,7 @@ public final class VmService {
         });
         HostRow host = hosts.requireOnline("host", r.host());
             requireFreeMemory(host, r.memoryBytes());
-        VmRow row = creation.run(plan, host, newDisks, pools);
+        VmRow row = creation.run(plan, host, newDisks, pools, nics);
         LOG.info("vm '{}' created on host '{}' ({}, {} cpus, {} disks)", row.name(), row.host(), row.state(),
             row.cpus(), newDisks.size());
         VmView view = views.view(row);
@@ -106,7 +108,7 @@ public final class VmService {
       return views.view(live == null ? vm : record(vm, live));
     } catch (ControllerException e) {
       LOG.debug("live state of vm '{}' unavailable: {}", name, e.getMessage());
-      return VmViews.view(vm, store.vms().disks(name), true);
+      return VmViews.view(vm, store.vms().disks(name), store.networks().nics(name), true);
     }
   }
 

@@ -3,8 +3,11 @@ package dev.ferry.controller.vms;
 import dev.ferry.api.HostState;
 import dev.ferry.api.VmState;
 import dev.ferry.api.VmView;
+import dev.ferry.api.NicView;
+import dev.ferry.api.TapNames;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.HostRow;
+import dev.ferry.controller.store.NicRow;
 import dev.ferry.controller.store.Page;
 import dev.ferry.controller.store.Store;
 import dev.ferry.controller.store.VmRow;
@@ -24,7 +27,8 @@ final class VmViews {
 
   VmView view(VmRow vm) {
     HostRow host = store.hosts().find(vm.host()).orElse(null);
-    return view(vm, store.vms().disks(vm.name()), host == null || host.state() != HostState.ONLINE);
+    return view(vm, store.vms().disks(vm.name()), store.networks().nics(vm.name()),
+        host == null || host.state() != HostState.ONLINE);
   }
 
   /**
@@ -48,16 +52,24 @@ final class VmViews {
       next = new Page(batch.getLast().name(), page.limit());
     }
     Map<String, List<DiskRow>> disks = store.vms().disksOf(rows.stream().map(VmRow::name).toList());
+    Map<String, List<NicRow>> nics = store.networks().nicsOf(rows.stream().map(VmRow::name).toList());
     return rows.stream().map(vm -> {
       HostRow h = hosts.get(vm.host());
-      return view(vm, disks.getOrDefault(vm.name(), List.of()), h == null || h.state() != HostState.ONLINE);
+      return view(vm, disks.getOrDefault(vm.name(), List.of()), nics.getOrDefault(vm.name(), List.of()),
+          h == null || h.state() != HostState.ONLINE);
     }).toList();
   }
 
   /** {@code unknown} keeps the stored state in the store and hides it in the view: it is not trusted. */
-  static VmView view(VmRow vm, List<DiskRow> disks, boolean unknown) {
+  static VmView view(VmRow vm, List<DiskRow> disks, List<NicRow> nics, boolean unknown) {
     return new VmView(vm.name(), vm.host(), unknown ? VmState.UNKNOWN : vm.state(), vm.cpus(),
         vm.memoryRequestedBytes(), vm.memoryGivenBytes(), vm.memoryAdjustment(), vm.machineType(), vm.cpuModel(),
-        vm.accelerator(), unknown ? null : vm.pid(), disks.stream().map(DiskRow::view).toList());
+        vm.accelerator(), unknown ? null : vm.pid(), disks.stream().map(DiskRow::view).toList(),
+        nics.stream().map(n -> nic(vm, n)).toList());
+  }
+
+  /** The tap is the one on the VM's current host; the address is not known to the controller (yet). */
+  private static NicView nic(VmRow vm, NicRow n) {
+    return new NicView(n.network(), n.mac(), TapNames.of(vm.host(), vm.name(), n.index(), n.mac()), null);
   }
 }
