@@ -79,8 +79,7 @@ final class IncomingDefinition {
         throw AgentException.badInput("copy_storage.disk", id, "a disk id of the definition");
       }
     }
-    return new AgentVmDefinition(def.name(), def.cpus(), def.memoryBytes(), def.machineType(), def.cpuModel(), def.kernel(),
-        def.initrd(), def.append(), out);
+    return def.withDisks(out);
   }
 
   static List<CopyStorageDisk> copies(IncomingRequest req) {

@@ -19,6 +19,15 @@ public final class QemuCommandLine {
   private QemuCommandLine() {}
 
   public static List<String> build(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options) {
+    return build(qemu, spec, run, options, false);
+  }
+
+  /**
+   * With {@code vhost} the NICs' packets are moved by the kernel's vhost-net instead of QEMU's
+   * main loop (only when the tap carries virtio-net headers). It is not part of the migrated
+   * device state, so source and target may differ.
+   */
+  public static List<String> build(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, boolean vhost) {
     var args = new ArrayList<String>();
     args.add(qemu.systemBinary().toString());
     args.addAll(List.of("-name", "guest=" + spec.name() + ",debug-threads=on"));
@@ -49,13 +58,12 @@ public final class QemuCommandLine {
       args.addAll(List.of("-blockdev", json(formatNode(disk))));
       args.addAll(List.of("-device", "virtio-blk-pci,drive=" + disk.formatNode() + ",id=" + disk.deviceId()));
     }
-    if (spec.nic() != null) {
-      NicSpec nic = spec.nic();
-      String netdev = nic.tap() == null
-          ? "user,id=net0,restrict=on"
-          : "tap,id=net0,ifname=" + nic.tap() + ",script=no,downscript=no,vhost=off";
-      args.addAll(List.of("-netdev", netdev));
-      args.addAll(List.of("-device", "virtio-net-pci,netdev=net0,mac=" + nic.mac() + ",id=net0-dev"));
+    for (int i = 0; i < spec.nics().size(); i++) {
+      NicSpec nic = spec.nics().get(i);
+      String id = "net" + i;
+      args.addAll(List.of("-netdev", "tap,id=" + id + ",ifname=" + nic.tap() + ",script=no,downscript=no"
+          + ",vnet_hdr=" + (nic.vnetHdr() ? "on" : "off") + ",vhost=" + (vhost && nic.vnetHdr() ? "on" : "off")));
+      args.addAll(List.of("-device", "virtio-net-pci,netdev=" + id + ",mac=" + nic.mac() + ",id=" + id + "-dev"));
     }
     if (options.paused()) args.add("-S");
     if (options.incoming()) args.addAll(List.of("-incoming", "defer"));

@@ -2,6 +2,7 @@ package dev.ferry.agent.qemu;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.net.Taps;
 import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.machine.Quit;
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class QemuProcess implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(QemuProcess.class);
+  static final Path VHOST_NET = Path.of("/dev/vhost-net");
   private static final Duration QUIT_GRACE = Duration.ofSeconds(5);
   private static final Duration PRESS_AGAIN = Duration.ofSeconds(2);
 
@@ -47,6 +49,11 @@ public final class QemuProcess implements AutoCloseable {
   }
 
   /** Starts QEMU as the agent's own user; see {@link #start(QemuInstallation, VmSpec, RunDir, LaunchOptions, Duration, QemuUser)}. */
+  /** vhost-net needs KVM's ioeventfds, and the device must be usable by the QEMU user. */
+  static boolean vhost(LaunchOptions options, QemuUser user) {
+    return options.accelerator() == Accelerator.KVM && Files.exists(VHOST_NET) && user.cannotReadWrite(VHOST_NET) == null;
+  }
+
   public static QemuProcess start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, Duration timeout) {
     return start(qemu, spec, run, options, timeout, QemuUser.current());
   }
@@ -58,7 +65,7 @@ public final class QemuProcess implements AutoCloseable {
    */
   public static QemuProcess start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, Duration timeout,
       QemuUser user) {
-    List<String> qemuArgs = QemuCommandLine.build(qemu, spec, run, options);
+    List<String> qemuArgs = QemuCommandLine.build(qemu, spec, run, options, vhost(options, user));
     try {
       Files.createDirectories(run.dir());
       Files.deleteIfExists(run.qmpSocket());
@@ -75,6 +82,7 @@ public final class QemuProcess implements AutoCloseable {
       user.handOver(Path.of(k.kernel()));
       if (k.initrd() != null) user.handOver(Path.of(k.initrd()));
     }
+    Taps.up(spec.name(), spec.nics(), user);
     var cmd = new ArrayList<String>();
     cmd.add("setsid"); // its own session: a signal to the agent's process group never reaches the guest
     cmd.addAll(user.wrap(qemuArgs));

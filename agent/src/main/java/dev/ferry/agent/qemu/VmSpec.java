@@ -1,5 +1,6 @@
 package dev.ferry.agent.qemu;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import dev.ferry.api.Names;
 import java.util.HashSet;
 import java.util.List;
@@ -11,8 +12,10 @@ import java.util.List;
  * @param machineType a versioned machine type ({@code pc-q35-7.2}); an alias such as {@code q35}
  *                    is resolved once, when the VM is defined, so that it never changes under a
  *                    running VM
- * @param nic         null for no network
+ * @param nics        the virtio-net NICs in order (null: none)
  */
+// "nic" was a single NIC, always null, in records written before networks existed
+@JsonIgnoreProperties({"nic"})
 public record VmSpec(
     String name,
     int cpus,
@@ -21,7 +24,7 @@ public record VmSpec(
     String cpuModel,
     List<DiskSpec> disks,
     BootSource boot,
-    NicSpec nic) {
+    List<NicSpec> nics) {
 
   public VmSpec {
     Names.require("vm name", name);
@@ -42,6 +45,11 @@ public record VmSpec(
     for (DiskSpec d : disks) {
       if (!ids.add(d.id())) throw new IllegalArgumentException("disk id '" + d.id() + "' is used twice");
     }
+    nics = nics == null ? List.of() : List.copyOf(nics);
+    var taps = new HashSet<String>();
+    for (NicSpec n : nics) {
+      if (!taps.add(n.tap())) throw new IllegalArgumentException("nic tap '" + n.tap() + "' is used twice");
+    }
     if (boot == null) throw new IllegalArgumentException("vm " + name + " needs a boot source (kernel or image)");
     if (boot instanceof BootSource.Image && disks.isEmpty()) {
       throw new IllegalArgumentException("vm " + name + " boots from an image but has no disk");
@@ -49,10 +57,10 @@ public record VmSpec(
   }
 
   public VmSpec withMachineType(String resolved) {
-    return new VmSpec(name, cpus, memoryBytes, resolved, cpuModel, disks, boot, nic);
+    return new VmSpec(name, cpus, memoryBytes, resolved, cpuModel, disks, boot, nics);
   }
 
   public VmSpec withDisks(List<DiskSpec> newDisks) {
-    return new VmSpec(name, cpus, memoryBytes, machineType, cpuModel, newDisks, boot, nic);
+    return new VmSpec(name, cpus, memoryBytes, machineType, cpuModel, newDisks, boot, nics);
   }
 }

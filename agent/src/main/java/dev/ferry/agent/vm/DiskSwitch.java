@@ -34,8 +34,7 @@ final class DiskSwitch {
       String did = d.id() == null ? "disk" + i : d.id();
       newDefDisks.add(did.equals(id) ? new AgentDisk(did, image.toString(), format.driver()) : d);
     }
-    var newDef = new AgentVmDefinition(def.name(), def.cpus(), def.memoryBytes(), def.machineType(), def.cpuModel(),
-        def.kernel(), def.initrd(), def.append(), newDefDisks);
+    var newDef = def.withDisks(newDefDisks);
     var nodes = new HashMap<>(record.liveNodes());
     if (liveNodes != null) nodes.put(id, liveNodes);
     else nodes.remove(id);

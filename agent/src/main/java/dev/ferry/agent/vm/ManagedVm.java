@@ -3,6 +3,7 @@ package dev.ferry.agent.vm;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.net.Taps;
 import dev.ferry.agent.qemu.BlockNodes;
 import dev.ferry.agent.qemu.DiskFormat;
 import dev.ferry.agent.qemu.DiskSpec;
@@ -319,6 +320,9 @@ final class ManagedVm {
   }
 
   synchronized void transition(VmState next) {
+    // no QEMU of this VM runs any more (or none started): its taps go with it; a detached agent
+    // leaves QEMU running, taps included
+    if ((next == VmState.STOPPED || next == VmState.CRASHED) && !detached) Taps.down(name, record.spec().nics());
     if (deleted || detached) return;
     if (next != state) log.info("vm {}: {} -> {}", name, state.name().toLowerCase(Locale.ROOT), next.name().toLowerCase(Locale.ROOT));
     state = next;

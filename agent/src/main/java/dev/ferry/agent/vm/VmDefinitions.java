@@ -6,9 +6,13 @@ import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.qemu.BootSource;
 import dev.ferry.agent.qemu.DiskFormat;
 import dev.ferry.agent.qemu.DiskSpec;
+import dev.ferry.agent.qemu.NicSpec;
 import dev.ferry.agent.qemu.QemuInstallation;
 import dev.ferry.agent.qemu.VmSpec;
+import dev.ferry.api.Macs;
+import dev.ferry.api.TapNames;
 import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentNic;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.Names;
 import java.nio.file.Path;
@@ -45,7 +49,32 @@ final class VmDefinitions {
     return append;
   }
 
+  static List<NicSpec> nics(String vm, List<AgentNic> given, String hostName) {
+    List<NicSpec> out = new ArrayList<>();
+    if (given == null) return out;
+    if (given.size() > TapNames.MAX_NICS) {
+      throw AgentException.badInput("nics", given.size() + " nics", "at most " + TapNames.MAX_NICS);
+    }
+    for (int i = 0; i < given.size(); i++) {
+      AgentNic n = given.get(i);
+      String f = "nics[" + i + "]";
+      if (n == null) throw AgentException.badInput(f, null, "a nic with bridge and mac");
+      if (!Macs.valid(n.mac())) throw AgentException.badInput(f + ".mac", n.mac(), Macs.RULE + ", lower-case hex");
+      try {
+        out.add(new NicSpec(n.mac(), TapNames.of(hostName, vm, i, n.mac()), n.bridge(), n.vnetHdr() == null || n.vnetHdr()));
+      } catch (IllegalArgumentException e) {
+        throw AgentException.badInput(f + ".bridge", n.bridge(), "a Linux bridge name, at most 15 characters");
+      }
+    }
+    return out;
+  }
+
   static VmSpec toSpec(String name, AgentVmDefinition def, Pools pools, QemuInstallation qemu) {
+    return toSpec(name, def, pools, qemu, null);
+  }
+
+  /** {@code hostName} names this host in the taps' names; null only for a VM without NICs. */
+  static VmSpec toSpec(String name, AgentVmDefinition def, Pools pools, QemuInstallation qemu, String hostName) {
     if (!Names.valid(name)) throw AgentException.badInput("name", name, Names.RULE);
     if (def.name() != null && !def.name().equals(name)) {
       throw AgentException.badInput("name", def.name(), "the name in the request path, '" + name + "'");
@@ -101,8 +130,9 @@ final class VmDefinitions {
     } else {
       boot = new BootSource.Image();
     }
+    List<NicSpec> nics = nics(name, def.nics(), hostName);
     try {
-      return new VmSpec(name, def.cpus(), def.memoryBytes(), resolved, cpu, disks, boot, null);
+      return new VmSpec(name, def.cpus(), def.memoryBytes(), resolved, cpu, disks, boot, nics);
     } catch (IllegalArgumentException e) {
       throw new AgentException(AgentException.Kind.INVALID, "vm " + name + " is not valid: " + e.getMessage(), e);
     }

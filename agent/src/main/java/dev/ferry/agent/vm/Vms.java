@@ -114,7 +114,7 @@ public final class Vms {
   public record Defined(AgentVmStatus status, boolean created) {}
 
   public Defined define(String name, AgentVmDefinition def) {
-    VmSpec spec = VmDefinitions.toSpec(name, def, pools, host.qemu());
+    VmSpec spec = VmDefinitions.toSpec(name, def, pools, host.qemu(), hostName);
     var record = new VmRecord(def, spec, null, null, VmState.STOPPED);
     synchronized (vms) {
       ManagedVm existing = vms.get(name);

@@ -51,6 +51,29 @@ class QemuCommandLineTest {
   }
 
   @Test
+  void build_nics_tapPerNicWithoutScriptsAndTheMac_vnetHdrOffOnRequest() {
+    var spec = new VmSpec("web", 1, 512L << 20, "pc-q35-7.2", "qemu64", List.of(),
+        new BootSource.Kernel("/k", null, ""), List.of(new NicSpec("52:54:00:0a:0b:0c", "fy0123456789n0", "br0", true),
+            new NicSpec("52:54:00:0a:0b:0d", "fy0123456789n1", "br0", false)));
+    var plan = MemoryPlan.plan(spec.memoryBytes(), Accelerator.KVM, QEMU.version());
+
+    List<String> args = QemuCommandLine.build(QEMU, spec, RUN, LaunchOptions.running(Accelerator.KVM, plan), true);
+
+    assertThat(args)
+        .containsSequence("-netdev", "tap,id=net0,ifname=fy0123456789n0,script=no,downscript=no,vnet_hdr=on,vhost=on")
+        .containsSequence("-device", "virtio-net-pci,netdev=net0,mac=52:54:00:0a:0b:0c,id=net0-dev")
+        // COLO's filters need plain frames, and vhost-net needs virtio-net headers
+        .containsSequence("-netdev", "tap,id=net1,ifname=fy0123456789n1,script=no,downscript=no,vnet_hdr=off,vhost=off")
+        .containsSequence("-device", "virtio-net-pci,netdev=net1,mac=52:54:00:0a:0b:0d,id=net1-dev");
+  }
+
+  @Test
+  void nicSpec_multicastMacOrLongTap_isRefused() {
+    assertThatThrownBy(() -> new NicSpec("01:00:5e:00:00:01", "fy0123456789n0", "br0", true)).hasMessageContaining("mac");
+    assertThatThrownBy(() -> new NicSpec("52:54:00:0a:0b:0c", "a-tap-name-too-long", "br0", true)).hasMessageContaining("15");
+  }
+
+  @Test
   void resolveMachineType_alias_givesTheVersionedType() {
     assertThat(QEMU.resolveMachineType("q35")).isEqualTo("pc-q35-7.2");
     assertThat(QEMU.resolveMachineType("pc-q35-7.1")).isEqualTo("pc-q35-7.1");
