@@ -44,6 +44,9 @@ if [ "$mode" = test ]; then
   command -v ip >/dev/null || missing+=(iproute2)
   # the controller's PostgreSQL store is tested against a private server the test starts itself
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  # the TLS tests record a migration at the switch and probe the agents' HTTPS
+  command -v tcpdump >/dev/null || missing+=(tcpdump)
+  command -v curl >/dev/null || missing+=(curl)
 fi
 
 # demo, bench and test build the sources: a JDK with javac

@@ -12,6 +12,8 @@ import dev.ferry.agent.qemu.AcceleratorProbe;
 import dev.ferry.agent.qemu.HostCpu;
 import dev.ferry.agent.qemu.QemuInstallation;
 import dev.ferry.agent.qemu.QemuUser;
+import dev.ferry.agent.qemu.qmp.QemuTlsCopy;
+import dev.ferry.agent.qemu.qmp.StreamTls;
 import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.storage.StorageMoves;
 import dev.ferry.agent.vm.QemuHost;
@@ -93,7 +95,8 @@ public final class Agent implements AutoCloseable {
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
     var moves = new StorageMoves(vms, pools, qemu.imgBinary());
     vms.guardStarts(moves::checkStart);
-    var migrations = Migrations.start(data, vms, pools, host, AdvertisedAddress.of(config.listenHost()));
+    var migrations = Migrations.start(data, vms, pools, host, AdvertisedAddress.of(config.listenHost()),
+        config.migrationPorts(), tls == null ? StreamTls.OFF : new StreamTls(QemuTlsCopy.of(tls, data, qemuUser)));
 
     var urlHolder = new String[1];
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
@@ -112,9 +115,10 @@ public final class Agent implements AutoCloseable {
     urlHolder[0] = (tls == null ? "http://" : "https://") + AdvertisedAddress.forUrl(AdvertisedAddress.of(config.listenHost())) + ":" + api.port();
     var heartbeats = new Heartbeats(config.controller(), config.token(), clientTls,
         config.heartbeatInterval(), info).start();
-    log.info("agent {} listening on {} (data {}, qemu {} as user {}, {}, {} cpus, {} MiB, {} vms)", config.name(), urlHolder[0],
-        data, qemu.version(), qemuUser.name(), accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(),
-        resources.memoryBytes() >> 20, vms.list().size());
+    log.info("agent {} listening on {} (data {}, qemu {} as user {}, {}, {} cpus, {} MiB, {} vms, migration ports {},"
+        + " streams {})", config.name(), urlHolder[0], data, qemu.version(), qemuUser.name(),
+        accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(), resources.memoryBytes() >> 20,
+        vms.list().size(), config.migrationPorts(), tls == null ? "in clear" : "tls");
     return new Agent(config, vms, api, heartbeats, urlHolder[0]);
   }
 

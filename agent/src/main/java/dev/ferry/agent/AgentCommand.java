@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.migration.PortRange;
 import dev.ferry.agent.qemu.AccelMode;
 import dev.ferry.api.Durations;
 import dev.ferry.api.Sizes;
@@ -82,12 +83,18 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--tls", paramLabel = "DIR",
       description = "the host's TLS directory (ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem,"
           + " client-key.pem; made by 'ferry ca issue'): the API is then HTTPS only and needs a client certificate"
-          + " from the cluster CA")
+          + " from the cluster CA, and migration and NBD streams to and from other hosts are TLS, letting in only the peer"
+          + " host's certificate")
   Path tls;
 
   @Option(names = "--qemu-user", paramLabel = "USER",
       description = "the user QEMU runs as when the agent is root (default: ferry-qemu); an agent that is not root runs QEMU as itself")
   String qemuUser;
+
+  @Option(names = "--migration-ports", paramLabel = "FIRST-LAST", defaultValue = "49152-49215",
+      description = "ports this host's QEMUs listen on for other hosts: migration streams, NBD for copied disks,"
+          + " post-copy recovery; open them between the hosts (default: ${DEFAULT-VALUE})")
+  String migrationPorts;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -124,7 +131,7 @@ public final class AgentCommand implements Callable<Integer> {
       return new AgentConfig(name, host, port, data, controller, credential.credential(),
           Durations.parse("--heartbeat-interval", heartbeatInterval), cpus, memoryBytes, AccelMode.parse(accel), poolRoots,
           new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep), tls(),
-          credential.controllerCredentialSha256(), qemuUser);
+          credential.controllerCredentialSha256(), qemuUser, PortRange.parse(migrationPorts));
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

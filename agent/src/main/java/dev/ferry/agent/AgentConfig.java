@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.migration.PortRange;
 import dev.ferry.agent.pool.PoolRoots;
 import dev.ferry.agent.qemu.AccelMode;
 import dev.ferry.agent.qemu.Accelerator;
@@ -20,11 +21,14 @@ import java.util.List;
  * @param poolRoots    directories pools may be defined under; null or empty: {@link PoolRoots#defaults}
  * @param tlsDir       the host's TLS directory ({@link dev.ferry.api.tls.TlsDir}): the API is then
  *                     HTTPS only and asks for a client certificate, heartbeats trust only the
- *                     cluster CA; null: plain HTTP (tests of one agent alone)
+ *                     cluster CA, and migration and NBD streams are TLS too; null: plain HTTP
+ *                     and streams in clear (tests of one agent alone)
  * @param token        this host's own credential, shown to the controller with every heartbeat
  * @param controllerCredentialSha256 SHA-256 (hex) of the controller's credential, the only bearer
  *     secret the agent's API accepts (never a user token); null: the hash of {@code token}, for
  *     tests and benchmarks where one secret plays both parts
+ * @param migrationPorts the ports QEMU listens on for other hosts (migration, NBD, post-copy
+ *                     recovery); null: {@link PortRange#DEFAULT}
  */
 public record AgentConfig(
     String name,
@@ -41,7 +45,8 @@ public record AgentConfig(
     dev.ferry.agent.vm.LogCaps logCaps,
     Path tlsDir,
     String controllerCredentialSha256,
-    String qemuUser) {
+    String qemuUser,
+    PortRange migrationPorts) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
 
@@ -74,6 +79,7 @@ public record AgentConfig(
     poolRoots = poolRoots == null ? List.of() : List.copyOf(poolRoots);
     logCaps = logCaps == null ? dev.ferry.agent.vm.LogCaps.defaults() : logCaps;
     tlsDir = tlsDir == null ? null : tlsDir.toAbsolutePath().normalize();
+    migrationPorts = migrationPorts == null ? PortRange.DEFAULT : migrationPorts;
     for (Path root : poolRoots) {
       if (!root.isAbsolute()) throw new IllegalArgumentException("pool root " + root + " must be an absolute directory");
       if (root.normalize().getParent() == null) {
@@ -89,37 +95,37 @@ public record AgentConfig(
 
   public AgentConfig withQemuUser(String user) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
-        poolRoots, logCaps, tlsDir, controllerCredentialSha256, user);
+        poolRoots, logCaps, tlsDir, controllerCredentialSha256, user, migrationPorts);
   }
 
   public AgentConfig withPoolRoots(List<Path> roots) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
-        roots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
+        roots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
   }
 
   /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
   public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null, null, null);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null, null, null, null);
   }
 
   /** Pins the accelerator: TCG skips the probe, KVM requires it to succeed. */
   public AgentConfig withAccelerator(Accelerator pinned) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
+        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser);
+        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
   }
 
   public AgentConfig withLogCaps(dev.ferry.agent.vm.LogCaps caps) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, caps, tlsDir, controllerCredentialSha256, qemuUser);
+        accel, poolRoots, caps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
   }
 
   /** The host's TLS files, or null without TLS. */
@@ -129,6 +135,11 @@ public record AgentConfig(
 
   public AgentConfig withTls(Path dir) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, logCaps, dir, controllerCredentialSha256, qemuUser);
+        accel, poolRoots, logCaps, dir, controllerCredentialSha256, qemuUser, migrationPorts);
+  }
+
+  public AgentConfig withMigrationPorts(PortRange ports) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
+        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, ports);
   }
 }

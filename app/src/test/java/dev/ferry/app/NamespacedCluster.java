@@ -40,10 +40,13 @@ final class NamespacedCluster implements AutoCloseable {
   private final Path token;
   private final Map<String, String> listen = new HashMap<>();
   private final Map<String, Long> pids = new HashMap<>();
+  /** added to every daemon's environment, e.g. FERRY_FAULT_DIR */
+  private final Map<String, String> daemonEnv;
 
-  private NamespacedCluster(Path dir, OwnedProcesses owned, TwoHostNetwork net, NetnsTopology topology)
-      throws Exception {
+  private NamespacedCluster(Path dir, OwnedProcesses owned, TwoHostNetwork net, NetnsTopology topology,
+      Map<String, String> daemonEnv) throws Exception {
     this.dir = dir;
+    this.daemonEnv = Map.copyOf(daemonEnv);
     this.owned = owned;
     this.net = net;
     this.topology = topology;
@@ -82,7 +85,7 @@ final class NamespacedCluster implements AutoCloseable {
   static NamespacedCluster start(Path dir, OwnedProcesses owned) throws Exception {
     TwoHostNetwork net = TwoHostNetwork.create();
     try {
-      return new NamespacedCluster(dir, owned, net, null);
+      return new NamespacedCluster(dir, owned, net, null, Map.of());
     } catch (Exception | Error e) {
       owned.killAll();
       net.close();
@@ -92,9 +95,20 @@ final class NamespacedCluster implements AutoCloseable {
 
   /** The cluster in {@code dir} with the controller, host1 and host2 each in a namespace of its own. */
   static NamespacedCluster isolated(Path dir, OwnedProcesses owned) throws Exception {
-    NetnsTopology topology = NetnsTopology.create(List.of("controller", "host1", "host2"));
+    return isolated(dir, owned, List.of(), Map.of());
+  }
+
+  /**
+   * The same with more machines on the bridge that run nothing of Ferry ({@code bystanders}, e.g. an
+   * intruder), and {@code daemonEnv} in every daemon's environment.
+   */
+  static NamespacedCluster isolated(Path dir, OwnedProcesses owned, List<String> bystanders,
+      Map<String, String> daemonEnv) throws Exception {
+    var names = new ArrayList<>(List.of("controller", "host1", "host2"));
+    names.addAll(bystanders);
+    NetnsTopology topology = NetnsTopology.create(names);
     try {
-      return new NamespacedCluster(dir, owned, null, topology);
+      return new NamespacedCluster(dir, owned, null, topology, daemonEnv);
     } catch (Exception | Error e) {
       owned.killAll();
       topology.close();
@@ -146,6 +160,16 @@ final class NamespacedCluster implements AutoCloseable {
   /** A daemon's TLS directory ({@code controller} or a host). */
   Path tlsDir(String name) {
     return (name.equals("controller") ? dir.resolve("controller") : dir.resolve("hosts").resolve(name)).resolve("tls");
+  }
+
+  /** The cluster token the controller made. */
+  String token() throws IOException {
+    return Files.readString(token).strip();
+  }
+
+  /** The credential the controller shows agents; agents take no other bearer token. */
+  String controllerCredential() throws IOException {
+    return Files.readString(dir.resolve("controller").resolve("controller-credential")).strip();
   }
 
   /** The cluster CA's certificate, which every daemon's certificate chains to. */
@@ -204,8 +228,10 @@ final class NamespacedCluster implements AutoCloseable {
         "--enable-native-access=ALL-UNNAMED", "-jar", FerryProcess.jar().toString()));
     cmd.addAll(args);
     Path log = Files.createDirectories(dir.resolve("logs")).resolve(name + ".log");
-    Process p = new ProcessBuilder(placed(name, cmd)).redirectInput(new File("/dev/null"))
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    var pb = new ProcessBuilder(placed(name, cmd)).redirectInput(new File("/dev/null"))
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(daemonEnv);
+    Process p = pb.start();
     pids.put(name, p.pid());
     owned.own(p.pid());
   }

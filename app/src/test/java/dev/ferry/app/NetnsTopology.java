@@ -88,6 +88,13 @@ final class NetnsTopology implements AutoCloseable {
     return total;
   }
 
+  /** {@code cmd} run inside the switch's namespace, e.g. a capture on a node's switch port. */
+  List<String> onSwitch(List<String> cmd) {
+    var all = new ArrayList<>(List.of("ip", "netns", "exec", switchNs));
+    all.addAll(cmd);
+    return all;
+  }
+
   /** Unplugs {@code name}'s cable at the switch: packets vanish, nothing is reset. */
   void cut(String name) {
     ip("-n", switchNs, "link", "set", node(name).switchPort(), "down");

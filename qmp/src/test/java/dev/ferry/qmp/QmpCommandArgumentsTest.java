@@ -109,6 +109,15 @@ class QmpCommandArgumentsTest {
             "{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"/run/ferry/vm1/nbd.sock\"}}}"),
         Arguments.of(NbdServerStart.tcp("10.0.0.2", 10809), "nbd-server-start",
             "{\"addr\":{\"type\":\"inet\",\"data\":{\"host\":\"10.0.0.2\",\"port\":\"10809\"}}}"),
+        Arguments.of(NbdServerStart.tcp("10.0.0.2", 49152).withTls(new NbdServerStart.Tls("tls-in", "authz-in", 1)),
+            "nbd-server-start", "{\"addr\":{\"type\":\"inet\",\"data\":{\"host\":\"10.0.0.2\",\"port\":\"49152\"}},"
+                + "\"tls-creds\":\"tls-in\",\"tls-authz\":\"authz-in\",\"max-connections\":1}"),
+        Arguments.of(dev.ferry.qmp.object.ObjectAdd.tlsCredsX509("tls-in", Path.of("/etc/ferry/tls"),
+            dev.ferry.qmp.object.ObjectAdd.Endpoint.SERVER), "object-add", "{\"qom-type\":\"tls-creds-x509\","
+                + "\"id\":\"tls-in\",\"dir\":\"/etc/ferry/tls\",\"endpoint\":\"server\",\"verify-peer\":true}"),
+        Arguments.of(dev.ferry.qmp.object.ObjectAdd.authzSimple("authz-in", "CN=host1"), "object-add",
+            "{\"qom-type\":\"authz-simple\",\"id\":\"authz-in\",\"identity\":\"CN=host1\"}"),
+        Arguments.of(new dev.ferry.qmp.object.ObjectDel("tls-in"), "object-del", "{\"id\":\"tls-in\"}"),
         Arguments.of(new NbdServerStop(), "nbd-server-stop", NO_ARGUMENTS),
         Arguments.of(new BlockExportAdd("inc0", "disk0", "inc0", false, List.of("bm0")),
             "block-export-add", "{\"type\":\"nbd\",\"id\":\"inc0\",\"node-name\":\"disk0\","

@@ -8,9 +8,8 @@ import java.util.Map;
  * What the target persists of a live migration ({@code DIR/vms/NAME/migration.json}, role
  * {@code target}): the ports chosen, the exports and the images it created, all written before
  * they exist, so a retry finds them and a rollback deletes exactly what this migration made.
- * The migration port alone is written after QEMU bound it: QEMU chooses it (port 0).
  *
- * @param migrationPort where QEMU listens for the migration stream; 0 until it has bound one
+ * @param migrationPort where QEMU listens for the migration stream; 0 until one was chosen
  * @param exports       disk id → NBD export name (also the export's id)
  * @param createdImages absolute paths of the images created for copied disks
  * @param recoveryPort  where {@code migrate-recover} last listened for a paused post-copy; null before any

@@ -11,13 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ports QEMU's listeners bind on the migration address of this host, where QEMU cannot be
- * asked to choose one and tell it (the NBD server: 7.2 has no {@code query-nbd-server};
- * {@code migrate-recover}). A port found free by a probe socket can be taken by another process
+ * The ports QEMU's listeners bind on the migration address of this host, all from the agent's
+ * {@link PortRange} so that a firewall can be planned: incoming migration streams, NBD servers,
+ * {@code migrate-recover}. A port found free by a probe socket can be taken by another process
  * before QEMU binds it, so each port is persisted before QEMU is asked to bind it, and a bind
  * QEMU refuses with "Address already in use" is retried on a newly chosen, newly persisted port.
- * The incoming migration itself needs none of this: QEMU binds port 0 and {@code query-migrate}
- * names the port.
  */
 final class ListenPorts {
 
@@ -27,18 +25,36 @@ final class ListenPorts {
   static final int ATTEMPTS = 5;
 
   private final String address;
+  private final PortRange range;
 
-  ListenPorts(String address) {
+  ListenPorts(String address, PortRange range) {
     this.address = address;
+    this.range = range;
   }
 
-  /** A port free on the migration address now; another process may take it before QEMU binds it. */
+  /**
+   * A port of the range free on the migration address now; another process may take it before
+   * QEMU binds it. The search starts at a random port, so that two agents sharing an address (a
+   * local cluster) rarely race for the same one.
+   */
   int choose() {
-    try (var s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-      return s.getLocalPort();
+    InetAddress bind;
+    try {
+      bind = InetAddress.getByName(address);
     } catch (IOException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "no free tcp port on " + address + ": " + e.getMessage(), e);
+      throw new AgentException(Kind.UNAVAILABLE, "migration address " + address + " does not resolve: " + e.getMessage(), e);
     }
+    int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(range.size());
+    for (int i = 0; i < range.size(); i++) {
+      int port = range.first() + (start + i) % range.size();
+      try (var s = new ServerSocket(port, 1, bind)) {
+        return s.getLocalPort();
+      } catch (IOException e) {
+        // taken: the next one
+      }
+    }
+    throw new AgentException(Kind.UNAVAILABLE, "no free tcp port in the migration port range " + range + " on " + address
+        + " (every port is taken by a migration under way or another process; widen --migration-ports)");
   }
 
   /**

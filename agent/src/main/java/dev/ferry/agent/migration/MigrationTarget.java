@@ -8,6 +8,7 @@ import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.qmp.Migration;
 import dev.ferry.agent.qemu.qmp.Qmp;
+import dev.ferry.agent.qemu.qmp.StreamTls;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
@@ -37,13 +38,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The target side of live migrations (libvirt's {@code qemuMigrationDst*}).
  *
- * <p>Design: {@code PUT incoming} records the NBD port, exports and image paths it will use before
- * making any of them (a port taken meanwhile is chosen again, {@link ListenPorts}), and the
- * migration port once QEMU bound it (QEMU binds port 0 and names it), then creates the empty
+ * <p>Design: {@code PUT incoming} records the NBD and migration ports (from the agent's
+ * {@link PortRange}), exports and image paths it will use before making any of them (a port
+ * taken meanwhile is chosen again, {@link ListenPorts}), then creates the empty
  * images of copied disks, defines the VM with the source's device model
  * ({@link IncomingDefinition}), starts QEMU with {@code -incoming defer -S}, exports the copied
  * disks over NBD, sets capabilities and parameters and only then {@code migrate-incoming}
- * (qemu-notes). Each step observes before it acts, so a repeated request
+ * (qemu-notes). With TLS ({@link StreamTls}) both listeners let in only the source host's
+ * certificate, the NBD server one connection per export. Each step observes before it acts, so a repeated request
  * answers the same ports. The guest stays paused until {@code finish}: the point of no return,
  * after which the VM is an ordinary VM of this host. Before it, {@code DELETE} kills the target
  * QEMU and deletes exactly the images this migration created. A post-copy whose stream broke is
@@ -64,20 +66,27 @@ final class MigrationTarget {
   private final Busy busy;
   private final String address;
   private final ListenPorts ports;
+  private final StreamTls tls;
   private final MigrationLocks locks = new MigrationLocks("incoming");
   private final PostcopyAutoResume autoResume = new PostcopyAutoResume(this::finish);
   private final IncomingMonitor monitor = new IncomingMonitor();
   private final QemuHost host;
 
-  /** @param address the address of this host the source connects to (migration stream and NBD) */
-  MigrationTarget(Vms vms, Pools pools, QemuHost host, MigrationStore store, Busy busy, String address) {
+  /**
+   * @param address the address of this host the source connects to (migration stream and NBD)
+   * @param range   the ports those listeners take
+   * @param tls     TLS on both streams, letting in only the source host's certificate
+   */
+  MigrationTarget(Vms vms, Pools pools, QemuHost host, MigrationStore store, Busy busy, String address, PortRange range,
+      StreamTls tls) {
     this.vms = vms;
     this.host = host;
     this.definition = new IncomingDefinition(host, pools);
     this.store = store;
     this.busy = busy;
     this.address = address;
-    this.ports = new ListenPorts(address);
+    this.ports = new ListenPorts(address, range);
+    this.tls = tls;
   }
 
   /** The per-VM lock of this side's requests, waited for at most {@link Vms#ACTION_WAIT}, as a VM action. */
@@ -91,6 +100,10 @@ final class MigrationTarget {
       // the target is the side that needs a userfaultfd; say so before any QEMU starts, not as a QMP error
       String why = host.user().postcopyProblem();
       if (why != null) throw AgentException.badInput("capabilities.postcopy-ram", "true", "false on this host: " + why);
+    }
+    if (tls.on() && req.sourceHost() == null) {
+      throw new AgentException(Kind.INVALID, "incoming migration " + req.migrationId() + " of vm " + name + " names no"
+          + " source_host: this host encrypts migration streams and lets in only the source host's certificate");
     }
     AgentVmDefinition def = req.definition();
     MemoryPlan plan = definition.plan(req);
@@ -163,11 +176,14 @@ final class MigrationTarget {
     VmHandle h = vms.peek(name);
     QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.UNAVAILABLE, "target qemu of vm " + name + " is gone"));
     var q = new Qmp(p.qmp());
+    // TLS objects first: the NBD server and the migration parameters name them
+    Map<String, Object> streamTls = tls.incoming(q, req.sourceHost());
     if (!rec.exports().isEmpty()) {
       var persisted = new AtomicReference<>(rec);
+      int connections = rec.exports().size();
       ports.listen("the nbd server of vm " + name, rec.nbdPort(),
           port -> store.write(name, persisted.updateAndGet(r -> r.withNbdPort(port))),
-          port -> q.nbdServer().startTcp(address, port));
+          port -> q.nbdServer().startTcp(address, port, tls.nbdServer(connections)));
       rec = persisted.get();
       List<String> present = q.exports().ids();
       for (var e : rec.exports().entrySet()) {
@@ -180,12 +196,22 @@ final class MigrationTarget {
     caps.put("events", true);
     caps.putAll(rec.capabilities());
     q.migration().setCapabilities(caps);
-    q.migration().setParameters(rec.parameters());
+    var parameters = new LinkedHashMap<String, Object>(rec.parameters());
+    parameters.putAll(streamTls);
+    q.migration().setParameters(parameters);
     if (Boolean.TRUE.equals(rec.capabilities().get("postcopy-ram"))) autoResume.arm(name, p);
-    // QEMU binds a port of its choice and names it, so no other process can take it first; a
-    // QEMU started anew (the last one died before listening) listens on a new port
+    // a port of the range, persisted before QEMU binds it; a QEMU started anew (the last one
+    // died before listening) listens on the recorded port again, or a new one when it is taken
     if (q.migration().status() == QemuMigrationStatus.NONE) {
-      q.call(new MigrateIncoming(rec.withMigrationPort(0).migrationUri()));
+      if (rec.migrationPort() == 0) {
+        rec = rec.withMigrationPort(ports.choose());
+        store.write(name, rec);
+      }
+      var persisted = new AtomicReference<>(rec);
+      ports.listen("the incoming migration of vm " + name, rec.migrationPort(),
+          port -> store.write(name, persisted.updateAndGet(r -> r.withMigrationPort(port))),
+          port -> q.call(new MigrateIncoming(persisted.get().withMigrationPort(port).migrationUri())));
+      rec = persisted.get();
     }
     int port = q.migration().incomingPort().orElse(rec.migrationPort());
     if (port == 0) {

@@ -1,6 +1,7 @@
 package dev.ferry.agent.migration;
 
 import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.qmp.StreamTls;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.AgentVmStatus;
@@ -69,13 +70,22 @@ public final class Migrations {
    * @param address the address of this host that other hosts reach (migration stream and NBD)
    */
   public static Migrations start(Path dataDir, Vms vms, Pools pools, QemuHost host, String address) {
+    return start(dataDir, vms, pools, host, address, PortRange.DEFAULT, StreamTls.OFF);
+  }
+
+  /**
+   * @param ports the range QEMU's listeners for other hosts take ports from
+   * @param tls   TLS on migration and NBD streams ({@link StreamTls#OFF}: none)
+   */
+  public static Migrations start(Path dataDir, Vms vms, Pools pools, QemuHost host, String address, PortRange ports,
+      StreamTls tls) {
     var store = new MigrationStore(dataDir);
     var busy = new Busy();
     var outgoing = new OutgoingMigrations(vms, store, busy);
     var stats = new OutgoingStats(store, outgoing);
     var reconciler = new OutgoingReconciler(outgoing);
-    var target = new MigrationTarget(vms, pools, host, store, busy, address);
-    var m = new Migrations(vms, new OutgoingRunner(vms, store, busy, outgoing, reconciler, stats),
+    var target = new MigrationTarget(vms, pools, host, store, busy, address, ports, tls);
+    var m = new Migrations(vms, new OutgoingRunner(vms, store, busy, outgoing, reconciler, stats, tls),
         new OutgoingControl(vms, pools, store, outgoing, reconciler, stats), stats, target,
         new PostcopyRecovery(vms, store, target), store, outgoing, reconciler,
         new OutgoingForget(store, busy, outgoing, stats));

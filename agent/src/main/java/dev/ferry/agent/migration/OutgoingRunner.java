@@ -2,12 +2,14 @@ package dev.ferry.agent.migration;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.FaultPoints;
 import dev.ferry.agent.migration.OutgoingMigrations.Outgoing;
 import dev.ferry.agent.qemu.DiskSpec;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.qmp.Jobs;
 import dev.ferry.agent.qemu.qmp.Migration;
 import dev.ferry.agent.qemu.qmp.Qmp;
+import dev.ferry.agent.qemu.qmp.StreamTls;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MigrationStats;
@@ -49,9 +51,13 @@ final class OutgoingRunner {
   private final OutgoingMigrations outgoing;
   private final OutgoingReconciler reconciler;
   private final OutgoingStats stats;
+  private final StreamTls tls;
+  /** the target listens (migration, NBD) and this source has not connected yet */
+  static final String BEFORE_MIRRORS = "outgoing.before-mirrors";
 
   OutgoingRunner(Vms vms, MigrationStore store, Busy busy, OutgoingMigrations outgoing, OutgoingReconciler reconciler,
-      OutgoingStats stats) {
+      OutgoingStats stats, StreamTls tls) {
+    this.tls = tls;
     this.vms = vms;
     this.store = store;
     this.busy = busy;
@@ -165,11 +171,13 @@ final class OutgoingRunner {
   }
 
   private void startMirrors(Outgoing o) {
+    FaultPoints.reach(BEFORE_MIRRORS, o.vm);
     Qmp q = o.qmp();
     var nodes = q.nodes().names();
     for (OutgoingRecord.Mirror m : o.record.mirrors()) {
       if (nodes.contains(m.node())) continue;
-      q.nodes().addNbd(m.node(), o.record.nbd().host(), o.record.nbd().port(), m.export());
+      q.nodes().addNbd(m.node(), o.record.nbd().host(), o.record.nbd().port(), m.export(),
+          tls.outgoing(q, o.record.nbd().host()));
     }
     for (OutgoingRecord.Mirror m : o.record.mirrors()) {
       if (q.jobs().find(m.job()).isPresent()) continue;
@@ -211,7 +219,9 @@ final class OutgoingRunner {
     if (!o.record.mirrors().isEmpty()) caps.put("pause-before-switchover", true);
     Qmp q = o.qmp();
     q.migration().setCapabilities(caps);
-    q.migration().setParameters(o.record.parameters());
+    var parameters = new LinkedHashMap<String, Object>(o.record.parameters());
+    parameters.putAll(tls.outgoing(q, StreamTls.uriHost(o.record.migrationUri())));
+    if (!parameters.isEmpty()) q.migration().setParameters(parameters);
     q.call(new Migrate(o.record.migrationUri()));
     log.info("vm {} migration {}: migrate sent (capabilities {}, parameters {})", o.vm, o.record.migrationId(), caps,
         o.record.parameters());

@@ -64,6 +64,9 @@ final class Requests {
     if (r.definition() == null) throw AgentException.badInput("definition", null, "the vm's definition as on the source");
     names("capabilities", r.capabilities());
     names("parameters", r.parameters());
+    if (r.sourceHost() != null && !dev.ferry.api.Names.valid(r.sourceHost())) {
+      throw AgentException.badInput("source_host", r.sourceHost(), dev.ferry.api.Names.RULE);
+    }
     if (r.copyStorage() != null) {
       Set<String> ids = diskIds(r.definition());
       var seen = new HashSet<String>();
@@ -110,6 +113,10 @@ final class Requests {
         throw AgentException.badInput(field, e.getKey(), "qemu names such as multifd-channels");
       }
       if (e.getValue() == null) throw AgentException.badInput(field + "." + e.getKey(), null, "a value");
+      // the stream's TLS is the agent's to set: a request must not be able to turn it off or re-point it
+      if (e.getKey().startsWith("tls-")) {
+        throw AgentException.badInput(field, e.getKey(), "no tls-* parameter: the agent sets them from its --tls");
+      }
     }
   }
 }

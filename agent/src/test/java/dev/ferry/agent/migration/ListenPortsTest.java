@@ -28,7 +28,39 @@ class ListenPortsTest {
   @TempDir
   Path dir;
 
-  private final ListenPorts ports = new ListenPorts("127.0.0.1");
+  private static final PortRange RANGE = new PortRange(49300, 49309);
+  private final ListenPorts ports = new ListenPorts("127.0.0.1", RANGE);
+
+  /** A firewall is planned from the agent's --migration-ports: every listener's port comes from it. */
+  @Test
+  void choose_portsOfTheRangeOnly_skippingTakenOnes_noneLeftIsUnavailableNamingTheRange() throws Exception {
+    var held = new ArrayList<java.net.ServerSocket>();
+    try {
+      for (int i = 0; i < RANGE.size() - 1; i++) {
+        int p = ports.choose();
+        assertTrue(p >= RANGE.first() && p <= RANGE.last(), "port " + p);
+        held.add(new java.net.ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress()));
+      }
+      int last = ports.choose();
+      assertTrue(held.stream().noneMatch(s -> s.getLocalPort() == last), "a taken port chosen: " + last);
+      held.add(new java.net.ServerSocket(last, 1, java.net.InetAddress.getLoopbackAddress()));
+
+      var e = assertThrows(AgentException.class, ports::choose);
+      assertEquals(Kind.UNAVAILABLE, e.kind());
+      assertTrue(e.getMessage().contains("49300-49309"), e.getMessage());
+    } finally {
+      for (var s : held) s.close();
+    }
+  }
+
+  @Test
+  void portRange_parse_acceptsFirstLast_refusesTheRest() {
+    assertEquals(new PortRange(49152, 49215), PortRange.parse("49152-49215"));
+    assertEquals(1, PortRange.parse("50000-50000").size());
+    for (String bad : List.of("49152", "49215-49152", "80-90", "a-b", "49152-70000", "")) {
+      assertThrows(IllegalArgumentException.class, () -> PortRange.parse(bad), bad);
+    }
+  }
 
   @Test
   void listen_portTakenBeforeQemuBoundIt_retriesOnANewPersistedPort() throws Exception {

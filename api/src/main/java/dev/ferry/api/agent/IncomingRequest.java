@@ -15,6 +15,9 @@ import java.util.Map;
  * @param parameters       {@code migrate-set-parameters} on the target, e.g. {@code multifd-channels}
  * @param copyStorage      disks copied to this host; empty for shared storage (the definition's
  *                         paths then name the same files)
+ * @param sourceHost       the host the VM comes from: a target with TLS lets only that host's
+ *                         certificate feed the migration stream and write the NBD exports;
+ *                         required by such a target
  */
 public record IncomingRequest(
     String migrationId,
@@ -22,4 +25,12 @@ public record IncomingRequest(
     long memoryGivenBytes,
     Map<String, Boolean> capabilities,
     Map<String, Object> parameters,
-    List<CopyStorageDisk> copyStorage) {}
+    List<CopyStorageDisk> copyStorage,
+    String sourceHost) {
+
+  /** Without a source host: for targets without TLS. */
+  public IncomingRequest(String migrationId, AgentVmDefinition definition, long memoryGivenBytes,
+      Map<String, Boolean> capabilities, Map<String, Object> parameters, List<CopyStorageDisk> copyStorage) {
+    this(migrationId, definition, memoryGivenBytes, capabilities, parameters, copyStorage, null);
+  }
+}

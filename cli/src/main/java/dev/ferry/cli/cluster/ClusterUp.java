@@ -51,6 +51,11 @@ final class ClusterUp extends LocalClusterCommand {
           + " migration touching it (1-64, controller default: 2); applies when the controller is started")
   Integer maxMigrationsPerHost;
 
+  @Option(names = "--migration-ports", paramLabel = "FIRST-LAST",
+      description = "ports the agents' QEMUs listen on for migration and NBD streams (agent default: 49152-49215);"
+          + " every agent of the local cluster shares the range; applies when an agent is started")
+  String migrationPorts;
+
   ClusterUp(CliContext ctx) {
     super(ctx);
   }
@@ -58,6 +63,9 @@ final class ClusterUp extends LocalClusterCommand {
   @Override
   public Integer call() {
     if (hosts < 1 || hosts > 64) throw CliException.usage("hosts '" + hosts + "' is not valid: 1 to 64");
+    if (migrationPorts != null && !migrationPorts.matches("\\d{4,5}-\\d{4,5}")) {
+      throw CliException.usage("--migration-ports '" + migrationPorts + "' is not valid: FIRST-LAST, e.g. 49152-49215");
+    }
     ClusterLayout layout = layout();
     Launcher launcher = Launcher.of(ctx);
     PrintWriter out = out();
@@ -95,7 +103,7 @@ final class ClusterUp extends LocalClusterCommand {
       startedAt.put(a.name(), Instant.now());
       // a fresh credential for each start: one written by an earlier controller (data lost) would be refused
       enroll(client(file), layout, a.name());
-      long pid = Launcher.start(launcher.agent(layout, a.name(), a.port(), file.controllerUrl()), layout.log(a.name()));
+      long pid = Launcher.start(launcher.agent(layout, a.name(), a.port(), file.controllerUrl(), migrationPorts), layout.log(a.name()));
       file = file.withAgent(a.withPid(pid));
       file.write(layout.dir());
       lines.add(row(a.name(), file.agent(a.name()).orElseThrow(), "started"));

@@ -56,11 +56,18 @@ record Launcher(String java, String jar) {
   }
 
   List<String> agent(ClusterLayout layout, String host, int port, String controllerUrl) {
-    return command("agent", "--name", host, "--listen", "127.0.0.1:" + port,
+    return agent(layout, host, port, controllerUrl, null);
+  }
+
+  /** {@code migrationPorts} is passed only when given: null keeps the agent's default range. */
+  List<String> agent(ClusterLayout layout, String host, int port, String controllerUrl, String migrationPorts) {
+    List<String> cmd = command("agent", "--name", host, "--listen", "127.0.0.1:" + port,
         "--data", layout.hostData(host).toString(), "--controller", controllerUrl,
         "--credential-file", layout.credentialFile(host).toString(), "--tls", layout.tlsDir(host).toString(),
         // every pool of a local cluster (shared and each host's local) lies under its directory
         "--pool-root", layout.dir().toString());
+    if (migrationPorts != null) cmd.addAll(List.of("--migration-ports", migrationPorts));
+    return cmd;
   }
 
   private List<String> command(String... args) {

@@ -55,7 +55,7 @@ final class TargetPreparation {
           + record.vm + "'; is it still running?");
     }
     var body = new IncomingRequest(record.id, definition(live), live.memoryGivenBytes(), options.targetCapabilities(),
-        options.targetParameters(), copies());
+        options.targetParameters(), copies(), record.source);
     IncomingReady r = ctx.retrying(record.target, "prepare of the target",
         () -> ctx.agent(record.target).within(PREPARE_TIMEOUT).incoming(record.vm, body));
     LOG.info("migration {}: host {} listens for vm {} at {}{}", record.id, record.target, record.vm, r.migrationUri(),

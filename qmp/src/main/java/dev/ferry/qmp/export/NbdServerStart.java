@@ -16,11 +16,34 @@ import java.util.Objects;
  * {@code blockdev-add} takes ({@code "Parameter 'addr.data' is missing"}).
  *
  * @param address where to listen
+ * @param tls     TLS and the one client identity let in, or null for none (a UNIX socket in a
+ *                private directory)
  */
-public record NbdServerStart(Address address) implements QmpCommand<Void> {
+public record NbdServerStart(Address address, Tls tls) implements QmpCommand<Void> {
 
   public NbdServerStart {
     Objects.requireNonNull(address, "address");
+  }
+
+  public NbdServerStart(Address address) {
+    this(address, null);
+  }
+
+  /**
+   * {@code tls-creds} (a server-endpoint {@code tls-creds-x509} object), {@code tls-authz} (an
+   * authz object naming the clients let in) and {@code max-connections} (0: unlimited).
+   */
+  public record Tls(String credsId, String authzId, int maxConnections) {
+    public Tls {
+      ArgumentMap.requireName(credsId, "tls-creds");
+      ArgumentMap.requireName(authzId, "tls-authz");
+      if (maxConnections < 0) throw new IllegalArgumentException("max-connections must not be negative");
+    }
+  }
+
+  /** The same server over TLS. */
+  public NbdServerStart withTls(Tls t) {
+    return new NbdServerStart(address, t);
   }
 
   /** Listens on a UNIX socket at {@code path}; QEMU creates the file. */
@@ -88,7 +111,12 @@ public record NbdServerStart(Address address) implements QmpCommand<Void> {
 
   @Override
   public Map<String, ?> arguments() {
-    return Map.of("addr", address.toQapi());
+    var args = ArgumentMap.create().with("addr", address.toQapi());
+    if (tls != null) {
+      args.with("tls-creds", tls.credsId()).with("tls-authz", tls.authzId());
+      if (tls.maxConnections() > 0) args.with("max-connections", tls.maxConnections());
+    }
+    return args.build();
   }
 
   @Override

@@ -35,6 +35,12 @@ public final class ArgumentMap {
     return this;
   }
 
+  /** Adds every entry of {@code more}, in its order. */
+  public ArgumentMap withAll(Map<String, ?> more) {
+    more.forEach(this::with);
+    return this;
+  }
+
   /** Adds {@code name} only for a non-empty list. */
   public ArgumentMap withNonEmpty(String name, List<?> value) {
     if (!value.isEmpty()) {

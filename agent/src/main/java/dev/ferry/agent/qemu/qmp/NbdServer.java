@@ -25,7 +25,12 @@ public final class NbdServer {
 
   /** Starts the server on TCP; false when one already runs (a retry). */
   public boolean startTcp(String host, int port) {
-    return start(NbdServerStart.tcp(host, port));
+    return startTcp(host, port, null);
+  }
+
+  /** The same over {@code tls} (null: none). */
+  public boolean startTcp(String host, int port, NbdServerStart.Tls tls) {
+    return start(NbdServerStart.tcp(host, port).withTls(tls));
   }
 
   /** Stops the server. */

@@ -71,9 +71,17 @@ public final class Nodes {
 
   /** Adds an NBD client node on export {@code export} of the server at {@code host:port}. */
   public void addNbd(String node, String host, int port, String export) {
+    addNbd(node, host, port, export, Map.of());
+  }
+
+  /** The same with {@code tls} members ({@code tls-creds}, {@code tls-hostname}; see {@link StreamTls#outgoing}). */
+  public void addNbd(String node, String host, int port, String export, Map<String, Object> tls) {
     // blockdev-add takes the flat address syntax, unlike nbd-server-start
     var server = Map.of("type", "inet", "host", host, "port", Integer.toString(port));
-    qmp.call(new BlockdevAdd(Map.of("driver", "nbd", "node-name", node, "server", server, "export", export)));
+    var options = new java.util.LinkedHashMap<String, Object>(Map.of("driver", "nbd", "node-name", node, "server", server,
+        "export", export));
+    options.putAll(tls);
+    qmp.call(new BlockdevAdd(options));
   }
 
   /** Removes {@code node} if it exists. */
