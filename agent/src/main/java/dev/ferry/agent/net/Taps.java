@@ -65,6 +65,7 @@ public final class Taps {
     } else {
       ip("tuntap", "add", "dev", nic.tap(), "mode", "tap", "user", Integer.toString(user.uid()));
     }
+    noIpv6(nic.tap());
     ip("link", "set", "dev", nic.tap(), "master", nic.bridge());
     ip("link", "set", "dev", nic.tap(), "up");
     log.info("tap {} on bridge {} for nic {}", nic.tap(), nic.bridge(), nic.mac());
@@ -82,6 +83,18 @@ public final class Taps {
       } catch (AgentException e) {
         log.warn("vm {}: tap {} left behind: {}", vm, nic.tap(), e.getMessage());
       }
+    }
+  }
+
+  /**
+   * A tap is a port of the guest's segment, not an interface of this host: without this the
+   * kernel gives it an IPv6 link-local address and the host joins multicast groups on it.
+   */
+  private static void noIpv6(String tap) {
+    try {
+      Files.writeString(Path.of("/proc/sys/net/ipv6/conf", tap, "disable_ipv6"), "1");
+    } catch (IOException e) {
+      // no IPv6 in this kernel: then there is no address either
     }
   }
 
