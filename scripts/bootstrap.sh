@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Prepares this machine for `./ferry demo`, `./ferry bench` or `./ferry test` (and only those:
-# every other command installs nothing). Packages come in three groups:
+# every other command installs nothing). Packages come in four groups:
 #   runtime  what a Ferry host needs to run VMs at all (the .deb declares the same)
 #   guest    what building the self-checking test guest needs (demo, bench, test)
-#   test     what only the test suite needs (NBD peer, network namespaces, PostgreSQL)
+#   network  what the local cluster's network needs (demo, test): bridge and namespace (iproute2),
+#            DHCP (dnsmasq-base; its binary is all Ferry runs, no system service)
+#   test     what only the test suite needs (NBD peer, PostgreSQL)
 # It always says what it checks. As root on Debian it installs what is missing with apt and says
 # which packages; otherwise it names them and fails.
 # Usage: bootstrap.sh demo|bench|test. Prints the JDK home it chose as its last line.
@@ -21,8 +23,10 @@ is_static() { # busybox must be static: it runs inside the guest's initramfs
 
 runtime=(qemu-system-x86 qemu-utils util-linux "JDK >= 21")
 guest=(busybox-static cpio gcc libc6-dev xz-utils zstd)
-test_only=(libnbd-bin iproute2 postgresql)
+network=(iproute2 dnsmasq-base)
+test_only=(libnbd-bin postgresql)
 wanted="runtime (${runtime[*]}), guest build (${guest[*]})"
+[ "$mode" != bench ] && wanted="$wanted, network (${network[*]})"
 [ "$mode" = test ] && wanted="$wanted, tests (${test_only[*]})"
 say "./ferry $mode checks the packages it needs: $wanted"
 
@@ -37,6 +41,11 @@ command -v cpio >/dev/null || missing+=(cpio)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v xz >/dev/null || missing+=(xz-utils)
 command -v zstd >/dev/null || missing+=(zstd)
+# network: cluster up makes network 'default' (bridge, namespace, DHCP) when these are present
+if [ "$mode" != bench ]; then
+  command -v ip >/dev/null || missing+=(iproute2)
+  [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+fi
 if [ "$mode" = test ]; then
   command -v qemu-io >/dev/null || missing+=(qemu-utils)
   command -v nbdinfo >/dev/null || missing+=(libnbd-bin)
@@ -99,6 +108,12 @@ if [ "$(id -u)" -eq 0 ]; then
   if getent group kvm >/dev/null && ! id -nG ferry-qemu | grep -qw kvm; then
     say "adding ferry-qemu to group kvm (for /dev/kvm)"
     usermod -a -G kvm ferry-qemu >&2
+  fi
+  # QEMU as ferry-qemu attaches to the tap the agent made for it through /dev/net/tun; Debian's
+  # udev rule makes it 0666 (opening it grants nothing: a tap is attached only by its owner)
+  if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+    say "making /dev/net/tun mode 0666 as Debian's udev does (QEMU attaches to its taps as ferry-qemu)"
+    chmod 0666 /dev/net/tun >&2
   fi
   if [ "$(cat /proc/sys/vm/unprivileged_userfaultfd 2>/dev/null || echo 1)" != 1 ]; then
     say "setting vm.unprivileged_userfaultfd=1 until reboot (post-copy under the unprivileged QEMU user)"

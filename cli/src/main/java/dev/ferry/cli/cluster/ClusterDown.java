@@ -59,6 +59,15 @@ final class ClusterDown extends LocalClusterCommand {
     for (ClusterFile.Component a : file.agents()) agents.add(stop(a));
     for (int i = 0; i < agents.size(); i++) out.println(file.agents().get(i).name() + ": " + agents.get(i).join());
     out.println("controller: " + stop(controller).join());
+    // the network outlives the agents only when VMs were left running on it
+    if (!keepVms) {
+      Optional<LocalNetwork> net = LocalNetwork.recorded(layout.dir(), LocalNetwork.DEFAULT);
+      if (net.isPresent()) {
+        List<String> left = net.get().remove();
+        out.println("network " + net.get().name() + ": " + (left.isEmpty() ? "removed (bridge " + net.get().bridge()
+            + ", namespace " + net.get().namespace() + ", dnsmasq)" : "left behind: " + String.join("; ", left)));
+      }
+    }
 
     for (ClusterFile.Component a : file.agents()) file = file.withAgent(a.withPid(null));
     file.withController(controller.withPid(null)).write(layout.dir());

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.HostState;
 import dev.ferry.api.HostView;
+import dev.ferry.api.NetworkCreateRequest;
+import dev.ferry.api.NetworkView;
 import dev.ferry.cli.Cli;
 import dev.ferry.cli.CliContext;
 import dev.ferry.cli.CliException;
@@ -94,6 +96,9 @@ final class ClusterUp extends LocalClusterCommand {
     await("the controller at " + file.controllerUrl() + " (log " + layout.log("controller") + ")", START_TIMEOUT,
         () -> controllerAnswers(started, layout));
 
+    // before the agents: their first heartbeat then already reports the bridge
+    lines.add(network(layout, client(file)));
+
     for (int i = 1; i <= hosts; i++) {
       ClusterFile.Component a = file.agent(ClusterLayout.hostName(i)).orElseThrow();
       if (ProcessCheck.alive(a.pid(), a.data())) {
@@ -161,6 +166,22 @@ final class ClusterUp extends LocalClusterCommand {
           layout.log(name).toString()));
     }
     return file;
+  }
+
+  /**
+   * Network {@code default} ({@link LocalNetwork}) made and registered with the controller; without
+   * root or the tools the cluster works without it, and the line says why.
+   */
+  private static String network(ClusterLayout layout, ControllerClient api) {
+    String why = LocalNetwork.cannotCreate();
+    if (why != null) return String.format("%-12s%s", "network", "none: no network '" + LocalNetwork.DEFAULT + "' ("
+        + why + "); VMs get no NIC");
+    LocalNetwork net = LocalNetwork.of(layout);
+    net.ensure(layout);
+    // 201 when new, 200 when it already names this bridge; a different bridge is a 409 worth stopping for
+    api.post(ApiPaths.NETWORKS, new NetworkCreateRequest(net.name(), net.bridge()), NetworkView.class);
+    return String.format("%-12s%s", "network", net.name() + ": bridge " + net.bridge() + ", subnet " + net.subnet()
+        + ", gateway and DHCP in namespace " + net.namespace() + " (ferry network exec " + net.name() + " -- CMD)");
   }
 
   private static void enroll(ControllerClient api, ClusterLayout layout, String host) {
