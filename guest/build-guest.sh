@@ -35,7 +35,7 @@ need sha256sum coreutils
 
 # ------------------------------------------------------------------ inputs and hash
 # Files of guest/ that go into the guest (README.md and the like do not).
-INPUT_FILES=(build-guest.sh init)
+INPUT_FILES=(build-guest.sh init udhcpc.script)
 while IFS= read -r f; do INPUT_FILES+=("$f"); done < <(cd "$GUEST_DIR" && find workload -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
 
 # The kernel package the metapackage currently points to, e.g. linux-image-6.1.0-56-cloud-amd64
@@ -117,6 +117,7 @@ for applet in $(/bin/busybox --list); do
     [ "$applet" = busybox ] || ln -s busybox "$ROOT/bin/$applet"
 done
 install -m 0755 "$GUEST_DIR/init" "$ROOT/init"
+install -m 0755 "$GUEST_DIR/udhcpc.script" "$ROOT/bin/ferry-dhcp"
 # The kernel's built-in initramfs already has /dev/console; this is belt and braces.
 mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 

@@ -7,6 +7,8 @@
  *   ferry-workload disk RATE[:MiB]    /dev/vda writer that verifies every block before rewriting it
  *   ferry-workload diskcheck [MiB]    offline check of what `disk` left on /dev/vda
  *   ferry-workload powerbtn           power off when the ACPI power button is pressed
+ *   ferry-workload stream PORT        TCP service: to each client a numbered line every 10 ms,
+ *                                     each echoing the last line the client sent
  *
  * The line formats are a contract with the Java tests (see guest/README.md): change them only
  * together with the parsers.
@@ -24,7 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -648,6 +654,95 @@ static int run_powerbtn(void)
     }
 }
 
+/* ---------------------------------------------------------------- stream */
+
+#define STREAM_TICK 0.010
+#define ECHO_MAX 64
+
+/* One client: "n=<counter> echo=<last line received>" every 10 ms, counter from 0 and +1 per
+ * line, so the client proves no loss, duplicate or reorder (TCP's, across a migration) and sees
+ * its own lines come back (both directions work). A late tick (the VM was paused) sends one
+ * line, not a burst: the gap shows as the client's longest silence. */
+static int stream_client(int fd)
+{
+    char echo[ECHO_MAX + 1] = "-", part[ECHO_MAX + 1];
+    size_t plen = 0;
+    uint64_t n = 0;
+    double next = now();
+    for (;;) {
+        double wait = next - now();
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r = poll(&p, 1, wait > 0 ? (int)(wait * 1000) + 1 : 0);
+        if (r < 0 && errno != EINTR)
+            return 1;
+        if (r > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+            char buf[256];
+            ssize_t got = read(fd, buf, sizeof buf);
+            if (got <= 0)
+                return got == 0 ? 0 : 1;
+            for (ssize_t i = 0; i < got; i++) {
+                char c = buf[i];
+                if (c == '\n') {
+                    part[plen] = 0;
+                    if (plen > 0)
+                        memcpy(echo, part, plen + 1);
+                    plen = 0;
+                } else if (c != '\r' && c > ' ' && c < 127 && plen < ECHO_MAX) {
+                    part[plen++] = c;
+                }
+            }
+        }
+        if (now() < next)
+            continue;
+        char line[128];
+        int len = snprintf(line, sizeof line, "n=%" PRIu64 " echo=%s\n", n++, echo);
+        for (const char *q = line; len > 0;) {
+            ssize_t w = write(fd, q, len);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return w == 0 ? 0 : 1;
+            q += w;
+            len -= w;
+        }
+        next += STREAM_TICK;
+        if (next < now())
+            next = now() + STREAM_TICK;
+    }
+}
+
+static int run_stream(const char *arg)
+{
+    int port = atoi(arg);
+    if (port <= 0 || port > 65535) {
+        say("FERRY ERROR stream: bad port '%s'", arg);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
+    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 8) < 0) {
+        say("FERRY ERROR stream: cannot listen on port %d: %s", port, strerror(errno));
+        return 1;
+    }
+    say("FERRY STREAM port=%d", port);
+    for (;;) {
+        int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(ls);
+            _exit(stream_client(fd));
+        }
+        close(fd);
+    }
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -667,7 +762,9 @@ int main(int argc, char **argv)
         return run_diskcheck(arg);
     if (!strcmp(mode, "powerbtn"))
         return run_powerbtn();
+    if (!strcmp(mode, "stream") && *arg)
+        return run_stream(arg);
     fprintf(stderr, "usage: %s hb BOOTID | mem MiB[:MiB/s] | disk MiB/s[:MiB] | diskcheck [MiB]"
-                    " | powerbtn\n", argv[0]);
+                    " | powerbtn | stream PORT\n", argv[0]);
     return 2;
 }
