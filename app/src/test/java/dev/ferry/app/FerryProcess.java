@@ -127,6 +127,18 @@ final class FerryProcess {
     }
   }
 
+  /** Starts the CLI without waiting: a long-running command (a client) whose stdin and stdout the test drives. */
+  Process start(String... args) throws IOException {
+    var cmd = new ArrayList<String>(prefix);
+    cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString()));
+    cmd.addAll(List.of(args));
+    var pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put("FERRY_CLUSTER_DIR", clusterDir.toString());
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
   /** Runs and insists on exit 0. */
   Result ok(String... args) {
     Result r = run(args);

@@ -1,0 +1,130 @@
+package dev.ferry.app;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One TCP connection to the test guest's stream service ({@code ferry-workload stream}), held by a
+ * client process in the network's namespace whose stdin and stdout this class drives: it sends
+ * {@code c<k>} every 100 ms and checks every line it receives, {@code n=<counter> echo=<token>}:
+ * counters consecutive from 0 (no gap, duplicate or reorder) and echoes of tokens it sent, in
+ * order. It records the longest silence between two lines since the last {@link #mark}.
+ */
+final class StreamClient implements AutoCloseable {
+
+  private static final Pattern LINE = Pattern.compile("n=(\\d+) echo=(\\S+)");
+
+  private final Process process;
+  private final Thread reader;
+  private final Thread writer;
+  private final List<String> problems = new ArrayList<>();
+  private long expected;
+  private long lastEcho = -1;
+  private volatile long sent;
+  private long lastArrival;
+  private long maxSilence;
+  private long received;
+  private volatile boolean closed;
+
+  StreamClient(Process process) {
+    this.process = process;
+    this.reader = Thread.ofPlatform().daemon().name("stream-reader").start(this::read);
+    this.writer = Thread.ofPlatform().daemon().name("stream-writer").start(this::write);
+  }
+
+  private void read() {
+    try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII))) {
+      for (String line; (line = in.readLine()) != null; ) {
+        long t = System.nanoTime();
+        synchronized (this) {
+          if (received > 0) maxSilence = Math.max(maxSilence, t - lastArrival);
+          lastArrival = t;
+          received++;
+          Matcher m = LINE.matcher(line);
+          if (!m.matches()) {
+            problem("unexpected line '" + line + "'");
+            continue;
+          }
+          long n = Long.parseLong(m.group(1));
+          if (n != expected) problem("line " + n + " where " + expected + " was due (gap, duplicate or reorder)");
+          expected = n + 1;
+          String echo = m.group(2);
+          if (!echo.equals("-")) {
+            long k = echo.startsWith("c") ? Long.parseLong(echo.substring(1)) : -2;
+            if (k < lastEcho || k >= sent) problem("echo '" + echo + "' after c" + lastEcho + " with c" + (sent - 1) + " sent last");
+            lastEcho = Math.max(lastEcho, k);
+          }
+        }
+      }
+      if (!closed) synchronized (this) { problem("the connection ended (reset or closed by the guest)"); }
+    } catch (IOException | RuntimeException e) {
+      if (!closed) synchronized (this) { problem("reading failed: " + e); }
+    }
+  }
+
+  private void write() {
+    OutputStream out = process.getOutputStream();
+    try {
+      while (!closed) {
+        long k = sent;
+        sent = k + 1; // counted before it can be echoed
+        out.write(("c" + k + "\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        Thread.sleep(100);
+      }
+    } catch (IOException e) {
+      if (!closed) synchronized (this) { problem("writing failed: " + e); }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void problem(String p) {
+    if (problems.size() < 20) problems.add(p);
+  }
+
+  /** Starts a new silence measurement; returns the lines received so far. */
+  synchronized long mark() {
+    maxSilence = 0;
+    return received;
+  }
+
+  synchronized long received() {
+    return received;
+  }
+
+  synchronized long lastEcho() {
+    return lastEcho;
+  }
+
+  /** The longest time between two received lines since {@link #mark}, in milliseconds. */
+  synchronized double maxSilenceMs() {
+    return maxSilence / 1e6;
+  }
+
+  synchronized List<String> problems() {
+    return List.copyOf(problems);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    writer.interrupt();
+    // the client (ip netns exec ... nc) is the CLI's child: end it first, by its pid
+    process.descendants().forEach(ProcessHandle::destroy);
+    process.destroy();
+    try {
+      reader.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    process.destroyForcibly();
+  }
+}
