@@ -21,11 +21,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Faults in the middle of a pre-copy live migration, injected into real processes: the link to
- * the target cut (host2 sits in a network namespace), and either host's agent SIGKILLed and
- * started again while its QEMU keeps running. What a user checks afterwards: the VM runs on
- * exactly one host, the one the inventory names, with the same boot and clean self-checks, and
- * nothing is left on the other host. Each test uses its own VM on one shared cluster.
+ * Faults in the middle of a live migration, injected into real processes: the link to the target
+ * cut (host2 sits in a network namespace behind a veth pair, {@link TwoHostNetwork}, so the cut is
+ * real: the migration stream, the return path and the controller's calls to host2 all stall)
+ * during pre-copy and during post-copy, and either host's agent SIGKILLed and started again while
+ * its QEMU keeps running. What a user checks afterwards: the VM runs on exactly one host, the one
+ * the inventory names, with the same boot and clean self-checks, and nothing is left on the other
+ * host. Each test uses its own VM on one shared cluster (the tests need nothing of it fresh, and
+ * each cluster costs daemons and CLI calls) and kills the VMs of the tests before it, which are
+ * done with, so that their guests do not take CPU from its own.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LinkAndAgentFaultsIT {
@@ -35,6 +39,7 @@ class LinkAndAgentFaultsIT {
 
   private static final Duration BOOT = Duration.ofSeconds(90);
   private static final Duration SETTLE = NamespacedCluster.SETTLE;
+  private static final Duration OUTAGE = Duration.ofSeconds(12);
   private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
   private static NamespacedCluster cluster;
   private static FerryProcess ferry;
@@ -107,6 +112,7 @@ class LinkAndAgentFaultsIT {
   /** The agent of {@code victim} dies mid-stream and is back after the controller noticed; returns the outcome. */
   private String agentKilledWhileMigrating(String vm, String victim) throws Exception {
     cluster.awaitOnline(List.of("host1", "host2"));
+    killEarlierVms(vm);
     GuestConsole source = checks.create(vm, "ferry.mem=32:4", "shared", cluster.kernel, cluster.initrd);
     var hb = source.awaitHeartbeatAfter(2, BOOT);
     source.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
@@ -130,6 +136,84 @@ class LinkAndAgentFaultsIT {
     assertRunsOnlyOn(vm, on, off, running, hb);
     source.assertClean();
     return (moved ? "finished on the target" : "rolled back to the source") + ": the vm on exactly one host, same boot";
+  }
+
+  /**
+   * A post-copy migration whose link is cut while the guest already runs on the target and half its
+   * memory is still on the source: the VM is split between two hosts. Ferry must never call the
+   * migration done while the VM is split, recover it (QEMU's migrate-pause / migrate-recover) once
+   * the link is back, and the guest must come through with its memory intact, the same boot, on
+   * exactly one host.
+   */
+  @Test
+  @Order(4)
+  void postcopy_linkCutWhileSplit_neverReportsSuccessUntilRecoveredThenTheGuestIsWhole() throws Exception {
+    cluster.awaitOnline(List.of("host1", "host2"));
+    killEarlierVms("split");
+    GuestConsole source = checks.create("split", "ferry.mem=96:0", "shared", cluster.kernel, cluster.initrd);
+    var hb = source.awaitHeartbeatAfter(2, BOOT);
+    source.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
+
+    // 4 MiB/s also caps the post-copy stream: ~96 MiB of hot pages keep the VM split for ~20 s
+    String id = ferry.ok("migrate", "live", "split", "--to", "host2", "--bandwidth", "4", "--max-downtime", "50",
+        "--postcopy", "always", "--detach").out().strip();
+    JsonNode split = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
+        || m.get("postcopy").asBoolean() && m.get("phase").asText().equals("postcopy"), Duration.ofMinutes(3));
+    assertThat(split.get("postcopy").asBoolean()).as(split.toString()).isTrue();
+    assertThat(split.get("status").asText()).as("still split: " + split).isEqualTo("running");
+    GuestConsole target = ferry.console("host2", "split");
+    NamespacedCluster.await("the guest running on host2 during post-copy", () -> target.lastHeartbeat().isPresent(), SETTLE);
+
+    cluster.net.cut();
+    long cutAt = System.nanoTime();
+    JsonNode paused = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
+        || m.path("reason").asText("").contains("post-copy paused"), SETTLE);
+    assertThat(paused.get("status").asText()).as("the VM is split, nothing is done: " + paused).isEqualTo("running");
+    long noticedMs = (System.nanoTime() - cutAt) / 1_000_000;
+    // the whole outage: never a final status while host2 cannot be reached
+    long until = System.nanoTime() + OUTAGE.toNanos();
+    while (System.nanoTime() < until) {
+      JsonNode m = ferry.ok("migration", "show", id, "--json").json();
+      assertThat(m.get("status").asText()).as("during the outage: " + m).isEqualTo("running");
+      assertThat(m.get("postcopy_recoveries").asInt()).isZero();
+      Thread.sleep(1000);
+    }
+    assertThat(cluster.hostState("host2")).as("the cut is real").isEqualTo("unreachable");
+    cluster.net.restore();
+    long restoredAt = System.nanoTime();
+
+    JsonNode end = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText()), Duration.ofMinutes(4));
+    long recoveredMs = (System.nanoTime() - restoredAt) / 1_000_000;
+    assertThat(end.get("status").asText()).as(end + "\ncontroller log:\n" + checks.controllerLogAbout(id))
+        .isEqualTo("succeeded");
+    assertThat(end.get("postcopy_recoveries").asInt()).as(end.toString()).isGreaterThanOrEqualTo(1);
+    assertThat(end.get("reason").asText()).as(end.toString()).contains("recovered");
+    JsonNode vm = ferry.ok("vm", "show", "split", "--json").json();
+    owned.own(vm.get("pid").asLong());
+    assertThat(vm.get("host").asText()).isEqualTo("host2");
+    assertThat(vm.get("state").asText()).isEqualTo("running");
+    var after = target.awaitHeartbeatAfter(target.lastHeartbeat().orElseThrow().seq() + 2, SETTLE);
+    assertThat(after.boot()).as("same boot: the guest was not restarted").isEqualTo(hb.boot());
+    // two full passes over the working set after the last page came over the recovered stream
+    long gen = target.await(GuestLine.MemStatus.class, m -> true, SETTLE).gen();
+    target.await(GuestLine.MemStatus.class, m -> m.gen() >= gen + 2, SETTLE);
+    source.assertClean();
+    target.assertClean();
+    assertThat(target.lines(GuestLine.Ready.class)).as("no boot on the target").isEmpty();
+    checks.awaitNoQemu("host1", "split", SETTLE);
+    FaultRecord.write(dir, "postcopy", "link cut (network namespaces), then restored",
+        "recovered and finished on the target: never rolled back");
+    System.out.printf("post-copy recovery: pause noticed %d ms after the cut, link down %d s, finished %d ms after the "
+        + "link came back, %d recoveries, downtime %s ms: %s%n", noticedMs, OUTAGE.toSeconds(), recoveredMs,
+        end.get("postcopy_recoveries").asInt(), end.path("downtime_ms").asText(), end.get("reason").asText());
+  }
+
+  /** Kills every VM but {@code keep}: the earlier tests are done with theirs, and a TCG guest costs CPU. */
+  private static void killEarlierVms(String keep) {
+    for (JsonNode vm : ferry.ok("vm", "list", "--json").json()) {
+      String name = vm.get("name").asText();
+      if (!name.equals(keep) && vm.get("state").asText().equals("running")) ferry.ok("vm", "kill", name);
+    }
   }
 
   /** Capped so the stream is still in pre-copy when the fault lands; returns the migration id. */

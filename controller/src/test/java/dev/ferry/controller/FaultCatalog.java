@@ -61,7 +61,7 @@ final class FaultCatalog {
           "LiveMigrationFaultsIT.controllerKilledWhileMigrating_clusterUpAgain_rolledBackAndTheVmRunsOnExactlyOneHost",
           Level.REAL_QEMU, "rolled back after the restart; the VM runs on exactly one host"),
       new FaultCell("live", "postcopy", Fault.LINK,
-          "PostcopyRecoveryIT.postcopy_linkCutWhileSplit_neverReportsSuccessUntilRecoveredThenTheGuestIsWhole",
+          "LinkAndAgentFaultsIT.postcopy_linkCutWhileSplit_neverReportsSuccessUntilRecoveredThenTheGuestIsWhole",
           Level.REAL_QEMU, "never reported a success while split; recovered, the guest whole"),
       new FaultCell("live", "migrating", Fault.LINK,
           "LinkAndAgentFaultsIT.precopy_linkCut_stallDetectedRolledBackAndTheGuestNeverStopsOnTheSource",

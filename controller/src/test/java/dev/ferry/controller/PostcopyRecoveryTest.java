@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A post-copy whose stream breaks, against two scripted agents: the controller reconnects it
  * (target recover, then source resume with the target's new URI) and never cancels it, and it
  * fails, saying what was lost, only when the target's QEMU is gone. The real link cut is
- * {@code PostcopyRecoveryIT} in the app module.
+ * {@code LinkAndAgentFaultsIT.postcopy_linkCutWhileSplit_…} in the app module.
  */
 class PostcopyRecoveryTest {
 
