@@ -16,11 +16,11 @@ import picocli.CommandLine.Option;
  * {@code ferry bench …}: speed goals are measured here, never in timed tests. Every report puts
  * Ferry next to a baseline measured in the same run, and states ratios.
  */
-@Command(name = "bench", description = "Measure Ferry against a baseline in the same run and write a report.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Ferry against a baseline in the same run and write a report.",
     subcommands = {BenchCommand.Storage.class, LiveCommand.class, LoadCommand.class})
 public final class BenchCommand {
 
-  @Command(name = "storage", description = "Live disk mirror of a running VM vs qemu-img convert of the same image (VM stopped), with the guest's write latency.")
+  @Command(name = "storage", mixinStandardHelpOptions = true, description = "Live disk mirror of a running VM vs qemu-img convert of the same image (VM stopped), with the guest's write latency.")
   static final class Storage implements Callable<Integer> {
 
     @Option(names = "--size", defaultValue = "512", paramLabel = "MiB", description = "disk size in MiB (default ${DEFAULT-VALUE})")

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ferry bench live}: see {@link LiveBench}. */
-@Command(name = "live", description = "Live migration of a 256 MiB guest between two local agents: raw QEMU defaults vs Ferry's policy vs Ferry's parameters alone, idle and under memory writers.")
+@Command(name = "live", mixinStandardHelpOptions = true, description = "Live migration of a 256 MiB guest between two local agents: raw QEMU defaults vs Ferry's policy vs Ferry's parameters alone, idle and under memory writers.")
 final class LiveCommand implements Callable<Integer> {
 
   @Option(names = "--seconds-limit", defaultValue = "30", paramLabel = "S", description = "cancel a migration not completed after this many seconds (default ${DEFAULT-VALUE})")

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ferry bench load}: see {@link LoadBench}. Loopback only, bounded by --duration. */
-@Command(name = "load", description = "Simulated hosts heartbeating a real controller process on loopback, with SSE clients, "
+@Command(name = "load", mixinStandardHelpOptions = true, description = "Simulated hosts heartbeating a real controller process on loopback, with SSE clients, "
     + "GET /api/vms timings and a burst of live migrations to one target; reports flaps, latencies, store and log sizes.")
 final class LoadCommand implements Callable<Integer> {
 
