@@ -48,7 +48,11 @@ public final class Cli {
     register(root, CliContext.ofProcess());
   }
 
-  static void register(CommandLine root, CliContext ctx) {
+  /**
+   * The same with an explicit context: {@code ferry bench live} runs the user commands in its own
+   * process against the controller it started, with that controller in the context's environment.
+   */
+  public static void register(CommandLine root, CliContext ctx) {
     CommandLine.IFactory factory = new Factory(ctx);
     for (Class<?> group : new Class<?>[] {ClusterCommand.class, CaCommand.class, HostCommand.class, PoolCommand.class,
         dev.ferry.cli.network.NetworkCommand.class, VmCommand.class,

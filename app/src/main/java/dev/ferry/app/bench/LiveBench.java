@@ -1,8 +1,9 @@
 package dev.ferry.app.bench;
 
-import dev.ferry.agent.Agent;
-import dev.ferry.agent.AgentConfig;
-import dev.ferry.api.agent.AgentPoolRequest;
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.MigrationView;
+import dev.ferry.api.VmView;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.HostAgent;
@@ -10,8 +11,8 @@ import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
-import dev.ferry.api.agent.MigrationTuning;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.controller.migration.LivePolicy;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -19,32 +20,33 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Live migration, measured: one 256 MiB guest at a time moves between two in-process agents on
- * this machine (a shared pool holds its kernel and initrd; it has no disk), three ways per
- * workload, in the same run:
+ * Live migration, measured: one 256 MiB guest at a time moves between two agents of a cluster in
+ * this process ({@link LiveCluster}: a real controller and two enrolled agents; a shared pool holds
+ * the guest's kernel and initrd; it has no disk), three ways per workload, in the same run:
  * <ul>
  *   <li>{@code raw}: what a plain {@code virsh migrate --live} gives, QEMU's defaults: no
- *       parameter set, only the {@code events} capability (the agent always sets it);</li>
- *   <li>{@code ferry}: the controller's policy for default flags ({@link FerryPolicy}: its
- *       capabilities and parameters, and its convergence watch that switches to post-copy when
- *       pre-copy is stuck), driven through the same agent calls the controller makes;</li>
- *   <li>{@code ferry-params}: QEMU with exactly Ferry's starting capabilities and parameters but
- *       no policy (no post-copy switch), to separate parameters from orchestration.</li>
+ *       parameter set, only the {@code events} capability (the agent always sets it), driven by
+ *       the bench's direct agent calls;</li>
+ *   <li>{@code ferry}: the product itself: the VM created with {@code ferry vm create} and moved
+ *       with {@code ferry migrate live VM --to HOST}, every flag at its default, run in this
+ *       process against the controller, which drives the migration with its own runner and
+ *       policy; the figures are its migration record's and the source agent's;</li>
+ *   <li>{@code ferry-params}: QEMU with exactly the capabilities and parameters the controller
+ *       starts a default migration with ({@link LivePolicy}), driven like {@code raw}: separates
+ *       the parameters from the orchestration.</li>
  * </ul>
- * A run that has not completed within the time limit is cancelled; then the guest must keep
- * running on the source, which its heartbeat shows.
+ * A run that has not completed within the time limit is cancelled ({@code ferry migration cancel}
+ * for {@code ferry}); then the guest must keep running on the source, which its heartbeat shows.
  */
 final class LiveBench {
 
@@ -61,8 +63,8 @@ final class LiveBench {
 
   enum Method {
     RAW("raw", "(a) raw QEMU defaults"),
-    FERRY("ferry", "(b) Ferry policy"),
-    FERRY_PARAMS("ferry-params", "(c) Ferry's parameters, no policy");
+    FERRY("ferry", "(b) Ferry: ferry migrate live through the controller"),
+    FERRY_PARAMS("ferry-params", "(c) Ferry's parameters, no orchestration");
 
     final String id;
     final String label;
@@ -71,10 +73,24 @@ final class LiveBench {
       this.id = id;
       this.label = label;
     }
+
+    static Method of(String id) {
+      for (Method m : values()) if (m.id.equals(id)) return m;
+      throw new IllegalArgumentException("method '" + id + "' is not one of " + ids());
+    }
+
+    static String ids() {
+      return String.join(", ", java.util.Arrays.stream(values()).map(m -> m.id).toList());
+    }
   }
 
   static final List<Workload> WORKLOADS = List.of(new Workload("idle", null), new Workload("mem-64", 64),
       new Workload("mem-200", 200), new Workload("mem-max", 0));
+
+  static Workload workload(String name) {
+    return WORKLOADS.stream().filter(w -> w.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+        "workload '" + name + "' is not one of " + String.join(", ", WORKLOADS.stream().map(Workload::name).toList())));
+  }
 
   private static final Pattern HB = Pattern.compile("FERRY HB boot=(\\w+) seq=(\\d+)");
   private static final Pattern MEM = Pattern.compile("FERRY MEM gen=(\\d+) rate=([0-9.]+) errors=(\\d+)");
@@ -82,52 +98,57 @@ final class LiveBench {
   private final Path work;
   private final Path guestDir;
   private final long limitMs;
+  private final List<Workload> workloads;
+  private final List<Method> methods;
   private final PrintStream log;
-  private Path aDir;
-  private Path bDir;
+  private LiveCluster cluster;
   private HostAgent a;
   private HostAgent b;
   private Path kernel;
   private Path initrd;
 
-  LiveBench(Path work, Path guestDir, int secondsLimit, PrintStream log) {
+  LiveBench(Path work, Path guestDir, int secondsLimit, List<Workload> workloads, List<Method> methods, PrintStream log) {
     this.work = work;
     this.guestDir = guestDir;
     this.limitMs = secondsLimit * 1000L;
+    this.workloads = List.copyOf(workloads);
+    this.methods = List.copyOf(methods);
     this.log = log;
+  }
+
+  /** The controller's starting point for {@code ferry migrate live VM --to HOST}: the request the CLI sends without flags. */
+  static LivePolicy defaults(String vm, String to) {
+    return LivePolicy.of(new LiveMigrationRequest(vm, to, null, null, null, null, null, null, null, null, null));
   }
 
   Map<String, Object> run() throws Exception {
     Path shared = Files.createDirectories(work.resolve("shared"));
     kernel = Files.copy(guestDir.resolve("vmlinuz"), shared.resolve("vmlinuz"));
     initrd = Files.copy(guestDir.resolve("initrd.img"), shared.resolve("initrd.img"));
-    aDir = work.resolve("agent-a");
-    bDir = work.resolve("agent-b");
-    String token = "bench-" + Long.toHexString(new SplittableRandom().nextLong());
     var r = new LinkedHashMap<String, Object>();
     r.put("guest_ram_requested_bytes", GUEST_BYTES);
     r.put("mem_workload_mib", MEM_MIB);
     r.put("seconds_limit", limitMs / 1000);
-    try (Agent agentA = Agent.start(AgentConfig.of("bench-a", "127.0.0.1", 0, aDir, "http://127.0.0.1:9", token).withPoolRoots(List.of(work)));
-        Agent agentB = Agent.start(AgentConfig.of("bench-b", "127.0.0.1", 0, bDir, "http://127.0.0.1:9", token).withPoolRoots(List.of(work)))) {
-      a = AgentHttp.of(agentA.url(), token);
-      b = AgentHttp.of(agentB.url(), token);
-      for (HostAgent h : List.of(a, b)) h.definePool("shared", new AgentPoolRequest(shared.toString(), true));
-      FerryPolicy probe = FerryPolicy.defaults("probe", "b");
-      r.put("ferry_source_capabilities", probe.sourceCapabilities());
-      r.put("ferry_source_parameters", probe.sourceParameters(GUEST_BYTES));
-      r.put("ferry_target_capabilities", probe.targetCapabilities());
-      var workloads = new ArrayList<Map<String, Object>>();
-      for (Workload w : WORKLOADS) {
+    r.put("methods", methods.stream().map(m -> m.id).toList());
+    LivePolicy starting = defaults("probe", LiveCluster.B);
+    r.put("ferry_source_capabilities", starting.sourceCapabilities());
+    r.put("ferry_source_parameters", starting.sourceParameters(GUEST_BYTES));
+    r.put("ferry_target_capabilities", starting.targetCapabilities());
+    try (LiveCluster c = LiveCluster.start(work, shared)) {
+      cluster = c;
+      a = c.a;
+      b = c.b;
+      var out = new ArrayList<Map<String, Object>>();
+      for (Workload w : workloads) {
         var wr = new LinkedHashMap<String, Object>();
         wr.put("workload", w.name());
         wr.put("requested_rate_mib_s", w.rateMibS() == null ? null : w.rateMibS() == 0 ? "max" : w.rateMibS());
         var runs = new LinkedHashMap<String, Map<String, Object>>();
-        for (Method m : Method.values()) {
+        for (Method m : methods) {
           log.printf("== %s, %s%n", w.name(), m.label);
           Map<String, Object> one;
           try {
-            one = runOne(w, m, r);
+            one = m == Method.FERRY ? runFerry(w, r) : runDirect(w, m, r);
           } catch (RuntimeException e) {
             one = new LinkedHashMap<>();
             one.put("method", m.id);
@@ -140,20 +161,117 @@ final class LiveBench {
         }
         wr.put("runs", runs);
         wr.put("ratios", ratios(runs));
-        workloads.add(wr);
+        out.add(wr);
       }
-      r.put("workloads", workloads);
+      r.put("workloads", out);
     }
     return r;
   }
 
-  private Map<String, Object> runOne(Workload w, Method m, Map<String, Object> top) throws Exception {
+  /** (b): the VM made and moved by the controller, as a user does it with the CLI. */
+  private Map<String, Object> runFerry(Workload w, Map<String, Object> top) throws Exception {
+    String name = "live-" + w.name() + "-ferry";
+    var out = new LinkedHashMap<String, Object>();
+    out.put("method", Method.FERRY.id);
+    Path srcConsole = LiveCluster.console(work, LiveCluster.A, name);
+    Path dstConsole = LiveCluster.console(work, LiveCluster.B, name);
+    FerryCli ferry = cluster.ferry;
+    boolean created = false;
+    try {
+      ferry.json(VmView.class, "vm", "create", name, "--host", LiveCluster.A, "--memory", (GUEST_BYTES >> 20) + "M",
+          "--kernel", kernel.toString(), "--initrd", initrd.toString(), "--append", w.append());
+      created = true;
+      AgentVmStatus st = a.vm(name);
+      noteGuest(top, st);
+      warmUp(w, srcConsole, out);
+      long mig0Pos = position(srcConsole);
+      long t0 = System.nanoTime();
+      MigrationView v = ferry.json(MigrationView.class, "migrate", "live", name, "--to", LiveCluster.B, "--detach");
+      out.put("migration_id", v.id());
+      Long cancelledAt = null;
+      while (v.status() == MigrationStatus.RUNNING) {
+        long el = ms(t0);
+        if (cancelledAt == null && el > limitMs && !v.postcopy()) {
+          log.printf("   not converged within %d s: ferry migration cancel %s%n", limitMs / 1000, v.id());
+          try {
+            ferry.run("migration", "cancel", v.id());
+          } catch (IllegalStateException e) {
+            log.println("   cancel refused: " + e.getMessage()); // it may have passed its point of no return meanwhile
+          }
+          cancelledAt = el;
+        }
+        if (el > limitMs + 120_000) throw new IllegalStateException("migration " + v.id() + " still running after the limit + 120 s");
+        Thread.sleep(POLL.toMillis());
+        v = ferry.json(MigrationView.class, "migration", "show", v.id());
+      }
+      var during = memRates(read(srcConsole, mig0Pos));
+      putDuring(out, during);
+      out.put("status", v.status().name().toLowerCase(Locale.ROOT));
+      out.put("phase", v.phase());
+      out.put("postcopy_used", v.postcopy());
+      out.put("escalations", v.escalations());
+      out.put("plan", v.plan());
+      // the record's figures: what the user is shown
+      out.put("end_to_end_ms", v.totalMs());
+      out.put("downtime_qemu_ms", v.downtimeMs());
+      out.put("controller_observed_pause_ms", v.observedPauseMs());
+      out.put("bytes_sent", v.transferredBytes());
+      out.put("passes", (long) v.passes());
+      // the source agent keeps its record of the handed-over migration: QEMU's own timings
+      MigrationStats s = sourceStats(name);
+      if (s != null) {
+        out.put("total_ms", s.wallTimeMs());
+        out.put("qemu_total_ms", s.totalTimeMs());
+        out.put("pause_ms", s.pauseMs());
+        out.put("postcopy_requests", s.postcopyRequests());
+        out.put("last_dirty_rate_mib_s", StorageBench.round(s.dirtyRateBytesPerS() / 1048576.0));
+        out.put("last_mbps", StorageBench.round(s.mbps()));
+        out.put("qemu_status", s.status());
+      }
+      if (v.status() == MigrationStatus.SUCCEEDED) {
+        out.put("converged", true);
+        VmView moved = ferry.json(VmView.class, "vm", "show", name);
+        out.put("resumed_on_target_running", LiveCluster.B.equals(moved.host()) && moved.state() == dev.ferry.api.VmState.RUNNING);
+        out.put("target_heartbeat_after_resume", heartbeatAdvances(dstConsole));
+        out.put("target_mem_errors", memErrors(read(dstConsole, 0)));
+      } else {
+        out.put("converged", false);
+        out.put("reason", cancelledAt != null ? "not converged within " + limitMs / 1000 + " s, cancelled: " + v.reason()
+            : v.reason());
+        out.put("cancelled_after_ms", cancelledAt != null ? cancelledAt : v.totalMs());
+        VmView after = ferry.json(VmView.class, "vm", "show", name);
+        out.put("source_state_after_cancel", LiveCluster.A.equals(after.host())
+            ? after.state().name().toLowerCase(Locale.ROOT) : "on " + after.host());
+        out.put("source_heartbeat_after_cancel", heartbeatAdvances(srcConsole));
+        log.printf("   %s; source %s, heartbeat advancing: %s%n", out.get("reason"), out.get("source_state_after_cancel"),
+            out.get("source_heartbeat_after_cancel"));
+      }
+      return out;
+    } finally {
+      if (created) {
+        quietly(() -> ferry.run("vm", "kill", name));
+        quietly(() -> ferry.run("vm", "delete", name));
+      }
+    }
+  }
+
+  private MigrationStats sourceStats(String name) {
+    try {
+      return a.outgoingStats(name);
+    } catch (RuntimeException e) {
+      log.println("   the source agent has no record of the migration: " + e.getMessage());
+      return null;
+    }
+  }
+
+  /** (a) and (c): the bench calls the agents itself, one migration without any orchestration. */
+  private Map<String, Object> runDirect(Workload w, Method m, Map<String, Object> top) throws Exception {
     String name = "live-" + w.name() + "-" + m.id;
     String id = name + "-1";
     var out = new LinkedHashMap<String, Object>();
     out.put("method", m.id);
-    Path srcConsole = aDir.resolve("vms").resolve(name).resolve("run/console.log");
-    Path dstConsole = bDir.resolve("vms").resolve(name).resolve("run/console.log");
+    Path srcConsole = LiveCluster.console(work, LiveCluster.A, name);
+    Path dstConsole = LiveCluster.console(work, LiveCluster.B, name);
     var def = new AgentVmDefinition(name, 1, GUEST_BYTES, "q35", "qemu64", kernel.toString(), initrd.toString(), w.append(),
         List.of());
     boolean targetPrepared = false;
@@ -164,29 +282,22 @@ final class LiveBench {
       AgentVmStatus started = a.start(name);
       sourceRunning = true;
       AgentVmStatus st = a.vm(name);
-      top.putIfAbsent("accelerator", started.accelerator() != null ? started.accelerator() : st.accelerator());
+      top.putIfAbsent("accelerator", started.accelerator());
+      noteGuest(top, st);
       long given = st.memoryGivenBytes();
-      top.putIfAbsent("guest_ram_given_bytes", given);
-      top.putIfAbsent("memory_adjustment", st.memoryAdjustment());
-      String machine = st.machineType();
-      awaitLine(srcConsole, 0, "FERRY READY", 120_000);
-      long warm = position(srcConsole);
-      if (w.rateMibS() != null) awaitCount(srcConsole, warm, MEM, 3, 30_000);
-      else Thread.sleep(1000);
-      var before = memRates(read(srcConsole, warm));
-      out.put("guest_rate_before_mib_s", mean(before));
-      out.put("guest_rate_before_max_mib_s", before.isEmpty() ? null : before.stream().mapToDouble(Double::doubleValue).max().getAsDouble());
+      warmUp(w, srcConsole, out);
 
-      FerryPolicy policy = FerryPolicy.defaults(name, "bench-b");
-      Map<String, Boolean> tCaps = m == Method.RAW ? Map.of() : policy.targetCapabilities();
-      Map<String, Object> tParams = m == Method.RAW ? Map.of() : policy.targetParameters();
-      Map<String, Boolean> sCaps = m == Method.RAW ? Map.of() : policy.sourceCapabilities();
-      Map<String, Object> sParams = m == Method.RAW ? Map.of() : policy.sourceParameters(given);
+      LivePolicy policy = defaults(name, LiveCluster.B);
+      boolean raw = m == Method.RAW;
+      Map<String, Boolean> tCaps = raw ? Map.of() : policy.targetCapabilities();
+      Map<String, Object> tParams = raw ? Map.of() : policy.targetParameters();
+      Map<String, Boolean> sCaps = raw ? Map.of() : policy.sourceCapabilities();
+      Map<String, Object> sParams = raw ? Map.of() : policy.sourceParameters(given);
       out.put("capabilities", sCaps);
       out.put("parameters", sParams);
 
-      var resolved = new AgentVmDefinition(name, 1, GUEST_BYTES, machine, "qemu64", kernel.toString(), initrd.toString(),
-          w.append(), List.of());
+      var resolved = new AgentVmDefinition(name, 1, GUEST_BYTES, st.machineType(), "qemu64", kernel.toString(),
+          initrd.toString(), w.append(), List.of());
       long e0 = System.nanoTime();
       IncomingReady ready = b.within(Duration.ofSeconds(60)).incoming(name,
           new IncomingRequest(id, resolved, given, tCaps, tParams, List.of()));
@@ -195,72 +306,20 @@ final class LiveBench {
       long t0 = System.nanoTime();
       a.outgoing(name, new OutgoingRequest(id, ready.migrationUri(), sCaps, sParams, null));
       MigrationStats s;
-      boolean postcopy = false;
-      Long postcopyAtMs = null;
       String stopReason = null;
-      Long targetRunningAtMs = null;
-      String resumeRefusal = null;
       while (true) {
-        s = stats(name);
-        long el = ms(t0);
-        if (s.status() != null && s.status().postcopy()) {
-          postcopy = true;
-          // as the controller does: post-copy hands the CPU state over, so the target must run now
-          if (m == Method.FERRY && targetRunningAtMs == null) {
-            try {
-              b.within(Duration.ofSeconds(60)).finishIncoming(name);
-              targetRunningAtMs = ms(t0);
-              log.printf("   target resumed during post-copy after %d ms%n", targetRunningAtMs);
-            } catch (IllegalStateException e) {
-              resumeRefusal = e.getMessage(); // the target may not be in post-copy yet: ask again next poll
-            }
-          }
-        }
+        s = a.outgoingStats(name);
         if (s.phase().completed()) break;
-        if (s.phase().abandoned()) {
-          throw new IllegalStateException("migration " + s.phase() + ": " + s.error());
-        }
-        if (m == Method.FERRY && !postcopy) {
-          Instant now = Instant.now();
-          policy.observe(s, now);
-          Map<String, Object> throttle = policy.nextThrottle(now);
-          if (throttle != null) {
-            log.printf("   policy: auto-converge steeper after %d ms: %s%n", el, throttle);
-            a.tuneOutgoing(name, new MigrationTuning(throttle));
-          }
-          if (policy.shouldSwitchToPostcopy(now)) {
-            log.printf("   policy: switching to post-copy after %d ms (%d passes, %d MiB remaining)%n", el, s.passes(),
-                s.ramRemainingBytes() >> 20);
-            a.postcopy(name);
-            postcopy = true;
-            postcopyAtMs = el;
-            continue;
-          } else if (policy.shouldGiveUp(now)) {
-            stopReason = "Ferry's policy gave up: " + policy.stuckReason();
-            break;
-          }
-        }
-        if (el > limitMs && !postcopy) {
+        if (s.phase().abandoned()) throw new IllegalStateException("migration " + s.phase() + ": " + s.error());
+        if (ms(t0) > limitMs) {
           stopReason = "not converged within " + limitMs / 1000 + " s";
           break;
         }
-        if (el > limitMs + 60_000) throw new IllegalStateException("post-copy did not complete within the limit + 60 s");
         Thread.sleep(POLL.toMillis());
       }
       long pollMs = ms(t0);
-      var during = memRates(read(srcConsole, mig0Pos));
-      out.put("guest_rate_during_mib_s", mean(during));
-      out.put("guest_rate_during_max_mib_s", during.isEmpty() ? null : during.stream().mapToDouble(Double::doubleValue).max().getAsDouble());
-      out.put("guest_reports_during", during.size());
-      out.put("postcopy_used", postcopy);
-      out.put("postcopy_switch_after_ms", postcopyAtMs);
-      if (postcopy && m == Method.FERRY) {
-        out.put("target_running_during_postcopy_after_ms", targetRunningAtMs);
-        // an upper bound of the guest's pause: the switch was requested before the source stopped
-        out.put("postcopy_guest_pause_bound_ms", targetRunningAtMs == null || postcopyAtMs == null ? null
-            : targetRunningAtMs - postcopyAtMs);
-        if (targetRunningAtMs == null) out.put("target_resume_refused", resumeRefusal);
-      }
+      putDuring(out, memRates(read(srcConsole, mig0Pos)));
+      out.put("postcopy_used", false);
 
       if (stopReason != null) {
         MigrationStats c = a.cancelOutgoing(name);
@@ -290,8 +349,7 @@ final class LiveBench {
         out.put("end_to_end_ms", endToEnd);
         putStats(out, done != null && done.wallTimeMs() != null ? done : s);
         out.put("target_heartbeat_after_resume", heartbeatAdvances(dstConsole));
-        var memAfter = memErrors(read(dstConsole, 0));
-        out.put("target_mem_errors", memAfter);
+        out.put("target_mem_errors", memErrors(read(dstConsole, 0)));
       }
       return out;
     } finally {
@@ -299,6 +357,29 @@ final class LiveBench {
       if (onTarget) quietly(() -> b.kill(name));
       if (sourceRunning) quietly(() -> a.kill(name));
     }
+  }
+
+  private static void noteGuest(Map<String, Object> top, AgentVmStatus st) {
+    if (st.accelerator() != null) top.putIfAbsent("accelerator", st.accelerator());
+    top.putIfAbsent("guest_ram_given_bytes", st.memoryGivenBytes());
+    top.putIfAbsent("memory_adjustment", st.memoryAdjustment());
+  }
+
+  /** Waits for the guest to boot and, with a writer, for its first reports: the rate before the migration. */
+  private void warmUp(Workload w, Path console, Map<String, Object> out) throws Exception {
+    awaitLine(console, 0, "FERRY READY", 120_000);
+    long warm = position(console);
+    if (w.rateMibS() != null) awaitCount(console, warm, MEM, 3, 30_000);
+    else Thread.sleep(1000);
+    var before = memRates(read(console, warm));
+    out.put("guest_rate_before_mib_s", mean(before));
+    out.put("guest_rate_before_max_mib_s", max(before));
+  }
+
+  private static void putDuring(Map<String, Object> out, List<Double> during) {
+    out.put("guest_rate_during_mib_s", mean(during));
+    out.put("guest_rate_during_max_mib_s", max(during));
+    out.put("guest_reports_during", during.size());
   }
 
   private static void putStats(Map<String, Object> out, MigrationStats s) {
@@ -314,17 +395,14 @@ final class LiveBench {
     out.put("qemu_status", s.status());
   }
 
-  private MigrationStats stats(String name) {
-    return a.outgoingStats(name);
-  }
-
-  /** Side by side: Ferry / raw defaults, and (c) / (b). */
+  /** Side by side: Ferry / raw defaults, and (c) / (b); a method left out of the run gives none. */
   static Map<String, Object> ratios(Map<String, Map<String, Object>> runs) {
     var r = new LinkedHashMap<String, Object>();
     Map<String, Object> raw = runs.get("raw");
     Map<String, Object> ferry = runs.get("ferry");
     Map<String, Object> params = runs.get("ferry-params");
     r.put("ferry_vs_raw_total", ratio(ferry, raw, "total_ms"));
+    r.put("ferry_vs_raw_end_to_end", ratio(ferry, raw, "end_to_end_ms"));
     r.put("ferry_vs_raw_downtime", ratio(ferry, raw, "downtime_qemu_ms"));
     r.put("ferry_vs_raw_pause", ratio(ferry, raw, "pause_ms"));
     r.put("params_vs_ferry_total", ratio(params, ferry, "total_ms"));
@@ -332,8 +410,9 @@ final class LiveBench {
     return r;
   }
 
-  /** A ratio when both converged, else a sentence saying which did not. */
+  /** A ratio when both converged, else a sentence saying which did not; null when either was not run. */
   private static Object ratio(Map<String, Object> x, Map<String, Object> y, String key) {
+    if (x == null || y == null) return null;
     boolean xc = Boolean.TRUE.equals(x.get("converged"));
     boolean yc = Boolean.TRUE.equals(y.get("converged"));
     if (!xc && !yc) return "neither converged";
@@ -379,6 +458,10 @@ final class LiveBench {
   /** null without reports (no memory writer, or none in the window) */
   private static Double mean(List<Double> v) {
     return v.isEmpty() ? null : StorageBench.round(v.stream().mapToDouble(Double::doubleValue).average().orElse(0));
+  }
+
+  private static Double max(List<Double> v) {
+    return v.isEmpty() ? null : v.stream().mapToDouble(Double::doubleValue).max().getAsDouble();
   }
 
   private static void awaitLine(Path console, long from, String text, long timeoutMs) throws Exception {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -12,11 +13,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ferry bench live}: see {@link LiveBench}. */
-@Command(name = "live", mixinStandardHelpOptions = true, description = "Live migration of a 256 MiB guest between two local agents: raw QEMU defaults vs Ferry's policy vs Ferry's parameters alone, idle and under memory writers.")
+@Command(name = "live", mixinStandardHelpOptions = true, description = "Live migration of a 256 MiB guest between two local agents: raw QEMU defaults vs ferry migrate live through a local controller vs Ferry's parameters alone, idle and under memory writers.")
 final class LiveCommand implements Callable<Integer> {
 
   @Option(names = "--seconds-limit", defaultValue = "30", paramLabel = "S", description = "cancel a migration not completed after this many seconds (default ${DEFAULT-VALUE})")
   int secondsLimit;
+
+  @Option(names = "--workloads", split = ",", paramLabel = "W[,W...]", defaultValue = "idle,mem-64,mem-200,mem-max",
+      description = "which workloads to run, in order (default ${DEFAULT-VALUE})")
+  List<String> workloads;
+
+  @Option(names = "--methods", split = ",", paramLabel = "M[,M...]", defaultValue = "raw,ferry,ferry-params",
+      description = "which methods to run per workload, in order (default ${DEFAULT-VALUE})")
+  List<String> methods;
 
   @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where live.md and live.json go (default ${DEFAULT-VALUE})")
   Path out;
@@ -26,18 +35,28 @@ final class LiveCommand implements Callable<Integer> {
     if (secondsLimit < 5 || secondsLimit > 600) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--seconds-limit '" + secondsLimit + "': 5 to 600 seconds");
     }
+    List<LiveBench.Workload> ws;
+    List<LiveBench.Method> ms;
+    try {
+      ws = workloads.stream().map(LiveBench::workload).toList();
+      ms = methods.stream().map(LiveBench.Method::of).toList();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
     String guest = System.getenv("FERRY_GUEST_DIR");
     if (guest == null || guest.isBlank()) {
       throw new CommandLine.ParameterException(new CommandLine(this), "FERRY_GUEST_DIR is not set: run it as ./ferry bench live");
     }
-    Path work = Files.createTempDirectory("ferry-bench-live");
+    // the agents run QEMU as an unprivileged user, who must be able to pass through to the run directories
+    Path work = Files.createTempDirectory("ferry-bench-live",
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x")));
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("bench", "live");
     report.put("date", Instant.now().toString());
     report.put("cpus", Runtime.getRuntime().availableProcessors());
     long t0 = System.nanoTime();
     try {
-      report.putAll(new LiveBench(work, Path.of(guest), secondsLimit, System.out).run());
+      report.putAll(new LiveBench(work, Path.of(guest), secondsLimit, ws, ms, System.out).run());
     } finally {
       BenchCommand.deleteTree(work);
     }

@@ -18,25 +18,35 @@ final class LiveReport {
         r.get("cpus"), r.get("accelerator"), r.get("bench_seconds")));
     b.append(String.format(Locale.ROOT, """
         A guest of 256 MiB (QEMU was given %s bytes, as Ferry's MemoryPlan chose: %s) migrates between
-        two real agents started in this process on one machine (a shared pool holds its kernel and
-        initrd; no disk; the stream goes over loopback TCP). Each workload runs three ways, one after
-        the other in the same run, each on a freshly booted guest:
+        two real agents of a cluster started in this process on one machine: a real controller and two
+        agents enrolled with it as `ferry cluster up` does (a shared pool holds the guest's kernel and
+        initrd; no disk; plain HTTP, and the stream in clear over loopback TCP for every method). Each
+        workload runs the selected methods (%s), one after the other in the same run, each on a freshly
+        booted guest:
 
-        - **(a) raw**: what a plain `virsh migrate --live` gives: no parameter set, so QEMU 7.2's
-          defaults (max-bandwidth 128 MiB/s, downtime-limit 300 ms); only the `events` capability.
-        - **(b) ferry**: the controller's own policy for default flags, called as is (`LiveOptions`,
-          `Convergence`, through the public `LivePolicy`): capabilities %s,
-          parameters %s; its convergence watch switches to post-copy when pre-copy is stuck.
-        - **(c) ferry-params**: exactly (b)'s capabilities and parameters, without the policy (no
-          post-copy switch): separates the parameters' effect from the orchestration.
+        - **(a) raw**: what a plain `virsh migrate --live` gives: no parameter set, so QEMU's defaults
+          (max-bandwidth 128 MiB/s, downtime-limit 300 ms); only the `events` capability. The bench
+          calls the two agents itself.
+        - **(b) ferry**: the product itself, the controller's own run: the VM is created with
+          `ferry vm create` and moved with `ferry migrate live VM --to HOST`, every flag at its default
+          (the CLI runs in the bench's process against the controller), and the controller drives the
+          migration with its own runner and convergence policy. It starts QEMU with capabilities %s,
+          parameters %s. Downtime, bytes, passes, post-copy and the end-to-end time come from the
+          controller's migration record; total and pause from the source agent's record of it.
+        - **(c) ferry-params**: exactly the capabilities and parameters the controller starts (b) with
+          (taken from the controller's code, `LivePolicy`), driven like (a) without any orchestration:
+          separates the parameters' effect from the controller's.
 
-        A run not completed after %s s is cancelled and counted as not converged; the guest must then
-        still run on the source (agent state and advancing `FERRY HB` heartbeat). Total time is the
-        source agent's `migrate` sent → completed; downtime is QEMU's figure, pause is the agent's
-        (source STOP → completed by QEMU's event timestamps). The guest's memory writer covers %s MiB;
-        its rate is what the guest itself reported (`FERRY MEM … rate=`) before and during the migration.
+        A run not completed after %s s is cancelled (for (b) with `ferry migration cancel`) and counted
+        as not converged; the guest must then still run on the source (agent state and advancing
+        `FERRY HB` heartbeat). Total is the source agent's `migrate` sent → completed; end to end is,
+        for (b), the record's request → succeeded (preflight, target QEMU, copy, resume, inventory) and,
+        for (a) and (c), the bench's target preparation → target resumed; downtime is QEMU's figure,
+        pause the source agent's (source STOP → completed by QEMU's event timestamps). The guest's memory
+        writer covers %s MiB; its rate is what the guest itself reported (`FERRY MEM … rate=`) before
+        and during the migration.
 
-        """, r.get("guest_ram_given_bytes"), r.get("memory_adjustment"), r.get("ferry_source_capabilities"),
+        """, r.get("guest_ram_given_bytes"), r.get("memory_adjustment"), r.get("methods") instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList()) : "raw, ferry, ferry-params", r.get("ferry_source_capabilities"),
         r.get("ferry_source_parameters"), r.get("seconds_limit"), r.get("mem_workload_mib")));
     var notes = new ArrayList<String>();
     for (Map<String, Object> w : (List<Map<String, Object>>) r.get("workloads")) {
@@ -45,19 +55,20 @@ final class LiveReport {
       b.append("## ").append(w.get("workload"));
       b.append(req == null ? " (no memory writer)" : " (writer asked for " + (req.equals("max") ? "as fast as it can" : req + " MiB/s") + ")");
       b.append("\n\n");
-      b.append("| method | converged | total | QEMU downtime | observed pause | sent | passes | post-copy | guest rate before / during |\n");
-      b.append("|---|---|---:|---:|---:|---:|---:|---|---:|\n");
+      b.append("| method | converged | total | end to end | QEMU downtime | observed pause | sent | passes | post-copy | guest rate before / during |\n");
+      b.append("|---|---|---:|---:|---:|---:|---:|---:|---|---:|\n");
       for (Map<String, Object> run : runs.values()) {
         boolean conv = Boolean.TRUE.equals(run.get("converged"));
         b.append("| ").append(run.get("method"))
             .append(" | ").append(conv ? "yes" : "**no**" + (run.get("error") != null ? " (error)" : ""))
             .append(" | ").append(conv ? ms(run.get("total_ms")) : "> " + ms(run.get("cancelled_after_ms")) + " (cancelled)")
+            .append(" | ").append(conv ? ms(run.get("end_to_end_ms")) : "—")
             .append(" | ").append(conv ? ms(run.get("downtime_qemu_ms")) : "—")
             .append(" | ").append(conv ? ms(run.get("pause_ms")) : "—")
             .append(" | ").append(mib(run.get("bytes_sent")))
             .append(" | ").append(val(run.get("passes")))
             .append(" | ").append(Boolean.TRUE.equals(run.get("postcopy_used"))
-                ? "yes, after " + ms(run.get("postcopy_switch_after_ms")) : "no")
+                ? "yes" : "no")
             .append(" | ").append(req == null ? "—" : val(run.get("guest_rate_before_mib_s")) + " / " + val(run.get("guest_rate_during_mib_s")) + " MiB/s")
             .append(" |\n");
         if (run.get("error") != null) notes.add(w.get("workload") + " " + run.get("method") + ": error: " + run.get("error"));
@@ -74,6 +85,7 @@ final class LiveReport {
       }
       var ratios = (Map<String, Object>) w.get("ratios");
       b.append("\nRatios (same run): ferry / raw total **").append(val(ratios.get("ferry_vs_raw_total")))
+          .append("**, end to end **").append(val(ratios.get("ferry_vs_raw_end_to_end")))
           .append("**, ferry / raw downtime **").append(val(ratios.get("ferry_vs_raw_downtime")))
           .append("** (observed pause ").append(val(ratios.get("ferry_vs_raw_pause")))
           .append("), (c) / (b) total **").append(val(ratios.get("params_vs_ferry_total")))
@@ -109,56 +121,40 @@ final class LiveReport {
       }
       boolean rc = conv(raw);
       boolean fc = conv(ferry);
-      if (!rc && fc) {
-        out.add(name + ": QEMU's defaults did not converge in " + r.get("seconds_limit") + " s (the 128 MiB/s default cap is below"
-            + " what the guest dirties); Ferry completed in " + ms(ferry.get("total_ms")) + " with " + ms(ferry.get("downtime_qemu_ms"))
-            + " QEMU downtime" + (Boolean.TRUE.equals(ferry.get("postcopy_used")) ? " after switching to post-copy" : "") + ".");
-      } else if (rc && fc) {
-        double t = num(ratios.get("ferry_vs_raw_total"));
-        double d = num(ratios.get("ferry_vs_raw_downtime"));
-        out.add(name + ": both converged; Ferry took " + t + "× raw's time and had " + d + "× raw's downtime"
-            + (t > 1 || d > 1 ? " — Ferry is not better here on " + (t > 1 && d > 1 ? "either" : t > 1 ? "time" : "downtime")
-                + (d > 1 && !Boolean.TRUE.equals(ferry.get("postcopy_used"))
-                    ? " (both pre-copy with a 300 ms limit; QEMU switches over once pending ≤ B·T_d, and with Ferry's"
-                        + " uncapped B that threshold is far larger, so QEMU stops the guest earlier with more left to send:"
-                        + " the downtime stays under the limit but grows; the rest is one-run noise)" : "")
-                : "") + ".");
-      } else if (!fc) {
-        out.add(name + ": Ferry did not converge" + (ferry.get("reason") != null ? " (" + ferry.get("reason") + ")" : "")
-            + (rc ? ", raw did: Ferry is worse here." : ", nor did raw."));
-      }
-      if (Boolean.TRUE.equals(ferry.get("postcopy_used"))) {
-        String pause;
-        if (ferry.get("postcopy_guest_pause_bound_ms") instanceof Number bound) {
-          pause = " As the controller now does, the bench resumed the target as soon as it was in post-copy, "
-              + ms(bound) + " after the switch was requested (an upper bound of the guest's pause); the source agent's"
-              + " STOP → completed figure (" + ms(ferry.get("pause_ms")) + ") then also counts time the guest already ran"
-              + " on the target, and QEMU counted " + ferry.get("postcopy_requests") + " page requests from it.";
-        } else if (ferry.get("target_resume_refused") == null) {
-          pause = " Post-copy completed within one 100 ms poll of the switch, before the bench (doing what the controller"
-              + " does) could resume the target during it, so the guest ran nowhere from the source's STOP to completion:"
-              + " its pause is the agent's " + ms(ferry.get("pause_ms")) + " plus the target's `cont`.";
-        } else {
-          pause = " The target agent refused to resume its guest during post-copy (" + ferry.get("target_resume_refused")
-              + "), so the guest ran nowhere until the copy completed: the real pause is the agent's "
-              + ms(ferry.get("pause_ms")) + " plus the target's `cont`.";
+      if (raw != null && ferry != null) {
+        if (!rc && fc) {
+          out.add(name + ": QEMU's defaults did not converge in " + r.get("seconds_limit") + " s (the 128 MiB/s default cap is"
+              + " below what the guest dirties); Ferry completed in " + ms(ferry.get("total_ms")) + " with "
+              + ms(ferry.get("downtime_qemu_ms")) + " QEMU downtime"
+              + (Boolean.TRUE.equals(ferry.get("postcopy_used")) ? " after switching to post-copy" : "") + ".");
+        } else if (rc && fc) {
+          double t = num(ratios.get("ferry_vs_raw_total"));
+          double d = num(ratios.get("ferry_vs_raw_downtime"));
+          out.add(name + ": both converged; Ferry's copy took " + t + "× raw's time (end to end, with the controller's"
+              + " preflight, target preparation and inventory: " + val(ratios.get("ferry_vs_raw_end_to_end")) + "×) and had "
+              + d + "× raw's downtime"
+              + (t > 1 || d > 1 ? " — Ferry is not better here on " + (t > 1 && d > 1 ? "either" : t > 1 ? "time" : "downtime")
+                  + (d > 1 && !Boolean.TRUE.equals(ferry.get("postcopy_used"))
+                      ? " (both pre-copy with a 300 ms limit; QEMU switches over once pending ≤ B·T_d, and with Ferry's"
+                          + " uncapped B that threshold is far larger, so QEMU stops the guest earlier with more left to send:"
+                          + " the downtime stays under the limit but grows; the rest is one-run noise)" : "")
+                  : "") + ".");
+        } else if (!fc) {
+          out.add(name + ": Ferry did not converge" + (ferry.get("reason") != null ? " (" + ferry.get("reason") + ")" : "")
+              + (rc ? ", raw did: Ferry is worse here." : ", nor did raw."));
         }
-        out.add(name + ": Ferry switched to post-copy after " + ms(ferry.get("postcopy_switch_after_ms")) + " (the policy waits "
-            + "for 3 passes or 10 s in which the remaining bytes fall by less than 5 %). QEMU reports "
-            + ms(ferry.get("downtime_qemu_ms")) + " downtime." + pause);
       }
-      if (!conv(params) && fc && Boolean.TRUE.equals(ferry.get("postcopy_used"))) {
-        out.add(name + ": with Ferry's parameters but no policy, pre-copy did not converge: here the post-copy"
-            + " switch (orchestration), not the bandwidth, is what finished the migration.");
-      } else if (conv(params) && fc && Boolean.TRUE.equals(ferry.get("postcopy_used"))) {
-        double x = num(ratios.get("params_vs_ferry_total"));
-        out.add(name + ": with the same parameters and no policy, pre-copy alone completed in " + ms(params.get("total_ms"))
-            + " (" + ms(params.get("downtime_qemu_ms")) + " downtime); Ferry's policy judged pre-copy stuck and switched"
-            + " to post-copy, finishing in " + ms(ferry.get("total_ms")) + ": (c)/(b) total " + x
-            + (x < 0.8 ? ". Here Ferry's orchestration made it slower than doing nothing." : x > 1.25
-                ? ". Here the switch made it faster." : ", within noise: the switch bought nothing measurable here.")
-            + " Pre-copy alone did converge here, so the switch was not required to finish; one run per cell cannot tell"
-            + " whether it is reliably faster.");
+      if (ferry != null && ferry.get("escalations") instanceof List<?> steps && !steps.isEmpty()) {
+        out.add(name + ": the controller's convergence policy, in order: " + String.join("; ", steps.stream().map(String::valueOf).toList())
+            + ".");
+      }
+      if (ferry != null && Boolean.TRUE.equals(ferry.get("postcopy_used"))) {
+        out.add(name + ": the controller switched to post-copy; QEMU reports " + ms(ferry.get("downtime_qemu_ms"))
+            + " downtime, the controller observed a pause of " + ms(ferry.get("controller_observed_pause_ms")) + ".");
+      }
+      if (params != null && ferry != null && conv(params) != fc) {
+        out.add(name + ": with Ferry's starting parameters but no orchestration, pre-copy " + (conv(params) ? "converged" : "did not converge")
+            + "; the controller's run " + (fc ? "did" : "did not") + ": here the orchestration made the difference.");
       } else if (conv(params) && fc && !Boolean.TRUE.equals(ferry.get("postcopy_used"))) {
         double x = num(ratios.get("params_vs_ferry_total"));
         minParamsRatio = Math.min(minParamsRatio, x);
@@ -166,7 +162,7 @@ final class LiveReport {
       }
     }
     if (maxParamsRatio > 0) {
-      out.add("Where Ferry finished in pre-copy, (b) and (c) ran identical QEMU settings, so (c)/(b) total from "
+      out.add("Where Ferry finished in pre-copy without escalating, (b) and (c) ran identical QEMU settings, so (c)/(b) total from "
           + minParamsRatio + " to " + maxParamsRatio + " is this machine's run-to-run noise, not an orchestration cost or gain:"
           + " all of Ferry's advantage over raw there comes from its parameters (the uncapped bandwidth).");
     }

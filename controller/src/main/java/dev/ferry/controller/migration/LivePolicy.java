@@ -1,27 +1,24 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.LiveMigrationRequest;
-import dev.ferry.api.agent.MigrationStats;
-import java.time.Instant;
 import java.util.Map;
 
 /**
- * The live-migration policy exactly as the controller applies it: flags to QEMU capabilities and
- * parameters, and the convergence watch that decides on post-copy or giving up. Public for the
- * tools that must run the very same policy outside a migration (the live benchmark), so that a
- * policy change shows up there without a copy to keep in step.
+ * The QEMU capabilities and parameters the controller starts a live migration with, for a
+ * request, exactly as its runner sets them. Public for the live benchmark's {@code ferry-params}
+ * run, which gives QEMU these settings without the controller's orchestration; the {@code ferry}
+ * run goes through the controller itself. The convergence watch stays package-private: nothing
+ * outside the runner may drive a migration by it.
  */
 public final class LivePolicy {
 
   private final LiveOptions options;
-  private final Convergence convergence;
 
   private LivePolicy(LiveOptions options) {
     this.options = options;
-    this.convergence = new Convergence(options);
   }
 
-  /** The policy for a request; bad values fail as they would on the API (ControllerException). */
+  /** The settings for a request; bad values fail as they would on the API (ControllerException). */
   public static LivePolicy of(LiveMigrationRequest request) {
     return new LivePolicy(LiveOptions.validate(request));
   }
@@ -40,26 +37,5 @@ public final class LivePolicy {
 
   public Map<String, Object> targetParameters() {
     return options.targetParameters();
-  }
-
-  public void observe(MigrationStats stats, long remainingBytes, Instant now) {
-    convergence.observe(stats, remainingBytes, now);
-  }
-
-  /** The next auto-converge rung (parameters for the source's {@code outgoing/parameters}), or null. */
-  public Map<String, Object> nextThrottle(Instant now) {
-    return convergence.nextThrottle(now);
-  }
-
-  public boolean shouldSwitchToPostcopy(Instant now) {
-    return convergence.shouldSwitchToPostcopy(now);
-  }
-
-  public boolean shouldGiveUp(Instant now) {
-    return convergence.shouldGiveUp(now);
-  }
-
-  public String stuckReason() {
-    return convergence.stuckReason();
   }
 }
