@@ -27,6 +27,8 @@ import java.util.List;
  * @param plan              live: what preflight decided, defaults applied, used as is by the runner; else null
  * @param disksKept         storage: disks that stayed on their old images because their copy failed after others
  *                          had pivoted (a partial move, status failed); empty otherwise
+ * @param networkAnnounce   live: what the target sent after the switchover so the network finds the guest's NICs
+ *                          there ({@code announce-self} with its parameters); null without NICs and for storage
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -58,7 +60,20 @@ public record MigrationView(
     List<String> escalations,
     String stuck,
     MigrationPlan plan,
-    List<String> disksKept) {
+    List<String> disksKept,
+    String networkAnnounce) {
+
+  /** A view without a network announcement. */
+  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
+      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
+      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
+      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
+      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
+      List<String> disksKept) {
+    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
+        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
+        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept, null);
+  }
 
   public MigrationView {
     // absent in records written before the field existed, and for storage migrations

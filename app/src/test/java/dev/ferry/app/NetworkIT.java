@@ -143,7 +143,10 @@ class NetworkIT {
     // read the fdb before anything slower (a CLI call starts a JVM): the tap is the one its name rule gives
     String tap = TapNames.of(host, "web", 0, mac);
     String fdb = null;
+    String announce = "-";
     if (record.get("kind").asText().equals("live")) {
+      announce = record.path("network_announce").asText("");
+      assertThat(announce).as(what + ": the target announced the guest's NIC").contains("announce-self").contains(mac);
       while (System.nanoTime() - done < 1_000_000_000L) {
         fdb = fdbPort(mac);
         if (tap.equals(fdb)) break;
@@ -160,8 +163,8 @@ class NetworkIT {
     awaitLines(client, client.received() + 100);
     assertThat(client.problems()).as(what).isEmpty();
     assertThat(client.received()).isGreaterThan(before);
-    return String.format("%-26s longest silence %7.1f ms, qemu downtime %s ms", what + ":", client.maxSilenceMs(),
-        record.path("downtime_ms").asText("-"));
+    return String.format("%-26s longest silence %7.1f ms, qemu downtime %s ms, network_announce: %s", what + ":",
+        client.maxSilenceMs(), record.path("downtime_ms").asText("-"), announce);
   }
 
   private static void assertRefused(String field, String... nic) {

@@ -178,6 +178,17 @@ class QmpCommandArgumentsTest {
   }
 
   @Test
+  void announceSelf_onTheWire_namesEveryTimingParameter() {
+    var announce = new dev.ferry.qmp.migration.AnnounceSelf(50, 550, 5, 100);
+
+    assertThat(new String(QmpCodec.encodeCommand(7, announce.name(), announce.arguments()), StandardCharsets.UTF_8))
+        .isEqualTo("{\"execute\":\"announce-self\",\"arguments\":{\"initial\":50,\"max\":550,\"rounds\":5,"
+            + "\"step\":100},\"id\":7}\n");
+    assertThatThrownBy(() -> new dev.ferry.qmp.migration.AnnounceSelf(50, 10, 5, 100))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max 10");
+  }
+
+  @Test
   void blockdevAdd_withoutNodeName_isRefused() {
     assertThatThrownBy(() -> new BlockdevAdd(Map.of("driver", "qcow2")))
         .isInstanceOf(IllegalArgumentException.class)

@@ -21,6 +21,7 @@ import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.QemuMigrationStatus;
 import dev.ferry.qmp.machine.Cont;
 import dev.ferry.qmp.machine.QueryStatus;
+import dev.ferry.qmp.migration.AnnounceSelf;
 import dev.ferry.qmp.migration.MigrateIncoming;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import java.io.IOException;
@@ -60,7 +61,17 @@ final class MigrationTarget {
   /** fault point: the stream completed, the guest is not resumed here yet (nothing sent to QEMU) */
   static final String BEFORE_RESUME = "incoming.before-resume";
 
+  /**
+   * QEMU's own announce defaults (50 ms, then 150, 250, 350, 450 ms: 5 rounds within 550 ms), sent
+   * explicitly once the guest runs here: QEMU's automatic announce after an incoming migration
+   * fires on its timer even while the target is still paused ({@code -S}), when the frames only
+   * queue, and Ferry wants what was sent in the migration record.
+   */
+  static final AnnounceSelf ANNOUNCE = new AnnounceSelf(50, 550, 5, 100);
+
   private final Vms vms;
+  /** what was announced, by migration id: finish runs twice under post-copy and must announce once */
+  private final Map<String, String> announced = new java.util.concurrent.ConcurrentHashMap<>();
   private final IncomingDefinition definition;
   private final MigrationStore store;
   private final Busy busy;
@@ -236,7 +247,27 @@ final class MigrationTarget {
     QueryStatus.StatusInfo rs = seen.run();
     String err = qm.errorDesc().orElse(r.error());
     return new IncomingStatus(r.migrationId(), r.phase(), Migration.status(qm), rs.running(), rs.status(),
-        p.get().pid(), err);
+        p.get().pid(), err, announced.get(r.migrationId()));
+  }
+
+  /**
+   * After the guest resumed here: the bridges and switches must forward its MACs to this host's
+   * taps at once, not when the guest next happens to send. Best-effort: a failure is logged, and
+   * the guest's own traffic teaches the network too.
+   */
+  private void announce(String name, String migrationId, Qmp q) {
+    if (announced.containsKey(migrationId)) return;
+    var nics = vms.peek(name).spec().nics();
+    if (nics.isEmpty()) return;
+    try {
+      q.call(ANNOUNCE);
+      String sent = ANNOUNCE.describe() + " for " + String.join(", ", nics.stream().map(n -> n.mac() + " on " + n.tap())
+          .toList());
+      announced.put(migrationId, sent);
+      log.info("vm {} migration {}: {}", name, migrationId, sent);
+    } catch (RuntimeException e) {
+      log.warn("vm {} migration {}: announce-self failed: {}", name, migrationId, e.getMessage());
+    }
   }
 
   /**
@@ -269,6 +300,7 @@ final class MigrationTarget {
         // the exports are removed by the finish that follows completion
         if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
         if (!q.runState().running()) q.call(new Cont());
+        announce(name, r.migrationId(), q);
         monitor.refresh(name, p);
         log.info("vm {} migration {}: guest resumed on this host during post-copy", name, r.migrationId());
         return status(name);
@@ -281,6 +313,7 @@ final class MigrationTarget {
       for (String export : r.exports().values()) q.exports().deleteIfPresent(export, true);
       if (!r.exports().isEmpty()) q.nbdServer().stopIfRunning();
       if (!q.runState().running()) q.call(new Cont());
+      announce(name, r.migrationId(), q);
       advance(name, r, IncomingPhase.FINISHED);
       monitor.unwatch(name);
       autoResume.disarm(name);

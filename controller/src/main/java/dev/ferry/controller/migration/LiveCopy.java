@@ -257,6 +257,7 @@ final class LiveCopy {
   private boolean resumeTargetDuringPostcopy() {
     try {
       IncomingStatus st = ctx.agent(record.target).within(TargetPreparation.PREPARE_TIMEOUT).finishIncoming(record.vm);
+      record.announced(st);
       if (postcopyAskedAt != null) postcopyPauseMs = Duration.between(postcopyAskedAt, ctx.clock().instant()).toMillis();
       LOG.info("migration {}: vm {} runs on host {} during post-copy ({})", record.id, record.vm, record.target,
           st == null || st.phase() == null ? "?" : st.phase().wire());

@@ -154,12 +154,13 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
 
   private LivePhase resumeTarget() {
     IncomingStatus st = watch.targetStatus();
+    record.announced(st);
     if (st != null && st.phase() == IncomingPhase.FINISHED) return LivePhase.TRANSFERRING;
     if (watch.targetDiedUnresumed()) return giveBackToTheSource();
     // point of no return: the target's guest runs from here; the source keeps a paused copy until complete
     try {
-      ctx.retrying(record.target, "resume of the target",
-          () -> ctx.agent(record.target).within(TargetPreparation.PREPARE_TIMEOUT).finishIncoming(record.vm));
+      record.announced(ctx.retrying(record.target, "resume of the target",
+          () -> ctx.agent(record.target).within(TargetPreparation.PREPARE_TIMEOUT).finishIncoming(record.vm)));
     } catch (ControllerException e) {
       if (e.kind() == Kind.AGENT_REJECTED && watch.targetDiedUnresumed()) return giveBackToTheSource();
       throw e;

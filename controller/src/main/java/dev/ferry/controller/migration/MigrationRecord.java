@@ -46,6 +46,8 @@ final class MigrationRecord {
   MigrationPlan plan;
   /** storage: disks kept on their old images by a partial pivot */
   List<String> disksKept = List.of();
+  /** live: what the target sent after the switchover so the network finds the guest there */
+  String networkAnnounce;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -89,7 +91,13 @@ final class MigrationRecord {
     r.stuck = v.stuck();
     r.plan = v.plan();
     r.disksKept = v.disksKept();
+    r.networkAnnounce = v.networkAnnounce();
     return r;
+  }
+
+  /** Keeps what the target said it announced, once it said so. */
+  void announced(dev.ferry.api.agent.IncomingStatus st) {
+    if (st != null && st.networkAnnounce() != null) networkAnnounce = st.networkAnnounce();
   }
 
   void progress(Progress p) {
@@ -114,6 +122,6 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        escalations, stuck, plan, disksKept);
+        escalations, stuck, plan, disksKept, networkAnnounce);
   }
 }
