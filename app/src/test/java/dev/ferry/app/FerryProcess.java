@@ -102,8 +102,11 @@ final class FerryProcess {
 
   Result run(String... args) {
     var cmd = new ArrayList<String>(prefix);
+    // C1 only: a CLI call lives a second, too short for C2 to pay back its compile threads, which on
+    // a 2-core machine take CPU from the TCG guests; the ITs make hundreds of these calls (polls).
+    // The daemons `cluster up` starts do not inherit it: they run on the JVM's defaults.
     cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString()));
+        "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-jar", jar().toString()));
     cmd.addAll(List.of(args));
     try {
       var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
