@@ -189,8 +189,15 @@ final class LiveBench {
       MigrationView v = ferry.json(MigrationView.class, "migrate", "live", name, "--to", LiveCluster.B, "--detach");
       out.put("migration_id", v.id());
       Long cancelledAt = null;
+      // the limit counts from the copy's start, as for (a) and (c): not the controller's preflight and target preparation
+      Long copyT0 = null;
+      String consoleDuring = "";
       while (v.status() == MigrationStatus.RUNNING) {
-        long el = ms(t0);
+        if (copyT0 == null && !v.phase().equals("pending") && !v.phase().equals("preparing_target")) copyT0 = System.nanoTime();
+        // read while it lasts: the source's run directory goes with the vm once the controller completed the handover
+        String console = read(srcConsole, mig0Pos);
+        if (!console.isEmpty()) consoleDuring = console;
+        long el = copyT0 == null ? 0 : ms(copyT0);
         if (cancelledAt == null && el > limitMs && !v.postcopy()) {
           log.printf("   not converged within %d s: ferry migration cancel %s%n", limitMs / 1000, v.id());
           try {
@@ -200,12 +207,11 @@ final class LiveBench {
           }
           cancelledAt = el;
         }
-        if (el > limitMs + 120_000) throw new IllegalStateException("migration " + v.id() + " still running after the limit + 120 s");
+        if (ms(t0) > limitMs + 120_000) throw new IllegalStateException("migration " + v.id() + " still running after the limit + 120 s");
         Thread.sleep(POLL.toMillis());
         v = ferry.json(MigrationView.class, "migration", "show", v.id());
       }
-      var during = memRates(read(srcConsole, mig0Pos));
-      putDuring(out, during);
+      putDuring(out, memRates(consoleDuring));
       out.put("status", v.status().name().toLowerCase(Locale.ROOT));
       out.put("phase", v.phase());
       out.put("postcopy_used", v.postcopy());
@@ -236,8 +242,9 @@ final class LiveBench {
         out.put("target_mem_errors", memErrors(read(dstConsole, 0)));
       } else {
         out.put("converged", false);
-        out.put("reason", cancelledAt != null ? "not converged within " + limitMs / 1000 + " s, cancelled: " + v.reason()
-            : v.reason());
+        String why = v.reason() == null ? "" : ": " + v.reason();
+        out.put("reason", cancelledAt != null ? "not converged within " + limitMs / 1000 + " s, cancelled" + why
+            : v.status().name().toLowerCase(Locale.ROOT) + why);
         out.put("cancelled_after_ms", cancelledAt != null ? cancelledAt : v.totalMs());
         VmView after = ferry.json(VmView.class, "vm", "show", name);
         out.put("source_state_after_cancel", LiveCluster.A.equals(after.host())
