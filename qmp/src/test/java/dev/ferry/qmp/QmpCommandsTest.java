@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.qmp.colo.QueryColoStatus;
+import dev.ferry.qmp.colo.XColoLostHeartbeat;
 import dev.ferry.qmp.machine.Cont;
 import dev.ferry.qmp.machine.QueryStatus;
 import dev.ferry.qmp.machine.Quit;
@@ -29,7 +31,9 @@ class QmpCommandsTest {
         Arguments.of(new QueryStatus(), "query-status"),
         Arguments.of(new Cont(), "cont"),
         Arguments.of(new SystemPowerdown(), "system_powerdown"),
-        Arguments.of(new Quit(), "quit"));
+        Arguments.of(new Quit(), "quit"),
+        Arguments.of(new QueryColoStatus(), "query-colo-status"),
+        Arguments.of(new XColoLostHeartbeat(), "x-colo-lost-heartbeat"));
   }
 
   @ParameterizedTest
@@ -50,6 +54,20 @@ class QmpCommandsTest {
     assertThat(new QueryStatus().parse(
         json("{\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}")))
         .isEqualTo(new QueryStatus.StatusInfo("prelaunch", false));
+  }
+
+  @Test
+  void queryColoStatus_afterPrimaryFailover_parsesModeLastModeAndReason() throws Exception {
+    // what colo.md's failover left on the primary: x-colo-lost-heartbeat, then mode none
+    assertThat(new QueryColoStatus().parse(
+        json("{\"mode\": \"none\", \"last-mode\": \"primary\", \"reason\": \"request\"}")))
+        .isEqualTo(new QueryColoStatus.ColoStatus("none", "primary", "request"));
+  }
+
+  @Test
+  void queryColoStatus_withoutReason_namesTheMember() {
+    assertThatThrownBy(() -> new QueryColoStatus().parse(json("{\"mode\": \"secondary\", \"last-mode\": \"none\"}")))
+        .hasMessageContaining("reason");
   }
 
   @Test
