@@ -1,6 +1,8 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.ft.FtBinaries;
+import dev.ferry.agent.ft.FtProbes;
 import dev.ferry.agent.host.Heartbeats;
 import dev.ferry.agent.host.HostResources;
 import dev.ferry.agent.http.AgentApi;
@@ -49,14 +51,17 @@ public final class Agent implements AutoCloseable {
   private final LogRotation logs;
   private final AgentApi api;
   private final Heartbeats heartbeats;
+  /** the COLO probes of the QEMU binaries, run in the background */
+  private final FtProbes ft;
   private final String url;
 
-  private Agent(AgentConfig config, Vms vms, AgentApi api, Heartbeats heartbeats, String url) {
+  private Agent(AgentConfig config, Vms vms, AgentApi api, Heartbeats heartbeats, FtProbes ft, String url) {
     this.config = config;
     this.logs = new LogRotation(config.dataDir().resolve("vms"), config.logCaps()).start();
     this.vms = vms;
     this.api = api;
     this.heartbeats = heartbeats;
+    this.ft = ft;
     this.url = url;
   }
 
@@ -83,6 +88,9 @@ public final class Agent implements AutoCloseable {
     Accelerator accel = choice.accelerator();
     HostCpu cpu = HostCpu.detect(qemu, accel);
     HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
+    // cached findings at once, new binaries probed in the background: stock QEMU 7.2 deadlocks in COLO
+    FtProbes ft = FtProbes.start(FtBinaries.candidates(qemu.systemBinary(), config.ftQemu(),
+        FtBinaries.defaultBuildCache()), data, accel, qemuUser);
     var host = new QemuHost(qemu, accel, qemuUser);
     Pools pools = Pools.load(data, config.name(), config.roots(), qemuUser);
     String unreachable = qemuUser.unreachable(data.resolve("vms"));
@@ -102,13 +110,14 @@ public final class Agent implements AutoCloseable {
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
         resources.cpus(), resources.memoryBytes(), qemu.version().toString(),
         accel.name().toLowerCase(java.util.Locale.ROOT), pools.views(), vms.list(), choice.probe(), cpu.flags(),
-        cpu.usableModels(), dev.ferry.agent.net.Bridges.list());
+        cpu.usableModels(), dev.ferry.agent.net.Bridges.list(), ft.view());
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.controllerCredentialSha256(),
           serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations));
     } catch (RuntimeException e) {
       vms.detachAll();
+      ft.close();
       throw new AgentException(Kind.UNAVAILABLE, "cannot listen on " + config.listenHost() + ":" + config.listenPort()
           + ": " + e.getMessage(), e);
     }
@@ -119,7 +128,7 @@ public final class Agent implements AutoCloseable {
         + " streams {})", config.name(), urlHolder[0], data, qemu.version(), qemuUser.name(),
         accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(), resources.memoryBytes() >> 20,
         vms.list().size(), config.migrationPorts(), tls == null ? "in clear" : "tls");
-    return new Agent(config, vms, api, heartbeats, urlHolder[0]);
+    return new Agent(config, vms, api, heartbeats, ft, urlHolder[0]);
   }
 
   /** The base URL of the API, as heartbeats advertise it. */
@@ -136,6 +145,7 @@ public final class Agent implements AutoCloseable {
   public void close() {
     logs.close();
     heartbeats.close();
+    ft.close();
     api.close();
     vms.detachAll();
     log.info("agent {} stopped; its vms keep running", config.name());

@@ -96,6 +96,11 @@ public final class AgentCommand implements Callable<Integer> {
           + " post-copy recovery; open them between the hosts (default: ${DEFAULT-VALUE})")
   String migrationPorts;
 
+  @Option(names = "--ft-qemu", paramLabel = "PATH",
+      description = "QEMU binary for fault tolerance, probed by a COLO self-test (default: the newest build of"
+          + " ft-qemu/build-qemu.sh in ~/.cache/ferry/qemu, if any; the system QEMU is probed too)")
+  Path ftQemu;
+
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig config = config();
@@ -125,13 +130,16 @@ public final class AgentCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw usage("--listen '" + listen + "' has no valid port: HOST:PORT, e.g. 127.0.0.1:7101");
     }
+    if (ftQemu != null && !java.nio.file.Files.isExecutable(ftQemu)) {
+      throw usage("--ft-qemu " + ftQemu + " is not an executable file");
+    }
     try {
       Long memoryBytes = memory == null ? null : Sizes.parse("--memory", memory);
       HostCredential credential = credential();
       return new AgentConfig(name, host, port, data, controller, credential.credential(),
           Durations.parse("--heartbeat-interval", heartbeatInterval), cpus, memoryBytes, AccelMode.parse(accel), poolRoots,
           new dev.ferry.agent.vm.LogCaps(Sizes.parse("--log-max-size", logMaxSize), logKeep), tls(),
-          credential.controllerCredentialSha256(), qemuUser, PortRange.parse(migrationPorts));
+          credential.controllerCredentialSha256(), qemuUser, PortRange.parse(migrationPorts), ftQemu);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

@@ -29,6 +29,8 @@ import java.util.List;
  *     tests and benchmarks where one secret plays both parts
  * @param migrationPorts the ports QEMU listens on for other hosts (migration, NBD, post-copy
  *                     recovery); null: {@link PortRange#DEFAULT}
+ * @param ftQemu       the QEMU binary to probe first for fault tolerance (Ferry's own build, issue
+ *                     12); null: the newest build in {@code ~/.cache/ferry/qemu}, if any
  */
 public record AgentConfig(
     String name,
@@ -46,7 +48,8 @@ public record AgentConfig(
     Path tlsDir,
     String controllerCredentialSha256,
     String qemuUser,
-    PortRange migrationPorts) {
+    PortRange migrationPorts,
+    Path ftQemu) {
 
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
 
@@ -80,6 +83,7 @@ public record AgentConfig(
     logCaps = logCaps == null ? dev.ferry.agent.vm.LogCaps.defaults() : logCaps;
     tlsDir = tlsDir == null ? null : tlsDir.toAbsolutePath().normalize();
     migrationPorts = migrationPorts == null ? PortRange.DEFAULT : migrationPorts;
+    ftQemu = ftQemu == null ? null : ftQemu.toAbsolutePath().normalize();
     for (Path root : poolRoots) {
       if (!root.isAbsolute()) throw new IllegalArgumentException("pool root " + root + " must be an absolute directory");
       if (root.normalize().getParent() == null) {
@@ -95,37 +99,42 @@ public record AgentConfig(
 
   public AgentConfig withQemuUser(String user) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
-        poolRoots, logCaps, tlsDir, controllerCredentialSha256, user, migrationPorts);
+        poolRoots, logCaps, tlsDir, controllerCredentialSha256, user, migrationPorts, ftQemu);
+  }
+
+  public AgentConfig withFtQemu(Path binary) {
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
+        poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts, binary);
   }
 
   public AgentConfig withPoolRoots(List<Path> roots) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes, accel,
-        roots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
+        roots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts, ftQemu);
   }
 
   /** The usual agent: machine resources, probed accelerator, heartbeats every 2 s. */
   public static AgentConfig of(String name, String listenHost, int listenPort, Path dataDir, String controller, String token) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null, null, null, null);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, DEFAULT_HEARTBEAT, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** Pins the accelerator: TCG skips the probe, KVM requires it to succeed. */
   public AgentConfig withAccelerator(Accelerator pinned) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
+        pinned == Accelerator.KVM ? AccelMode.KVM : AccelMode.TCG, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts, ftQemu);
   }
 
   public AgentConfig withHeartbeatInterval(Duration interval) {
-    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
+    return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, interval, cpus, memoryBytes, accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts, ftQemu);
   }
 
   public AgentConfig withResources(Integer newCpus, Long newMemoryBytes) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, newCpus, newMemoryBytes,
-        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
+        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts, ftQemu);
   }
 
   public AgentConfig withLogCaps(dev.ferry.agent.vm.LogCaps caps) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, caps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts);
+        accel, poolRoots, caps, tlsDir, controllerCredentialSha256, qemuUser, migrationPorts, ftQemu);
   }
 
   /** The host's TLS files, or null without TLS. */
@@ -135,11 +144,11 @@ public record AgentConfig(
 
   public AgentConfig withTls(Path dir) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, logCaps, dir, controllerCredentialSha256, qemuUser, migrationPorts);
+        accel, poolRoots, logCaps, dir, controllerCredentialSha256, qemuUser, migrationPorts, ftQemu);
   }
 
   public AgentConfig withMigrationPorts(PortRange ports) {
     return new AgentConfig(name, listenHost, listenPort, dataDir, controller, token, heartbeatInterval, cpus, memoryBytes,
-        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, ports);
+        accel, poolRoots, logCaps, tlsDir, controllerCredentialSha256, qemuUser, ports, ftQemu);
   }
 }

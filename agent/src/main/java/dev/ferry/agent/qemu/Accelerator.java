@@ -7,7 +7,7 @@ public enum Accelerator {
   /** software emulation; always works, slower */
   TCG;
 
-  String qemuName() {
+  public String qemuName() {
     return name().toLowerCase(java.util.Locale.ROOT);
   }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.api.agent;
 
+import dev.ferry.api.FtView;
 import dev.ferry.api.PoolView;
 import java.util.List;
 
@@ -27,18 +28,27 @@ public record AgentHeartbeat(
     String acceleratorProbe,
     List<String> cpuFlags,
     List<String> cpuModels,
-    List<String> bridges) {
+    List<String> bridges,
+    FtView ft) {
 
   /** A heartbeat without the CPU facts (agents before issue 10, tests). */
   public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
       List<PoolView> pools, List<AgentVmStatus> vms) {
-    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, null, null, null, null);
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, null, null, null, null, null);
   }
 
   /** A heartbeat without the host's bridges (agents before networks, tests). */
   public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
       List<PoolView> pools, List<AgentVmStatus> vms, String acceleratorProbe, List<String> cpuFlags,
       List<String> cpuModels) {
-    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, acceleratorProbe, cpuFlags, cpuModels, null);
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, acceleratorProbe, cpuFlags, cpuModels, null, null);
+  }
+
+  /** A heartbeat without the FT capability (agents before issue 12, tests). */
+  public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
+      List<PoolView> pools, List<AgentVmStatus> vms, String acceleratorProbe, List<String> cpuFlags,
+      List<String> cpuModels, List<String> bridges) {
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, acceleratorProbe, cpuFlags, cpuModels, bridges,
+        null);
   }
 }

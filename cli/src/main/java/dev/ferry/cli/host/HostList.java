@@ -34,13 +34,21 @@ public final class HostList extends ApiCommand {
   }
 
   static Table table(List<HostView> hosts) {
-    Table t = new Table("NAME", "STATE", "URL", "CPUS", "MEMORY", "FREE", "QEMU", "ACCEL", "LAST HEARTBEAT");
+    Table t = new Table("NAME", "STATE", "URL", "CPUS", "MEMORY", "FREE", "QEMU", "ACCEL", "FT", "LAST HEARTBEAT");
     for (HostView h : hosts) {
       t.row(h.name(), lower(h.state()), h.url(), h.cpusCommitted() + "/" + h.cpus(),
           Sizes.format(h.memoryCommittedBytes()) + "/" + Sizes.format(h.memoryBytes()),
-          Sizes.format(h.memoryFreeBytes()), h.qemuVersion(), h.accelerator(), h.lastHeartbeat());
+          Sizes.format(h.memoryFreeBytes()), h.qemuVersion(), h.accelerator(), ft(h), h.lastHeartbeat());
     }
     return t;
+  }
+
+  /** yes, no or probing (the COLO self-test of a binary still runs); details in --json */
+  static String ft(HostView h) {
+    if (h.ft() == null) return "-";
+    if (h.ft().supported()) return "yes";
+    boolean probing = h.ft().binaries().stream().anyMatch(b -> dev.ferry.api.FtBinaryView.PROBING.equals(b.state()));
+    return probing ? "probing" : "no";
   }
 
   public static String lower(Enum<?> e) {

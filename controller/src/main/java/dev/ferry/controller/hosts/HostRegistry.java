@@ -60,6 +60,8 @@ public final class HostRegistry {
   private final Map<String, HostCpuFacts> cpuFacts = new ConcurrentHashMap<>();
   /** The Linux bridges each host's latest heartbeat reported; in memory for the reason above. */
   private final Map<String, java.util.Set<String>> bridges = new ConcurrentHashMap<>();
+  /** Each host's FT capability (QEMU binaries and their COLO probe) from its latest heartbeat; in memory likewise. */
+  private final Map<String, dev.ferry.api.FtView> ft = new ConcurrentHashMap<>();
 
   public HostRegistry(Store store, EventBus events, InstantSource clock, Duration timeout) {
     this.store = store;
@@ -85,6 +87,8 @@ public final class HostRegistry {
       HostRow row = new HostRow(hb.name(), hb.url(), HostState.ONLINE, now, hb.cpus(), hb.memoryBytes(),
           hb.qemuVersion(), hb.accelerator());
       cpuFacts.put(hb.name(), new HostCpuFacts(hb.acceleratorProbe(), hb.cpuFlags(), hb.cpuModels()));
+      if (hb.ft() != null) ft.put(hb.name(), hb.ft());
+      else ft.remove(hb.name());
       bridges.put(hb.name(), hb.bridges() == null ? java.util.Set.of()
           : hb.bridges().stream().filter(Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet()));
       seen.merge(hb.name(), now, (a, b) -> a.isAfter(b) ? a : b);
@@ -203,7 +207,7 @@ public final class HostRegistry {
     HostCpuFacts f = cpuFacts.get(h.name());
     return new HostView(h.name(), h.url(), h.state(), h.lastHeartbeat(), h.cpus(), cpus, h.memoryBytes(), memory,
         h.qemuVersion(), h.accelerator(), f == null ? null : f.acceleratorProbe(), f == null ? null : f.flags(),
-        f == null ? null : f.models());
+        f == null ? null : f.models(), ft.get(h.name()));
   }
 
   /**
