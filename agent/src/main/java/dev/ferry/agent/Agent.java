@@ -89,8 +89,10 @@ public final class Agent implements AutoCloseable {
     HostCpu cpu = HostCpu.detect(qemu, accel);
     HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
     // cached findings at once, new binaries probed in the background: stock QEMU 7.2 deadlocks in COLO
-    FtProbes ft = FtProbes.start(FtBinaries.candidates(qemu.systemBinary(), config.ftQemu(),
-        FtBinaries.defaultBuildCache()), data, accel, qemuUser);
+    var ftBinaries = FtBinaries.candidates(qemu.systemBinary(), config.ftQemu(), FtBinaries.defaultBuildCache());
+    FtProbes ft = "off".equals(System.getenv("FERRY_FT_PROBE"))
+        ? FtProbes.notProbed(ftBinaries, "FERRY_FT_PROBE=off")
+        : FtProbes.start(ftBinaries, data, accel, qemuUser);
     var host = new QemuHost(qemu, accel, qemuUser);
     Pools pools = Pools.load(data, config.name(), config.roots(), qemuUser);
     String unreachable = qemuUser.unreachable(data.resolve("vms"));

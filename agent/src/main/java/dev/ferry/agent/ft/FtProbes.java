@@ -79,6 +79,19 @@ public final class FtProbes implements AutoCloseable {
         new QemuColoSelfTest(accel, user), BUDGET, HARD_TIMEOUT, InstantSource.system()).start();
   }
 
+  /**
+   * Reports {@code binaries} as not probed, running nothing: the test suite sets
+   * {@code FERRY_FT_PROBE=off} for its many short-lived agents (each would start two QEMUs).
+   */
+  public static FtProbes notProbed(List<Path> binaries, String why) {
+    var p = new FtProbes(binaries, null, "none", (b, budget) -> ColoOutcome.inconclusive(why), BUDGET, HARD_TIMEOUT,
+        InstantSource.system());
+    for (Path b : binaries) {
+      p.put(b, new FtBinaryView(b.toString(), null, FtBinaryView.UNSUPPORTED, "not probed: " + why, 0, null));
+    }
+    return p;
+  }
+
   FtProbes start() {
     for (Path binary : binaries) {
       String sha;

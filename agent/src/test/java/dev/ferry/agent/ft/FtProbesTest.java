@@ -221,4 +221,16 @@ class FtProbesTest {
       assertThat(v.binaries().get(0).reason()).startsWith("cannot read the binary");
     }
   }
+
+  @Test
+  void notProbed_runsNothingAndSaysWhy() throws Exception {
+    Path b = binary("qemu", "build");
+    try (FtProbes p = FtProbes.notProbed(List.of(b), "FERRY_FT_PROBE=off")) {
+      FtView v = p.view();
+      assertThat(v.supported()).isFalse();
+      assertThat(v.binaries()).extracting(FtBinaryView::state).containsExactly(FtBinaryView.UNSUPPORTED);
+      assertThat(v.reason()).contains("not probed: FERRY_FT_PROBE=off");
+      assertThat(dir.resolve("cache")).doesNotExist();
+    }
+  }
 }
