@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Prepares this machine for `./ferry demo`, `./ferry bench` or `./ferry test` (and only those:
+# Prepares this machine for `./ferry demo`, `./ferry bench`, `./ferry test` or `./ferry test-ft` (and only those:
 # every other command installs nothing). Packages come in four groups:
 #   runtime  what a Ferry host needs to run VMs at all (the .deb declares the same)
 #   guest    what building the self-checking test guest needs (demo, bench, test)
 #   network  what the local cluster's network needs (demo, test): bridge and namespace (iproute2),
 #            DHCP (dnsmasq-base; its binary is all Ferry runs, no system service)
 #   test     what only the test suite needs (NBD peer, PostgreSQL)
+#   qemu-ft  what building Ferry's own QEMU needs (scripts/build-qemu.sh, the fault-tolerance
+#            binary of issue 12): a deb-src entry for Debian's qemu source package and its ~24
+#            build dependencies (test-ft only: the build costs minutes, so `./ferry test` and the
+#            demo do not make it until FT needs it there)
 # It always says what it checks. As root on Debian it installs what is missing with apt and says
 # which packages; otherwise it names them and fails.
-# Usage: bootstrap.sh demo|bench|test. Prints the JDK home it chose as its last line.
+# Usage: bootstrap.sh demo|bench|test|test-ft. Prints the JDK home it chose as its last line.
 set -euo pipefail
 
 mode=${1:-}
-case "$mode" in demo|bench|test) ;; *) echo "usage: bootstrap.sh demo|bench|test" >&2; exit 2 ;; esac
+case "$mode" in demo|bench|test|test-ft) ;; *) echo "usage: bootstrap.sh demo|bench|test|test-ft" >&2; exit 2 ;; esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 say() { printf 'ferry bootstrap: %s\n' "$*" >&2; }
@@ -25,9 +29,17 @@ runtime=(qemu-system-x86 qemu-utils util-linux "JDK >= 21")
 guest=(busybox-static cpio gcc libc6-dev xz-utils zstd)
 network=(iproute2 dnsmasq-base)
 test_only=(libnbd-bin postgresql)
+# colo.md: these were enough for x86_64-softmmu with the configure flags of build-qemu.sh (not
+# the ~256 packages of `apt-get build-dep qemu`); dpkg-dev unpacks the source package
+qemu_ft=(build-essential dpkg-dev pkg-config meson ninja-build python3-venv flex bison
+         libglib2.0-dev libpixman-1-dev libfdt-dev libslirp-dev libzstd-dev libaio-dev
+         liburing-dev zlib1g-dev)
+builds_qemu=false
+[ "$mode" = test-ft ] && builds_qemu=true
 wanted="runtime (${runtime[*]}), guest build (${guest[*]})"
 [ "$mode" != bench ] && wanted="$wanted, network (${network[*]})"
-[ "$mode" = test ] && wanted="$wanted, tests (${test_only[*]})"
+case "$mode" in test|test-ft) wanted="$wanted, tests (${test_only[*]})" ;; esac
+$builds_qemu && wanted="$wanted, QEMU build (deb-src entry, ${qemu_ft[*]})"
 say "./ferry $mode checks the packages it needs: $wanted"
 
 missing=()
@@ -46,7 +58,7 @@ if [ "$mode" != bench ]; then
   command -v ip >/dev/null || missing+=(iproute2)
   [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 fi
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = test-ft ]; then
   command -v qemu-io >/dev/null || missing+=(qemu-utils)
   command -v nbdinfo >/dev/null || missing+=(libnbd-bin)
   # the fault tests build hosts in network namespaces (ip netns, veth)
@@ -56,6 +68,20 @@ if [ "$mode" = test ]; then
   # the TLS tests record a migration at the switch and probe the agents' HTTPS
   command -v tcpdump >/dev/null || missing+=(tcpdump)
   command -v curl >/dev/null || missing+=(curl)
+fi
+
+# Ferry's QEMU is built from Debian's source package: apt needs a deb-src entry for the suites it
+# installs binaries from (a security update of qemu comes from bookworm-security)
+DEB_SRC=/etc/apt/sources.list.d/ferry-deb-src.sources
+BINARY_SOURCES=/etc/apt/sources.list.d/debian.sources
+need_deb_src=false
+if $builds_qemu; then
+  for p in "${qemu_ft[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+  done
+  if [ ! -f "$DEB_SRC" ] && ! grep -rqsE '^(deb-src |Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    need_deb_src=true
+  fi
 fi
 
 # demo, bench and test build the sources: a JDK with javac
@@ -74,11 +100,26 @@ fi
 # de-duplicate, keep order
 readarray -t missing < <(printf '%s\n' "${missing[@]}" | awk 'NF && !seen[$0]++')
 
-if [ "${#missing[@]}" -gt 0 ]; then
+if $need_deb_src; then
+  if [ "$(id -u)" -eq 0 ] && [ -f "$BINARY_SOURCES" ]; then
+    say "adding $DEB_SRC (deb-src for the suites of $BINARY_SOURCES, for Ferry's QEMU build)"
+    # the same stanzas (URIs, suites, components, keyring) as the binary sources, as deb-src
+    sed 's/^Types:.*/Types: deb-src/' "$BINARY_SOURCES" >"$DEB_SRC"
+    need_update=true  # apt must read the new entry
+  else
+    say "missing: a deb-src entry for bookworm, bookworm-updates and bookworm-security (Ferry's QEMU build runs apt-get source qemu)"
+    say "add one as root, e.g.: sed 's/^Types:.*/Types: deb-src/' $BINARY_SOURCES >$DEB_SRC && apt-get update"
+    [ "${#missing[@]}" -gt 0 ] && say "and install: sudo apt-get install ${missing[*]}"
+    exit 1
+  fi
+fi
+
+if [ "${#missing[@]}" -gt 0 ] || ${need_update:-false}; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    say "installing missing packages: ${missing[*]}"
+    [ "${#missing[@]}" -gt 0 ] && say "installing missing packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >&2
+    [ "${#missing[@]}" -gt 0 ] && \
     apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
     [ -n "$jdk_pkg" ] && jdk=$(bash "$HERE/find-jdk.sh" javac || true)
   else
