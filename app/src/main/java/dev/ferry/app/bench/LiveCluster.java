@@ -75,7 +75,7 @@ final class LiveCluster implements AutoCloseable {
       throw new IllegalStateException("the credential of " + name + " in " + file + " is unreadable: " + e.getMessage(), e);
     }
     return Agent.start(new AgentConfig(name, "127.0.0.1", 0, work.resolve(name), controllerUrl, c.credential(), null,
-        null, null, null, List.of(work), null, null, c.controllerCredentialSha256(), null, null));
+        null, null, null, List.of(work), null, null, c.controllerCredentialSha256(), null, null, null));
   }
 
   private void awaitOnline() throws InterruptedException {
