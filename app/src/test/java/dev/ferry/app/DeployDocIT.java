@@ -7,7 +7,6 @@ import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.OwnedProcesses;
 import dev.ferry.testsupport.TestGuest;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,8 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -70,9 +67,9 @@ class DeployDocIT {
     assertThat(blocks).extracting(Block::on).contains("all", "controller", "host1", "host2");
 
     Path debDir = Files.createDirectories(dir.resolve("deb"));
-    Result packaged = run(List.of(repo.resolve("ferry").toString(), "package", "--out", debDir.toString()), Map.of(), repo);
-    assertThat(packaged.exit).as(packaged.toString()).isZero();
-    Path deb = Path.of(packaged.out.strip().lines().reduce((a, b) -> b).orElseThrow());
+    Command.Result packaged = run(List.of(repo.resolve("ferry").toString(), "package", "--out", debDir.toString()), Map.of(), repo);
+    assertThat(packaged.exit()).as(packaged.toString()).isZero();
+    Path deb = Path.of(packaged.out().strip().lines().reduce((a, b) -> b).orElseThrow());
     assertThat(deb).exists().hasParent(debDir);
 
     Path bin = fakeTools(repo);
@@ -99,13 +96,13 @@ class DeployDocIT {
         carryCertificates(machine, roots);
         carryCredential(machine, roots);
         String script = rewrite(b.text(), roots.get(machine), shared, roots.get("controller"));
-        Result r = run(topology.node(machine).inside(List.of("bash", "-euo", "pipefail", "-c", script)),
+        Command.Result r = run(topology.node(machine).inside(List.of("bash", "-euo", "pipefail", "-c", script)),
             Map.of("PATH", bin + ":" + roots.get(machine).resolve("usr/bin") + ":" + System.getenv("PATH"),
                 "FERRY_TEST_ROOT", roots.get(machine).toString()),
             debDir);
         ownDaemons(roots);
-        assertThat(r.exit).as("block on %s:%n%s%n%s%nlogs:%n%s", machine, b.text(), r, logs(roots)).isZero();
-        lastOutput = r.out;
+        assertThat(r.exit()).as("block on %s:%n%s%n%s%nlogs:%n%s", machine, b.text(), r, logs(roots)).isZero();
+        lastOutput = r.out();
         if (script.contains("systemctl enable --now ferry-controller")) awaitController(roots);
         if (script.contains("systemctl enable --now ferry-agent")) awaitOnline(machine, roots);
       }
@@ -273,34 +270,12 @@ class DeployDocIT {
     return b.toString();
   }
 
-  record Result(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
-  }
 
-  private static Result run(List<String> cmd, Map<String, String> env, Path cwd) throws Exception {
-    var pb = new ProcessBuilder(cmd).directory(cwd.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+  private static Command.Result run(List<String> cmd, Map<String, String> env, Path cwd) throws Exception {
+    var pb = new ProcessBuilder(cmd).directory(cwd.toFile());
     pb.environment().remove("FERRY_CONTROLLER");
     pb.environment().remove("FERRY_TOKEN");
     pb.environment().putAll(env);
-    Process p = pb.start();
-    var out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError(cmd + " did not finish in 5 minutes");
-    }
-    return new Result(p.exitValue(), out.join(), err.join());
-  }
-
-  private static String read(java.io.InputStream in) {
-    try {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "(unreadable: " + e.getMessage() + ")";
-    }
+    return Command.run(pb, Duration.ofMinutes(5));
   }
 }

@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,22 +67,22 @@ class LauncherIT {
   @Test
   void help_withoutQemu_printsHelpAndInstallsNothing() throws Exception {
     Path root = Path.of(System.getProperty("ferry.repo.root"));
-    Result r = run(root.resolve("ferry"), Map.of(), "--help");
+    Command.Result r = run(root.resolve("ferry"), Map.of(), "--help");
 
-    assertThat(r.exit).as(r.toString()).isZero();
-    assertThat(r.out).as(r.toString()).contains("Usage: ferry").contains("agent").contains("controller");
-    assertThat(r.err).as("no package check, no build: %s", r).doesNotContain("bootstrap").doesNotContain("building");
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out()).as(r.toString()).contains("Usage: ferry").contains("agent").contains("controller");
+    assertThat(r.err()).as("no package check, no build: %s", r).doesNotContain("bootstrap").doesNotContain("building");
     assertThat(calls).as("apt-get/dpkg/sudo called: %s", r).doesNotExist();
-    assertThat(run(Path.of("sh"), Map.of(), "-c", "command -v qemu-system-x86_64").exit).as("the PATH still finds qemu").isNotZero();
+    assertThat(run(Path.of("sh"), Map.of(), "-c", "command -v qemu-system-x86_64").exit()).as("the PATH still finds qemu").isNotZero();
   }
 
   @Test
   void version_asRootWithoutQemu_installsNothing() throws Exception {
     Path root = Path.of(System.getProperty("ferry.repo.root"));
-    Result r = run(root.resolve("ferry"), Map.of(), "--version");
+    Command.Result r = run(root.resolve("ferry"), Map.of(), "--version");
 
-    assertThat(r.exit).as(r.toString()).isZero();
-    assertThat(r.out).as(r.toString()).startsWith("ferry ");
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out()).as(r.toString()).startsWith("ferry ");
     assertThat(calls).as("apt-get/dpkg/sudo called: %s", r).doesNotExist();
   }
 
@@ -96,12 +94,12 @@ class LauncherIT {
     Files.copy(repo.resolve("ferry"), copy.getParent().resolve("ferry"));
     Files.copy(repo.resolve("scripts/find-jdk.sh"), copy.resolve("find-jdk.sh"));
     Files.copy(repo.resolve("scripts/bootstrap.sh"), copy.resolve("bootstrap.sh"));
-    Result r = run(copy.getParent().resolve("ferry"), Map.of(), "--help");
+    Command.Result r = run(copy.getParent().resolve("ferry"), Map.of(), "--help");
 
-    assertThat(r.exit).as(r.toString()).isEqualTo(1);
-    assertThat(r.out).isEmpty();
-    assertThat(r.err.strip().lines()).as(r.toString()).hasSize(1);
-    assertThat(r.err).startsWith("ferry: no built jar at ");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().strip().lines()).as(r.toString()).hasSize(1);
+    assertThat(r.err()).startsWith("ferry: no built jar at ");
     assertThat(calls).as("apt-get/dpkg/sudo called: %s", r).doesNotExist();
   }
 
@@ -110,16 +108,16 @@ class LauncherIT {
   void demo_withoutQemu_saysWhatItChecksAndWhatItInstalls() throws Exception {
     Path repo = Path.of(System.getProperty("ferry.repo.root"));
     // bootstrap alone (not the demo): as root it would install with the fake apt-get, which records it
-    Result r = run(Path.of("bash"), Map.of(), repo.resolve("scripts/bootstrap.sh").toString(), "demo");
+    Command.Result r = run(Path.of("bash"), Map.of(), repo.resolve("scripts/bootstrap.sh").toString(), "demo");
 
-    assertThat(r.err).as(r.toString()).contains("ferry bootstrap: ./ferry demo checks the packages it needs: runtime (");
+    assertThat(r.err()).as(r.toString()).contains("ferry bootstrap: ./ferry demo checks the packages it needs: runtime (");
     if (isRoot()) {
-      assertThat(r.err).as(r.toString()).contains("installing missing packages: qemu-system-x86 qemu-utils");
+      assertThat(r.err()).as(r.toString()).contains("installing missing packages: qemu-system-x86 qemu-utils");
       assertThat(Files.readString(calls)).contains("apt-get install").contains("qemu-system-x86")
           .doesNotContain("postgresql").doesNotContain("libnbd-bin");
     } else {
-      assertThat(r.exit).isEqualTo(1);
-      assertThat(r.err).contains("missing packages: qemu-system-x86 qemu-utils");
+      assertThat(r.exit()).isEqualTo(1);
+      assertThat(r.err()).contains("missing packages: qemu-system-x86 qemu-utils");
     }
   }
 
@@ -128,36 +126,15 @@ class LauncherIT {
     return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().equals("0");
   }
 
-  record Result(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
-  }
 
-  private Result run(Path program, Map<String, String> env, String... args) throws Exception {
+  private Command.Result run(Path program, Map<String, String> env, String... args) throws Exception {
     var cmd = new java.util.ArrayList<String>();
     cmd.add(program.toString());
     cmd.addAll(List.of(args));
-    var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    var pb = new ProcessBuilder(cmd);
     pb.environment().put("PATH", path);
     pb.environment().remove("JAVA_HOME");
     pb.environment().putAll(env);
-    Process p = pb.start();
-    var out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    if (!p.waitFor(2, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError(cmd + " did not finish in 2 minutes");
-    }
-    return new Result(p.exitValue(), out.join(), err.join());
-  }
-
-  private static String read(java.io.InputStream in) {
-    try {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "(unreadable: " + e.getMessage() + ")";
-    }
+    return Command.run(pb, java.time.Duration.ofMinutes(2));
   }
 }

@@ -2,13 +2,9 @@ package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,9 +66,9 @@ class PackageIT {
     assertThat(controller).contains("User=ferry", "ProtectSystem=strict", "CapabilityBoundingSet=\n", "PrivateDevices=true");
     // the units as systemd reads them: an unknown or misspelt directive fails here
     if (Files.isExecutable(Path.of("/usr/bin/systemd-analyze"))) {
-      Result r = run(List.of("systemd-analyze", "verify", "--man=no", "--root=" + root,
+      Command.Result r = run(List.of("systemd-analyze", "verify", "--man=no", "--root=" + root,
           "/lib/systemd/system/ferry-agent.service", "/lib/systemd/system/ferry-controller.service"));
-      assertThat(r.out + r.err).as(r.toString()).doesNotContain("Unknown key").doesNotContain("Unknown section")
+      assertThat(r.out() + r.err()).as(r.toString()).doesNotContain("Unknown key").doesNotContain("Unknown section")
           .doesNotContain("Failed to parse").doesNotContain("not executable");
     }
   }
@@ -89,35 +85,14 @@ class PackageIT {
     }
   }
 
-  record Result(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
-  }
 
   private static String ok(List<String> cmd) throws Exception {
-    Result r = run(cmd);
-    if (r.exit != 0) throw new AssertionError(cmd + " failed: " + r);
-    return r.out;
+    Command.Result r = run(cmd);
+    if (r.exit() != 0) throw new AssertionError(cmd + " failed: " + r);
+    return r.out();
   }
 
-  private static Result run(List<String> cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-    var out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    if (!p.waitFor(3, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError(cmd + " did not finish in 3 minutes");
-    }
-    return new Result(p.exitValue(), out.join(), err.join());
-  }
-
-  private static String read(java.io.InputStream in) {
-    try {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "(unreadable: " + e.getMessage() + ")";
-    }
+  private static Command.Result run(List<String> cmd) throws Exception {
+    return Command.run(new ProcessBuilder(cmd), java.time.Duration.ofMinutes(3));
   }
 }
