@@ -132,7 +132,9 @@ final class LiveReport {
           double d = num(ratios.get("ferry_vs_raw_downtime"));
           out.add(name + ": both converged; Ferry's copy took " + t + "× raw's time (end to end, with the controller's"
               + " preflight, target preparation and inventory: " + val(ratios.get("ferry_vs_raw_end_to_end")) + "×) and had "
-              + d + "× raw's downtime"
+              // QEMU may report a downtime of 0, which no ratio can be taken against
+              + (Double.isNaN(d) ? ms(ferry.get("downtime_qemu_ms")) + " QEMU downtime against raw's " + ms(raw.get("downtime_qemu_ms"))
+                  : d + "× raw's downtime")
               + (t > 1 || d > 1 ? " — Ferry is not better here on " + (t > 1 && d > 1 ? "either" : t > 1 ? "time" : "downtime")
                   + (d > 1 && !Boolean.TRUE.equals(ferry.get("postcopy_used"))
                       ? " (both pre-copy with a 300 ms limit; QEMU switches over once pending ≤ B·T_d, and with Ferry's"

@@ -43,4 +43,18 @@ class LiveReportTest {
         .contains("(c) / (b) total **n/a**");
     assertThat(LiveBench.ratios(runs)).containsEntry("params_vs_ferry_total", null);
   }
+
+  @Test
+  void markdown_rawDowntimeZero_givesBothFiguresNotNaN() {
+    var runs = new LinkedHashMap<String, Map<String, Object>>();
+    runs.put("ferry", run("ferry", 800, 2000, 60));
+    runs.put("raw", run("raw", 700, 1000, 0));
+    var w = new LinkedHashMap<String, Object>(Map.of("workload", "idle", "runs", runs, "ratios", LiveBench.ratios(runs)));
+    var report = new LinkedHashMap<String, Object>(Map.of("date", "d", "cpus", 2, "seconds_limit", 30L,
+        "methods", List.of("ferry", "raw"), "workloads", List.of(w)));
+
+    String md = LiveReport.markdown(report);
+
+    assertThat(md).doesNotContain("NaN").contains("60 ms QEMU downtime against raw's 0 ms");
+  }
 }
