@@ -87,6 +87,8 @@ class NetworkIT {
     assertThat(vm.at("/nics/0/network").asText()).isEqualTo("default");
     assertThat(bridgePorts()).as("the source tap is on the bridge").contains(taps.getLast());
     String ip = awaitAddress(ferry.console("host1", "web"), mac);
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().at("/nics/0/ip").asText())
+        .as("vm show has the address from the DHCP lease").isEqualTo(ip);
     // a duplicate MAC is refused now that web holds it
     assertRefused("nics[0].mac", "--nic", "default,mac=" + mac);
 

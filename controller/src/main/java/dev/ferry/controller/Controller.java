@@ -80,7 +80,9 @@ public final class Controller implements AutoCloseable {
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
       migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
-          new VmService(store, hosts, agents, events, cfg.cpuModel()), migrations, events, cfg.limits().sseMaxClients(),
+          new VmService(store, hosts, agents, events, cfg.cpuModel(),
+              new dev.ferry.controller.networks.Leases(cfg.dhcpLeases())),
+          migrations, events, cfg.limits().sseMaxClients(),
           credentials, store.audit(), cfg.clock(), new NetworkService(store, hosts, events));
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
       RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), tls == null ? null : TlsContexts.server(tls),

@@ -83,6 +83,11 @@ public final class ControllerCommand implements Callable<Integer> {
           + " runs it can take every VM (default: host under kvm, qemu64 under tcg)")
   String cpuModel;
 
+  @Option(names = "--dhcp-leases", paramLabel = "NETWORK=FILE",
+      description = "the lease file of the DHCP server on a network (dnsmasq's format), for the addresses vm show"
+          + " lists; repeatable ('ferry cluster up' passes its network's)")
+  java.util.Map<String, Path> dhcpLeases = new java.util.LinkedHashMap<>();
+
   @Option(names = "--tls", paramLabel = "DIR",
       description = "the controller's TLS directory (ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem,"
           + " client-key.pem; made by 'ferry ca issue'): the API is then HTTPS only and agents are called over HTTPS"
@@ -101,7 +106,7 @@ public final class ControllerCommand implements Callable<Integer> {
     try {
       controller = start(new ControllerConfig(listen.host(), listen.port(), data, db, dbUser,
           dbPassword(System.getenv("FERRY_DB_PASSWORD")),
-          hostTimeout, maxMigrationsPerHost, null, limits, cpuModel, tls));
+          hostTimeout, maxMigrationsPerHost, null, limits, cpuModel, tls, dhcpLeases));
     } catch (RuntimeException e) {
       throw StartupFailure.of("controller", e);
     }

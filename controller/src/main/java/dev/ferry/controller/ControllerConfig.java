@@ -3,6 +3,7 @@ package dev.ferry.controller;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -24,6 +25,8 @@ import java.util.Objects;
  * @param tlsDir the controller's TLS directory ({@link dev.ferry.api.tls.TlsDir}): the API is then
  *     HTTPS only, and calls to agents trust only the cluster CA and show the controller's
  *     certificate; null: plain HTTP (tests)
+ * @param dhcpLeases per network, the lease file of the DHCP server Ferry runs on it (dnsmasq's, as
+ *     {@code ferry cluster up} makes it): {@code vm show} reads a NIC's address from it; empty: none
  */
 public record ControllerConfig(
     String listenHost,
@@ -37,7 +40,8 @@ public record ControllerConfig(
     InstantSource clock,
     GrowthLimits limits,
     String cpuModel,
-    Path tlsDir) {
+    Path tlsDir,
+    Map<String, Path> dhcpLeases) {
 
   public static final Duration DEFAULT_HOST_TIMEOUT = Duration.ofSeconds(10);
   public static final int DEFAULT_MAX_MIGRATIONS_PER_HOST = 2;
@@ -64,6 +68,15 @@ public record ControllerConfig(
       throw new IllegalArgumentException("cpu model '" + cpuModel + "' is not a qemu cpu model name such as EPYC or qemu64");
     }
     tlsDir = tlsDir == null ? null : tlsDir.toAbsolutePath().normalize();
+    dhcpLeases = dhcpLeases == null ? Map.of() : Map.copyOf(dhcpLeases);
+  }
+
+  /** A configuration without DHCP lease files. */
+  public ControllerConfig(String listenHost, int listenPort, Path dataDir, String dbUrl, String dbUser, String dbPassword,
+      Duration hostTimeout, int maxMigrationsPerHost, InstantSource clock, GrowthLimits limits, String cpuModel,
+      Path tlsDir) {
+    this(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout, maxMigrationsPerHost, clock, limits,
+        cpuModel, tlsDir, null);
   }
 
   /** A controller on a free loopback port with SQLite in {@code dataDir}: what tests start. */
@@ -75,25 +88,25 @@ public record ControllerConfig(
   /** The same configuration with another database (e.g. PostgreSQL in tests). */
   public ControllerConfig withDatabase(String url, String user, String password) {
     return new ControllerConfig(listenHost, listenPort, dataDir, url, user, password, hostTimeout,
-        maxMigrationsPerHost, clock, limits, cpuModel, tlsDir);
+        maxMigrationsPerHost, clock, limits, cpuModel, tlsDir, dhcpLeases);
   }
 
   /** The same configuration with another per-host migration limit. */
   public ControllerConfig withMaxMigrationsPerHost(int max) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout, max, clock,
-        limits, cpuModel, tlsDir);
+        limits, cpuModel, tlsDir, dhcpLeases);
   }
 
   /** The same configuration with other growth limits. */
   public ControllerConfig withLimits(GrowthLimits other) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
-        maxMigrationsPerHost, clock, other, cpuModel, tlsDir);
+        maxMigrationsPerHost, clock, other, cpuModel, tlsDir, dhcpLeases);
   }
 
   /** The same configuration with a cluster baseline CPU model (null: each host's default). */
   public ControllerConfig withCpuModel(String model) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
-        maxMigrationsPerHost, clock, limits, model, tlsDir);
+        maxMigrationsPerHost, clock, limits, model, tlsDir, dhcpLeases);
   }
 
   /** The controller's TLS files, or null without TLS. */
@@ -104,6 +117,6 @@ public record ControllerConfig(
   /** The same configuration served over TLS from {@code dir}. */
   public ControllerConfig withTls(Path dir) {
     return new ControllerConfig(listenHost, listenPort, dataDir, dbUrl, dbUser, dbPassword, hostTimeout,
-        maxMigrationsPerHost, clock, limits, cpuModel, dir);
+        maxMigrationsPerHost, clock, limits, cpuModel, dir, dhcpLeases);
   }
 }

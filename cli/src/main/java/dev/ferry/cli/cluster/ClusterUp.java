@@ -86,7 +86,9 @@ final class ClusterUp extends LocalClusterCommand {
     } else {
       Instant now = Instant.now();
       for (int i = 1; i <= hosts; i++) startedAt.put(ClusterLayout.hostName(i), now);
-      long pid = Launcher.start(launcher.controller(layout, c.port(), hostTimeout, maxMigrationsPerHost),
+      // the network is made once the controller answers (it is registered there); where its leases go is known now
+      LocalNetwork net = LocalNetwork.cannotCreate() == null ? LocalNetwork.of(layout) : null;
+      long pid = Launcher.start(launcher.controller(layout, c.port(), hostTimeout, maxMigrationsPerHost, net),
           layout.log(c.name()));
       file = file.withController(c.withPid(pid));
       file.write(layout.dir());

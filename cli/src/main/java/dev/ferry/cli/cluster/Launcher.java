@@ -48,10 +48,17 @@ record Launcher(String java, String jar) {
 
   /** {@code hostTimeout} and {@code maxMigrationsPerHost} are passed only when given: null keeps the controller's default. */
   List<String> controller(ClusterLayout layout, int port, String hostTimeout, Integer maxMigrationsPerHost) {
+    return controller(layout, port, hostTimeout, maxMigrationsPerHost, null);
+  }
+
+  /** With {@code network} (null: none) the controller reads the addresses of its NICs from its DHCP leases. */
+  List<String> controller(ClusterLayout layout, int port, String hostTimeout, Integer maxMigrationsPerHost,
+      LocalNetwork network) {
     List<String> cmd = command("controller", "--listen", "127.0.0.1:" + port, "--data", layout.controllerData().toString(),
         "--tls", layout.tlsDir("controller").toString());
     if (hostTimeout != null) cmd.addAll(List.of("--host-timeout", hostTimeout));
     if (maxMigrationsPerHost != null) cmd.addAll(List.of("--max-migrations-per-host", maxMigrationsPerHost.toString()));
+    if (network != null) cmd.addAll(List.of("--dhcp-leases", network.name() + "=" + network.leases()));
     return cmd;
   }
 

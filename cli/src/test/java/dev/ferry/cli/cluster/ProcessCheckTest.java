@@ -84,6 +84,8 @@ class ProcessCheckTest {
     assertThat(l.controller(layout, 7000, null, null)).containsExactly("setsid", "/jdk/bin/java", "--enable-native-access=ALL-UNNAMED",
         "-jar", "/x/ferry.jar", "controller", "--listen", "127.0.0.1:7000", "--data", dir.resolve("controller").toString(),
         "--tls", dir.resolve("controller/tls").toString());
+    assertThat(l.controller(layout, 7000, null, null, LocalNetwork.of(layout))).endsWith("--dhcp-leases",
+        "default=" + dir.resolve("network/dnsmasq.leases"));
     assertThat(l.agent(layout, "host2", 7002, "http://127.0.0.1:7000")).containsSubsequence(
         "agent", "--name", "host2", "--listen", "127.0.0.1:7002", "--data", dir.resolve("hosts/host2").toString(),
         "--controller", "http://127.0.0.1:7000", "--credential-file", dir.resolve("hosts/host2/credential").toString(),

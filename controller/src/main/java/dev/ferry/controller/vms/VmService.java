@@ -14,6 +14,7 @@ import dev.ferry.controller.ControllerException.Kind;
 import dev.ferry.controller.agents.AgentClient;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
+import dev.ferry.controller.networks.Leases;
 import dev.ferry.controller.store.HostRow;
 import dev.ferry.controller.store.Store;
 import dev.ferry.controller.store.VmRow;
@@ -44,6 +45,7 @@ public final class VmService {
   private final AgentClient agents;
   private final EventBus events;
   private final VmViews views;
+  private final Leases leases;
   private final VmCreation creation;
   private final Map<String, Object> hostLocks = new ConcurrentHashMap<>();
   private final Set<String> creating = ConcurrentHashMap.newKeySet();
@@ -55,11 +57,18 @@ public final class VmService {
 
   /** {@code cpuBaseline}: the CPU model of every new VM (ferry controller --cpu-model), or null for the host's default. */
   public VmService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, String cpuBaseline) {
+    this(store, hosts, agents, events, cpuBaseline, Leases.none());
+  }
+
+  /** {@code leases}: the DHCP leases of networks where Ferry serves DHCP, for the NICs' addresses. */
+  public VmService(Store store, HostRegistry hosts, AgentClient agents, EventBus events, String cpuBaseline,
+      Leases leases) {
     this.store = store;
     this.hosts = hosts;
     this.agents = agents;
     this.events = events;
-    this.views = new VmViews(store);
+    this.views = new VmViews(store, leases);
+    this.leases = leases;
     this.creation = new VmCreation(store, agents, cpuBaseline);
   }
 
@@ -108,7 +117,7 @@ public final class VmService {
       return views.view(live == null ? vm : record(vm, live));
     } catch (ControllerException e) {
       LOG.debug("live state of vm '{}' unavailable: {}", name, e.getMessage());
-      return VmViews.view(vm, store.vms().disks(name), store.networks().nics(name), true);
+      return VmViews.view(vm, store.vms().disks(name), store.networks().nics(name), true, leases);
     }
   }
 

@@ -6,6 +6,7 @@ import dev.ferry.api.VmView;
 import dev.ferry.api.NicView;
 import dev.ferry.api.TapNames;
 import dev.ferry.controller.store.DiskRow;
+import dev.ferry.controller.networks.Leases;
 import dev.ferry.controller.store.HostRow;
 import dev.ferry.controller.store.NicRow;
 import dev.ferry.controller.store.Page;
@@ -20,15 +21,17 @@ import java.util.stream.Collectors;
 final class VmViews {
 
   private final Store store;
+  private final Leases leases;
 
-  VmViews(Store store) {
+  VmViews(Store store, Leases leases) {
     this.store = store;
+    this.leases = leases;
   }
 
   VmView view(VmRow vm) {
     HostRow host = store.hosts().find(vm.host()).orElse(null);
     return view(vm, store.vms().disks(vm.name()), store.networks().nics(vm.name()),
-        host == null || host.state() != HostState.ONLINE);
+        host == null || host.state() != HostState.ONLINE, leases);
   }
 
   /**
@@ -56,20 +59,21 @@ final class VmViews {
     return rows.stream().map(vm -> {
       HostRow h = hosts.get(vm.host());
       return view(vm, disks.getOrDefault(vm.name(), List.of()), nics.getOrDefault(vm.name(), List.of()),
-          h == null || h.state() != HostState.ONLINE);
+          h == null || h.state() != HostState.ONLINE, leases);
     }).toList();
   }
 
   /** {@code unknown} keeps the stored state in the store and hides it in the view: it is not trusted. */
-  static VmView view(VmRow vm, List<DiskRow> disks, List<NicRow> nics, boolean unknown) {
+  static VmView view(VmRow vm, List<DiskRow> disks, List<NicRow> nics, boolean unknown, Leases leases) {
     return new VmView(vm.name(), vm.host(), unknown ? VmState.UNKNOWN : vm.state(), vm.cpus(),
         vm.memoryRequestedBytes(), vm.memoryGivenBytes(), vm.memoryAdjustment(), vm.machineType(), vm.cpuModel(),
         vm.accelerator(), unknown ? null : vm.pid(), disks.stream().map(DiskRow::view).toList(),
-        nics.stream().map(n -> nic(vm, n)).toList());
+        nics.stream().map(n -> nic(vm, n, leases)).toList());
   }
 
-  /** The tap is the one on the VM's current host; the address is not known to the controller (yet). */
-  private static NicView nic(VmRow vm, NicRow n) {
-    return new NicView(n.network(), n.mac(), TapNames.of(vm.host(), vm.name(), n.index(), n.mac()), null);
+  /** The tap is the one on the VM's current host; the address is the DHCP lease's, when Ferry serves DHCP there. */
+  private static NicView nic(VmRow vm, NicRow n, Leases leases) {
+    return new NicView(n.network(), n.mac(), TapNames.of(vm.host(), vm.name(), n.index(), n.mac()),
+        leases.ip(n.network(), n.mac()).orElse(null));
   }
 }
