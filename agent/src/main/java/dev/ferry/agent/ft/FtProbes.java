@@ -140,9 +140,9 @@ public final class FtProbes implements AutoCloseable {
     long ms = Duration.ofNanos(System.nanoTime() - t0).toMillis();
     var record = new FtProbeRecord(binary.toString(), sha, accel, outcome.passed(), outcome.reason(),
         outcome.checkpoints(), ms, clock.instant().toString());
-    put(binary, record.view(binary));
     log.info("ft probe of {} under {} in {} ms: {} ({})", binary, accel, ms,
         outcome.passed() ? "supported" : "unsupported", outcome.reason());
+    // cached before it is shown: whoever sees the finding may rely on the next start not probing
     if (outcome.conclusive()) {
       try {
         JsonFiles.write(cacheFile(sha), record);
@@ -150,6 +150,7 @@ public final class FtProbes implements AutoCloseable {
         log.warn("cannot cache the ft probe of {}: {}", binary, e.getMessage());
       }
     }
+    put(binary, record.view(binary));
   }
 
   /** The host's FT capability as heartbeats report it. */
