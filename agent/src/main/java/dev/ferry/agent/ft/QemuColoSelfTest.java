@@ -61,6 +61,11 @@ final class QemuColoSelfTest implements ColoSelfTest {
   @Override
   public ColoOutcome run(Path binary, Duration budget) throws InterruptedException {
     long deadline = System.nanoTime() + budget.toNanos();
+    // a root agent's build lands in /root/.cache (0700): say so rather than QEMU's bare exit 126
+    String unreachable = user.unreachable(binary.getParent());
+    if (unreachable != null) {
+      return ColoOutcome.inconclusive("cannot run " + binary + ": " + unreachable + " (or pass --ft-qemu)");
+    }
     Path dir;
     int port;
     try {
