@@ -47,6 +47,14 @@ final class QemuColoSelfTest implements ColoSelfTest {
   private static final Logger log = LoggerFactory.getLogger(QemuColoSelfTest.class);
   static final int CHECKPOINTS = 3;
   private static final int CHECKPOINT_DELAY_MS = 200;
+  /**
+   * i440fx, not the q35 of Ferry's VMs: with q35 and this firmware-only guest the secondary of
+   * Ferry's build (and of Debian's, had its primary not deadlocked first) aborts at its first
+   * checkpoint load ({@code memory_region_add_subregion_common: !subregion->container}), which
+   * colo.md's runs with a booted Linux guest did not meet. The checkpoint path and the failover
+   * this probe judges are the machine's; whether q35 holds up under COLO is the pair's question.
+   */
+  static final String MACHINE = "pc";
   /** a patched primary blocks QMP for the RAM send of a checkpoint (~50 ms here): far below this */
   private static final Duration QMP_ANSWER = Duration.ofSeconds(3);
 
@@ -162,7 +170,7 @@ final class QemuColoSelfTest implements ColoSelfTest {
 
   private Process start(Path binary, Path dir, String role, List<String> extra, List<Process> started) throws IOException {
     var cmd = new ArrayList<>(List.of(binary.toString(), "-accel", accel.qemuName(), "-nodefaults", "-no-user-config",
-        "-display", "none", "-machine", "q35", "-m", "65528k",
+        "-display", "none", "-machine", MACHINE, "-m", "65528k",
         "-qmp", "unix:" + dir.resolve(role + ".qmp") + ",server=on,wait=off"));
     if (accel == Accelerator.KVM) cmd.addAll(List.of("-cpu", "host"));
     cmd.addAll(extra);
