@@ -57,7 +57,11 @@ final class Ports {
   /** The first port of the ephemeral range, or 0 (let the kernel choose) when it cannot be read. */
   static int ephemeralLow(Path range) {
     try {
-      return Integer.parseInt(Files.readString(range).strip().split("\\s+")[0]);
+      // one read of a line: Files.readString reads /proc/sys files in pieces and gets "3" of "32768"
+      try (var in = Files.newBufferedReader(range)) {
+        String line = in.readLine();
+        return line == null ? 0 : Integer.parseInt(line.strip().split("\\s+")[0]);
+      }
     } catch (IOException | RuntimeException e) {
       return 0;
     }
