@@ -62,6 +62,33 @@ class AgentCommandTest {
   }
 
   @Test
+  void ftQemu_executableIsApplied_otherwiseAUsageError() throws Exception {
+    Path token = credential("host1");
+    String[] base = {"--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
+        "--controller", "http://127.0.0.1:7100", "--credential-file", token.toString(), "--ft-qemu"};
+    Path qemu = java.nio.file.Files.writeString(tmp.resolve("qemu"), "#!/bin/sh\n");
+    var plain = new AgentCommand();
+    new CommandLine(plain).parseArgs(java.util.Arrays.copyOf(base, base.length - 1));
+    assertThat(plain.config().ftQemu()).isNull();
+
+    var notExecutable = new AgentCommand();
+    new CommandLine(notExecutable).parseArgs(concat(base, qemu.toString()));
+    assertThatThrownBy(notExecutable::config).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--ft-qemu " + qemu + " is not an executable file");
+
+    qemu.toFile().setExecutable(true);
+    var given = new AgentCommand();
+    new CommandLine(given).parseArgs(concat(base, qemu.toString()));
+    assertThat(given.config().ftQemu()).isEqualTo(qemu);
+  }
+
+  private static String[] concat(String[] a, String last) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + 1);
+    r[a.length] = last;
+    return r;
+  }
+
+  @Test
   void logCaps_defaultAndBadValues() throws Exception {
     Path token = credential("host1");
     String[] base = {"--name", "host1", "--listen", "127.0.0.1:7101", "--data", tmp.toString(),
