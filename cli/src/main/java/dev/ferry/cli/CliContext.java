@@ -50,16 +50,34 @@ public record CliContext(Map<String, String> env, Path cwd, Duration pollInterva
     return value == null || value.isBlank() ? null : value;
   }
 
-  /** The contract's default cluster directory: FERRY_CLUSTER_DIR, else under XDG_STATE_HOME. */
+  /** Root's default cluster directory when root's home is private. */
+  public static final Path ROOT_CLUSTER_DIR = Path.of("/var/lib/ferry/cluster");
+
+  /**
+   * The contract's default cluster directory: FERRY_CLUSTER_DIR, else under XDG_STATE_HOME, else
+   * under {@code $HOME/.local/state} — except for root with a home others cannot enter (Debian's
+   * {@code /root} is 0700): its agents run QEMU as {@code ferry-qemu}, which could not reach the
+   * VMs' run directories there, so root's cluster lives in {@link #ROOT_CLUSTER_DIR}.
+   */
   public Path clusterDir() {
     String explicit = env("FERRY_CLUSTER_DIR");
     if (explicit != null) return cwd.resolve(explicit).normalize();
     String state = env("XDG_STATE_HOME");
     if (state == null) {
       String home = env("HOME") != null ? env("HOME") : System.getProperty("user.home");
+      if ("root".equals(System.getProperty("user.name")) && privateDir(Path.of(home))) return ROOT_CLUSTER_DIR;
       state = Path.of(home, ".local", "state").toString();
     }
     return Path.of(state, "ferry", "cluster").toAbsolutePath().normalize();
+  }
+
+  private static boolean privateDir(Path dir) {
+    try {
+      return !java.nio.file.Files.getPosixFilePermissions(dir)
+          .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      return false;
+    }
   }
 
   /** A path the user typed, made absolute against the working directory (symlinks kept). */

@@ -128,6 +128,22 @@ class EndpointTest {
     assertThat(ctx(Map.of("FERRY_CLUSTER_DIR", "/c", "XDG_STATE_HOME", "/state")).clusterDir()).isEqualTo(Path.of("/c"));
   }
 
+  /** Root's private home (Debian's /root is 0700) would keep QEMU, run as ferry-qemu, out of the cluster. */
+  @Test
+  void clusterDir_rootWithAPrivateHome_isUnderVarLib_aHomeOthersEnter_staysTheDefault() throws Exception {
+    Path closed = Files.createDirectories(tmp.resolve("closed-home"));
+    Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Path open = Files.createDirectories(tmp.resolve("open-home"));
+    Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+    boolean root = "root".equals(System.getProperty("user.name"));
+
+    assertThat(ctx(Map.of("HOME", closed.toString())).clusterDir())
+        .isEqualTo(root ? CliContext.ROOT_CLUSTER_DIR : closed.resolve(".local/state/ferry/cluster"));
+    assertThat(ctx(Map.of("HOME", open.toString())).clusterDir()).isEqualTo(open.resolve(".local/state/ferry/cluster"));
+    assertThat(ctx(Map.of("HOME", closed.toString(), "XDG_STATE_HOME", "/state")).clusterDir())
+        .as("an explicit XDG_STATE_HOME is the user's choice").isEqualTo(Path.of("/state/ferry/cluster"));
+  }
+
   @Test
   void command_nothingConfigured_exitsOneWithHint() {
     var result = new CliRunner().cwd(tmp).run("vm", "list");

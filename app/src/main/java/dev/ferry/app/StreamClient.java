@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * client process in the network's namespace whose stdin and stdout this class drives: it sends
  * {@code c<k>} every 100 ms and checks every line it receives, {@code n=<counter> echo=<token>}:
  * counters consecutive from 0 (no gap, duplicate or reorder) and echoes of tokens it sent, in
- * order. It records the longest silence between two lines since the last {@link #mark}.
+ * order. It records the longest silence between two lines since the last {@link #mark}. The
+ * tests (NetworkIT) and {@code ferry demo} hold their connection through it.
  */
 final class StreamClient implements AutoCloseable {
 
