@@ -88,11 +88,6 @@ public final class Agent implements AutoCloseable {
     Accelerator accel = choice.accelerator();
     HostCpu cpu = HostCpu.detect(qemu, accel);
     HostResources resources = HostResources.detect(config.cpus(), config.memoryBytes());
-    // cached findings at once, new binaries probed in the background: stock QEMU 7.2 deadlocks in COLO
-    var ftBinaries = FtBinaries.candidates(qemu.systemBinary(), config.ftQemu(), FtBinaries.defaultBuildCache());
-    FtProbes ft = "off".equals(System.getenv("FERRY_FT_PROBE"))
-        ? FtProbes.notProbed(ftBinaries, "FERRY_FT_PROBE=off")
-        : FtProbes.start(ftBinaries, data, accel, qemuUser);
     var host = new QemuHost(qemu, accel, qemuUser);
     Pools pools = Pools.load(data, config.name(), config.roots(), qemuUser);
     String unreachable = qemuUser.unreachable(data.resolve("vms"));
@@ -107,6 +102,13 @@ public final class Agent implements AutoCloseable {
     vms.guardStarts(moves::checkStart);
     var migrations = Migrations.start(data, vms, pools, host, AdvertisedAddress.of(config.listenHost()),
         config.migrationPorts(), tls == null ? StreamTls.OFF : new StreamTls(QemuTlsCopy.of(tls, data, qemuUser)));
+
+    // cached findings at once, new binaries probed in the background: stock QEMU 7.2 deadlocks in COLO.
+    // Only after every start check: an agent that refuses to start must leave no probe QEMU behind.
+    var ftBinaries = FtBinaries.candidates(qemu.systemBinary(), config.ftQemu(), FtBinaries.defaultBuildCache());
+    FtProbes ft = "off".equals(System.getenv("FERRY_FT_PROBE"))
+        ? FtProbes.notProbed(ftBinaries, "FERRY_FT_PROBE=off")
+        : FtProbes.start(ftBinaries, data, accel, qemuUser);
 
     var urlHolder = new String[1];
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
