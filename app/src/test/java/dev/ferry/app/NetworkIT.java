@@ -104,6 +104,7 @@ class NetworkIT {
           "shared"));
       report.add(move(client, "live, --postcopy always", "host2", mac, "migrate", "live", "web", "--to", "host2",
           "--postcopy", "always"));
+      report.add(cancelled(client, mac, "host2", "host1"));
       System.out.println("NetworkIT: one connection across every move:\n  " + String.join("\n  ", report));
       assertThat(client.problems()).isEmpty();
     }
@@ -167,6 +168,41 @@ class NetworkIT {
     assertThat(client.received()).isGreaterThan(before);
     return String.format("%-26s longest silence %7.1f ms, qemu downtime %s ms, network_announce: %s", what + ":",
         client.maxSilenceMs(), record.path("downtime_ms").asText("-"), announce);
+  }
+
+  /**
+   * A live migration cancelled while it copies (its stream capped at 1 MiB/s, so it cannot finish
+   * first): the target's tap is on the bridge while it runs and gone after the rollback, the
+   * source's stays, and the client's connection carries on.
+   */
+  private static String cancelled(StreamClient client, String mac, String from, String to) throws Exception {
+    var checks = new ClusterChecks(ferry, dir, owned);
+    List<String> fin = List.of("succeeded", "failed", "cancelled");
+    String sourceTap = TapNames.of(from, "web", 0, mac);
+    String targetTap = TapNames.of(to, "web", 0, mac);
+    client.mark();
+    String id = ferry.ok("migrate", "live", "web", "--to", to, "--bandwidth", "1", "--postcopy", "never", "--detach")
+        .out().strip();
+    JsonNode migrating = checks.awaitMigration(id, m -> m.get("phase").asText().equals("migrating")
+        || fin.contains(m.get("status").asText()), Duration.ofSeconds(60));
+    assertThat(migrating.get("phase").asText()).as(migrating.toString()).isEqualTo("migrating");
+    assertThat(bridgePorts()).as("the target's tap is on the bridge while the migration runs").contains(targetTap);
+
+    ferry.ok("migration", "cancel", id);
+
+    JsonNode end = checks.awaitMigration(id, m -> fin.contains(m.get("status").asText()), Duration.ofSeconds(60));
+    assertThat(end.get("status").asText()).as(end.toString()).isEqualTo("cancelled");
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (Files.exists(Path.of("/sys/class/net", targetTap)) && System.nanoTime() < until) Thread.sleep(100);
+    assertThat(Files.exists(Path.of("/sys/class/net", targetTap))).as("the target's tap after the rollback").isFalse();
+    assertThat(bridgePorts()).filteredOn(p -> p.startsWith("fy") && !p.equals(network.get("veth_root").asText()))
+        .containsExactly(sourceTap);
+    JsonNode vm = ferry.ok("vm", "show", "web", "--json").json();
+    assertThat(vm.get("host").asText()).isEqualTo(from);
+    awaitLines(client, client.received() + 100);
+    assertThat(client.problems()).as("cancelled live migration").isEmpty();
+    return String.format("%-26s longest silence %7.1f ms, target tap %s removed", "live, cancelled:",
+        client.maxSilenceMs(), targetTap);
   }
 
   private static void assertRefused(String field, String... nic) {

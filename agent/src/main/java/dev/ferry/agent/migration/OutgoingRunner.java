@@ -220,6 +220,8 @@ final class OutgoingRunner {
     Qmp q = o.qmp();
     q.migration().setCapabilities(caps);
     var parameters = new LinkedHashMap<String, Object>(o.record.parameters());
+    // an earlier migration's post-copy cap would otherwise hold in this one's post-copy (0: none)
+    parameters.putIfAbsent("max-postcopy-bandwidth", 0L);
     parameters.putAll(tls.outgoing(q, StreamTls.uriHost(o.record.migrationUri())));
     if (!parameters.isEmpty()) q.migration().setParameters(parameters);
     q.call(new Migrate(o.record.migrationUri()));

@@ -59,9 +59,26 @@ public final class Migration {
     };
   }
 
-  /** Sets capabilities; nothing to send for none. */
+  /** Every capability a migration of Ferry's may switch on. */
+  static final java.util.List<String> MANAGED = java.util.List.of("events", "postcopy-ram", "multifd", "xbzrle",
+      "auto-converge", "pause-before-switchover");
+
+  /**
+   * Sets the managed capabilities to exactly {@code capabilities}: one not named is switched off.
+   * A QEMU keeps what an earlier migration set, and a VM that arrived by post-copy (postcopy-ram
+   * on) and later left with {@code --postcopy never} asked a target without it for post-copy: the
+   * stream broke at once ("Cannot write to TLS channel"). Capabilities outside {@link #MANAGED}
+   * (e.g. {@code x-colo}) are set as given and others left alone.
+   */
   public void setCapabilities(Map<String, Boolean> capabilities) {
-    if (!capabilities.isEmpty()) qmp.call(new MigrateSetCapabilities(capabilities));
+    qmp.call(new MigrateSetCapabilities(exactly(capabilities)));
+  }
+
+  static Map<String, Boolean> exactly(Map<String, Boolean> capabilities) {
+    var all = new java.util.LinkedHashMap<String, Boolean>();
+    for (String c : MANAGED) all.put(c, false);
+    all.putAll(capabilities);
+    return all;
   }
 
   /** Sets parameters; nothing to send for none. */
