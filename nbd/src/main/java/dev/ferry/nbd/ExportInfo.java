@@ -30,6 +30,16 @@ public record ExportInfo(String name, long size, int transmissionFlags, int mini
     return (transmissionFlags & Protocol.NBD_FLAG_READ_ONLY) != 0;
   }
 
+  /** {@code NBD_FLAG_SEND_WRITE_ZEROES}: the server takes {@code NBD_CMD_WRITE_ZEROES}. */
+  public boolean canWriteZeroes() {
+    return (transmissionFlags & Protocol.NBD_FLAG_SEND_WRITE_ZEROES) != 0;
+  }
+
+  /** {@code NBD_FLAG_SEND_FLUSH}: the server takes {@code NBD_CMD_FLUSH}. */
+  public boolean canFlush() {
+    return (transmissionFlags & Protocol.NBD_FLAG_SEND_FLUSH) != 0;
+  }
+
   /** {@code NBD_FLAG_CAN_MULTI_CONN}: several connections see each other's writes. */
   public boolean canMultiConn() {
     return (transmissionFlags & Protocol.NBD_FLAG_CAN_MULTI_CONN) != 0;

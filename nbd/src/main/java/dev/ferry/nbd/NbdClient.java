@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A connection to one export of an NBD server (QEMU's built-in server or {@code qemu-nbd}), for
- * reading data and block status; Ferry's copier uses it to pull a disk, and the extents of a
- * dirty bitmap, from a source host.
+ * reading data and block status, and writing; Ferry's copier uses it to pull a disk, and the
+ * extents of a dirty bitmap, from a source host, and to write a target image whose format needs
+ * QEMU's block layer (qcow2).
  *
  * <p>Design: {@link #connect} runs the fixed-newstyle handshake (structured replies, the
  * requested metadata contexts, {@code NBD_OPT_GO}) and returns a client in the transmission
@@ -52,6 +53,7 @@ public final class NbdClient implements AutoCloseable {
   private final int maxRequest;
   private final CmdRead cmdRead;
   private final CmdBlockStatus cmdBlockStatus;
+  private final CmdWrite cmdWrite;
   private final ReentrantLock lock = new ReentrantLock();
   private volatile State state = State.OPEN;
   private volatile NbdException brokenBy;
@@ -66,6 +68,7 @@ public final class NbdClient implements AutoCloseable {
     this.maxRequest = limit - limit % export.minimumBlockSize();
     this.cmdRead = new CmdRead(wire, peer, export.structuredReplies());
     this.cmdBlockStatus = new CmdBlockStatus(wire, peer);
+    this.cmdWrite = new CmdWrite(wire, peer);
   }
 
   /** {@link #connect(NbdAddress, String, List, NbdOptions)} with {@link NbdOptions#defaults()}. */
@@ -149,6 +152,75 @@ public final class NbdClient implements AutoCloseable {
         dst.position(slice.position());
         at += piece;
       }
+      return null;
+    });
+  }
+
+  /**
+   * Writes {@code src.remaining()} bytes at {@code offset}, advancing its position; in several
+   * requests if longer than the request limit.
+   *
+   * @throws IllegalArgumentException if the range lies outside the export
+   * @throws IllegalStateException if the export is read-only (nothing is sent)
+   * @throws NbdCommandException if the server fails the write (the connection stays usable)
+   */
+  public void write(long offset, ByteBuffer src) throws NbdException {
+    requireWritable("write");
+    checkRange("write", offset, src.remaining());
+    run(() -> {
+      long at = offset;
+      while (src.hasRemaining()) {
+        int piece = Math.min(src.remaining(), maxRequest);
+        log.debug("nbd {} -> NBD_CMD_WRITE offset {} length {}", peer, at, piece);
+        ByteBuffer slice = src.duplicate().limit(src.position() + piece);
+        cmdWrite.write(nextCookie++, at, slice);
+        src.position(src.position() + piece);
+        at += piece;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Makes {@code [offset, offset + length)} read as zeroes, letting the server punch a hole
+   * instead of writing; nothing but the request header crosses the wire.
+   *
+   * @throws IllegalStateException if the export is read-only or the server does not take
+   *     {@code NBD_CMD_WRITE_ZEROES} (nothing is sent)
+   */
+  public void writeZeroes(long offset, long length) throws NbdException {
+    requireWritable("write zeroes");
+    if (!export.canWriteZeroes()) {
+      throw new IllegalStateException(peer + " does not offer NBD_CMD_WRITE_ZEROES");
+    }
+    checkRange("write zeroes", offset, length);
+    // the length field has 32 bits; stay aligned to the block size
+    long limit = MAX_BLOCK_STATUS_REQUEST - MAX_BLOCK_STATUS_REQUEST % export.minimumBlockSize();
+    run(() -> {
+      long at = offset;
+      long end = offset + length;
+      while (at < end) {
+        int piece = (int) Math.min(end - at, limit);
+        log.debug("nbd {} -> NBD_CMD_WRITE_ZEROES offset {} length {}", peer, at, piece);
+        cmdWrite.writeZeroes(nextCookie++, at, piece);
+        at += piece;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Makes every completed write durable on the server; a no-op for a server that does not offer
+   * {@code NBD_CMD_FLUSH} (it has nothing to flush, says the spec).
+   */
+  public void flush() throws NbdException {
+    requireWritable("flush");
+    if (!export.canFlush()) {
+      return;
+    }
+    run(() -> {
+      log.debug("nbd {} -> NBD_CMD_FLUSH", peer);
+      cmdWrite.flush(nextCookie++);
       return null;
     });
   }
@@ -259,6 +331,12 @@ public final class NbdClient implements AutoCloseable {
           brokenBy);
       case CLOSED -> throw NbdConnectionException.closed(peer.address(), peer.exportName(),
           "closed by the client", null);
+    }
+  }
+
+  private void requireWritable(String what) {
+    if (export.isReadOnly()) {
+      throw new IllegalStateException("cannot " + what + ": " + peer + " is read-only");
     }
   }
 

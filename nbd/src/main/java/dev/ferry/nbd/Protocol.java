@@ -52,13 +52,18 @@ final class Protocol {
   // transmission flags (the ones this client reads)
   static final int NBD_FLAG_HAS_FLAGS = 1;
   static final int NBD_FLAG_READ_ONLY = 1 << 1;
+  static final int NBD_FLAG_SEND_FLUSH = 1 << 2;
+  static final int NBD_FLAG_SEND_WRITE_ZEROES = 1 << 6;
   static final int NBD_FLAG_CAN_MULTI_CONN = 1 << 8;
 
   // transmission: requests
   static final int NBD_REQUEST_MAGIC = 0x25609513;
   static final int REQUEST_LENGTH = 28;
   static final int NBD_CMD_READ = 0;
+  static final int NBD_CMD_WRITE = 1;
   static final int NBD_CMD_DISC = 2;
+  static final int NBD_CMD_FLUSH = 3;
+  static final int NBD_CMD_WRITE_ZEROES = 6;
   static final int NBD_CMD_BLOCK_STATUS = 7;
 
   // transmission: replies

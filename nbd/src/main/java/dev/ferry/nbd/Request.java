@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 /**
  * A transmission request: magic {@code 0x25609513}, command flags, type, cookie, offset, length
- * (28 bytes, no payload for the commands this client sends).
+ * (28 bytes); only {@code NBD_CMD_WRITE} is followed by a payload, its data.
  */
 final class Request {
 
@@ -24,7 +24,10 @@ final class Request {
   static String commandName(int type) {
     return switch (type) {
       case Protocol.NBD_CMD_READ -> "NBD_CMD_READ";
+      case Protocol.NBD_CMD_WRITE -> "NBD_CMD_WRITE";
       case Protocol.NBD_CMD_DISC -> "NBD_CMD_DISC";
+      case Protocol.NBD_CMD_FLUSH -> "NBD_CMD_FLUSH";
+      case Protocol.NBD_CMD_WRITE_ZEROES -> "NBD_CMD_WRITE_ZEROES";
       case Protocol.NBD_CMD_BLOCK_STATUS -> "NBD_CMD_BLOCK_STATUS";
       default -> "command " + type;
     };
