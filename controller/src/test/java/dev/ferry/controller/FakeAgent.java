@@ -15,6 +15,7 @@ import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.DirtyRate;
 import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MigrationTuning;
@@ -492,6 +493,26 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     throw notFound("the fake agent keeps no guest memory");
   }
 
+  /** the dirty rate a measurement reports, MiB/s; null: the measurement never finishes */
+  volatile Long dirtyRateMibS = 16L;
+  /** System.nanoTime() of the last measurement started; 0: none */
+  private volatile long dirtyRateStarted;
+
+  @Override
+  public DirtyRate measureDirtyRate(String vm, long calcTimeS) {
+    require(vm);
+    dirtyRateStarted = System.nanoTime();
+    return new DirtyRate(DirtyRate.MEASURING, null, calcTimeS, 0L);
+  }
+
+  @Override
+  public DirtyRate dirtyRate(String vm) {
+    require(vm);
+    Long rate = dirtyRateMibS;
+    Long age = dirtyRateStarted == 0 ? null : (System.nanoTime() - dirtyRateStarted) / 1_000_000;
+    return rate == null ? new DirtyRate(DirtyRate.MEASURING, null, 1, age) : new DirtyRate(DirtyRate.MEASURED, rate, 1, age);
+  }
+
   private synchronized MigrationStats next(String vm) {
     MigrationStats s = lastStats;
     boolean over = s != null && s.phase().ended();
@@ -608,7 +629,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   /** The calls that change something (not GETs), in order. */
   List<String> changes() {
-    return calls.stream().filter(c -> !c.startsWith("GET ")).toList();
+    // a dirty rate measurement samples the guest's pages and changes nothing, though it is a POST
+    return calls.stream().filter(c -> !c.startsWith("GET ") && !c.endsWith("/dirty-rate")).toList();
   }
 
   @Override

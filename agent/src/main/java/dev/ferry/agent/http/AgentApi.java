@@ -102,7 +102,8 @@ public final class AgentApi implements AutoCloseable {
       AgentRoute.INCOMING_STATUS, AgentRoute.INCOMING_ROLLBACK, AgentRoute.INCOMING_FINISH, AgentRoute.INCOMING_RECOVER,
       AgentRoute.OUTGOING_START, AgentRoute.OUTGOING_STATS, AgentRoute.OUTGOING_CANCEL, AgentRoute.OUTGOING_POSTCOPY,
       AgentRoute.OUTGOING_PAUSE, AgentRoute.OUTGOING_PARAMETERS, AgentRoute.OUTGOING_RESUME, AgentRoute.OUTGOING_COMPLETE,
-      AgentRoute.OUTGOING_RECLAIM, AgentRoute.OUTGOING_UNLOCK, AgentRoute.MEMORY_DIGEST);
+      AgentRoute.OUTGOING_RECLAIM, AgentRoute.OUTGOING_UNLOCK, AgentRoute.MEMORY_DIGEST,
+      AgentRoute.DIRTY_RATE_MEASURE, AgentRoute.DIRTY_RATE);
 
   /** A request as the agent reads it: bounded bodies, and a bad parameter refused naming it. */
   private record Request(Context ctx) implements AgentRoutes.Request {

@@ -14,6 +14,7 @@ import dev.ferry.api.agent.HostAgent;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.DirtyRate;
 import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.MigrationTuning;
@@ -224,5 +225,15 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   @Override
   public MemoryDigest memoryDigest(String vm) {
     return m().memoryDigest(vm);
+  }
+
+  @Override
+  public DirtyRate measureDirtyRate(String vm, long calcTimeS) {
+    return m().measureDirtyRate(vm, calcTimeS);
+  }
+
+  @Override
+  public DirtyRate dirtyRate(String vm) {
+    return m().dirtyRate(vm);
   }
 }

@@ -9,6 +9,7 @@ import dev.ferry.api.agent.IncomingPhase;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
+import dev.ferry.api.agent.DirtyRate;
 import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingPhase;
@@ -47,6 +48,7 @@ public final class Migrations {
   private final OutgoingMigrations outgoing;
   private final OutgoingReconciler reconciler;
   private final OutgoingForget forget;
+  private final DirtyRates dirtyRates = new DirtyRates();
 
   private Migrations(Vms vms, OutgoingRunner runner, OutgoingControl control, OutgoingStats stats, MigrationTarget target,
       PostcopyRecovery recovery, MigrationStore store, OutgoingMigrations outgoing, OutgoingReconciler reconciler,
@@ -195,5 +197,13 @@ public final class Migrations {
 
   public MemoryDigest memoryDigest(String vm) {
     return MemoryDigests.digest(vms.peek(vm));
+  }
+
+  public DirtyRate measureDirtyRate(String vm, long calcTimeS) {
+    return dirtyRates.measure(vms.peek(vm), calcTimeS);
+  }
+
+  public DirtyRate dirtyRate(String vm) {
+    return dirtyRates.last(vms.peek(vm));
   }
 }

@@ -82,7 +82,11 @@ public enum AgentRoute {
   /** {@link HostAgent#unlockOutgoing} */
   OUTGOING_UNLOCK("POST", "/agent/vms/{name}/outgoing/unlock"),
   /** {@link HostAgent#memoryDigest} */
-  MEMORY_DIGEST("GET", "/agent/vms/{name}/memory-digest");
+  MEMORY_DIGEST("GET", "/agent/vms/{name}/memory-digest"),
+  /** {@link HostAgent#measureDirtyRate}; query {@value Query#CALC_TIME_S} */
+  DIRTY_RATE_MEASURE("POST", "/agent/vms/{name}/dirty-rate"),
+  /** {@link HostAgent#dirtyRate} */
+  DIRTY_RATE("GET", "/agent/vms/{name}/dirty-rate");
 
   /** The query parameters of the agent's routes. */
   public static final class Query {
@@ -92,6 +96,7 @@ public enum AgentRoute {
     public static final String TAIL = "tail";
     public static final String KEEP_SOURCE = "keep_source";
     public static final String DELETE_SOURCE_IMAGES = "delete_source_images";
+    public static final String CALC_TIME_S = "calc_time_s";
 
     private Query() {}
   }

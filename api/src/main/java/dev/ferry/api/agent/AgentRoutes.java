@@ -96,6 +96,11 @@ public final class AgentRoutes {
       case OUTGOING_RECLAIM -> Answer.ok(agent.reclaimOutgoing(r.path("name"), r.body(OutgoingReclaim.class)));
       case OUTGOING_UNLOCK -> Answer.ok(agent.unlockOutgoing(r.path("name"), r.body(OutgoingUnlock.class)));
       case MEMORY_DIGEST -> Answer.ok(agent.memoryDigest(r.path("name")));
+      case DIRTY_RATE_MEASURE -> {
+        Long s = r.number(AgentRoute.Query.CALC_TIME_S);
+        yield Answer.ok(agent.measureDirtyRate(r.path("name"), s == null ? 1 : s));
+      }
+      case DIRTY_RATE -> Answer.ok(agent.dirtyRate(r.path("name")));
     };
   }
 }

@@ -126,4 +126,16 @@ public interface HostAgent {
 
   /** A digest of every page of a paused guest's RAM. */
   MemoryDigest memoryDigest(String vm);
+
+  // ---- prediction, source side
+
+  /**
+   * Starts measuring how fast the running guest dirties its memory for {@code calcTimeS} seconds
+   * (QEMU's {@code calc-dirty-rate}, page sampling) and answers at once; a measurement already
+   * under way is left to finish and answered as it is.
+   */
+  DirtyRate measureDirtyRate(String vm, long calcTimeS);
+
+  /** The last dirty rate measurement of the VM's QEMU. */
+  DirtyRate dirtyRate(String vm);
 }

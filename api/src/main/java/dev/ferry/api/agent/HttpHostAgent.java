@@ -228,4 +228,14 @@ public final class HttpHostAgent implements HostAgent {
   public MemoryDigest memoryDigest(String vm) {
     return call(AgentRoute.MEMORY_DIGEST, "", null, MemoryDigest.class, vm);
   }
+
+  @Override
+  public DirtyRate measureDirtyRate(String vm, long calcTimeS) {
+    return call(AgentRoute.DIRTY_RATE_MEASURE, query(AgentRoute.Query.CALC_TIME_S, calcTimeS), null, DirtyRate.class, vm);
+  }
+
+  @Override
+  public DirtyRate dirtyRate(String vm) {
+    return call(AgentRoute.DIRTY_RATE, "", null, DirtyRate.class, vm);
+  }
 }

@@ -1,8 +1,11 @@
 package dev.ferry.agent.qemu.qmp;
 
 import dev.ferry.api.agent.QemuMigrationStatus;
+import dev.ferry.qmp.migration.CalcDirtyRate;
 import dev.ferry.qmp.migration.MigrateSetCapabilities;
 import dev.ferry.qmp.migration.MigrateSetParameters;
+import dev.ferry.qmp.migration.QueryDirtyRate;
+import dev.ferry.qmp.migration.QueryDirtyRate.DirtyRateInfo;
 import dev.ferry.qmp.migration.QueryMigrate;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
 import dev.ferry.qmp.migration.QueryMigrate.SocketAddress;
@@ -84,5 +87,21 @@ public final class Migration {
   /** Sets parameters; nothing to send for none. */
   public void setParameters(Map<String, Object> parameters) {
     if (!parameters.isEmpty()) qmp.call(new MigrateSetParameters(parameters));
+  }
+
+  /** The last dirty rate measurement ({@code query-dirty-rate}). */
+  public DirtyRateInfo dirtyRate() {
+    return qmp.call(new QueryDirtyRate());
+  }
+
+  /**
+   * Starts a page-sampling dirty rate measurement of {@code calcTimeS} seconds unless one is under
+   * way (QEMU refuses a second), and answers the state right after; returns before it is measured.
+   */
+  public DirtyRateInfo measureDirtyRate(long calcTimeS) {
+    DirtyRateInfo now = dirtyRate();
+    if (DirtyRateInfo.MEASURING.equals(now.status())) return now;
+    qmp.call(CalcDirtyRate.sampling(calcTimeS));
+    return dirtyRate();
   }
 }
