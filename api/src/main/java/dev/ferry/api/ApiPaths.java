@@ -49,6 +49,8 @@ public final class ApiPaths {
   public static final String MIGRATIONS_STORAGE = "/api/migrations/storage";
   /** POST {@link LiveMigrationRequest}: 201 {@link MigrationView} (kind {@code live}) */
   public static final String MIGRATIONS_LIVE = "/api/migrations/live";
+  /** POST {@link LiveMigrationRequest}: 200 {@link MigrationPrediction}; the same preflight, nothing recorded */
+  public static final String MIGRATIONS_LIVE_DRY_RUN = "/api/migrations/live/dry-run";
   public static final String MIGRATION = "/api/migrations/{id}";
   /** POST: cancel; 409 after the point of no return, with the reason */
   public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";

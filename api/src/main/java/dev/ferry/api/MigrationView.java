@@ -29,6 +29,9 @@ import java.util.List;
  *                          had pivoted (a partial move, status failed); empty otherwise
  * @param networkAnnounce   live: what the target sent after the switchover so the network finds the guest's NICs
  *                          there ({@code announce-self} with its parameters); null without NICs and for storage
+ * @param prediction        live: the total and downtime predicted as it started, from the dirty rate measured
+ *                          then and the link last seen between the two hosts; null for storage, for records
+ *                          older than predictions, and when the source could not measure in time
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -61,7 +64,8 @@ public record MigrationView(
     String stuck,
     MigrationPlan plan,
     List<String> disksKept,
-    String networkAnnounce) {
+    String networkAnnounce,
+    MigrationPrediction prediction) {
 
   /** A view without a network announcement. */
   public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
@@ -73,6 +77,19 @@ public record MigrationView(
     this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
         totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
         diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept, null);
+  }
+
+  /** A view without a prediction. */
+  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
+      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
+      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
+      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
+      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
+      List<String> disksKept, String networkAnnounce) {
+    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
+        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
+        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
+        networkAnnounce, null);
   }
 
   public MigrationView {

@@ -38,6 +38,7 @@ final class LiveCopy {
   private final AgentWatch watch;
   private final TargetPreparation target;
   private final PostcopyLink link;
+  private final RunPrediction prediction;
   /** post-copy only: the target guest was resumed while pages still arrive */
   private boolean targetRunning;
   /** post-copy: when the switch was asked for (the source stops at once), and when the target ran */
@@ -47,7 +48,7 @@ final class LiveCopy {
   private boolean postcopySent;
 
   LiveCopy(MigrationContext ctx, MigrationRecord record, LiveOptions options, AtomicBoolean cancel,
-      Convergence convergence, AgentWatch watch, TargetPreparation target) {
+      Convergence convergence, AgentWatch watch, TargetPreparation target, RunPrediction prediction) {
     this.ctx = ctx;
     this.record = record;
     this.options = options;
@@ -56,6 +57,7 @@ final class LiveCopy {
     this.watch = watch;
     this.target = target;
     this.link = new PostcopyLink(ctx, record);
+    this.prediction = prediction;
   }
 
   // ---- MIGRATING
@@ -64,6 +66,7 @@ final class LiveCopy {
   LivePhase migrate() {
     MigrationStats s = watch.sourceStats();
     if (s == null || !record.id.equals(s.migrationId())) {
+      prediction.poll();
       IncomingReady ready = target.ready();
       AgentVmStatus live = ctx.agent(record.source).vm(record.vm);
       NbdTarget nbd = ready.nbdPort() == null ? null : new NbdTarget(ready.nbdHost(), ready.nbdPort(), ready.exports());
@@ -76,6 +79,7 @@ final class LiveCopy {
       if (record.escalations.isEmpty()) record.escalations.addAll(options.firstRungs());
     }
     while (true) {
+      prediction.poll();
       watch.observe(s, LivePhase.MIGRATING);
       switch (s.phase()) {
         case COMPLETED, SWITCHOVER, HANDED_OVER -> {

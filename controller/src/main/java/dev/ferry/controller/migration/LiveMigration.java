@@ -44,6 +44,7 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
   private final AgentWatch watch;
   private final LiveCopy copy;
   private final Rollback rollback;
+  private final RunPrediction prediction;
 
   /**
    * @param prepared  completed once the target is ready or the runner ended; completed
@@ -59,8 +60,9 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
     this.restarted = restarted;
     Convergence convergence = new Convergence(options);
     this.target = new TargetPreparation(ctx, record, options);
+    this.prediction = new RunPrediction(ctx, record, options);
     this.watch = new AgentWatch(ctx, record, convergence);
-    this.copy = new LiveCopy(ctx, record, options, cancel, convergence, watch, target);
+    this.copy = new LiveCopy(ctx, record, options, cancel, convergence, watch, target, prediction);
     this.rollback = new Rollback(ctx, record, watch);
     this.runner = new PhaseRunner<>(ctx, record, phase, this);
   }
@@ -138,6 +140,8 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
 
   private LivePhase prepareTarget() {
     if (cancel.get()) return LivePhase.CANCELLING;
+    // measured while the target QEMU starts (or a dry run's just before): never delays the migration
+    prediction.start();
     try {
       target.prepare();
     } catch (ControllerException e) {
@@ -153,6 +157,8 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
   // ---- RESUMING_TARGET, TRANSFERRING
 
   private LivePhase resumeTarget() {
+    // a migration shorter than the measurement: its last chance while the source QEMU still runs
+    prediction.poll();
     IncomingStatus st = watch.targetStatus();
     record.announced(st);
     if (st != null && st.phase() == IncomingPhase.FINISHED) return LivePhase.TRANSFERRING;
@@ -177,6 +183,8 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
   }
 
   private void transfer() {
+    // the source QEMU quits below: the prediction's measurement cannot be read after that
+    prediction.poll();
     VmRow vm = ctx.store().vms().find(record.vm).orElseThrow(() -> new ControllerException(Kind.INTERNAL,
         "vm '" + record.vm + "' is not in the store any more"));
     if (!vm.host().equals(record.target)) {

@@ -48,6 +48,8 @@ final class MigrationRecord {
   List<String> disksKept = List.of();
   /** live: what the target sent after the switchover so the network finds the guest there */
   String networkAnnounce;
+  /** live: the total and downtime predicted as it started; null until the source's measurement is in */
+  dev.ferry.api.MigrationPrediction prediction;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -92,6 +94,7 @@ final class MigrationRecord {
     r.plan = v.plan();
     r.disksKept = v.disksKept();
     r.networkAnnounce = v.networkAnnounce();
+    r.prediction = v.prediction();
     return r;
   }
 
@@ -122,6 +125,6 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        escalations, stuck, plan, disksKept, networkAnnounce);
+        escalations, stuck, plan, disksKept, networkAnnounce, prediction);
   }
 }

@@ -3,6 +3,8 @@ package dev.ferry.controller.migration;
 import dev.ferry.api.Durations;
 import dev.ferry.api.Json;
 import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationPrediction;
+import dev.ferry.api.agent.DirtyRate;
 import dev.ferry.api.MigrationPlan;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
@@ -142,10 +144,7 @@ public final class MigrationService implements AutoCloseable {
     MigrationRecord rec;
     CompletableFuture<Void> prepared = new CompletableFuture<>();
     synchronized (this) {
-      admission.requireNoOtherMigration(plan.vm().name());
-      admission.requireHostCapacity(plan.vm().name(), Admission.fields(plan.source().name(), plan.target().name()));
-      // the reservation: counted with the migrations already arriving, under the lock of the insert
-      admission.requireMemory(plan.vm(), plan.target());
+      admit(plan);
       rec = new MigrationRecord();
       rec.id = UUID.randomUUID().toString();
       rec.kind = "live";
@@ -174,6 +173,34 @@ public final class MigrationService implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     return get(rec.id);
+  }
+
+  /** The checks made under the lock of the insert, the same for a dry run (which inserts nothing). */
+  private void admit(LivePreflight.Plan plan) {
+    admission.requireNoOtherMigration(plan.vm().name());
+    admission.requireHostCapacity(plan.vm().name(), Admission.fields(plan.source().name(), plan.target().name()));
+    // the reservation: counted with the migrations already arriving, under the lock of the insert
+    admission.requireMemory(plan.vm(), plan.target());
+  }
+
+  /**
+   * A live migration's dry run: the same preflight and admission as {@link #startLive}, refusing
+   * in the same words, then a dirty rate measurement on the source (about a second) and the
+   * prediction. Nothing is recorded or changed: no migration row, no target QEMU, no lock.
+   */
+  public MigrationPrediction dryRunLive(LiveMigrationRequest r) {
+    LivePreflight.Plan plan = new LivePreflight(ctx, admission).check(r);
+    synchronized (this) {
+      admit(plan);
+    }
+    Predictor predictor = new Predictor(ctx);
+    String source = plan.source().name();
+    DirtyRate rate = predictor.measure(source, plan.vm().name());
+    MigrationPrediction p = predictor.predict(source, plan.target().name(), plan.vm().memoryGivenBytes(), rate,
+        plan.options());
+    LOG.info("dry run: live migration of vm {} from host {} to host {}: predicted total {} ms, downtime {} ms ({})",
+        plan.vm().name(), source, plan.target().name(), p.predictedTotalMs(), p.predictedDowntimeMs(), p.outcome());
+    return p;
   }
 
   /** Inserts the migration's row; the store's unique index refuses a second running one of the VM. */

@@ -51,6 +51,8 @@ final class Access {
       Map.entry("GET " + ApiPaths.EVENTS, new UserRule(VIEWER, "event.stream")),
       Map.entry("POST " + ApiPaths.MIGRATIONS_STORAGE, new UserRule(OPERATOR, "migration.storage")),
       Map.entry("POST " + ApiPaths.MIGRATIONS_LIVE, new UserRule(OPERATOR, "migration.live")),
+      // the same rights as the migration itself: its refusals say what the cluster holds
+      Map.entry("POST " + ApiPaths.MIGRATIONS_LIVE_DRY_RUN, new UserRule(OPERATOR, "migration.live.dry-run")),
       Map.entry("GET " + ApiPaths.MIGRATIONS, new UserRule(VIEWER, "migration.list")),
       Map.entry("GET " + ApiPaths.MIGRATION, new UserRule(VIEWER, "migration.show")),
       Map.entry("POST " + ApiPaths.MIGRATION_CANCEL, new UserRule(OPERATOR, "migration.cancel")),

@@ -157,6 +157,8 @@ public final class RestServer implements AutoCloseable {
           s.migrations().startStorage(Bodies.read(ctx, StorageMigrationRequest.class))));
       r.post(ApiPaths.MIGRATIONS_LIVE, ctx -> Responses.ok(ctx, 201,
           s.migrations().startLive(Bodies.read(ctx, LiveMigrationRequest.class))));
+      r.post(ApiPaths.MIGRATIONS_LIVE_DRY_RUN, ctx -> Responses.ok(ctx, 200,
+          s.migrations().dryRunLive(Bodies.read(ctx, LiveMigrationRequest.class))));
       r.get(ApiPaths.MIGRATIONS, ctx -> {
         var page = ListParams.page(ctx);
         ListParams.answer(ctx, page, s.migrations().list(page, ListParams.migrationFilter(ctx)), MigrationView::id);

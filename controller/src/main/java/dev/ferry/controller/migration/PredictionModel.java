@@ -1,0 +1,130 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.MigrationPrediction;
+
+/**
+ * The pre-copy model behind a {@link MigrationPrediction}, a pure function of its inputs. Pass 1
+ * sends the guest's RAM at bandwidth B; each later pass sends what the guest dirtied during the
+ * one before (dirty rate × pass time, at most the RAM); QEMU switches over after a pass whose
+ * remainder it can send within the downtime limit (remainder / B ≤ limit), and that send is the
+ * downtime. When the remainder stops falling, Ferry's {@link Convergence} policy is followed:
+ * stuck after {@link Convergence#STALL_PASSES} passes or {@link Convergence#STALL_TIME} without a
+ * {@link Convergence#MIN_IMPROVEMENT} fall (twice that with auto-converge), then the next throttle
+ * rung, then post-copy when armed, else a cancel.
+ *
+ * <p>Auto-converge as QEMU 7.2 does it: after every second pass in which the guest dirtied more
+ * than half of what was sent ({@code throttle-trigger-threshold} 50), the vCPUs are throttled,
+ * first by {@code cpu-throttle-initial} (20 %), then by the current increment more, up to 99 %; a
+ * throttled guest dirties in proportion to the CPU time it is left. Not modelled: zero pages
+ * (they cost the first pass little, so an idle guest's first pass is shorter than RAM / B), the
+ * switchover's fixed cost (device state, the target's start), and a working set smaller than one
+ * pass's dirtying (page sampling measures distinct pages per second).
+ */
+final class PredictionModel {
+
+  /** QEMU's cpu-throttle-initial and its cap (cpu-throttle-tailslow off). */
+  static final double THROTTLE_INITIAL = 0.20;
+  static final double THROTTLE_MAX = 0.99;
+  /** no real migration runs this many passes: the prediction stops and says it does not converge */
+  static final int MAX_PASSES = 1000;
+
+  /**
+   * What the model is given.
+   *
+   * @param guestBytes     the guest's RAM
+   * @param dirtyBytesPerS the measured dirty rate
+   * @param linkBytesPerS  the link throughput
+   * @param options        the policy the migration would run with
+   */
+  record Inputs(long guestBytes, double dirtyBytesPerS, double linkBytesPerS, LiveOptions options) {}
+
+  /** The model's answer; times in ms, downtime null when there is no pre-copy switchover. */
+  record Result(long totalMs, Long downtimeMs, boolean converges, int passes, String outcome, String explanation,
+      double bandwidthBytesPerS) {}
+
+  private PredictionModel() {}
+
+  static Result predict(Inputs in) {
+    LiveOptions o = in.options();
+    double b = Math.min(in.linkBytesPerS(), o.bandwidthBytesPerS());
+    if (b <= 0) throw new IllegalArgumentException("no bandwidth to predict with");
+    double limitS = o.maxDowntimeMs() / 1000.0;
+    double ram = in.guestBytes();
+    double remaining = ram;
+    double t = 0;
+    double best = Double.MAX_VALUE;
+    int passAtBest = 0;
+    double timeAtBest = 0;
+    double throttle = 0;
+    int highPasses = 0;
+    int rung = 0;
+    int patience = o.autoConverge() ? 2 : 1;
+    for (int pass = 1; pass <= MAX_PASSES; pass++) {
+      double passS = remaining / b;
+      t += passS;
+      double dirtied = Math.min(ram, in.dirtyBytesPerS() * (1 - throttle) * passS);
+      if (dirtied / b <= limitS) {
+        boolean throttled = throttle > 0;
+        return new Result(ms(t + dirtied / b), ms(dirtied / b), true, pass, throttled ? "auto-converge" : "pre-copy",
+            throttled ? "converges with auto-converge throttling the guest by " + pct(throttle) + " after " + pass
+                + " passes" : "converges by itself after " + pass + " passes", b);
+      }
+      if (o.postcopyArmed() && o.postcopy().equals("always")) {
+        return postcopy(t, dirtied, b, pass, "--postcopy always: switches to post-copy after the first pass");
+      }
+      if (o.autoConverge() && dirtied > 0.5 * remaining && ++highPasses >= 2) {
+        highPasses = 0;
+        double step = Convergence.THROTTLE_STEPS[rung] / 100.0;
+        throttle = Math.min(THROTTLE_MAX, throttle == 0 ? THROTTLE_INITIAL : throttle + step);
+      }
+      if (dirtied < best * (1 - Convergence.MIN_IMPROVEMENT)) {
+        best = dirtied;
+        passAtBest = pass;
+        timeAtBest = t;
+      }
+      boolean stalled = pass - passAtBest >= Convergence.STALL_PASSES * patience
+          || (t - timeAtBest) >= Convergence.STALL_TIME.toSeconds() * patience;
+      remaining = dirtied;
+      if (!stalled) continue;
+      if (o.autoConverge() && rung + 1 < Convergence.THROTTLE_STEPS.length) {
+        rung++;
+        best = remaining;
+        passAtBest = pass;
+        timeAtBest = t;
+      } else if (o.postcopyArmed() && o.postcopy().equals("auto")) {
+        return postcopy(t, remaining, b, pass, "pre-copy stalls after " + pass + " passes; --postcopy auto switches"
+            + " to post-copy");
+      } else {
+        return new Result(ms(t), null, false, pass, "cancelled", "pre-copy stalls after " + pass + " passes with "
+            + mib(remaining) + " MiB left (" + ms(remaining / b) + " ms to send > limit " + o.maxDowntimeMs()
+            + " ms): Ferry cancels it and the vm keeps running on the source" + wouldWork(o), b);
+      }
+    }
+    return new Result(ms(t), null, false, MAX_PASSES, "cancelled", "no switchover within " + MAX_PASSES + " passes", b);
+  }
+
+  /** Post-copy: the target runs the guest at once and pulls the last remainder; the switch's pause is not modelled. */
+  private static Result postcopy(double t, double remaining, double b, int pass, String why) {
+    return new Result(ms(t + remaining / b), null, false, pass, "post-copy", why + "; the last " + mib(remaining)
+        + " MiB follow after the guest runs on the target", b);
+  }
+
+  private static String wouldWork(LiveOptions o) {
+    var ways = new java.util.ArrayList<String>();
+    if (!o.autoConverge()) ways.add("--auto-converge");
+    if (!o.postcopyArmed() && o.multifd() == null) ways.add("--postcopy auto");
+    return ways.isEmpty() ? "" : "; " + String.join(" or ", ways) + " would let it finish";
+  }
+
+  private static long ms(double s) {
+    return Math.round(s * 1000);
+  }
+
+  private static long mib(double bytes) {
+    return Math.round(bytes / (1 << 20));
+  }
+
+  private static String pct(double share) {
+    return Math.round(share * 100) + " %";
+  }
+}

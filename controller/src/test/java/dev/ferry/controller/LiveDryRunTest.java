@@ -1,0 +1,170 @@
+package dev.ferry.controller;
+
+import static dev.ferry.controller.FakeAgent.stats;
+import static dev.ferry.controller.TestCluster.GIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.DiskRequest;
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.VmCreateRequest;
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code POST /api/migrations/live/dry-run} against two scripted agents: the prediction from the
+ * source's measured dirty rate and the link last seen between the hosts, nothing recorded or
+ * changed, and refusals identical to the real migration's; and the prediction every real live
+ * migration keeps in its record.
+ */
+class LiveDryRunTest {
+
+  private static final long MIB = 1L << 20;
+  private static final String DRY_RUN = "/api/migrations/live/dry-run";
+
+  @TempDir Path dir;
+  TestCluster c;
+  FakeAgent host1;
+  FakeAgent host2;
+
+  @BeforeEach
+  void start() throws Exception {
+    c = new TestCluster(dir);
+    host1 = c.hostWithLocalPool("host1");
+    host2 = c.hostWithLocalPool("host2");
+    assertThat(c.post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true)).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", new VmCreateRequest("web", "host1", GIB, 1, "/pools/shared/vmlinuz", null, null, null,
+        List.of(new DiskRequest(GIB, "shared", null)), true)).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", new VmCreateRequest("db", "host1", GIB, 1, "/pools/shared/vmlinuz", null, null, null,
+        List.of(new DiskRequest(GIB, "local", null)), true)).status()).isEqualTo(201);
+    host1.heartbeat(c.controller.url());
+    host2.heartbeat(c.controller.url());
+    host1.script.addAll(List.of(
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
+        stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, GIB, 100 * MIB, 20 * MIB, 2, 900L),
+        stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB + 110 * MIB, 0, 0, 3, 0L)));
+    host1.calls.clear();
+    host2.calls.clear();
+  }
+
+  @AfterEach
+  void stop() {
+    c.close();
+  }
+
+  private static LiveMigrationRequest live(String vm, String to) {
+    return new LiveMigrationRequest(vm, to, null, null, null, null, null, null, null, null, null);
+  }
+
+  @Test
+  void dryRun_predictsFromTheMeasuredDirtyRateAndTheDefaultLink_andRecordsNothing() throws Exception {
+    TestCluster.Reply reply = c.post(DRY_RUN, live("web", "host2"));
+
+    assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+    JsonNode p = reply.json();
+    // 1 GiB at the default 1 Gbit/s (125e6 B/s), 16 MiB/s dirtied: pass 1 8.59 s leaves 137 MiB
+    // (1.15 s), pass 2 leaves 18.4 MiB = 155 ms <= 300 ms
+    assertThat(p.get("dirty_rate_mib_s").asDouble()).isEqualTo(16.0);
+    assertThat(p.get("link_source").asText()).isEqualTo("default");
+    assertThat(p.get("link_mib_s").asDouble()).isEqualTo(119.2);
+    assertThat(p.get("guest_mib").asLong()).isEqualTo(1024);
+    assertThat(p.get("passes").asInt()).isEqualTo(2);
+    assertThat(p.get("predicted_downtime_ms").asLong()).isEqualTo(155);
+    assertThat(p.get("predicted_total_ms").asLong()).isEqualTo(9_898);
+    assertThat(p.get("converges").asBoolean()).isTrue();
+    assertThat(p.get("outcome").asText()).isEqualTo("pre-copy");
+
+    assertThat(c.get("/api/migrations").json()).as("a dry run leaves no record").isEmpty();
+    assertThat(host1.calls).contains("POST /agent/vms/web/dirty-rate", "GET /agent/vms/web/dirty-rate");
+    assertThat(host1.changes()).isEmpty();
+    assertThat(host2.calls).as("the target is not asked anything").isEmpty();
+    // and nothing holds the vm: a real migration starts at once
+    assertThat(c.post("/api/migrations/live", live("web", "host2")).status()).isEqualTo(201);
+  }
+
+  @Test
+  void dryRun_refusesExactlyAsTheMigrationWould() throws Exception {
+    List<LiveMigrationRequest> refused = List.of(live("web", "host1"), live("web", "host9"), live("ghost", "host2"),
+        live("db", "host2"),
+        new LiveMigrationRequest("db", "host2", null, null, null, null, null, null, true, "nope", null),
+        new LiveMigrationRequest("web", "host2", 0L, null, null, null, null, null, null, null, null),
+        new LiveMigrationRequest("web", "host2", null, null, "sometimes", null, null, null, null, null, null));
+    for (LiveMigrationRequest r : refused) {
+      TestCluster.Reply dry = c.post(DRY_RUN, r);
+      TestCluster.Reply real = c.post("/api/migrations/live", r);
+      assertThat(dry.status()).as(r + ": " + dry.body()).isBetween(400, 499).isEqualTo(real.status());
+      assertThat(dry.field()).as(r.toString()).isEqualTo(real.field());
+      assertThat(dry.json().get("detail").asText()).as(r.toString()).isEqualTo(real.json().get("detail").asText());
+    }
+    // a vm already migrating: the same 409 as a second migration
+    host1.holdAt = 0;
+    assertThat(c.post("/api/migrations/live", live("web", "host2")).status()).isEqualTo(201);
+    TestCluster.Reply dry = c.post(DRY_RUN, live("web", "host2"));
+    TestCluster.Reply real = c.post("/api/migrations/live", live("web", "host2"));
+    assertThat(dry.status()).isEqualTo(409).isEqualTo(real.status());
+    assertThat(dry.json().get("detail").asText()).isEqualTo(real.json().get("detail").asText());
+    assertThat(c.get("/api/migrations").json()).hasSize(1);
+    assertThat(host1.calls).doesNotContain("POST /agent/vms/ghost/dirty-rate");
+  }
+
+  @Test
+  void realMigration_keepsItsPrediction_andItsThroughputBecomesTheLinkOfTheNextDryRun() throws Exception {
+    host1.holdAt = 1;
+    String id = c.post("/api/migrations/live", live("web", "host2")).json().get("id").asText();
+    // measured while the target was prepared; computed once QEMU's second is over, the migration not held for it
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+        .until(() -> !c.get("/api/migrations/" + id).json().get("prediction").isNull());
+    JsonNode predicted = c.get("/api/migrations/" + id).json().get("prediction");
+    assertThat(predicted.get("predicted_total_ms").asLong()).isEqualTo(9_898);
+    assertThat(predicted.get("predicted_downtime_ms").asLong()).isEqualTo(155);
+    host1.holdAt = Integer.MAX_VALUE;
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+    assertThat(done.get("status").asText()).isEqualTo("succeeded");
+    assertThat(done.get("prediction").get("predicted_total_ms").asLong()).isEqualTo(9_898);
+
+    // back from host2: the link is what that migration achieved, QEMU's 800 Mbit/s = 95.4 MiB/s
+    host2.vms.put("web", host1.vms.getOrDefault("web", host2.vms.get("web")));
+    host2.heartbeat(c.controller.url());
+    TestCluster.Reply reply = c.post(DRY_RUN, live("web", "host1"));
+    assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+    JsonNode p = reply.json();
+    assertThat(p.get("link_source").asText()).isEqualTo("measured");
+    assertThat(p.get("link_mib_s").asDouble()).isEqualTo(95.4);
+    assertThat(p.get("link_note").asText()).contains(id);
+    // 1 GiB at 100e6 B/s, 16 MiB/s: 3 passes, the last 5.4 MiB in 51 ms
+    assertThat(p.get("passes").asInt()).isEqualTo(3);
+    assertThat(p.get("predicted_total_ms").asLong()).isEqualTo(12_892);
+    assertThat(p.get("predicted_downtime_ms").asLong()).isEqualTo(51);
+  }
+
+  @Test
+  void realMigrationRightAfterADryRun_reusesItsMeasurement_soEvenAShortOneKeepsAPrediction() throws Exception {
+    assertThat(c.post(DRY_RUN, live("web", "host2")).status()).isEqualTo(200);
+
+    String id = c.post("/api/migrations/live", live("web", "host2")).json().get("id").asText();
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+
+    assertThat(done.get("status").asText()).isEqualTo("succeeded");
+    assertThat(done.get("prediction").get("predicted_total_ms").asLong()).isEqualTo(9_898);
+    assertThat(host1.calls.stream().filter(x -> x.equals("POST /agent/vms/web/dirty-rate")))
+        .as("the migration measured nothing more").hasSize(1);
+  }
+
+  @Test
+  void dryRun_sourceNeverFinishesMeasuring_isAnAgentFailureAndRecordsNothing() throws Exception {
+    host1.dirtyRateMibS = null;
+    TestCluster.Reply reply = c.post(DRY_RUN, live("web", "host2"));
+    assertThat(reply.status()).as(reply.body()).isEqualTo(502);
+    assertThat(reply.json().get("detail").asText()).contains("did not finish measuring");
+    assertThat(c.get("/api/migrations").json()).isEmpty();
+  }
+}
