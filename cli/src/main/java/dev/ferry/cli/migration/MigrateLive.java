@@ -2,6 +2,7 @@ package dev.ferry.cli.migration;
 
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationPrediction;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.rules.MigrationRules;
 import dev.ferry.api.rules.RuleViolation;
@@ -18,8 +19,9 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code ferry migrate live VM --to HOST [--max-downtime MS] [--bandwidth MiB/s]
  * [--postcopy never|auto|always] [--auto-converge] [--multifd N] [--compress none|xbzrle|zstd]
- * [--copy-storage] [--target-pool POOL] [--timeout DURATION] [--detach] [--json]}: one
- * {@code POST /api/migrations/live}, then {@link MigrateVerb} follows it. Option names are a
+ * [--copy-storage] [--target-pool POOL] [--timeout DURATION] [--detach] [--dry-run] [--json]}: one
+ * {@code POST /api/migrations/live}, then {@link MigrateVerb} follows it; with {@code --dry-run}
+ * one {@code POST /api/migrations/live/dry-run} and its prediction printed, nothing started. Option names are a
  * contract (scripts use them); bad values are usage errors (exit 2) and nothing is sent.
  */
 @Command(name = "live",
@@ -71,6 +73,10 @@ final class MigrateLive extends MigrateVerb {
       description = "give up and roll back after this long, e.g. 10m (default: no limit)")
   Duration timeout;
 
+  @Option(names = "--dry-run", description = {"start nothing: run the same checks, measure the guest's dirty rate"
+      + " for a second and print the predicted total time and downtime (with --json: the MigrationPrediction)"})
+  boolean dryRun;
+
   MigrateLive(CliContext ctx) {
     super(ctx);
   }
@@ -89,6 +95,15 @@ final class MigrateLive extends MigrateVerb {
   LiveMigrationRequest request() {
     return new LiveMigrationRequest(vm, to, maxDowntime, bandwidth, postcopy, autoConverge, multifd, compress, copyStorage,
         targetPool, timeout == null ? null : timeout.toMillis());
+  }
+
+  @Override
+  boolean preview(ControllerClient api) {
+    if (!dryRun) return false;
+    MigrationPrediction p = api.post(ApiPaths.MIGRATIONS_LIVE_DRY_RUN, request(), MigrationPrediction.class);
+    if (json) printJson(p);
+    else out().print(PredictionText.of(vm, to, p));
+    return true;
   }
 
   @Override

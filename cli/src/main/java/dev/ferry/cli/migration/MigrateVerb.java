@@ -41,8 +41,14 @@ abstract class MigrateVerb extends ApiCommand {
   /** Sends the request that starts the migration; answers the controller's first view of it. */
   abstract MigrationView start(ControllerClient api);
 
+  /** Instead of starting: answers what the migration would do and returns true; false starts it. */
+  boolean preview(ControllerClient api) {
+    return false;
+  }
+
   @Override
   protected final void run(ControllerClient api) {
+    if (preview(api)) return;
     MigrationView started = start(api);
     if (detach) {
       if (json) {
