@@ -72,6 +72,8 @@ final class MigrationTarget {
   private final Vms vms;
   /** what was announced, by migration id: finish runs twice under post-copy and must announce once */
   private final Map<String, String> announced = new java.util.concurrent.ConcurrentHashMap<>();
+  /** when the guest's cont was answered, by migration id: the end of the pause clients see */
+  private final Map<String, java.time.Instant> resumed = new java.util.concurrent.ConcurrentHashMap<>();
   private final IncomingDefinition definition;
   private final MigrationStore store;
   private final Busy busy;
@@ -247,7 +249,13 @@ final class MigrationTarget {
     QueryStatus.StatusInfo rs = seen.run();
     String err = qm.errorDesc().orElse(r.error());
     return new IncomingStatus(r.migrationId(), r.phase(), Migration.status(qm), rs.running(), rs.status(),
-        p.get().pid(), err, announced.get(r.migrationId()));
+        p.get().pid(), err, announced.get(r.migrationId()), resumed.get(r.migrationId()));
+  }
+
+  private void resume(String migrationId, Qmp q) {
+    if (q.runState().running()) return;
+    q.call(new Cont());
+    resumed.putIfAbsent(migrationId, java.time.Instant.now());
   }
 
   /**
@@ -299,7 +307,7 @@ final class MigrationTarget {
         // post-copy: the guest must run here while its remaining pages arrive, or it runs nowhere;
         // the exports are removed by the finish that follows completion
         if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
-        if (!q.runState().running()) q.call(new Cont());
+        resume(r.migrationId(), q);
         announce(name, r.migrationId(), q);
         monitor.refresh(name, p);
         log.info("vm {} migration {}: guest resumed on this host during post-copy", name, r.migrationId());
@@ -312,7 +320,7 @@ final class MigrationTarget {
       if (r.phase() == IncomingPhase.LISTENING) r = advance(name, r, IncomingPhase.RESUMING);
       for (String export : r.exports().values()) q.exports().deleteIfPresent(export, true);
       if (!r.exports().isEmpty()) q.nbdServer().stopIfRunning();
-      if (!q.runState().running()) q.call(new Cont());
+      resume(r.migrationId(), q);
       announce(name, r.migrationId(), q);
       advance(name, r, IncomingPhase.FINISHED);
       monitor.unwatch(name);
