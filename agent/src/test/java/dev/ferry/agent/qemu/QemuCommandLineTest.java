@@ -68,6 +68,27 @@ class QemuCommandLineTest {
   }
 
   @Test
+  void build_nics_withoutVhost_everyNicVhostOff() {
+    var spec = new VmSpec("web", 1, 512L << 20, "pc-q35-7.2", "qemu64", List.of(),
+        new BootSource.Kernel("/k", null, ""), List.of(new NicSpec("52:54:00:0a:0b:0c", "fy0123456789n0", "br0", true)));
+    var plan = MemoryPlan.plan(spec.memoryBytes(), Accelerator.TCG, QEMU.version());
+
+    List<String> args = QemuCommandLine.build(QEMU, spec, RUN, LaunchOptions.running(Accelerator.TCG, plan), false);
+
+    assertThat(args)
+        .containsSequence("-netdev", "tap,id=net0,ifname=fy0123456789n0,script=no,downscript=no,vnet_hdr=on,vhost=off")
+        .containsSequence("-device", "virtio-net-pci,netdev=net0,mac=52:54:00:0a:0b:0c,id=net0-dev");
+  }
+
+  @Test
+  void vhost_underTcg_isOffWhateverTheHostHas() {
+    var plan = MemoryPlan.plan(SPEC.memoryBytes(), Accelerator.TCG, QEMU.version());
+
+    // vhost-net needs KVM's ioeventfds: without KVM it is never asked for, /dev/vhost-net or not
+    assertThat(QemuProcess.vhost(LaunchOptions.running(Accelerator.TCG, plan), QemuUser.current())).isFalse();
+  }
+
+  @Test
   void nicSpec_multicastMacOrLongTap_isRefused() {
     assertThatThrownBy(() -> new NicSpec("01:00:5e:00:00:01", "fy0123456789n0", "br0", true)).hasMessageContaining("mac");
     assertThatThrownBy(() -> new NicSpec("52:54:00:0a:0b:0c", "a-tap-name-too-long", "br0", true)).hasMessageContaining("15");
