@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -15,10 +17,11 @@ import java.util.regex.Pattern;
  * client process in the network's namespace whose stdin and stdout this class drives: it sends
  * {@code c<k>} every 100 ms and checks every line it receives, {@code n=<counter> echo=<token>}:
  * counters consecutive from 0 (no gap, duplicate or reorder) and echoes of tokens it sent, in
- * order. It records the longest silence between two lines since the last {@link #mark}. The
- * tests (NetworkIT) and {@code ferry demo} hold their connection through it.
+ * order. It records the longest silence between two lines since the last {@link #mark}, and when
+ * each line arrived (wall clock, to set against the agents' timestamps of a switchover). The tests
+ * (NetworkIT), {@code ferry demo} and {@code ferry bench live} hold their connection through it.
  */
-final class StreamClient implements AutoCloseable {
+public final class StreamClient implements AutoCloseable {
 
   private static final Pattern LINE = Pattern.compile("n=(\\d+) echo=(\\S+)");
 
@@ -31,10 +34,15 @@ final class StreamClient implements AutoCloseable {
   private volatile long sent;
   private long lastArrival;
   private long maxSilence;
+  /** the arrival of the line that ended the longest silence */
+  private Instant maxSilenceEnd;
+  /** arrivals since the last mark, in microseconds since the epoch */
+  private final List<Long> arrivals = new ArrayList<>();
   private long received;
   private volatile boolean closed;
 
-  StreamClient(Process process) {
+  /** Drives {@code process}, a client such as {@code ip netns exec NS busybox nc IP 7000}, from now on. */
+  public StreamClient(Process process) {
     this.process = process;
     this.reader = Thread.ofPlatform().daemon().name("stream-reader").start(this::read);
     this.writer = Thread.ofPlatform().daemon().name("stream-writer").start(this::write);
@@ -44,9 +52,14 @@ final class StreamClient implements AutoCloseable {
     try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII))) {
       for (String line; (line = in.readLine()) != null; ) {
         long t = System.nanoTime();
+        Instant wall = Instant.now().truncatedTo(ChronoUnit.MICROS);
         synchronized (this) {
-          if (received > 0) maxSilence = Math.max(maxSilence, t - lastArrival);
+          if (received > 0 && t - lastArrival > maxSilence) {
+            maxSilence = t - lastArrival;
+            maxSilenceEnd = wall;
+          }
           lastArrival = t;
+          arrivals.add(ChronoUnit.MICROS.between(Instant.EPOCH, wall));
           received++;
           Matcher m = LINE.matcher(line);
           if (!m.matches()) {
@@ -92,12 +105,14 @@ final class StreamClient implements AutoCloseable {
   }
 
   /** Starts a new silence measurement; returns the lines received so far. */
-  synchronized long mark() {
+  public synchronized long mark() {
     maxSilence = 0;
+    maxSilenceEnd = null;
+    arrivals.clear();
     return received;
   }
 
-  synchronized long received() {
+  public synchronized long received() {
     return received;
   }
 
@@ -106,11 +121,40 @@ final class StreamClient implements AutoCloseable {
   }
 
   /** The longest time between two received lines since {@link #mark}, in milliseconds. */
-  synchronized double maxSilenceMs() {
+  public synchronized double maxSilenceMs() {
     return maxSilence / 1e6;
   }
 
-  synchronized List<String> problems() {
+  /** When the line that ended the longest silence since {@link #mark} arrived; null before two lines. */
+  public synchronized Instant maxSilenceEnd() {
+    return maxSilenceEnd;
+  }
+
+  /** When the first line at or after {@code t} arrived, among those since {@link #mark}; null if none yet. */
+  public synchronized Instant firstLineAfter(Instant t) {
+    long from = ChronoUnit.MICROS.between(Instant.EPOCH, t);
+    for (long a : arrivals) {
+      if (a >= from) return Instant.EPOCH.plus(a, ChronoUnit.MICROS);
+    }
+    return null;
+  }
+
+  /**
+   * The silence around {@code t}: from the last line before it to the first at or after it, in
+   * milliseconds, among the lines since {@link #mark}; null without a line on either side.
+   */
+  public synchronized Double silenceAcross(Instant t) {
+    long at = ChronoUnit.MICROS.between(Instant.EPOCH, t);
+    long before = -1;
+    for (long a : arrivals) {
+      if (a >= at) return before < 0 ? null : (a - before) / 1e3;
+      before = a;
+    }
+    return null;
+  }
+
+  /** Gaps, duplicates, reorders, foreign lines and a connection that ended; empty while all is well. */
+  public synchronized List<String> problems() {
     return List.copyOf(problems);
   }
 

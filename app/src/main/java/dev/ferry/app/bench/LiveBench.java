@@ -4,6 +4,7 @@ import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.VmView;
+import dev.ferry.api.agent.AgentNic;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.HostAgent;
@@ -12,6 +13,7 @@ import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.api.agent.OutgoingRequest;
+import dev.ferry.app.StreamClient;
 import dev.ferry.controller.migration.LivePolicy;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -47,6 +49,9 @@ import java.util.regex.Pattern;
  * </ul>
  * A run that has not completed within the time limit is cancelled ({@code ferry migration cancel}
  * for {@code ferry}); then the guest must keep running on the source, which its heartbeat shows.
+ * When this process may make a network ({@link BenchNetwork}: root, ip, dnsmasq) every guest has a
+ * NIC on it and a client holds a connection to it across the migration; all three methods resume
+ * the target through the same agent call, which announces the NIC ({@code announce-self}).
  */
 final class LiveBench {
 
@@ -54,6 +59,12 @@ final class LiveBench {
   /** the memory workload's region; the rest is kernel, initramfs and the page cache */
   static final int MEM_MIB = 128;
   static final Duration POLL = Duration.ofMillis(100);
+  /**
+   * (a) and (c) ask the source this often, as the controller does while RAM is copied
+   * ({@code LiveCopy.SWITCH_POLL}): the target resumes once the bench saw completed, so the poll is
+   * part of the guest's pause, and the three methods should pay the same for it
+   */
+  static final Duration SOURCE_POLL = Duration.ofMillis(50);
 
   record Workload(String name, Integer rateMibS) {
     String append() {
@@ -106,6 +117,10 @@ final class LiveBench {
   private HostAgent b;
   private Path kernel;
   private Path initrd;
+  /** null: no network this run, no silence figures */
+  private BenchNetwork network;
+  /** runs so far, for a MAC per guest */
+  private int runs;
 
   LiveBench(Path work, Path guestDir, int secondsLimit, List<Workload> workloads, List<Method> methods, PrintStream log) {
     this.work = work;
@@ -134,10 +149,12 @@ final class LiveBench {
     r.put("ferry_source_capabilities", starting.sourceCapabilities());
     r.put("ferry_source_parameters", starting.sourceParameters(GUEST_BYTES));
     r.put("ferry_target_capabilities", starting.targetCapabilities());
+    network = BenchNetwork.create(work, r, log);
     try (LiveCluster c = LiveCluster.start(work, shared)) {
       cluster = c;
       a = c.a;
       b = c.b;
+      if (network != null) network.register(c.ferry);
       var out = new ArrayList<Map<String, Object>>();
       for (Workload w : workloads) {
         var wr = new LinkedHashMap<String, Object>();
@@ -164,6 +181,8 @@ final class LiveBench {
         out.add(wr);
       }
       r.put("workloads", out);
+    } finally {
+      if (network != null) network.close();
     }
     return r;
   }
@@ -177,13 +196,17 @@ final class LiveBench {
     Path dstConsole = LiveCluster.console(work, LiveCluster.B, name);
     FerryCli ferry = cluster.ferry;
     boolean created = false;
+    StreamClient client = null;
     try {
-      ferry.json(VmView.class, "vm", "create", name, "--host", LiveCluster.A, "--memory", (GUEST_BYTES >> 20) + "M",
-          "--kernel", kernel.toString(), "--initrd", initrd.toString(), "--append", w.append());
+      var create = new ArrayList<>(List.of("vm", "create", name, "--host", LiveCluster.A, "--memory",
+          (GUEST_BYTES >> 20) + "M", "--kernel", kernel.toString(), "--initrd", initrd.toString(), "--append", w.append()));
+      if (network != null) create.addAll(List.of("--nic", network.name()));
+      VmView vm = ferry.json(VmView.class, create.toArray(String[]::new));
       created = true;
       AgentVmStatus st = a.vm(name);
       noteGuest(top, st);
       warmUp(w, srcConsole, out);
+      if (network != null) client = network.connect(srcConsole, vm.nics().getFirst().mac());
       long mig0Pos = position(srcConsole);
       long t0 = System.nanoTime();
       MigrationView v = ferry.json(MigrationView.class, "migrate", "live", name, "--to", LiveCluster.B, "--detach");
@@ -234,6 +257,7 @@ final class LiveBench {
         out.put("last_mbps", StorageBench.round(s.mbps()));
         out.put("qemu_status", s.status());
       }
+      if (client != null) network.measure(client, out, work.resolve(LiveCluster.A), name, targetStatus(name, v));
       if (v.status() == MigrationStatus.SUCCEEDED) {
         out.put("converged", true);
         VmView moved = ferry.json(VmView.class, "vm", "show", name);
@@ -255,10 +279,22 @@ final class LiveBench {
       }
       return out;
     } finally {
+      if (client != null) client.close();
       if (created) {
         quietly(() -> ferry.run("vm", "kill", name));
         quietly(() -> ferry.run("vm", "delete", name));
       }
+    }
+  }
+
+  /** The target's view after the controller's run: when it resumed the guest, what it announced; null without a switchover. */
+  private IncomingStatus targetStatus(String name, MigrationView v) {
+    if (v.status() != MigrationStatus.SUCCEEDED) return null;
+    try {
+      return b.incomingStatus(name);
+    } catch (RuntimeException e) {
+      log.println("   the target agent has no record of the migration: " + e.getMessage());
+      return null;
     }
   }
 
@@ -279,8 +315,10 @@ final class LiveBench {
     out.put("method", m.id);
     Path srcConsole = LiveCluster.console(work, LiveCluster.A, name);
     Path dstConsole = LiveCluster.console(work, LiveCluster.B, name);
+    List<AgentNic> nics = network == null ? null : List.of(network.nic(++runs));
     var def = new AgentVmDefinition(name, 1, GUEST_BYTES, "q35", "qemu64", kernel.toString(), initrd.toString(), w.append(),
-        List.of());
+        List.of(), nics);
+    StreamClient client = null;
     boolean targetPrepared = false;
     boolean onTarget = false;
     boolean sourceRunning = false;
@@ -293,6 +331,7 @@ final class LiveBench {
       noteGuest(top, st);
       long given = st.memoryGivenBytes();
       warmUp(w, srcConsole, out);
+      if (nics != null) client = network.connect(srcConsole, nics.getFirst().mac());
 
       LivePolicy policy = defaults(name, LiveCluster.B);
       boolean raw = m == Method.RAW;
@@ -304,7 +343,7 @@ final class LiveBench {
       out.put("parameters", sParams);
 
       var resolved = new AgentVmDefinition(name, 1, GUEST_BYTES, st.machineType(), "qemu64", kernel.toString(),
-          initrd.toString(), w.append(), List.of());
+          initrd.toString(), w.append(), List.of(), nics);
       long e0 = System.nanoTime();
       IncomingReady ready = b.within(Duration.ofSeconds(60)).incoming(name,
           new IncomingRequest(id, resolved, given, tCaps, tParams, List.of()));
@@ -322,7 +361,7 @@ final class LiveBench {
           stopReason = "not converged within " + limitMs / 1000 + " s";
           break;
         }
-        Thread.sleep(POLL.toMillis());
+        Thread.sleep(SOURCE_POLL.toMillis());
       }
       long pollMs = ms(t0);
       putDuring(out, memRates(read(srcConsole, mig0Pos)));
@@ -344,6 +383,7 @@ final class LiveBench {
         out.put("source_heartbeat_after_cancel", heartbeatAdvances(srcConsole));
         log.printf("   %s; source %s, heartbeat advancing: %s%n", stopReason, out.get("source_state_after_cancel"),
             out.get("source_heartbeat_after_cancel"));
+        if (client != null) network.measure(client, out, work.resolve(LiveCluster.A), name, null);
       } else {
         IncomingStatus fin = b.within(Duration.ofSeconds(60)).finishIncoming(name);
         onTarget = true;
@@ -355,11 +395,13 @@ final class LiveBench {
         out.put("resumed_on_target_running", fin.running());
         out.put("end_to_end_ms", endToEnd);
         putStats(out, done != null && done.wallTimeMs() != null ? done : s);
+        if (client != null) network.measure(client, out, work.resolve(LiveCluster.A), name, fin);
         out.put("target_heartbeat_after_resume", heartbeatAdvances(dstConsole));
         out.put("target_mem_errors", memErrors(read(dstConsole, 0)));
       }
       return out;
     } finally {
+      if (client != null) client.close();
       if (targetPrepared) quietly(() -> b.rollBackIncoming(name));
       if (onTarget) quietly(() -> b.kill(name));
       if (sourceRunning) quietly(() -> a.kill(name));

@@ -48,6 +48,7 @@ final class LiveReport {
 
         """, r.get("guest_ram_given_bytes"), r.get("memory_adjustment"), r.get("methods") instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList()) : "raw, ferry, ferry-params", r.get("ferry_source_capabilities"),
         r.get("ferry_source_parameters"), r.get("seconds_limit"), r.get("mem_workload_mib")));
+    b.append(LiveClientReport.intro(r));
     var notes = new ArrayList<String>();
     for (Map<String, Object> w : (List<Map<String, Object>>) r.get("workloads")) {
       var runs = (Map<String, Map<String, Object>>) w.get("runs");
@@ -83,8 +84,9 @@ final class LiveReport {
           notes.add(w.get("workload") + " " + run.get("method") + ": the guest's memory checker reported " + n + " errors on the target");
         }
       }
+      b.append('\n').append(LiveClientReport.table(runs));
       var ratios = (Map<String, Object>) w.get("ratios");
-      b.append("\nRatios (same run): ferry / raw total **").append(val(ratios.get("ferry_vs_raw_total")))
+      b.append("Ratios (same run): ferry / raw total **").append(val(ratios.get("ferry_vs_raw_total")))
           .append("**, end to end **").append(val(ratios.get("ferry_vs_raw_end_to_end")))
           .append("**, ferry / raw downtime **").append(val(ratios.get("ferry_vs_raw_downtime")))
           .append("** (observed pause ").append(val(ratios.get("ferry_vs_raw_pause")))
@@ -93,6 +95,7 @@ final class LiveReport {
     }
     b.append("## What the numbers say\n\n");
     for (String f : findings(r)) b.append("- ").append(f).append('\n');
+    for (String f : LiveClientReport.findings(r)) b.append("- ").append(f).append('\n');
     b.append('\n');
     if (!notes.isEmpty()) {
       b.append("## Notes from the run\n\n");

@@ -57,4 +57,45 @@ class LiveReportTest {
 
     assertThat(md).doesNotContain("NaN").contains("60 ms QEMU downtime against raw's 0 ms");
   }
+
+  @Test
+  void markdown_clientFigures_tableRowGoalAndWhereTheSilenceWent() {
+    var raw = run("raw", 700, 1000, 20);
+    raw.putAll(Map.of("silence_ms", 150.4, "silence_minus_downtime_ms", 130.4, "silence_at_switchover_ms", 150.4,
+        "source_stop_to_target_resume_ms", 110.0, "completed_to_target_resume_ms", 90.0, "first_reply_after_resume_ms", 35.2,
+        "stream_clean", true));
+    var ferry = run("ferry", 600, 900, 40);
+    ferry.putAll(Map.of("silence_ms", 85.0, "silence_minus_downtime_ms", 45.0, "silence_at_switchover_ms", 85.0,
+        "source_stop_to_target_resume_ms", 60.0, "completed_to_target_resume_ms", 20.0, "first_reply_after_resume_ms", 20.0,
+        "stream_clean", false, "stream_problems", List.of("line 7 where 6 was due (gap, duplicate or reorder)")));
+    var runs = new LinkedHashMap<String, Map<String, Object>>();
+    runs.put("raw", raw);
+    runs.put("ferry", ferry);
+    var w = new LinkedHashMap<String, Object>(Map.of("workload", "idle", "runs", runs, "ratios", LiveBench.ratios(runs)));
+    var report = new LinkedHashMap<String, Object>(Map.of("date", "d", "cpus", 2, "seconds_limit", 30L,
+        "methods", List.of("raw", "ferry"), "workloads", List.of(w), "network", "bridge fyb1, subnet 10.64.1.0/24"));
+
+    String md = LiveReport.markdown(report);
+
+    assertThat(md).contains("bridge fyb1, subnet 10.64.1.0/24")
+        .contains("| raw | 150 ms | 130 ms | **no** | 150 ms | 110 ms | 90 ms | 35 ms | yes |")
+        .contains("| ferry | 85 ms | 45 ms | yes | 85 ms | 60 ms | 20 ms | 20 ms | **no**: [line 7 where 6 was due")
+        .contains("**idle**, the client's longest silence beyond QEMU's downtime: raw +130 ms: the goal (≤ +50 ms) is"
+            + " **not met** (met by ferry +45 ms).")
+        .contains("means over the 2 switchovers of this run").contains("(85 ms)").contains("1 connection(s) were not clean");
+  }
+
+  @Test
+  void markdown_noNetwork_saysWhyAndHasNoClientTable() {
+    var runs = new LinkedHashMap<String, Map<String, Object>>();
+    runs.put("raw", run("raw", 700, 1000, 20));
+    var w = new LinkedHashMap<String, Object>(Map.of("workload", "idle", "runs", runs, "ratios", LiveBench.ratios(runs)));
+    var report = new LinkedHashMap<String, Object>(Map.of("date", "d", "cpus", 2, "seconds_limit", 30L,
+        "methods", List.of("raw"), "workloads", List.of(w), "no_network_because", "it needs root (network namespaces, a bridge)"));
+
+    String md = LiveReport.markdown(report);
+
+    assertThat(md).contains("**No connected client in this run** (it needs root (network namespaces, a bridge))")
+        .doesNotContain("What the connected client saw").doesNotContain("Where the silence goes");
+  }
 }

@@ -53,6 +53,24 @@ public record LocalNetwork(String name, String bridge, String namespace, String 
         layout.log("dnsmasq").toString());
   }
 
+  /**
+   * Network {@code default} of a cluster kept in {@code dir} made now (what is missing of it), for
+   * a cluster that runs outside {@code cluster up}: {@code ferry bench live} makes one for its run
+   * and takes it down with {@link #remove}. Check {@link #cannotCreate} first.
+   */
+  public static LocalNetwork create(Path dir) {
+    ClusterLayout layout = new ClusterLayout(dir);
+    LocalNetwork net = of(layout);
+    try {
+      net.ensure(layout);
+    } catch (RuntimeException e) {
+      // half made: nobody else holds these names to remove it later
+      net.remove();
+      throw e;
+    }
+    return net;
+  }
+
   /** The network recorded in cluster directory {@code dir} under {@code name}, if {@code cluster up} made it. */
   public static Optional<LocalNetwork> recorded(Path dir, String name) {
     Path f = new ClusterLayout(dir).dir().resolve("network").resolve(name + ".json");
@@ -65,7 +83,7 @@ public record LocalNetwork(String name, String bridge, String namespace, String 
   }
 
   /** Null when this process can build the network (root, ip and dnsmasq present), else why not. */
-  static String cannotCreate() {
+  public static String cannotCreate() {
     if (!"root".equals(System.getProperty("user.name"))) return "it needs root (network namespaces, a bridge)";
     for (String tool : List.of("ip", "dnsmasq")) {
       if (which(tool) == null) {
@@ -139,7 +157,7 @@ public record LocalNetwork(String name, String bridge, String namespace, String 
   }
 
   /** Removes what {@link #ensure} made, each step on its own; returns what could not be removed. */
-  List<String> remove() {
+  public List<String> remove() {
     List<String> left = new ArrayList<>();
     dnsmasqPid().ifPresent(p -> {
       String how = ProcessCheck.stop(p, Duration.ofSeconds(5));
