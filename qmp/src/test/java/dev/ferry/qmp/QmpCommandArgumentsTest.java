@@ -152,7 +152,15 @@ class QmpCommandArgumentsTest {
         Arguments.of(new MigratePause(), "migrate-pause", NO_ARGUMENTS),
         Arguments.of(new MigrateRecover("tcp:0:4445"), "migrate-recover",
             "{\"uri\":\"tcp:0:4445\"}"),
+        // colo
+        Arguments.of(dev.ferry.qmp.colo.XBlockdevChange.add("disk0-colo", "disk0-buddy"), "x-blockdev-change",
+            "{\"parent\":\"disk0-colo\",\"node\":\"disk0-buddy\"}"),
+        Arguments.of(dev.ferry.qmp.colo.XBlockdevChange.remove("disk0-colo", "children.1"), "x-blockdev-change",
+            "{\"parent\":\"disk0-colo\",\"child\":\"children.1\"}"),
+        Arguments.of(new dev.ferry.qmp.colo.HumanMonitorCommand("drive_del disk0-buddy"), "human-monitor-command",
+            "{\"command-line\":\"drive_del disk0-buddy\"}"),
         // machine
+        Arguments.of(new dev.ferry.qmp.machine.Stop(), "stop", NO_ARGUMENTS),
         Arguments.of(new Pmemsave(0, 134_209_536L, Path.of("/tmp/vm1.mem")), "pmemsave",
             "{\"val\":0,\"size\":134209536,\"filename\":\"/tmp/vm1.mem\"}"));
   }
@@ -186,6 +194,14 @@ class QmpCommandArgumentsTest {
             + "\"step\":100},\"id\":7}\n");
     assertThatThrownBy(() -> new dev.ferry.qmp.migration.AnnounceSelf(50, 10, 5, 100))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max 10");
+  }
+
+  @Test
+  void xBlockdevChange_withBothOrNeitherOfChildAndNode_isRefused() {
+    assertThatThrownBy(() -> new dev.ferry.qmp.colo.XBlockdevChange("q", "children.1", "n"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exactly one");
+    assertThatThrownBy(() -> new dev.ferry.qmp.colo.XBlockdevChange("q", null, null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exactly one");
   }
 
   @Test
