@@ -28,6 +28,12 @@ public final class QemuCommandLine {
    * device state, so source and target may differ.
    */
   public static List<String> build(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, boolean vhost) {
+    return build(qemu, spec, run, options, vhost, DiskLayout.PLAIN);
+  }
+
+  /** With the disks' block nodes laid out by {@code layout}; everything else, devices included, as always. */
+  public static List<String> build(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, boolean vhost,
+      DiskLayout layout) {
     var args = new ArrayList<String>();
     args.add(qemu.systemBinary().toString());
     args.addAll(List.of("-name", "guest=" + spec.name() + ",debug-threads=on"));
@@ -54,9 +60,9 @@ public final class QemuCommandLine {
       case BootSource.Image i -> args.addAll(List.of("-boot", "order=c"));
     }
     for (DiskSpec disk : spec.disks()) {
-      args.addAll(List.of("-blockdev", json(fileNode(disk))));
-      args.addAll(List.of("-blockdev", json(formatNode(disk))));
-      args.addAll(List.of("-device", "virtio-blk-pci,drive=" + disk.formatNode() + ",id=" + disk.deviceId()));
+      List<Map<String, Object>> nodes = layout.nodes(disk);
+      for (Map<String, Object> node : nodes) args.addAll(List.of("-blockdev", json(node)));
+      args.addAll(List.of("-device", "virtio-blk-pci,drive=" + nodes.getLast().get("node-name") + ",id=" + disk.deviceId()));
     }
     for (int i = 0; i < spec.nics().size(); i++) {
       NicSpec nic = spec.nics().get(i);
@@ -70,7 +76,7 @@ public final class QemuCommandLine {
     return List.copyOf(args);
   }
 
-  static Map<String, Object> fileNode(DiskSpec disk) {
+  public static Map<String, Object> fileNode(DiskSpec disk) {
     var node = new LinkedHashMap<String, Object>();
     node.put("driver", "file");
     node.put("filename", disk.path());
@@ -79,7 +85,7 @@ public final class QemuCommandLine {
     return node;
   }
 
-  static Map<String, Object> formatNode(DiskSpec disk) {
+  public static Map<String, Object> formatNode(DiskSpec disk) {
     var node = new LinkedHashMap<String, Object>();
     node.put("driver", disk.format().driver());
     node.put("file", disk.fileNode());

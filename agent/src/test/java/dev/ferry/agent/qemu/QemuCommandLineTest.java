@@ -42,6 +42,20 @@ class QemuCommandLineTest {
   }
 
   @Test
+  void build_withALayout_eachNodeInOrderAndTheDeviceOnTheLast() {
+    var plan = MemoryPlan.plan(SPEC.memoryBytes(), Accelerator.TCG, QEMU.version());
+    DiskLayout topped = disk -> List.of(QemuCommandLine.fileNode(disk), QemuCommandLine.formatNode(disk),
+        java.util.Map.of("driver", "quorum", "node-name", disk.id() + "-top", "children", List.of(disk.id())));
+
+    List<String> args = QemuCommandLine.build(QEMU, SPEC, RUN, LaunchOptions.running(Accelerator.TCG, plan), false, topped);
+
+    assertThat(args.stream().filter(a -> a.equals("-blockdev")).count()).isEqualTo(3);
+    assertThat(args).containsSequence("-device", "virtio-blk-pci,drive=disk0-top,id=disk0-dev");
+    assertThat(String.join(" ", args).indexOf("\"node-name\":\"disk0\""))
+        .isLessThan(String.join(" ", args).indexOf("disk0-top"));
+  }
+
+  @Test
   void build_incoming_startsPausedAndDeferred() {
     var plan = MemoryPlan.plan(SPEC.memoryBytes(), Accelerator.KVM, QEMU.version());
 
