@@ -39,6 +39,8 @@ final class Convergence {
   private long passAtBest;
   private Instant timeAtBest;
   private long passes;
+  /** the pass whose first sample was judged */
+  private long passJudged;
   private long remaining;
   private long dirtyRate;
   private double bandwidth;
@@ -63,6 +65,13 @@ final class Convergence {
     if (s.mbps() > 0) bandwidth = s.mbps() * 1e6 / 8;
     expectedDowntimeMs = s.expectedDowntimeMs() != null && s.expectedDowntimeMs() > 0 ? s.expectedDowntimeMs()
         : bandwidth > 0 ? (long) (remaining / bandwidth * 1000) : Long.MAX_VALUE;
+    // Judged once per pass, on its first sample: within a pass QEMU's remaining falls to about
+    // B x downtime before every bitmap sync, so comparing samples inside passes finds no pass
+    // better than the first's dip. And not before the first pass: in QEMU's setup there are no
+    // RAM figures, a remaining of 0 that no pass could ever beat (converging guests were
+    // cancelled 3 passes or 10 s after the start).
+    if (passes == 0 || passes == passJudged) return;
+    passJudged = passes;
     if (timeAtBest == null || remaining < bestRemaining * (1 - MIN_IMPROVEMENT)) {
       bestRemaining = remaining;
       passAtBest = passes;
@@ -70,12 +79,15 @@ final class Convergence {
     }
   }
 
-  /** The remaining bytes fell recently enough (in passes and in time). */
+  /**
+   * The remaining bytes fell recently enough (in passes and in time); time counts only once a
+   * later pass failed to improve, so one long pass is never a stall.
+   */
   boolean isProgressing(Instant now) {
     if (timeAtBest == null) return true;
     int patience = options.autoConverge() ? 2 : 1;
     return passes - passAtBest < (long) STALL_PASSES * patience
-        && Duration.between(timeAtBest, now).compareTo(STALL_TIME.multipliedBy(patience)) < 0;
+        && (passes == passAtBest || Duration.between(timeAtBest, now).compareTo(STALL_TIME.multipliedBy(patience)) < 0);
   }
 
   boolean downtimeAboveLimit() {
@@ -94,7 +106,8 @@ final class Convergence {
   Map<String, Object> nextThrottle(Instant now) {
     if (!throttleLeft() || !isStuck(now)) return null;
     throttleRung++;
-    bestRemaining = remaining;
+    // the next pass's first sample starts the watch anew
+    bestRemaining = Long.MAX_VALUE;
     passAtBest = passes;
     timeAtBest = now;
     return throttle(throttleRung);

@@ -1,0 +1,93 @@
+package dev.ferry.controller.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.OutgoingPhase;
+import dev.ferry.api.agent.QemuMigrationStatus;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stall watch against the shape of QEMU 7.2's numbers on a real run: no RAM figures in setup,
+ * and within each pass a remainder that falls to about bandwidth × downtime before the next sync.
+ * Regression (issue 14, measured on a local cluster): a 512 MiB guest dirtying 48 MiB/s of a
+ * 256 MiB set at a 64 MiB/s cap was cancelled 10 s after the start with 2 passes, and a 64 MiB hot
+ * set after 3 passes in 2 s, because setup's remainder of 0 became the best no pass could beat.
+ */
+class ConvergenceTest {
+
+  private static final long MIB = 1L << 20;
+  private static final Instant T0 = Instant.parse("2026-12-05T14:00:00Z");
+
+  private final Convergence c = new Convergence(LiveOptions.validate(new LiveMigrationRequest("web", "host2", null,
+      null, null, null, null, null, null, null, null)));
+
+  private static MigrationStats sample(QemuMigrationStatus status, long passes, long remaining) {
+    return new MigrationStats("m", OutgoingPhase.MIGRATING, status, null, null, null, remaining / (100 * MIB / 1000),
+        512 * MIB - remaining, remaining, 512 * MIB, 40 * MIB, 800.0, passes, 0, List.of(), null, null, null, null,
+        null);
+  }
+
+  private void observe(double atS, long passes, long remainingMib) {
+    QemuMigrationStatus status = passes == 0 ? QemuMigrationStatus.SETUP : QemuMigrationStatus.ACTIVE;
+    c.observe(sample(status, passes, remainingMib * MIB), remainingMib * MIB, at(atS));
+  }
+
+  private static Instant at(double s) {
+    return T0.plusMillis((long) (s * 1000));
+  }
+
+  @Test
+  void setupsRemainderOfZero_isNotAPassToBeat() {
+    observe(0, 0, 0);
+    // each pass leaves 20 % less, each taking 3 s: converging, slowly
+    long[] firstSamples = {512, 256, 205, 164, 131, 105};
+    for (int pass = 1; pass <= firstSamples.length; pass++) {
+      observe(pass * 3.0, pass, firstSamples[pass - 1]);
+      assertThat(c.isStuck(at(pass * 3.0))).as("pass " + pass).isFalse();
+    }
+  }
+
+  @Test
+  void theDipBeforeEverySync_isNotTheBest() {
+    // the first sample of each pass falls by a fifth; inside each pass it dips to ~30 MiB
+    double t = 0;
+    long first = 400;
+    for (int pass = 1; pass <= 7; pass++) {
+      observe(t, pass, first);
+      // right after the sync QEMU expects far more than 300 ms: the moment a stall would be called
+      assertThat(c.isStuck(at(t))).as("pass " + pass).isFalse();
+      observe(t + 0.25, pass, first / 2);
+      observe(t + 0.5, pass, 30);
+      first = first * 4 / 5;
+      t += 0.75;
+    }
+  }
+
+  @Test
+  void passesThatLeaveAsMuchAsBefore_areStuckAfterThreeOfThem() {
+    observe(0, 0, 0);
+    observe(0.5, 1, 512);
+    observe(4, 2, 400);
+    observe(5, 3, 400);
+    observe(6, 4, 400);
+    assertThat(c.isStuck(at(6))).as("3 passes without a 5 % fall after pass 2's 400 MiB").isFalse();
+    observe(7, 5, 400);
+    assertThat(c.isStuck(at(7))).isTrue();
+    assertThat(c.shouldGiveUp(at(7))).isTrue();
+  }
+
+  @Test
+  void aLaterPassNoBetter_isStuckAfterStallTime_butOneLongPassIsNot() {
+    observe(0.2, 1, 512);
+    // pass 1 alone for 12 s: nothing to compare it with yet
+    observe(12, 1, 100);
+    assertThat(c.isStuck(at(12))).isFalse();
+    observe(13, 2, 600);
+    observe(22, 2, 300);
+    assertThat(c.isStuck(at(22))).as("pass 2 is not better than pass 1, and 21.8 s went by").isTrue();
+  }
+}
