@@ -80,10 +80,10 @@ class QmpCommandArgumentsTest {
                 + "\"sync\":\"full\",\"copy-mode\":\"write-blocking\",\"auto-dismiss\":false}"),
         Arguments.of(new BlockdevMirror("mirror0", "disk0", "tgt0", BlockdevMirror.Sync.TOP,
                 BlockdevMirror.CopyMode.BACKGROUND, true)
-                .withSpeed(1 << 20).withGranularity(65536).withAutoFinalize(false),
+                .withSpeed(1 << 20).withGranularity(65536).withBufSize(1 << 24).withAutoFinalize(false),
             "blockdev-mirror", "{\"job-id\":\"mirror0\",\"device\":\"disk0\",\"target\":\"tgt0\","
                 + "\"sync\":\"top\",\"speed\":1048576,\"granularity\":65536,"
-                + "\"copy-mode\":\"background\",\"auto-finalize\":false,\"auto-dismiss\":true}"),
+                + "\"buf-size\":16777216,\"copy-mode\":\"background\",\"auto-finalize\":false,\"auto-dismiss\":true}"),
         Arguments.of(new BlockJobComplete("mirror0"), "block-job-complete",
             "{\"device\":\"mirror0\"}"),
         Arguments.of(new BlockJobCancel("mirror0"), "block-job-cancel",
@@ -225,6 +225,16 @@ class QmpCommandArgumentsTest {
     assertThatThrownBy(() -> mirror.withGranularity(65535))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("granularity must be a power of two >= 512: 65535");
+  }
+
+  @Test
+  void blockdevMirror_bufSizeZero_isRefused() {
+    BlockdevMirror mirror = new BlockdevMirror("m", "disk0", "tgt0", BlockdevMirror.Sync.FULL,
+        BlockdevMirror.CopyMode.BACKGROUND, false);
+
+    assertThatThrownBy(() -> mirror.withBufSize(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bufSize must be positive: 0");
   }
 
   @Test

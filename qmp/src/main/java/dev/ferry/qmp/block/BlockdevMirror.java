@@ -26,10 +26,11 @@ import java.util.OptionalLong;
  * @param speed rate limit in bytes per second, 0 for none; QEMU's default (none) when empty
  * @param granularity dirty-tracking granularity in bytes (a power of two, 512 B to 64 MiB);
  *     QEMU picks one from the target's cluster size when empty
+ * @param bufSize bytes the job may have in flight at once; QEMU's default (16 MiB) when empty
  */
 public record BlockdevMirror(String jobId, String device, String target, Sync sync,
     CopyMode copyMode, boolean autoDismiss, Optional<Boolean> autoFinalize, OptionalLong speed,
-    OptionalLong granularity) implements QmpCommand<Void> {
+    OptionalLong granularity, OptionalLong bufSize) implements QmpCommand<Void> {
 
   /** QAPI {@code MirrorSyncMode}, the values {@code blockdev-mirror} accepts. */
   public enum Sync {
@@ -82,6 +83,7 @@ public record BlockdevMirror(String jobId, String device, String target, Sync sy
     Objects.requireNonNull(autoFinalize, "autoFinalize");
     Objects.requireNonNull(speed, "speed");
     Objects.requireNonNull(granularity, "granularity");
+    Objects.requireNonNull(bufSize, "bufSize");
     speed.ifPresent(s -> ArgumentMap.requireNonNegative(s, "speed"));
     granularity.ifPresent(g -> {
       ArgumentMap.requireGranularity(g, "granularity");
@@ -89,31 +91,40 @@ public record BlockdevMirror(String jobId, String device, String target, Sync sy
         throw new IllegalArgumentException("granularity must be at most 64 MiB: " + g);
       }
     });
+    bufSize.ifPresent(b -> {
+      if (b <= 0) throw new IllegalArgumentException("bufSize must be positive: " + b);
+    });
   }
 
   /** A mirror with QEMU's defaults for auto-finalize, speed and granularity. */
   public BlockdevMirror(String jobId, String device, String target, Sync sync, CopyMode copyMode,
       boolean autoDismiss) {
     this(jobId, device, target, sync, copyMode, autoDismiss, Optional.empty(),
-        OptionalLong.empty(), OptionalLong.empty());
+        OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
   }
 
   /** This mirror with a rate limit, bytes per second (0 for none). */
   public BlockdevMirror withSpeed(long bytesPerSecond) {
     return new BlockdevMirror(jobId, device, target, sync, copyMode, autoDismiss, autoFinalize,
-        OptionalLong.of(bytesPerSecond), granularity);
+        OptionalLong.of(bytesPerSecond), granularity, bufSize);
   }
 
   /** This mirror with a dirty-tracking granularity in bytes. */
   public BlockdevMirror withGranularity(long bytes) {
     return new BlockdevMirror(jobId, device, target, sync, copyMode, autoDismiss, autoFinalize,
-        speed, OptionalLong.of(bytes));
+        speed, OptionalLong.of(bytes), bufSize);
+  }
+
+  /** This mirror with a buffer of {@code bytes} for the requests it has in flight. */
+  public BlockdevMirror withBufSize(long bytes) {
+    return new BlockdevMirror(jobId, device, target, sync, copyMode, autoDismiss, autoFinalize,
+        speed, granularity, OptionalLong.of(bytes));
   }
 
   /** This mirror with an explicit auto-finalize. */
   public BlockdevMirror withAutoFinalize(boolean value) {
     return new BlockdevMirror(jobId, device, target, sync, copyMode, autoDismiss,
-        Optional.of(value), speed, granularity);
+        Optional.of(value), speed, granularity, bufSize);
   }
 
   @Override
@@ -131,6 +142,7 @@ public record BlockdevMirror(String jobId, String device, String target, Sync sy
         .with("sync", sync.qapi())
         .withOptional("speed", speed)
         .withOptional("granularity", granularity)
+        .withOptional("buf-size", bufSize)
         .with("copy-mode", copyMode.qapi())
         .withOptional("auto-finalize", autoFinalize)
         .with("auto-dismiss", autoDismiss)

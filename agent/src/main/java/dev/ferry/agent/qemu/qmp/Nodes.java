@@ -56,11 +56,19 @@ public final class Nodes {
 
   /** Adds a file node on {@code path}, with the host page cache as the guest's own disks use it. */
   public void addFile(String node, String path) {
+    addFile(node, path, false);
+  }
+
+  /**
+   * Adds a file node on {@code path}; with {@code direct} it bypasses the host page cache
+   * ({@code O_DIRECT}), which some file systems (tmpfs) refuse: then QEMU refuses the node.
+   */
+  public void addFile(String node, String path, boolean direct) {
     var options = new LinkedHashMap<String, Object>();
     options.put("driver", "file");
     options.put("node-name", node);
     options.put("filename", path);
-    options.put("cache", Map.of("direct", false, "no-flush", false));
+    options.put("cache", Map.of("direct", direct, "no-flush", false));
     qmp.call(new BlockdevAdd(options));
   }
 
