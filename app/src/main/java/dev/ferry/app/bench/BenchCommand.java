@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -29,29 +30,39 @@ public final class BenchCommand {
     @Option(names = "--write-rate", defaultValue = "4", paramLabel = "MiB/s", description = "the guest's disk write rate during the run (default ${DEFAULT-VALUE})")
     int writeRate;
 
+    @Option(names = "--variants", defaultValue = "0,800,400,200,100", split = ",", paramLabel = "MiB/s",
+        description = "mirror speed caps to run one after another on the same VM, 0 for none (default ${DEFAULT-VALUE})")
+    List<Integer> variants;
+
     @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where storage.md and storage.json go (default ${DEFAULT-VALUE})")
     Path out;
 
     @Override
     public Integer call() throws Exception {
+      if (variants.stream().anyMatch(v -> v < 0)) throw new CommandLine.ParameterException(new CommandLine(this), "--variants must be >= 0 MiB/s: " + variants);
       if (sizeMib < 64) throw new CommandLine.ParameterException(new CommandLine(this), "--size '" + sizeMib + "' is too small: at least 64 MiB");
       String guest = System.getenv("FERRY_GUEST_DIR");
       if (guest == null || guest.isBlank()) {
         throw new CommandLine.ParameterException(new CommandLine(this), "FERRY_GUEST_DIR is not set: run it as ./ferry bench storage");
       }
+      // a guest boot, two converts, then per variant: the copy at its cap, a pivot and a verification
+      long estimateS = 60 + variants.stream().mapToLong(v -> (long) sizeMib / (v == 0 ? 400 : v) + sizeMib / 200 + 8).sum();
+      System.out.println("ferry bench storage: " + variants.size() + " mirror variants of a " + sizeMib + " MiB disk, about "
+          + estimateS + " s");
       Path work = Files.createTempDirectory("ferry-bench");
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("bench", "storage");
       report.put("date", Instant.now().toString());
       report.put("cpus", Runtime.getRuntime().availableProcessors());
       try {
-        report.putAll(new StorageBench(work, Path.of(guest), (long) sizeMib << 20, writeRate, System.out).run());
+        report.putAll(new StorageBench(work, Path.of(guest), (long) sizeMib << 20, writeRate, variants, System.out).run());
       } finally {
         deleteTree(work);
       }
       Files.createDirectories(out);
       Files.writeString(out.resolve("storage.json"), Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report) + "\n");
       Files.writeString(out.resolve("storage.md"), StorageReport.markdown(report));
+      StoragePlot.write(report, out.resolve("storage-tradeoff.png"));
       System.out.println("report: " + out.resolve("storage.md"));
       return 0;
     }

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,13 +39,15 @@ final class StorageBench {
   private final Path guestDir;
   private final long sizeBytes;
   private final int writeRateMibS;
+  private final List<Integer> capsMibS;
   private final PrintStream log;
 
-  StorageBench(Path work, Path guestDir, long sizeBytes, int writeRateMibS, PrintStream log) {
+  StorageBench(Path work, Path guestDir, long sizeBytes, int writeRateMibS, List<Integer> capsMibS, PrintStream log) {
     this.work = work;
     this.guestDir = guestDir;
     this.sizeBytes = sizeBytes;
     this.writeRateMibS = writeRateMibS;
+    this.capsMibS = List.copyOf(capsMibS);
     this.log = log;
   }
 
@@ -56,6 +59,7 @@ final class StorageBench {
     makeImage(image);
 
     var r = new LinkedHashMap<String, Object>();
+    r.put("loadavg_start", loadAverage());
     r.put("size_bytes", sizeBytes);
     r.put("guest_write_rate_mib_s", writeRateMibS);
     long cold = convert(image, dst.resolve("convert-cold.qcow2"));
@@ -79,7 +83,20 @@ final class StorageBench {
       AgentVmStatus started = http.start("bench");
       r.put("accelerator", started.accelerator());
       try {
-        measureMirror(http, work.resolve("agent/vms/bench/run/console.log"), r);
+        GuestDiskLines lines = new GuestDiskLines(work.resolve("agent/vms/bench/run/console.log"));
+        awaitDiskLine(lines);
+        var variants = new ArrayList<Map<String, Object>>();
+        for (int i = 0; i < capsMibS.size(); i++) {
+          // the disk moves back and forth between the pools, one pivot per variant
+          String to = i % 2 == 0 ? "dst" : "src";
+          log.printf("variant %d/%d: mirror capped at %s%n", i + 1, capsMibS.size(),
+              capsMibS.get(i) == 0 ? "nothing" : capsMibS.get(i) + " MiB/s");
+          var v = measureMirror(http, lines, capsMibS.get(i), to, "v" + i);
+          v.put("mirror_vs_convert", ratio((double) v.get("mirror_mib_s"), (double) r.get("convert_mib_s")));
+          variants.add(v);
+        }
+        r.put("variants", variants);
+        r.put("loadavg_end", loadAverage());
       } finally {
         http.kill("bench");
       }
@@ -87,9 +104,10 @@ final class StorageBench {
     return r;
   }
 
-  private void measureMirror(HostAgent http, Path console, Map<String, Object> r) throws Exception {
-    GuestDiskLines lines = new GuestDiskLines(console);
-    awaitDiskLine(lines);
+  private Map<String, Object> measureMirror(HostAgent http, GuestDiskLines lines, int capMibS, String pool, String suffix)
+      throws Exception {
+    var r = new LinkedHashMap<String, Object>();
+    r.put("cap_mib_s", capMibS);
     long b0 = lines.position();
     Thread.sleep(6000);
     long b1 = lines.position();
@@ -97,7 +115,7 @@ final class StorageBench {
     log.printf("guest write latency before the mirror: mean %.0f us, max %.0f us%n", before.meanUs(), before.maxUs());
 
     long t0 = System.nanoTime();
-    http.mirror("bench", "disk0", new MirrorRequest("dst", "qcow2", 0, "bench"));
+    http.mirror("bench", "disk0", new MirrorRequest(pool, "qcow2", (long) capMibS << 20, suffix));
     MirrorStatus s;
     while (true) {
       s = http.mirrorStatus("bench", "disk0");
@@ -123,7 +141,6 @@ final class StorageBench {
     r.put("mirror_ms", mirrorMs);
     r.put("mirror_bytes", copied);
     r.put("mirror_mib_s", mibPerS(copied, mirrorMs));
-    r.put("mirror_vs_convert", ratio(mibPerS(copied, mirrorMs), (double) r.get("convert_mib_s")));
     r.put("guest_lat_before_mean_us", round(before.meanUs()));
     r.put("guest_lat_before_max_us", round(before.maxUs()));
     r.put("guest_lat_during_mean_us", round(during.meanUs()));
@@ -136,6 +153,8 @@ final class StorageBench {
     r.put("verify_ms", verifyMs);
     r.put("verify_compared_bytes", verify.comparedBytes());
     if (b2 < b1) throw new IllegalStateException("console log shrank");
+    if (!verify.ok()) throw new IllegalStateException("the new image differs from the old one as of the pivot");
+    return r;
   }
 
   private void awaitDiskLine(GuestDiskLines lines) throws Exception {
@@ -175,6 +194,12 @@ final class StorageBench {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+  }
+
+  /** Other QEMUs on the machine skew every number here: the report says how loaded it was. */
+  private static String loadAverage() throws IOException {
+    String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+    return f[0] + " " + f[1] + " " + f[2];
   }
 
   static double mibPerS(long bytes, long ms) {
