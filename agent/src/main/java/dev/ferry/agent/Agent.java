@@ -103,6 +103,15 @@ public final class Agent implements AutoCloseable {
     var migrations = Migrations.start(data, vms, pools, host, AdvertisedAddress.of(config.listenHost()),
         config.migrationPorts(), tls == null ? StreamTls.OFF : new StreamTls(QemuTlsCopy.of(tls, data, qemuUser)));
 
+    Path daemon = qemu.imgBinary().resolveSibling("qemu-storage-daemon");
+    var imageHashes = new dev.ferry.agent.cold.ImageHashes(daemon, qemu.imgBinary());
+    Path tlsPath = tls == null ? null : tls.dir();
+    var coldExports = new dev.ferry.agent.cold.ColdExports(data, vms, daemon, AdvertisedAddress.of(config.listenHost()),
+        config.migrationPorts(), tlsPath, imageHashes);
+    vms.guardActions(coldExports::checkAction);
+    var cold = new AgentApi.Cold(coldExports,
+        new dev.ferry.agent.cold.ColdCopies(data, pools, vms, daemon, qemu.imgBinary(), tlsPath, imageHashes));
+
     // cached findings at once, new binaries probed in the background: stock QEMU 7.2 deadlocks in COLO.
     // Only after every start check: an agent that refuses to start must leave no probe QEMU behind.
     var ftBinaries = FtBinaries.candidates(qemu.systemBinary(), config.ftQemu(), FtBinaries.defaultBuildCache());
@@ -118,7 +127,7 @@ public final class Agent implements AutoCloseable {
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.controllerCredentialSha256(),
-          serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations));
+          serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations, cold));
     } catch (RuntimeException e) {
       vms.detachAll();
       ft.close();

@@ -46,6 +46,15 @@ public final class FaultPoints {
     }
   }
 
+  /**
+   * Whether a test armed {@code point} as a switch rather than a hold (e.g. "corrupt the copy"):
+   * the same {@code FERRY_FAULT_PAUSE_AT} or {@code DIR/NAME.arm} as {@link #reach}.
+   */
+  public static boolean armed(String point) {
+    Path dir = DIR != null ? DIR : dir(System.getProperty("ferry.fault.dir"));
+    return dir != null && (PAUSE_AT.contains(point) || Files.exists(dir.resolve(point + ".arm")));
+  }
+
   private static Set<String> parse(String names) {
     if (names == null || names.isBlank()) return Set.of();
     return Set.of(names.strip().split("\\s*,\\s*"));

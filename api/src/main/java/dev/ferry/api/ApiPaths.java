@@ -20,6 +20,7 @@ package dev.ferry.api;
  *   <li>{@code POST /api/agents/heartbeat} ({@link dev.ferry.api.agent.AgentHeartbeat}): agents only
  *   <li>{@code GET /api/migrations}, {@code GET /api/migrations/{id}}: {@link MigrationView}s
  *   <li>{@code POST /api/migrations/storage} ({@link StorageMigrationRequest}),
+ *   <li>{@code POST /api/migrations/cold} ({@link ColdMigrationRequest}),
  *       {@code POST /api/migrations/live} ({@link LiveMigrationRequest}): 201 {@link MigrationView}
  *   <li>{@code POST /api/migrations/{id}/cancel}: 409 after the point of no return
  * </ul>
@@ -47,6 +48,7 @@ public final class ApiPaths {
   public static final String MIGRATIONS = "/api/migrations";
   /** POST {@link StorageMigrationRequest}: 201 {@link MigrationView} */
   public static final String MIGRATIONS_STORAGE = "/api/migrations/storage";
+  public static final String MIGRATIONS_COLD = "/api/migrations/cold";
   /** POST {@link LiveMigrationRequest}: 201 {@link MigrationView} (kind {@code live}) */
   public static final String MIGRATIONS_LIVE = "/api/migrations/live";
   /** POST {@link LiveMigrationRequest}: 200 {@link MigrationPrediction}; the same preflight, nothing recorded */

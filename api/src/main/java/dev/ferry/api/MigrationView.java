@@ -32,6 +32,8 @@ import java.util.List;
  * @param prediction        live: the total and downtime predicted as it started, from the dirty rate measured
  *                          then and the link last seen between the two hosts; null for storage, for records
  *                          older than predictions, and when the source could not measure in time
+ * @param copiedBytes       cold: disk bytes the copier actually sent (the source's allocated data)
+ * @param skippedBytes      cold: disk bytes that read as zero (holes, zeroes) and were not sent
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -65,7 +67,22 @@ public record MigrationView(
     MigrationPlan plan,
     List<String> disksKept,
     String networkAnnounce,
-    MigrationPrediction prediction) {
+    MigrationPrediction prediction,
+    long copiedBytes,
+    long skippedBytes) {
+
+  /** A view of a migration that copied no disk with Ferry's copier. */
+  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
+      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
+      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
+      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
+      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
+      List<String> disksKept, String networkAnnounce, MigrationPrediction prediction) {
+    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
+        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
+        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
+        networkAnnounce, prediction, 0, 0);
+  }
 
   /** A view without a network announcement. */
   public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,

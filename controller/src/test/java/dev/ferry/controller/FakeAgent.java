@@ -640,4 +640,46 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     if (r != null) r.interrupt();
     server.close();
   }
+
+  // cold migration: not faked; the ITs drive it against real agents
+
+  @Override
+  public dev.ferry.api.agent.ColdExport coldExport(String vm, dev.ferry.api.agent.ColdExportRequest request) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  @Override
+  public void stopColdExport(String vm) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  @Override
+  public List<dev.ferry.api.agent.DiskHashes> sourceHashes(String vm) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  @Override
+  public dev.ferry.api.agent.ColdCopyStatus coldCopy(String id, dev.ferry.api.agent.ColdCopyRequest request) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  @Override
+  public dev.ferry.api.agent.ColdCopyStatus coldCopyStatus(String id) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  @Override
+  public dev.ferry.api.agent.ColdCopyStatus cancelColdCopy(String id) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  @Override
+  public List<dev.ferry.api.agent.DiskHashes> targetHashes(String id) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  @Override
+  public dev.ferry.api.agent.ColdCopyStatus forgetColdCopy(String id) {
+    throw new UnsupportedOperationException("cold migration is not faked");
+  }
 }

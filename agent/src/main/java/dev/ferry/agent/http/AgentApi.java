@@ -6,6 +6,8 @@ import dev.ferry.agent.migration.Migrations;
 import dev.ferry.agent.pool.Pools;
 import dev.ferry.agent.pool.Volumes;
 import dev.ferry.agent.storage.StorageMoves;
+import dev.ferry.agent.cold.ColdCopies;
+import dev.ferry.agent.cold.ColdExports;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.ApiPaths;
 import dev.ferry.api.Json;
@@ -41,12 +43,16 @@ public final class AgentApi implements AutoCloseable {
 
   /** What the API serves; the agent wires its parts in. */
   public record Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host,
-      Migrations migrations) {
+      Migrations migrations, Cold cold) {
 
-    /** Without live migration: its endpoints answer 404. */
+    /** Without live or cold migration: their endpoints answer 404. */
     public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host) {
-      this(pools, volumes, vms, moves, host, null);
+      this(pools, volumes, vms, moves, host, null, null);
     }
+  }
+
+  /** Cold migration's two sides. */
+  public record Cold(ColdExports exports, ColdCopies copies) {
   }
 
   /** {@code controllerSha256}: the hash of the only bearer secret accepted, the controller's credential. */
@@ -89,6 +95,7 @@ public final class AgentApi implements AutoCloseable {
     HostAgent agent = new LocalAgent(s);
     for (AgentRoute route : AgentRoute.values()) {
       if (s.migrations() == null && LIVE_MIGRATION.contains(route)) continue;
+      if (s.cold() == null && route.name().startsWith("COLD_")) continue;
       r.addHttpHandler(HandlerType.findOrCreate(route.method()), route.template(), ctx -> {
         AgentRoutes.Answer a = AgentRoutes.serve(agent, route, new Request(ctx));
         if (a.body() == null) ctx.status(a.status());

@@ -9,6 +9,11 @@ import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.ColdCopyRequest;
+import dev.ferry.api.agent.ColdCopyStatus;
+import dev.ferry.api.agent.ColdExport;
+import dev.ferry.api.agent.ColdExportRequest;
+import dev.ferry.api.agent.DiskHashes;
 import dev.ferry.api.agent.Defined;
 import dev.ferry.api.agent.HostAgent;
 import dev.ferry.api.agent.IncomingReady;
@@ -235,5 +240,47 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   @Override
   public DirtyRate dirtyRate(String vm) {
     return m().dirtyRate(vm);
+  }
+
+  // cold migration: bound only when the agent has it (AgentApi), so cold() is never null here
+
+  @Override
+  public ColdExport coldExport(String vm, ColdExportRequest request) {
+    return s.cold().exports().export(vm, request);
+  }
+
+  @Override
+  public void stopColdExport(String vm) {
+    s.cold().exports().stop(vm);
+  }
+
+  @Override
+  public List<DiskHashes> sourceHashes(String vm) {
+    return s.cold().exports().hashes(vm);
+  }
+
+  @Override
+  public ColdCopyStatus coldCopy(String migrationId, ColdCopyRequest request) {
+    return s.cold().copies().start(migrationId, request);
+  }
+
+  @Override
+  public ColdCopyStatus coldCopyStatus(String migrationId) {
+    return s.cold().copies().status(migrationId);
+  }
+
+  @Override
+  public ColdCopyStatus cancelColdCopy(String migrationId) {
+    return s.cold().copies().cancel(migrationId);
+  }
+
+  @Override
+  public List<DiskHashes> targetHashes(String migrationId) {
+    return s.cold().copies().hashes(migrationId);
+  }
+
+  @Override
+  public ColdCopyStatus forgetColdCopy(String migrationId) {
+    return s.cold().copies().forget(migrationId);
   }
 }

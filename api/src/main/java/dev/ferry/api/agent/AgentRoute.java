@@ -86,7 +86,23 @@ public enum AgentRoute {
   /** {@link HostAgent#measureDirtyRate}; query {@value Query#CALC_TIME_S} */
   DIRTY_RATE_MEASURE("POST", "/agent/vms/{name}/dirty-rate"),
   /** {@link HostAgent#dirtyRate} */
-  DIRTY_RATE("GET", "/agent/vms/{name}/dirty-rate");
+  DIRTY_RATE("GET", "/agent/vms/{name}/dirty-rate"),
+  /** {@link HostAgent#coldExport} */
+  COLD_EXPORT_START("PUT", "/agent/vms/{name}/cold-export"),
+  /** {@link HostAgent#stopColdExport}: 204 */
+  COLD_EXPORT_STOP("DELETE", "/agent/vms/{name}/cold-export"),
+  /** {@link HostAgent#sourceHashes} */
+  COLD_EXPORT_HASHES("POST", "/agent/vms/{name}/cold-export/hashes"),
+  /** {@link HostAgent#coldCopy} */
+  COLD_COPY_START("PUT", "/agent/cold-copies/{id}"),
+  /** {@link HostAgent#coldCopyStatus} */
+  COLD_COPY_STATUS("GET", "/agent/cold-copies/{id}"),
+  /** {@link HostAgent#cancelColdCopy}: the copy stopped, its images deleted */
+  COLD_COPY_CANCEL("DELETE", "/agent/cold-copies/{id}"),
+  /** {@link HostAgent#targetHashes} */
+  COLD_COPY_HASHES("POST", "/agent/cold-copies/{id}/hashes"),
+  /** {@link HostAgent#forgetColdCopy}: the images kept (a VM uses them now) */
+  COLD_COPY_FORGET("POST", "/agent/cold-copies/{id}/forget");
 
   /** The query parameters of the agent's routes. */
   public static final class Query {

@@ -101,6 +101,17 @@ public final class AgentRoutes {
         yield Answer.ok(agent.measureDirtyRate(r.path("name"), s == null ? 1 : s));
       }
       case DIRTY_RATE -> Answer.ok(agent.dirtyRate(r.path("name")));
+      case COLD_EXPORT_START -> Answer.ok(agent.coldExport(r.path("name"), r.body(ColdExportRequest.class)));
+      case COLD_EXPORT_STOP -> {
+        agent.stopColdExport(r.path("name"));
+        yield Answer.NO_CONTENT;
+      }
+      case COLD_EXPORT_HASHES -> Answer.ok(agent.sourceHashes(r.path("name")));
+      case COLD_COPY_START -> Answer.ok(agent.coldCopy(r.path("id"), r.body(ColdCopyRequest.class)));
+      case COLD_COPY_STATUS -> Answer.ok(agent.coldCopyStatus(r.path("id")));
+      case COLD_COPY_CANCEL -> Answer.ok(agent.cancelColdCopy(r.path("id")));
+      case COLD_COPY_HASHES -> Answer.ok(agent.targetHashes(r.path("id")));
+      case COLD_COPY_FORGET -> Answer.ok(agent.forgetColdCopy(r.path("id")));
     };
   }
 }

@@ -138,4 +138,29 @@ public interface HostAgent {
 
   /** The last dirty rate measurement of the VM's QEMU. */
   DirtyRate dirtyRate(String vm);
+
+  // ---- cold migration: source exports, target pulls with Ferry's copier, both hash
+
+  /** Serves the stopped VM's disks read-only over NBD; a repeat for the same migration answers the same export. */
+  ColdExport coldExport(String vm, ColdExportRequest request);
+
+  /** Stops the VM's export, if any; idempotent. */
+  void stopColdExport(String vm);
+
+  /** Chunk hashes of each of the VM's disks on this host. */
+  List<DiskHashes> sourceHashes(String vm);
+
+  /** Starts pulling into new images; a repeat answers the copy under way. */
+  ColdCopyStatus coldCopy(String migrationId, ColdCopyRequest request);
+
+  ColdCopyStatus coldCopyStatus(String migrationId);
+
+  /** Stops the copy and deletes its images; idempotent (an unknown copy answers cancelled). */
+  ColdCopyStatus cancelColdCopy(String migrationId);
+
+  /** Chunk hashes of each new image, computed here. */
+  List<DiskHashes> targetHashes(String migrationId);
+
+  /** Forgets a finished copy, keeping its images: a VM defined on them owns them now. */
+  ColdCopyStatus forgetColdCopy(String migrationId);
 }

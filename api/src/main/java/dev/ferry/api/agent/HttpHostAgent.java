@@ -19,6 +19,8 @@ public final class HttpHostAgent implements HostAgent {
   private static final JavaType POOLS = Json.answers().getTypeFactory().constructType(new TypeReference<List<PoolView>>() {});
   private static final JavaType VMS = Json.answers().getTypeFactory()
       .constructType(new TypeReference<List<AgentVmStatus>>() {});
+  private static final JavaType HASHES = Json.answers().getTypeFactory()
+      .constructType(new TypeReference<List<DiskHashes>>() {});
 
   private final JsonHttp http;
 
@@ -237,5 +239,45 @@ public final class HttpHostAgent implements HostAgent {
   @Override
   public DirtyRate dirtyRate(String vm) {
     return call(AgentRoute.DIRTY_RATE, "", null, DirtyRate.class, vm);
+  }
+
+  @Override
+  public ColdExport coldExport(String vm, ColdExportRequest request) {
+    return call(AgentRoute.COLD_EXPORT_START, "", request, ColdExport.class, vm);
+  }
+
+  @Override
+  public void stopColdExport(String vm) {
+    call(AgentRoute.COLD_EXPORT_STOP, "", null, Void.class, vm);
+  }
+
+  @Override
+  public List<DiskHashes> sourceHashes(String vm) {
+    return call(AgentRoute.COLD_EXPORT_HASHES, "", null, HASHES, vm);
+  }
+
+  @Override
+  public ColdCopyStatus coldCopy(String migrationId, ColdCopyRequest request) {
+    return call(AgentRoute.COLD_COPY_START, "", request, ColdCopyStatus.class, migrationId);
+  }
+
+  @Override
+  public ColdCopyStatus coldCopyStatus(String migrationId) {
+    return call(AgentRoute.COLD_COPY_STATUS, "", null, ColdCopyStatus.class, migrationId);
+  }
+
+  @Override
+  public ColdCopyStatus cancelColdCopy(String migrationId) {
+    return call(AgentRoute.COLD_COPY_CANCEL, "", null, ColdCopyStatus.class, migrationId);
+  }
+
+  @Override
+  public List<DiskHashes> targetHashes(String migrationId) {
+    return call(AgentRoute.COLD_COPY_HASHES, "", null, HASHES, migrationId);
+  }
+
+  @Override
+  public ColdCopyStatus forgetColdCopy(String migrationId) {
+    return call(AgentRoute.COLD_COPY_FORGET, "", null, ColdCopyStatus.class, migrationId);
   }
 }

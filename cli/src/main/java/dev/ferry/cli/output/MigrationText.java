@@ -50,6 +50,10 @@ public final class MigrationText {
         .append(' ').append(v.source()).append(" -> ").append(v.target());
     if (v.downtimeMs() != null) b.append(", downtime ").append(duration(v.downtimeMs()));
     if (v.kind() != null && v.kind().equals("storage")) b.append(", verified ").append(verified(v));
+    if (v.kind() != null && v.kind().equals("cold")) {
+      b.append(", sent ").append(v.copiedBytes()).append(" bytes, skipped ").append(v.skippedBytes())
+          .append(" (holes and zeroes), verified ").append(verified(v));
+    }
     if (v.kind() != null && v.kind().equals("live")) {
       b.append(", ").append(v.passes()).append(v.passes() == 1 ? " pass" : " passes");
       if (v.postcopy()) b.append(", post-copy");

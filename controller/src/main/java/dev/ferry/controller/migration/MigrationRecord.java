@@ -50,6 +50,9 @@ final class MigrationRecord {
   String networkAnnounce;
   /** live: the total and downtime predicted as it started; null until the source's measurement is in */
   dev.ferry.api.MigrationPrediction prediction;
+  /** cold: disk bytes sent, and bytes skipped as holes or zeroes */
+  long copiedBytes;
+  long skippedBytes;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -95,6 +98,8 @@ final class MigrationRecord {
     r.disksKept = v.disksKept();
     r.networkAnnounce = v.networkAnnounce();
     r.prediction = v.prediction();
+    r.copiedBytes = v.copiedBytes();
+    r.skippedBytes = v.skippedBytes();
     return r;
   }
 
@@ -125,6 +130,6 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        escalations, stuck, plan, disksKept, networkAnnounce, prediction);
+        escalations, stuck, plan, disksKept, networkAnnounce, prediction, copiedBytes, skippedBytes);
   }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.controller.migration;
 
+import dev.ferry.api.ColdMigrationRequest;
 import dev.ferry.api.Durations;
 import dev.ferry.api.Json;
 import dev.ferry.api.LiveMigrationRequest;
@@ -135,6 +136,95 @@ public final class MigrationService implements AutoCloseable {
   }
 
   /**
+   * Preflight for a cold migration (every refusal names its field), then records it and starts its
+   * runner. A running VM is refused unless {@code shutdown}; disks go to {@code target_pool} or a
+   * pool of the same name on the target. Whether the target's QEMU has the VM's machine type only
+   * the target agent knows: its refusal at the definition rolls the migration back.
+   */
+  public MigrationView startCold(ColdMigrationRequest r) {
+    if (r == null) throw ControllerException.invalid("body", "", "a cold migration request");
+    if (!Names.valid(r.vm())) throw ControllerException.invalid("vm", r.vm(), Names.RULE);
+    if (!Names.valid(r.to())) throw ControllerException.invalid("to", r.to(), "the name of a host: " + Names.RULE);
+    if (r.format() != null && !List.of("qcow2", "raw").contains(r.format())) {
+      throw ControllerException.invalid("format", r.format(), "qcow2 or raw");
+    }
+    if (r.verify() != null && !List.of("full", "none").contains(r.verify())) {
+      throw ControllerException.invalid("verify", r.verify(), "full or none");
+    }
+    if (r.bandwidthMibS() != null && !(r.bandwidthMibS() > 0)) {
+      throw ControllerException.invalid("bandwidth_mib_s", r.bandwidthMibS(), "a positive number of MiB/s");
+    }
+    if (r.shutdownTimeout() != null) {
+      try {
+        Durations.parsePositive("shutdown_timeout", r.shutdownTimeout());
+      } catch (IllegalArgumentException e) {
+        throw ControllerException.invalid("shutdown_timeout", r.shutdownTimeout(), "a duration such as 90s or 2m");
+      }
+    }
+    VmRow vm = ctx.store().vms().find(r.vm()).orElseThrow(() -> ControllerException.notFound("vm", r.vm(),
+        "vm '" + r.vm() + "' is not known", null));
+    var target = ctx.hosts().require("to", r.to());
+    if (target.name().equals(vm.host())) {
+      throw ControllerException.conflict("to", r.to(), "vm '" + vm.name() + "' is already on host '" + r.to()
+          + "'; name another host");
+    }
+    if (vm.state() != VmState.STOPPED && !Boolean.TRUE.equals(r.shutdown())) {
+      throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' is " + text(vm.state())
+          + "; only a stopped vm migrates cold (stop it, or add --shutdown)");
+    }
+    var source = ctx.hosts().requireOnline("vm", vm.host());
+    ctx.hosts().requireOnline("to", target.name());
+    CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
+        ctx.hosts().cpu(target.name()));
+    ColdPreflight.requireNetworks(ctx, vm, target.name());
+    List<DiskRow> disks = ctx.store().vms().disks(vm.name());
+    if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks");
+    for (DiskRow d : disks) {
+      String pool = r.targetPool() != null ? r.targetPool() : d.pool();
+      String field = r.targetPool() != null ? "target_pool" : "vm";
+      if (pool == null || ctx.store().pools().find(pool, target.name()).isEmpty()) {
+        throw ControllerException.notFound(field, pool, "disk " + d.id() + " goes to pool '" + pool
+            + "', which does not exist on host '" + target.name() + "'; name one with --target-pool", null);
+      }
+    }
+    synchronized (this) {
+      admission.requireNoOtherMigration(vm.name());
+      admission.requireHostCapacity(vm.name(), Admission.fields(source.name(), target.name()));
+      var rec = new MigrationRecord();
+      rec.id = UUID.randomUUID().toString();
+      rec.kind = "cold";
+      rec.vm = vm.name();
+      rec.source = source.name();
+      rec.target = target.name();
+      rec.phase = ColdPhase.PENDING.text();
+      rec.startedAt = ctx.clock().instant();
+      rec.disks = disks.stream().map(DiskRow::id).toList();
+      record(rec, json(r), rec.startedAt);
+      LOG.info("migration {}: cold migration of vm {} from host {} to host {}, disks {}", rec.id, vm.name(),
+          source.name(), target.name(), rec.disks);
+      ctx.events().publish("migration.phase", rec.id, rec.view());
+      launchCold(rec, r, ColdPhase.PENDING, false);
+      return rec.view();
+    }
+  }
+
+  private void launchCold(MigrationRecord rec, ColdMigrationRequest r, ColdPhase phase, boolean restarted) {
+    AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    runnerEnded.put(rec.id, ended);
+    runnerTasks.put(rec.id, runners.submit(() -> {
+      try {
+        new ColdMigration(ctx, rec, r, phase, cancel, restarted).run();
+      } finally {
+        cancels.remove(rec.id);
+        ended.complete(null);
+        runnerEnded.remove(rec.id, ended);
+        runnerTasks.remove(rec.id);
+      }
+    }));
+  }
+
+  /**
    * Preflight (every refusal names its field), then records the migration and starts its runner.
    * The answer waits for the target agent's {@code PUT incoming} (up to {@link #TARGET_WAIT}) so
    * that its refusal, e.g. of the source's machine type, reaches the caller as the agent's 400.
@@ -248,6 +338,9 @@ public final class MigrationService implements AutoCloseable {
         requestCancel(id, LivePhase.cancellable(), "the guest already runs on host '" + m.target() + "'");
         flag.set(true);
       }
+    } else if (m.kind().equals("cold")) {
+      requestCancel(id, ColdPhase.cancellable(), "vm '" + m.vm() + "' belongs to host '" + m.target() + "' already");
+      flag.set(true);
     } else {
       requestCancel(id, StoragePhase.cancellable(), "the vm already writes to the new images");
       flag.set(true);
@@ -366,6 +459,9 @@ public final class MigrationService implements AutoCloseable {
         if (m.kind().equals("live")) {
           if (rec.plan == null) rec.plan = planOfAnOlderRecord(rec, m);
           launchLive(rec, livePhase(m, rec), true, new CompletableFuture<>());
+        } else if (m.kind().equals("cold")) {
+          launchCold(rec, Json.mapper().readValue(m.request(), ColdMigrationRequest.class), ColdPhase.parse(m.phase()),
+              true);
         } else {
           launch(rec, Json.mapper().readValue(m.request(), StorageMigrationRequest.class), StoragePhase.parse(m.phase()),
               true);

@@ -50,6 +50,7 @@ final class Access {
       Map.entry("GET " + ApiPaths.VM_CONSOLE, new UserRule(VIEWER, "vm.console")),
       Map.entry("GET " + ApiPaths.EVENTS, new UserRule(VIEWER, "event.stream")),
       Map.entry("POST " + ApiPaths.MIGRATIONS_STORAGE, new UserRule(OPERATOR, "migration.storage")),
+      Map.entry("POST " + ApiPaths.MIGRATIONS_COLD, new UserRule(OPERATOR, "migration.cold")),
       Map.entry("POST " + ApiPaths.MIGRATIONS_LIVE, new UserRule(OPERATOR, "migration.live")),
       // the same rights as the migration itself: its refusals say what the cluster holds
       Map.entry("POST " + ApiPaths.MIGRATIONS_LIVE_DRY_RUN, new UserRule(OPERATOR, "migration.live.dry-run")),

@@ -155,6 +155,8 @@ public final class RestServer implements AutoCloseable {
       r.get(ApiPaths.EVENTS, events::handle);
       r.post(ApiPaths.MIGRATIONS_STORAGE, ctx -> Responses.ok(ctx, 201,
           s.migrations().startStorage(Bodies.read(ctx, StorageMigrationRequest.class))));
+      r.post(ApiPaths.MIGRATIONS_COLD, ctx -> Responses.ok(ctx, 201,
+          s.migrations().startCold(Bodies.read(ctx, dev.ferry.api.ColdMigrationRequest.class))));
       r.post(ApiPaths.MIGRATIONS_LIVE, ctx -> Responses.ok(ctx, 201,
           s.migrations().startLive(Bodies.read(ctx, LiveMigrationRequest.class))));
       r.post(ApiPaths.MIGRATIONS_LIVE_DRY_RUN, ctx -> Responses.ok(ctx, 200,

@@ -1,0 +1,85 @@
+package dev.ferry.agent.cold;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.Subprocess;
+import dev.ferry.api.Json;
+import dev.ferry.api.agent.DiskHashes;
+import dev.ferry.nbd.MetaContexts;
+import dev.ferry.nbd.NbdAddress;
+import dev.ferry.nbd.NbdClient;
+import dev.ferry.nbd.NbdException;
+import dev.ferry.nbd.copy.ChunkHashes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Chunk hashes of an image on this host ({@link ChunkHashes}): a short-lived read-only
+ * {@code qemu-storage-daemon} on a private UNIX socket serves it, so every format hashes by its
+ * virtual contents and both hosts of a copy compute them the same way.
+ */
+public final class ImageHashes {
+
+  private final Path daemon;
+  private final Path qemuImg;
+
+  public ImageHashes(Path daemon, Path qemuImg) {
+    this.daemon = daemon;
+    this.qemuImg = qemuImg;
+  }
+
+  Path qemuImg() {
+    return qemuImg;
+  }
+
+  DiskHashes of(String disk, Path image, String format) {
+    Path tmp = privateDir();
+    Path socket = tmp.resolve("h.sock");
+    Path pidFile = tmp.resolve("h.pid");
+    Process p = NbdDaemon.start(NbdDaemon.serve(daemon, pidFile, new NbdDaemon.Listen.Unix(socket),
+        List.of(new NbdDaemon.Image("disk", image, format, false)), null), new NbdDaemon.Listen.Unix(socket),
+        tmp.resolve("h.log"));
+    try (NbdClient c = NbdClient.connect(NbdAddress.unix(socket), "disk", List.of(MetaContexts.BASE_ALLOCATION))) {
+      return new DiskHashes(disk, ChunkHashes.DEFAULT_CHUNK, ChunkHashes.compute(c, ChunkHashes.DEFAULT_CHUNK));
+    } catch (NbdException e) {
+      throw new AgentException(Kind.UNAVAILABLE, "cannot hash disk " + disk + " (" + image + "): " + e.getMessage(), e);
+    } finally {
+      NbdDaemon.stop(p.pid(), pidFile);
+      deleteTree(tmp);
+    }
+  }
+
+  /** The image's virtual size; {@code -U}: a read-only export may hold its lock. */
+  static long virtualSize(Path image, String format, Path qemuImg) {
+    String out = Subprocess.run(List.of(qemuImg.toString(), "info", "-U", "--output=json", "-f", format,
+        image.toString()), Duration.ofSeconds(30)).requireOk().out();
+    try {
+      JsonNode n = Json.mapper().readTree(out);
+      return n.path("virtual-size").asLong();
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot parse qemu-img info of " + image + ": " + out, e);
+    }
+  }
+
+  /** A fresh directory for sockets: short (UNIX socket paths have 108 bytes) and private (0700). */
+  static Path privateDir() {
+    try {
+      return Files.createTempDirectory(Path.of("/tmp"), "ferry-cold-");
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot create a socket directory in /tmp: " + e.getMessage(), e);
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) Files.deleteIfExists(f);
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // a leftover empty socket directory in /tmp is harmless
+    }
+  }
+}

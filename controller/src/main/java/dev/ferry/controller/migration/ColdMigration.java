@@ -1,0 +1,396 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.ColdMigrationRequest;
+import dev.ferry.api.Durations;
+import dev.ferry.api.Json;
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.VmCreateRequest;
+import dev.ferry.api.VmState;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentNic;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.ColdCopyRequest;
+import dev.ferry.api.agent.ColdCopyStatus;
+import dev.ferry.api.agent.ColdExport;
+import dev.ferry.api.agent.ColdExportRequest;
+import dev.ferry.api.agent.DiskHashes;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.ControllerException.Kind;
+import dev.ferry.controller.networks.NetworkService;
+import dev.ferry.controller.store.DiskRow;
+import dev.ferry.controller.store.VmRow;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The steps of a cold migration's {@link ColdPhase}s, run by the {@link PhaseRunner}. Disk data
+ * goes host to host (the target agent pulls from the source agent's NBD export); the controller
+ * only starts, watches and compares. Every step observes before it acts: the export and the copy
+ * are idempotent per migration id, the definition is a redefine, and the ownership change is
+ * skipped when the store shows it done.
+ */
+final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ColdMigration.class);
+  /** hashing reads each image whole on its host */
+  static final Duration HASH_TIMEOUT = Duration.ofMinutes(30);
+  static final Duration DEFAULT_SHUTDOWN = Duration.ofSeconds(120);
+  private static final Duration POLL = Duration.ofMillis(250);
+  private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
+
+  private final MigrationContext ctx;
+  private final MigrationRecord record;
+  private final ColdMigrationRequest request;
+  private final AtomicBoolean cancel;
+  private final boolean restarted;
+  private final PhaseRunner<ColdPhase> runner;
+  private final Progress progress = new Progress();
+  private Instant lastPublished = Instant.EPOCH;
+  /** when the guest stopped being available: the shutdown request, else the migration's start */
+  private Instant downFrom;
+  /** this runner powered the guest off, so a rollback starts it again */
+  private boolean shutDownHere;
+
+  ColdMigration(MigrationContext ctx, MigrationRecord record, ColdMigrationRequest request, ColdPhase phase,
+      AtomicBoolean cancel, boolean restarted) {
+    this.ctx = ctx;
+    this.record = record;
+    this.request = request;
+    this.cancel = cancel;
+    this.restarted = restarted;
+    this.runner = new PhaseRunner<>(ctx, record, phase, this);
+    this.downFrom = record.startedAt;
+  }
+
+  @Override
+  public void run() {
+    MDC.put("migration", record.id);
+    MDC.put("vm", record.vm);
+    try {
+      if (restarted) runner.recover();
+      else runner.run();
+    } catch (RuntimeException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        LOG.info("migration {} of vm {}: controller stopping, left in phase {} for recovery", record.id, record.vm,
+            runner.phase().text());
+        return;
+      }
+      LOG.error("migration {} of vm {}: runner stopped in phase {}", record.id, record.vm, runner.phase().text(), e);
+    } finally {
+      MDC.clear();
+    }
+  }
+
+  @Override
+  public ColdPhase act(ColdPhase phase) {
+    return switch (phase) {
+      case PENDING -> {
+        AgentVmStatus st = ctx.retrying(record.source, "status of vm " + record.vm,
+            () -> ctx.agent(record.source).vm(record.vm));
+        if (st.state() == VmState.STOPPED) yield ColdPhase.EXPORTING;
+        if (!Boolean.TRUE.equals(request.shutdown())) {
+          throw new ControllerException(Kind.CONFLICT, "vm '" + record.vm + "' is " + lower(st.state())
+              + "; only a stopped vm migrates cold (stop it, or add --shutdown)");
+        }
+        yield ColdPhase.SHUTTING_DOWN;
+      }
+      case SHUTTING_DOWN -> {
+        shutDown();
+        yield cancel.get() ? ColdPhase.CANCELLING : ColdPhase.EXPORTING;
+      }
+      case EXPORTING -> {
+        export();
+        yield cancel.get() ? ColdPhase.CANCELLING : ColdPhase.COPYING;
+      }
+      case COPYING -> {
+        if (!copy()) yield ColdPhase.CANCELLING;
+        yield verify() ? ColdPhase.VERIFYING : ColdPhase.DEFINING;
+      }
+      case VERIFYING -> {
+        String mismatch = compareHashes();
+        if (mismatch != null) {
+          record.verified = false;
+          runner.note(mismatch);
+          yield ColdPhase.CANCELLING;
+        }
+        record.verified = true;
+        yield cancel.get() ? ColdPhase.CANCELLING : ColdPhase.DEFINING;
+      }
+      case DEFINING -> {
+        defineAndTransfer();
+        yield Boolean.TRUE.equals(request.start()) ? ColdPhase.STARTING : ColdPhase.RELEASING;
+      }
+      case STARTING -> {
+        AgentVmStatus st = ctx.retrying(record.target, "status of vm " + record.vm,
+            () -> ctx.agent(record.target).vm(record.vm));
+        if (st.state() != VmState.RUNNING) {
+          ctx.retrying(record.target, "start of vm " + record.vm,
+              () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).start(record.vm));
+        }
+        record.downtimeMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
+        yield ColdPhase.RELEASING;
+      }
+      case RELEASING -> {
+        release();
+        yield ColdPhase.DONE;
+      }
+      case CANCELLING -> rollBackSteps();
+      case DONE, ROLLED_BACK -> phase;
+    };
+  }
+
+  @Override
+  public ColdPhase rollBack() {
+    return ColdPhase.CANCELLING;
+  }
+
+  @Override
+  public MigrationStatus end(ColdPhase last) {
+    return switch (last) {
+      case DONE -> MigrationStatus.SUCCEEDED;
+      case ROLLED_BACK -> record.reason == null ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
+      case PENDING, SHUTTING_DOWN, EXPORTING, COPYING, VERIFYING, DEFINING, STARTING, RELEASING, CANCELLING ->
+          throw new IllegalArgumentException("phase " + last.text() + " is not final");
+    };
+  }
+
+  /**
+   * ACPI power-off through the agent's stop, which waits up to the timeout. The agent's stop ends
+   * a guest that ignores the request with a kill after the timeout, so a guest that refuses ends
+   * stopped the hard way, said in the reason; its page cache is lost then.
+   */
+  private void shutDown() {
+    Duration timeout = request.shutdownTimeout() == null ? DEFAULT_SHUTDOWN
+        : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
+    downFrom = ctx.clock().instant();
+    shutDownHere = true;
+    AgentVmStatus st = ctx.retrying(record.source, "shutdown of vm " + record.vm,
+        () -> ctx.agent(record.source).within(timeout.plusSeconds(30)).stop(record.vm, timeout));
+    if (st.state() != VmState.STOPPED) {
+      throw new ControllerException(Kind.CONFLICT, "vm '" + record.vm + "' did not stop within " + timeout.toSeconds()
+          + " s (it is " + lower(st.state()) + ")");
+    }
+    LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm,
+        Duration.between(downFrom, ctx.clock().instant()).toMillis());
+  }
+
+  private ColdExport export() {
+    ColdExport e = ctx.retrying(record.source, "export of vm " + record.vm,
+        () -> ctx.agent(record.source).coldExport(record.vm, new ColdExportRequest(record.id, record.target)));
+    LOG.info("migration {}: host {} exports vm {} at {}:{} ({})", record.id, record.source, record.vm, e.host(),
+        e.port(), e.tls() ? "tls" : "plain");
+    return e;
+  }
+
+  /** Starts (or finds) the target's pull and follows it; false when cancelled. */
+  private boolean copy() {
+    ColdCopyStatus s = copyStatus();
+    if (s == null) {
+      ColdExport e = export();
+      List<ColdCopyRequest.Disk> disks = new ArrayList<>();
+      for (String id : record.disks) {
+        DiskRow d = ctx.disk(record.vm, id);
+        disks.add(new ColdCopyRequest.Disk(id, targetPool(d), request.format() != null ? request.format()
+            : d.format()));
+      }
+      long bandwidth = request.bandwidthMibS() == null ? 0 : (long) (request.bandwidthMibS() * 1024 * 1024);
+      var body = new ColdCopyRequest(record.vm, e, disks, bandwidth);
+      s = ctx.retrying(record.target, "copy to host " + record.target,
+          () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).coldCopy(record.id, body));
+    }
+    while (true) {
+      record.copiedBytes = s.copiedBytes();
+      record.skippedBytes = s.skippedBytes();
+      progress.sample(s.copiedBytes(), Math.max(s.plannedBytes(), s.copiedBytes()), ctx.clock().instant());
+      record.progress(progress);
+      publishProgress(false);
+      switch (s.state()) {
+        case ColdCopyStatus.COPIED -> {
+          LOG.info("migration {}: copied {} bytes, skipped {} (holes and zeroes)", record.id, s.copiedBytes(),
+              s.skippedBytes());
+          publishProgress(true);
+          return true;
+        }
+        case ColdCopyStatus.FAILED -> throw new ControllerException(Kind.CONFLICT, "the copy to host '" + record.target
+            + "' failed: " + s.error());
+        case ColdCopyStatus.CANCELLED -> {
+          return false;
+        }
+        default -> { }
+      }
+      if (cancel.get()) return false;
+      ctx.sleep(POLL);
+      s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).coldCopyStatus(record.id));
+    }
+  }
+
+  /** The target's copy, or null when the target has none for this migration. */
+  private ColdCopyStatus copyStatus() {
+    try {
+      return ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).coldCopyStatus(record.id));
+    } catch (ControllerException e) {
+      if (notFound(e)) return null;
+      throw e;
+    }
+  }
+
+  /** Null when every disk's hashes agree, else which disk and chunk differ. */
+  private String compareHashes() {
+    List<DiskHashes> src = ctx.retrying(record.source, "hashes of the source",
+        () -> ctx.agent(record.source).within(HASH_TIMEOUT).sourceHashes(record.vm));
+    List<DiskHashes> dst = ctx.retrying(record.target, "hashes of the copy",
+        () -> ctx.agent(record.target).within(HASH_TIMEOUT).targetHashes(record.id));
+    for (String disk : record.disks) {
+      DiskHashes a = src.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
+          new ControllerException(Kind.INTERNAL, "host '" + record.source + "' sent no hashes of disk " + disk));
+      DiskHashes b = dst.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
+          new ControllerException(Kind.INTERNAL, "host '" + record.target + "' sent no hashes of disk " + disk));
+      int chunk = firstMismatch(a.sha256(), b.sha256());
+      if (chunk >= 0) {
+        long from = chunk * a.chunkBytes();
+        return "verification failed: disk " + disk + " differs in chunk " + chunk + " (bytes " + from + "-"
+            + (from + a.chunkBytes() - 1) + ") between host '" + record.source + "' and host '" + record.target
+            + "'; the target was not started, its copy removed, the vm stays on host '" + record.source + "'";
+      }
+      LOG.info("migration {}: disk {} verified, {} chunks of {} bytes agree", record.id, disk, a.sha256().size(),
+          a.chunkBytes());
+    }
+    return null;
+  }
+
+  private void defineAndTransfer() {
+    VmRow vm = vmRow();
+    if (vm.host().equals(record.target)) return; // a restart after the transaction
+    ColdCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).coldCopyStatus(record.id));
+    AgentVmDefinition def = definition(vm, s.disks());
+    ctx.retrying(record.target, "definition of vm " + record.vm,
+        () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).defineVm(record.vm, def));
+    List<DiskRow> moved = new ArrayList<>();
+    for (AgentDisk img : s.disks()) {
+      DiskRow d = ctx.disk(record.vm, img.id());
+      moved.add(new DiskRow(d.vm(), d.id(), targetPool(d), img.format(), img.path(), d.sizeBytes(), true));
+    }
+    if (!Boolean.TRUE.equals(request.start())) {
+      record.downtimeMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
+    }
+    // vm is now owned by the target host: one transaction, never two owners, never none
+    ctx.store().vms().transfer(record.vm, record.target, moved);
+    LOG.info("migration {}: vm {} now belongs to host {}", record.id, record.vm, record.target);
+  }
+
+  /** Past the point of no return: the source lets go; each cleanup on its own, a refusal noted. */
+  private void release() {
+    ctx.retrying(record.source, "stop of the export", () -> {
+      ctx.agent(record.source).stopColdExport(record.vm);
+      return null;
+    });
+    boolean keep = Boolean.TRUE.equals(request.keepSource());
+    try {
+      ctx.retrying(record.source, "removal of vm " + record.vm + " from the source", () -> {
+        ctx.agent(record.source).deleteVm(record.vm, !keep);
+        return null;
+      });
+    } catch (ControllerException e) {
+      if (!notFound(e)) {
+        if (e.kind() != Kind.AGENT_REJECTED) throw e;
+        runner.note("host '" + record.source + "' kept vm " + record.vm + ": " + e.getMessage());
+      }
+    }
+    ctx.retrying(record.target, "forget the copy", () -> ctx.agent(record.target).forgetColdCopy(record.id));
+  }
+
+  /** Before the point of no return: the target forgets the VM and deletes the copies, the source stops exporting. */
+  private ColdPhase rollBackSteps() {
+    if (vmRow().host().equals(record.target)) {
+      runner.note("the cancel came after the ownership change; the migration rolled forward");
+      return ColdPhase.RELEASING;
+    }
+    try {
+      ctx.retrying(record.target, "removal of the target's definition", () -> {
+        ctx.agent(record.target).deleteVm(record.vm, false);
+        return null;
+      });
+    } catch (ControllerException e) {
+      if (!notFound(e)) throw e;
+    }
+    ColdCopyStatus c = ctx.retrying(record.target, "removal of the copy",
+        () -> ctx.agent(record.target).cancelColdCopy(record.id));
+    record.copiedBytes = Math.max(record.copiedBytes, c.copiedBytes());
+    ctx.retrying(record.source, "stop of the export", () -> {
+      ctx.agent(record.source).stopColdExport(record.vm);
+      return null;
+    });
+    if (shutDownHere) {
+      try {
+        ctx.agent(record.source).within(Duration.ofSeconds(60)).start(record.vm);
+      } catch (ControllerException e) {
+        runner.note("vm '" + record.vm + "' was powered off for the migration and could not be started again: "
+            + e.getMessage());
+      }
+    }
+    LOG.info("migration {}: rolled back; nothing of vm {} is left on host {}", record.id, record.vm, record.target);
+    return ColdPhase.ROLLED_BACK;
+  }
+
+  /** The VM as stored, with the new disks and the stored machine type, CPU model and NICs. */
+  private AgentVmDefinition definition(VmRow vm, List<AgentDisk> images) {
+    VmCreateRequest spec;
+    try {
+      spec = Json.mapper().readValue(vm.spec(), VmCreateRequest.class);
+    } catch (IOException e) {
+      throw new ControllerException(Kind.INTERNAL, "vm '" + vm.name() + "' has an unreadable spec", e);
+    }
+    List<AgentDisk> disks = ctx.store().vms().disks(vm.name()).stream()
+        .map(d -> images.stream().filter(i -> i.id().equals(d.id())).findFirst()
+            .orElse(new AgentDisk(d.id(), d.path(), d.format())))
+        .toList();
+    List<AgentNic> nics = NetworkService.agentNics(ctx.store(), vm.name());
+    return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), vm.machineType(), vm.cpuModel(),
+        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics);
+  }
+
+  /** The first chunk whose hashes differ, or that one side lacks; -1 when all agree. */
+  static int firstMismatch(List<String> a, List<String> b) {
+    for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+      if (i >= a.size() || i >= b.size() || !a.get(i).equals(b.get(i))) return i;
+    }
+    return -1;
+  }
+
+  private String targetPool(DiskRow d) {
+    return request.targetPool() != null ? request.targetPool() : d.pool();
+  }
+
+  private VmRow vmRow() {
+    return ctx.store().vms().find(record.vm).orElseThrow(() -> new ControllerException(Kind.INTERNAL,
+        "vm '" + record.vm + "' is not in the store any more"));
+  }
+
+  private boolean verify() {
+    return request.verify() == null || request.verify().equals("full");
+  }
+
+  private static boolean notFound(ControllerException e) {
+    return e.kind() == Kind.AGENT_REJECTED && e.agentProblem() != null && e.agentProblem().status() == 404;
+  }
+
+  private void publishProgress(boolean force) {
+    Instant now = ctx.clock().instant();
+    if (!force && Duration.between(lastPublished, now).compareTo(PUBLISH_EVERY) < 0) return;
+    lastPublished = now;
+    ctx.progress(record, runner.phase().text());
+    ctx.events().publish("migration.progress", record.id, record.view());
+  }
+
+  private static String lower(Enum<?> e) {
+    return e == null ? "unknown" : e.name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
