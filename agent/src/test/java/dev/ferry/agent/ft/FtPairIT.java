@@ -97,7 +97,8 @@ class FtPairIT {
       long enableMs = Duration.ofNanos(System.nanoTime() - t0).toMillis();
 
       assertThat(pq.call(new QueryColoStatus()).mode()).isEqualTo("primary");
-      assertThat(sq.call(new QueryColoStatus()).mode()).isEqualTo("secondary");
+      // the secondary enters its mode once it loaded the first state, a moment after the primary says colo
+      awaitMode(sq, "secondary", Duration.ofSeconds(20));
       long first = awaitCheckpoints(checkpoints, 2, secondary, Duration.ofSeconds(60));
       long later = awaitCheckpoints(checkpoints, first + 3, secondary, Duration.ofSeconds(60));
       ColoCheckpoints.Summary s = checkpoints.summary(Instant.now());
@@ -127,6 +128,15 @@ class FtPairIT {
     } finally {
       secondary.destroyForcibly().waitFor();
       primary.destroyForcibly().waitFor();
+    }
+  }
+
+  private static void awaitMode(QmpClient q, String mode, Duration timeout) throws Exception {
+    long until = System.nanoTime() + timeout.toNanos();
+    String now;
+    while (!(now = q.call(new QueryColoStatus()).mode()).equals(mode)) {
+      if (System.nanoTime() > until) throw new AssertionError("COLO mode still " + now + ", not " + mode + ", after " + timeout);
+      Thread.sleep(50);
     }
   }
 
