@@ -16,8 +16,9 @@ package dev.ferry.api;
  * @param dirtyRateMibS       what QEMU's {@code calc-dirty-rate} (page sampling) measured on the source
  * @param dirtyRateCalcS      how long it measured, seconds
  * @param linkMibS            the link throughput used
- * @param linkSource          {@code measured}: what the last live migration between the two hosts
- *                            achieved (QEMU's average at completion); {@code default}: none yet
+ * @param linkSource          {@code measured}: the best of what the last 5 uncapped live migrations
+ *                            between the two hosts achieved (QEMU's average at completion);
+ *                            {@code default}: none yet
  * @param linkNote            where {@code link_mib_s} comes from, in words
  * @param bandwidthMibS       what the migration would run at: the link, or the user's cap if lower
  * @param maxDowntimeMs       the downtime limit it would run with

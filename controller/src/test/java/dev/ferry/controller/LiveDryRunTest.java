@@ -160,6 +160,34 @@ class LiveDryRunTest {
   }
 
   @Test
+  void theLink_isTheBestOfTheRecentMigrations_notTheNewest() throws Exception {
+    String there = c.post("/api/migrations/live", live("web", "host2")).json().get("id").asText();
+    assertThat(c.awaitFinal(there, Duration.ofSeconds(30)).get("status").asText()).isEqualTo("succeeded");
+    host2.vms.put("web", host1.vms.getOrDefault("web", host2.vms.get("web")));
+    host2.heartbeat(c.controller.url());
+    // the way back averages 400 Mbit/s (a small guest's zero pages, a busy CPU): not the link
+    host2.script.addAll(List.of(
+        slow(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L)),
+        slow(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB, 0, 0, 3, 0L))));
+    String back = c.post("/api/migrations/live", live("web", "host1")).json().get("id").asText();
+    JsonNode done = c.awaitFinal(back, Duration.ofSeconds(30));
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(done.get("throughput_bytes_per_s").asDouble()).isEqualTo(50e6);
+
+    JsonNode p = c.post(DRY_RUN, live("web", "host2")).json();
+
+    assertThat(p.get("link_mib_s").asDouble()).isEqualTo(95.4);
+    assertThat(p.get("link_note").asText()).contains(there).contains("the best of the last 2");
+  }
+
+  private static dev.ferry.api.agent.MigrationStats slow(dev.ferry.api.agent.MigrationStats s) {
+    return new dev.ferry.api.agent.MigrationStats(s.migrationId(), s.phase(), s.status(), s.totalTimeMs(),
+        s.setupTimeMs(), s.downtimeMs(), s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(),
+        s.ramTotalBytes(), s.dirtyRateBytesPerS(), 400.0, s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(),
+        s.switchoverMs(), s.wallTimeMs(), s.elapsedMs(), s.error());
+  }
+
+  @Test
   void dryRun_sourceNeverFinishesMeasuring_isAnAgentFailureAndRecordsNothing() throws Exception {
     host1.dirtyRateMibS = null;
     TestCluster.Reply reply = c.post(DRY_RUN, live("web", "host2"));
