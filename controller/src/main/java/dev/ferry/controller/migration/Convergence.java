@@ -67,10 +67,11 @@ final class Convergence {
         : bandwidth > 0 ? (long) (remaining / bandwidth * 1000) : Long.MAX_VALUE;
     // Judged once per pass, on its first sample: within a pass QEMU's remaining falls to about
     // B x downtime before every bitmap sync, so comparing samples inside passes finds no pass
-    // better than the first's dip. And not before the first pass: in QEMU's setup there are no
-    // RAM figures, a remaining of 0 that no pass could ever beat (converging guests were
-    // cancelled 3 passes or 10 s after the start).
-    if (passes == 0 || passes == passJudged) return;
+    // better than the first's dip. And only from the first dirty set on (dirty-sync-count 2): in
+    // QEMU's setup there are no RAM figures, a remaining of 0 that no pass could ever beat
+    // (converging guests were cancelled 3 passes or 10 s after the start), and the first pass's
+    // first sample is wherever the zero pages let it fall in 250 ms, no measure of the guest.
+    if (passes < 2 || passes == passJudged) return;
     passJudged = passes;
     if (timeAtBest == null || remaining < bestRemaining * (1 - MIN_IMPROVEMENT)) {
       bestRemaining = remaining;

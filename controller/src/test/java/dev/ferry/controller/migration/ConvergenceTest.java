@@ -81,13 +81,18 @@ class ConvergenceTest {
   }
 
   @Test
-  void aLaterPassNoBetter_isStuckAfterStallTime_butOneLongPassIsNot() {
-    observe(0.2, 1, 512);
-    // pass 1 alone for 12 s: nothing to compare it with yet
+  void aLaterPassNoBetter_isStuckAfterStallTime_butLongPassesAreNot() {
+    observe(0.2, 1, 150);
+    // pass 1 alone for 12 s (its first sample fell through zero pages): nothing to judge yet
     observe(12, 1, 100);
     assertThat(c.isStuck(at(12))).isFalse();
     observe(13, 2, 600);
-    observe(22, 2, 300);
-    assertThat(c.isStuck(at(22))).as("pass 2 is not better than pass 1, and 21.8 s went by").isTrue();
+    // pass 2 long too: the pass of the best is never a stall
+    observe(20, 2, 100);
+    assertThat(c.isStuck(at(20))).isFalse();
+    observe(21, 3, 620);
+    assertThat(c.isStuck(at(21))).as("pass 3 no better than pass 2, but only 8 s since").isFalse();
+    observe(23.5, 3, 500);
+    assertThat(c.isStuck(at(23.5))).as("10.5 s since pass 2, and pass 3 no better").isTrue();
   }
 }
