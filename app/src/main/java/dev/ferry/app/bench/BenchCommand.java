@@ -4,6 +4,7 @@ import dev.ferry.api.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +50,8 @@ public final class BenchCommand {
       long estimateS = 60 + variants.stream().mapToLong(v -> (long) sizeMib / (v == 0 ? 400 : v) + sizeMib / 200 + 8).sum();
       System.out.println("ferry bench storage: " + variants.size() + " mirror variants of a " + sizeMib + " MiB disk, about "
           + estimateS + " s");
-      Path work = Files.createTempDirectory("ferry-bench");
+      // the agent runs QEMU as its own user, which must be able to pass through to the VM's run directory
+      Path work = Files.createTempDirectory("ferry-bench", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("bench", "storage");
       report.put("date", Instant.now().toString());
