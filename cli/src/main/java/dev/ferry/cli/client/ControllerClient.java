@@ -68,6 +68,11 @@ public final class ControllerClient {
     return http.call("POST", path, body, JSON.constructType(type), TIMEOUT);
   }
 
+  /** POST with its own deadline, for calls the controller answers only after an agent did. */
+  public <T> T post(String path, Object body, Class<T> type, Duration timeout) {
+    return http.call("POST", path, body, JSON.constructType(type), timeout);
+  }
+
   /** POST with its own deadline, for calls that wait on the guest (vm stop). */
   public JsonNode post(String path, Object body, Duration timeout) {
     JavaType tree = JSON.constructType(JsonNode.class);

@@ -31,6 +31,14 @@ import picocli.CommandLine.Parameters;
         MigrateVerb.CTRL_C, MigrateVerb.CANCEL, ""})
 final class MigrateLive extends MigrateVerb {
 
+  /**
+   * The controller answers the start only once the target agent prepared (or after its own 20 s
+   * wait, MigrationService.TARGET_WAIT), so that a target's refusal reaches the caller; the
+   * client's default 10 s gave up first on a loaded host (the migration then ran without anyone
+   * following it).
+   */
+  static final Duration START_TIMEOUT = Duration.ofSeconds(35);
+
   @Parameters(index = "0", paramLabel = "VM", description = "running VM to move")
   String vm;
 
@@ -108,6 +116,6 @@ final class MigrateLive extends MigrateVerb {
 
   @Override
   MigrationView start(ControllerClient api) {
-    return api.post(ApiPaths.MIGRATIONS_LIVE, request(), MigrationView.class);
+    return api.post(ApiPaths.MIGRATIONS_LIVE, request(), MigrationView.class, START_TIMEOUT);
   }
 }
