@@ -104,6 +104,12 @@ class QmpCommandArgumentsTest {
             "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
         Arguments.of(new BlockDirtyBitmapDisable("disk0", "bm0"), "block-dirty-bitmap-disable",
             "{\"node\":\"disk0\",\"name\":\"bm0\"}"),
+        Arguments.of(new dev.ferry.qmp.block.Transaction(List.of(new BlockDirtyBitmapAdd("disk0", "bm1", 65536),
+            new BlockDirtyBitmapDisable("disk0", "bm0"))), "transaction",
+            "{\"actions\":[{\"type\":\"block-dirty-bitmap-add\",\"data\":{\"node\":\"disk0\",\"name\":\"bm1\","
+                + "\"granularity\":65536}},{\"type\":\"block-dirty-bitmap-disable\",\"data\":{\"node\":\"disk0\","
+                + "\"name\":\"bm0\"}}]}"),
+        Arguments.of(new dev.ferry.qmp.machine.SetAction("pause"), "set-action", "{\"shutdown\":\"pause\"}"),
         // nbd and exports
         Arguments.of(NbdServerStart.unix(Path.of("/run/ferry/vm1/nbd.sock")), "nbd-server-start",
             "{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"/run/ferry/vm1/nbd.sock\"}}}"),
