@@ -100,8 +100,9 @@ public final class Agent implements AutoCloseable {
     var volumes = new Volumes(pools, qemu.imgBinary(), vms::inUse);
     var moves = new StorageMoves(vms, pools, qemu.imgBinary());
     vms.guardStarts(moves::checkStart);
+    StreamTls streamTls = tls == null ? StreamTls.OFF : new StreamTls(QemuTlsCopy.of(tls, data, qemuUser));
     var migrations = Migrations.start(data, vms, pools, host, AdvertisedAddress.of(config.listenHost()),
-        config.migrationPorts(), tls == null ? StreamTls.OFF : new StreamTls(QemuTlsCopy.of(tls, data, qemuUser)));
+        config.migrationPorts(), streamTls);
 
     Path daemon = qemu.imgBinary().resolveSibling("qemu-storage-daemon");
     var imageHashes = new dev.ferry.agent.cold.ImageHashes(daemon, qemu.imgBinary());
@@ -111,6 +112,11 @@ public final class Agent implements AutoCloseable {
     vms.guardActions(coldExports::checkAction);
     var cold = new AgentApi.Cold(coldExports,
         new dev.ferry.agent.cold.ColdCopies(data, pools, vms, daemon, qemu.imgBinary(), tlsPath, imageHashes));
+    var warmSources = new dev.ferry.agent.warm.WarmSources(data, vms, AdvertisedAddress.of(config.listenHost()),
+        config.migrationPorts(), streamTls);
+    vms.guardActions(warmSources::checkAction);
+    var warm = new AgentApi.Warm(warmSources,
+        new dev.ferry.agent.warm.WarmCopies(data, pools, vms, daemon, qemu.imgBinary(), tlsPath, imageHashes));
 
     // cached findings at once, new binaries probed in the background: stock QEMU 7.2 deadlocks in COLO.
     // Only after every start check: an agent that refuses to start must leave no probe QEMU behind.
@@ -127,7 +133,7 @@ public final class Agent implements AutoCloseable {
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.controllerCredentialSha256(),
-          serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations, cold));
+          serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations, cold, warm));
     } catch (RuntimeException e) {
       vms.detachAll();
       ft.close();

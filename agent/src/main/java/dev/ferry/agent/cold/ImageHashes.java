@@ -36,7 +36,7 @@ public final class ImageHashes {
     return qemuImg;
   }
 
-  DiskHashes of(String disk, Path image, String format) {
+  public DiskHashes of(String disk, Path image, String format) {
     Path tmp = privateDir();
     Path socket = tmp.resolve("h.sock");
     Path pidFile = tmp.resolve("h.pid");
@@ -66,7 +66,7 @@ public final class ImageHashes {
   }
 
   /** A fresh directory for sockets: short (UNIX socket paths have 108 bytes) and private (0700). */
-  static Path privateDir() {
+  public static Path privateDir() {
     try {
       return Files.createTempDirectory(Path.of("/tmp"), "ferry-cold-");
     } catch (IOException e) {
@@ -74,7 +74,7 @@ public final class ImageHashes {
     }
   }
 
-  static void deleteTree(Path dir) {
+  public static void deleteTree(Path dir) {
     try (var files = Files.list(dir)) {
       for (Path f : files.toList()) Files.deleteIfExists(f);
       Files.deleteIfExists(dir);

@@ -22,18 +22,18 @@ import java.util.concurrent.TimeUnit;
  * (one port of the migration range per migration), and it reads or writes every format through
  * QEMU's block layer, so the copier never parses qcow2.
  */
-final class NbdDaemon {
+public final class NbdDaemon {
 
   private NbdDaemon() {}
 
   /** An image to serve: its format's block node is exported as {@code export}. */
-  record Image(String export, Path path, String format, boolean writable) {}
+  public record Image(String export, Path path, String format, boolean writable) {}
 
   /** A remote NBD export to re-export locally (the TLS hop of a cold copy): QEMU's NBD client dials it. */
-  record Remote(String export, String host, int port) {}
+  public record Remote(String export, String host, int port) {}
 
   /** Where the daemon listens: TCP on the migration address, or a UNIX socket for local use. */
-  sealed interface Listen {
+  public sealed interface Listen {
     record Tcp(String host, int port) implements Listen {}
 
     record Unix(Path socket) implements Listen {}
@@ -44,10 +44,10 @@ final class NbdDaemon {
    * {@code peerIdentity} ({@code CN=HOST}) gets in; as a client, the server's certificate must
    * name the address dialled.
    */
-  record Tls(Path dir, String peerIdentity) {}
+  public record Tls(Path dir, String peerIdentity) {}
 
   /** Serves {@code images} on {@code listen}; TLS when {@code tls} is not null (TCP only). */
-  static List<String> serve(Path binary, Path pidFile, Listen listen, List<Image> images, Tls tls) {
+  public static List<String> serve(Path binary, Path pidFile, Listen listen, List<Image> images, Tls tls) {
     List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--pidfile", pidFile.toString()));
     if (tls != null) {
       cmd.addAll(List.of("--object", "tls-creds-x509,id=tls0,endpoint=server,verify-peer=on,dir=" + escape(tls.dir()
@@ -76,7 +76,7 @@ final class NbdDaemon {
    * Re-exports {@code remotes} (read-only, same names) on a local UNIX socket, dialling them over
    * TLS: Ferry's copier reads the local socket, QEMU's NBD client does the TLS to the source.
    */
-  static List<String> relay(Path binary, Path pidFile, Path socket, List<Remote> remotes, Path tlsDir) {
+  public static List<String> relay(Path binary, Path pidFile, Path socket, List<Remote> remotes, Path tlsDir) {
     List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--pidfile", pidFile.toString(), "--object",
         "tls-creds-x509,id=tls0,endpoint=client,dir=" + escape(tlsDir.toString())));
     for (int i = 0; i < remotes.size(); i++) {
@@ -110,7 +110,7 @@ final class NbdDaemon {
    * Starts the daemon and waits until it accepts connections; its output goes to {@code log}.
    * A daemon that exits first (e.g. its port was taken) fails with its output.
    */
-  static Process start(List<String> cmd, Listen listen, Path log) {
+  public static Process start(List<String> cmd, Listen listen, Path log) {
     Process p;
     try {
       Files.createDirectories(log.getParent());
@@ -158,7 +158,7 @@ final class NbdDaemon {
    * Stops the daemon of {@code pid} if it still is the one started with {@code pidFile}: SIGTERM,
    * then SIGKILL after 5 s; waits for it to be gone, so its image locks are released.
    */
-  static void stop(long pid, Path pidFile) {
+  public static void stop(long pid, Path pidFile) {
     var handle = ProcessHandle.of(pid).filter(h -> ours(pid, pidFile));
     if (handle.isEmpty()) return;
     handle.get().destroy();

@@ -43,16 +43,26 @@ public final class AgentApi implements AutoCloseable {
 
   /** What the API serves; the agent wires its parts in. */
   public record Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host,
-      Migrations migrations, Cold cold) {
+      Migrations migrations, Cold cold, Warm warm) {
+
+    /** Without warm migration: its endpoints answer 404. */
+    public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host,
+        Migrations migrations, Cold cold) {
+      this(pools, volumes, vms, moves, host, migrations, cold, null);
+    }
 
     /** Without live or cold migration: their endpoints answer 404. */
     public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host) {
-      this(pools, volumes, vms, moves, host, null, null);
+      this(pools, volumes, vms, moves, host, null, null, null);
     }
   }
 
   /** Cold migration's two sides. */
   public record Cold(ColdExports exports, ColdCopies copies) {
+  }
+
+  /** Warm migration's two sides. */
+  public record Warm(dev.ferry.agent.warm.WarmSources sources, dev.ferry.agent.warm.WarmCopies copies) {
   }
 
   /** {@code controllerSha256}: the hash of the only bearer secret accepted, the controller's credential. */
@@ -96,6 +106,7 @@ public final class AgentApi implements AutoCloseable {
     for (AgentRoute route : AgentRoute.values()) {
       if (s.migrations() == null && LIVE_MIGRATION.contains(route)) continue;
       if (s.cold() == null && route.name().startsWith("COLD_")) continue;
+      if (s.warm() == null && route.name().startsWith("WARM_")) continue;
       r.addHttpHandler(HandlerType.findOrCreate(route.method()), route.template(), ctx -> {
         AgentRoutes.Answer a = AgentRoutes.serve(agent, route, new Request(ctx));
         if (a.body() == null) ctx.status(a.status());

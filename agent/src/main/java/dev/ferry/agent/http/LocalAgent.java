@@ -283,4 +283,66 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   public ColdCopyStatus forgetColdCopy(String migrationId) {
     return s.cold().copies().forget(migrationId);
   }
+
+  // warm migration: bound only when the agent has it (AgentApi), so warm() is never null here
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSource(String vm, dev.ferry.api.agent.WarmSourceRequest request) {
+    return s.warm().sources().start(vm, request);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourceStatus(String vm) {
+    return s.warm().sources().status(vm);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourcePass(String vm, dev.ferry.api.agent.WarmPassRequest request) {
+    return s.warm().sources().pass(vm, request);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourceShutdown(String vm, dev.ferry.api.agent.WarmShutdownRequest request) {
+    return s.warm().sources().shutdown(vm, request);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourceFinish(String vm) {
+    return s.warm().sources().finish(vm);
+  }
+
+  @Override
+  public void cancelWarmSource(String vm) {
+    s.warm().sources().cancel(vm);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus warmCopy(String migrationId, dev.ferry.api.agent.WarmCopyRequest request) {
+    return s.warm().copies().start(migrationId, request);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus warmCopyPass(String migrationId, dev.ferry.api.agent.WarmPassCopy request) {
+    return s.warm().copies().pass(migrationId, request);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus warmCopyStatus(String migrationId) {
+    return s.warm().copies().status(migrationId);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus cancelWarmCopy(String migrationId) {
+    return s.warm().copies().cancel(migrationId);
+  }
+
+  @Override
+  public List<DiskHashes> warmCopyHashes(String migrationId) {
+    return s.warm().copies().hashes(migrationId);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus forgetWarmCopy(String migrationId) {
+    return s.warm().copies().forget(migrationId);
+  }
 }

@@ -102,7 +102,31 @@ public enum AgentRoute {
   /** {@link HostAgent#targetHashes} */
   COLD_COPY_HASHES("POST", "/agent/cold-copies/{id}/hashes"),
   /** {@link HostAgent#forgetColdCopy}: the images kept (a VM uses them now) */
-  COLD_COPY_FORGET("POST", "/agent/cold-copies/{id}/forget");
+  COLD_COPY_FORGET("POST", "/agent/cold-copies/{id}/forget"),
+  /** {@link HostAgent#warmSource} */
+  WARM_SOURCE_START("PUT", "/agent/vms/{name}/warm-source"),
+  /** {@link HostAgent#warmSourceStatus} */
+  WARM_SOURCE_STATUS("GET", "/agent/vms/{name}/warm-source"),
+  /** {@link HostAgent#warmSourcePass} */
+  WARM_SOURCE_PASS("POST", "/agent/vms/{name}/warm-source/passes"),
+  /** {@link HostAgent#warmSourceShutdown} */
+  WARM_SOURCE_SHUTDOWN("POST", "/agent/vms/{name}/warm-source/shutdown"),
+  /** {@link HostAgent#warmSourceFinish}: bitmaps, exports and server removed, QEMU quit */
+  WARM_SOURCE_FINISH("POST", "/agent/vms/{name}/warm-source/finish"),
+  /** {@link HostAgent#cancelWarmSource}: 204; bitmaps, exports and server removed, a powered-off guest booted again */
+  WARM_SOURCE_CANCEL("DELETE", "/agent/vms/{name}/warm-source"),
+  /** {@link HostAgent#warmCopy} */
+  WARM_COPY_START("PUT", "/agent/warm-copies/{id}"),
+  /** {@link HostAgent#warmCopyPass} */
+  WARM_COPY_PASS("POST", "/agent/warm-copies/{id}/passes"),
+  /** {@link HostAgent#warmCopyStatus} */
+  WARM_COPY_STATUS("GET", "/agent/warm-copies/{id}"),
+  /** {@link HostAgent#cancelWarmCopy}: the pass stopped, the images deleted */
+  WARM_COPY_CANCEL("DELETE", "/agent/warm-copies/{id}"),
+  /** {@link HostAgent#warmCopyHashes} */
+  WARM_COPY_HASHES("POST", "/agent/warm-copies/{id}/hashes"),
+  /** {@link HostAgent#forgetWarmCopy}: the images kept (a VM uses them now) */
+  WARM_COPY_FORGET("POST", "/agent/warm-copies/{id}/forget");
 
   /** The query parameters of the agent's routes. */
   public static final class Query {

@@ -112,6 +112,22 @@ public final class AgentRoutes {
       case COLD_COPY_CANCEL -> Answer.ok(agent.cancelColdCopy(r.path("id")));
       case COLD_COPY_HASHES -> Answer.ok(agent.targetHashes(r.path("id")));
       case COLD_COPY_FORGET -> Answer.ok(agent.forgetColdCopy(r.path("id")));
+      case WARM_SOURCE_START -> Answer.ok(agent.warmSource(r.path("name"), r.body(WarmSourceRequest.class)));
+      case WARM_SOURCE_STATUS -> Answer.ok(agent.warmSourceStatus(r.path("name")));
+      case WARM_SOURCE_PASS -> Answer.ok(agent.warmSourcePass(r.path("name"), r.body(WarmPassRequest.class)));
+      case WARM_SOURCE_SHUTDOWN -> Answer.ok(agent.warmSourceShutdown(r.path("name"),
+          r.body(WarmShutdownRequest.class)));
+      case WARM_SOURCE_FINISH -> Answer.ok(agent.warmSourceFinish(r.path("name")));
+      case WARM_SOURCE_CANCEL -> {
+        agent.cancelWarmSource(r.path("name"));
+        yield Answer.NO_CONTENT;
+      }
+      case WARM_COPY_START -> Answer.ok(agent.warmCopy(r.path("id"), r.body(WarmCopyRequest.class)));
+      case WARM_COPY_PASS -> Answer.ok(agent.warmCopyPass(r.path("id"), r.body(WarmPassCopy.class)));
+      case WARM_COPY_STATUS -> Answer.ok(agent.warmCopyStatus(r.path("id")));
+      case WARM_COPY_CANCEL -> Answer.ok(agent.cancelWarmCopy(r.path("id")));
+      case WARM_COPY_HASHES -> Answer.ok(agent.warmCopyHashes(r.path("id")));
+      case WARM_COPY_FORGET -> Answer.ok(agent.forgetWarmCopy(r.path("id")));
     };
   }
 }

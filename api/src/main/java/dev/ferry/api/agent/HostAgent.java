@@ -163,4 +163,63 @@ public interface HostAgent {
 
   /** Forgets a finished copy, keeping its images: a VM defined on them owns them now. */
   ColdCopyStatus forgetColdCopy(String migrationId);
+
+  // ---- warm migration: the source's QEMU serves its disks with dirty bitmaps, the target pulls pass by pass.
+  // Defaults refuse, so test doubles need only what they use.
+
+  /** Starts QEMU's NBD server and the first dirty bitmap; a repeat for the same migration answers how it stands. */
+  default WarmSource warmSource(String vm, WarmSourceRequest request) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  default WarmSource warmSourceStatus(String vm) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  /** Rotates the bitmaps and exports the disks for the next pass; the current pass again answers it unchanged. */
+  default WarmSource warmSourcePass(String vm, WarmPassRequest request) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  /** ACPI power-off, waiting up to the timeout; QEMU stays. A guest that does not power off keeps running. */
+  default WarmSource warmSourceShutdown(String vm, WarmShutdownRequest request) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  /** After the final pass: bitmaps, exports and NBD server removed, QEMU quit (the VM is stopped here). */
+  default WarmSource warmSourceFinish(String vm) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  /** Undoes {@link #warmSource}: bitmaps, exports and server removed; a powered-off guest boots again. Idempotent. */
+  default void cancelWarmSource(String vm) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  /** Makes the new images; passes follow with {@link #warmCopyPass}. */
+  default WarmCopyStatus warmCopy(String migrationId, WarmCopyRequest request) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  default WarmCopyStatus warmCopyPass(String migrationId, WarmPassCopy request) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  default WarmCopyStatus warmCopyStatus(String migrationId) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  /** Stops the pass and deletes the images; idempotent. */
+  default WarmCopyStatus cancelWarmCopy(String migrationId) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  default List<DiskHashes> warmCopyHashes(String migrationId) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
+  /** Forgets a finished copy, keeping its images: a VM defined on them owns them now. */
+  default WarmCopyStatus forgetWarmCopy(String migrationId) {
+    throw new UnsupportedOperationException("warm migration");
+  }
 }

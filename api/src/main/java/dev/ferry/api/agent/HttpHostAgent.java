@@ -280,4 +280,64 @@ public final class HttpHostAgent implements HostAgent {
   public ColdCopyStatus forgetColdCopy(String migrationId) {
     return call(AgentRoute.COLD_COPY_FORGET, "", null, ColdCopyStatus.class, migrationId);
   }
+
+  @Override
+  public WarmSource warmSource(String vm, WarmSourceRequest request) {
+    return call(AgentRoute.WARM_SOURCE_START, "", request, WarmSource.class, vm);
+  }
+
+  @Override
+  public WarmSource warmSourceStatus(String vm) {
+    return call(AgentRoute.WARM_SOURCE_STATUS, "", null, WarmSource.class, vm);
+  }
+
+  @Override
+  public WarmSource warmSourcePass(String vm, WarmPassRequest request) {
+    return call(AgentRoute.WARM_SOURCE_PASS, "", request, WarmSource.class, vm);
+  }
+
+  @Override
+  public WarmSource warmSourceShutdown(String vm, WarmShutdownRequest request) {
+    return call(AgentRoute.WARM_SOURCE_SHUTDOWN, "", request, WarmSource.class, vm);
+  }
+
+  @Override
+  public WarmSource warmSourceFinish(String vm) {
+    return call(AgentRoute.WARM_SOURCE_FINISH, "", null, WarmSource.class, vm);
+  }
+
+  @Override
+  public void cancelWarmSource(String vm) {
+    call(AgentRoute.WARM_SOURCE_CANCEL, "", null, Void.class, vm);
+  }
+
+  @Override
+  public WarmCopyStatus warmCopy(String migrationId, WarmCopyRequest request) {
+    return call(AgentRoute.WARM_COPY_START, "", request, WarmCopyStatus.class, migrationId);
+  }
+
+  @Override
+  public WarmCopyStatus warmCopyPass(String migrationId, WarmPassCopy request) {
+    return call(AgentRoute.WARM_COPY_PASS, "", request, WarmCopyStatus.class, migrationId);
+  }
+
+  @Override
+  public WarmCopyStatus warmCopyStatus(String migrationId) {
+    return call(AgentRoute.WARM_COPY_STATUS, "", null, WarmCopyStatus.class, migrationId);
+  }
+
+  @Override
+  public WarmCopyStatus cancelWarmCopy(String migrationId) {
+    return call(AgentRoute.WARM_COPY_CANCEL, "", null, WarmCopyStatus.class, migrationId);
+  }
+
+  @Override
+  public List<DiskHashes> warmCopyHashes(String migrationId) {
+    return call(AgentRoute.WARM_COPY_HASHES, "", null, HASHES, migrationId);
+  }
+
+  @Override
+  public WarmCopyStatus forgetWarmCopy(String migrationId) {
+    return call(AgentRoute.WARM_COPY_FORGET, "", null, WarmCopyStatus.class, migrationId);
+  }
 }

@@ -58,6 +58,19 @@ public record StreamTls(TlsDir dir) {
   }
 
   /**
+   * A source serving its own disks to {@code peerHost} (a warm migration): the server credential
+   * and an authorization of that host alone, under an id of its own (the peer authorization of an
+   * incoming migration may name another host in the same QEMU); answers the NBD server's TLS.
+   */
+  public NbdServerStart.Tls nbdServerFor(Qmp q, String peerHost) {
+    if (!on()) return null;
+    ensure(q, ObjectAdd.tlsCredsX509(SERVER_CREDS, dir.dir(), ObjectAdd.Endpoint.SERVER));
+    String authz = "ferry-authz-" + peerHost;
+    ensure(q, ObjectAdd.authzSimple(authz, identity(peerHost)));
+    return new NbdServerStart.Tls(SERVER_CREDS, authz, 0);
+  }
+
+  /**
    * Source: a client credential; answers the {@code migrate-set-parameters} members (or the
    * {@code blockdev-add} nbd members) that make a connection to {@code targetAddress} TLS and
    * check the target's certificate against it.

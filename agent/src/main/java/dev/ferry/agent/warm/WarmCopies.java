@@ -1,0 +1,244 @@
+package dev.ferry.agent.warm;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.Subprocess;
+import dev.ferry.agent.cold.ImageHashes;
+import dev.ferry.agent.pool.Pool;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.ColdCopyRequest;
+import dev.ferry.api.agent.ColdExport;
+import dev.ferry.api.agent.DiskHashes;
+import dev.ferry.api.agent.WarmCopyRequest;
+import dev.ferry.api.agent.WarmCopyStatus;
+import dev.ferry.api.agent.WarmPassCopy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target side of a warm migration: new images in this host's pools, filled pass by pass by
+ * {@link WarmPass}. The record ({@code DATA/warm/copies/ID.json}, with the image paths, the pass
+ * and the byte counts) is written before any image is made and after each pass, so a cancel, also
+ * after an agent restart, deletes exactly what this copy made. A pass that ran when the agent
+ * stopped is failed on restart; the controller asks for the same pass again (the source keeps its
+ * bitmap until the next pass is prepared), so the passes resume where they were.
+ */
+public final class WarmCopies {
+
+  private static final Logger log = LoggerFactory.getLogger(WarmCopies.class);
+
+  /** What is persisted about one copy. */
+  record CopyRecord(String migrationId, String vm, String state, int pass, List<AgentDisk> images, long bandwidth,
+      long copiedBytes, long skippedBytes, long passCopiedBytes, long passPlannedBytes, Long passMs, String error) {
+    CopyRecord passState(int p, String s, long copied, long skipped, long passCopied, long passPlanned, Long ms,
+        String err) {
+      return new CopyRecord(migrationId, vm, s, p, images, bandwidth, copied, skipped, passCopied, passPlanned, ms,
+          err);
+    }
+  }
+
+  private final Path dir;
+  private final Pools pools;
+  private final Vms vms;
+  private final Path daemon;
+  private final Path qemuImg;
+  private final Path tlsDir;
+  private final ImageHashes hashes;
+  private final Map<String, WarmPass> running = new ConcurrentHashMap<>();
+
+  public WarmCopies(Path dataDir, Pools pools, Vms vms, Path daemon, Path qemuImg, Path tlsDir, ImageHashes hashes) {
+    this.dir = dataDir.resolve("warm/copies");
+    this.pools = pools;
+    this.vms = vms;
+    this.daemon = daemon;
+    this.qemuImg = qemuImg;
+    this.tlsDir = tlsDir;
+    this.hashes = hashes;
+    for (CopyRecord r : all()) {
+      if (r.state().equals(WarmCopyStatus.COPYING)) {
+        write(r.passState(r.pass(), WarmCopyStatus.FAILED, r.copiedBytes(), r.skippedBytes(), 0, 0, null,
+            "the agent restarted during pass " + r.pass()));
+      }
+    }
+  }
+
+  public synchronized WarmCopyStatus start(String id, WarmCopyRequest req) {
+    if (read(id).isPresent()) return status(id);
+    if (req.source().tls() && tlsDir == null) {
+      throw new AgentException(Kind.CONFLICT, "the source serves over tls, but this agent has no tls directory");
+    }
+    List<AgentDisk> images = new ArrayList<>();
+    List<Long> sizes = new ArrayList<>();
+    for (ColdCopyRequest.Disk d : req.disks()) {
+      ColdExport.ColdExportDisk src = req.source().disks().stream().filter(x -> x.disk().equals(d.disk())).findFirst()
+          .orElseThrow(() -> AgentException.badInput("disks", d.disk(), "a disk the source exports"));
+      Pool pool = pools.get(d.pool());
+      String format = d.format() == null ? src.format() : d.format();
+      if (!format.equals("raw") && !format.equals("qcow2")) throw AgentException.badInput("format", format, "raw or qcow2");
+      Path image = pool.path().resolve(req.vm() + "-" + d.disk() + "-" + id.substring(0, 8) + "." + format);
+      if (Files.exists(image)) {
+        throw new AgentException(Kind.CONFLICT, "image " + image + " already exists in pool " + pool.name());
+      }
+      images.add(new AgentDisk(d.disk(), image.toString(), format));
+      sizes.add(src.virtualSize());
+    }
+    CopyRecord r = new CopyRecord(id, req.vm(), WarmCopyStatus.READY, -1, images, req.bandwidthBytes(), 0, 0, 0, 0,
+        null, null);
+    write(r);
+    try {
+      for (int i = 0; i < images.size(); i++) {
+        Subprocess.run(List.of(qemuImg.toString(), "create", "-q", "-f", images.get(i).format(), images.get(i).path(),
+            Long.toString(sizes.get(i))), Duration.ofSeconds(60)).requireOk();
+      }
+    } catch (AgentException e) {
+      write(r.passState(-1, WarmCopyStatus.FAILED, 0, 0, 0, 0, null, e.getMessage()));
+      throw e;
+    }
+    log.info("warm copy {}: vm {} images {} made", id, req.vm(), images.stream().map(AgentDisk::path).toList());
+    return status(id);
+  }
+
+  /** Starts pass {@code req.pass()}; the pass under way or done answers its status, a failed one runs again. */
+  public synchronized WarmCopyStatus pass(String id, WarmPassCopy req) {
+    CopyRecord r = require(id);
+    if (r.state().equals(WarmCopyStatus.CANCELLED)) throw new AgentException(Kind.CONFLICT, "warm copy " + id + " was cancelled");
+    if (req.pass() == r.pass() && !r.state().equals(WarmCopyStatus.FAILED)) return status(id);
+    if (req.pass() != r.pass() && req.pass() != r.pass() + 1) {
+      throw AgentException.badInput("pass", Integer.toString(req.pass()), "pass " + r.pass() + " again or pass "
+          + (r.pass() + 1));
+    }
+    if (running.containsKey(id)) throw new AgentException(Kind.CONFLICT, "warm copy " + id + " still runs a pass");
+    if (req.pass() > 0 && req.bitmap() == null) throw AgentException.badInput("bitmap", "", "the bitmap pass "
+        + req.pass() + " copies");
+    write(r.passState(req.pass(), WarmCopyStatus.COPYING, r.copiedBytes(), r.skippedBytes(), 0, 0, null, null));
+    WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), daemon, tlsDir, this::finished);
+    running.put(id, pass);
+    pass.start();
+    log.info("warm copy {}: pass {} from {}:{} ({}){}", id, req.pass(), req.source().host(), req.source().port(),
+        req.source().tls() ? "tls" : "plain", req.bitmap() == null ? ", whole disks" : ", bitmap " + req.bitmap());
+    return status(id);
+  }
+
+  private synchronized void finished(WarmPass p) {
+    read(p.id()).ifPresent(r -> {
+      if (r.state().equals(WarmCopyStatus.COPYING) && r.pass() == p.pass()) {
+        // the images are QEMU's to open once the VM is defined here: handed over after every good pass
+        if (p.ok()) for (AgentDisk img : r.images()) pools.handOver(Path.of(img.path()));
+        String state = p.ok() ? WarmCopyStatus.COPIED : p.wasCancelled() ? WarmCopyStatus.CANCELLED : WarmCopyStatus.FAILED;
+        write(r.passState(r.pass(), state, r.copiedBytes() + p.copiedBytes(), r.skippedBytes() + p.skippedBytes(),
+            p.copiedBytes(), p.plannedBytes(), p.ms(), p.ok() ? null : p.error()));
+      }
+    });
+    running.remove(p.id(), p);
+  }
+
+  public WarmCopyStatus status(String id) {
+    CopyRecord r = require(id);
+    WarmPass p = running.get(id);
+    if (p != null && r.state().equals(WarmCopyStatus.COPYING)) {
+      return new WarmCopyStatus(id, r.state(), r.pass(), r.copiedBytes() + p.copiedBytes(),
+          r.skippedBytes() + p.skippedBytes(), p.copiedBytes(), p.plannedBytes(), null, r.images(), null);
+    }
+    return new WarmCopyStatus(id, r.state(), r.pass(), r.copiedBytes(), r.skippedBytes(), r.passCopiedBytes(),
+        r.passPlannedBytes(), r.passMs(), r.images(), r.error());
+  }
+
+  /** Stops the pass and deletes the images and the record; an unknown copy answers cancelled. */
+  public WarmCopyStatus cancel(String id) {
+    WarmPass p = running.get(id);
+    if (p != null) p.cancelAndWait();
+    synchronized (this) {
+      Optional<CopyRecord> r = read(id);
+      if (r.isEmpty()) return new WarmCopyStatus(id, WarmCopyStatus.CANCELLED, -1, 0, 0, 0, 0, null, List.of(), null);
+      for (AgentDisk img : r.get().images()) {
+        if (vms.exists(r.get().vm()) && vms.peek(r.get().vm()).spec().disks().stream()
+            .anyMatch(d -> d.path().equals(img.path()))) {
+          throw new AgentException(Kind.CONFLICT, "image " + img.path() + " belongs to vm " + r.get().vm()
+              + " on this host now; not deleted");
+        }
+      }
+      for (AgentDisk img : r.get().images()) {
+        try {
+          Files.deleteIfExists(Path.of(img.path()));
+        } catch (IOException e) {
+          throw new AgentException(Kind.INTERNAL, "cannot delete " + img.path() + ": " + e.getMessage(), e);
+        }
+      }
+      deleteRecord(id);
+      log.info("warm copy {}: cancelled, images {} deleted", id, r.get().images().stream().map(AgentDisk::path).toList());
+      return new WarmCopyStatus(id, WarmCopyStatus.CANCELLED, r.get().pass(), r.get().copiedBytes(),
+          r.get().skippedBytes(), 0, 0, null, List.of(), r.get().error());
+    }
+  }
+
+  /** Forgets a finished copy; its images stay (a VM uses them now). */
+  public synchronized WarmCopyStatus forget(String id) {
+    Optional<CopyRecord> r = read(id);
+    if (r.isEmpty()) return new WarmCopyStatus(id, WarmCopyStatus.COPIED, -1, 0, 0, 0, 0, null, List.of(), null);
+    if (running.containsKey(id)) throw new AgentException(Kind.CONFLICT, "warm copy " + id + " still runs a pass");
+    deleteRecord(id);
+    return status(r.get());
+  }
+
+  public List<DiskHashes> hashes(String id) {
+    CopyRecord r = require(id);
+    if (!r.state().equals(WarmCopyStatus.COPIED)) {
+      throw new AgentException(Kind.CONFLICT, "warm copy " + id + " is " + r.state() + ", not copied");
+    }
+    return r.images().stream().map(img -> hashes.of(img.id(), Path.of(img.path()), img.format())).toList();
+  }
+
+  private static WarmCopyStatus status(CopyRecord r) {
+    return new WarmCopyStatus(r.migrationId(), r.state(), r.pass(), r.copiedBytes(), r.skippedBytes(),
+        r.passCopiedBytes(), r.passPlannedBytes(), r.passMs(), r.images(), r.error());
+  }
+
+  private CopyRecord require(String id) {
+    return read(id).orElseThrow(() -> new AgentException(Kind.NOT_FOUND, "no warm copy " + id + " on this host"));
+  }
+
+  private Optional<CopyRecord> read(String id) {
+    if (!id.matches("[A-Za-z0-9-]{8,64}")) throw AgentException.badInput("id", id, "a migration id");
+    Path f = dir.resolve(id + ".json");
+    return Files.exists(f) ? Optional.of(JsonFiles.read(f, CopyRecord.class)) : Optional.empty();
+  }
+
+  private List<CopyRecord> all() {
+    if (!Files.isDirectory(dir)) return List.of();
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".json")).map(f -> JsonFiles.read(f, CopyRecord.class)).toList();
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot list " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void write(CopyRecord r) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot create " + dir + ": " + e.getMessage(), e);
+    }
+    JsonFiles.write(dir.resolve(r.migrationId() + ".json"), r);
+  }
+
+  private void deleteRecord(String id) {
+    try {
+      Files.deleteIfExists(dir.resolve(id + ".json"));
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot remove the record of warm copy " + id, e);
+    }
+  }
+}

@@ -1,0 +1,380 @@
+package dev.ferry.agent.warm;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.qemu.DiskSpec;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.qmp.Qmp;
+import dev.ferry.agent.qemu.qmp.StreamTls;
+import dev.ferry.agent.vm.VmHandle;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.VmState;
+import dev.ferry.api.agent.ColdExport;
+import dev.ferry.api.agent.WarmPassRequest;
+import dev.ferry.api.agent.WarmShutdownRequest;
+import dev.ferry.api.agent.WarmSource;
+import dev.ferry.api.agent.WarmSourceRequest;
+import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.block.BlockDeviceInfo;
+import dev.ferry.qmp.block.BlockDirtyBitmapAdd;
+import dev.ferry.qmp.block.BlockDirtyBitmapDisable;
+import dev.ferry.qmp.block.BlockDirtyBitmapRemove;
+import dev.ferry.qmp.block.QueryNamedBlockNodes;
+import dev.ferry.qmp.block.Transaction;
+import dev.ferry.qmp.machine.Cont;
+import dev.ferry.qmp.machine.SetAction;
+import dev.ferry.qmp.machine.SystemPowerdown;
+import dev.ferry.qmp.machine.SystemReset;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source side of a warm migration: the running VM's own QEMU serves its disks over its
+ * built-in NBD server, and dirty bitmaps say what the guest wrote since each pass began.
+ *
+ * <p>Bitmap {@code ferry-warm-N} records the writes from the start of pass N. Pass 0 exports each
+ * disk whole (bitmap 0 was added before, so nothing the full copy misses is lost). Pass N first
+ * adds bitmap N and disables bitmap N-1 in one {@code transaction} (no write falls between), then
+ * exports each disk with bitmap N-1 as {@code qemu:dirty-bitmap:ferry-warm-N-1}, so the target
+ * copies exactly the writes made during pass N-1; a write during pass N is in bitmap N, copied by
+ * pass N+1. What pass N-1 used (its exports, bitmap N-2) is dropped when pass N is prepared.
+ *
+ * <p>The final pass runs after the guest powered off: {@code set-action shutdown=pause} (the run
+ * time form of {@code -no-shutdown}) keeps QEMU, its flushed disks, bitmaps and server after the
+ * guest's own power-off, so the final pass is an ordinary pass over the last bitmap; raw and qcow2
+ * disks alike (a bitmap kept across a QEMU exit would need persistent bitmaps, qcow2 only). A
+ * cancel boots such a guest again ({@code system_reset}, {@code cont}); a guest that does not power
+ * off in time is never killed.
+ *
+ * <p>The state is in {@code DATA/warm/sources/VM.json}, written before each step's side effect;
+ * bitmaps and exports live in QEMU, which outlives an agent restart, and every step looks at QEMU
+ * before it acts.
+ */
+public final class WarmSources {
+
+  private static final Logger log = LoggerFactory.getLogger(WarmSources.class);
+  static final String BITMAP = "ferry-warm-";
+  static final String EXPORT = "ferry-warm-";
+  /** bytes per bitmap bit: QEMU's usual cluster size */
+  static final long GRANULARITY = 65536;
+  /** a guest still booting drops a press of the power button */
+  private static final Duration PRESS_AGAIN = Duration.ofSeconds(5);
+
+  /** What is persisted about one VM's warm source. */
+  record SourceRecord(String migrationId, String vm, String targetHost, int port, boolean tls, int pass,
+      List<ColdExport.ColdExportDisk> disks, Long shutdownMs) {
+    SourceRecord withPass(int p, List<ColdExport.ColdExportDisk> d) {
+      return new SourceRecord(migrationId, vm, targetHost, port, tls, p, d, shutdownMs);
+    }
+
+    SourceRecord withShutdownMs(long ms) {
+      return new SourceRecord(migrationId, vm, targetHost, port, tls, pass, disks, ms);
+    }
+  }
+
+  private final Path dir;
+  private final Vms vms;
+  private final String address;
+  private final SourcePorts ports;
+  private final StreamTls tls;
+
+  public WarmSources(Path dataDir, Vms vms, String address, dev.ferry.agent.migration.PortRange range, StreamTls tls) {
+    this.dir = dataDir.resolve("warm/sources");
+    this.vms = vms;
+    this.address = address;
+    this.ports = new SourcePorts(address, range);
+    this.tls = tls;
+  }
+
+  /** Refuses a user's start, stop, redefine or delete while a warm migration reads the VM's disks. */
+  public void checkAction(String vm, String action) {
+    Optional<SourceRecord> r = read(vm);
+    if (r.isPresent()) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + " cannot " + action + ": warm migration "
+          + r.get().migrationId() + " copies its disks; cancel the migration first");
+    }
+  }
+
+  public synchronized WarmSource start(String vm, WarmSourceRequest req) {
+    Optional<SourceRecord> existing = read(vm);
+    if (existing.isPresent() && !existing.get().migrationId().equals(req.migrationId())) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + " is the source of warm migration "
+          + existing.get().migrationId());
+    }
+    return vms.withVm(vm, "warm-export the disks of", Vms.ACTION_WAIT, h -> {
+      QemuProcess p = h.process().orElseThrow(() -> new AgentException(Kind.CONFLICT, "vm " + vm + " is "
+          + h.status().state().name().toLowerCase(java.util.Locale.ROOT) + "; only a running vm migrates warm"));
+      if (existing.isEmpty() && h.status().state() != VmState.RUNNING) {
+        throw new AgentException(Kind.CONFLICT, "vm " + vm + " is " + h.status().state().name()
+            .toLowerCase(java.util.Locale.ROOT) + "; only a running vm migrates warm");
+      }
+      var q = new Qmp(p.qmp());
+      SourceRecord rec = existing.orElseGet(() -> {
+        List<ColdExport.ColdExportDisk> disks = new ArrayList<>();
+        List<BlockDeviceInfo> nodes = q.call(new QueryNamedBlockNodes(true));
+        for (DiskSpec d : h.spec().disks()) {
+          String node = h.nodes(d).format();
+          long size = nodes.stream().filter(n -> n.nodeName().equals(node)).findFirst()
+              .flatMap(n -> n.virtualSize().isPresent() ? Optional.of(n.virtualSize().getAsLong()) : Optional.empty())
+              .orElseThrow(() -> new AgentException(Kind.INTERNAL, "qemu of vm " + vm + " reports no size of node "
+                  + node));
+          disks.add(new ColdExport.ColdExportDisk(d.id(), "", d.format().driver(), size));
+        }
+        var r = new SourceRecord(req.migrationId(), vm, req.targetHost(), ports.choose(), tls.on(), -1, disks, null);
+        write(r);
+        return r;
+      });
+      // QEMU stays when the guest powers off: the final pass reads the disks from it
+      q.call(new SetAction("pause"));
+      var persisted = new java.util.concurrent.atomic.AtomicReference<>(rec);
+      ports.listen("the warm nbd server of vm " + vm, rec.port(),
+          port -> write(persisted.updateAndGet(r -> new SourceRecord(r.migrationId(), r.vm(), r.targetHost(), port,
+              r.tls(), r.pass(), r.disks(), r.shutdownMs()))),
+          port -> q.nbdServer().startTcp(address, port, tls.nbdServerFor(q, req.targetHost())));
+      rec = persisted.get();
+      // bitmap 0 before any byte is copied: every write from here on is caught
+      List<String> present = bitmaps(q, h, 0);
+      for (DiskSpec d : h.spec().disks()) {
+        if (!present.contains(d.id())) q.call(new BlockDirtyBitmapAdd(h.nodes(d).format(), BITMAP + 0, GRANULARITY));
+      }
+      log.info("vm {}: warm source of migration {} on {}:{} ({}), bitmap {}0 on {}", vm, rec.migrationId(), address,
+          rec.port(), rec.tls() ? "tls" : "plain", BITMAP, rec.disks().stream().map(ColdExport.ColdExportDisk::disk)
+              .toList());
+      return view(rec, q, h);
+    });
+  }
+
+  public WarmSource status(String vm) {
+    SourceRecord rec = require(vm, null);
+    VmHandle h = vms.peek(vm);
+    return view(rec, h.process().map(p -> new Qmp(p.qmp())).orElse(null), h);
+  }
+
+  /** Prepares pass {@code req.pass()}: bitmaps rotated, disks exported with the previous bitmap. */
+  public synchronized WarmSource pass(String vm, WarmPassRequest req) {
+    SourceRecord rec = require(vm, req.migrationId());
+    int n = req.pass();
+    if (n != rec.pass() && n != rec.pass() + 1) {
+      throw AgentException.badInput("pass", Integer.toString(n), "the current pass " + rec.pass() + " or the next");
+    }
+    return vms.withVm(vm, "prepare a warm pass of", Vms.ACTION_WAIT, h -> {
+      var q = new Qmp(running(vm, h).qmp());
+      List<ColdExport.ColdExportDisk> disks = new ArrayList<>();
+      for (ColdExport.ColdExportDisk d : rec.disks()) {
+        disks.add(new ColdExport.ColdExportDisk(d.disk(), EXPORT + n + "-" + d.disk(), d.format(), d.virtualSize()));
+      }
+      SourceRecord next = rec.withPass(n, disks);
+      write(next);
+      if (n > 0) {
+        for (ColdExport.ColdExportDisk d : rec.disks()) q.exports().deleteIfPresent(EXPORT + (n - 1) + "-" + d.disk(), true);
+        if (n > 1) removeBitmaps(q, h, n - 2);
+        // the next bitmap starts and the previous one stops in one step: no write falls between
+        List<String> started = bitmaps(q, h, n);
+        List<dev.ferry.qmp.QmpCommand<Void>> actions = new ArrayList<>();
+        for (ColdExport.ColdExportDisk d : rec.disks()) {
+          if (started.contains(d.disk())) continue;
+          String node = h.nodes(h.disk(d.disk())).format();
+          actions.add(new BlockDirtyBitmapAdd(node, BITMAP + n, GRANULARITY));
+          actions.add(new BlockDirtyBitmapDisable(node, BITMAP + (n - 1)));
+        }
+        if (!actions.isEmpty()) q.call(new Transaction(actions));
+      }
+      List<String> present = q.exports().ids();
+      for (ColdExport.ColdExportDisk d : disks) {
+        if (present.contains(d.export())) continue;
+        String node = h.nodes(h.disk(d.disk())).format();
+        q.exports().add(d.export(), node, false, n == 0 ? List.of() : List.of(BITMAP + (n - 1)));
+      }
+      log.info("vm {}: warm pass {} of migration {} exported{}", vm, n, rec.migrationId(),
+          n == 0 ? " whole" : " with bitmap " + BITMAP + (n - 1));
+      return view(next, q, h);
+    });
+  }
+
+  /**
+   * Presses the power button (again every {@link #PRESS_AGAIN}) until the guest powered off or
+   * the timeout passed; QEMU stays either way, and a guest that did not power off runs on.
+   */
+  public WarmSource shutdown(String vm, WarmShutdownRequest req) {
+    SourceRecord rec = require(vm, req.migrationId());
+    VmHandle h = vms.peek(vm);
+    var q = new Qmp(running(vm, h).qmp());
+    if (!isShutdown(q)) {
+      long t0 = System.nanoTime();
+      long deadline = t0 + Duration.ofMillis(req.timeoutMs()).toNanos();
+      long nextPress = t0;
+      while (!isShutdown(q) && System.nanoTime() < deadline) {
+        if (System.nanoTime() >= nextPress) {
+          q.call(new SystemPowerdown());
+          nextPress = System.nanoTime() + PRESS_AGAIN.toNanos();
+        }
+        sleep(50);
+      }
+      if (isShutdown(q)) {
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        rec = rec.withShutdownMs(ms);
+        write(rec);
+        log.info("vm {}: guest powered off in {} ms for warm migration {}; qemu kept for the final pass", vm, ms,
+            rec.migrationId());
+      } else {
+        log.warn("vm {}: guest did not power off within {} ms; it keeps running", vm, req.timeoutMs());
+      }
+    }
+    return view(rec, q, h);
+  }
+
+  /** After the final pass: QEMU's bitmaps, exports and server removed, then QEMU quit; the record goes. */
+  public synchronized WarmSource finish(String vm) {
+    SourceRecord rec = require(vm, null);
+    vms.withVm(vm, "finish the warm source of", Vms.ACTION_WAIT, h -> {
+      h.process().ifPresent(p -> {
+        var q = new Qmp(p.qmp());
+        if (!isShutdown(q)) {
+          throw new AgentException(Kind.CONFLICT, "vm " + vm + " is still running; the guest must power off before"
+              + " the warm source is finished");
+        }
+        undo(q, h, rec);
+      });
+      h.quit();
+      return null;
+    });
+    delete(vm);
+    log.info("vm {}: warm source of migration {} finished, qemu quit", vm, rec.migrationId());
+    return new WarmSource(rec.migrationId(), export(rec, 0), rec.pass(), null, 0, WarmSource.GONE, rec.shutdownMs());
+  }
+
+  /** Undoes the source (a cancel): bitmaps, exports and server removed; a powered-off guest boots again. */
+  public synchronized void cancel(String vm) {
+    Optional<SourceRecord> rec = read(vm);
+    if (rec.isEmpty()) return;
+    vms.withVm(vm, "cancel the warm source of", Vms.ACTION_WAIT, h -> {
+      h.process().ifPresent(p -> {
+        var q = new Qmp(p.qmp());
+        undo(q, h, rec.get());
+        q.call(new SetAction("poweroff"));
+        if (isShutdown(q)) {
+          // the reset is taken by QEMU's main loop a moment later; cont before it would be refused
+          q.call(new SystemReset());
+          for (int i = 0; i < 100 && isShutdown(q); i++) sleep(50);
+          q.call(new Cont());
+          log.info("vm {}: guest powered off for warm migration {} boots again", vm, rec.get().migrationId());
+        }
+      });
+      return null;
+    });
+    delete(vm);
+    log.info("vm {}: warm source of migration {} cancelled", vm, rec.get().migrationId());
+  }
+
+  private void undo(Qmp q, VmHandle h, SourceRecord rec) {
+    for (String id : q.exports().ids()) {
+      if (id.startsWith(EXPORT)) q.exports().deleteIfPresent(id, true);
+    }
+    for (BlockDeviceInfo n : q.call(new QueryNamedBlockNodes(true))) {
+      for (BlockDeviceInfo.DirtyBitmap b : n.dirtyBitmaps()) {
+        if (b.name().startsWith(BITMAP)) q.call(new BlockDirtyBitmapRemove(n.nodeName(), b.name()));
+      }
+    }
+    q.nbdServer().stopIfRunning();
+  }
+
+  /** The disks (ids) that have bitmap {@code n}. */
+  private static List<String> bitmaps(Qmp q, VmHandle h, int n) {
+    List<BlockDeviceInfo> nodes = q.call(new QueryNamedBlockNodes(true));
+    List<String> out = new ArrayList<>();
+    for (DiskSpec d : h.spec().disks()) {
+      String node = h.nodes(d).format();
+      boolean has = nodes.stream().filter(x -> x.nodeName().equals(node))
+          .anyMatch(x -> x.dirtyBitmaps().stream().anyMatch(b -> b.name().equals(BITMAP + n)));
+      if (has) out.add(d.id());
+    }
+    return out;
+  }
+
+  private static void removeBitmaps(Qmp q, VmHandle h, int n) {
+    for (String disk : bitmaps(q, h, n)) {
+      q.call(new BlockDirtyBitmapRemove(h.nodes(h.disk(disk)).format(), BITMAP + n));
+    }
+  }
+
+  private WarmSource view(SourceRecord rec, Qmp q, VmHandle h) {
+    long dirty = 0;
+    String guest = WarmSource.GONE;
+    if (q != null) {
+      try {
+        guest = isShutdown(q) ? WarmSource.SHUTDOWN : WarmSource.RUNNING;
+        String recording = BITMAP + Math.max(0, rec.pass());
+        for (BlockDeviceInfo n : q.call(new QueryNamedBlockNodes(true))) {
+          for (BlockDeviceInfo.DirtyBitmap b : n.dirtyBitmaps()) {
+            if (b.name().equals(recording)) dirty += b.count();
+          }
+        }
+      } catch (QmpException e) {
+        log.warn("vm {}: cannot read the dirty bitmaps: {}", rec.vm(), e.getMessage());
+      }
+    }
+    return new WarmSource(rec.migrationId(), export(rec, 0), rec.pass(), rec.pass() > 0 ? BITMAP + (rec.pass() - 1)
+        : null, dirty, guest, rec.shutdownMs());
+  }
+
+  private ColdExport export(SourceRecord rec, long pid) {
+    return new ColdExport(rec.migrationId(), address, rec.port(), rec.tls(), pid, rec.disks());
+  }
+
+  private static boolean isShutdown(Qmp q) {
+    return q.runState().status().equals("shutdown");
+  }
+
+  private static QemuProcess running(String vm, VmHandle h) {
+    return h.process().orElseThrow(() -> new AgentException(Kind.CONFLICT, "vm " + vm + " has no qemu running here"));
+  }
+
+  private SourceRecord require(String vm, String migrationId) {
+    SourceRecord r = read(vm).orElseThrow(() -> new AgentException(Kind.NOT_FOUND, "vm " + vm
+        + " is not the source of a warm migration on this host"));
+    if (migrationId != null && !r.migrationId().equals(migrationId)) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + " is the source of warm migration " + r.migrationId()
+          + ", not " + migrationId);
+    }
+    return r;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException(Kind.INTERNAL, "interrupted waiting for the guest to power off", e);
+    }
+  }
+
+  private Optional<SourceRecord> read(String vm) {
+    Path f = dir.resolve(vm + ".json");
+    return Files.exists(f) ? Optional.of(JsonFiles.read(f, SourceRecord.class)) : Optional.empty();
+  }
+
+  private void write(SourceRecord r) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot create " + dir + ": " + e.getMessage(), e);
+    }
+    JsonFiles.write(dir.resolve(r.vm() + ".json"), r);
+  }
+
+  private void delete(String vm) {
+    try {
+      Files.deleteIfExists(dir.resolve(vm + ".json"));
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot remove the warm source record of vm " + vm, e);
+    }
+  }
+}

@@ -1,0 +1,9 @@
+package dev.ferry.api.agent;
+
+/**
+ * {@code POST /agent/warm-copies/ID/passes}: pull pass {@code pass} from the source's exports:
+ * everything allocated for pass 0 ({@code bitmap} null), else only what {@code bitmap} marks dirty
+ * (dirty ranges that now read as zero are zeroed, not sent). A repeat of the pass under way or
+ * done answers its status; a failed pass is run again.
+ */
+public record WarmPassCopy(int pass, ColdExport source, String bitmap) {}
