@@ -21,8 +21,10 @@ package dev.ferry.api;
  *   <li>{@code GET /api/migrations}, {@code GET /api/migrations/{id}}: {@link MigrationView}s
  *   <li>{@code POST /api/migrations/storage} ({@link StorageMigrationRequest}),
  *   <li>{@code POST /api/migrations/cold} ({@link ColdMigrationRequest}),
+ *   <li>{@code POST /api/migrations/warm} ({@link WarmMigrationRequest}),
  *       {@code POST /api/migrations/live} ({@link LiveMigrationRequest}): 201 {@link MigrationView}
  *   <li>{@code POST /api/migrations/{id}/cancel}: 409 after the point of no return
+ *   <li>{@code POST /api/migrations/{id}/cutover}: a warm migration waiting for a manual cutover begins it
  * </ul>
  */
 public final class ApiPaths {
@@ -49,6 +51,8 @@ public final class ApiPaths {
   /** POST {@link StorageMigrationRequest}: 201 {@link MigrationView} */
   public static final String MIGRATIONS_STORAGE = "/api/migrations/storage";
   public static final String MIGRATIONS_COLD = "/api/migrations/cold";
+  /** POST {@link WarmMigrationRequest}: 201 {@link MigrationView} (kind {@code warm}) */
+  public static final String MIGRATIONS_WARM = "/api/migrations/warm";
   /** POST {@link LiveMigrationRequest}: 201 {@link MigrationView} (kind {@code live}) */
   public static final String MIGRATIONS_LIVE = "/api/migrations/live";
   /** POST {@link LiveMigrationRequest}: 200 {@link MigrationPrediction}; the same preflight, nothing recorded */
@@ -56,6 +60,8 @@ public final class ApiPaths {
   public static final String MIGRATION = "/api/migrations/{id}";
   /** POST: cancel; 409 after the point of no return, with the reason */
   public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";
+  /** POST: a warm migration begins its cutover now; 409 for another kind or once the cutover began */
+  public static final String MIGRATION_CUTOVER = "/api/migrations/{id}/cutover";
 
   /** GET: user tokens (never their secrets); POST {@link dev.ferry.api.auth.TokenCreateRequest} → 201 {@link dev.ferry.api.auth.TokenCreated} */
   public static final String TOKENS = "/api/tokens";

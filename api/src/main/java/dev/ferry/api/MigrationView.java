@@ -33,7 +33,13 @@ import java.util.List;
  *                          then and the link last seen between the two hosts; null for storage, for records
  *                          older than predictions, and when the source could not measure in time
  * @param copiedBytes       cold: disk bytes the copier actually sent (the source's allocated data)
- * @param skippedBytes      cold: disk bytes that read as zero (holes, zeroes) and were not sent
+ * @param skippedBytes      cold, warm: disk bytes that read as zero (holes, zeroes) and were not sent
+ * @param predictedDowntimeMs warm: the cutover's downtime as predicted (dirty bytes now / throughput of the last
+ *                          passes + the guest's shutdown + boot), updated after each pass, frozen when the cutover
+ *                          begins; null before the first pass
+ * @param dirtyBytes        warm: bytes the guest wrote since the last pass began (what the next pass copies)
+ * @param shutdownMs        warm: how long the guest took to power off at the cutover (the next prediction for the
+ *                          same VM uses it)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -69,7 +75,24 @@ public record MigrationView(
     String networkAnnounce,
     MigrationPrediction prediction,
     long copiedBytes,
-    long skippedBytes) {
+    long skippedBytes,
+    Long predictedDowntimeMs,
+    long dirtyBytes,
+    Long shutdownMs) {
+
+  /** A view of a migration without warm passes. */
+  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
+      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
+      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
+      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
+      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
+      List<String> disksKept, String networkAnnounce, MigrationPrediction prediction, long copiedBytes,
+      long skippedBytes) {
+    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
+        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
+        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
+        networkAnnounce, prediction, copiedBytes, skippedBytes, null, 0, null);
+  }
 
   /** A view of a migration that copied no disk with Ferry's copier. */
   public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,

@@ -5,5 +5,5 @@ import picocli.CommandLine.Command;
 
 /** {@code ferry migrate KIND ...}: start a migration ({@code storage}, {@code live}, {@code cold}) and follow it. */
 @Command(name = "migrate", description = "start a migration and follow it until it ends",
-    subcommands = {MigrateStorage.class, MigrateLive.class, MigrateCold.class})
+    subcommands = {MigrateStorage.class, MigrateLive.class, MigrateCold.class, MigrateWarm.class})
 public final class MigrateCommand extends GroupCommand {}

@@ -71,6 +71,13 @@ final class MigrationShow extends ApiCommand {
     if (m.postcopyRecoveries() > 0) field(out, "link recovered", m.postcopyRecoveries() + " time(s)");
     if (m.escalations() != null && !m.escalations().isEmpty()) field(out, "policy", String.join("; ", m.escalations()));
     field(out, "verified", MigrationText.verified(m));
+    if ("warm".equals(m.kind())) {
+      field(out, "sent", Sizes.format(m.copiedBytes()) + " (skipped " + Sizes.format(m.skippedBytes())
+          + " of holes and zeroes)");
+      field(out, "dirty", Sizes.format(m.dirtyBytes()) + " since the last pass");
+      field(out, "predicted", MigrationText.duration(m.predictedDowntimeMs()) + " of downtime");
+      field(out, "shutdown", MigrationText.duration(m.shutdownMs()));
+    }
   }
 
   private static void field(PrintWriter out, String label, Object value) {

@@ -64,12 +64,20 @@ final class ProgressLine implements MigrationFollower.Listener {
 
   /** {@code mirror   [########------------]  40%  1.2 GiB/3.0 GiB  85.3 MiB/s  ETA 21.0 s} */
   static String render(MigrationView view) {
+    if ("warm".equals(view.kind())) return renderWarm(view);
     int percent = MigrationText.percent(view);
     int filled = percent < 0 ? 0 : percent * BAR / 100;
     return String.format("%-9s [%s%s] %4s  %s/%s  %s  ETA %s", label(view), "#".repeat(filled),
         "-".repeat(BAR - filled), percent < 0 ? "?%" : percent + "%", Sizes.format(view.transferredBytes()),
         Sizes.format(view.totalBytes()), MigrationText.rate(view.throughputBytesPerS()),
         view.etaMs() == null ? "?" : MigrationText.duration(view.etaMs()));
+  }
+
+  /** {@code copying  pass 3  dirty 12.0 MiB since the last pass  sent 140 MiB  85.3 MiB/s  predicted cutover 4.2 s} */
+  static String renderWarm(MigrationView view) {
+    return String.format("%-13s pass %d  dirty %s since the last pass  sent %s  %s  predicted cutover %s", label(view),
+        view.passes(), Sizes.format(view.dirtyBytes()), Sizes.format(view.copiedBytes()),
+        MigrationText.rate(view.throughputBytesPerS()), MigrationText.duration(view.predictedDowntimeMs()));
   }
 
   /** The phase while running; once final the status, which is what matters then. */

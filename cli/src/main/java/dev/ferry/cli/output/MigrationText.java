@@ -54,6 +54,12 @@ public final class MigrationText {
       b.append(", sent ").append(v.copiedBytes()).append(" bytes, skipped ").append(v.skippedBytes())
           .append(" (holes and zeroes), verified ").append(verified(v));
     }
+    if (v.kind() != null && v.kind().equals("warm")) {
+      b.append(" (predicted ").append(duration(v.predictedDowntimeMs())).append(")");
+      b.append(", ").append(v.passes()).append(v.passes() == 1 ? " pass" : " passes").append(", sent ")
+          .append(v.copiedBytes()).append(" bytes, skipped ").append(v.skippedBytes()).append(", verified ")
+          .append(verified(v));
+    }
     if (v.kind() != null && v.kind().equals("live")) {
       b.append(", ").append(v.passes()).append(v.passes() == 1 ? " pass" : " passes");
       if (v.postcopy()) b.append(", post-copy");

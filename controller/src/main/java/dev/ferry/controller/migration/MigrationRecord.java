@@ -53,6 +53,12 @@ final class MigrationRecord {
   /** cold: disk bytes sent, and bytes skipped as holes or zeroes */
   long copiedBytes;
   long skippedBytes;
+  /** warm: the cutover's predicted downtime (updated after each pass, frozen when the cutover begins) */
+  Long predictedDowntimeMs;
+  /** warm: bytes the guest wrote since the last pass began */
+  long dirtyBytes;
+  /** warm: how long the guest took to power off at the cutover */
+  Long shutdownMs;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -100,6 +106,9 @@ final class MigrationRecord {
     r.prediction = v.prediction();
     r.copiedBytes = v.copiedBytes();
     r.skippedBytes = v.skippedBytes();
+    r.predictedDowntimeMs = v.predictedDowntimeMs();
+    r.dirtyBytes = v.dirtyBytes();
+    r.shutdownMs = v.shutdownMs();
     return r;
   }
 
@@ -130,6 +139,7 @@ final class MigrationRecord {
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
-        escalations, stuck, plan, disksKept, networkAnnounce, prediction, copiedBytes, skippedBytes);
+        escalations, stuck, plan, disksKept, networkAnnounce, prediction, copiedBytes, skippedBytes,
+        predictedDowntimeMs, dirtyBytes, shutdownMs);
   }
 }

@@ -64,6 +64,8 @@ public final class MigrationService implements AutoCloseable {
   private final ExecutorService runners = Executors.newThreadPerTaskExecutor(
       Thread.ofVirtual().name("migration-", 0).factory());
   private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
+  /** warm migrations: a manual cutover was asked for (the runner takes it between passes) */
+  private final Map<String, AtomicBoolean> cutovers = new ConcurrentHashMap<>();
   /** completed when the migration's runner in this controller ended (final phase, or stopped) */
   private final Map<String, CompletableFuture<Void>> runnerEnded = new ConcurrentHashMap<>();
   private final Map<String, Future<?>> runnerTasks = new ConcurrentHashMap<>();
@@ -225,6 +227,139 @@ public final class MigrationService implements AutoCloseable {
   }
 
   /**
+   * Preflight for a warm migration (every refusal names its field), then records it and starts its
+   * runner. Only a running VM migrates warm; disks go to {@code target_pool} or a pool of the same
+   * name on the target; the cutover rule and durations are checked here, never later.
+   */
+  public MigrationView startWarm(dev.ferry.api.WarmMigrationRequest r) {
+    if (r == null) throw ControllerException.invalid("body", "", "a warm migration request");
+    if (!Names.valid(r.vm())) throw ControllerException.invalid("vm", r.vm(), Names.RULE);
+    if (!Names.valid(r.to())) throw ControllerException.invalid("to", r.to(), "the name of a host: " + Names.RULE);
+    if (r.format() != null && !List.of("qcow2", "raw").contains(r.format())) {
+      throw ControllerException.invalid("format", r.format(), "qcow2 or raw");
+    }
+    if (r.bandwidthMibS() != null && !(r.bandwidthMibS() > 0)) {
+      throw ControllerException.invalid("bandwidth_mib_s", r.bandwidthMibS(), "a positive number of MiB/s");
+    }
+    if (r.maxDowntimeMs() != null && r.maxDowntimeMs() <= 0) {
+      throw ControllerException.invalid("max_downtime_ms", r.maxDowntimeMs(), "a positive number of milliseconds");
+    }
+    if (r.cutover() != null && !r.cutover().equals("manual") && !r.cutover().equals("auto")) {
+      boolean at = r.cutover().startsWith("at:");
+      try {
+        if (at) java.time.Instant.parse(r.cutover().substring(3));
+      } catch (java.time.format.DateTimeParseException e) {
+        at = false;
+      }
+      if (!at) {
+        throw ControllerException.invalid("cutover", r.cutover(),
+            "manual, auto or at:TIME with an ISO-8601 instant such as at:2026-12-05T22:00:00Z");
+      }
+    }
+    for (var d : java.util.Map.of("shutdown_timeout", java.util.Optional.ofNullable(r.shutdownTimeout()),
+        "sync_interval", java.util.Optional.ofNullable(r.syncInterval())).entrySet()) {
+      if (d.getValue().isEmpty()) continue;
+      try {
+        Durations.parsePositive(d.getKey(), d.getValue().get());
+      } catch (IllegalArgumentException e) {
+        throw ControllerException.invalid(d.getKey(), d.getValue().get(), "a duration such as 90s or 2m");
+      }
+    }
+    VmRow vm = ctx.store().vms().find(r.vm()).orElseThrow(() -> ControllerException.notFound("vm", r.vm(),
+        "vm '" + r.vm() + "' is not known", null));
+    var target = ctx.hosts().require("to", r.to());
+    if (target.name().equals(vm.host())) {
+      throw ControllerException.conflict("to", r.to(), "vm '" + vm.name() + "' is already on host '" + r.to()
+          + "'; name another host");
+    }
+    if (vm.state() != VmState.RUNNING) {
+      throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' is " + text(vm.state())
+          + "; only a running vm migrates warm (a stopped one migrates cold)");
+    }
+    var source = ctx.hosts().requireOnline("vm", vm.host());
+    ctx.hosts().requireOnline("to", target.name());
+    CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
+        ctx.hosts().cpu(target.name()));
+    ColdPreflight.requireNetworks(ctx, vm, target.name());
+    List<DiskRow> disks = ctx.store().vms().disks(vm.name());
+    if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks");
+    for (DiskRow d : disks) {
+      String pool = r.targetPool() != null ? r.targetPool() : d.pool();
+      String field = r.targetPool() != null ? "target_pool" : "vm";
+      if (pool == null || ctx.store().pools().find(pool, target.name()).isEmpty()) {
+        throw ControllerException.notFound(field, pool, "disk " + d.id() + " goes to pool '" + pool
+            + "', which does not exist on host '" + target.name() + "'; name one with --target-pool", null);
+      }
+    }
+    synchronized (this) {
+      admission.requireNoOtherMigration(vm.name());
+      admission.requireHostCapacity(vm.name(), Admission.fields(source.name(), target.name()));
+      var rec = new MigrationRecord();
+      rec.id = UUID.randomUUID().toString();
+      rec.kind = "warm";
+      rec.vm = vm.name();
+      rec.source = source.name();
+      rec.target = target.name();
+      rec.phase = WarmPhase.PENDING.text();
+      rec.startedAt = ctx.clock().instant();
+      rec.disks = disks.stream().map(DiskRow::id).toList();
+      record(rec, json(r), rec.startedAt);
+      LOG.info("migration {}: warm migration of vm {} from host {} to host {}, disks {}, cutover {}", rec.id,
+          vm.name(), source.name(), target.name(), rec.disks, r.cutover() == null ? "manual" : r.cutover());
+      ctx.events().publish("migration.phase", rec.id, rec.view());
+      launchWarm(rec, r, WarmPhase.PENDING, false);
+      return rec.view();
+    }
+  }
+
+  private void launchWarm(MigrationRecord rec, dev.ferry.api.WarmMigrationRequest r, WarmPhase phase,
+      boolean restarted) {
+    AtomicBoolean cancel = cancels.computeIfAbsent(rec.id, k -> new AtomicBoolean());
+    AtomicBoolean cutover = cutovers.computeIfAbsent(rec.id, k -> new AtomicBoolean());
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    runnerEnded.put(rec.id, ended);
+    runnerTasks.put(rec.id, runners.submit(() -> {
+      try {
+        new WarmMigration(ctx, rec, r, phase, cancel, cutover, restarted).run();
+      } finally {
+        cancels.remove(rec.id);
+        cutovers.remove(rec.id);
+        ended.complete(null);
+        runnerEnded.remove(rec.id, ended);
+        runnerTasks.remove(rec.id);
+      }
+    }));
+  }
+
+  /**
+   * Begins a warm migration's cutover now (its {@code cutover} rule notwithstanding); 409 for
+   * another kind, a migration that ended, or one whose cutover began already. Answers at once:
+   * the runner takes the request at its next look (within a poll, or when the pass under way ends).
+   */
+  public MigrationView cutover(String id) {
+    MigrationRow m = require(id);
+    if (!m.kind().equals("warm")) {
+      throw ControllerException.conflict("id", id, "migration " + id + " is a " + m.kind()
+          + " migration; only a warm migration has a cutover");
+    }
+    if (m.status() != MigrationStatus.RUNNING) {
+      throw ControllerException.conflict("id", id, "migration " + id + " is already " + text(m.status()));
+    }
+    if (!WarmPhase.cutoverable().contains(m.phase())) {
+      throw ControllerException.conflict("id", id, "migration " + id + " is in phase " + m.phase()
+          + ": its cutover began already");
+    }
+    AtomicBoolean flag = cutovers.get(id);
+    if (flag == null) {
+      throw ControllerException.conflict("id", id, "migration " + id + " has no runner on this controller right now;"
+          + " try again");
+    }
+    flag.set(true);
+    LOG.info("migration {}: cutover requested", id);
+    return get(id);
+  }
+
+  /**
    * Preflight (every refusal names its field), then records the migration and starts its runner.
    * The answer waits for the target agent's {@code PUT incoming} (up to {@link #TARGET_WAIT}) so
    * that its refusal, e.g. of the source's machine type, reaches the caller as the agent's 400.
@@ -340,6 +475,9 @@ public final class MigrationService implements AutoCloseable {
       }
     } else if (m.kind().equals("cold")) {
       requestCancel(id, ColdPhase.cancellable(), "vm '" + m.vm() + "' belongs to host '" + m.target() + "' already");
+      flag.set(true);
+    } else if (m.kind().equals("warm")) {
+      requestCancel(id, WarmPhase.cancellable(), "vm '" + m.vm() + "' belongs to host '" + m.target() + "' already");
       flag.set(true);
     } else {
       requestCancel(id, StoragePhase.cancellable(), "the vm already writes to the new images");
@@ -462,6 +600,9 @@ public final class MigrationService implements AutoCloseable {
         } else if (m.kind().equals("cold")) {
           launchCold(rec, Json.mapper().readValue(m.request(), ColdMigrationRequest.class), ColdPhase.parse(m.phase()),
               true);
+        } else if (m.kind().equals("warm")) {
+          launchWarm(rec, Json.mapper().readValue(m.request(), dev.ferry.api.WarmMigrationRequest.class),
+              WarmPhase.parse(m.phase()), true);
         } else {
           launch(rec, Json.mapper().readValue(m.request(), StorageMigrationRequest.class), StoragePhase.parse(m.phase()),
               true);

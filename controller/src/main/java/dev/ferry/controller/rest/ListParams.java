@@ -56,8 +56,8 @@ final class ListParams {
     if (vm != null && !Names.valid(vm)) throw ControllerException.invalid("vm", vm, Names.RULE);
     String phase = ctx.queryParam("phase");
     String kind = ctx.queryParam("kind");
-    if (kind != null && !List.of("live", "storage", "cold").contains(kind)) {
-      throw ControllerException.invalid("kind", kind, "live, storage or cold");
+    if (kind != null && !List.of("live", "storage", "cold", "warm").contains(kind)) {
+      throw ControllerException.invalid("kind", kind, "live, storage, cold or warm");
     }
     return new MigrationStore.Filter(vm, host(ctx),
         enumParam(ctx, "status", MigrationStatus.values(), MigrationStatus::valueOf),

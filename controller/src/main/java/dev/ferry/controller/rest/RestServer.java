@@ -157,6 +157,8 @@ public final class RestServer implements AutoCloseable {
           s.migrations().startStorage(Bodies.read(ctx, StorageMigrationRequest.class))));
       r.post(ApiPaths.MIGRATIONS_COLD, ctx -> Responses.ok(ctx, 201,
           s.migrations().startCold(Bodies.read(ctx, dev.ferry.api.ColdMigrationRequest.class))));
+      r.post(ApiPaths.MIGRATIONS_WARM, ctx -> Responses.ok(ctx, 201,
+          s.migrations().startWarm(Bodies.read(ctx, dev.ferry.api.WarmMigrationRequest.class))));
       r.post(ApiPaths.MIGRATIONS_LIVE, ctx -> Responses.ok(ctx, 201,
           s.migrations().startLive(Bodies.read(ctx, LiveMigrationRequest.class))));
       r.post(ApiPaths.MIGRATIONS_LIVE_DRY_RUN, ctx -> Responses.ok(ctx, 200,
@@ -171,6 +173,7 @@ public final class RestServer implements AutoCloseable {
         // 200: it ended (cancelled, or failed with the rollback's reason); 202: still rolling back
         Responses.ok(ctx, v.status() == MigrationStatus.RUNNING ? 202 : 200, v);
       });
+      r.post(ApiPaths.MIGRATION_CUTOVER, ctx -> Responses.ok(ctx, 200, s.migrations().cutover(ctx.pathParam("id"))));
       r.get(ApiPaths.OPENAPI, ctx -> ctx.status(200).contentType("application/json").result(OpenApi.document()));
     });
     app.start();

@@ -38,6 +38,11 @@ class ContractPhasesTest {
   }
 
   @Test
+  void warmPhases_inTheContract_areTheEnums() throws IOException {
+    assertThat(listed("Controller phases (`WarmPhase`)")).isEqualTo(names(WarmPhase.values()));
+  }
+
+  @Test
   void agentPhases_inTheContract_areTheEnums() throws IOException {
     assertThat(listed("source's (`OutgoingPhase`", "target's (`IncomingPhase`"))
         .isEqualTo(names(OutgoingPhase.values()));

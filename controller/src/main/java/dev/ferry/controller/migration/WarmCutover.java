@@ -1,0 +1,164 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.Json;
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.MigrationView;
+import dev.ferry.api.VmCreateRequest;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentNic;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.DiskHashes;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.ControllerException.Kind;
+import dev.ferry.controller.networks.NetworkService;
+import dev.ferry.controller.store.DiskRow;
+import dev.ferry.controller.store.MigrationRow;
+import dev.ferry.controller.store.MigrationStore;
+import dev.ferry.controller.store.Page;
+import dev.ferry.controller.store.VmRow;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host-to-host hand-over steps of a warm migration: comparing the hashes each host computed
+ * of its copy, defining the VM on the target and moving its ownership in one transaction (the
+ * point of no return), releasing the source, and the target's part of a rollback. The same steps
+ * as a cold migration's, on a warm copy's images.
+ */
+final class WarmCutover {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WarmCutover.class);
+
+  private final MigrationContext ctx;
+  private final MigrationRecord record;
+  private final String targetPool;
+  private final Consumer<String> note;
+
+  WarmCutover(MigrationContext ctx, MigrationRecord record, String targetPool, Consumer<String> note) {
+    this.ctx = ctx;
+    this.record = record;
+    this.targetPool = targetPool;
+    this.note = note;
+  }
+
+  String targetPool(DiskRow d) {
+    return targetPool != null ? targetPool : d.pool();
+  }
+
+  /** Null when every disk's hashes agree, else which disk and chunk differ. */
+  String compareHashes(Supplier<List<DiskHashes>> target) {
+    List<DiskHashes> src = ctx.retrying(record.source, "hashes of the source",
+        () -> ctx.agent(record.source).within(ColdMigration.HASH_TIMEOUT).sourceHashes(record.vm));
+    List<DiskHashes> dst = ctx.retrying(record.target, "hashes of the copy", target);
+    for (String disk : record.disks) {
+      DiskHashes a = src.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
+          new ControllerException(Kind.INTERNAL, "host '" + record.source + "' sent no hashes of disk " + disk));
+      DiskHashes b = dst.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
+          new ControllerException(Kind.INTERNAL, "host '" + record.target + "' sent no hashes of disk " + disk));
+      int chunk = ColdMigration.firstMismatch(a.sha256(), b.sha256());
+      if (chunk >= 0) {
+        long from = chunk * a.chunkBytes();
+        return "verification failed: disk " + disk + " differs in chunk " + chunk + " (bytes " + from + "-"
+            + (from + a.chunkBytes() - 1) + ") between host '" + record.source + "' and host '" + record.target
+            + "'; the target was not started, its copy removed, the vm stays on host '" + record.source + "'";
+      }
+      LOG.info("migration {}: disk {} verified, {} chunks of {} bytes agree", record.id, disk, a.sha256().size(),
+          a.chunkBytes());
+    }
+    return null;
+  }
+
+  boolean ownedByTarget() {
+    return vmRow().host().equals(record.target);
+  }
+
+  /** Defines the VM on the target with the copied images, then moves its ownership in one transaction. */
+  void defineAndTransfer(List<AgentDisk> images) {
+    VmRow vm = vmRow();
+    if (vm.host().equals(record.target)) return; // a restart after the transaction
+    AgentVmDefinition def = definition(vm, images);
+    ctx.retrying(record.target, "definition of vm " + record.vm,
+        () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).defineVm(record.vm, def));
+    List<DiskRow> moved = new ArrayList<>();
+    for (AgentDisk img : images) {
+      DiskRow d = ctx.disk(record.vm, img.id());
+      moved.add(new DiskRow(d.vm(), d.id(), targetPool(d), img.format(), img.path(), d.sizeBytes(), true));
+    }
+    // vm is now owned by the target host: one transaction, never two owners, never none
+    ctx.store().vms().transfer(record.vm, record.target, moved);
+    LOG.info("migration {}: vm {} now belongs to host {}", record.id, record.vm, record.target);
+  }
+
+  /** Past the point of no return: the source forgets the VM and deletes its images unless kept. */
+  void releaseSource(boolean keep) {
+    try {
+      ctx.retrying(record.source, "removal of vm " + record.vm + " from the source", () -> {
+        ctx.agent(record.source).within(Duration.ofSeconds(60)).deleteVm(record.vm, !keep);
+        return null;
+      });
+    } catch (ControllerException e) {
+      if (!notFound(e)) {
+        if (e.kind() != Kind.AGENT_REJECTED) throw e;
+        note.accept("host '" + record.source + "' kept vm " + record.vm + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /** A rollback's first step on the target: its definition of the VM, if one was made. */
+  void removeTargetDefinition() {
+    try {
+      ctx.retrying(record.target, "removal of the target's definition", () -> {
+        ctx.agent(record.target).deleteVm(record.vm, false);
+        return null;
+      });
+    } catch (ControllerException e) {
+      if (!notFound(e)) throw e;
+    }
+  }
+
+  /** How long this VM's guest took to power off at its last warm cutover; null if it never had one. */
+  Long lastShutdownMs() {
+    var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, "warm");
+    for (MigrationRow m : ctx.store().migrations().page(new Page(null, 20), filter)) {
+      try {
+        MigrationView v = MigrationRecord.readStored(m.record());
+        if (v.shutdownMs() != null) return v.shutdownMs();
+      } catch (IOException e) {
+        LOG.debug("migration {}: unreadable record skipped: {}", m.id(), e.getMessage());
+      }
+    }
+    return null;
+  }
+
+  /** The VM as stored, with the new disks and the stored machine type, CPU model and NICs. */
+  private AgentVmDefinition definition(VmRow vm, List<AgentDisk> images) {
+    VmCreateRequest spec;
+    try {
+      spec = Json.mapper().readValue(vm.spec(), VmCreateRequest.class);
+    } catch (IOException e) {
+      throw new ControllerException(Kind.INTERNAL, "vm '" + vm.name() + "' has an unreadable spec", e);
+    }
+    List<AgentDisk> disks = ctx.store().vms().disks(vm.name()).stream()
+        .map(d -> images.stream().filter(i -> i.id().equals(d.id())).findFirst()
+            .orElse(new AgentDisk(d.id(), d.path(), d.format())))
+        .toList();
+    List<AgentNic> nics = NetworkService.agentNics(ctx.store(), vm.name());
+    return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), vm.machineType(), vm.cpuModel(),
+        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics);
+  }
+
+  private VmRow vmRow() {
+    return ctx.store().vms().find(record.vm).orElseThrow(() -> new ControllerException(Kind.INTERNAL,
+        "vm '" + record.vm + "' is not in the store any more"));
+  }
+
+  private static boolean notFound(ControllerException e) {
+    return e.kind() == Kind.AGENT_REJECTED && e.agentProblem() != null && e.agentProblem().status() == 404;
+  }
+}

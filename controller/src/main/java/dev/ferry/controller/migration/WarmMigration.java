@@ -1,0 +1,345 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.Durations;
+import dev.ferry.api.MigrationStatus;
+import dev.ferry.api.VmState;
+import dev.ferry.api.WarmMigrationRequest;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.ColdCopyRequest;
+import dev.ferry.api.agent.WarmCopyRequest;
+import dev.ferry.api.agent.WarmCopyStatus;
+import dev.ferry.api.agent.WarmPassCopy;
+import dev.ferry.api.agent.WarmPassRequest;
+import dev.ferry.api.agent.WarmShutdownRequest;
+import dev.ferry.api.agent.WarmSource;
+import dev.ferry.api.agent.WarmSourceRequest;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.ControllerException.Kind;
+import dev.ferry.controller.store.DiskRow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The steps of a warm migration's {@link WarmPhase}s, run by the {@link PhaseRunner}. The target
+ * agent pulls every pass from the source QEMU's own NBD server (disk data never passes the
+ * controller); between passes the controller predicts the cutover's downtime and decides, by the
+ * request's {@code cutover} rule, when to begin it: power the guest off, run the final pass, hash
+ * both copies, then hand the VM over (the point of no return) and start it on the target. Before
+ * the hand-over a cancel or a failure leaves the VM running on the source.
+ */
+final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WarmMigration.class);
+  static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(5);
+  static final long DEFAULT_MAX_DOWNTIME_MS = 10_000;
+  private static final Duration POLL = Duration.ofMillis(200);
+  private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
+
+  private final MigrationContext ctx;
+  private final MigrationRecord record;
+  private final WarmMigrationRequest request;
+  private final AtomicBoolean cancel;
+  private final AtomicBoolean cutoverNow;
+  private final boolean restarted;
+  private final PhaseRunner<WarmPhase> runner;
+  private final WarmCutover cutover;
+  private final List<WarmPrediction.Pass> passes = new ArrayList<>();
+  private Instant lastPublished = Instant.EPOCH;
+  /** when the guest stopped being available: the shutdown request */
+  private Instant downFrom;
+  /** allocated data of the disks, as pass 0 found it (what hashing reads) */
+  private long dataBytes;
+
+  WarmMigration(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, WarmPhase phase,
+      AtomicBoolean cancel, AtomicBoolean cutoverNow, boolean restarted) {
+    this.ctx = ctx;
+    this.record = record;
+    this.request = request;
+    this.cancel = cancel;
+    this.cutoverNow = cutoverNow;
+    this.restarted = restarted;
+    this.runner = new PhaseRunner<>(ctx, record, phase, this);
+    this.cutover = new WarmCutover(ctx, record, request.targetPool(), runner::note);
+    this.downFrom = record.startedAt;
+  }
+
+  @Override
+  public void run() {
+    MDC.put("migration", record.id);
+    MDC.put("vm", record.vm);
+    try {
+      if (restarted) runner.recover();
+      else runner.run();
+    } catch (RuntimeException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        LOG.info("migration {} of vm {}: controller stopping, left in phase {} for recovery", record.id, record.vm,
+            runner.phase().text());
+        return;
+      }
+      LOG.error("migration {} of vm {}: runner stopped in phase {}", record.id, record.vm, runner.phase().text(), e);
+    } finally {
+      MDC.clear();
+    }
+  }
+
+  @Override
+  public WarmPhase act(WarmPhase phase) {
+    return switch (phase) {
+      case PENDING -> {
+        AgentVmStatus st = ctx.retrying(record.source, "status of vm " + record.vm,
+            () -> ctx.agent(record.source).vm(record.vm));
+        if (st.state() != VmState.RUNNING) {
+          throw new ControllerException(Kind.CONFLICT, "vm '" + record.vm + "' is " + lower(st.state())
+              + "; only a running vm migrates warm (a stopped one migrates cold)");
+        }
+        yield WarmPhase.PREPARING;
+      }
+      case PREPARING -> {
+        prepare();
+        yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.COPYING;
+      }
+      case COPYING -> passesUntilCutover();
+      case SHUTTING_DOWN -> shutDown();
+      case FINAL_PASS -> {
+        if (!runPass()) yield WarmPhase.CANCELLING;
+        // the guest is off and its last writes are on the target: the source QEMU goes
+        ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
+            .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
+        yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.VERIFYING;
+      }
+      case VERIFYING -> {
+        String mismatch = cutover.compareHashes(() -> ctx.agent(record.target).within(ColdMigration.HASH_TIMEOUT)
+            .warmCopyHashes(record.id));
+        if (mismatch != null) {
+          record.verified = false;
+          runner.note(mismatch);
+          yield WarmPhase.CANCELLING;
+        }
+        record.verified = true;
+        yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.DEFINING;
+      }
+      case DEFINING -> {
+        WarmCopyStatus s = ctx.retrying(record.target, "copy status",
+            () -> ctx.agent(record.target).warmCopyStatus(record.id));
+        // vm is now owned by the target host (inside: one transaction, never two owners, never none)
+        cutover.defineAndTransfer(s.disks());
+        yield WarmPhase.STARTING;
+      }
+      case STARTING -> {
+        AgentVmStatus st = ctx.retrying(record.target, "status of vm " + record.vm,
+            () -> ctx.agent(record.target).vm(record.vm));
+        if (st.state() != VmState.RUNNING) {
+          ctx.retrying(record.target, "start of vm " + record.vm,
+              () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).start(record.vm));
+        }
+        record.downtimeMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
+        LOG.info("migration {}: vm {} runs on host {}; downtime {} ms (predicted {} ms)", record.id, record.vm,
+            record.target, record.downtimeMs, record.predictedDowntimeMs);
+        yield WarmPhase.RELEASING;
+      }
+      case RELEASING -> {
+        cutover.releaseSource(false);
+        ctx.retrying(record.target, "forget the copy", () -> ctx.agent(record.target).forgetWarmCopy(record.id));
+        yield WarmPhase.DONE;
+      }
+      case CANCELLING -> rollBackSteps();
+      case DONE, ROLLED_BACK -> phase;
+    };
+  }
+
+  @Override
+  public WarmPhase rollBack() {
+    return WarmPhase.CANCELLING;
+  }
+
+  @Override
+  public MigrationStatus end(WarmPhase last) {
+    return switch (last) {
+      case DONE -> MigrationStatus.SUCCEEDED;
+      case ROLLED_BACK -> record.reason == null ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
+      case PENDING, PREPARING, COPYING, SHUTTING_DOWN, FINAL_PASS, VERIFYING, DEFINING, STARTING, RELEASING,
+          CANCELLING -> throw new IllegalArgumentException("phase " + last.text() + " is not final");
+    };
+  }
+
+  /** The target's images, the source's NBD server and first bitmap; both idempotent per migration. */
+  private void prepare() {
+    WarmSource src = ctx.retrying(record.source, "warm source of vm " + record.vm, () -> ctx.agent(record.source)
+        .within(Duration.ofSeconds(60)).warmSource(record.vm, new WarmSourceRequest(record.id, record.target)));
+    List<ColdCopyRequest.Disk> disks = new ArrayList<>();
+    for (String id : record.disks) {
+      DiskRow d = ctx.disk(record.vm, id);
+      disks.add(new ColdCopyRequest.Disk(id, cutover.targetPool(d), request.format() != null ? request.format()
+          : d.format()));
+    }
+    long bandwidth = request.bandwidthMibS() == null ? 0 : (long) (request.bandwidthMibS() * 1024 * 1024);
+    var body = new WarmCopyRequest(record.vm, src.export(), disks, bandwidth);
+    ctx.retrying(record.target, "images on host " + record.target,
+        () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).warmCopy(record.id, body));
+    record.totalBytes = src.export().disks().stream().mapToLong(d -> d.virtualSize()).sum();
+  }
+
+  /** Passes while the guest runs, until the cutover rule says go (or a cancel). */
+  private WarmPhase passesUntilCutover() {
+    while (true) {
+      if (!runPass()) return WarmPhase.CANCELLING;
+      Instant waitUntil = ctx.clock().instant().plus(syncInterval());
+      while (true) {
+        predict();
+        publishProgress(true);
+        if (cancel.get()) return WarmPhase.CANCELLING;
+        String why = cutoverReason();
+        if (why != null) {
+          LOG.info("migration {}: cutover after {} passes ({}); predicted downtime {} ms, {} bytes dirty", record.id,
+              record.passes, why, record.predictedDowntimeMs, record.dirtyBytes);
+          return WarmPhase.SHUTTING_DOWN;
+        }
+        if (!ctx.clock().instant().isBefore(waitUntil)) break;
+        ctx.sleep(POLL);
+      }
+    }
+  }
+
+  /** Null while the passes go on; else why the cutover begins now. */
+  private String cutoverReason() {
+    String rule = request.cutover() == null ? "manual" : request.cutover();
+    if (cutoverNow.get()) return "asked for";
+    if (rule.equals("auto")) {
+      long max = request.maxDowntimeMs() == null ? DEFAULT_MAX_DOWNTIME_MS : request.maxDowntimeMs();
+      return record.predictedDowntimeMs != null && record.predictedDowntimeMs <= max
+          ? "predicted downtime " + record.predictedDowntimeMs + " ms is within " + max + " ms" : null;
+    }
+    if (rule.startsWith("at:")) {
+      Instant at = Instant.parse(rule.substring(3));
+      return ctx.clock().instant().isBefore(at) ? null : "the time " + at + " came";
+    }
+    return null;
+  }
+
+  /**
+   * Runs pass {@code record.passes} on both hosts and follows it; false when cancelled. The
+   * source rotates its bitmaps before the target reads, and a pass already done on the target
+   * (a restart) is not run again.
+   */
+  private boolean runPass() {
+    int n = record.passes;
+    WarmSource src = ctx.retrying(record.source, "pass " + n + " on the source", () -> ctx.agent(record.source)
+        .within(Duration.ofSeconds(60)).warmSourcePass(record.vm, new WarmPassRequest(record.id, n)));
+    WarmCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target)
+        .warmCopyStatus(record.id));
+    boolean under = s.pass() == n && (s.state().equals(WarmCopyStatus.COPYING) || s.state().equals(WarmCopyStatus.COPIED));
+    if (!under) {
+      s = ctx.retrying(record.target, "pass " + n + " on the target", () -> ctx.agent(record.target)
+          .within(Duration.ofSeconds(60)).warmCopyPass(record.id, new WarmPassCopy(n, src.export(), src.bitmap())));
+    }
+    Instant t0 = ctx.clock().instant();
+    while (true) {
+      record.copiedBytes = s.copiedBytes();
+      record.skippedBytes = s.skippedBytes();
+      record.transferredBytes = s.copiedBytes();
+      record.remainingBytes = Math.max(0, s.passPlannedBytes() - s.passCopiedBytes());
+      publishProgress(false);
+      switch (s.state()) {
+        case WarmCopyStatus.COPIED -> {
+          long ms = s.passMs() != null ? s.passMs() : Duration.between(t0, ctx.clock().instant()).toMillis();
+          passes.add(new WarmPrediction.Pass(s.passCopiedBytes(), Math.max(1, ms)));
+          if (n == 0) dataBytes = s.passCopiedBytes();
+          record.passes = n + 1;
+          record.remainingBytes = 0;
+          LOG.info("migration {}: pass {} copied {} bytes in {} ms", record.id, n, s.passCopiedBytes(), ms);
+          ctx.progress(record, runner.phase().text());
+          return true;
+        }
+        case WarmCopyStatus.FAILED -> throw new ControllerException(Kind.CONFLICT, "pass " + n + " to host '"
+            + record.target + "' failed: " + s.error());
+        case WarmCopyStatus.CANCELLED -> {
+          return false;
+        }
+        default -> { }
+      }
+      if (cancel.get()) return false;
+      ctx.sleep(POLL);
+      s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).warmCopyStatus(record.id));
+    }
+  }
+
+  /** The source's dirty count now, and the downtime a cutover now would have. */
+  private void predict() {
+    WarmSource st = ctx.retrying(record.source, "warm source status",
+        () -> ctx.agent(record.source).warmSourceStatus(record.vm));
+    record.dirtyBytes = st.dirtyBytes();
+    var p = new WarmPrediction(st.dirtyBytes(), passes, cutover.lastShutdownMs(), dataBytes);
+    record.predictedDowntimeMs = p.downtimeMs();
+    record.throughput = p.throughput();
+  }
+
+  /**
+   * ACPI power-off through the source agent, which keeps QEMU; a guest that does not power off
+   * within the timeout keeps running, and the migration fails saying so (never killed).
+   */
+  private WarmPhase shutDown() {
+    Duration timeout = request.shutdownTimeout() == null ? ColdMigration.DEFAULT_SHUTDOWN
+        : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
+    downFrom = ctx.clock().instant();
+    WarmSource st = ctx.retrying(record.source, "shutdown of vm " + record.vm, () -> ctx.agent(record.source)
+        .within(timeout.plusSeconds(30)).warmSourceShutdown(record.vm, new WarmShutdownRequest(record.id,
+            timeout.toMillis())));
+    if (!st.guest().equals(WarmSource.SHUTDOWN)) {
+      runner.note("the guest of vm '" + record.vm + "' did not power off within " + timeout.toSeconds()
+          + " s; it keeps running on host '" + record.source + "'");
+      return WarmPhase.CANCELLING;
+    }
+    record.shutdownMs = st.shutdownMs();
+    LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm, st.shutdownMs());
+    return cancel.get() ? WarmPhase.CANCELLING : WarmPhase.FINAL_PASS;
+  }
+
+  /** Before the point of no return: the target's copy removed, the source as it was (the guest running). */
+  private WarmPhase rollBackSteps() {
+    if (cutover.ownedByTarget()) {
+      runner.note("the cancel came after the ownership change; the migration rolled forward");
+      return WarmPhase.RELEASING;
+    }
+    cutover.removeTargetDefinition();
+    WarmCopyStatus c = ctx.retrying(record.target, "removal of the copy",
+        () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).cancelWarmCopy(record.id));
+    record.copiedBytes = Math.max(record.copiedBytes, c.copiedBytes());
+    ctx.retrying(record.source, "cancel of the warm source", () -> {
+      ctx.agent(record.source).within(Duration.ofSeconds(60)).cancelWarmSource(record.vm);
+      return null;
+    });
+    // a guest this migration powered off whose QEMU quit after the final pass boots again where it was
+    AgentVmStatus st = ctx.retrying(record.source, "status of vm " + record.vm,
+        () -> ctx.agent(record.source).vm(record.vm));
+    if (record.shutdownMs != null && st.state() == VmState.STOPPED) {
+      ctx.retrying(record.source, "start of vm " + record.vm,
+          () -> ctx.agent(record.source).within(Duration.ofSeconds(60)).start(record.vm));
+    }
+    LOG.info("migration {}: rolled back; vm {} runs on host {}, nothing of it is left on host {}", record.id,
+        record.vm, record.source, record.target);
+    return WarmPhase.ROLLED_BACK;
+  }
+
+  private Duration syncInterval() {
+    return request.syncInterval() == null ? DEFAULT_SYNC_INTERVAL
+        : Durations.parsePositive("sync_interval", request.syncInterval());
+  }
+
+  private void publishProgress(boolean force) {
+    Instant now = ctx.clock().instant();
+    if (!force && Duration.between(lastPublished, now).compareTo(PUBLISH_EVERY) < 0) return;
+    lastPublished = now;
+    ctx.progress(record, runner.phase().text());
+    ctx.events().publish("migration.progress", record.id, record.view());
+  }
+
+  private static String lower(Enum<?> e) {
+    return e == null ? "unknown" : e.name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
