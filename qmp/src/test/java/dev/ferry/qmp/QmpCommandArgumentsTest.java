@@ -7,6 +7,7 @@ import dev.ferry.qmp.block.BlockDirtyBitmapAdd;
 import dev.ferry.qmp.block.BlockDirtyBitmapDisable;
 import dev.ferry.qmp.block.BlockDirtyBitmapRemove;
 import dev.ferry.qmp.block.BlockJobCancel;
+import dev.ferry.qmp.block.BlockJobSetSpeed;
 import dev.ferry.qmp.block.BlockJobComplete;
 import dev.ferry.qmp.block.BlockdevAdd;
 import dev.ferry.qmp.block.BlockdevDel;
@@ -14,6 +15,7 @@ import dev.ferry.qmp.block.BlockdevMirror;
 import dev.ferry.qmp.block.JobDismiss;
 import dev.ferry.qmp.block.QueryBlock;
 import dev.ferry.qmp.block.QueryBlockJobs;
+import dev.ferry.qmp.block.QueryBlockstats;
 import dev.ferry.qmp.block.QueryNamedBlockNodes;
 import dev.ferry.qmp.export.BlockExportAdd;
 import dev.ferry.qmp.export.BlockExportDel;
@@ -92,6 +94,9 @@ class QmpCommandArgumentsTest {
             "{\"device\":\"mirror0\",\"force\":true}"),
         Arguments.of(new JobDismiss("mirror0"), "job-dismiss", "{\"id\":\"mirror0\"}"),
         Arguments.of(new QueryBlockJobs(), "query-block-jobs", NO_ARGUMENTS),
+        Arguments.of(new BlockJobSetSpeed("mirror0", 64L << 20), "block-job-set-speed",
+            "{\"device\":\"mirror0\",\"speed\":67108864}"),
+        Arguments.of(new QueryBlockstats(), "query-blockstats", NO_ARGUMENTS),
         Arguments.of(new QueryNamedBlockNodes(), "query-named-block-nodes", "{\"flat\":true}"),
         Arguments.of(new QueryBlock(), "query-block", NO_ARGUMENTS),
         // bitmaps

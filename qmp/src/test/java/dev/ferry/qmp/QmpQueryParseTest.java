@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.qmp.block.BlockDeviceInfo;
 import dev.ferry.qmp.block.QueryBlock;
 import dev.ferry.qmp.block.QueryBlockJobs;
+import dev.ferry.qmp.block.QueryBlockstats;
 import dev.ferry.qmp.block.QueryNamedBlockNodes;
 import dev.ferry.qmp.export.QueryBlockExports;
 import dev.ferry.qmp.migration.QueryMigrate;
@@ -140,6 +141,14 @@ class QmpQueryParseTest {
       assertThat(job.status()).isEqualTo("ready");
       assertThat(job.offset()).isEqualTo(job.len());
     });
+  }
+
+  @Test
+  void queryBlockstats_deviceFoundByQdev_withItsWriteCounters() throws Exception {
+    // a -blockdev device has no legacy drive name: qdev is how a device is found
+    assertThat(new QueryBlockstats().parse(captured("query-blockstats-virtio-blk.json")))
+        .containsExactly(new QueryBlockstats.BlockStats(
+            Optional.of("/machine/peripheral/disk0-dev/virtio-backend"), Optional.of("disk0"), 0, 0));
   }
 
   @Test
