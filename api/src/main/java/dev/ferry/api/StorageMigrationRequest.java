@@ -12,6 +12,23 @@ import java.util.List;
  * @param bandwidthMibS  mirror speed cap in MiB/s; null = no cap
  * @param verify         {@code full} (default) or {@code none}
  * @param keepSource     keep the old image after a successful move
+ * @param adaptiveRate   a running VM's mirror sets its own speed so that the guest's write latency
+ *                       stays within 2x of what it was just before the mirror; null = on unless
+ *                       {@code bandwidthMibS} fixes the speed; false = off (no cap unless
+ *                       {@code bandwidthMibS}); true together with {@code bandwidthMibS} is refused
  */
 public record StorageMigrationRequest(
-    String vm, String toPool, List<String> disks, String format, Double bandwidthMibS, String verify, Boolean keepSource) {}
+    String vm, String toPool, List<String> disks, String format, Double bandwidthMibS, String verify, Boolean keepSource,
+    Boolean adaptiveRate) {
+
+  /** With the default rate: adaptive unless {@code bandwidthMibS} fixes it. */
+  public StorageMigrationRequest(String vm, String toPool, List<String> disks, String format, Double bandwidthMibS,
+      String verify, Boolean keepSource) {
+    this(vm, toPool, disks, format, bandwidthMibS, verify, keepSource, null);
+  }
+
+  /** Whether a running VM's mirror follows the guest's write latency. */
+  public boolean adaptive() {
+    return bandwidthMibS == null && !Boolean.FALSE.equals(adaptiveRate);
+  }
+}

@@ -63,6 +63,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   volatile String failOn;
   /** disk moves by "vm/disk"; a GET advances a running move by a quarter until it is ready */
   final Map<String, MirrorStatus> moves = new ConcurrentHashMap<>();
+  /** every mirror request received, in order */
+  final List<MirrorRequest> mirrorRequests = new CopyOnWriteArrayList<>();
   /** while true, running moves make progress but never become ready */
   volatile boolean holdReady;
   /** when set, a running move fails with this error at its next GET */
@@ -236,6 +238,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public Defined<MirrorStatus> mirror(String vm, String disk, MirrorRequest req) {
+    mirrorRequests.add(req);
     String key = vm + "/" + disk;
     MirrorStatus existing = moves.get(key);
     if (existing != null && existing.targetPath().contains(req.suffix())) return new Defined<>(existing, false);

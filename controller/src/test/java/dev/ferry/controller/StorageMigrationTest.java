@@ -64,6 +64,22 @@ class StorageMigrationTest {
     assertThat(disk.get("path").asText()).startsWith("/pools/host1/fast/web-disk0-");
   }
 
+  @Test
+  void storage_adaptiveRate_isOnByDefault_andAFixedBandwidthOrNoAdaptiveRateTurnsItOff() throws Exception {
+    for (var req : List.of(new StorageMigrationRequest("web", "fast", null, "raw", null, null, null),
+        new StorageMigrationRequest("web", "fast", null, "raw", 12.5, null, null),
+        new StorageMigrationRequest("web", "fast", null, "raw", null, null, null, false))) {
+      String id = start(req).get("id").asText();
+      assertThat(c.awaitFinal(id, Duration.ofSeconds(20)).get("status").asText()).isEqualTo("succeeded");
+      // back for the next request
+      c.awaitFinal(start(new StorageMigrationRequest("web", "local", null, "raw", null, null, null, false)).get("id")
+          .asText(), Duration.ofSeconds(20));
+    }
+    var sent = host1.mirrorRequests;
+    assertThat(sent).extracting(r -> r.pool() + " " + r.bandwidthBytesPerS() + " " + r.adaptiveRate()).containsExactly(
+        "fast 0 true", "local 0 false", "fast 13107200 false", "local 0 false", "fast 0 false", "local 0 false");
+  }
+
   /**
    * Issue 9 B4: two disks; disk0 pivots, then disk1's copy fails (ENOSPC) before its pivot. The
    * guest already writes to disk0's new image, so there is no way back for it: the move rolls
@@ -194,6 +210,7 @@ class StorageMigrationTest {
     assertRefused(new StorageMigrationRequest("web", "fast", null, "vmdk", null, null, null), 400, "format");
     assertRefused(new StorageMigrationRequest("web", "fast", null, null, null, "some", null), 400, "verify");
     assertRefused(new StorageMigrationRequest("web", "fast", null, null, -1.0, null, null), 400, "bandwidth_mib_s");
+    assertRefused(new StorageMigrationRequest("web", "fast", null, null, 50.0, null, null, true), 400, "adaptive_rate");
     assertRefused(new StorageMigrationRequest("web", "fast", List.of("disk7"), null, null, null, null), 404, "disks[0]");
     assertRefused(new StorageMigrationRequest("web", "local", null, null, null, null, null), 409, "to_pool");
     assertThat(c.get("/api/migrations").json()).isEmpty();

@@ -38,8 +38,12 @@ final class LiveMirror {
     record Failed(String error) implements Observed {}
   }
 
-  /** Creates what is missing of: the target image, its file and format nodes, the mirror job. */
-  static void start(Qmp q, QemuImg img, MoveRecord r, long virtualSize) {
+  /**
+   * Creates what is missing of: the target image, its file and format nodes, the mirror job. With
+   * the adaptive rate, the guest's write latency is measured just before the job starts; the
+   * record returned holds it.
+   */
+  static MoveRecord start(Qmp q, QemuImg img, MoveRecord r, long virtualSize, String deviceId) {
     Path target = Path.of(r.targetPath());
     if (!Files.exists(target)) img.create(target, r.targetFormat(), virtualSize);
     var nodes = q.nodes().names();
@@ -53,12 +57,17 @@ final class LiveMirror {
       job = Optional.empty();
     }
     if (job.isEmpty()) {
+      if (r.adaptiveRate()) {
+        // before the mirror, or the baseline would include what the goal is about
+        r = r.withBaseline(RateLoop.baseline(q, deviceId));
+      }
       var mirror = new BlockdevMirror(r.jobId(), r.sourceNodes().format(), t.format(), BlockdevMirror.Sync.FULL,
           BlockdevMirror.CopyMode.WRITE_BLOCKING, false);
       q.call(r.bandwidthBytesPerS() > 0 ? mirror.withSpeed(r.bandwidthBytesPerS()) : mirror);
       log.info("vm {}: mirroring disk {} ({}) to {} as job {}", r.vm(), r.disk(), r.sourceNodes().format(),
           r.targetPath(), r.jobId());
     }
+    return r;
   }
 
   /**

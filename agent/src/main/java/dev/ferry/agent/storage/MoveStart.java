@@ -45,13 +45,16 @@ final class MoveStart {
   private final ToLongFunction<Path> freeSpace;
   private final MoveRollback rollback;
   private final MoveObserver observer;
+  private final RateLoop rates;
 
-  MoveStart(Pools pools, QemuImg img, ToLongFunction<Path> freeSpace, MoveRollback rollback, MoveObserver observer) {
+  MoveStart(Pools pools, QemuImg img, ToLongFunction<Path> freeSpace, MoveRollback rollback, MoveObserver observer,
+      RateLoop rates) {
     this.pools = pools;
     this.img = img;
     this.freeSpace = freeSpace;
     this.rollback = rollback;
     this.observer = observer;
+    this.rates = rates;
   }
 
   /** {@code format}: the target's format, lower case, or null for the source's. */
@@ -94,7 +97,7 @@ final class MoveStart {
         MovePhase.PREPARING, pool.name(), req.bandwidthBytesPerS(), source.toString(), disk.format().driver(),
         live ? vm.nodes(disk) : null, target.toString(), wanted, live ? targetNodes(disk.id(), suffix) : null,
         "move-" + disk.id(), live ? qemu.get().pid() : null, null, 0, info.virtualSize(), null, null, null, false,
-        Instant.now(), false);
+        Instant.now(), false).withAdaptiveRate(live && req.adaptiveRate());
     MoveStore.write(vm.dir(), r);
     log.info("vm {}: moving disk {} ({}, {}) to pool {} as {} ({}, {})", vm.name(), disk.id(), source,
         disk.format().driver(), pool.name(), target, wanted, live ? "live mirror" : "offline copy");
@@ -107,8 +110,12 @@ final class MoveStart {
       if (r.mode() == MoveRecord.Mode.LIVE) {
         Optional<QemuProcess> p = sameQemu(vm, r);
         if (p.isEmpty()) return rollback.fail(vm, r, "the vm stopped before its mirror started");
-        LiveMirror.start(new Qmp(p.get().qmp()), img, r, r.length());
-        return MoveStore.write(vm.dir(), r.withPhase(MovePhase.COPYING));
+        var q = new Qmp(p.get().qmp());
+        String device = vm.disk(r.disk()).deviceId();
+        MoveRecord copying = MoveStore.write(vm.dir(), LiveMirror.start(q, img, r, r.length(), device)
+            .withPhase(MovePhase.COPYING));
+        rates.ensure(q, copying, device);
+        return copying;
       }
       if (vm.process().isPresent()) return rollback.fail(vm, r, "the vm was started before its offline copy began");
       long pid = OfflineCopy.start(img, r, vm.dir());

@@ -66,6 +66,7 @@ public final class StorageMoves {
   private final MoveObserver observer;
   private final MovePivot pivots;
   private final MoveStart starts;
+  private final RateLoop rates = new RateLoop();
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   public StorageMoves(Vms vms, Pools pools, Path qemuImg) {
@@ -79,7 +80,7 @@ public final class StorageMoves {
     this.rollback = new MoveRollback(pools, freeSpace);
     this.observer = new MoveObserver(rollback);
     this.pivots = new MovePivot(observer, rollback);
-    this.starts = new MoveStart(pools, img, freeSpace, rollback, observer);
+    this.starts = new MoveStart(pools, img, freeSpace, rollback, observer, rates);
   }
 
   /** The answer of {@link #mirror}: the move, and whether this call started it. */
@@ -96,6 +97,10 @@ public final class StorageMoves {
     if (req.bandwidthBytesPerS() < 0) {
       throw AgentException.badInput("bandwidth_bytes_per_s", Long.toString(req.bandwidthBytesPerS()), "0 (no cap) or more");
     }
+    if (req.adaptiveRate() && req.bandwidthBytesPerS() > 0) {
+      throw AgentException.badInput("adaptive_rate", "true", "false with a fixed bandwidth_bytes_per_s (the adaptive"
+          + " rate sets the speed itself)");
+    }
     if (req.suffix() != null && !SUFFIX.matcher(req.suffix()).matches()) {
       throw AgentException.badInput("suffix", req.suffix(), SUFFIX_RULE);
     }
@@ -107,7 +112,11 @@ public final class StorageMoves {
     VmHandle vm = vms.peek(vmName);
     vm.disk(disk);
     return locked(vm, disk, () -> withLogContext(vm, disk, () ->
-        MoveStore.read(vm.dir(), disk).map(r -> observer.observe(vm, r)).orElseGet(() -> none(disk))));
+        MoveStore.read(vm.dir(), disk).map(r -> {
+          MirrorStatus s = observer.observe(vm, r);
+          resumeRate(vm, r);
+          return s;
+        }).orElseGet(() -> none(disk))));
   }
 
   /** {@code POST mirrors/DISK/pivot}: the VM switches to the target; its definition names it from now on. */
@@ -214,6 +223,12 @@ public final class StorageMoves {
             + r.targetPath() + " (" + r.phase().name().toLowerCase(Locale.ROOT) + "); pivot or cancel the move first");
       }
     }
+  }
+
+  /** An agent restarted during an adaptive mirror takes up its rate again, from the recorded baseline. */
+  private void resumeRate(VmHandle vm, MoveRecord r) {
+    if (!r.adaptiveRate() || r.phase() != MovePhase.COPYING) return;
+    sameQemu(vm, r).ifPresent(p -> rates.ensure(new Qmp(p.qmp()), r, vm.disk(r.disk()).deviceId()));
   }
 
   private VerifyResult verifyOffline(MoveRecord r) {

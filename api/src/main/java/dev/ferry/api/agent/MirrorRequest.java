@@ -7,5 +7,14 @@ package dev.ferry.api.agent;
  * reported, not started again.
  *
  * @param bandwidthBytesPerS 0 = no cap
+ * @param adaptiveRate the agent measures the guest's write latency just before the mirror and then
+ *     sets the mirror's speed so that the latency stays within 2x of it (with a floor, so the
+ *     mirror always converges); only with {@code bandwidthBytesPerS} 0, and only for a running VM
  */
-public record MirrorRequest(String pool, String format, long bandwidthBytesPerS, String suffix) {}
+public record MirrorRequest(String pool, String format, long bandwidthBytesPerS, String suffix, boolean adaptiveRate) {
+
+  /** Without the adaptive rate. */
+  public MirrorRequest(String pool, String format, long bandwidthBytesPerS, String suffix) {
+    this(pool, format, bandwidthBytesPerS, suffix, false);
+  }
+}

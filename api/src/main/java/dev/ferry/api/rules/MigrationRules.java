@@ -26,6 +26,8 @@ public final class MigrationRules {
 
   public static final String DOWNTIME_RULE = "whole milliseconds, 1 to " + MAX_DOWNTIME_MS;
   public static final String BANDWIDTH_RULE = "a number of MiB/s more than 0, e.g. 100 or 12.5";
+  public static final String ADAPTIVE_RULE = "false or absent with bandwidth_mib_s: a fixed bandwidth replaces the"
+      + " adaptive rate";
   public static final String POSTCOPY_RULE = "never, auto or always";
   public static final String MULTIFD_RULE = "1 to " + MAX_MULTIFD + " channels";
   public static final String COMPRESS_RULE = "none, xbzrle or zstd";
@@ -115,6 +117,9 @@ public final class MigrationRules {
       throw new RuleViolation(s.field("verify"), r.verify(), VERIFY_RULE);
     }
     checkBandwidth(r.bandwidthMibS(), s);
+    if (Boolean.TRUE.equals(r.adaptiveRate()) && r.bandwidthMibS() != null) {
+      throw new RuleViolation(s.field("adaptive_rate"), true, ADAPTIVE_RULE);
+    }
   }
 
   private static void checkBandwidth(Double mibS, Spelling s) {

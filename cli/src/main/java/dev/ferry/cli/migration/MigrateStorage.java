@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code ferry migrate storage VM --to-pool POOL [--disk ID]... [--format qcow2|raw]
- * [--bandwidth MiB/s] [--verify full|none] [--keep-source] [--detach] [--json]}: one
+ * [--bandwidth MiB/s] [--no-adaptive-rate] [--verify full|none] [--keep-source] [--detach] [--json]}: one
  * {@code POST /api/migrations/storage}, then {@link MigrateVerb} follows it. Option names are a
  * contract (scripts use them); bad values are usage errors (exit 2) and nothing is sent.
  */
@@ -43,8 +43,13 @@ final class MigrateStorage extends MigrateVerb {
   String format;
 
   @Option(names = "--bandwidth", paramLabel = "MiB/s", converter = Converters.Bandwidth.class,
-      description = "cap the copy at this many MiB/s, e.g. 100 or 12.5 (default: no cap)")
+      description = "cap the copy at this many MiB/s, e.g. 100 or 12.5, instead of the adaptive rate")
   Double bandwidth;
+
+  @Option(names = "--no-adaptive-rate",
+      description = {"copy at full speed; by default a running VM's copy slows down whenever the guest's disk writes",
+          "take more than twice as long as just before it began (never below 16 MiB/s, so it always finishes)"})
+  boolean noAdaptiveRate;
 
   @Option(names = "--verify", paramLabel = "full|none", defaultValue = "full", converter = Converters.Verify.class,
       description = "compare old and new images block by block after the pivot (default ${DEFAULT-VALUE})")
@@ -68,7 +73,8 @@ final class MigrateStorage extends MigrateVerb {
   }
 
   StorageMigrationRequest request() {
-    return new StorageMigrationRequest(vm, toPool, List.copyOf(disks), format, bandwidth, verify, keepSource);
+    return new StorageMigrationRequest(vm, toPool, List.copyOf(disks), format, bandwidth, verify, keepSource,
+        noAdaptiveRate ? Boolean.FALSE : null);
   }
 
   @Override

@@ -77,6 +77,26 @@ class MigrateStorageTest {
         .isEqualTo(new StorageMigrationRequest("web", "fast", List.of(), null, null, "full", false));
   }
 
+  @Test
+  void migrateStorage_noAdaptiveRate_sendsAdaptiveRateFalse() throws Exception {
+    fake.reply("POST /api/migrations/storage", 201, Samples.storage("m-1", RUNNING, "preflight", 0, null));
+
+    var result = new CliRunner().against(fake, "migrate", "storage", "web", "--to-pool", "fast", "--no-adaptive-rate",
+        "--detach");
+
+    assertThat(result.exit()).as(result.err()).isZero();
+    var sent = Json.mapper().readValue(fake.requests().getFirst().body(), StorageMigrationRequest.class);
+    assertThat(sent).isEqualTo(new StorageMigrationRequest("web", "fast", List.of(), null, null, "full", false, false));
+    assertThat(sent.adaptive()).isFalse();
+    assertThat(Json.mapper().readTree(fake.requests().getFirst().body()).get("adaptive_rate").asBoolean(true)).isFalse();
+  }
+
+  @Test
+  void migrateStorage_byDefault_leavesTheAdaptiveRateOn_andABandwidthTurnsItOff() {
+    assertThat(new StorageMigrationRequest("web", "fast", List.of(), null, null, "full", false).adaptive()).isTrue();
+    assertThat(new StorageMigrationRequest("web", "fast", List.of(), null, 50.0, "full", false).adaptive()).isFalse();
+  }
+
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource(delimiter = '|', value = {
       "--bandwidth | 0        | bandwidth '0' is not valid: a number of MiB/s more than 0",

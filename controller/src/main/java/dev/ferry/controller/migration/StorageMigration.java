@@ -142,7 +142,7 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
         DiskRow row = ctx.disk(record.vm, disk);
         String format = request.format() != null ? request.format() : row.format();
         long bandwidth = request.bandwidthMibS() == null ? 0 : (long) (request.bandwidthMibS() * 1024 * 1024);
-        var body = new MirrorRequest(request.toPool(), format, bandwidth, suffix());
+        var body = new MirrorRequest(request.toPool(), format, bandwidth, suffix(), request.adaptive());
         try {
           s = ctx.agent(record.source).mirror(record.vm, disk, body).value();
         } catch (ControllerException e) {
