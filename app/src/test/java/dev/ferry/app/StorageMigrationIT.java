@@ -76,6 +76,8 @@ class StorageMigrationIT {
     Path moved = Path.of(now.get("path").asText());
     assertThat(moved).startsWith(dir.resolve("hosts/host1/fast"));
     assertThat(old).as("the old image is released").doesNotExist();
+    assertThat(adaptiveRateLines()).as("the adaptive rate (the default) ran from a baseline measured on the writing guest")
+        .singleElement().asString().containsPattern("guest write latency before the mirror [1-9][0-9]* us");
     assertGuestWritesTo(moved);
   }
 
@@ -85,9 +87,10 @@ class StorageMigrationIT {
     Path old = Path.of(disk().get("path").asText());
 
     JsonNode record = ferry.ok("migrate", "storage", "web", "--to-pool", "local", "--format", "qcow2",
-        "--keep-source", "--json").lastJson();
+        "--keep-source", "--no-adaptive-rate", "--json").lastJson();
 
     assertThat(record.get("status").asText()).isEqualTo("succeeded");
+    assertThat(adaptiveRateLines()).as("--no-adaptive-rate").hasSize(1);
     assertThat(disk().get("format").asText()).isEqualTo("qcow2");
     assertThat(old).as("--keep-source").exists();
     String before = sha256(old);
@@ -128,6 +131,11 @@ class StorageMigrationIT {
     assertThat(sha256(image)).as("the guest writes to " + image).isNotEqualTo(before);
     console.assertClean();
     assertThat(console.lines(GuestLine.Ready.class)).as("the guest never restarted").hasSize(1);
+  }
+
+  private static List<String> adaptiveRateLines() throws java.io.IOException {
+    return Files.readAllLines(dir.resolve("logs/host1.log")).stream().filter(l -> l.contains("adaptive rate for job")
+        && l.contains("guest write latency before the mirror")).toList();
   }
 
   private static String tail(Path log, int n) {
