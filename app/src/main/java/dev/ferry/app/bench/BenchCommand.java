@@ -31,25 +31,39 @@ public final class BenchCommand {
     @Option(names = "--write-rate", defaultValue = "4", paramLabel = "MiB/s", description = "the guest's disk write rate during the run (default ${DEFAULT-VALUE})")
     int writeRate;
 
-    @Option(names = "--variants", defaultValue = "0,800,400,200,100", split = ",", paramLabel = "MiB/s",
-        description = "mirror speed caps to run one after another on the same VM, 0 for none (default ${DEFAULT-VALUE})")
-    List<Integer> variants;
+    @Option(names = "--variants", defaultValue = "0,800,400,200,100,adaptive", split = ",", paramLabel = "MiB/s|adaptive",
+        description = "mirror speed caps to run one after another on the same VM, 0 for none, adaptive for Ferry's"
+            + " adaptive rate (default ${DEFAULT-VALUE})")
+    List<String> variants;
+
+    @Option(names = "--runs", defaultValue = "3", paramLabel = "N",
+        description = "rounds of every variant; the report gives medians and the range (default ${DEFAULT-VALUE})")
+    int runs;
 
     @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where storage.md and storage.json go (default ${DEFAULT-VALUE})")
     Path out;
 
     @Override
     public Integer call() throws Exception {
-      if (variants.stream().anyMatch(v -> v < 0)) throw new CommandLine.ParameterException(new CommandLine(this), "--variants must be >= 0 MiB/s: " + variants);
+      List<StorageBench.Variant> parsed;
+      try {
+        parsed = variants.stream().map(StorageBench.Variant::parse).toList();
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--variants takes speed caps in MiB/s (0 for none)"
+            + " or 'adaptive': " + variants);
+      }
+      if (runs < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--runs '" + runs + "' must be at least 1");
       if (sizeMib < 64) throw new CommandLine.ParameterException(new CommandLine(this), "--size '" + sizeMib + "' is too small: at least 64 MiB");
       String guest = System.getenv("FERRY_GUEST_DIR");
       if (guest == null || guest.isBlank()) {
         throw new CommandLine.ParameterException(new CommandLine(this), "FERRY_GUEST_DIR is not set: run it as ./ferry bench storage");
       }
-      // a guest boot, two converts, then per variant: the copy at its cap, a pivot and a verification
-      long estimateS = 60 + variants.stream().mapToLong(v -> (long) sizeMib / (v == 0 ? 400 : v) + sizeMib / 200 + 8).sum();
-      System.out.println("ferry bench storage: " + variants.size() + " mirror variants of a " + sizeMib + " MiB disk, about "
-          + estimateS + " s");
+      // a guest boot, the converts, a warm-up mirror, then per mirror: 6 s of baseline, the copy at its cap, a pivot
+      // and a verification
+      long estimateS = 90 + sizeMib / 50 + runs * parsed.stream().mapToLong(v -> (long) sizeMib / (v.capMibS() == 0 ? 400 : v.capMibS())
+          + sizeMib / 200 + 10).sum();
+      System.out.println("ferry bench storage: " + runs + " x " + parsed.size() + " mirrors of a " + sizeMib
+          + " MiB disk, about " + estimateS + " s");
       // the agent runs QEMU as its own user, which must be able to pass through to the VM's run directory
       Path work = Files.createTempDirectory("ferry-bench", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
       Map<String, Object> report = new LinkedHashMap<>();
@@ -57,7 +71,7 @@ public final class BenchCommand {
       report.put("date", Instant.now().toString());
       report.put("cpus", Runtime.getRuntime().availableProcessors());
       try {
-        report.putAll(new StorageBench(work, Path.of(guest), (long) sizeMib << 20, writeRate, variants, System.out).run());
+        report.putAll(new StorageBench(work, Path.of(guest), (long) sizeMib << 20, writeRate, parsed, runs, System.out).run());
       } finally {
         deleteTree(work);
       }

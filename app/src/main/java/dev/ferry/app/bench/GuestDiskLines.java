@@ -17,6 +17,9 @@ final class GuestDiskLines {
 
   record Sample(double rateMibS, long errors, double latUs, double maxLatUs) {}
 
+  /** A report and the console offset just past it: when the log grew past it, the guest had said it. */
+  record At(long endOffset, Sample sample) {}
+
   /** Mean of the per-second means, worst of the maxima, over a window. */
   record Latency(double meanUs, double maxUs, int seconds, long errors) {}
 
@@ -34,16 +37,21 @@ final class GuestDiskLines {
   }
 
   List<Sample> between(long from, long to) throws IOException {
+    return at(from, to).stream().map(At::sample).toList();
+  }
+
+  List<At> at(long from, long to) throws IOException {
     try (var f = new RandomAccessFile(console.toFile(), "r")) {
       long end = Math.min(to, f.length());
       byte[] buf = new byte[(int) Math.max(0, end - from)];
       f.seek(from);
       f.readFully(buf);
-      var out = new ArrayList<Sample>();
-      Matcher m = DISK.matcher(new String(buf, StandardCharsets.UTF_8));
+      var out = new ArrayList<At>();
+      String text = new String(buf, StandardCharsets.ISO_8859_1); // one char per byte: offsets stay byte offsets
+      Matcher m = DISK.matcher(text);
       while (m.find()) {
-        out.add(new Sample(Double.parseDouble(m.group(1)), Long.parseLong(m.group(2)), Double.parseDouble(m.group(3)),
-            Double.parseDouble(m.group(4))));
+        out.add(new At(from + m.end(), new Sample(Double.parseDouble(m.group(1)), Long.parseLong(m.group(2)),
+            Double.parseDouble(m.group(3)), Double.parseDouble(m.group(4)))));
       }
       return out;
     }

@@ -35,19 +35,44 @@ final class StorageBench {
 
   static final long GUEST_REGION = 16L << 20;
 
+  /** One way to run the mirror: a fixed speed cap (0 for none) or Ferry's adaptive rate. */
+  record Variant(int capMibS, boolean adaptive) {
+
+    static final String ADAPTIVE = "adaptive";
+
+    /** {@code 0}, a cap in MiB/s, or {@code adaptive}. */
+    static Variant parse(String text) {
+      if (text.strip().equals(ADAPTIVE)) return new Variant(0, true);
+      int cap = Integer.parseInt(text.strip());
+      if (cap < 0) throw new IllegalArgumentException("a speed cap is 0 (none) or more MiB/s: " + cap);
+      return new Variant(cap, false);
+    }
+
+    String text() {
+      return adaptive ? ADAPTIVE : Integer.toString(capMibS);
+    }
+
+    String label() {
+      return adaptive ? "adaptive" : capMibS == 0 ? "none" : capMibS + " MiB/s";
+    }
+  }
+
   private final Path work;
   private final Path guestDir;
   private final long sizeBytes;
   private final int writeRateMibS;
-  private final List<Integer> capsMibS;
+  private final List<Variant> variants;
+  private final int runs;
   private final PrintStream log;
 
-  StorageBench(Path work, Path guestDir, long sizeBytes, int writeRateMibS, List<Integer> capsMibS, PrintStream log) {
+  StorageBench(Path work, Path guestDir, long sizeBytes, int writeRateMibS, List<Variant> variants, int runs,
+      PrintStream log) {
     this.work = work;
     this.guestDir = guestDir;
     this.sizeBytes = sizeBytes;
     this.writeRateMibS = writeRateMibS;
-    this.capsMibS = List.copyOf(capsMibS);
+    this.variants = List.copyOf(variants);
+    this.runs = runs;
     this.log = log;
   }
 
@@ -63,11 +88,24 @@ final class StorageBench {
     r.put("size_bytes", sizeBytes);
     r.put("guest_write_rate_mib_s", writeRateMibS);
     long cold = convert(image, dst.resolve("convert-cold.qcow2"));
-    long warm = convert(image, dst.resolve("convert-warm.qcow2"));
+    var warm = new ArrayList<Long>();
+    for (int i = 0; i < Math.max(3, runs); i++) warm.add(convert(image, dst.resolve("convert-warm.qcow2")));
+    long warmMedian = (long) StorageStats.median(warm.stream().map(Long::doubleValue).toList());
     r.put("convert_cold_ms", cold);
-    r.put("convert_ms", warm);
-    r.put("convert_mib_s", mibPerS(sizeBytes, warm));
-    log.println("qemu-img convert: " + cold + " ms cold, " + warm + " ms warm");
+    r.put("convert_runs_ms", warm);
+    r.put("convert_ms", warmMedian);
+    r.put("convert_mib_s", mibPerS(sizeBytes, warmMedian));
+    log.println("qemu-img convert: " + cold + " ms cold, then " + warm + " ms warm");
+    // the mirror after the first one reads an O_DIRECT source and always writes O_DIRECT: the same copy offline
+    var direct = new ArrayList<Long>();
+    for (int i = 0; i < Math.max(3, runs); i++) {
+      direct.add(convert(image, dst.resolve("convert-direct.qcow2"), "-T", "none", "-t", "none"));
+    }
+    long directMedian = (long) StorageStats.median(direct.stream().map(Long::doubleValue).toList());
+    r.put("convert_direct_runs_ms", direct);
+    r.put("convert_direct_ms", directMedian);
+    r.put("convert_direct_mib_s", mibPerS(sizeBytes, directMedian));
+    log.println("qemu-img convert -T none -t none: " + direct + " ms");
 
     String token = "bench-" + Long.toHexString(new SplittableRandom().nextLong());
     try (Agent agent = Agent.start(AgentConfig.of("bench", "127.0.0.1", 0, work.resolve("agent"),
@@ -85,17 +123,31 @@ final class StorageBench {
       try {
         GuestDiskLines lines = new GuestDiskLines(work.resolve("agent/vms/bench/run/console.log"));
         awaitDiskLine(lines);
-        var variants = new ArrayList<Map<String, Object>>();
-        for (int i = 0; i < capsMibS.size(); i++) {
-          // the disk moves back and forth between the pools, one pivot per variant
-          String to = i % 2 == 0 ? "dst" : "src";
-          log.printf("variant %d/%d: mirror capped at %s%n", i + 1, capsMibS.size(),
-              capsMibS.get(i) == 0 ? "nothing" : capsMibS.get(i) + " MiB/s");
-          var v = measureMirror(http, lines, capsMibS.get(i), to, "v" + i);
-          v.put("mirror_vs_convert", ratio((double) v.get("mirror_mib_s"), (double) r.get("convert_mib_s")));
-          variants.add(v);
+        var measured = new ArrayList<Map<String, Object>>();
+        long benchStart = System.nanoTime();
+        // the VM boots on a page-cached image and every mirror leaves it on an O_DIRECT one, whose guest writes
+        // are about twice as fast here: one uncounted mirror first, so every measured baseline is on the same kind
+        log.println("warm-up mirror (not counted): puts the disk on an O_DIRECT node, as every measured mirror leaves it");
+        r.put("warmup", measureMirror(http, lines, new Variant(0, false), "dst", "w0"));
+        int n = 1;
+        // rounds of every variant, so the machine's changing load falls on all variants alike
+        for (int run = 1; run <= runs; run++) {
+          for (Variant variant : variants) {
+            // the disk moves back and forth between the pools, one pivot per mirror
+            String to = n % 2 == 0 ? "dst" : "src";
+            n++;
+            log.printf("run %d/%d, mirror %d/%d: %s (%d s so far)%n", run, runs, n - 1, runs * variants.size(),
+                variant.label(), TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - benchStart));
+            var v = measureMirror(http, lines, variant, to, "r" + run + "v" + n);
+            v.put("run", run);
+            v.put("mirror_vs_convert", ratio((double) v.get("mirror_mib_s"), (double) r.get("convert_mib_s")));
+            v.put("mirror_vs_convert_direct", ratio((double) v.get("mirror_mib_s"), (double) r.get("convert_direct_mib_s")));
+            measured.add(v);
+          }
         }
-        r.put("variants", variants);
+        r.put("runs", runs);
+        r.put("mirrors", measured);
+        r.put("variants", StorageStats.summarize(variants.stream().map(Variant::text).toList(), measured));
         r.put("loadavg_end", loadAverage());
       } finally {
         http.kill("bench");
@@ -104,33 +156,44 @@ final class StorageBench {
     return r;
   }
 
-  private Map<String, Object> measureMirror(HostAgent http, GuestDiskLines lines, int capMibS, String pool, String suffix)
-      throws Exception {
+  private Map<String, Object> measureMirror(HostAgent http, GuestDiskLines lines, Variant variant, String pool,
+      String suffix) throws Exception {
     var r = new LinkedHashMap<String, Object>();
-    r.put("cap_mib_s", capMibS);
+    r.put("variant", variant.text());
+    r.put("cap_mib_s", variant.capMibS());
+    r.put("adaptive", variant.adaptive());
     long b0 = lines.position();
     Thread.sleep(6000);
     long b1 = lines.position();
     var before = GuestDiskLines.latency(lines.between(b0, b1));
     log.printf("guest write latency before the mirror: mean %.0f us, max %.0f us%n", before.meanUs(), before.maxUs());
 
+    // when the console log grew past each offset: a guest report is dated by when it appeared
+    var marks = new ArrayList<long[]>();
     long t0 = System.nanoTime();
-    http.mirror("bench", "disk0", new MirrorRequest(pool, "qcow2", (long) capMibS << 20, suffix));
+    marks.add(new long[] {t0, lines.position()});
+    http.mirror("bench", "disk0", new MirrorRequest(pool, "qcow2", (long) variant.capMibS() << 20, suffix,
+        variant.adaptive()));
+    long setupMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     MirrorStatus s;
     while (true) {
       s = http.mirrorStatus("bench", "disk0");
+      marks.add(new long[] {System.nanoTime(), lines.position()});
       if (s.state() == MirrorState.READY) break;
       if (s.state() == MirrorState.FAILED) throw new IllegalStateException("mirror failed: " + s.error());
       Thread.sleep(50);
     }
-    long mirrorMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    long b2 = lines.position();
-    // the guest reports once a second: keep the window open until a report covers the end of the copy
-    Thread.sleep(1200);
-    var during = GuestDiskLines.latency(lines.between(b1, lines.position()));
+    long tEnd = System.nanoTime();
+    long mirrorMs = TimeUnit.NANOSECONDS.toMillis(tEnd - t0);
+    // the guest reports once a second: wait for the report that covers the end of the copy
+    while (System.nanoTime() - tEnd < TimeUnit.MILLISECONDS.toNanos(1300)) {
+      Thread.sleep(50);
+      marks.add(new long[] {System.nanoTime(), lines.position()});
+    }
+    var during = GuestDiskLines.latency(duringMirror(lines.at(b1, lines.position()), marks, t0, tEnd));
     long copied = s.offset();
-    log.printf("mirror: %d bytes in %d ms; guest write latency during it: mean %.0f us, max %.0f us%n", copied, mirrorMs,
-        during.meanUs(), during.maxUs());
+    log.printf("mirror: %d bytes in %d ms (%d ms to start it); guest write latency during it: mean %.0f us, max %.0f us%n",
+        copied, mirrorMs, setupMs, during.meanUs(), during.maxUs());
 
     MirrorStatus pivot = http.pivot("bench", "disk0");
     long v0 = System.nanoTime();
@@ -139,8 +202,10 @@ final class StorageBench {
     http.release("bench", "disk0", true);
 
     r.put("mirror_ms", mirrorMs);
+    r.put("setup_ms", setupMs);
     r.put("mirror_bytes", copied);
     r.put("mirror_mib_s", mibPerS(copied, mirrorMs));
+    r.put("copy_mib_s", mibPerS(copied, Math.max(1, mirrorMs - setupMs)));
     r.put("guest_lat_before_mean_us", round(before.meanUs()));
     r.put("guest_lat_before_max_us", round(before.maxUs()));
     r.put("guest_lat_during_mean_us", round(during.meanUs()));
@@ -152,9 +217,33 @@ final class StorageBench {
     r.put("verify_ok", verify.ok());
     r.put("verify_ms", verifyMs);
     r.put("verify_compared_bytes", verify.comparedBytes());
-    if (b2 < b1) throw new IllegalStateException("console log shrank");
     if (!verify.ok()) throw new IllegalStateException("the new image differs from the old one as of the pivot");
     return r;
+  }
+
+  /**
+   * The guest's reports for the seconds the mirror ran: a report covers the second before it
+   * appeared, so it counts when the middle of that second falls between the mirror's start and
+   * end. A mirror shorter than that gets the first report after its start.
+   */
+  static List<GuestDiskLines.Sample> duringMirror(List<GuestDiskLines.At> reports, List<long[]> marks, long t0, long tEnd) {
+    long half = TimeUnit.MILLISECONDS.toNanos(500);
+    var in = new ArrayList<GuestDiskLines.Sample>();
+    GuestDiskLines.Sample first = null;
+    for (var at : reports) {
+      long seen = Long.MAX_VALUE;
+      for (long[] m : marks) {
+        if (m[1] >= at.endOffset()) {
+          seen = m[0];
+          break;
+        }
+      }
+      if (seen == Long.MAX_VALUE || seen <= t0) continue;
+      if (first == null) first = at.sample();
+      if (seen - half > t0 && seen - half <= tEnd) in.add(at.sample());
+    }
+    if (in.isEmpty() && first != null) in.add(first);
+    return in;
   }
 
   private void awaitDiskLine(GuestDiskLines lines) throws Exception {
@@ -182,9 +271,12 @@ final class StorageBench {
     Files.delete(raw);
   }
 
-  private static long convert(Path from, Path to) throws Exception {
+  private static long convert(Path from, Path to, String... cacheModes) throws Exception {
+    var cmd = new ArrayList<>(List.of("qemu-img", "convert", "-f", "qcow2", "-O", "qcow2"));
+    cmd.addAll(List.of(cacheModes));
+    cmd.addAll(List.of(from.toString(), to.toString()));
     long t0 = System.nanoTime();
-    exec("qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", from.toString(), to.toString());
+    exec(cmd.toArray(String[]::new));
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     Files.delete(to);
     return ms;
@@ -212,5 +304,10 @@ final class StorageBench {
 
   static double round(double v) {
     return Math.round(v * 10) / 10.0;
+  }
+
+  /** Two decimals, for medians of ratios; NaN (no runs) stays NaN. */
+  static double round2(double v) {
+    return Double.isNaN(v) ? v : Math.round(v * 100) / 100.0;
   }
 }

@@ -35,8 +35,8 @@ final class StoragePlot {
     double maxX = convert;
     double maxY = 2.5;
     for (var v : variants) {
-      maxX = Math.max(maxX, num(v, "mirror_mib_s"));
-      maxY = Math.max(maxY, num(v, "guest_lat_during_vs_before"));
+      maxX = Math.max(maxX, hi(v, "mirror_mib_s"));
+      maxY = Math.max(maxY, hi(v, "guest_lat_during_vs_before"));
     }
     maxX *= 1.1;
     maxY *= 1.1;
@@ -70,17 +70,35 @@ final class StoragePlot {
       g.drawString("0.8x", px(0.8 * convert, maxX) - 30, TOP + 30);
       g.setStroke(new BasicStroke(2));
       g.setColor(new Color(0, 90, 200));
+      g.drawString("median of the runs; bars: smallest to largest", LEFT + 8, H - BOTTOM - 8);
       for (var v : variants) {
+        boolean adaptive = Boolean.TRUE.equals(v.get("adaptive"));
+        g.setColor(adaptive ? new Color(0, 150, 60) : new Color(0, 90, 200));
         int x = px(num(v, "mirror_mib_s"), maxX);
         int y = py(num(v, "guest_lat_during_vs_before"), maxY);
-        g.fillOval(x - 5, y - 5, 10, 10);
+        g.setStroke(new BasicStroke(1));
+        if (v.containsKey("mirror_mib_s_min")) {
+          g.drawLine(px(num(v, "mirror_mib_s_min"), maxX), y, px(num(v, "mirror_mib_s_max"), maxX), y);
+          g.drawLine(x, py(num(v, "guest_lat_during_vs_before_min"), maxY), x,
+              py(num(v, "guest_lat_during_vs_before_max"), maxY));
+        }
+        if (adaptive) {
+          g.fillRect(x - 6, y - 6, 12, 12);
+        } else {
+          g.fillOval(x - 5, y - 5, 10, 10);
+        }
         int cap = ((Number) v.get("cap_mib_s")).intValue();
-        g.drawString(cap == 0 ? "no cap" : "cap " + cap, x + 8, y - 6);
+        g.drawString(adaptive ? "adaptive (Ferry's default)" : cap == 0 ? "no cap" : "cap " + cap, x + 8, y - 6);
       }
     } finally {
       g.dispose();
     }
     ImageIO.write(img, "png", png.toFile());
+  }
+
+  /** The largest value of a figure: its range's top when the runs gave one. */
+  private static double hi(Map<String, Object> v, String key) {
+    return v.containsKey(key + "_max") ? num(v, key + "_max") : num(v, key);
   }
 
   private static double num(Map<String, Object> v, String key) {
