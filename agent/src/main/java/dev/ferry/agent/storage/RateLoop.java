@@ -9,6 +9,7 @@ import dev.ferry.qmp.block.QueryBlockstats.BlockStats;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,8 @@ final class RateLoop {
   static final long CEILING = 2048L << 20;
 
   private final Map<String, Thread> running = new ConcurrentHashMap<>();
+  /** loops that ran to their end: a status read between ready and pivot must not start another */
+  private final Set<String> ended = ConcurrentHashMap.newKeySet();
 
   /** The guest device's cumulative write counters; empty when QEMU lists no such device. */
   static Optional<BlockStats> counters(Qmp q, String deviceId) {
@@ -67,12 +70,15 @@ final class RateLoop {
   /** Starts the loop of {@code r}'s mirror unless it runs already. */
   void ensure(Qmp q, MoveRecord r, String deviceId) {
     if (!r.adaptiveRate() || r.mode() != MoveRecord.Mode.LIVE || r.phase() != MovePhase.COPYING) return;
-    String key = r.vm() + "/" + r.disk() + "/" + r.jobId() + "/" + r.qemuPid();
+    // the suffix tells one move of a disk from the next, which reuses the job id in the same QEMU
+    String key = r.vm() + "/" + r.disk() + "/" + r.suffix() + "/" + r.qemuPid();
+    if (ended.contains(key)) return;
     running.computeIfAbsent(key, k -> Thread.ofVirtual().name("ferry-rate-" + r.vm() + "-" + r.disk())
         .start(() -> {
           try {
             run(q, r, deviceId);
           } finally {
+            ended.add(k);
             running.remove(k);
           }
         }));

@@ -13,6 +13,7 @@ import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.MirrorRequest;
+import dev.ferry.api.agent.MirrorState;
 import dev.ferry.api.agent.MirrorStatus;
 import dev.ferry.api.agent.VerifyResult;
 import dev.ferry.qmp.QmpException;
@@ -114,7 +115,7 @@ public final class StorageMoves {
     return locked(vm, disk, () -> withLogContext(vm, disk, () ->
         MoveStore.read(vm.dir(), disk).map(r -> {
           MirrorStatus s = observer.observe(vm, r);
-          resumeRate(vm, r);
+          if (s.state() == MirrorState.RUNNING) resumeRate(vm, r);
           return s;
         }).orElseGet(() -> none(disk))));
   }
