@@ -1,6 +1,7 @@
 package dev.ferry.app.bench;
 
 import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.MigrationPrediction;
 import dev.ferry.api.MigrationStatus;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.VmView;
@@ -12,6 +13,7 @@ import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
 import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.api.agent.MigrationTuning;
 import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.app.StreamClient;
 import dev.ferry.controller.migration.LivePolicy;
@@ -66,16 +68,34 @@ final class LiveBench {
    */
   static final Duration SOURCE_POLL = Duration.ofMillis(50);
 
-  record Workload(String name, Integer rateMibS) {
+  /**
+   * The non-convergent workload's link: 1 Gb/s, 119 MiB/s. Loopback outruns any writer this TCG
+   * guest has (the large set at full speed converged in 4 passes uncapped), and shaping loopback
+   * would slow every other process on the machine, so the link is emulated as a max-bandwidth of
+   * 119 MiB/s for every method: a method's own setting where it is lower, else this (for Ferry
+   * {@code --bandwidth 119}).
+   */
+  static final int NOCONV_LINK_MIB_S = 119;
+
+  /** @param linkMibS the emulated link, null for the loopback as it is */
+  record Workload(String name, Integer rateMibS, int mib, Integer linkMibS) {
+    Workload(String name, Integer rateMibS) {
+      this(name, rateMibS, MEM_MIB, null);
+    }
+
     String append() {
-      return "console=ttyS0 quiet" + (rateMibS == null ? "" : " ferry.mem=" + MEM_MIB + ":" + rateMibS);
+      return "console=ttyS0 quiet" + (rateMibS == null ? "" : " ferry.mem=" + mib + ":" + rateMibS);
     }
   }
 
   enum Method {
     RAW("raw", "(a) raw QEMU defaults"),
     FERRY("ferry", "(b) Ferry: ferry migrate live through the controller"),
-    FERRY_PARAMS("ferry-params", "(c) Ferry's parameters, no orchestration");
+    FERRY_PARAMS("ferry-params", "(c) Ferry's parameters, no orchestration"),
+    LIBVIRT("libvirt", "libvirt's defaults (virsh migrate --live)"),
+    PROXMOX("proxmox", "Proxmox VE's defaults (qm migrate --online)"),
+    KUBEVIRT("kubevirt", "KubeVirt's default migration configuration"),
+    NOVA("nova", "OpenStack Nova's libvirt driver defaults");
 
     final String id;
     final String label;
@@ -83,6 +103,14 @@ final class LiveBench {
     Method(String id, String label) {
       this.id = id;
       this.label = label;
+    }
+
+    /** a fresh policy object of the peer this method emulates; null for Ferry's own methods and raw */
+    Peer peer() {
+      return switch (this) {
+        case RAW, FERRY, FERRY_PARAMS -> null;
+        case LIBVIRT, PROXMOX, KUBEVIRT, NOVA -> Peer.of(id);
+      };
     }
 
     static Method of(String id) {
@@ -95,8 +123,14 @@ final class LiveBench {
     }
   }
 
-  static final List<Workload> WORKLOADS = List.of(new Workload("idle", null), new Workload("mem-64", 64),
-      new Workload("mem-200", 200), new Workload("mem-max", 0));
+  /**
+   * idle; a small hot working set (16 MiB rewritten as fast as the guest can); the large set
+   * ({@link #MEM_MIB}) at 64 and 200 MiB/s and as fast as it can; and the large set as fast as it
+   * can over a 1 Gb/s link ({@link #NOCONV_LINK_MIB_S}), which no 300 ms pre-copy can finish
+   */
+  static final List<Workload> WORKLOADS = List.of(new Workload("idle", null), new Workload("hot-16", 0, 16, null),
+      new Workload("mem-64", 64), new Workload("mem-200", 200), new Workload("mem-max", 0),
+      new Workload("noconv", 0, MEM_MIB, NOCONV_LINK_MIB_S));
 
   static Workload workload(String name) {
     return WORKLOADS.stream().filter(w -> w.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
@@ -109,6 +143,7 @@ final class LiveBench {
   private final Path work;
   private final Path guestDir;
   private final long limitMs;
+  private final int runsPerCell;
   private final List<Workload> workloads;
   private final List<Method> methods;
   private final PrintStream log;
@@ -122,8 +157,10 @@ final class LiveBench {
   /** runs so far, for a MAC per guest */
   private int runs;
 
-  LiveBench(Path work, Path guestDir, int secondsLimit, List<Workload> workloads, List<Method> methods, PrintStream log) {
+  LiveBench(Path work, Path guestDir, int secondsLimit, int runsPerCell, List<Workload> workloads, List<Method> methods,
+      PrintStream log) {
     this.work = work;
+    this.runsPerCell = runsPerCell;
     this.guestDir = guestDir;
     this.limitMs = secondsLimit * 1000L;
     this.workloads = List.copyOf(workloads);
@@ -145,6 +182,15 @@ final class LiveBench {
     r.put("mem_workload_mib", MEM_MIB);
     r.put("seconds_limit", limitMs / 1000);
     r.put("methods", methods.stream().map(m -> m.id).toList());
+    r.put("runs_per_cell", runsPerCell);
+    r.put("loadavg_start", loadAverage());
+    var peers = new LinkedHashMap<String, Object>();
+    for (Method m : methods) {
+      if (m.peer() == null) continue;
+      Peer p = m.peer();
+      peers.put(m.id, Map.of("reference", p.reference(), "capabilities", p.capabilities(), "parameters", p.parameters(GUEST_BYTES)));
+    }
+    r.put("peers", peers);
     LivePolicy starting = defaults("probe", LiveCluster.B);
     r.put("ferry_source_capabilities", starting.sourceCapabilities());
     r.put("ferry_source_parameters", starting.sourceParameters(GUEST_BYTES));
@@ -156,31 +202,58 @@ final class LiveBench {
       b = c.b;
       if (network != null) network.register(c.ferry);
       var out = new ArrayList<Map<String, Object>>();
+      int cells = workloads.size() * methods.size() * runsPerCell;
+      int done = 0;
+      long b0 = System.nanoTime();
       for (Workload w : workloads) {
         var wr = new LinkedHashMap<String, Object>();
         wr.put("workload", w.name());
         wr.put("requested_rate_mib_s", w.rateMibS() == null ? null : w.rateMibS() == 0 ? "max" : w.rateMibS());
-        var runs = new LinkedHashMap<String, Map<String, Object>>();
-        for (Method m : methods) {
-          log.printf("== %s, %s%n", w.name(), m.label);
-          Map<String, Object> one;
-          try {
-            one = m == Method.FERRY ? runFerry(w, r) : runDirect(w, m, r);
-          } catch (RuntimeException e) {
-            one = new LinkedHashMap<>();
-            one.put("method", m.id);
-            one.put("converged", false);
-            one.put("error", e.getMessage());
-            log.println("   FAILED: " + e.getMessage());
+        wr.put("working_set_mib", w.rateMibS() == null ? null : w.mib());
+        var samples = new LinkedHashMap<String, List<Map<String, Object>>>();
+        for (Method m : methods) samples.put(m.id, new ArrayList<>());
+        // interleaved: run 1 of every method, then run 2, so that a load spike of the shared machine hits all alike
+        for (int i = 1; i <= runsPerCell; i++) {
+          for (Method m : methods) {
+            done++;
+            long elapsedS = ms(b0) / 1000;
+            long leftS = done == 1 ? estimateSeconds(workloads, methods.size(), runsPerCell, limitMs / 1000)
+                : elapsedS * (cells - done + 1) / (done - 1);
+            log.printf("== [%d/%d] %s, %s, run %d of %d (%d s so far, about %d s left)%n", done, cells, w.name(), m.label, i,
+                runsPerCell, elapsedS, leftS);
+            Map<String, Object> one;
+            try {
+              one = m == Method.FERRY ? runFerry(w, r, i) : runDirect(w, m, r, i);
+            } catch (RuntimeException e) {
+              one = new LinkedHashMap<>();
+              one.put("method", m.id);
+              one.put("converged", false);
+              one.put("outcome", "error");
+              one.put("error", e.getMessage());
+              log.println("   FAILED: " + e.getMessage());
+            }
+            one.put("run", i);
+            one.putIfAbsent("outcome", outcome(one));
+            samples.get(m.id).add(one);
+            log.println("   " + LiveStats.brief(one));
           }
-          runs.put(m.id, one);
-          log.println("   " + one);
         }
+        wr.put("samples", samples);
+        var medians = new LinkedHashMap<String, Map<String, Object>>();
+        var runs = new LinkedHashMap<String, Map<String, Object>>();
+        for (var e : samples.entrySet()) {
+          medians.put(e.getKey(), LiveStats.summary(e.getValue()));
+          runs.put(e.getKey(), LiveStats.representative(e.getValue()));
+        }
+        wr.put("medians", medians);
+        // the run whose total is the median, per method: the detail tables and the ratios below use it
         wr.put("runs", runs);
         wr.put("ratios", ratios(runs));
+        wr.put("ferry_vs_peers", LiveStats.ferryVsPeers(medians));
         out.add(wr);
       }
       r.put("workloads", out);
+      r.put("loadavg_end", loadAverage());
     } finally {
       if (network != null) network.close();
     }
@@ -188,8 +261,8 @@ final class LiveBench {
   }
 
   /** (b): the VM made and moved by the controller, as a user does it with the CLI. */
-  private Map<String, Object> runFerry(Workload w, Map<String, Object> top) throws Exception {
-    String name = "live-" + w.name() + "-ferry";
+  private Map<String, Object> runFerry(Workload w, Map<String, Object> top, int run) throws Exception {
+    String name = "live-" + w.name() + "-ferry-" + run;
     var out = new LinkedHashMap<String, Object>();
     out.put("method", Method.FERRY.id);
     Path srcConsole = LiveCluster.console(work, LiveCluster.A, name);
@@ -207,15 +280,24 @@ final class LiveBench {
       noteGuest(top, st);
       warmUp(w, srcConsole, out);
       if (network != null) client = network.connect(srcConsole, vm.nics().getFirst().mac());
+      // as a user would before a migration they care about: the measurement it makes is the one the migration's record keeps
+      try {
+        MigrationPrediction dry = ferry.json(MigrationPrediction.class, migrateArgs(w, name, "--dry-run"));
+        out.put("dry_run_outcome", dry.outcome());
+      } catch (RuntimeException e) {
+        log.println("   dry run failed: " + e.getMessage());
+      }
       long mig0Pos = position(srcConsole);
       long t0 = System.nanoTime();
-      MigrationView v = ferry.json(MigrationView.class, "migrate", "live", name, "--to", LiveCluster.B, "--detach");
+      MigrationView v = ferry.json(MigrationView.class, migrateArgs(w, name, "--detach"));
       out.put("migration_id", v.id());
       Long cancelledAt = null;
       // the limit counts from the copy's start, as for (a) and (c): not the controller's preflight and target preparation
       Long copyT0 = null;
       String consoleDuring = "";
+      var passes = new PassLog();
       while (v.status() == MigrationStatus.RUNNING) {
+        passes.note(copyT0 == null ? 0 : ms(copyT0), sourceStatsQuietly(name, v.id()));
         if (copyT0 == null && !v.phase().equals("pending") && !v.phase().equals("preparing_target")) copyT0 = System.nanoTime();
         // read while it lasts: the source's run directory goes with the vm once the controller completed the handover
         String console = read(srcConsole, mig0Pos);
@@ -235,6 +317,8 @@ final class LiveBench {
         v = ferry.json(MigrationView.class, "migration", "show", v.id());
       }
       putDuring(out, memRates(consoleDuring));
+      out.put("pass_log", passes.rows());
+      putPrediction(out, v.prediction());
       out.put("status", v.status().name().toLowerCase(Locale.ROOT));
       out.put("phase", v.phase());
       out.put("postcopy_used", v.postcopy());
@@ -266,6 +350,7 @@ final class LiveBench {
         out.put("target_mem_errors", memErrors(read(dstConsole, 0)));
       } else {
         out.put("converged", false);
+        if (cancelledAt == null) out.put("aborted_by", "ferry");
         String why = v.reason() == null ? "" : ": " + v.reason();
         out.put("reason", cancelledAt != null ? "not converged within " + limitMs / 1000 + " s, cancelled" + why
             : v.status().name().toLowerCase(Locale.ROOT) + why);
@@ -308,8 +393,8 @@ final class LiveBench {
   }
 
   /** (a) and (c): the bench calls the agents itself, one migration without any orchestration. */
-  private Map<String, Object> runDirect(Workload w, Method m, Map<String, Object> top) throws Exception {
-    String name = "live-" + w.name() + "-" + m.id;
+  private Map<String, Object> runDirect(Workload w, Method m, Map<String, Object> top, int run) throws Exception {
+    String name = "live-" + w.name() + "-" + m.id + "-" + run;
     String id = name + "-1";
     var out = new LinkedHashMap<String, Object>();
     out.put("method", m.id);
@@ -334,11 +419,34 @@ final class LiveBench {
       if (nics != null) client = network.connect(srcConsole, nics.getFirst().mac());
 
       LivePolicy policy = defaults(name, LiveCluster.B);
+      Peer peer = m.peer();
       boolean raw = m == Method.RAW;
-      Map<String, Boolean> tCaps = raw ? Map.of() : policy.targetCapabilities();
-      Map<String, Object> tParams = raw ? Map.of() : policy.targetParameters();
-      Map<String, Boolean> sCaps = raw ? Map.of() : policy.sourceCapabilities();
-      Map<String, Object> sParams = raw ? Map.of() : policy.sourceParameters(given);
+      Map<String, Boolean> tCaps;
+      Map<String, Object> tParams;
+      Map<String, Boolean> sCaps;
+      Map<String, Object> sParams;
+      if (peer != null) {
+        sCaps = peer.capabilities();
+        sParams = peer.parameters(given);
+        // the stream's format must match on the target; auto-converge only throttles the source (qemu-notes)
+        var t = new LinkedHashMap<>(sCaps);
+        t.remove("auto-converge");
+        tCaps = t;
+        tParams = Map.of();
+      } else {
+        tCaps = raw ? Map.of() : policy.targetCapabilities();
+        tParams = raw ? Map.of() : policy.targetParameters();
+        sCaps = raw ? Map.of() : policy.sourceCapabilities();
+        sParams = raw ? Map.of() : policy.sourceParameters(given);
+      }
+      if (w.linkMibS() != null) {
+        // the emulated link: the method's own max-bandwidth where lower, else the link's (QEMU's default is 128 MiB/s)
+        long link = w.linkMibS() * 1048576L;
+        long own = sParams.get("max-bandwidth") instanceof Number n ? n.longValue() : 128L << 20;
+        var capped = new LinkedHashMap<>(sParams);
+        capped.put("max-bandwidth", Math.min(own, link));
+        sParams = capped;
+      }
       out.put("capabilities", sCaps);
       out.put("parameters", sParams);
 
@@ -353,16 +461,41 @@ final class LiveBench {
       a.outgoing(name, new OutgoingRequest(id, ready.migrationUri(), sCaps, sParams, null));
       MigrationStats s;
       String stopReason = null;
+      var passes = new PassLog();
+      var actions = new ArrayList<String>();
       while (true) {
         s = a.outgoingStats(name);
+        passes.note(ms(t0), s);
         if (s.phase().completed()) break;
         if (s.phase().abandoned()) throw new IllegalStateException("migration " + s.phase() + ": " + s.error());
+        if (peer != null) {
+          long at = ms(t0);
+          switch (peer.step(at, s)) {
+            case null -> { }
+            case Peer.Tune t -> {
+              try {
+                a.tuneOutgoing(name, new MigrationTuning(t.parameters()));
+                actions.add(at + " ms: " + t.note());
+              } catch (RuntimeException e) {
+                // it may have completed meanwhile: the next poll sees that
+                actions.add(at + " ms: " + t.note() + " (refused: " + e.getMessage() + ")");
+              }
+            }
+            case Peer.Abort ab -> {
+              stopReason = m.id + " aborted it: " + ab.reason();
+              out.put("aborted_by", m.id);
+            }
+          }
+          if (stopReason != null) break;
+        }
         if (ms(t0) > limitMs) {
           stopReason = "not converged within " + limitMs / 1000 + " s";
           break;
         }
         Thread.sleep(SOURCE_POLL.toMillis());
       }
+      out.put("pass_log", passes.rows());
+      if (peer != null) out.put("policy_actions", actions);
       long pollMs = ms(t0);
       putDuring(out, memRates(read(srcConsole, mig0Pos)));
       out.put("postcopy_used", false);
@@ -405,6 +538,62 @@ final class LiveBench {
       if (targetPrepared) quietly(() -> b.rollBackIncoming(name));
       if (onTarget) quietly(() -> b.kill(name));
       if (sourceRunning) quietly(() -> a.kill(name));
+    }
+  }
+
+  /** {@code ferry migrate live VM --to HOST}, every flag at its default but the emulated link's {@code --bandwidth} */
+  private static String[] migrateArgs(Workload w, String name, String last) {
+    var args = new ArrayList<>(List.of("migrate", "live", name, "--to", LiveCluster.B));
+    if (w.linkMibS() != null) args.addAll(List.of("--bandwidth", String.valueOf(w.linkMibS())));
+    args.add(last);
+    return args.toArray(String[]::new);
+  }
+
+  /** The source's stats while the controller runs the migration, read-only from the agent's cache; null before it started. */
+  private MigrationStats sourceStatsQuietly(String name, String migrationId) {
+    try {
+      MigrationStats s = a.outgoingStats(name);
+      return s != null && migrationId.equals(s.migrationId()) ? s : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Ferry's own prediction, made as the migration started, next to what happened. */
+  private static void putPrediction(Map<String, Object> out, MigrationPrediction p) {
+    if (p == null) return;
+    out.put("predicted_total_ms", p.predictedTotalMs());
+    out.put("predicted_downtime_ms", p.predictedDowntimeMs());
+    out.put("predicted_outcome", p.outcome());
+    out.put("prediction_link_mib_s", p.linkMibS());
+    out.put("prediction_link_source", p.linkSource());
+    out.put("prediction_dirty_rate_mib_s", p.dirtyRateMibS());
+  }
+
+  /** converged, post-copy, aborted (by the bench's limit, a peer's own policy or Ferry's convergence policy), error */
+  static String outcome(Map<String, Object> one) {
+    if (one.get("error") != null) return "error";
+    if (Boolean.TRUE.equals(one.get("converged"))) return Boolean.TRUE.equals(one.get("postcopy_used")) ? "post-copy" : "converged";
+    if (one.get("aborted_by") != null) return "aborted by " + one.get("aborted_by");
+    Object reason = one.get("reason");
+    if (reason != null && reason.toString().startsWith("not converged within")) return "cut at the bench's limit";
+    return "aborted";
+  }
+
+  /** Estimated seconds for the whole matrix: a boot and warm-up per run, the copy, the checks after it. */
+  static long estimateSeconds(List<Workload> workloads, int methods, int runs, long limitS) {
+    long s = 20;
+    for (Workload w : workloads) s += (long) methods * runs * (w.name().equals("noconv") ? limitS + 18 : 16);
+    return s;
+  }
+
+  /** Other QEMUs on the machine skew every number here: the report says how loaded it was. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "unknown";
     }
   }
 

@@ -21,33 +21,42 @@ final class LiveReport {
         two real agents of a cluster started in this process on one machine: a real controller and two
         agents enrolled with it as `ferry cluster up` does (a shared pool holds the guest's kernel and
         initrd; no disk; plain HTTP, and the stream in clear over loopback TCP for every method). Each
-        workload runs the selected methods (%s), one after the other in the same run, each on a freshly
-        booted guest:
+        workload runs the selected methods (%s) %s time(s) each, interleaved (run 1 of every method,
+        then run 2, ...), each on a freshly booted guest:
 
-        - **(a) raw**: what a plain `virsh migrate --live` gives: no parameter set, so QEMU's defaults
-          (max-bandwidth 128 MiB/s, downtime-limit 300 ms); only the `events` capability. The bench
-          calls the two agents itself.
-        - **(b) ferry**: the product itself, the controller's own run: the VM is created with
-          `ferry vm create` and moved with `ferry migrate live VM --to HOST`, every flag at its default
-          (the CLI runs in the bench's process against the controller), and the controller drives the
-          migration with its own runner and convergence policy. It starts QEMU with capabilities %s,
-          parameters %s. Downtime, bytes, passes, post-copy and the end-to-end time come from the
-          controller's migration record; total and pause from the source agent's record of it.
-        - **(c) ferry-params**: exactly the capabilities and parameters the controller starts (b) with
-          (taken from the controller's code, `LivePolicy`), driven like (a) without any orchestration:
-          separates the parameters' effect from the controller's.
+        - **ferry**: the product itself, the controller's own run: the VM is created with
+          `ferry vm create`, its migration predicted with `ferry migrate live VM --to HOST --dry-run`
+          and run with `ferry migrate live VM --to HOST`, every flag at its default (the CLI runs in
+          the bench's process against the controller), and the controller drives the migration with
+          its own runner and convergence policy. It starts QEMU with capabilities %s, parameters %s.
+          Downtime, bytes, passes, post-copy and the end-to-end time come from the controller's
+          migration record; total and pause from the source agent's record of it.
+        - **libvirt, proxmox, kubevirt, nova**: each peer's defaults, emulated from its source (below,
+          "The peers"), applied by the bench through the same two agents.
+        - **raw** (when selected): no parameter set at all, QEMU's own defaults (max-bandwidth
+          128 MiB/s, downtime-limit 300 ms). This is *not* what `virsh migrate --live` gives: libvirt
+          sets max-bandwidth to its unlimited maximum (the libvirt row).
+        - **ferry-params** (when selected): exactly the capabilities and parameters the controller
+          starts ferry with (`LivePolicy`), driven like a peer without any orchestration.
 
-        A run not completed after %s s is cancelled (for (b) with `ferry migration cancel`) and counted
-        as not converged; the guest must then still run on the source (agent state and advancing
-        `FERRY HB` heartbeat). Total is the source agent's `migrate` sent → completed; end to end is,
-        for (b), the record's request → succeeded (preflight, target QEMU, copy, resume, inventory) and,
-        for (a) and (c), the bench's target preparation → target resumed; downtime is QEMU's figure,
-        pause the source agent's (source STOP → completed by QEMU's event timestamps). The guest's memory
-        writer covers %s MiB; its rate is what the guest itself reported (`FERRY MEM … rate=`) before
-        and during the migration.
+        A run not completed after %s s is cancelled by the bench (for ferry with `ferry migration
+        cancel`) unless the method's own policy gave up first; the guest must then still run on the
+        source (agent state and advancing `FERRY HB` heartbeat). Total is the source agent's `migrate`
+        sent → completed; end to end is, for ferry, the record's request → succeeded (preflight, target
+        QEMU, copy, resume, inventory) and, for the others, the bench's target preparation → target
+        resumed; downtime is QEMU's figure, pause the source agent's (source STOP → completed by QEMU's
+        event timestamps). The guest's memory writer covers %s MiB (hot-16: 16 MiB); its rate is what
+        the guest itself reported (`FERRY MEM … rate=`) before and during the migration. **noconv** is
+        the large set rewritten as fast as the guest can over an emulated 1 Gb/s link: loopback outruns
+        any writer of this TCG guest, and shaping loopback would slow everyone else on the machine, so
+        every method runs with max-bandwidth at most %s MiB/s (its own setting where lower; ferry with
+        `--bandwidth %s`).
 
-        """, r.get("guest_ram_given_bytes"), r.get("memory_adjustment"), r.get("methods") instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList()) : "raw, ferry, ferry-params", r.get("ferry_source_capabilities"),
-        r.get("ferry_source_parameters"), r.get("seconds_limit"), r.get("mem_workload_mib")));
+        """, r.get("guest_ram_given_bytes"), r.get("memory_adjustment"), r.get("methods") instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList()) : "raw, ferry, ferry-params",
+        r.getOrDefault("runs_per_cell", 1), r.get("ferry_source_capabilities"),
+        r.get("ferry_source_parameters"), r.get("seconds_limit"), r.get("mem_workload_mib"), LiveBench.NOCONV_LINK_MIB_S, LiveBench.NOCONV_LINK_MIB_S));
+    b.append(LiveSummary.markdown(r));
+    b.append("## Each workload's median runs\n\nPer method, the completed run whose total is the median (else its first run).\n\n");
     b.append(LiveClientReport.intro(r));
     var notes = new ArrayList<String>();
     for (Map<String, Object> w : (List<Map<String, Object>>) r.get("workloads")) {
@@ -174,8 +183,8 @@ final class LiveReport {
     out.add(String.format(Locale.ROOT, "The fastest the guest's memory writer reached before any migration was %.0f MiB/s"
         + " (reports of one second); during migrations it ran slower (same machine, 2 cores shared by two QEMUs under TCG)."
         + " A 1000 MiB/s dirty rate is not reachable here, so this benchmark says nothing about it.", maxRate));
-    out.add("Caveats: one machine shared with other engineers' test runs, loopback TCP, TCG on 2 cores; one run per cell, so differences of a few tens of percent"
-        + " are within noise. Ferry's 10 GiB/s \"uncapped\" bandwidth lets loopback run at a few GB/s; on a real 10 GbE"
+    out.add("Caveats: one machine shared with other engineers' test runs, loopback TCP, TCG on 2 cores; "
+        + r.getOrDefault("runs_per_cell", 1) + " run(s) per cell, so differences within a cell's spread are noise. Ferry's 10 GiB/s \"uncapped\" bandwidth lets loopback run at a few GB/s; on a real 10 GbE"
         + " link the stream is ~1.1 GiB/s and both Ferry's totals and the gap to the 128 MiB/s default would be smaller.");
     return out;
   }

@@ -1,0 +1,137 @@
+package dev.ferry.app.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The head of the live report: one table of medians and spreads over every run of every cell,
+ * Ferry against the best peer per workload, the prediction's error, the plot, the peers' sources.
+ */
+final class LiveSummary {
+
+  private LiveSummary() {}
+
+  @SuppressWarnings("unchecked")
+  static String markdown(Map<String, Object> r) {
+    var b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "Reproduce: `%s` (about %s s here). Load average (1, 5, 15 min) %s at the start, %s at"
+        + " the end: the machine (%s cpus) is shared with other engineers' builds and test QEMUs, so read the spreads, not"
+        + " single figures.%n%n", r.getOrDefault("command", "./ferry bench live"), r.get("bench_seconds"), r.get("loadavg_start"),
+        r.get("loadavg_end"), r.get("cpus")));
+    b.append("![per-pass remaining vs dirty rate](live-passes.png)\n\n");
+    b.append("[live-passes.png](live-passes.png): every pre-copy pass of every run, remaining bytes at the pass against the"
+        + " dirty rate QEMU measured; the line joins the passes of each method's median run. A method that converges drops"
+        + " towards the x axis; one whose points stay high is outrun by its guest.\n\n");
+    b.append("## All runs: medians [min – max]\n\n");
+    b.append("Over the runs that completed (n of N); outcome counts over all runs. Total: source `migrate` → `completed`;"
+        + " downtime: QEMU's; pause: source STOP → `completed`; guest: its memory writer's rate during / before the"
+        + " migration; predicted: Ferry's own prediction in its migration record (after a `--dry-run`), against actual;"
+        + " silence: the connected client's longest silence minus QEMU's downtime (issue 11, goal ≤ 50 ms).\n\n");
+    b.append("| workload | method | outcomes | total | downtime | pause | sent | guest during/before | predicted total / downtime | silence − downtime |\n");
+    b.append("|---|---|---|---:|---:|---:|---:|---:|---|---:|\n");
+    var errorsTotal = new ArrayList<Double>();
+    var errorsDown = new ArrayList<Double>();
+    for (Map<String, Object> w : (List<Map<String, Object>>) r.get("workloads")) {
+      var medians = (Map<String, Map<String, Object>>) w.get("medians");
+      if (medians == null) continue;
+      var samples = (Map<String, List<Map<String, Object>>>) w.get("samples");
+      for (var e : medians.entrySet()) {
+        var s = e.getValue();
+        b.append("| ").append(w.get("workload")).append(" | ").append(e.getKey())
+            .append(" | ").append(outcomes(s))
+            .append(" | ").append(spread(s.get("total_ms"), " ms", 1))
+            .append(" | ").append(spread(s.get("downtime_qemu_ms"), " ms", 1))
+            .append(" | ").append(spread(s.get("pause_ms"), " ms", 1))
+            .append(" | ").append(spread(s.get("bytes_sent"), " MiB", 1048576))
+            .append(" | ").append(spread(s.get("guest_rate_during_vs_before"), "", 1))
+            .append(" | ").append(prediction(s))
+            .append(" | ").append(spread(s.get("silence_minus_downtime_ms"), " ms", 1))
+            .append(" |\n");
+        if (samples != null && samples.get(e.getKey()) != null) {
+          for (var run : samples.get(e.getKey())) {
+            if (!Boolean.TRUE.equals(run.get("converged"))) continue;
+            double et = LiveStats.error(run.get("predicted_total_ms"), run.get("total_ms"));
+            double ed = LiveStats.error(run.get("predicted_downtime_ms"), run.get("downtime_qemu_ms"));
+            if (!Double.isNaN(et)) errorsTotal.add(et);
+            if (!Double.isNaN(ed)) errorsDown.add(ed);
+          }
+        }
+      }
+    }
+    b.append('\n');
+    b.append("## Ferry against the peers (medians, same run)\n\n");
+    b.append("| workload | Ferry completed | peers completing every run | Ferry / best peer downtime (goal ≤ 1) | Ferry / fastest peer total (goal ≤ 1.1) |\n");
+    b.append("|---|---|---|---:|---:|\n");
+    for (Map<String, Object> w : (List<Map<String, Object>>) r.get("workloads")) {
+      var v = (Map<String, Object>) w.get("ferry_vs_peers");
+      if (v == null) continue;
+      b.append("| ").append(w.get("workload"))
+          .append(" | ").append(v.get("ferry_completed"))
+          .append(" | ").append(v.get("peers_completing_every_run") instanceof List<?> l && !l.isEmpty() ? l : "none")
+          .append(" | ").append(v.get("ferry_vs_best_peer_downtime") == null ? "—"
+              : goal(v.get("ferry_vs_best_peer_downtime"), 1.0) + " (vs " + v.get("best_peer_downtime") + ")")
+          .append(" | ").append(v.get("ferry_vs_fastest_peer_total") == null ? "—"
+              : goal(v.get("ferry_vs_fastest_peer_total"), 1.1) + " (vs " + v.get("fastest_peer") + ")")
+          .append(" |\n");
+    }
+    b.append('\n');
+    b.append(String.format(Locale.ROOT, "Ferry's prediction (issue 14 part 4, goal: median error within ±25 %%): median error of"
+        + " the predicted total %s over %d completed runs, of the predicted downtime %s over %d.%n%n",
+        pct(errorsTotal), errorsTotal.size(), pct(errorsDown), errorsDown.size()));
+    if (r.get("peers") instanceof Map<?, ?> peers && !peers.isEmpty()) {
+      b.append("## The peers, emulated from their sources\n\n");
+      b.append("Each peer is a policy object (`Peer.java`): the capabilities and parameters it sets before `migrate`, and what"
+          + " its monitor loop does while the migration runs, applied through the same agents and QMP path as every other"
+          + " method, on the same guest and workload, in the same run. What is the same for all: the target is resumed by the"
+          + " same agent call once the bench (polling the source every 50 ms) saw `completed`, so no peer's RPC stack"
+          + " (libvirt's Finish/Confirm, Proxmox's tunnel `resume`) is in the figures; timeouts longer than the bench's"
+          + " limit never fire here, and the bench's limit cuts such runs instead (outcome \"cut at the bench's limit\": the"
+          + " peer itself would have gone on).\n\n");
+      for (var e : ((Map<String, Map<String, Object>>) peers).entrySet()) {
+        b.append("- **").append(e.getKey()).append("**: capabilities ").append(e.getValue().get("capabilities"))
+            .append(", parameters ").append(e.getValue().get("parameters")).append(". ").append(e.getValue().get("reference"))
+            .append(".\n");
+      }
+      b.append('\n');
+    }
+    return b.toString();
+  }
+
+  private static String outcomes(Map<String, Object> s) {
+    if (!(s.get("outcomes") instanceof Map<?, ?> m)) return "—";
+    var parts = new ArrayList<String>();
+    for (var e : m.entrySet()) parts.add(e.getValue() + "× " + e.getKey());
+    return String.join(", ", parts);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String prediction(Map<String, Object> s) {
+    if (!(s.get("predicted_total_ms") instanceof Map<?, ?>)) return "—";
+    return spread(s.get("predicted_total_ms"), " ms", 1) + " / " + spread(s.get("predicted_downtime_ms"), " ms", 1);
+  }
+
+  @SuppressWarnings("unchecked")
+  static String spread(Object v, String unit, double div) {
+    if (!(v instanceof Map<?, ?> raw)) return "—";
+    var m = (Map<String, Object>) raw;
+    String f = div == 1 && unit.isEmpty() ? "%.2f" : div == 1 ? "%.0f" : "%.1f";
+    String med = String.format(Locale.ROOT, f, LiveStats.num(m.get("median")) / div);
+    String lo = String.format(Locale.ROOT, f, LiveStats.num(m.get("min")) / div);
+    String hi = String.format(Locale.ROOT, f, LiveStats.num(m.get("max")) / div);
+    return med + unit + " [" + lo + " – " + hi + "] n=" + m.get("n");
+  }
+
+  private static String goal(Object ratio, double limit) {
+    double x = LiveStats.num(ratio);
+    return x <= limit ? String.valueOf(ratio) : "**" + ratio + "**";
+  }
+
+  private static String pct(List<Double> errors) {
+    if (errors.isEmpty()) return "n/a";
+    var sorted = errors.stream().sorted().toList();
+    return String.format(Locale.ROOT, "%+.0f %% [%+.0f … %+.0f %%]", LiveStats.median(sorted) * 100, sorted.getFirst() * 100,
+        sorted.getLast() * 100);
+  }
+}
