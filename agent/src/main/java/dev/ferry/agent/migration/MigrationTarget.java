@@ -81,7 +81,7 @@ final class MigrationTarget {
   private final ListenPorts ports;
   private final StreamTls tls;
   private final MigrationLocks locks = new MigrationLocks("incoming");
-  private final PostcopyAutoResume autoResume = new PostcopyAutoResume(this::finish);
+  private final AutoResume autoResume = new AutoResume(this::finish);
   private final IncomingMonitor monitor = new IncomingMonitor();
   private final QemuHost host;
 
@@ -212,7 +212,8 @@ final class MigrationTarget {
     var parameters = new LinkedHashMap<String, Object>(rec.parameters());
     parameters.putAll(streamTls);
     q.migration().setParameters(parameters);
-    if (Boolean.TRUE.equals(rec.capabilities().get("postcopy-ram"))) autoResume.arm(name, p);
+    boolean onArrival = Boolean.TRUE.equals(req.resumeOnArrival());
+    if (onArrival || Boolean.TRUE.equals(rec.capabilities().get("postcopy-ram"))) autoResume.arm(name, p, onArrival);
     // a port of the range, persisted before QEMU binds it; a QEMU started anew (the last one
     // died before listening) listens on the recorded port again, or a new one when it is taken
     if (q.migration().status() == QemuMigrationStatus.NONE) {

@@ -147,11 +147,17 @@ class LiveMigrationIT {
 
   static Run begin(HttpTestClient from, HttpTestClient to, String vm, Path targetDiskOrNull, List<CopyStorageDisk> copy,
       Map<String, Object> params) {
+    return begin(from, to, vm, targetDiskOrNull, copy, params, null);
+  }
+
+  static Run begin(HttpTestClient from, HttpTestClient to, String vm, Path targetDiskOrNull, List<CopyStorageDisk> copy,
+      Map<String, Object> params, Boolean resumeOnArrival) {
     AgentVmStatus st = from.get("/agent/vms/" + vm).as(AgentVmStatus.class);
     String id = vm + "-" + System.nanoTime();
     AgentVmDefinition def = definition(vm, targetDiskOrNull);
     var in = new IncomingRequest(id, new AgentVmDefinition(def.name(), def.cpus(), def.memoryBytes(), st.machineType(),
-        def.cpuModel(), def.kernel(), def.initrd(), def.append(), def.disks()), st.memoryGivenBytes(), Map.of(), params, copy);
+        def.cpuModel(), def.kernel(), def.initrd(), def.append(), def.disks()), st.memoryGivenBytes(), Map.of(), params, copy,
+        null, resumeOnArrival);
     Reply r = to.put("/agent/vms/" + vm + "/incoming", in);
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     IncomingReady ready = r.as(IncomingReady.class);
@@ -236,11 +242,17 @@ class LiveMigrationIT {
     String bootId = new GuestConsole(console("h1", "web")).lastHeartbeat().orElseThrow().boot();
     assertCleanAfter(console("h1", "web"), Instant.now());
 
-    begin(h1, h2, "web", shared.resolve("web-disk0.qcow2"), List.of(), FAST);
+    // resume on arrival: the target runs the guest on its own QEMU's completed event, before anyone calls finish
+    begin(h1, h2, "web", shared.resolve("web-disk0.qcow2"), List.of(), FAST, true);
     assertThat(h1.post("/agent/vms/web/stop", null).status()).as("stop while outgoing").isEqualTo(409);
     MigrationStats s = awaitPhase(h1, "web", "completed", "failed", "cancelled");
     assertThat(s.phase()).as(s.error()).isEqualTo(OutgoingPhase.COMPLETED);
     report("shared", s);
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> h2.get("/agent/vms/web/incoming").as(IncomingStatus.class).phase() == IncomingPhase.FINISHED);
+    IncomingStatus arrived = h2.get("/agent/vms/web/incoming").as(IncomingStatus.class);
+    assertThat(arrived.running()).as("running on arrival, before any finish").isTrue();
+    assertThat(arrived.resumedAt()).isNotNull();
     assertThat(h1.post("/agent/vms/web/start", null).status()).as("start after completed").isEqualTo(409);
     finishAndComplete(h1, h2, "web", sourcePid);
 

@@ -18,6 +18,11 @@ import java.util.Map;
  * @param sourceHost       the host the VM comes from: a target with TLS lets only that host's
  *                         certificate feed the migration stream and write the NBD exports;
  *                         required by such a target
+ * @param resumeOnArrival  true: run the guest the moment this QEMU completed the incoming
+ *                         migration (its {@code MIGRATION completed} event), as finish would,
+ *                         without waiting for the finish call, which then only reports; null or
+ *                         false: the completed target stays paused until finish (to look at it
+ *                         first). Post-copy always resumes at the switch.
  */
 public record IncomingRequest(
     String migrationId,
@@ -26,7 +31,15 @@ public record IncomingRequest(
     Map<String, Boolean> capabilities,
     Map<String, Object> parameters,
     List<CopyStorageDisk> copyStorage,
-    String sourceHost) {
+    String sourceHost,
+    Boolean resumeOnArrival) {
+
+  /** Without resume on arrival: the completed target waits for finish. */
+  public IncomingRequest(String migrationId, AgentVmDefinition definition, long memoryGivenBytes,
+      Map<String, Boolean> capabilities, Map<String, Object> parameters, List<CopyStorageDisk> copyStorage,
+      String sourceHost) {
+    this(migrationId, definition, memoryGivenBytes, capabilities, parameters, copyStorage, sourceHost, null);
+  }
 
   /** Without a source host: for targets without TLS. */
   public IncomingRequest(String migrationId, AgentVmDefinition definition, long memoryGivenBytes,
