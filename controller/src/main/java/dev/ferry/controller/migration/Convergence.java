@@ -25,6 +25,8 @@ final class Convergence {
 
   static final int STALL_PASSES = 3;
   static final Duration STALL_TIME = Duration.ofSeconds(10);
+  /** a pass that leaves more than this share of the one before is a plateau for the downtime limit */
+  static final double PLATEAU = 0.8;
   /** remaining must fall by at least this share to count as progress */
   static final double MIN_IMPROVEMENT = 0.05;
   /** auto-converge's cpu-throttle-increment per rung: QEMU's default (10 %), then steeper */
@@ -48,9 +50,16 @@ final class Convergence {
   private int throttleRung;
   private long movedBytes = -1;
   private Instant movedAt;
+  /** the downtime-limit QEMU runs with now */
+  private long downtimeLimitMs;
+  /** remaining at the previously judged pass; -1 before */
+  private long lastPassRemaining = -1;
+  /** a raise decided but not yet sent */
+  private Long raiseTo;
 
   Convergence(LiveOptions options) {
     this.options = options;
+    this.downtimeLimitMs = options.startDowntimeMs();
   }
 
   void observe(MigrationStats s, long remainingBytes, Instant now) {
@@ -73,11 +82,40 @@ final class Convergence {
     // first sample is wherever the zero pages let it fall in 250 ms, no measure of the guest.
     if (passes < 2 || passes == passJudged) return;
     passJudged = passes;
+    judgeDowntimeLimit();
     if (timeAtBest == null || remaining < bestRemaining * (1 - MIN_IMPROVEMENT)) {
       bestRemaining = remaining;
       passAtBest = passes;
       timeAtBest = now;
     }
+  }
+
+  /**
+   * Raises QEMU's downtime-limit once a pass no longer shrinks what is left by {@link #PLATEAU}:
+   * more passes would not bring the pause down, so the limit becomes what the measured remainder
+   * needs at the measured bandwidth (QEMU's expected downtime) with a quarter to spare, within the
+   * allowance; QEMU then switches over at once. Above the allowance it goes to the allowance, and
+   * the stall watch decides as before.
+   */
+  private void judgeDowntimeLimit() {
+    long before = lastPassRemaining;
+    lastPassRemaining = remaining;
+    if (passes < 3 || before < 0 || downtimeLimitMs >= options.maxDowntimeMs()) return;
+    if (remaining < before * PLATEAU || expectedDowntimeMs == Long.MAX_VALUE) return;
+    long want = Math.min(options.maxDowntimeMs(), Math.max(downtimeLimitMs + 1, expectedDowntimeMs * 5 / 4 + 5));
+    downtimeLimitMs = want;
+    raiseTo = want;
+  }
+
+  /** A downtime-limit to set now, once per raise, or null. */
+  Long nextDowntimeLimit() {
+    Long r = raiseTo;
+    raiseTo = null;
+    return r;
+  }
+
+  long downtimeLimitMs() {
+    return downtimeLimitMs;
   }
 
   /**

@@ -112,6 +112,8 @@ final class LiveCopy {
         record.reason = convergence.stallReason(now) + "; rolled back, the vm keeps running on host '" + record.source + "'";
         return LivePhase.CANCELLING;
       }
+      Long limit = convergence.nextDowntimeLimit();
+      if (limit != null) raiseDowntimeLimit(limit);
       Map<String, Object> throttle = convergence.nextThrottle(now);
       if (throttle != null) steepenThrottle(throttle);
       if (convergence.shouldSwitchToPostcopy(now)) {
@@ -217,6 +219,20 @@ final class LiveCopy {
     ctx.retrying(record.source, "switch to post-copy",
         () -> ctx.agent(record.source).postcopy(record.vm));
     postcopySent = true;
+  }
+
+  /** Passes stopped shrinking what is left: the limit becomes what the measured remainder needs, within the allowance. */
+  private void raiseDowntimeLimit(long limitMs) {
+    LOG.info("migration {}: vm {} no longer converging below the downtime limit ({}); limit raised to {} ms of {} ms allowed",
+        record.id, record.vm, convergence.progressText(), limitMs, options.maxDowntimeMs());
+    try {
+      ctx.agent(record.source).tuneOutgoing(record.vm, new MigrationTuning(Map.of("downtime-limit", limitMs)));
+      record.escalations.add("downtime limit raised to " + limitMs + " ms after " + record.passes + " passes (what the"
+          + " measured remainder needs; " + options.maxDowntimeMs() + " ms allowed)");
+    } catch (ControllerException e) {
+      // completed or cancelled meanwhile: the next stats say which; a source that does not answer is retried by the stall watch
+      LOG.info("migration {}: downtime limit not raised: {}", record.id, e.getMessage());
+    }
   }
 
   /** An escalation rung mid-flight: QEMU takes throttle parameters while migrating (not capabilities). */
