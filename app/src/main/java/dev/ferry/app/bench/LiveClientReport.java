@@ -33,10 +33,11 @@ final class LiveClientReport {
         %.0f ms). **At switchover** is the silence around the target's resume; **STOP → resume** is the source
         QEMU's STOP event (its agent's record) to the target agent's answered `cont`, and **completed → resume**
         its part after the source's `completed`; **first line** is the target's resume to the first line the
-        client got. All three methods resume the target through the same agent call, which sends
-        `announce-self` right after `cont` (QEMU 7.2's own announce defaults: 5 rounds, 50 ms then 100 ms apart);
-        (a) and (c) ask the source every 50 ms whether it completed, as the controller does for (b) while RAM is
-        copied. The NICs run without vhost: Ferry uses vhost-net only when `/dev/vhost-net` is usable and KVM is
+        client got. Every method resumes the target through the same agent code, which sends
+        `announce-self` right after `cont` (QEMU 7.2's own announce defaults: 5 rounds, 50 ms then 100 ms apart):
+        for ferry the target agent runs it on its own QEMU's `completed` event (`resume_on_arrival`, which the
+        controller asks for); for every other method the bench asks the source every 50 ms whether it completed and
+        then calls the target's finish, as a management layer that learns of the completion and then resumes. The NICs run without vhost: Ferry uses vhost-net only when `/dev/vhost-net` is usable and KVM is
         on, and this machine has neither.
 
         """, r.get("network"), GOAL_MS);
@@ -102,10 +103,10 @@ final class LiveClientReport {
             + " source guest while it was copied, under TCG on 2 shared cores",
         unclean == 0 ? "Every connection stayed clean: no reset, gap, duplicate or reorder." : unclean + " connection(s) were not clean (see the tables)."));
     out.add("Completed → `cont` is orchestration, outside QEMU's downtime figure: the target QEMU runs with `-S` and resumes"
-        + " only when told, after whoever drives the migration saw the source complete (the controller asks every 50 ms while"
-        + " RAM is copied; it asked every 250 ms before this benchmark showed that wait as client silence), the target's agent"
-        + " read its state, persisted the point of no return and sent `cont`. Resuming on the target QEMU's own `completed`"
-        + " event, as post-copy already does, would remove most of it.");
+        + " only when told. For ferry the target's agent now tells it on its own QEMU's `completed` event (it persists the"
+        + " point of no return, sends `cont`, then announces); for the other methods the bench first has to see the"
+        + " source's `completed` (a 50 ms poll) and call the target's finish. Compare the completed → resume column"
+        + " between ferry and the peers for what that saves.");
     out.add("STOP → first line on the target is the guest's: the target QEMU has never executed this guest's code, so under TCG"
         + " every path it takes after `cont` (timer interrupt, scheduler, virtio-net, TCP, the service) is translated anew"
         + " before it runs, and the guest's load/resume on the target is not in QEMU's downtime figure either. That"

@@ -98,4 +98,50 @@ class LiveReportTest {
     assertThat(md).contains("**No connected client in this run** (it needs root (network namespaces, a bridge))")
         .doesNotContain("What the connected client saw").doesNotContain("Where the silence goes");
   }
+
+  @Test
+  void markdown_severalRunsAndPeers_oneTableOfMediansFerryAgainstTheBestPeerPlotAndReproduceCommand(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    var samples = new LinkedHashMap<String, List<Map<String, Object>>>();
+    var ferryRuns = new java.util.ArrayList<Map<String, Object>>();
+    for (long t : new long[] {900, 1000, 1100}) {
+      var r = run("ferry", t, t + 500, 40);
+      r.put("outcome", "converged");
+      r.put("predicted_total_ms", 1000L);
+      r.put("predicted_downtime_ms", 50L);
+      r.put("pass_log", List.of(Map.of("pass", 2L, "remaining_bytes", 30L << 20, "dirty_rate_bytes_s", 20L << 20)));
+      ferryRuns.add(r);
+    }
+    var novaRuns = new java.util.ArrayList<Map<String, Object>>();
+    for (long t : new long[] {800, 850, 2000}) {
+      var r = run("nova", t, t + 100, 30);
+      r.put("outcome", "converged");
+      novaRuns.add(r);
+    }
+    samples.put("ferry", ferryRuns);
+    samples.put("nova", novaRuns);
+    var medians = new LinkedHashMap<String, Map<String, Object>>();
+    var runs = new LinkedHashMap<String, Map<String, Object>>();
+    for (var e : samples.entrySet()) {
+      medians.put(e.getKey(), LiveStats.summary(e.getValue()));
+      runs.put(e.getKey(), LiveStats.representative(e.getValue()));
+    }
+    var w = new LinkedHashMap<String, Object>(Map.of("workload", "hot-16", "samples", samples, "medians", medians,
+        "runs", runs, "ratios", LiveBench.ratios(runs), "ferry_vs_peers", LiveStats.ferryVsPeers(medians)));
+    var report = new LinkedHashMap<String, Object>(Map.of("date", "d", "cpus", 2, "seconds_limit", 15L,
+        "methods", List.of("ferry", "nova"), "workloads", List.of(w), "runs_per_cell", 3, "loadavg_start", "5.1 4.0 3.0",
+        "loadavg_end", "6.0 5.0 4.0", "command", "./ferry bench live --runs 3"));
+
+    String md = LiveReport.markdown(report);
+    LivePlot.write(report, dir.resolve("live-passes.png"));
+
+    assertThat(md).contains("Reproduce: `./ferry bench live --runs 3`").contains("5.1 4.0 3.0")
+        .contains("![per-pass remaining vs dirty rate](live-passes.png)")
+        .contains("| hot-16 | ferry | 3× converged | 1000 ms [900 – 1100] n=3 | 40 ms [40 – 40] n=3 |")
+        .contains("| hot-16 | 3 of 3 | [nova] | **1.33** (vs nova) | 1.18 (vs nova) |")
+        .contains("downtime goal **missed** by 33 %")
+        .contains("median error of the predicted total +0 %");
+    byte[] png = java.nio.file.Files.readAllBytes(dir.resolve("live-passes.png"));
+    assertThat(java.util.Arrays.copyOf(png, 4)).isEqualTo(new byte[] {(byte) 0x89, 'P', 'N', 'G'});
+  }
 }
