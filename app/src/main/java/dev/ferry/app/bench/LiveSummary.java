@@ -20,6 +20,18 @@ final class LiveSummary {
         + " the end: the machine (%s cpus) is shared with other engineers' builds and test QEMUs, so read the spreads, not"
         + " single figures.%n%n", r.getOrDefault("command", "./ferry bench live"), r.get("bench_seconds"), r.get("loadavg_start"),
         r.get("loadavg_end"), r.get("cpus")));
+    var notRun = new ArrayList<String>();
+    var methods = r.get("methods") instanceof List<?> l ? l : List.of();
+    for (String m : List.of("ferry", "libvirt", "proxmox", "kubevirt", "nova")) if (!methods.contains(m)) notRun.add("method " + m);
+    var ran = ((List<Map<String, Object>>) r.get("workloads")).stream().map(w -> w.get("workload")).toList();
+    for (var w : LiveBench.WORKLOADS) if (!ran.contains(w.name())) notRun.add("workload " + w.name());
+    if (!notRun.isEmpty()) {
+      b.append("Not in this run (one run must fit 30 minutes of the machine's shared QEMU lock): ").append(String.join(", ", notRun))
+          .append(methods.contains("kubevirt") ? "" : "; KubeVirt's defaults give QEMU exactly libvirt's settings (unlimited"
+              + " bandwidth, QEMU's 300 ms, no capabilities) and differ only in timeouts of 150 s and more, which never fire"
+              + " within this bench's limit, so its row would repeat libvirt's (`--methods kubevirt` runs it)")
+          .append(".\n\n");
+    }
     b.append("![per-pass remaining vs dirty rate](live-passes.png)\n\n");
     b.append("[live-passes.png](live-passes.png): every pre-copy pass of every run, remaining bytes at the pass against the"
         + " dirty rate QEMU measured; the line joins the passes of each method's median run. A method that converges drops"
