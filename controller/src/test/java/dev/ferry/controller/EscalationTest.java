@@ -61,7 +61,9 @@ class EscalationTest {
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
 
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
-    assertThat(host1.tuned).containsExactly(Map.of("cpu-throttle-increment", 25), Map.of("cpu-throttle-increment", 40));
+    // first the downtime limit, from its 50 ms start to the allowance (what the plateau needs is above it), then the throttle
+    assertThat(host1.tuned).containsExactly(Map.of("downtime-limit", 300), Map.of("cpu-throttle-increment", 25),
+        Map.of("cpu-throttle-increment", 40));
     List<String> changes = host1.changes();
     assertThat(changes.lastIndexOf("POST /agent/vms/web/outgoing/parameters"))
         .as("post-copy only after the last throttle rung: " + changes)
@@ -69,12 +71,14 @@ class EscalationTest {
     assertThat(host1.changes()).contains("POST /agent/vms/web/outgoing/postcopy");
     List<String> rungs = new ArrayList<>();
     done.get("escalations").forEach(e -> rungs.add(e.asText()));
-    assertThat(rungs).hasSize(5);
+    assertThat(rungs).hasSize(7);
     assertThat(rungs.get(0)).contains("bandwidth uncapped");
-    assertThat(rungs.get(1)).contains("auto-converge on from the start", "10 %");
-    assertThat(rungs.get(2)).contains("throttle step 25 %");
-    assertThat(rungs.get(3)).contains("throttle step 40 %");
-    assertThat(rungs.get(4)).contains("post-copy after");
+    assertThat(rungs.get(1)).contains("downtime limit 50 ms at the start", "300 ms allowed");
+    assertThat(rungs.get(2)).contains("auto-converge on from the start", "10 %");
+    assertThat(rungs.get(3)).contains("downtime limit raised to 300 ms");
+    assertThat(rungs.get(4)).contains("throttle step 25 %");
+    assertThat(rungs.get(5)).contains("throttle step 40 %");
+    assertThat(rungs.get(6)).contains("post-copy after");
   }
 
   @Test
@@ -84,7 +88,7 @@ class EscalationTest {
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
 
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
-    assertThat(host1.tuned).hasSize(2);
+    assertThat(host1.tuned).as("the downtime limit to the allowance, then two throttle rungs").hasSize(3);
     assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/outgoing/postcopy");
     assertThat(done.get("reason").asText()).contains("does not converge", "auto-converge throttled up to steps of 40 %");
     assertThat(done.get("escalations").get(0).asText()).contains("capped at 64.0 MiB/s");
