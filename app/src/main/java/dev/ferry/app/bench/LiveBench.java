@@ -239,17 +239,7 @@ final class LiveBench {
           }
         }
         wr.put("samples", samples);
-        var medians = new LinkedHashMap<String, Map<String, Object>>();
-        var runs = new LinkedHashMap<String, Map<String, Object>>();
-        for (var e : samples.entrySet()) {
-          medians.put(e.getKey(), LiveStats.summary(e.getValue()));
-          runs.put(e.getKey(), LiveStats.representative(e.getValue()));
-        }
-        wr.put("medians", medians);
-        // the run whose total is the median, per method: the detail tables and the ratios below use it
-        wr.put("runs", runs);
-        wr.put("ratios", ratios(runs));
-        wr.put("ferry_vs_peers", LiveStats.ferryVsPeers(medians));
+        LiveStats.summarize(wr);
         out.add(wr);
       }
       r.put("workloads", out);

@@ -33,8 +33,23 @@ final class LiveCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where live.md and live.json go (default ${DEFAULT-VALUE})")
   Path out;
 
+  @Option(names = "--from-json", paramLabel = "FILE",
+      description = "run nothing: write live.md and live-passes.png again from a run's live.json, its medians recomputed from its runs")
+  Path fromJson;
+
   @Override
+  @SuppressWarnings("unchecked")
   public Integer call() throws Exception {
+    if (fromJson != null) {
+      Map<String, Object> report = Json.mapper().readValue(fromJson.toFile(), LinkedHashMap.class);
+      for (Map<String, Object> w : (List<Map<String, Object>>) report.get("workloads")) LiveStats.summarize(w);
+      Files.createDirectories(out);
+      Files.writeString(out.resolve("live.json"), Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report) + "\n");
+      LivePlot.write(report, out.resolve("live-passes.png"));
+      Files.writeString(out.resolve("live.md"), LiveReport.markdown(report));
+      System.out.println("report: " + out.resolve("live.md"));
+      return 0;
+    }
     if (secondsLimit < 5 || secondsLimit > 600) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--seconds-limit '" + secondsLimit + "': 5 to 600 seconds");
     }

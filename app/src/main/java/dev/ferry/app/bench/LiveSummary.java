@@ -38,7 +38,7 @@ final class LiveSummary {
         + " towards the x axis; one whose points stay high is outrun by its guest.\n\n");
     b.append("## All runs: medians [min – max]\n\n");
     b.append("Over the runs that completed (n of N); outcome counts over all runs. Total: source `migrate` → `completed`;"
-        + " downtime: QEMU's; pause: source STOP → `completed`; guest: its memory writer's rate during / before the"
+        + " downtime: QEMU's (the pause where QEMU reported 0, as 7.2 sometimes does); pause: source STOP → `completed`; guest: its memory writer's rate during / before the"
         + " migration; predicted: Ferry's own prediction in its migration record (after a `--dry-run`), against actual;"
         + " silence: the connected client's longest silence minus QEMU's downtime (issue 11, goal ≤ 50 ms).\n\n");
     b.append("| workload | method | outcomes | total | downtime | pause | sent | guest during/before | predicted total / downtime | silence − downtime |\n");
@@ -54,7 +54,7 @@ final class LiveSummary {
         b.append("| ").append(w.get("workload")).append(" | ").append(e.getKey())
             .append(" | ").append(outcomes(s))
             .append(" | ").append(spread(s.get("total_ms"), " ms", 1))
-            .append(" | ").append(spread(s.get("downtime_qemu_ms"), " ms", 1))
+            .append(" | ").append(spread(s.get("downtime_ms"), " ms", 1))
             .append(" | ").append(spread(s.get("pause_ms"), " ms", 1))
             .append(" | ").append(spread(s.get("bytes_sent"), " MiB", 1048576))
             .append(" | ").append(spread(s.get("guest_rate_during_vs_before"), "", 1))

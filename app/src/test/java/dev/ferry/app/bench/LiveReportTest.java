@@ -138,7 +138,7 @@ class LiveReportTest {
     assertThat(md).contains("Reproduce: `./ferry bench live --runs 3`").contains("5.1 4.0 3.0")
         .contains("![per-pass remaining vs dirty rate](live-passes.png)")
         .contains("| hot-16 | ferry | 3× converged | 1000 ms [900 – 1100] n=3 | 40 ms [40 – 40] n=3 |")
-        .contains("| hot-16 | 3 of 3 | [nova] | **1.33** (vs nova) | 1.18 (vs nova) |")
+        .contains("| hot-16 | 3 of 3 | [nova] | **1.33** (vs nova) | **1.18** (vs nova) |")
         .contains("downtime goal **missed** by 33 %")
         .contains("median error of the predicted total +0 %");
     byte[] png = java.nio.file.Files.readAllBytes(dir.resolve("live-passes.png"));

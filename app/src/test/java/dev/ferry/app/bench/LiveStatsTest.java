@@ -60,4 +60,12 @@ class LiveStatsTest {
     assertThat(LiveStats.error(1250, 1000L)).isEqualTo(0.25);
     assertThat(LiveStats.error(null, 1000L)).isNaN();
   }
+
+  @Test
+  void downtime_qemuReportedZero_isTheSourcesPauseInstead() {
+    var zero = run("libvirt", true, 800, 0);
+    zero.put("pause_ms", 12L);
+    var s = LiveStats.summary(List.of(zero, run("libvirt", true, 900, 20), run("libvirt", true, 1000, 30)));
+    assertThat(s.get("downtime_ms")).isEqualTo(Map.of("median", 20.0, "min", 12.0, "max", 30.0, "n", 3));
+  }
 }
