@@ -25,7 +25,7 @@ SOURCE_PKG=qemu
 # colo.md: enough for x86_64-softmmu with the features below (not `apt-get build-dep qemu`)
 BUILD_DEPS=(build-essential dpkg-dev pkg-config meson ninja-build python3-venv flex bison
             libglib2.0-dev libpixman-1-dev libfdt-dev libslirp-dev libzstd-dev libaio-dev
-            liburing-dev zlib1g-dev)
+            liburing-dev zlib1g-dev libseccomp-dev)
 # The dfsg source has no firmware blobs: Debian's seabios, ipxe-qemu and qemu-system-data
 # packages (pulled by qemu-system-x86) provide them, and the installed binary looks here.
 FIRMWARE_PATH=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
@@ -108,7 +108,8 @@ done
 # ------------------------------------------------------------------ configure and build
 # Without default features, then only what a Ferry VM and COLO use: replication (block
 # driver), quorum and the COLO proxy objects are built in unconditionally. fdt=system is
-# required even for x86_64 in 7.2. docs/tools/guest agent/blobs would only cost build time.
+# required even for x86_64 in 7.2. seccomp: the agent starts every QEMU with -sandbox, which a
+# build without it refuses. docs/tools/guest agent/blobs would only cost build time.
 PKGVERSION="Debian $SOURCE_VER + Ferry $(printf '%s ' "${PATCHES[@]##*/}" | sed 's/ $//')"
 log "configuring (x86_64-softmmu only, prefix $OUT)"
 mkdir "$WORK/build"
@@ -118,7 +119,7 @@ mkdir "$WORK/build"
     --without-default-features \
     --enable-tcg --enable-kvm --enable-fdt=system --enable-slirp --enable-replication \
     --enable-linux-aio --enable-linux-io-uring --enable-zstd \
-    --enable-vhost-kernel --enable-vhost-net \
+    --enable-vhost-kernel --enable-vhost-net --enable-seccomp \
     --disable-docs --disable-tools --disable-guest-agent --disable-install-blobs \
     --with-git-submodules=ignore \
     --firmwarepath="$FIRMWARE_PATH" \

@@ -30,10 +30,11 @@ guest=(busybox-static cpio gcc libc6-dev xz-utils zstd)
 network=(iproute2 dnsmasq-base)
 test_only=(libnbd-bin postgresql)
 # colo.md: these were enough for x86_64-softmmu with the configure flags of build-qemu.sh (not
-# the ~256 packages of `apt-get build-dep qemu`); dpkg-dev unpacks the source package
+# the ~256 packages of `apt-get build-dep qemu`); dpkg-dev unpacks the source package;
+# libseccomp-dev: the agent runs every QEMU with -sandbox, the FT build included
 qemu_ft=(build-essential dpkg-dev pkg-config meson ninja-build python3-venv flex bison
          libglib2.0-dev libpixman-1-dev libfdt-dev libslirp-dev libzstd-dev libaio-dev
-         liburing-dev zlib1g-dev)
+         liburing-dev zlib1g-dev libseccomp-dev)
 builds_qemu=false
 [ "$mode" = test-ft ] && builds_qemu=true
 wanted="runtime (${runtime[*]}), guest build (${guest[*]})"

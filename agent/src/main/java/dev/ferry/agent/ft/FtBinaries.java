@@ -11,24 +11,35 @@ import java.util.Optional;
 
 /**
  * The QEMU binaries an agent probes for FT, in preference order: Ferry's own build first (the one
- * that can pass: {@code --ft-qemu PATH}, else the newest build of {@code ft-qemu/build-qemu.sh} in
- * {@code ~/.cache/ferry/qemu/}), then the system's QEMU, which VMs run on today.
+ * that can pass: {@code --ft-qemu PATH}, else the newest build installed in {@link #INSTALLED},
+ * else the newest of {@code ft-qemu/build-qemu.sh} in {@code ~/.cache/ferry/qemu/}), then the
+ * system's QEMU, which VMs run on today.
  */
 public final class FtBinaries {
 
   static final String BINARY = "bin/qemu-system-x86_64";
+  /**
+   * Where scripts/install-ft-qemu.sh puts builds so that a root agent's QEMU user can run them
+   * (the build cache lies under a 0700 home).
+   */
+  public static final Path INSTALLED = Path.of("/usr/local/lib/ferry/qemu");
 
   private FtBinaries() {}
 
   /**
    * @param system   the system QEMU the agent runs VMs with
-   * @param ftQemu   {@code --ft-qemu}, or null to look in {@code buildCache}
+   * @param ftQemu   {@code --ft-qemu}, or null to look in {@link #INSTALLED}, then {@code buildCache}
    * @param buildCache where build-qemu.sh installs ({@code <key>/bin/qemu-system-x86_64}); may be absent
    */
   public static List<Path> candidates(Path system, Path ftQemu, Path buildCache) {
+    return candidates(system, ftQemu, INSTALLED, buildCache);
+  }
+
+  /** As above with the installed builds' directory given. */
+  static List<Path> candidates(Path system, Path ftQemu, Path installed, Path buildCache) {
     var out = new LinkedHashSet<Path>();
     if (ftQemu != null) out.add(ftQemu.toAbsolutePath().normalize());
-    else newestBuild(buildCache).ifPresent(out::add);
+    else newestBuild(installed).or(() -> newestBuild(buildCache)).ifPresent(out::add);
     out.add(system.toAbsolutePath().normalize());
     return new ArrayList<>(out);
   }

@@ -65,7 +65,17 @@ public final class QemuProcess implements AutoCloseable {
    */
   public static QemuProcess start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, Duration timeout,
       QemuUser user) {
-    List<String> qemuArgs = QemuCommandLine.build(qemu, spec, run, options, vhost(options, user));
+    return start(qemu, spec, run, options, timeout, user, DiskLayout.PLAIN);
+  }
+
+  /**
+   * As {@link #start(QemuInstallation, VmSpec, RunDir, LaunchOptions, Duration, QemuUser)}, the
+   * disks' block nodes laid out by {@code layout} (a COLO pair's quorum or replication chain);
+   * files a layout adds beyond the spec's disks (overlays) must be handed over by the caller.
+   */
+  public static QemuProcess start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, Duration timeout,
+      QemuUser user, DiskLayout layout) {
+    List<String> qemuArgs = QemuCommandLine.build(qemu, spec, run, options, vhost(options, user), layout);
     try {
       Files.createDirectories(run.dir());
       Files.deleteIfExists(run.qmpSocket());

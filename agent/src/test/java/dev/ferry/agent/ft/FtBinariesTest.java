@@ -31,7 +31,7 @@ class FtBinariesTest {
   @Test
   void candidates_ftQemuGiven_itFirstThenTheSystemQemu() {
     var system = Path.of("/usr/bin/qemu-system-x86_64");
-    assertThat(FtBinaries.candidates(system, Path.of("/opt/ferry/qemu"), dir))
+    assertThat(FtBinaries.candidates(system, Path.of("/opt/ferry/qemu"), dir.resolve("no-installed"), dir))
         .containsExactly(Path.of("/opt/ferry/qemu"), system);
   }
 
@@ -43,13 +43,24 @@ class FtBinariesTest {
     build("dddd", false, Instant.now());
     var system = Path.of("/usr/bin/qemu-system-x86_64");
 
-    assertThat(FtBinaries.candidates(system, null, dir)).containsExactly(newest, system);
+    assertThat(FtBinaries.candidates(system, null, dir.resolve("no-installed"), dir)).containsExactly(newest, system);
   }
 
   @Test
   void candidates_noBuild_onlyTheSystemQemu() {
     var system = Path.of("/usr/bin/qemu-system-x86_64");
-    assertThat(FtBinaries.candidates(system, null, dir.resolve("absent"))).containsExactly(system);
-    assertThat(FtBinaries.candidates(system, system, dir)).containsExactly(system);
+    assertThat(FtBinaries.candidates(system, null, dir.resolve("no-installed"), dir.resolve("absent"))).containsExactly(system);
+    assertThat(FtBinaries.candidates(system, system, dir.resolve("no-installed"), dir)).containsExactly(system);
+  }
+
+  /** scripts/install-ft-qemu.sh puts builds where the QEMU user can run them: those come before the cache's. */
+  @Test
+  void candidates_installedBuild_comesBeforeTheCachesNewer() throws Exception {
+    build("cache/aaaa", true, Instant.parse("2026-12-05T00:00:00Z"));
+    Path installed = build("installed/bbbb", true, Instant.parse("2026-12-01T00:00:00Z"));
+    var system = Path.of("/usr/bin/qemu-system-x86_64");
+
+    assertThat(FtBinaries.candidates(system, null, dir.resolve("installed"), dir.resolve("cache")))
+        .containsExactly(installed, system);
   }
 }

@@ -12,6 +12,8 @@ import dev.ferry.agent.qemu.LaunchOptions;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuCommandLine;
 import dev.ferry.agent.qemu.QemuInstallation;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.QemuUser;
 import dev.ferry.agent.qemu.QemuVersion;
 import dev.ferry.agent.qemu.RunDir;
 import dev.ferry.agent.qemu.VmSpec;
@@ -43,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the secondary's replica is filled by the sync mirror while the guest runs, COLO starts and
  * checkpoints, then the primary is unprotected (replication child dropped, COLO ended) and the
  * secondary killed; the guest never notices (same boot, memory and disk checks clean). The machine
- * is i440fx: with q35 the secondary aborts at its first checkpoint load (docs/ft.md).
+ * is i440fx: with q35 the secondary aborts at its first checkpoint load (docs/ft.md). Both QEMUs
+ * run as the agent would run them: as the QEMU user ({@code ferry-qemu} under root), sandboxed.
  */
 class FtPairIT {
 
@@ -59,6 +62,11 @@ class FtPairIT {
     String built = System.getenv("FERRY_FT_QEMU");
     assumeTrue(built != null && !built.isBlank(), "FERRY_FT_QEMU not set: run ./ferry test-ft to build Ferry's QEMU");
     Path binary = Path.of(built);
+    QemuUser user = QemuUser.resolve(null);
+    assumeTrue(user.unreachable(binary.getParent()) == null, () -> "the QEMU user cannot run " + binary + ": "
+        + user.unreachable(binary.getParent()) + " (./ferry test-ft installs it where it can)");
+    // the QEMU user opens the images and run directories by path: let it pass the test's directory
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
     var qemu = new QemuInstallation(binary, Path.of("/usr/bin/qemu-img"), new QemuVersion(7, 2, 0), List.of());
     Path kernel = Files.copy(TestGuest.get().kernel(), dir.resolve("vmlinuz"));
     Path initrd = Files.copy(TestGuest.get().initrd(), dir.resolve("initrd.img"));
@@ -76,18 +84,21 @@ class FtPairIT {
     int nbdPort = freePort();
     int migrationPort = freePort();
 
-    Process primary = start(qemu, spec, pRun, LaunchOptions.running(Accelerator.TCG, plan), ColoDisks.PRIMARY);
+    QemuProcess primary = start(qemu, spec, pRun, LaunchOptions.running(Accelerator.TCG, plan), ColoDisks.PRIMARY, user);
     var console = new GuestConsole(pRun.console());
-    Thread.sleep(1000);
-    assertThat(primary.isAlive()).as(() -> "primary qemu: " + log(pRun)).isTrue();
     console.await(GuestLine.DiskStatus.class, d -> d.gen() >= 1 || d.block() > 0, BOOT);
     var before = console.awaitHeartbeatAfter(1, BOOT);
 
-    Process secondary = start(qemu, secondarySpec, sRun, new LaunchOptions(Accelerator.TCG, plan, false, true),
-        ColoDisks.secondary(overlays));
+    overlays.values().forEach(o -> {
+      user.handOver(o.hidden());
+      user.handOver(o.active());
+    });
+    QemuProcess secondary = start(qemu, secondarySpec, sRun, new LaunchOptions(Accelerator.TCG, plan, false, true),
+        ColoDisks.secondary(overlays), user);
     var checkpoints = new ColoCheckpoints();
-    try (QmpClient sq = connect(sRun, secondary); QmpClient pq = connect(pRun, primary);
-        var stops = pq.subscribe("STOP", e -> checkpoints.stopped(e.timestamp()));
+    QmpClient sq = secondary.qmp();
+    QmpClient pq = primary.qmp();
+    try (var stops = pq.subscribe("STOP", e -> checkpoints.stopped(e.timestamp()));
         var resumes = pq.subscribe("RESUME", e -> checkpoints.resumed(e.timestamp()))) {
       long t0 = System.nanoTime();
       ColoPlumbing.listen(sq, secondarySpec.disks(), "127.0.0.1", nbdPort, migrationPort);
@@ -111,7 +122,7 @@ class FtPairIT {
       long u0 = System.nanoTime();
       ColoPlumbing.unprotect(pq, spec.disks(), Duration.ofSeconds(10));
       long disableMs = Duration.ofNanos(System.nanoTime() - u0).toMillis();
-      secondary.destroyForcibly().waitFor();
+      secondary.kill();
 
       assertThat(pq.call(new QueryColoStatus()).mode()).isEqualTo("none");
       assertThat(pq.call(new QueryStatus()).running()).isTrue();
@@ -126,8 +137,8 @@ class FtPairIT {
           + " disable %d ms%n", enableMs, paused.toMillis(), s.checkpoints(), CHECKPOINT_MS, s.pauseMedianMs(),
           s.pauseMaxMs(), disableMs);
     } finally {
-      secondary.destroyForcibly().waitFor();
-      primary.destroyForcibly().waitFor();
+      secondary.kill();
+      primary.kill();
     }
   }
 
@@ -140,7 +151,7 @@ class FtPairIT {
     }
   }
 
-  private long awaitCheckpoints(ColoCheckpoints c, long atLeast, Process secondary, Duration timeout)
+  private long awaitCheckpoints(ColoCheckpoints c, long atLeast, QemuProcess secondary, Duration timeout)
       throws InterruptedException {
     long until = System.nanoTime() + timeout.toNanos();
     while (true) {
@@ -160,36 +171,12 @@ class FtPairIT {
     return p;
   }
 
-  private Process start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, DiskLayout layout)
-      throws IOException {
-    var cmd = new java.util.ArrayList<>(QemuCommandLine.build(qemu, spec, run, options, false, layout));
-    // build-qemu.sh configures without seccomp (libseccomp-dev is not among its build dependencies), so
-    // this build refuses -sandbox; until it is rebuilt with --enable-seccomp the pair runs without it
-    int sandbox = cmd.indexOf("-sandbox");
-    cmd.remove(sandbox + 1);
-    cmd.remove(sandbox);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(run.dir().resolve("qemu.log").toFile()).start();
+  private QemuProcess start(QemuInstallation qemu, VmSpec spec, RunDir run, LaunchOptions options, DiskLayout layout,
+      QemuUser user) {
+    // the agent's own start: as the QEMU user, with -sandbox (build-qemu.sh enables seccomp)
+    QemuProcess p = QemuProcess.start(qemu, spec, run, options, Duration.ofSeconds(30), user, layout);
     owned.own(p.pid());
     return p;
-  }
-
-  private static String log(RunDir run) {
-    try {
-      return Files.readString(run.dir().resolve("qemu.log"));
-    } catch (IOException e) {
-      return e.toString();
-    }
-  }
-
-  private static QmpClient connect(RunDir run, Process p) throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!Files.exists(run.qmpSocket())) {
-      if (!p.isAlive()) throw new AssertionError("qemu exited: " + Files.readString(run.dir().resolve("qemu.log")));
-      if (System.nanoTime() > until) throw new AssertionError("no QMP socket");
-      Thread.sleep(20);
-    }
-    return QmpClient.connect(run.qmpSocket(), Duration.ofSeconds(10));
   }
 
   private static int freePort() throws IOException {
