@@ -53,15 +53,19 @@ public final class Agent implements AutoCloseable {
   private final Heartbeats heartbeats;
   /** the COLO probes of the QEMU binaries, run in the background */
   private final FtProbes ft;
+  /** the COLO pairs this host is primary or secondary of */
+  private final AgentApi.Ft ftPairs;
   private final String url;
 
-  private Agent(AgentConfig config, Vms vms, AgentApi api, Heartbeats heartbeats, FtProbes ft, String url) {
+  private Agent(AgentConfig config, Vms vms, AgentApi api, Heartbeats heartbeats, FtProbes ft, AgentApi.Ft ftPairs,
+      String url) {
     this.config = config;
     this.logs = new LogRotation(config.dataDir().resolve("vms"), config.logCaps()).start();
     this.vms = vms;
     this.api = api;
     this.heartbeats = heartbeats;
     this.ft = ft;
+    this.ftPairs = ftPairs;
     this.url = url;
   }
 
@@ -124,6 +128,11 @@ public final class Agent implements AutoCloseable {
     FtProbes ft = "off".equals(System.getenv("FERRY_FT_PROBE"))
         ? FtProbes.notProbed(ftBinaries, "FERRY_FT_PROBE=off")
         : FtProbes.start(ftBinaries, data, accel, qemuUser);
+    host.ft().probedBy(ft::view);
+    var ftPorts = new dev.ferry.agent.migration.ListenPorts(AdvertisedAddress.of(config.listenHost()), config.migrationPorts());
+    var ftPairs = new AgentApi.Ft(new dev.ferry.agent.ftpair.FtPrimaries(vms, java.time.InstantSource.system()),
+        new dev.ferry.agent.ftpair.FtSecondaries(data, pools, vms, host, AdvertisedAddress.of(config.listenHost()), ftPorts)
+            .load());
 
     var urlHolder = new String[1];
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
@@ -133,9 +142,11 @@ public final class Agent implements AutoCloseable {
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.controllerCredentialSha256(),
-          serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations, cold, warm));
+          serverTls, new AgentApi.Services(pools, volumes, vms, moves, info, migrations, cold, warm, ftPairs));
     } catch (RuntimeException e) {
       vms.detachAll();
+      ftPairs.secondaries().detachAll();
+      ftPairs.primaries().close();
       ft.close();
       throw new AgentException(Kind.UNAVAILABLE, "cannot listen on " + config.listenHost() + ":" + config.listenPort()
           + ": " + e.getMessage(), e);
@@ -147,7 +158,7 @@ public final class Agent implements AutoCloseable {
         + " streams {})", config.name(), urlHolder[0], data, qemu.version(), qemuUser.name(),
         accel.name().toLowerCase(java.util.Locale.ROOT), resources.cpus(), resources.memoryBytes() >> 20,
         vms.list().size(), config.migrationPorts(), tls == null ? "in clear" : "tls");
-    return new Agent(config, vms, api, heartbeats, ft, urlHolder[0]);
+    return new Agent(config, vms, api, heartbeats, ft, ftPairs, urlHolder[0]);
   }
 
   /** The base URL of the API, as heartbeats advertise it. */
@@ -166,6 +177,8 @@ public final class Agent implements AutoCloseable {
     heartbeats.close();
     ft.close();
     api.close();
+    ftPairs.primaries().close();
+    ftPairs.secondaries().detachAll();
     vms.detachAll();
     log.info("agent {} stopped; its vms keep running", config.name());
   }

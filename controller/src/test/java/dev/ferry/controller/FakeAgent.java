@@ -612,9 +612,12 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     });
   }
 
+  /** this host's FT capability as its heartbeat reports it; null: none reported */
+  volatile dev.ferry.api.FtView ft;
+
   AgentHeartbeat heartbeatBody() {
     return new AgentHeartbeat(name, url(), 4, memoryBytes, "8.2.2", "tcg", List.copyOf(pools.values()),
-        List.copyOf(vms.values()), null, null, null, List.copyOf(bridges));
+        List.copyOf(vms.values()), null, null, null, List.copyOf(bridges), ft);
   }
 
   /** Sends one heartbeat; returns the HTTP status. */
@@ -684,5 +687,74 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public dev.ferry.api.agent.ColdCopyStatus forgetColdCopy(String id) {
     throw new UnsupportedOperationException("cold migration is not faked");
+  }
+
+  // ---- fault tolerance: a secondary is a record; a protection advances one phase per status read
+
+  /** the secondaries built here, by vm */
+  final Map<String, dev.ferry.api.agent.FtSecondaryRequest> ftSecondaries = new ConcurrentHashMap<>();
+  /** the primaries' phases and checkpoint counts here, by vm */
+  final Map<String, String> ftPhase = new ConcurrentHashMap<>();
+  final Map<String, Long> ftCheckpoints = new ConcurrentHashMap<>();
+  /** when set, the next status of a syncing protection fails with this reason */
+  volatile String ftFail;
+
+  @Override
+  public dev.ferry.api.agent.FtSecondaryStatus ftSecondary(String vm, dev.ferry.api.agent.FtSecondaryRequest request) {
+    ftSecondaries.putIfAbsent(vm, request);
+    return ftSecondaryStatus(vm);
+  }
+
+  @Override
+  public dev.ferry.api.agent.FtSecondaryStatus ftSecondaryStatus(String vm) {
+    if (!ftSecondaries.containsKey(vm)) throw notFound("vm '" + vm + "' has no ft secondary here");
+    return new dev.ferry.api.agent.FtSecondaryStatus(vm, "127.0.0.1", 49160, 49161, 4343L,
+        "protected".equals(ftPhaseOfPrimary(vm)) ? "secondary" : "none");
+  }
+
+  /** the phase of the primary of {@code vm}: set on whichever fake hosts it (tests look it up there) */
+  volatile java.util.function.Function<String, String> primaryPhase = v -> null;
+
+  private String ftPhaseOfPrimary(String vm) {
+    return primaryPhase.apply(vm);
+  }
+
+  @Override
+  public void removeFtSecondary(String vm) {
+    ftSecondaries.remove(vm);
+  }
+
+  @Override
+  public dev.ferry.api.agent.FtPrimaryStatus ftProtect(String vm, dev.ferry.api.agent.FtProtectRequest request) {
+    require(vm);
+    ftPhase.putIfAbsent(vm, dev.ferry.api.agent.FtPrimaryStatus.SYNCING);
+    return ftStatus(vm);
+  }
+
+  @Override
+  public dev.ferry.api.agent.FtPrimaryStatus ftStatus(String vm) {
+    require(vm);
+    String phase = ftPhase.getOrDefault(vm, dev.ferry.api.agent.FtPrimaryStatus.NONE);
+    String reason = null;
+    String next = switch (phase) {
+      case dev.ferry.api.agent.FtPrimaryStatus.SYNCING -> ftFail != null ? dev.ferry.api.agent.FtPrimaryStatus.FAILED
+          : dev.ferry.api.agent.FtPrimaryStatus.PROTECTING;
+      case dev.ferry.api.agent.FtPrimaryStatus.PROTECTING -> dev.ferry.api.agent.FtPrimaryStatus.PROTECTED;
+      default -> phase;
+    };
+    if (next.equals(dev.ferry.api.agent.FtPrimaryStatus.FAILED)) reason = ftFail;
+    if (!next.equals(dev.ferry.api.agent.FtPrimaryStatus.NONE)) ftPhase.put(vm, next);
+    long n = next.equals(dev.ferry.api.agent.FtPrimaryStatus.PROTECTED) ? ftCheckpoints.merge(vm, 1L, Long::sum) : 0;
+    return new dev.ferry.api.agent.FtPrimaryStatus(vm, next, null, null, null, n, n > 0 ? 50L : null, n > 0 ? 90L : null,
+        n > 0 ? java.time.Instant.now() : null, null, reason);
+  }
+
+  @Override
+  public dev.ferry.api.agent.FtPrimaryStatus ftUnprotect(String vm) {
+    require(vm);
+    ftPhase.remove(vm);
+    ftCheckpoints.remove(vm);
+    return new dev.ferry.api.agent.FtPrimaryStatus(vm, dev.ferry.api.agent.FtPrimaryStatus.NONE, null, null, null, 0, null,
+        null, null, null, null);
   }
 }

@@ -43,18 +43,28 @@ public final class AgentApi implements AutoCloseable {
 
   /** What the API serves; the agent wires its parts in. */
   public record Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host,
-      Migrations migrations, Cold cold, Warm warm) {
+      Migrations migrations, Cold cold, Warm warm, Ft ft) {
 
-    /** Without warm migration: its endpoints answer 404. */
+    /** Without live, cold or warm migration or fault tolerance: their endpoints answer 404. */
+    public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host) {
+      this(pools, volumes, vms, moves, host, null, null, null, null);
+    }
+
+    /** Without warm migration or fault tolerance: their endpoints answer 404. */
     public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host,
         Migrations migrations, Cold cold) {
-      this(pools, volumes, vms, moves, host, migrations, cold, null);
+      this(pools, volumes, vms, moves, host, migrations, cold, null, null);
     }
 
-    /** Without live or cold migration: their endpoints answer 404. */
-    public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host) {
-      this(pools, volumes, vms, moves, host, null, null, null);
+    /** Without fault tolerance: its endpoints answer 404. */
+    public Services(Pools pools, Volumes volumes, Vms vms, StorageMoves moves, Supplier<AgentHeartbeat> host,
+        Migrations migrations, Cold cold, Warm warm) {
+      this(pools, volumes, vms, moves, host, migrations, cold, warm, null);
     }
+  }
+
+  /** Fault tolerance's two sides. */
+  public record Ft(dev.ferry.agent.ftpair.FtPrimaries primaries, dev.ferry.agent.ftpair.FtSecondaries secondaries) {
   }
 
   /** Cold migration's two sides. */
@@ -107,6 +117,7 @@ public final class AgentApi implements AutoCloseable {
       if (s.migrations() == null && LIVE_MIGRATION.contains(route)) continue;
       if (s.cold() == null && route.name().startsWith("COLD_")) continue;
       if (s.warm() == null && route.name().startsWith("WARM_")) continue;
+      if (s.ft() == null && route.name().startsWith("FT_")) continue;
       r.addHttpHandler(HandlerType.findOrCreate(route.method()), route.template(), ctx -> {
         AgentRoutes.Answer a = AgentRoutes.serve(agent, route, new Request(ctx));
         if (a.body() == null) ctx.status(a.status());

@@ -15,6 +15,10 @@ import dev.ferry.api.agent.ColdExport;
 import dev.ferry.api.agent.ColdExportRequest;
 import dev.ferry.api.agent.DiskHashes;
 import dev.ferry.api.agent.Defined;
+import dev.ferry.api.agent.FtPrimaryStatus;
+import dev.ferry.api.agent.FtProtectRequest;
+import dev.ferry.api.agent.FtSecondaryRequest;
+import dev.ferry.api.agent.FtSecondaryStatus;
 import dev.ferry.api.agent.HostAgent;
 import dev.ferry.api.agent.IncomingReady;
 import dev.ferry.api.agent.IncomingRequest;
@@ -344,5 +348,37 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   @Override
   public dev.ferry.api.agent.WarmCopyStatus forgetWarmCopy(String migrationId) {
     return s.warm().copies().forget(migrationId);
+  }
+
+  // fault tolerance: bound only when the agent has it (AgentApi), so ft() is never null here
+
+  @Override
+  public FtSecondaryStatus ftSecondary(String vm, FtSecondaryRequest request) {
+    return s.ft().secondaries().prepare(vm, request);
+  }
+
+  @Override
+  public FtSecondaryStatus ftSecondaryStatus(String vm) {
+    return s.ft().secondaries().status(vm);
+  }
+
+  @Override
+  public void removeFtSecondary(String vm) {
+    s.ft().secondaries().remove(vm);
+  }
+
+  @Override
+  public FtPrimaryStatus ftProtect(String vm, FtProtectRequest request) {
+    return s.ft().primaries().protect(vm, request);
+  }
+
+  @Override
+  public FtPrimaryStatus ftStatus(String vm) {
+    return s.ft().primaries().status(vm);
+  }
+
+  @Override
+  public FtPrimaryStatus ftUnprotect(String vm) {
+    return s.ft().primaries().unprotect(vm);
   }
 }

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * before QEMU binds it, so each port is persisted before QEMU is asked to bind it, and a bind
  * QEMU refuses with "Address already in use" is retried on a newly chosen, newly persisted port.
  */
-final class ListenPorts {
+public final class ListenPorts {
 
   private static final Logger log = LoggerFactory.getLogger(ListenPorts.class);
 
@@ -27,7 +27,7 @@ final class ListenPorts {
   private final String address;
   private final PortRange range;
 
-  ListenPorts(String address, PortRange range) {
+  public ListenPorts(String address, PortRange range) {
     this.address = address;
     this.range = range;
   }
@@ -37,7 +37,7 @@ final class ListenPorts {
    * QEMU binds it. The search starts at a random port, so that two agents sharing an address (a
    * local cluster) rarely race for the same one.
    */
-  int choose() {
+  public int choose() {
     InetAddress bind;
     try {
       bind = InetAddress.getByName(address);

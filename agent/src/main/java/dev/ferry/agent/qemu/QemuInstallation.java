@@ -27,6 +27,11 @@ public record QemuInstallation(Path systemBinary, Path imgBinary, QemuVersion ve
   public static QemuInstallation detect() {
     Path system = which(System.getenv().getOrDefault("FERRY_QEMU", "qemu-system-x86_64"));
     Path img = which(System.getenv().getOrDefault("FERRY_QEMU_IMG", "qemu-img"));
+    return detect(system, img);
+  }
+
+  /** The installation of the emulator {@code system} (e.g. Ferry's FT build) with {@code img}. */
+  public static QemuInstallation detect(Path system, Path img) {
     QemuVersion version = QemuVersion.parse(run(system, "--version"));
     List<String> machines = run(system, "-machine", "help").lines().skip(1).map(String::strip).toList();
     return new QemuInstallation(system, img, version, machines);

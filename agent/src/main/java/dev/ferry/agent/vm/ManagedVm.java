@@ -3,6 +3,7 @@ package dev.ferry.agent.vm;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.ft.ColoDisks;
 import dev.ferry.agent.net.Taps;
 import dev.ferry.agent.qemu.BlockNodes;
 import dev.ferry.agent.qemu.DiskFormat;
@@ -180,7 +181,11 @@ final class ManagedVm {
     transition(VmState.STARTING);
     QemuProcess started;
     try {
-      started = QemuProcess.start(host.qemu(), current.spec(), run, options, START_TIMEOUT, host.user());
+      // an FT-ready VM: its disks under a quorum from boot, on the QEMU that passed the COLO probe
+      started = current.definition().ft()
+          ? QemuProcess.start(host.ft().installation(name), current.spec(), run, options, START_TIMEOUT, host.user(),
+              ColoDisks.PRIMARY)
+          : QemuProcess.start(host.qemu(), current.spec(), run, options, START_TIMEOUT, host.user());
     } catch (RuntimeException e) {
       transition(VmState.STOPPED);
       throw e;

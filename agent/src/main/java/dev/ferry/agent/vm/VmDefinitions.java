@@ -27,6 +27,7 @@ import java.util.List;
 final class VmDefinitions {
 
   static final String DEFAULT_MACHINE = "q35";
+  static final String FT_MACHINE = "pc";
   /** a CPU model every x86 host can provide, so the VM can migrate anywhere */
   static final String DEFAULT_CPU = "qemu64";
 
@@ -84,13 +85,18 @@ final class VmDefinitions {
       throw AgentException.badInput("memory_bytes", Long.toString(def.memoryBytes()),
           "at least 16 MiB (16777216), a multiple of 4096");
     }
-    String machine = def.machineType() == null ? DEFAULT_MACHINE : def.machineType();
+    String machine = def.machineType() == null ? def.ft() ? FT_MACHINE : DEFAULT_MACHINE : def.machineType();
     String resolved;
     try {
       resolved = qemu.resolveMachineType(machine);
     } catch (AgentException e) {
       throw AgentException.badInput("machine_type", machine,
           "a machine type of qemu " + qemu.version() + " (qemu-system-x86_64 -machine help), e.g. q35 or pc-q35-7.2");
+    }
+    if (def.ft() && !resolved.startsWith("pc-i440fx-")) {
+      // docs/ft.md: the COLO secondary aborts at its first checkpoint load with q35
+      throw AgentException.badInput("machine_type", machine, "an i440fx type (pc, pc-i440fx-7.2) for an ft-ready vm:"
+          + " with q35 the COLO secondary aborts at its first checkpoint");
     }
     String cpu = def.cpuModel() == null ? DEFAULT_CPU : def.cpuModel();
     if (!cpu.matches("[A-Za-z0-9_.-]{1,40}")) throw AgentException.badInput("cpu_model", cpu, "a qemu cpu model such as qemu64 or max");

@@ -136,6 +136,14 @@ public final class Vms {
     });
   }
 
+  /**
+   * The spec {@code def} would give a VM of this host, every field checked as {@link #define}
+   * checks it, without defining anything (a COLO secondary runs from it outside this list).
+   */
+  public VmSpec specOf(String name, AgentVmDefinition def) {
+    return VmDefinitions.toSpec(name, def, pools, host.qemu(), hostName);
+  }
+
   public List<AgentVmStatus> list() {
     return vms.values().stream().map(ManagedVm::status).toList();
   }

@@ -126,7 +126,19 @@ public enum AgentRoute {
   /** {@link HostAgent#warmCopyHashes} */
   WARM_COPY_HASHES("POST", "/agent/warm-copies/{id}/hashes"),
   /** {@link HostAgent#forgetWarmCopy}: the images kept (a VM uses them now) */
-  WARM_COPY_FORGET("POST", "/agent/warm-copies/{id}/forget");
+  WARM_COPY_FORGET("POST", "/agent/warm-copies/{id}/forget"),
+  /** {@link HostAgent#ftSecondary} */
+  FT_SECONDARY_PREPARE("PUT", "/agent/vms/{name}/ft-secondary"),
+  /** {@link HostAgent#ftSecondaryStatus} */
+  FT_SECONDARY_STATUS("GET", "/agent/vms/{name}/ft-secondary"),
+  /** {@link HostAgent#removeFtSecondary}: 204 */
+  FT_SECONDARY_REMOVE("DELETE", "/agent/vms/{name}/ft-secondary"),
+  /** {@link HostAgent#ftProtect} */
+  FT_PROTECT("POST", "/agent/vms/{name}/ft/protect"),
+  /** {@link HostAgent#ftStatus} */
+  FT_STATUS("GET", "/agent/vms/{name}/ft"),
+  /** {@link HostAgent#ftUnprotect} */
+  FT_UNPROTECT("POST", "/agent/vms/{name}/ft/unprotect");
 
   /** The query parameters of the agent's routes. */
   public static final class Query {

@@ -128,6 +128,15 @@ public final class AgentRoutes {
       case WARM_COPY_CANCEL -> Answer.ok(agent.cancelWarmCopy(r.path("id")));
       case WARM_COPY_HASHES -> Answer.ok(agent.warmCopyHashes(r.path("id")));
       case WARM_COPY_FORGET -> Answer.ok(agent.forgetWarmCopy(r.path("id")));
+      case FT_SECONDARY_PREPARE -> Answer.ok(agent.ftSecondary(r.path("name"), r.body(FtSecondaryRequest.class)));
+      case FT_SECONDARY_STATUS -> Answer.ok(agent.ftSecondaryStatus(r.path("name")));
+      case FT_SECONDARY_REMOVE -> {
+        agent.removeFtSecondary(r.path("name"));
+        yield Answer.NO_CONTENT;
+      }
+      case FT_PROTECT -> Answer.ok(agent.ftProtect(r.path("name"), r.body(FtProtectRequest.class)));
+      case FT_STATUS -> Answer.ok(agent.ftStatus(r.path("name")));
+      case FT_UNPROTECT -> Answer.ok(agent.ftUnprotect(r.path("name")));
     };
   }
 }

@@ -222,4 +222,22 @@ public interface HostAgent {
   default WarmCopyStatus forgetWarmCopy(String migrationId) {
     throw new UnsupportedOperationException("warm migration");
   }
+
+  // ---- fault tolerance (COLO, issue 12)
+
+  /** Builds the VM's COLO secondary here, listening for the primary; a repeat answers the same ports. */
+  FtSecondaryStatus ftSecondary(String vm, FtSecondaryRequest request);
+
+  FtSecondaryStatus ftSecondaryStatus(String vm);
+
+  /** Kills the secondary QEMU and deletes its replica and overlays; idempotent. */
+  void removeFtSecondary(String vm);
+
+  /** On the primary: starts syncing to the secondary and then COLO; answers at once. */
+  FtPrimaryStatus ftProtect(String vm, FtProtectRequest request);
+
+  FtPrimaryStatus ftStatus(String vm);
+
+  /** On the primary: back to a plain VM whatever protection reached (the guest runs on); idempotent. */
+  FtPrimaryStatus ftUnprotect(String vm);
 }

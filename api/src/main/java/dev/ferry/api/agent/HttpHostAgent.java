@@ -340,4 +340,34 @@ public final class HttpHostAgent implements HostAgent {
   public WarmCopyStatus forgetWarmCopy(String migrationId) {
     return call(AgentRoute.WARM_COPY_FORGET, "", null, WarmCopyStatus.class, migrationId);
   }
+
+  @Override
+  public FtSecondaryStatus ftSecondary(String vm, FtSecondaryRequest request) {
+    return call(AgentRoute.FT_SECONDARY_PREPARE, "", request, FtSecondaryStatus.class, vm);
+  }
+
+  @Override
+  public FtSecondaryStatus ftSecondaryStatus(String vm) {
+    return call(AgentRoute.FT_SECONDARY_STATUS, "", null, FtSecondaryStatus.class, vm);
+  }
+
+  @Override
+  public void removeFtSecondary(String vm) {
+    call(AgentRoute.FT_SECONDARY_REMOVE, "", null, Void.class, vm);
+  }
+
+  @Override
+  public FtPrimaryStatus ftProtect(String vm, FtProtectRequest request) {
+    return call(AgentRoute.FT_PROTECT, "", request, FtPrimaryStatus.class, vm);
+  }
+
+  @Override
+  public FtPrimaryStatus ftStatus(String vm) {
+    return call(AgentRoute.FT_STATUS, "", null, FtPrimaryStatus.class, vm);
+  }
+
+  @Override
+  public FtPrimaryStatus ftUnprotect(String vm) {
+    return call(AgentRoute.FT_UNPROTECT, "", null, FtPrimaryStatus.class, vm);
+  }
 }

@@ -1,0 +1,265 @@
+package dev.ferry.agent.ftpair;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.ft.ColoCheckpoints;
+import dev.ferry.agent.ft.ColoPlumbing;
+import dev.ferry.agent.qemu.DiskSpec;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.vm.VmHandle;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.agent.FtPrimaryStatus;
+import dev.ferry.api.agent.FtProtectRequest;
+import dev.ferry.qmp.QmpClient;
+import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.QmpSubscription;
+import dev.ferry.qmp.block.QueryBlockJobs;
+import dev.ferry.qmp.colo.QueryColoStatus;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Protection of this host's VMs as COLO primaries. {@link #protect} answers at once and runs the
+ * disk sync and COLO's start ({@link ColoPlumbing#sync}, {@link ColoPlumbing#protect}) on its own
+ * thread; {@link #status} follows it and, once protected, counts checkpoints from the QEMU's
+ * STOP/RESUME events ({@link ColoCheckpoints}, counting from COLO's start so the enable pause is
+ * not taken for one). A failed enable undoes itself ({@link ColoPlumbing#unprotect}): the guest
+ * runs on, plain.
+ *
+ * <p>A protected VM refuses stop, delete and redefine here too (409, disable first); kill goes
+ * through. The phase lives in memory: a restarted agent finds a primary still in COLO from its
+ * QEMU's {@code query-colo-status} and reports it protected, counting checkpoints afresh.
+ */
+public final class FtPrimaries implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(FtPrimaries.class);
+  static final Duration SYNC_TIMEOUT = Duration.ofMinutes(30);
+  static final Duration COLO_START = Duration.ofSeconds(60);
+  static final Duration UNPROTECT = Duration.ofSeconds(20);
+  private static final Set<String> GUARDED = Set.of("stop", "delete", "redefine");
+
+  private final Vms vms;
+  private final InstantSource clock;
+  private final ExecutorService runner = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "ferry-ft-primary");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<String, Protection> protections = new ConcurrentHashMap<>();
+
+  /** One VM's protection as far as it got; fields guarded by its monitor. */
+  private static final class Protection {
+    final FtProtectRequest request;
+    String phase = FtPrimaryStatus.SYNCING;
+    String reason;
+    Long syncedBytes;
+    Long syncTotal;
+    Long enablePauseMs;
+    final ColoCheckpoints checkpoints = new ColoCheckpoints();
+    QmpSubscription stops;
+    QmpSubscription resumes;
+
+    Protection(FtProtectRequest request) {
+      this.request = request;
+    }
+
+    synchronized void closeEvents() {
+      if (stops != null) stops.close();
+      if (resumes != null) resumes.close();
+      stops = resumes = null;
+    }
+  }
+
+  public FtPrimaries(Vms vms, InstantSource clock) {
+    this.vms = vms;
+    this.clock = clock;
+    vms.guardActions(this::checkAction);
+    vms.onKill(name -> {
+      Protection p = protections.remove(name);
+      if (p != null) {
+        p.closeEvents();
+        log.info("vm {}: killed while under fault tolerance; its protection ends here", name);
+      }
+    });
+  }
+
+  private void checkAction(String vm, String action) {
+    Protection p = protections.get(vm);
+    if (p != null && GUARDED.contains(action)) {
+      String phase;
+      synchronized (p) {
+        phase = p.phase;
+      }
+      if (!phase.equals(FtPrimaryStatus.FAILED)) {
+        throw new AgentException(Kind.CONFLICT, "vm " + vm + " is under fault tolerance (" + phase + ", secondary on "
+            + p.request.secondaryHost() + "); disable it first (ferry ft disable " + vm + ") to " + action + " it");
+      }
+    }
+  }
+
+  public FtPrimaryStatus protect(String vm, FtProtectRequest req) {
+    if (req.checkpointIntervalMs() < 20 || req.checkpointIntervalMs() > 60_000) {
+      throw AgentException.badInput("checkpoint_interval_ms", Integer.toString(req.checkpointIntervalMs()),
+          "20 to 60000 milliseconds");
+    }
+    VmHandle h = vms.peek(vm);
+    if (!h.definition().ft()) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + " was not created ft-ready: its disks have no quorum node to"
+          + " add the replication to; recreate it with --ft-ready (a running vm cannot change its disk layout)");
+    }
+    QemuProcess qemu = h.process().orElseThrow(() -> new AgentException(Kind.CONFLICT, "vm " + vm + " is not running"));
+    Protection fresh = new Protection(req);
+    Protection p = protections.putIfAbsent(vm, fresh);
+    if (p != null) {
+      synchronized (p) {
+        if (!p.phase.equals(FtPrimaryStatus.FAILED)) return status(vm);
+      }
+      protections.put(vm, fresh);
+    }
+    List<DiskSpec> disks = h.spec().disks();
+    runner.execute(() -> run(vm, fresh, qemu.qmp(), disks));
+    return status(vm);
+  }
+
+  private void run(String vm, Protection p, QmpClient q, List<DiskSpec> disks) {
+    FtProtectRequest r = p.request;
+    long t0 = System.nanoTime();
+    try {
+      Thread progress = Thread.ofVirtual().start(() -> watchSync(p, q));
+      try {
+        ColoPlumbing.sync(q, disks, r.secondaryAddress(), r.nbdPort(), SYNC_TIMEOUT);
+      } finally {
+        progress.interrupt();
+      }
+      phase(vm, p, FtPrimaryStatus.PROTECTING);
+      Duration paused = ColoPlumbing.protect(q, disks, r.secondaryAddress(), r.nbdPort(), r.migrationPort(),
+          r.checkpointIntervalMs(), COLO_START);
+      synchronized (p) {
+        p.enablePauseMs = paused.toMillis();
+        p.stops = q.subscribe("STOP", e -> p.checkpoints.stopped(e.timestamp()));
+        p.resumes = q.subscribe("RESUME", e -> p.checkpoints.resumed(e.timestamp()));
+      }
+      phase(vm, p, FtPrimaryStatus.PROTECTED);
+      log.info("vm {}: protected, secondary on {} ({} ms, guest paused {} ms, checkpoints every {} ms)", vm,
+          r.secondaryHost(), Duration.ofNanos(System.nanoTime() - t0).toMillis(), paused.toMillis(),
+          r.checkpointIntervalMs());
+    } catch (RuntimeException | InterruptedException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      log.warn("vm {}: protection failed, undoing: {}", vm, why);
+      try {
+        ColoPlumbing.unprotect(q, disks, UNPROTECT);
+      } catch (RuntimeException | InterruptedException u) {
+        why = why + "; undoing it failed too: " + u.getMessage();
+      }
+      synchronized (p) {
+        p.reason = why;
+        p.closeEvents();
+      }
+      phase(vm, p, FtPrimaryStatus.FAILED);
+    }
+  }
+
+  private void watchSync(Protection p, QmpClient q) {
+    while (!Thread.currentThread().isInterrupted()) {
+      try {
+        long done = 0;
+        long total = 0;
+        for (var j : q.call(new QueryBlockJobs(), Duration.ofSeconds(5))) {
+          if (!j.device().endsWith("-sync")) continue;
+          done += j.offset();
+          total += j.len();
+        }
+        synchronized (p) {
+          p.syncedBytes = done;
+          p.syncTotal = total;
+        }
+        Thread.sleep(250);
+      } catch (QmpException e) {
+        return;
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  private void phase(String vm, Protection p, String next) {
+    synchronized (p) {
+      log.info("vm {}: ft {} -> {}", vm, p.phase, next);
+      p.phase = next;
+    }
+  }
+
+  public FtPrimaryStatus status(String vm) {
+    Protection p = protections.get(vm);
+    if (p == null) p = adoptColo(vm);
+    if (p == null) {
+      vms.peek(vm); // 404 for an unknown vm
+      return new FtPrimaryStatus(vm, FtPrimaryStatus.NONE, null, null, null, 0, null, null, null, null, null);
+    }
+    ColoCheckpoints.Summary s = p.checkpoints.summary(clock.instant());
+    synchronized (p) {
+      return new FtPrimaryStatus(vm, p.phase, p.request.secondaryHost(), p.syncedBytes, p.syncTotal, s.checkpoints(),
+          s.pauseMedianMs(), s.pauseMaxMs(), s.lastCheckpointAt(), p.enablePauseMs, p.reason);
+    }
+  }
+
+  /** A primary a previous agent protected: still in COLO, so protected, counted from now on. */
+  private Protection adoptColo(String vm) {
+    if (!vms.exists(vm)) return null;
+    QemuProcess qemu = vms.peek(vm).process().orElse(null);
+    if (qemu == null || !vms.peek(vm).definition().ft()) return null;
+    try {
+      if (!qemu.qmp().call(new QueryColoStatus(), Duration.ofSeconds(5)).mode().equals("primary")) return null;
+    } catch (QmpException e) {
+      return null;
+    }
+    var p = new Protection(new FtProtectRequest(null, null, 0, 0, 0));
+    p.phase = FtPrimaryStatus.PROTECTED;
+    p.reason = "adopted by a restarted agent: checkpoints counted from " + clock.instant();
+    p.stops = qemu.qmp().subscribe("STOP", e -> p.checkpoints.stopped(e.timestamp()));
+    p.resumes = qemu.qmp().subscribe("RESUME", e -> p.checkpoints.resumed(e.timestamp()));
+    Protection before = protections.putIfAbsent(vm, p);
+    if (before != null) {
+      p.closeEvents();
+      return before;
+    }
+    return p;
+  }
+
+  /** Back to a plain VM whatever protection reached; the guest runs on. Idempotent. */
+  public FtPrimaryStatus unprotect(String vm) {
+    VmHandle h = vms.peek(vm);
+    Protection p = protections.get(vm);
+    QemuProcess qemu = h.process().orElse(null);
+    if (qemu != null) {
+      long t0 = System.nanoTime();
+      try {
+        ColoPlumbing.unprotect(qemu.qmp(), h.spec().disks(), UNPROTECT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AgentException(Kind.UNAVAILABLE, "vm " + vm + ": interrupted while unprotecting", e);
+      }
+      log.info("vm {}: unprotected in {} ms", vm, Duration.ofNanos(System.nanoTime() - t0).toMillis());
+    }
+    if (p != null) {
+      p.closeEvents();
+      protections.remove(vm, p);
+    }
+    return new FtPrimaryStatus(vm, FtPrimaryStatus.NONE, null, null, null, p == null ? 0 : p.checkpoints.summary(
+        clock.instant()).checkpoints(), null, null, null, null, null);
+  }
+
+  @Override
+  public void close() {
+    runner.shutdownNow();
+    protections.values().forEach(Protection::closeEvents);
+  }
+}

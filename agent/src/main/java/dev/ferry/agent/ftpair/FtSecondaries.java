@@ -1,0 +1,261 @@
+package dev.ferry.agent.ftpair;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.Subprocess;
+import dev.ferry.agent.ft.ColoDisks;
+import dev.ferry.agent.ft.ColoPlumbing;
+import dev.ferry.agent.migration.ListenPorts;
+import dev.ferry.agent.pool.Pool;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.LaunchOptions;
+import dev.ferry.agent.qemu.MemoryPlan;
+import dev.ferry.agent.qemu.QemuProcess;
+import dev.ferry.agent.qemu.RunDir;
+import dev.ferry.agent.qemu.VmSpec;
+import dev.ferry.agent.vm.QemuHost;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.Names;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.CopyStorageDisk;
+import dev.ferry.api.agent.FtSecondaryRequest;
+import dev.ferry.api.agent.FtSecondaryStatus;
+import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.colo.QueryColoStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The COLO secondaries of this host, one directory each under {@code DIR/ft/NAME} (record,
+ * overlays, QEMU run directory); the replicas lie in the pool the request names. A secondary is
+ * not one of this host's VMs: it runs nothing of its own until a failover makes it the guest, so
+ * it stays out of {@link Vms} (the controller would otherwise see the VM on two hosts).
+ *
+ * <p>Building is idempotent and persisted before each side effect: images first, the ports before
+ * QEMU binds them, then QEMU ({@code -incoming defer}, paused) with the replication chain, then
+ * {@link ColoPlumbing#listen}. A restarted agent re-adopts a live secondary QEMU.
+ */
+public final class FtSecondaries {
+
+  private static final Logger log = LoggerFactory.getLogger(FtSecondaries.class);
+  static final Duration START = Duration.ofSeconds(30);
+
+  private final Path root;
+  private final Pools pools;
+  private final Vms vms;
+  private final QemuHost host;
+  private final String address;
+  private final ListenPorts ports;
+  private final Map<String, QemuProcess> running = new ConcurrentHashMap<>();
+
+  public FtSecondaries(Path dataDir, Pools pools, Vms vms, QemuHost host, String address, ListenPorts ports) {
+    this.root = dataDir.resolve("ft");
+    this.pools = pools;
+    this.vms = vms;
+    this.host = host;
+    this.address = address;
+    this.ports = ports;
+  }
+
+  /** Re-adopts the secondary QEMUs an earlier agent left running. */
+  public FtSecondaries load() {
+    if (!Files.isDirectory(root)) return this;
+    try (Stream<Path> dirs = Files.list(root)) {
+      for (Path dir : dirs.toList()) {
+        Path file = dir.resolve("secondary.json");
+        if (!Files.isRegularFile(file)) continue;
+        try {
+          SecondaryRecord r = JsonFiles.read(file, SecondaryRecord.class);
+          QemuProcess.adopt(r.vm(), run(r.vm()), Duration.ofSeconds(10)).ifPresent(p -> running.put(r.vm(), p));
+          log.info("ft secondary of vm {}: {}", r.vm(), running.containsKey(r.vm()) ? "re-adopted" : "no qemu runs");
+        } catch (RuntimeException e) {
+          log.warn("ft secondary in {}: {}", dir, e.getMessage());
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot list {}: {}", root, e.getMessage());
+    }
+    return this;
+  }
+
+  public synchronized FtSecondaryStatus prepare(String vm, FtSecondaryRequest req) {
+    requireName(vm);
+    if (vms.exists(vm)) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + " is defined on this host; its secondary must run on another");
+    }
+    AgentVmDefinition def = req.definition();
+    if (def == null || !def.ft()) throw AgentException.badInput("definition.ft_ready", "false", "an ft-ready vm's definition");
+    if (def.nics() != null && !def.nics().isEmpty()) {
+      throw AgentException.badInput("definition.nics", def.nics().size() + " nics",
+          "none: the COLO network proxy is not built yet (docs/ft.md)");
+    }
+    Optional<SecondaryRecord> existing = record(vm);
+    SecondaryRecord r = existing.orElseGet(() -> newRecord(vm, req));
+    if (existing.isEmpty()) JsonFiles.write(dir(vm).resolve("secondary.json"), r);
+    QemuProcess p = running.get(vm);
+    if (p != null && p.isAlive()) return status(vm, r, p);
+    for (CopyStorageDisk d : req.replicas()) {
+      create(Path.of(r.replicas().get(d.disk())), d.format(), d.virtualSize());
+      create(Path.of(r.hidden().get(d.disk())), "qcow2", d.virtualSize());
+      create(Path.of(r.active().get(d.disk())), "qcow2", d.virtualSize());
+    }
+    List<AgentDisk> disks = def.disks().stream()
+        .map(d -> new AgentDisk(d.id(), r.replicas().get(d.id()), formatOf(req, d.id()))).toList();
+    VmSpec spec = vms.specOf(vm, def.withDisks(disks));
+    var overlays = new LinkedHashMap<String, ColoDisks.Overlays>();
+    for (var d : spec.disks()) {
+      Path hidden = Path.of(r.hidden().get(d.id()));
+      Path active = Path.of(r.active().get(d.id()));
+      host.user().handOver(hidden);
+      host.user().handOver(active);
+      overlays.put(d.id(), new ColoDisks.Overlays(hidden, active));
+    }
+    var plan = new MemoryPlan(def.memoryBytes(), req.memoryGivenBytes(), Optional.empty());
+    try {
+      Files.createDirectories(run(vm).dir());
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot create " + run(vm).dir() + ": " + e.getMessage(), e);
+    }
+    p = QemuProcess.start(host.ft().installation(vm), spec, run(vm), new LaunchOptions(host.accelerator(), plan, true, true),
+        START, host.user(), ColoDisks.secondary(overlays));
+    running.put(vm, p);
+    try {
+      ColoPlumbing.listen(p.qmp(), spec.disks(), r.address(), r.nbdPort(), r.migrationPort());
+    } catch (RuntimeException e) {
+      p.kill();
+      running.remove(vm);
+      throw e;
+    }
+    log.info("ft secondary of vm {} (primary {}): listening, nbd {}:{}, colo {}:{}", vm, req.primaryHost(), r.address(),
+        r.nbdPort(), r.address(), r.migrationPort());
+    return status(vm, r, p);
+  }
+
+  public FtSecondaryStatus status(String vm) {
+    SecondaryRecord r = record(vm).orElseThrow(() -> new AgentException(Kind.NOT_FOUND, "vm " + vm
+        + " has no ft secondary on this host"));
+    return status(vm, r, running.get(vm));
+  }
+
+  /** Kills the secondary QEMU and deletes its replica, overlays and directory; idempotent. */
+  public synchronized void remove(String vm) {
+    requireName(vm);
+    QemuProcess p = running.remove(vm);
+    if (p != null) p.kill();
+    Optional<SecondaryRecord> r = record(vm);
+    if (r.isPresent()) {
+      for (String image : r.get().replicas().values()) delete(Path.of(image));
+    }
+    deleteTree(dir(vm));
+    if (p != null || r.isPresent()) log.info("ft secondary of vm {}: removed", vm);
+  }
+
+  private FtSecondaryStatus status(String vm, SecondaryRecord r, QemuProcess p) {
+    Long pid = p != null && p.isAlive() ? Long.valueOf(p.pid()) : null;
+    String mode = null;
+    if (pid != null) {
+      try {
+        mode = p.qmp().call(new QueryColoStatus(), Duration.ofSeconds(5)).mode();
+      } catch (QmpException e) {
+        log.debug("ft secondary of vm {}: query-colo-status: {}", vm, e.getMessage());
+      }
+    }
+    return new FtSecondaryStatus(vm, r.address(), r.nbdPort(), r.migrationPort(), pid, mode);
+  }
+
+  private SecondaryRecord newRecord(String vm, FtSecondaryRequest req) {
+    if (req.replicas() == null || req.replicas().size() != req.definition().disks().size()) {
+      throw AgentException.badInput("replicas", String.valueOf(req.replicas()), "one per disk of the definition");
+    }
+    var replicas = new LinkedHashMap<String, String>();
+    var hidden = new LinkedHashMap<String, String>();
+    var active = new LinkedHashMap<String, String>();
+    for (int i = 0; i < req.replicas().size(); i++) {
+      CopyStorageDisk d = req.replicas().get(i);
+      String f = "replicas[" + i + "]";
+      Pool pool = pools.find(d.pool()).orElseThrow(() -> AgentException.badInput(f + ".pool", d.pool(), "a pool of this host"));
+      pools.requireSpace(f + ".virtual_size", pool, d.virtualSize());
+      replicas.put(d.disk(), pool.path().resolve(vm + "-" + d.disk() + "-replica." + d.format()).toString());
+      hidden.put(d.disk(), dir(vm).resolve(d.disk() + "-hidden.qcow2").toString());
+      active.put(d.disk(), dir(vm).resolve(d.disk() + "-active.qcow2").toString());
+    }
+    int nbd = ports.choose();
+    int migration = ports.choose();
+    // each probe releases its port: a second pick may land on the first
+    for (int i = 0; migration == nbd && i < 10; i++) migration = ports.choose();
+    return new SecondaryRecord(vm, req, address, nbd, migration, replicas, hidden, active);
+  }
+
+  private static String formatOf(FtSecondaryRequest req, String disk) {
+    return req.replicas().stream().filter(d -> d.disk().equals(disk)).findFirst()
+        .orElseThrow(() -> AgentException.badInput("replicas", disk, "one per disk of the definition")).format();
+  }
+
+  private void create(Path image, String format, long size) {
+    if (Files.exists(image)) return;
+    try {
+      Files.createDirectories(image.getParent());
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "cannot create " + image.getParent() + ": " + e.getMessage(), e);
+    }
+    Subprocess.run(List.of(host.qemu().imgBinary().toString(), "create", "-q", "-f", format, image.toString(),
+        Long.toString(size)), Duration.ofSeconds(60)).requireOk();
+    host.user().handOver(image);
+  }
+
+  private Optional<SecondaryRecord> record(String vm) {
+    Path f = dir(vm).resolve("secondary.json");
+    return Files.isRegularFile(f) ? Optional.of(JsonFiles.read(f, SecondaryRecord.class)) : Optional.empty();
+  }
+
+  private Path dir(String vm) {
+    return root.resolve(vm);
+  }
+
+  private RunDir run(String vm) {
+    return new RunDir(dir(vm).resolve("run"));
+  }
+
+  private static void requireName(String vm) {
+    if (!Names.valid(vm)) throw AgentException.badInput("name", vm, Names.RULE);
+  }
+
+  private static void delete(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", p, e.getMessage());
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> files = Files.walk(dir)) {
+      List<Path> all = new ArrayList<>(files.toList());
+      all.sort(Comparator.reverseOrder());
+      for (Path p : all) delete(p);
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", dir, e.getMessage());
+    }
+  }
+
+  /** Drops the QMP connections; the secondary QEMUs keep running for the next agent. */
+  public void detachAll() {
+    running.values().forEach(QemuProcess::close);
+    running.clear();
+  }
+}

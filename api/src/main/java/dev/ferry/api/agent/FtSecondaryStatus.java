@@ -1,0 +1,14 @@
+package dev.ferry.api.agent;
+
+/**
+ * A COLO secondary on its host: where the primary's disk sync, replication and COLO stream go,
+ * and what its QEMU says.
+ *
+ * @param host          the address its NBD server and migration listener bind
+ * @param nbdPort       the NBD server exporting each replica (disk id = export name)
+ * @param migrationPort where the primary's COLO migration connects
+ * @param pid           the secondary QEMU; null when none runs
+ * @param coloMode      {@code query-colo-status}'s mode: {@code none} until the first checkpoint
+ *                      loaded, then {@code secondary}; null when no QEMU answers
+ */
+public record FtSecondaryStatus(String vm, String host, int nbdPort, int migrationPort, Long pid, String coloMode) {}
