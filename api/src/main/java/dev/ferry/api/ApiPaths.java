@@ -58,6 +58,10 @@ public final class ApiPaths {
   /** POST {@link LiveMigrationRequest}: 200 {@link MigrationPrediction}; the same preflight, nothing recorded */
   public static final String MIGRATIONS_LIVE_DRY_RUN = "/api/migrations/live/dry-run";
   public static final String MIGRATION = "/api/migrations/{id}";
+  /** GET: every VM under fault tolerance ({@link FtStatusView}); POST {@link FtEnableRequest} → 201 {@link FtStatusView} */
+  public static final String FT = "/api/ft";
+  /** GET {@link FtStatusView}; DELETE: disable (back to a plain VM on the primary) → {@link FtStatusView} */
+  public static final String FT_VM = "/api/ft/{name}";
   /** POST: cancel; 409 after the point of no return, with the reason */
   public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";
   /** POST: a warm migration begins its cutover now; 409 for another kind or once the cutover began */

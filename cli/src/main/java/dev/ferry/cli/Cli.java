@@ -56,7 +56,7 @@ public final class Cli {
     CommandLine.IFactory factory = new Factory(ctx);
     for (Class<?> group : new Class<?>[] {ClusterCommand.class, CaCommand.class, HostCommand.class, PoolCommand.class,
         dev.ferry.cli.network.NetworkCommand.class, VmCommand.class,
-        MigrateCommand.class, MigrationCommand.class,
+        MigrateCommand.class, MigrationCommand.class, dev.ferry.cli.ft.FtCommand.class,
         dev.ferry.cli.auth.TokenCommand.class, dev.ferry.cli.auth.AuditCommand.class}) {
       root.addSubcommand(new CommandLine(group, factory));
     }

@@ -37,11 +37,13 @@ public final class Controller implements AutoCloseable {
   private final EventRetention retention;
   private final LivenessSweeper sweeper;
   private final MigrationService migrations;
+  private final dev.ferry.controller.ft.FtService ft;
   private final RestServer rest;
   private boolean closed;
 
   private Controller(ControllerConfig config, String token, Credentials credentials, Store store, EventBus events,
-      EventRetention retention, LivenessSweeper sweeper, MigrationService migrations, RestServer rest) {
+      EventRetention retention, LivenessSweeper sweeper, MigrationService migrations,
+      dev.ferry.controller.ft.FtService ft, RestServer rest) {
     this.config = config;
     this.token = token;
     this.credentials = credentials;
@@ -50,6 +52,7 @@ public final class Controller implements AutoCloseable {
     this.retention = retention;
     this.sweeper = sweeper;
     this.migrations = migrations;
+    this.ft = ft;
     this.rest = rest;
   }
 
@@ -74,21 +77,24 @@ public final class Controller implements AutoCloseable {
         cfg.limits().eventMaxCount()).start();
     LivenessSweeper sweeper = null;
     MigrationService migrations = null;
+    dev.ferry.controller.ft.FtService ft = null;
     try {
       var tls = cfg.tls();
       AgentClient agents = new AgentClient(credentials.controllerCredential(), tls == null ? null : TlsContexts.client(tls));
       HostRegistry hosts = new HostRegistry(store, events, cfg.clock(), cfg.hostTimeout());
       migrations = new MigrationService(store, hosts, agents, events, cfg.clock(), cfg.maxMigrationsPerHost());
+      ft = new dev.ferry.controller.ft.FtService(store, hosts, agents, events, cfg.clock());
       var services = new RestServer.Services(hosts, new PoolService(store, hosts, agents, events),
           new VmService(store, hosts, agents, events, cfg.cpuModel(),
               new dev.ferry.controller.networks.Leases(cfg.dhcpLeases())),
           migrations, events, cfg.limits().sseMaxClients(),
-          credentials, store.audit(), cfg.clock(), new NetworkService(store, hosts, events));
+          credentials, store.audit(), cfg.clock(), new NetworkService(store, hosts, events), ft);
       sweeper = new LivenessSweeper(hosts, cfg.hostTimeout());
       RestServer rest = RestServer.start(cfg.listenHost(), cfg.listenPort(), tls == null ? null : TlsContexts.server(tls),
           services);
-      Controller c = new Controller(cfg, token, credentials, store, events, retention, sweeper, migrations, rest);
+      Controller c = new Controller(cfg, token, credentials, store, events, retention, sweeper, migrations, ft, rest);
       migrations.recover();
+      ft.recover();
       LOG.info("controller listening on {} (data {}, store {}, host timeout {} ms, per-host migration limit {}, {})",
           c.url(), cfg.dataDir(), store.vendor(), cfg.hostTimeout().toMillis(), cfg.maxMigrationsPerHost(),
           cfg.limits());
@@ -96,6 +102,7 @@ public final class Controller implements AutoCloseable {
     } catch (RuntimeException e) {
       if (sweeper != null) sweeper.close();
       if (migrations != null) migrations.close();
+      if (ft != null) ft.close();
       retention.close();
       events.close();
       store.close();
@@ -148,6 +155,7 @@ public final class Controller implements AutoCloseable {
     retention.close();
     sweeper.close();
     migrations.close();
+    ft.close();
     rest.close();
     store.close();
     LOG.info("controller on {} stopped", config.dataDir());

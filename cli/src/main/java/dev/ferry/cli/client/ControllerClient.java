@@ -80,7 +80,12 @@ public final class ControllerClient {
   }
 
   public void delete(String path) {
-    http.call("DELETE", path, null, JSON.constructType(Void.class), TIMEOUT);
+    delete(path, TIMEOUT);
+  }
+
+  /** DELETE with its own deadline, for calls that take a pair of hosts down (ft disable). */
+  public void delete(String path, Duration timeout) {
+    http.call("DELETE", path, null, JSON.constructType(Void.class), timeout);
   }
 
   /** What a failed call to the controller tells the user. */

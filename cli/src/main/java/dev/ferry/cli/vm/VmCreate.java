@@ -56,6 +56,10 @@ final class VmCreate extends ApiCommand {
       description = "a virtio-net NIC on a network, e.g. default or default,mac=52:54:00:12:34:56; repeatable")
   List<NicRequest> nics = new ArrayList<>();
 
+  @Option(names = "--ft-ready", description = "boot ready for fault tolerance (ferry ft enable): i440fx machine,"
+      + " disks under a quorum node, on the host's FT-capable QEMU")
+  boolean ftReady;
+
   @Option(names = "--no-start", description = "define the VM but do not start it")
   boolean noStart;
 
@@ -97,7 +101,7 @@ final class VmCreate extends ApiCommand {
         k == null ? null : ctx.absolute(k.initrd),
         k == null ? null : k.append,
         ctx.absolute(boot.image),
-        withFormat, !noStart, nics.isEmpty() ? null : List.copyOf(nics));
+        withFormat, !noStart, nics.isEmpty() ? null : List.copyOf(nics), ftReady ? Boolean.TRUE : null);
   }
 
   @Override

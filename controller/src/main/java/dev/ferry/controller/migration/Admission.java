@@ -29,6 +29,7 @@ final class Admission {
   }
 
   void requireNoOtherMigration(String vm) {
+    dev.ferry.controller.ft.FtGuard.requireUnprotected(ctx.store(), vm, "migrate");
     ctx.store().migrations().runningForVm(vm).ifPresent(m -> {
       throw alreadyMigrating(vm, m);
     });

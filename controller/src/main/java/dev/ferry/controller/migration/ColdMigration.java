@@ -354,7 +354,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
         .toList();
     List<AgentNic> nics = NetworkService.agentNics(ctx.store(), vm.name());
     return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), vm.machineType(), vm.cpuModel(),
-        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics);
+        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics, spec.ftReady());
   }
 
   /** The first chunk whose hashes differ, or that one side lacks; -1 when all agree. */

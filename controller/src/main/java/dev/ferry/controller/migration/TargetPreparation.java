@@ -90,7 +90,7 @@ final class TargetPreparation {
     // the same MACs on the same networks: the guest stays one endpoint of its L2 segment
     List<dev.ferry.api.agent.AgentNic> nics = NetworkService.agentNics(ctx.store(), vm.name());
     return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), live.machineType(), vm.cpuModel(),
-        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics);
+        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics, spec.ftReady());
   }
 
   private List<CopyStorageDisk> copies() {

@@ -49,7 +49,15 @@ public final class RestServer implements AutoCloseable {
   /** The services behind the API. */
   public record Services(HostRegistry hosts, PoolService pools, VmService vms, MigrationService migrations,
       EventBus events, int sseMaxClients, Credentials credentials, AuditStore audit, InstantSource clock,
-      NetworkService networks) {}
+      NetworkService networks, dev.ferry.controller.ft.FtService ft) {
+
+    /** Without fault tolerance: its routes answer 404. */
+    public Services(HostRegistry hosts, PoolService pools, VmService vms, MigrationService migrations,
+        EventBus events, int sseMaxClients, Credentials credentials, AuditStore audit, InstantSource clock,
+        NetworkService networks) {
+      this(hosts, pools, vms, migrations, events, sseMaxClients, credentials, audit, clock, networks, null);
+    }
+  }
 
   /** Starts listening on {@code host:port} (0 = a free port). */
   public static RestServer start(String host, int port, Services s) {
@@ -174,6 +182,15 @@ public final class RestServer implements AutoCloseable {
         Responses.ok(ctx, v.status() == MigrationStatus.RUNNING ? 202 : 200, v);
       });
       r.post(ApiPaths.MIGRATION_CUTOVER, ctx -> Responses.ok(ctx, 200, s.migrations().cutover(ctx.pathParam("id"))));
+      if (s.ft() != null) {
+        r.get(ApiPaths.FT, ctx -> Responses.ok(ctx, 200, s.ft().list()));
+        r.post(ApiPaths.FT, ctx -> Responses.ok(ctx, 201, s.ft().enable(Bodies.read(ctx, dev.ferry.api.FtEnableRequest.class))));
+        r.get(ApiPaths.FT_VM, ctx -> Responses.ok(ctx, 200, s.ft().status(ctx.pathParam("name"))));
+        r.delete(ApiPaths.FT_VM, ctx -> {
+          s.ft().disable(ctx.pathParam("name"));
+          ctx.status(204);
+        });
+      }
       r.get(ApiPaths.OPENAPI, ctx -> ctx.status(200).contentType("application/json").result(OpenApi.document()));
     });
     app.start();

@@ -41,6 +41,7 @@ public final class Store implements AutoCloseable {
   private final java.util.concurrent.atomic.LongAdder statements = new java.util.concurrent.atomic.LongAdder();
   private final CredentialStore credentials;
   private final AuditStore audit;
+  private final FtStore ft;
 
   private Store(HikariDataSource dataSource, String vendor) {
     this.dataSource = dataSource;
@@ -60,6 +61,7 @@ public final class Store implements AutoCloseable {
     this.migrations = new MigrationStore(jdbi);
     this.credentials = new CredentialStore(jdbi);
     this.audit = new AuditStore(jdbi);
+    this.ft = new FtStore(jdbi);
   }
 
   /** Opens (and migrates) SQLite at {@code dataDir/ferry.db}, or {@code url} when it is not null. */
@@ -139,6 +141,10 @@ public final class Store implements AutoCloseable {
 
   public CredentialStore credentials() {
     return credentials;
+  }
+
+  public FtStore ft() {
+    return ft;
   }
 
   public AuditStore audit() {

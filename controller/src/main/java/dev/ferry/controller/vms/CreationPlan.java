@@ -73,7 +73,7 @@ record CreationPlan(VmCreateRequest request, String bootFormat) {
       normalized.add(new DiskRequest(d.sizeBytes(), pool, format));
     }
     VmCreateRequest req = new VmCreateRequest(r.name(), r.host(), r.memoryBytes(), cpus, r.kernel(), r.initrd(),
-        r.append(), r.image(), List.copyOf(normalized), r.start() == null || r.start(), nics(r.nics()));
+        r.append(), r.image(), List.copyOf(normalized), r.start() == null || r.start(), nics(r.nics()), r.ftReady());
     return new CreationPlan(req, r.image() == null ? null : guessFormat(r.image()));
   }
 

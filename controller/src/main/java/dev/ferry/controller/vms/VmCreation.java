@@ -34,6 +34,8 @@ final class VmCreation {
   private static final Logger LOG = LoggerFactory.getLogger(VmCreation.class);
 
   static final String MACHINE_TYPE = "q35";
+  /** An FT-ready VM's: with q35 the COLO secondary aborts at its first checkpoint (docs/ft.md). */
+  static final String FT_MACHINE_TYPE = "pc";
   /** Under TCG (no {@code host} model there): what Ferry always used, runs on every x86-64 QEMU. */
   static final String TCG_CPU_MODEL = "qemu64";
 
@@ -88,9 +90,10 @@ final class VmCreation {
         disks.add(new DiskRow(name, d.id(), d.pool().name(), d.format(), path, d.sizeBytes(), true));
       }
       step = "define";
-      AgentVmDefinition definition = new AgentVmDefinition(name, r.cpus(), r.memoryBytes(), MACHINE_TYPE, cpuModel,
+      String machine = r.ft() ? FT_MACHINE_TYPE : MACHINE_TYPE;
+      AgentVmDefinition definition = new AgentVmDefinition(name, r.cpus(), r.memoryBytes(), machine, cpuModel,
           r.kernel(), r.initrd(), r.append(), disks.stream().map(d -> new AgentDisk(d.id(), d.path(), d.format())).toList(),
-          nics.agentNics().isEmpty() ? null : nics.agentNics());
+          nics.agentNics().isEmpty() ? null : nics.agentNics(), r.ft() ? Boolean.TRUE : null);
       AgentVmStatus status;
       try {
         status = agents.of(host).defineVm(name, definition).value();
@@ -106,7 +109,7 @@ final class VmCreation {
       }
       step = "store";
       VmRow row = new VmRow(name, host.name(), Json.mapper().writeValueAsString(r), VmState.STOPPED, r.cpus(),
-          r.memoryBytes(), r.memoryBytes(), null, MACHINE_TYPE, cpuModel, host.accelerator(), null);
+          r.memoryBytes(), r.memoryBytes(), null, machine, cpuModel, host.accelerator(), null);
       if (status != null) row = row.with(status);
       store.vms().insert(row, disks, nics.rows());
       return row;

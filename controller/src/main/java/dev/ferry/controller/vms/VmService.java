@@ -124,6 +124,8 @@ public final class VmService {
   /** start, stop (with {@code timeoutMs}, null for the default) or kill, on the owning agent. */
   /** A migration owns its VM until it ends; only kill, the emergency brake, goes through. */
   private void requireNoMigration(String name, String action) {
+    // kill is never asked here: a protected VM may always be killed
+    dev.ferry.controller.ft.FtGuard.requireUnprotected(store, name, action);
     store.migrations().runningForVm(name).ifPresent(m -> {
       throw ControllerException.conflict("name", name, "vm '" + name + "' is in migration " + m.id() + " (" + m.kind()
           + ", phase " + m.phase() + "); cancel it first (ferry migration cancel " + m.id() + ") or " + action + " later");

@@ -1,0 +1,67 @@
+package dev.ferry.controller.ft;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The persisted phase of a VM's fault tolerance, from {@code ft enable} until the row goes away
+ * ({@code ft disable}). Phases only move forward ({@link #canMoveTo}, compare-and-set in the
+ * store); each has the state {@code ft status} shows. Before {@link #PROTECTED} a failure rolls
+ * the enable back (the guest never stopped running on the primary); from {@link #PROTECTED} on,
+ * the secondary is a running part of the VM and only {@code ft disable} or a failover ends it.
+ */
+public enum FtPhase {
+  /** the secondary's agent builds the replicas, overlays and a listening secondary QEMU */
+  PREPARING("syncing"),
+  /** the primary mirrors each disk to the replicas, then starts COLO */
+  SYNCING("syncing"),
+  /** COLO runs: checkpoints every interval, disk writes replicated */
+  PROTECTED("protected"),
+  /** the secondary was lost: the primary dropped replication and runs on alone */
+  UNPROTECTED("unprotected"),
+  /** an enable failed before protection: the primary's half-done plumbing and the secondary go */
+  ROLLING_BACK("disabling"),
+  /** the enable was rolled back; the VM runs plain on the primary; {@code reason} says why */
+  FAILED("unprotected"),
+  /** ft disable: COLO ends on the primary, the secondary is removed, then the row */
+  DISABLING("disabling");
+
+  private final String state;
+
+  FtPhase(String state) {
+    this.state = state;
+  }
+
+  /** As stored and shown: lower case. */
+  public String text() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** What {@code ft status} calls it. */
+  public String state() {
+    return state;
+  }
+
+  public static FtPhase of(String text) {
+    return Arrays.stream(values()).filter(p -> p.text().equals(text)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown ft phase '" + text + "'"));
+  }
+
+  /** Whether the VM counts as under fault tolerance: migrations, stop and delete are refused. */
+  public boolean guards() {
+    return this != FAILED;
+  }
+
+  boolean canMoveTo(FtPhase next) {
+    return switch (this) {
+      case PREPARING -> Set.of(SYNCING, ROLLING_BACK, DISABLING).contains(next);
+      case SYNCING -> Set.of(PROTECTED, ROLLING_BACK, DISABLING).contains(next);
+      case PROTECTED -> Set.of(UNPROTECTED, DISABLING).contains(next);
+      case UNPROTECTED -> Set.of(DISABLING).contains(next);
+      case ROLLING_BACK -> next == FAILED;
+      case FAILED -> next == DISABLING;
+      case DISABLING -> false;
+    };
+  }
+}

@@ -1,0 +1,273 @@
+package dev.ferry.controller;
+
+import static dev.ferry.controller.TestCluster.GIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.DiskRequest;
+import dev.ferry.api.FtBinaryView;
+import dev.ferry.api.FtEnableRequest;
+import dev.ferry.api.FtView;
+import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.StorageMigrationRequest;
+import dev.ferry.api.VmCreateRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The controller's decisions for {@code ft enable | status | disable} (issue 12) against scripted
+ * agents: the phases an enable goes through and what each host is asked, the status fields, the
+ * refusals of a protected VM, every preflight refusal changing nothing, a failed enable rolled
+ * back, and protection surviving a controller restart.
+ */
+class FtTest {
+
+  static final String KERNEL = "/pools/shared/vmlinuz";
+  static final FtView CAPABLE = new FtView(true, "/usr/local/lib/ferry/qemu/k/bin/qemu-system-x86_64",
+      "3 checkpoints and a failover in 1.2 s", List.of());
+
+  @TempDir Path dir;
+  TestCluster c;
+  FakeAgent host1;
+  FakeAgent host2;
+
+  @BeforeEach
+  void start() throws Exception {
+    c = new TestCluster(dir);
+    host1 = c.hostWithLocalPool("host1");
+    host2 = c.hostWithLocalPool("host2");
+    for (FakeAgent a : List.of(host1, host2)) {
+      a.ft = CAPABLE;
+      a.primaryPhase = vm -> host1.ftPhase.get(vm);
+      a.heartbeat(c.controller.url());
+    }
+    assertThat(c.post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true)).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", vm("web", true)).status()).isEqualTo(201);
+    host1.heartbeat(c.controller.url());
+    host1.calls.clear();
+    host2.calls.clear();
+  }
+
+  @AfterEach
+  void stop() {
+    c.close();
+  }
+
+  static VmCreateRequest vm(String name, boolean ftReady) {
+    return new VmCreateRequest(name, "host1", GIB / 4, 1, KERNEL, null, null, null,
+        List.of(new DiskRequest(GIB, "local", null)), true, null, ftReady ? Boolean.TRUE : null);
+  }
+
+  private JsonNode awaitState(String vm, String state) {
+    JsonNode[] last = new JsonNode[1];
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      last[0] = c.get("/api/ft/" + vm).json();
+      return state.equals(last[0].path("state").asText());
+    });
+    return last[0];
+  }
+
+  private List<String> ftCalls(FakeAgent a) {
+    return a.calls.stream().filter(s -> s.contains("/ft")).toList();
+  }
+
+  @Test
+  void vmCreate_ftReady_definesAnI440fxVmForTheFtQemu() {
+    var def = host1.definitions.get("web");
+    assertThat(def.ftReady()).isTrue();
+    assertThat(def.machineType()).isEqualTo("pc");
+  }
+
+  @Test
+  void enable_buildsTheSecondaryThenProtects_statusHasTheIssuesFields() throws Exception {
+    TestCluster.Reply r = c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    assertThat(r.json().get("state").asText()).isEqualTo("syncing");
+    JsonNode st = awaitState("web", "protected");
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/ft/web").json().get("checkpoints").asLong() >= 2);
+    st = c.get("/api/ft/web").json();
+    var fields = new TreeSet<String>();
+    st.fieldNames().forEachRemaining(fields::add);
+    assertThat(fields).contains("vm", "state", "primary", "secondary", "checkpoints", "checkpoint_pause_ms",
+        "last_checkpoint_at", "failovers", "reason");
+    assertThat(st.get("vm").asText()).isEqualTo("web");
+    assertThat(st.get("primary").asText()).isEqualTo("host1");
+    assertThat(st.get("secondary").asText()).isEqualTo("host2");
+    assertThat(st.get("checkpoint_interval_ms").asInt()).isEqualTo(500);
+    assertThat(st.at("/checkpoint_pause_ms/median").asLong()).isEqualTo(50);
+    assertThat(st.at("/checkpoint_pause_ms/max").asLong()).isEqualTo(90);
+    assertThat(st.get("failovers")).isEmpty();
+    // the secondary was built from the primary's definition, FT-ready, one replica per disk in the same pool
+    var req = host2.ftSecondaries.get("web");
+    assertThat(req.definition().ftReady()).isTrue();
+    assertThat(req.replicas()).singleElement().satisfies(d -> {
+      assertThat(d.pool()).isEqualTo("local");
+      assertThat(d.virtualSize()).isEqualTo(GIB);
+    });
+    assertThat(req.primaryHost()).isEqualTo("host1");
+    assertThat(ftCalls(host2).getFirst()).isEqualTo("PUT /agent/vms/web/ft-secondary");
+    assertThat(ftCalls(host1)).contains("POST /agent/vms/web/ft/protect");
+    // the states streamed as events, in order
+    List<String> states = new ArrayList<>();
+    for (var e : c.controller.eventsAfter(0)) {
+      if (e.kind().equals("ft.state")) states.add(e.data().get("phase").asText());
+    }
+    assertThat(states).containsExactly("preparing", "syncing", "protected");
+    assertThat(c.get("/api/ft").json()).extracting(n -> n.get("vm").asText()).containsExactly("web");
+  }
+
+  @Test
+  void protected_refusesMigrationStopAndDelete_killGoesThrough_disableEndsIt() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    awaitState("web", "protected");
+
+    for (TestCluster.Reply refused : List.of(
+        c.post("/api/migrations/live", new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, true, null, null)),
+        c.post("/api/migrations/storage", new StorageMigrationRequest("web", "shared", null, null, null, null, null)),
+        c.post("/api/vms/web/stop", null),
+        c.delete("/api/vms/web"))) {
+      assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+      assertThat(refused.json().get("detail").asText()).contains("under fault tolerance").contains("disable it first")
+          .contains("ferry ft disable web");
+    }
+    assertThat(c.post("/api/ft", new FtEnableRequest("web", "host2", null)).json().get("detail").asText())
+        .contains("already under fault tolerance");
+    assertThat(host1.calls).doesNotContain("POST /agent/vms/web/stop", "DELETE /agent/vms/web");
+
+    TestCluster.Reply disabled = c.delete("/api/ft/web");
+
+    assertThat(disabled.status()).as(disabled.body()).isEqualTo(204);
+    assertThat(c.get("/api/ft/web").status()).isEqualTo(404);
+    assertThat(host1.calls).contains("POST /agent/vms/web/ft/unprotect");
+    assertThat(host2.calls).contains("DELETE /agent/vms/web/ft-secondary");
+    assertThat(host2.ftSecondaries).isEmpty();
+    assertThat(c.post("/api/vms/web/stop", null).status()).isEqualTo(200);
+  }
+
+  @Test
+  void protected_killIsNotRefused() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    awaitState("web", "protected");
+
+    assertThat(c.post("/api/vms/web/kill", null).status()).isEqualTo(200);
+  }
+
+  @Test
+  void preflight_eachRefusalNamesItsField_andChangesNothing() throws Exception {
+    assertThat(c.post("/api/vms", vm("plain", false)).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", new VmCreateRequest("idle", "host1", GIB / 4, 1, KERNEL, null, null, null,
+        List.of(new DiskRequest(GIB, "local", null)), false, null, Boolean.TRUE)).status()).isEqualTo(201);
+    FakeAgent small = c.agent("host3", GIB / 4);
+    small.ft = CAPABLE;
+    small.heartbeat(c.controller.url());
+    assertThat(c.post("/api/pools", new PoolCreateRequest("local", "host3", "/pools/host3/local", false)).status())
+        .isEqualTo(201);
+    FakeAgent stock = c.agent("host4", 8 * GIB);
+    stock.ft = new FtView(false, "/usr/bin/qemu-system-x86_64", "the primary stopped answering QMP at the first"
+        + " checkpoint (the COLO deadlock of stock 7.2)", List.of(new FtBinaryView("/usr/bin/qemu-system-x86_64", "ab",
+        FtBinaryView.UNSUPPORTED, "deadlock", 0, 3400L)));
+    stock.heartbeat(c.controller.url());
+    FakeAgent noPool = c.agent("host5", 8 * GIB);
+    noPool.ft = CAPABLE;
+    noPool.heartbeat(c.controller.url());
+    host1.calls.clear();
+    host2.calls.clear();
+
+    refused(new FtEnableRequest("web", "host1", null), 400, "secondary", "must run on another host");
+    refused(new FtEnableRequest("web", "nohost", null), 404, "secondary", "not known");
+    refused(new FtEnableRequest("nosuch", "host2", null), 404, "vm", "does not exist");
+    refused(new FtEnableRequest("idle", "host2", null), 409, "vm", "only a running vm can be protected");
+    refused(new FtEnableRequest("plain", "host2", null), 409, "vm", "not created ft-ready");
+    refused(new FtEnableRequest("web", "host3", null), 409, "secondary", "needs 512 MiB");
+    refused(new FtEnableRequest("web", "host4", null), 409, "secondary", "/usr/bin/qemu-system-x86_64 failed the COLO"
+        + " probe: the primary stopped answering QMP");
+    refused(new FtEnableRequest("web", "host5", null), 409, "secondary", "no pool 'local'");
+    refused(new FtEnableRequest("web", "host2", 5), 400, "checkpoint_interval_ms", "100-60000");
+    refused(new FtEnableRequest("web", null, null), 400, "secondary", "the host to run the secondary on");
+
+    assertThat(c.get("/api/ft").json()).isEmpty();
+    for (FakeAgent a : List.of(host1, host2, small, stock, noPool)) assertThat(ftCalls(a)).as(a.name).isEmpty();
+  }
+
+  @Test
+  void preflight_alreadyProtected_isRefusedAndTheProtectionStays() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    awaitState("web", "protected");
+    FakeAgent host3 = c.hostWithLocalPool("host3");
+    host3.ft = CAPABLE;
+    host3.heartbeat(c.controller.url());
+
+    refused(new FtEnableRequest("web", "host3", null), 409, "vm", "already under fault tolerance (protected, secondary on host2)");
+
+    assertThat(c.get("/api/ft/web").json().get("secondary").asText()).isEqualTo("host2");
+    assertThat(ftCalls(host3)).isEmpty();
+  }
+
+  @Test
+  void enable_primaryFailsTheSync_rollsBackToUnprotectedWithTheReason() throws Exception {
+    host1.ftFail = "primary: the disk sync of disk0-sync failed: Input/output error";
+
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+
+    JsonNode st = awaitState("web", "unprotected");
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/ft/web").json().get("phase").asText().equals("failed"));
+    st = c.get("/api/ft/web").json();
+    assertThat(st.get("reason").asText()).contains("enable failed").contains("Input/output error");
+    assertThat(st.get("secondary").isNull()).isTrue();
+    assertThat(host2.ftSecondaries).as("the secondary was removed").isEmpty();
+    assertThat(host1.calls).contains("POST /agent/vms/web/ft/unprotect");
+    // a failed enable does not hold the VM
+    assertThat(c.post("/api/vms/web/stop", null).status()).isEqualTo(200);
+  }
+
+  @Test
+  void restart_whileProtected_staysProtectedAndCanBeDisabled() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    awaitState("web", "protected");
+
+    c.restart();
+    for (FakeAgent a : List.of(host1, host2)) a.heartbeat(c.controller.url());
+
+    assertThat(c.get("/api/ft/web").json().get("state").asText()).isEqualTo("protected");
+    assertThat(c.post("/api/vms/web/stop", null).status()).isEqualTo(409);
+    assertThat(c.delete("/api/ft/web").status()).isEqualTo(204);
+    assertThat(host2.ftSecondaries).isEmpty();
+  }
+
+  @Test
+  void watch_secondaryQemuGone_primaryRunsOnUnprotected() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    awaitState("web", "protected");
+
+    host2.ftSecondaries.clear(); // its status now answers 404: the agent lost the secondary
+
+    JsonNode st = awaitState("web", "unprotected");
+    assertThat(st.get("phase").asText()).isEqualTo("unprotected");
+    assertThat(st.get("reason").asText()).contains("host2");
+    assertThat(st.get("failovers")).singleElement().satisfies(f -> {
+      assertThat(f.get("from").asText()).isEqualTo("host2");
+      assertThat(f.get("to").asText()).isEqualTo("host1");
+    });
+    assertThat(host1.calls).contains("POST /agent/vms/web/ft/unprotect");
+    // still a VM under fault tolerance (a new secondary may come): disable ends it
+    assertThat(c.post("/api/vms/web/stop", null).status()).isEqualTo(409);
+    assertThat(c.delete("/api/ft/web").status()).isEqualTo(204);
+  }
+
+  private void refused(FtEnableRequest r, int status, String field, String detail) throws Exception {
+    TestCluster.Reply reply = c.post("/api/ft", r);
+    assertThat(reply.status()).as(r + ": " + reply.body()).isEqualTo(status);
+    assertThat(reply.field()).as(r + ": " + reply.body()).isEqualTo(field);
+    assertThat(reply.json().get("detail").asText()).as(r.toString()).contains(detail);
+  }
+}
