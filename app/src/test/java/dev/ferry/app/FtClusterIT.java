@@ -1,0 +1,230 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.testsupport.GuestConsole;
+import dev.ferry.testsupport.GuestLine;
+import dev.ferry.testsupport.OwnedProcesses;
+import dev.ferry.testsupport.TestGuest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fault tolerance through the CLI on a local cluster of two hosts whose agents probe Ferry's QEMU
+ * (issue 12; needs the FT build, so it runs under {@code ./ferry test-ft}, not {@code ./ferry
+ * test}): an FT-ready VM is refused what it may not do, protected with a secondary on host2
+ * (checkpoints counting, both QEMUs unprivileged and sandboxed), refused stop, delete and
+ * migration while protected, and disabled back to a plain VM; the guest never restarts and its
+ * memory and disk self-checks stay clean. The tests share the cluster and run in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FtClusterIT {
+
+  @RegisterExtension static OwnedProcesses owned = OwnedProcesses.perClass();
+  @TempDir static Path dir;
+
+  private static final Duration BOOT = Duration.ofSeconds(90);
+  private static final Duration PROBE = Duration.ofSeconds(180);
+  private static FerryProcess ferry;
+  private static Path kernel;
+  private static Path initrd;
+  private static GuestLine.Heartbeat firstBeat;
+
+  @BeforeAll
+  static void clusterUp() throws Exception {
+    String built = System.getenv("FERRY_FT_QEMU");
+    assumeTrue(built != null && !built.isBlank(), "FERRY_FT_QEMU not set: run ./ferry test-ft to build Ferry's QEMU");
+    // the suite turns the probe off for its many agents; these two must find the FT build
+    ferry = new FerryProcess(dir).withEnv("FERRY_FT_PROBE", "on");
+    ferry.ok("cluster", "up", "--hosts", "2");
+    ferry.componentPids().forEach(owned::own);
+    Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
+    kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
+    initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
+    long until = System.nanoTime() + PROBE.toNanos();
+    while (true) {
+      JsonNode hosts = ferry.ok("host", "list", "--json").json();
+      long capable = 0;
+      for (JsonNode h : hosts) if (h.at("/ft/supported").asBoolean()) capable++;
+      if (capable == 2) break;
+      if (System.nanoTime() > until) throw new AssertionError("hosts not FT-capable within " + PROBE + ": " + hosts);
+      Thread.sleep(1000);
+    }
+  }
+
+  @AfterAll
+  static void down() {
+    if (ferry != null) ferry.run("cluster", "down");
+  }
+
+  @Test
+  @Order(1)
+  void refusals_changeNothing() throws Exception {
+    JsonNode web = ferry.ok("vm", "create", "web", "--host", "host1", "--memory", "128M", "--kernel", kernel.toString(),
+        "--initrd", initrd.toString(), "--append", TestGuest.append("ferry.mem=16:4 ferry.disk=1:8"), "--disk", "32M@local",
+        "--ft-ready", "--json").json();
+    owned.own(web.get("pid").asLong());
+    assertThat(web.get("machine_type").asText()).startsWith("pc-i440fx-");
+    GuestConsole console = ferry.console("host1", "web");
+    console.await(GuestLine.DiskStatus.class, d -> d.block() > 0, BOOT);
+    firstBeat = console.awaitHeartbeatAfter(0, BOOT);
+    ferry.ok("vm", "create", "plain", "--host", "host1", "--memory", "64M", "--kernel", kernel.toString(), "--initrd",
+        initrd.toString(), "--append", TestGuest.append(""), "--disk", "16M@local", "--no-start");
+    ferry.ok("vm", "create", "idle", "--host", "host1", "--memory", "64M", "--kernel", kernel.toString(), "--initrd",
+        initrd.toString(), "--append", TestGuest.append(""), "--disk", "16M@local", "--ft-ready", "--no-start");
+
+    refused("must run on another host", "ft", "enable", "web", "--secondary", "host1");
+    refused("not known", "ft", "enable", "web", "--secondary", "host9");
+    refused("only a running vm", "ft", "enable", "idle", "--secondary", "host2");
+    ferry.ok("vm", "start", "plain");
+    owned.own(ferry.ok("vm", "show", "plain", "--json").json().get("pid").asLong());
+    refused("not created ft-ready", "ft", "enable", "plain", "--secondary", "host2");
+    refused("not under fault tolerance", "ft", "status", "web");
+
+    assertThat(ferry.ok("ft", "status", "--json").json()).isEmpty();
+    assertThat(dir.resolve("hosts/host2/ft/web")).doesNotExist();
+    ferry.ok("vm", "kill", "plain");
+    ferry.ok("vm", "delete", "plain");
+    ferry.ok("vm", "delete", "idle");
+  }
+
+  @Test
+  @Order(2)
+  void enable_protectsWithCountingCheckpoints_confinedQemus_andProtectedVmRefusesWhatItMayNotDo() throws Exception {
+    long t0 = System.nanoTime();
+    JsonNode st = ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000", "--json").json();
+    long enableMs = (System.nanoTime() - t0) / 1_000_000;
+
+    assertThat(st.get("state").asText()).as(st.toString()).isEqualTo("protected");
+    assertThat(st.get("primary").asText()).isEqualTo("host1");
+    assertThat(st.get("secondary").asText()).isEqualTo("host2");
+    JsonNode first = awaitCheckpoints(3);
+    JsonNode later = awaitCheckpoints(first.get("checkpoints").asLong() + 3);
+    assertThat(later.at("/checkpoint_pause_ms/median").isNumber()).as(later.toString()).isTrue();
+    assertThat(later.at("/checkpoint_pause_ms/max").asLong()).isGreaterThanOrEqualTo(
+        later.at("/checkpoint_pause_ms/median").asLong());
+    assertThat(later.get("last_checkpoint_at").isTextual()).isTrue();
+    assertThat(later.get("failovers")).isEmpty();
+    assertThat(ferry.ok("ft", "status").out()).contains("web").contains("protected").contains("host2");
+
+    // both QEMUs of the pair run as the agent runs every QEMU: not root, under seccomp
+    long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/ft/web/run/qemu.pid")).strip());
+    owned.own(secondaryPid);
+    for (long pid : List.of(primaryPid, secondaryPid)) {
+      String status = Files.readString(Path.of("/proc", Long.toString(pid), "status"));
+      String uid = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
+      assertThat(uid.split("\\s+")).as(pid + " " + uid).allSatisfy(id -> assertThat(id).isNotEqualTo("0"));
+      assertThat(status.lines()).as("pid " + pid).contains("Seccomp:\t2");
+      String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+      assertThat(cmdline).as("pid " + pid).contains(" -sandbox on").contains("pc-i440fx-");
+      assertThat(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "exe")).toString())
+          .as("the FT build, not the system's QEMU").isNotEqualTo("/usr/bin/qemu-system-x86_64");
+    }
+
+    refused("disable it first", "vm", "stop", "web");
+    refused("disable it first", "vm", "delete", "web");
+    refused("disable it first", "migrate", "live", "web", "--to", "host2", "--copy-storage");
+    refused("already under fault tolerance", "ft", "enable", "web", "--secondary", "host2");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("state").asText()).isEqualTo("running");
+
+    GuestConsole console = ferry.console("host1", "web");
+    var during = console.awaitHeartbeatAfter(console.lastHeartbeat().orElseThrow().seq() + 3, Duration.ofSeconds(60));
+    assertThat(during.boot()).as("same boot").isEqualTo(firstBeat.boot());
+    console.assertClean();
+    System.out.printf("FtClusterIT: ft enable through the CLI %d ms (guest paused %s ms), %d checkpoints at 1000 ms,"
+        + " pause median %s ms max %s ms%n", enableMs, st.path("enable_pause_ms").asText("-"),
+        later.get("checkpoints").asLong(), later.at("/checkpoint_pause_ms/median").asText(),
+        later.at("/checkpoint_pause_ms/max").asText());
+  }
+
+  @Test
+  @Order(3)
+  void disable_backToAPlainVm_secondaryGone_guestRunsOnClean() throws Exception {
+    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/ft/web/run/qemu.pid")).strip());
+    GuestConsole console = ferry.console("host1", "web");
+
+    long t0 = System.nanoTime();
+    ferry.ok("ft", "disable", "web");
+    long disableMs = (System.nanoTime() - t0) / 1_000_000;
+
+    refused("not under fault tolerance", "ft", "status", "web");
+    assertThat(ProcessHandle.of(secondaryPid).filter(ProcessHandle::isAlive)).as("secondary qemu").isEmpty();
+    assertThat(dir.resolve("hosts/host2/ft/web")).doesNotExist();
+    try (var replicas = Files.list(dir.resolve("hosts/host2/local"))) {
+      assertThat(replicas.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("replica"));
+    }
+    var after = console.awaitHeartbeatAfter(console.lastHeartbeat().orElseThrow().seq() + 3, Duration.ofSeconds(60));
+    assertThat(after.boot()).as("same boot: the guest never restarted").isEqualTo(firstBeat.boot());
+    long gen = console.await(GuestLine.DiskStatus.class, d -> true, Duration.ofSeconds(30)).gen();
+    console.await(GuestLine.DiskStatus.class, d -> d.gen() > gen, Duration.ofSeconds(60));
+    console.assertClean();
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("state").asText()).isEqualTo("running");
+    System.out.printf("FtClusterIT: ft disable through the CLI %d ms%n", disableMs);
+  }
+
+  @Test
+  @Order(4)
+  void secondaryKilled_primaryRunsOnUnprotected_thenDisableAndStop() throws Exception {
+    ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000");
+    awaitCheckpoints(2);
+    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/ft/web/run/qemu.pid")).strip());
+    owned.own(secondaryPid);
+    GuestConsole console = ferry.console("host1", "web");
+
+    long t0 = System.nanoTime();
+    ProcessHandle.of(secondaryPid).orElseThrow().destroyForcibly();
+    JsonNode st;
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!(st = ferry.ok("ft", "status", "web", "--json").json()).get("state").asText().equals("unprotected")) {
+      if (System.nanoTime() > until) throw new AssertionError("not unprotected 60 s after the secondary died: " + st);
+      Thread.sleep(250);
+    }
+    long unprotectedMs = (System.nanoTime() - t0) / 1_000_000;
+
+    assertThat(st.get("reason").asText()).contains("host2");
+    assertThat(st.get("failovers")).singleElement().satisfies(f -> assertThat(f.get("to").asText()).isEqualTo("host1"));
+    var after = console.awaitHeartbeatAfter(console.lastHeartbeat().orElseThrow().seq() + 3, Duration.ofSeconds(60));
+    assertThat(after.boot()).as("same boot: the primary ran on").isEqualTo(firstBeat.boot());
+    long gen = console.await(GuestLine.DiskStatus.class, d -> true, Duration.ofSeconds(30)).gen();
+    console.await(GuestLine.DiskStatus.class, d -> d.gen() > gen, Duration.ofSeconds(60));
+    console.assertClean();
+    refused("disable it first", "vm", "stop", "web");
+
+    ferry.ok("ft", "disable", "web");
+    assertThat(dir.resolve("hosts/host2/ft/web")).doesNotExist();
+    // a plain VM again: stop is allowed
+    ferry.ok("vm", "stop", "web", "--timeout", "30s");
+    System.out.printf("FtClusterIT: secondary killed -> unprotected seen through the CLI after %d ms, takeover %s ms%n",
+        unprotectedMs, st.at("/failovers/0/takeover_ms").asText());
+  }
+
+  private static JsonNode awaitCheckpoints(long atLeast) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      JsonNode st = ferry.ok("ft", "status", "web", "--json").json();
+      assertThat(st.get("state").asText()).as(st.toString()).isEqualTo("protected");
+      if (st.get("checkpoints").asLong() >= atLeast) return st;
+      if (System.nanoTime() > until) throw new AssertionError("fewer than " + atLeast + " checkpoints: " + st);
+      Thread.sleep(500);
+    }
+  }
+
+  private static void refused(String says, String... args) {
+    FerryProcess.Result r = ferry.run(args);
+    assertThat(r.exit()).as(String.join(" ", args) + ": " + r).isNotZero();
+    assertThat(r.err()).as(String.join(" ", args)).contains(says);
+  }
+}
