@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
  * types. {@code ./ferry demo} builds the test guest first and passes it in FERRY_GUEST_DIR.
  */
 @Command(name = "demo", description = "Start a 2-host local cluster, boot a self-checking VM on host1, move its disk and then the VM itself while it runs"
-    + " (with a client connected to it over the cluster's network when there is one).")
+    + " (with a client connected to it over the cluster's network when there is one). 'ferry demo warm': a warm migration"
+    + " instead, with its passes and the predicted vs actual cutover downtime.",
+    subcommands = DemoWarm.class)
 final class DemoCommand implements Callable<Integer> {
 
   static final String VM = "demo";
@@ -104,7 +106,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** The id of the newest migration, as `ferry migration list --json` gives it. */
-  private static String lastMigration() throws Exception {
+  static String lastMigration() throws Exception {
     var out = new java.io.StringWriter();
     CommandLine cl = Main.commandLine();
     cl.setOut(new java.io.PrintWriter(out));
@@ -139,7 +141,7 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static Path guestDir() {
+  static Path guestDir() {
     String d = System.getenv("FERRY_GUEST_DIR");
     if (d == null || d.isBlank()) {
       throw new CommandLine.ParameterException(new CommandLine(new DemoCommand()),
@@ -148,31 +150,31 @@ final class DemoCommand implements Callable<Integer> {
     return Path.of(d);
   }
 
-  private static Path copy(Path file, Path dir) throws IOException {
+  static Path copy(Path file, Path dir) throws IOException {
     Path target = dir.resolve(file.getFileName());
     Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
     return target;
   }
 
-  private static void step(String what) {
+  static void step(String what) {
     System.out.println();
     System.out.println("==> " + what);
   }
 
-  private static void run(List<String> args) {
+  static void run(List<String> args) {
     System.out.println("$ ferry " + String.join(" ", args));
     int rc = Main.commandLine().execute(args.toArray(String[]::new));
     if (rc != 0) throw new IllegalStateException("demo step failed (exit " + rc + "): ferry " + String.join(" ", args));
   }
 
-  private static int runQuiet(List<String> args) {
+  static int runQuiet(List<String> args) {
     CommandLine cl = Main.commandLine();
     cl.setOut(new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()));
     cl.setErr(new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()));
     return cl.execute(args.toArray(String[]::new));
   }
 
-  private static List<String> concat(List<String> a, List<String> b) {
+  static List<String> concat(List<String> a, List<String> b) {
     return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
   }
 }
