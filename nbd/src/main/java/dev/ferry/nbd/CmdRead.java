@@ -2,11 +2,10 @@ package dev.ferry.nbd;
 
 import java.nio.ByteBuffer;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
- * {@code NBD_CMD_READ}: sends one read request and places the reply in the caller's buffer.
+ * {@code NBD_CMD_READ} in flight: places the reply in the caller's buffer as it arrives.
  *
  * <p>With structured replies the data comes as {@code NBD_REPLY_TYPE_OFFSET_DATA} and
  * {@code NBD_REPLY_TYPE_OFFSET_HOLE} chunks in any order; each must lie inside the request and
@@ -15,93 +14,79 @@ import java.util.TreeMap;
  * its payload is read. Error chunks fail the read once the final chunk has arrived, leaving the
  * connection usable.
  */
-final class CmdRead {
+final class CmdRead extends InFlight<Void> {
 
-  private static final String COMMAND = "NBD_CMD_READ";
+  static final String COMMAND = "NBD_CMD_READ";
   private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
 
-  private final Wire wire;
-  private final Peer peer;
   private final boolean structured;
+  private final ByteBuffer dst;
+  private final Coverage coverage;
 
-  CmdRead(Wire wire, Peer peer, boolean structured) {
-    this.wire = wire;
-    this.peer = peer;
+  /** A read of {@code dst.remaining()} bytes at {@code offset}; {@code dst} is not advanced. */
+  CmdRead(Peer peer, boolean structured, long offset, ByteBuffer dst) {
+    super(peer, COMMAND, offset, dst.remaining());
     this.structured = structured;
+    this.dst = dst.slice();
+    this.coverage = new Coverage(offset, dst.remaining());
   }
 
-  /** Reads {@code dst.remaining()} bytes at {@code offset} into {@code dst}, advancing it. */
-  void execute(long cookie, long offset, ByteBuffer dst) {
-    int length = dst.remaining();
-    int base = dst.position();
-    wire.write(Request.encode(0, Protocol.NBD_CMD_READ, cookie, offset, length), COMMAND);
-    Coverage coverage = new Coverage(offset, length);
-    StructuredReplyChunk.ErrorPayload failure = null;
-    while (true) {
-      Reply reply = Reply.read(wire, peer, cookie, COMMAND);
-      if (reply instanceof SimpleReply simple) {
-        if (simple.error() != 0) {
-          // a server bug if structured replies were negotiated, but one with no payload to skip
-          throw failed(offset, length, new StructuredReplyChunk.ErrorPayload(simple.error(), "",
-              OptionalLong.empty()));
-        }
-        if (structured) {
-          throw peer.protocolError("simple reply to %s although structured replies were "
-              + "negotiated", COMMAND);
-        }
-        wire.readFully(dst.duplicate(), "the data of " + COMMAND);
-        dst.position(base + length);
-        return;
+  @Override
+  boolean accept(Reply reply, Wire wire) {
+    if (reply instanceof SimpleReply simple) {
+      if (simple.error() != 0) {
+        // a server bug if structured replies were negotiated, but one with no payload to skip
+        failed(simple.error());
+        return true;
       }
-      StructuredReplyChunk chunk = (StructuredReplyChunk) reply;
-      switch (chunk.type()) {
-        case Protocol.NBD_REPLY_TYPE_OFFSET_DATA -> {
-          if (chunk.length() < 9) {
-            throw peer.protocolError("NBD_REPLY_TYPE_OFFSET_DATA of %d bytes", chunk.length());
-          }
-          long dataLength = chunk.length() - 8;
-          if (dataLength > length) {
-            throw peer.protocolError("oversize NBD_REPLY_TYPE_OFFSET_DATA of %d bytes in reply "
-                + "to a read of %d bytes at offset %d", dataLength, length, offset);
-          }
-          long at = wire.read(8, "NBD_REPLY_TYPE_OFFSET_DATA").getLong();
-          int start = coverage.add(at, dataLength, chunk.typeName(), peer);
-          wire.readFully(dst.duplicate().position(base + start).limit(base + start
-              + (int) dataLength), "the data of NBD_REPLY_TYPE_OFFSET_DATA at offset " + at);
-        }
-        case Protocol.NBD_REPLY_TYPE_OFFSET_HOLE -> {
-          if (chunk.length() != 12) {
-            throw peer.protocolError("NBD_REPLY_TYPE_OFFSET_HOLE of %d bytes, expected 12",
-                chunk.length());
-          }
-          ByteBuffer payload = wire.read(12, "NBD_REPLY_TYPE_OFFSET_HOLE");
-          long at = payload.getLong();
-          long holeLength = Integer.toUnsignedLong(payload.getInt());
-          int start = coverage.add(at, holeLength, chunk.typeName(), peer);
-          zero(dst.duplicate().position(base + start).limit(base + start + (int) holeLength));
-        }
-        case Protocol.NBD_REPLY_TYPE_NONE -> requireFinalNone(chunk, peer);
-        default -> {
-          if (!chunk.isError()) {
-            throw peer.protocolError("unexpected %s in reply to %s", chunk.typeName(), COMMAND);
-          }
-          StructuredReplyChunk.ErrorPayload error =
-              StructuredReplyChunk.ErrorPayload.read(wire, peer, chunk);
-          failure = failure == null ? error : failure;
-        }
+      if (structured) {
+        throw peer.protocolError("simple reply to %s although structured replies were "
+            + "negotiated", COMMAND);
       }
-      if (chunk.isDone()) {
-        break;
-      }
+      wire.readFully(dst.duplicate(), "the data of " + COMMAND);
+      coverage.add(offset, length, "simple reply", peer);
+      return true;
     }
-    if (failure != null) {
-      throw failed(offset, length, failure);
+    StructuredReplyChunk chunk = (StructuredReplyChunk) reply;
+    switch (chunk.type()) {
+      case Protocol.NBD_REPLY_TYPE_OFFSET_DATA -> {
+        if (chunk.length() < 9) {
+          throw peer.protocolError("NBD_REPLY_TYPE_OFFSET_DATA of %d bytes", chunk.length());
+        }
+        long dataLength = chunk.length() - 8;
+        if (dataLength > length) {
+          throw peer.protocolError("oversize NBD_REPLY_TYPE_OFFSET_DATA of %d bytes in reply "
+              + "to a read of %d bytes at offset %d", dataLength, length, offset);
+        }
+        long at = wire.read(8, "NBD_REPLY_TYPE_OFFSET_DATA").getLong();
+        int start = coverage.add(at, dataLength, chunk.typeName(), peer);
+        wire.readFully(dst.duplicate().position(start).limit(start + (int) dataLength),
+            "the data of NBD_REPLY_TYPE_OFFSET_DATA at offset " + at);
+      }
+      case Protocol.NBD_REPLY_TYPE_OFFSET_HOLE -> {
+        if (chunk.length() != 12) {
+          throw peer.protocolError("NBD_REPLY_TYPE_OFFSET_HOLE of %d bytes, expected 12",
+              chunk.length());
+        }
+        ByteBuffer payload = wire.read(12, "NBD_REPLY_TYPE_OFFSET_HOLE");
+        long at = payload.getLong();
+        long holeLength = Integer.toUnsignedLong(payload.getInt());
+        int start = coverage.add(at, holeLength, chunk.typeName(), peer);
+        zero(dst.duplicate().position(start).limit(start + (int) holeLength));
+      }
+      case Protocol.NBD_REPLY_TYPE_NONE -> requireFinalNone(chunk, peer);
+      default -> unexpected(chunk, wire);
     }
+    return chunk.isDone();
+  }
+
+  @Override
+  Void result() {
     if (coverage.covered() != length) {
       throw peer.protocolError("reply to %s at offset %d length %d covered %d bytes", COMMAND,
           offset, length, coverage.covered());
     }
-    dst.position(base + length);
+    return null;
   }
 
   /** {@code NBD_REPLY_TYPE_NONE} has no payload and may only end a reply. */
@@ -110,12 +95,6 @@ final class CmdRead {
       throw peer.protocolError("NBD_REPLY_TYPE_NONE with %d bytes%s", chunk.length(),
           chunk.isDone() ? "" : ", not marked done");
     }
-  }
-
-  private NbdCommandException failed(long offset, int length,
-      StructuredReplyChunk.ErrorPayload error) {
-    return new NbdCommandException(peer.address(), peer.exportName(), COMMAND, offset, length,
-        error.error(), error.message(), error.offset());
   }
 
   private static void zero(ByteBuffer target) {

@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,15 +18,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Design: {@link #connect} runs the fixed-newstyle handshake (structured replies, the
  * requested metadata contexts, {@code NBD_OPT_GO}) and returns a client in the transmission
- * phase. Calls are synchronous with one request in flight, serialized by a lock, so replies need
- * no routing: a reply with another cookie is a protocol error. Every wait for the server is
- * bounded by {@link NbdOptions#ioTimeout()}; reads are split at
- * {@link NbdOptions#maxRequestSize()} (or the server's lower maximum), so no reply is larger.
- * Requests outside the export are refused before anything is sent. A command error from the
- * server ({@link NbdCommandException}) leaves the connection usable; any other failure (protocol
- * violation, I/O error, timeout) leaves the reply stream out of step, so the socket is closed
- * and every later call fails with {@link NbdConnectionException}. The connection only moves
- * forward: open, then broken or closed.
+ * phase. Calls may come from many threads at once: each request goes out under its own cookie
+ * and a reader thread routes the replies, in whatever order the server sends them (see
+ * {@link Transmission}), so a connection keeps up to {@link NbdOptions#maxInFlight()} requests
+ * in flight; a long read or write is split at {@link NbdOptions#maxRequestSize()} (or the
+ * server's lower maximum) and its pieces are in flight together. A call returns when all its
+ * replies are in. The server may stay silent for at most {@link NbdOptions#ioTimeout()} while
+ * requests wait. Requests outside the export are refused before anything is sent. A command
+ * error from the server ({@link NbdCommandException}) leaves the connection usable; any other
+ * failure (protocol violation, I/O error, timeout) leaves the reply stream out of step, so the
+ * socket is closed and every call in flight or later fails with {@link NbdConnectionException}
+ * (the calls in flight with the failure itself). The connection only moves forward: open, then
+ * broken or closed.
  *
  * <p>Thread-safe. Wire traffic is logged at DEBUG.
  */
@@ -37,38 +40,19 @@ public final class NbdClient implements AutoCloseable {
   /** Block status is asked for at most this much per request; the server may answer less. */
   private static final int MAX_BLOCK_STATUS_REQUEST = 1 << 30;
 
-  private enum State {
-    /** in the transmission phase: commands may be sent */
-    OPEN,
-    /** a protocol, I/O or timeout failure closed the socket; every call fails */
-    BROKEN,
-    /** closed by the caller, after {@code NBD_CMD_DISC} when possible */
-    CLOSED
-  }
-
   private final Peer peer;
-  private final Wire wire;
   private final ExportInfo export;
   private final Map<String, Integer> contextIds;
   private final int maxRequest;
-  private final CmdRead cmdRead;
-  private final CmdBlockStatus cmdBlockStatus;
-  private final CmdWrite cmdWrite;
-  private final ReentrantLock lock = new ReentrantLock();
-  private volatile State state = State.OPEN;
-  private volatile NbdException brokenBy;
-  private long nextCookie = 1;
+  private final Transmission transmission;
 
   private NbdClient(Peer peer, Wire wire, Handshake.Negotiated negotiated, NbdOptions options) {
     this.peer = peer;
-    this.wire = wire;
     this.export = negotiated.export();
     this.contextIds = Map.copyOf(negotiated.contextIds());
     int limit = Math.min(options.maxRequestSize(), export.maximumPayload());
     this.maxRequest = limit - limit % export.minimumBlockSize();
-    this.cmdRead = new CmdRead(wire, peer, export.structuredReplies());
-    this.cmdBlockStatus = new CmdBlockStatus(wire, peer);
-    this.cmdWrite = new CmdWrite(wire, peer);
+    this.transmission = new Transmission(peer, wire, options);
   }
 
   /** {@link #connect(NbdAddress, String, List, NbdOptions)} with {@link NbdOptions#defaults()}. */
@@ -119,7 +103,7 @@ public final class NbdClient implements AutoCloseable {
 
   /** Whether calls can still be made. */
   public boolean isOpen() {
-    return state == State.OPEN;
+    return transmission.state() == Transmission.State.OPEN;
   }
 
   /** Reads {@code length} bytes at {@code offset}. */
@@ -142,18 +126,18 @@ public final class NbdClient implements AutoCloseable {
       throw new IllegalArgumentException("read into a read-only buffer");
     }
     checkRange("read", offset, dst.remaining());
-    run(() -> {
-      long at = offset;
-      while (dst.hasRemaining()) {
-        int piece = Math.min(dst.remaining(), maxRequest);
-        log.debug("nbd {} -> NBD_CMD_READ offset {} length {}", peer, at, piece);
-        ByteBuffer slice = dst.duplicate().limit(dst.position() + piece);
-        cmdRead.execute(nextCookie++, at, slice);
-        dst.position(slice.position());
-        at += piece;
+    List<CompletableFuture<Void>> replies = new ArrayList<>();
+    try {
+      for (int at = 0; at < dst.remaining(); at += maxRequest) {
+        int piece = Math.min(dst.remaining() - at, maxRequest);
+        ByteBuffer slice = dst.slice(dst.position() + at, piece);
+        replies.add(transmission.submit(Protocol.NBD_CMD_READ, offset + at, piece, null,
+            new CmdRead(peer, export.structuredReplies(), offset + at, slice)));
       }
-      return null;
-    });
+    } finally {
+      awaitAll(replies); // the reader may still be filling dst: never return before it is done
+    }
+    dst.position(dst.limit());
   }
 
   /**
@@ -167,18 +151,18 @@ public final class NbdClient implements AutoCloseable {
   public void write(long offset, ByteBuffer src) throws NbdException {
     requireWritable("write");
     checkRange("write", offset, src.remaining());
-    run(() -> {
-      long at = offset;
-      while (src.hasRemaining()) {
-        int piece = Math.min(src.remaining(), maxRequest);
-        log.debug("nbd {} -> NBD_CMD_WRITE offset {} length {}", peer, at, piece);
-        ByteBuffer slice = src.duplicate().limit(src.position() + piece);
-        cmdWrite.write(nextCookie++, at, slice);
-        src.position(src.position() + piece);
-        at += piece;
+    List<CompletableFuture<Void>> replies = new ArrayList<>();
+    try {
+      for (int at = 0; at < src.remaining(); at += maxRequest) {
+        int piece = Math.min(src.remaining() - at, maxRequest);
+        replies.add(transmission.submit(Protocol.NBD_CMD_WRITE, offset + at, piece,
+            src.slice(src.position() + at, piece),
+            new CmdWrite(peer, "NBD_CMD_WRITE", offset + at, piece)));
       }
-      return null;
-    });
+    } finally {
+      awaitAll(replies);
+    }
+    src.position(src.limit());
   }
 
   /**
@@ -196,17 +180,16 @@ public final class NbdClient implements AutoCloseable {
     checkRange("write zeroes", offset, length);
     // the length field has 32 bits; stay aligned to the block size
     long limit = MAX_BLOCK_STATUS_REQUEST - MAX_BLOCK_STATUS_REQUEST % export.minimumBlockSize();
-    run(() -> {
-      long at = offset;
-      long end = offset + length;
-      while (at < end) {
-        int piece = (int) Math.min(end - at, limit);
-        log.debug("nbd {} -> NBD_CMD_WRITE_ZEROES offset {} length {}", peer, at, piece);
-        cmdWrite.writeZeroes(nextCookie++, at, piece);
-        at += piece;
+    List<CompletableFuture<Void>> replies = new ArrayList<>();
+    try {
+      for (long at = offset; at < offset + length; at += limit) {
+        int piece = (int) Math.min(offset + length - at, limit);
+        replies.add(transmission.submit(Protocol.NBD_CMD_WRITE_ZEROES, at, piece, null,
+            new CmdWrite(peer, "NBD_CMD_WRITE_ZEROES", at, piece)));
       }
-      return null;
-    });
+    } finally {
+      awaitAll(replies);
+    }
   }
 
   /**
@@ -218,11 +201,8 @@ public final class NbdClient implements AutoCloseable {
     if (!export.canFlush()) {
       return;
     }
-    run(() -> {
-      log.debug("nbd {} -> NBD_CMD_FLUSH", peer);
-      cmdWrite.flush(nextCookie++);
-      return null;
-    });
+    awaitAll(List.of(transmission.submit(Protocol.NBD_CMD_FLUSH, 0, 0, null,
+        new CmdWrite(peer, "NBD_CMD_FLUSH", 0, 0))));
   }
 
   /**
@@ -243,24 +223,22 @@ public final class NbdClient implements AutoCloseable {
           "meta context '%s' was not negotiated with %s (negotiated: %s)".formatted(context,
               peer, export.metaContexts()));
     }
-    return run(() -> {
-      List<Extent> result = new ArrayList<>();
-      long end = offset + length;
-      long at = offset;
-      while (at < end) {
-        int piece = (int) Math.min(end - at, MAX_BLOCK_STATUS_REQUEST);
-        log.debug("nbd {} -> NBD_CMD_BLOCK_STATUS {} offset {} length {}", peer, context, at,
-            piece);
-        for (Extent extent : cmdBlockStatus.execute(nextCookie++, at, piece, id,
-            contextIds.values())) {
-          long clippedEnd = Math.min(extent.end(), end);
-          append(result, new Extent(extent.offset(), clippedEnd - extent.offset(),
-              extent.flags()));
-          at = clippedEnd;
-        }
+    // one request at a time: each asks from where the previous answer ended
+    List<Extent> result = new ArrayList<>();
+    long end = offset + length;
+    long at = offset;
+    while (at < end) {
+      int piece = (int) Math.min(end - at, MAX_BLOCK_STATUS_REQUEST);
+      List<Extent> answer = await(transmission.submit(Protocol.NBD_CMD_BLOCK_STATUS, at, piece,
+          null, new CmdBlockStatus(peer, at, piece, id, contextIds.values())));
+      for (Extent extent : answer) {
+        long clippedEnd = Math.min(extent.end(), end);
+        append(result, new Extent(extent.offset(), clippedEnd - extent.offset(),
+            extent.flags()));
+        at = clippedEnd;
       }
-      return List.copyOf(result);
-    });
+    }
+    return List.copyOf(result);
   }
 
   /**
@@ -269,68 +247,32 @@ public final class NbdClient implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (state != State.OPEN) {
-      wire.close();
-      return;
-    }
-    if (lock.tryLock()) {
-      try {
-        if (state == State.OPEN) {
-          state = State.CLOSED;
-          disconnect();
-        }
-      } finally {
-        lock.unlock();
-      }
-    } else {
-      state = State.CLOSED;
-    }
-    wire.close();
+    transmission.close();
   }
 
-  private void disconnect() {
-    try {
-      wire.write(Request.encode(0, Protocol.NBD_CMD_DISC, nextCookie++, 0, 0), "NBD_CMD_DISC");
-      log.debug("nbd {} -> NBD_CMD_DISC", peer);
-    } catch (NbdException e) {
-      log.debug("nbd {}: NBD_CMD_DISC not sent: {}", peer, e.getMessage());
-    }
-  }
-
-  private <T> T run(Supplier<T> command) {
-    lock.lock();
-    try {
-      requireOpen();
+  /** Waits for every reply, then throws the first failure, as the caller's own. */
+  private static void awaitAll(List<CompletableFuture<Void>> replies) {
+    NbdException first = null;
+    for (CompletableFuture<Void> reply : replies) {
       try {
-        return command.get();
-      } catch (NbdCommandException e) {
-        throw e;
+        await(reply);
       } catch (NbdException e) {
-        brokenBy = e;
-        state = State.BROKEN;
-        wire.close();
-        log.info("nbd connection to {} broken: {}", peer, e.getMessage());
-        throw e;
-      } catch (RuntimeException e) {
-        state = State.BROKEN;
-        wire.close();
-        throw e;
+        first = first == null ? e : first;
       }
-    } finally {
-      lock.unlock();
+    }
+    if (first != null) {
+      throw first;
     }
   }
 
-  private void requireOpen() {
-    switch (state) {
-      case OPEN -> {
-        // proceed
+  private static <T> T await(CompletableFuture<T> reply) {
+    try {
+      return reply.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof NbdException nbd) {
+        throw nbd;
       }
-      case BROKEN -> throw NbdConnectionException.closed(peer.address(), peer.exportName(),
-          "broken by an earlier failure: " + (brokenBy == null ? "?" : brokenBy.getMessage()),
-          brokenBy);
-      case CLOSED -> throw NbdConnectionException.closed(peer.address(), peer.exportName(),
-          "closed by the client", null);
+      throw e;
     }
   }
 
@@ -344,6 +286,9 @@ public final class NbdClient implements AutoCloseable {
     if (offset < 0 || length < 0 || offset > export.size() - length) {
       throw new IllegalArgumentException("%s out of bounds: offset %d length %d, %s has %d bytes"
           .formatted(what, offset, length, peer, export.size()));
+    }
+    if (!isOpen()) {
+      throw transmission.closedException();
     }
   }
 
@@ -361,6 +306,6 @@ public final class NbdClient implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "NbdClient[" + peer + ", " + state + "]";
+    return "NbdClient[" + peer + ", " + transmission.state() + "]";
   }
 }

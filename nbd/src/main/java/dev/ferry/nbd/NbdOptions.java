@@ -13,11 +13,22 @@ import java.util.Objects;
  * @param maxRequestSize the most bytes one {@code NBD_CMD_READ} asks for, and so the most data
  *     the client accepts in one reply; longer reads are split. The server's own maximum
  *     ({@code NBD_INFO_BLOCK_SIZE}), when lower, wins.
+ * @param maxInFlight the most requests one connection keeps waiting for replies; callers beyond
+ *     it wait for a slot
  */
-public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxRequestSize) {
+public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxRequestSize,
+    int maxInFlight) {
 
   /** 32 MiB: QEMU's maximum payload, so one request per 32 MiB of a QEMU export. */
   public static final int DEFAULT_MAX_REQUEST_SIZE = 32 << 20;
+
+  /** 16: enough to keep a loopback or LAN link busy with 4 MiB requests, as libnbd's bound. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+
+  /** Options with {@link #DEFAULT_MAX_IN_FLIGHT}. */
+  public NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxRequestSize) {
+    this(connectTimeout, ioTimeout, maxRequestSize, DEFAULT_MAX_IN_FLIGHT);
+  }
 
   public NbdOptions {
     requirePositive(connectTimeout, "connectTimeout");
@@ -25,9 +36,12 @@ public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxReq
     if (maxRequestSize < 512) {
       throw new IllegalArgumentException("maxRequestSize must be at least 512: " + maxRequestSize);
     }
+    if (maxInFlight < 1 || maxInFlight > 1024) {
+      throw new IllegalArgumentException("maxInFlight must be 1..1024: " + maxInFlight);
+    }
   }
 
-  /** 10 s to connect, 30 s I/O timeout, 32 MiB requests. */
+  /** 10 s to connect, 30 s I/O timeout, 32 MiB requests, 16 in flight. */
   public static NbdOptions defaults() {
     return new NbdOptions(Duration.ofSeconds(10), Duration.ofSeconds(30),
         DEFAULT_MAX_REQUEST_SIZE);
@@ -35,12 +49,17 @@ public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxReq
 
   /** These options with another I/O timeout. */
   public NbdOptions withIoTimeout(Duration timeout) {
-    return new NbdOptions(connectTimeout, timeout, maxRequestSize);
+    return new NbdOptions(connectTimeout, timeout, maxRequestSize, maxInFlight);
   }
 
   /** These options with another maximum request size. */
   public NbdOptions withMaxRequestSize(int bytes) {
-    return new NbdOptions(connectTimeout, ioTimeout, bytes);
+    return new NbdOptions(connectTimeout, ioTimeout, bytes, maxInFlight);
+  }
+
+  /** These options with another bound on requests in flight. */
+  public NbdOptions withMaxInFlight(int requests) {
+    return new NbdOptions(connectTimeout, ioTimeout, maxRequestSize, requests);
   }
 
   private static void requirePositive(Duration duration, String name) {

@@ -12,10 +12,14 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 
 /**
- * The socket, with a timeout on every wait: the channel is non-blocking and each read or write
- * that cannot progress waits on a selector for at most the I/O timeout, which plain
- * {@link SocketChannel}s (the only way to reach a UNIX socket) do not offer. Every failure is
- * raised as an {@link NbdException} naming the peer and what was being read or written.
+ * The socket, in two modes. During the handshake it is non-blocking and each read or write that
+ * cannot progress waits on a selector for at most the I/O timeout, which plain
+ * {@link SocketChannel}s (the only way to reach a UNIX socket) do not offer. For transmission
+ * {@link #toBlocking()} switches it to blocking mode: one reader thread and the senders then each
+ * block in their own system call (non-blocking, a socket that is momentarily empty costs a
+ * selector registration and wait, several system calls per socket buffer of data), and {@link Transmission}'s watchdog enforces the timeout from
+ * {@link #lastProgress()}, closing the socket to wake a blocked thread. Every failure is raised
+ * as an {@link NbdException} naming the peer and what was being read or written.
  */
 final class Wire implements AutoCloseable {
 
@@ -23,6 +27,7 @@ final class Wire implements AutoCloseable {
   private final SocketChannel channel;
   private final Selector selector;
   private final Duration ioTimeout;
+  private volatile long lastProgress = System.nanoTime();
 
   private Wire(Peer peer, SocketChannel channel, Selector selector, Duration ioTimeout) {
     this.peer = peer;
@@ -73,7 +78,9 @@ final class Wire implements AutoCloseable {
         if (n < 0) {
           throw NbdConnectionException.hungUp(peer.address(), peer.exportName(), what);
         }
-        if (n == 0) {
+        if (n > 0) {
+          lastProgress = System.nanoTime();
+        } else {
           await(SelectionKey.OP_READ, ioTimeout, "reading " + what);
         }
       }
@@ -89,12 +96,39 @@ final class Wire implements AutoCloseable {
       while (src.hasRemaining()) {
         if (channel.write(src) == 0) {
           await(SelectionKey.OP_WRITE, ioTimeout, "writing " + what);
+        } else {
+          lastProgress = System.nanoTime();
         }
       }
     } catch (IOException e) {
       throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(), "writing " + what,
           e);
     }
+  }
+
+  /**
+   * Leaves the handshake's non-blocking mode for good: reads and writes block from now on, and
+   * only a watchdog closing the socket ends a wait.
+   */
+  void toBlocking() {
+    try {
+      selector.close(); // deregisters the channel, which blocking mode requires
+      channel.configureBlocking(true);
+    } catch (IOException e) {
+      throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(),
+          "entering the transmission phase", e);
+    }
+    touch();
+  }
+
+  /** {@link System#nanoTime()} of the last byte read or written (or of {@link #touch()}). */
+  long lastProgress() {
+    return lastProgress;
+  }
+
+  /** Restarts the timeout clock, as when a request is about to be sent to an idle server. */
+  void touch() {
+    lastProgress = System.nanoTime();
   }
 
   private void await(int op, Duration timeout, String doing) throws IOException {

@@ -77,6 +77,32 @@ final class FakeNbdServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Fails the script if the client sends anything within {@code millis}: proves a request was
+   * held back (e.g. by the bound on requests in flight).
+   */
+  FakeNbdServer expectNothingFor(long millis) {
+    script.add(channel -> {
+      channel.configureBlocking(false);
+      try {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        ByteBuffer one = ByteBuffer.allocate(1);
+        while (System.nanoTime() < deadline) {
+          if (channel.read(one) != 0) {
+            throw new AssertionError("the client sent %s within %d ms".formatted(
+                hex(one.flip()), millis));
+          }
+          Thread.sleep(5);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        channel.configureBlocking(true);
+      }
+    });
+    return this;
+  }
+
   /** Closes the connection: the client sees the server hang up. */
   FakeNbdServer hangUp() {
     script.add(SocketChannel::close);

@@ -198,7 +198,9 @@ class NbdClientFakeServerTest {
 
     assertThatThrownBy(() -> client.read(0, 512))
         .isInstanceOf(NbdProtocolException.class)
-        .hasMessageEndingWith("reply with cookie 99 to NBD_CMD_READ, which has cookie 1");
+        .hasMessageEndingWith("reply with cookie 99, which no request in flight has (in flight: "
+            + "[1])");
+    assertThat(client.isOpen()).isFalse();
   }
 
   @Test

@@ -29,21 +29,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The source: over TLS, a local {@code qemu-storage-daemon} relays the source's exports on a
  * private UNIX socket (QEMU's NBD client does the TLS, with the host's certificate); without TLS,
- * Ferry's client dials the source directly. Either way the copier reads with 4 connections of
- * 4 MiB requests, planned from {@code base:allocation}: zero ranges are never read, sent or
- * written (the new image reads as zero).
+ * Ferry's client dials the source directly. Either way the copier reads with
+ * {@link DiskCopy.Options#defaults()} (several connections, several requests in flight on each),
+ * planned from {@code base:allocation}: zero ranges are never read, sent or written (the new
+ * image reads as zero).
  *
  * <p>The target writer by format: raw is written with positional file writes (holes stay holes,
  * no QEMU needed); qcow2 through a local writable {@code qemu-storage-daemon} export of the new
- * image (QEMU's block layer allocates the clusters; 4 connections write in parallel). Not
+ * image (QEMU's block layer allocates the clusters; each copy worker writes on a connection of its own). Not
  * {@code qemu-img convert} from a raw temporary: that needs the disk's space twice and reads
  * everything a second time.
  */
 final class ColdPull {
 
   private static final Logger log = LoggerFactory.getLogger(ColdPull.class);
-  private static final int CONNECTIONS = 4;
-  private static final int REQUEST = 4 << 20;
 
   private final String id;
   private final ColdCopyRequest req;
@@ -169,7 +168,7 @@ final class ColdPull {
     planned += plan.dataBytes();
     DiskCopy.Opener<CopyTarget> target = writer(img, daemons);
     DiskCopy copy = new DiskCopy(plan, () -> open(source, src.export()), target,
-        new DiskCopy.Options(CONNECTIONS, REQUEST, req.bandwidthBytes(), true));
+        withBandwidth(DiskCopy.Options.defaults(), req.bandwidthBytes()));
     current = copy;
     if (cancelled) copy.cancel();
     copy.run();
@@ -202,6 +201,10 @@ final class ColdPull {
         new NbdDaemon.Listen.Unix(socket), tmp.resolve("w.log"));
     daemons.add(new Daemon(p.pid(), pidFile, tmp));
     return () -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), "disk", List.of()));
+  }
+
+  private static DiskCopy.Options withBandwidth(DiskCopy.Options o, long bytesPerSecond) {
+    return new DiskCopy.Options(o.connections(), o.requestSize(), bytesPerSecond, o.targetIsZero(), o.inFlight());
   }
 
   private static NbdClient open(NbdAddress at, String export) {

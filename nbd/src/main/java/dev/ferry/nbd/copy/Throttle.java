@@ -1,11 +1,16 @@
 package dev.ferry.nbd.copy;
 
+import java.util.function.BooleanSupplier;
+
 /**
  * A bandwidth cap shared by all workers of a copy: each request reserves its bytes' share of
  * time on one clock and sleeps until its slot, so the long-run rate stays at or under the cap
  * however many connections run. Unlimited when the rate is 0.
  */
 final class Throttle {
+
+  /** How often a waiting worker looks whether the copy was cancelled. */
+  private static final long STEP_NANOS = 50_000_000;
 
   private final long bytesPerSecond;
   private long nextFree = System.nanoTime();
@@ -14,9 +19,13 @@ final class Throttle {
     this.bytesPerSecond = bytesPerSecond;
   }
 
-  void acquire(long bytes) throws InterruptedException {
+  /**
+   * Waits for {@code bytes}' slot; returns false, without waiting it out, once {@code stop} says
+   * so (a cancelled copy must not sit out the slots its workers reserved).
+   */
+  boolean acquire(long bytes, BooleanSupplier stop) throws InterruptedException {
     if (bytesPerSecond <= 0) {
-      return;
+      return true;
     }
     long start;
     synchronized (this) {
@@ -25,9 +34,13 @@ final class Throttle {
       start = Math.max(now, nextFree);
       nextFree = start + (long) (bytes * 1e9 / bytesPerSecond);
     }
-    long wait = start - System.nanoTime();
-    if (wait > 0) {
-      Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+    for (long wait = start - System.nanoTime(); wait > 0; wait = start - System.nanoTime()) {
+      if (stop.getAsBoolean()) {
+        return false;
+      }
+      long step = Math.min(wait, STEP_NANOS);
+      Thread.sleep(step / 1_000_000, (int) (step % 1_000_000));
     }
+    return !stop.getAsBoolean();
   }
 }
