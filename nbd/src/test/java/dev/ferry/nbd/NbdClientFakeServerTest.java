@@ -193,8 +193,10 @@ class NbdClientFakeServerTest {
   @Test
   void read_replyWithAnotherCookie_isProtocolError() {
     connected();
+    // header and payload in one write: the client hangs up after the header
     server.expectRequest(Protocol.NBD_CMD_READ, 1, 0, 512)
-        .offsetHole(Protocol.NBD_REPLY_FLAG_DONE, 99, 0, 512);
+        .send(ByteBuffer.allocate(32).put(FakeNbdServer.chunkHeader(Protocol.NBD_REPLY_FLAG_DONE,
+            Protocol.NBD_REPLY_TYPE_OFFSET_HOLE, 99, 12)).putLong(0).putInt(512).flip());
 
     assertThatThrownBy(() -> client.read(0, 512))
         .isInstanceOf(NbdProtocolException.class)
