@@ -6,6 +6,7 @@
 #   network  what the local cluster's network needs (demo, test): bridge and namespace (iproute2),
 #            DHCP (dnsmasq-base; its binary is all Ferry runs, no system service)
 #   test     what only the test suite needs (NBD peer, PostgreSQL)
+#   bench    what only the benchmarks need (nbdcopy, the copy bench's second baseline)
 #   qemu-ft  what building Ferry's own QEMU needs (scripts/build-qemu.sh, the fault-tolerance
 #            binary of issue 12): a deb-src entry for Debian's qemu source package and its ~24
 #            build dependencies (test-ft only: the build costs minutes, so `./ferry test` and the
@@ -29,6 +30,7 @@ runtime=(qemu-system-x86 qemu-utils util-linux "JDK >= 21")
 guest=(busybox-static cpio gcc libc6-dev xz-utils zstd)
 network=(iproute2 dnsmasq-base)
 test_only=(libnbd-bin postgresql)
+bench_only=(libnbd-bin)
 # colo.md: these were enough for x86_64-softmmu with the configure flags of build-qemu.sh (not
 # the ~256 packages of `apt-get build-dep qemu`); dpkg-dev unpacks the source package;
 # libseccomp-dev: the agent runs every QEMU with -sandbox, the FT build included
@@ -39,6 +41,7 @@ builds_qemu=false
 [ "$mode" = test-ft ] && builds_qemu=true
 wanted="runtime (${runtime[*]}), guest build (${guest[*]})"
 [ "$mode" != bench ] && wanted="$wanted, network (${network[*]})"
+[ "$mode" = bench ] && wanted="$wanted, bench (${bench_only[*]})"
 case "$mode" in test|test-ft) wanted="$wanted, tests (${test_only[*]})" ;; esac
 $builds_qemu && wanted="$wanted, QEMU build (deb-src entry, ${qemu_ft[*]})"
 say "./ferry $mode checks the packages it needs: $wanted"
@@ -58,6 +61,11 @@ command -v zstd >/dev/null || missing+=(zstd)
 if [ "$mode" != bench ]; then
   command -v ip >/dev/null || missing+=(iproute2)
   [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+fi
+# bench: ferry bench copy measures Ferry's copier next to nbdcopy (and qemu-img convert)
+if [ "$mode" = bench ]; then
+  command -v nbdcopy >/dev/null || missing+=(libnbd-bin)
+  command -v qemu-io >/dev/null || missing+=(qemu-utils)
 fi
 if [ "$mode" = test ] || [ "$mode" = test-ft ]; then
   command -v qemu-io >/dev/null || missing+=(qemu-utils)

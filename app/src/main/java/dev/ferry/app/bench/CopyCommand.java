@@ -1,0 +1,64 @@
+package dev.ferry.app.bench;
+
+import dev.ferry.api.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ferry bench copy}: see {@link CopyBench}. */
+@Command(name = "copy", mixinStandardHelpOptions = true,
+    description = "Ferry's cold copier vs qemu-img convert vs nbdcopy, reading the same image from the same NBD export: a full and a sparse image, medians of several runs.")
+final class CopyCommand implements Callable<Integer> {
+
+  @Option(names = "--size", defaultValue = "1024", paramLabel = "MiB", description = "the full image's size, all data (default ${DEFAULT-VALUE})")
+  int sizeMib;
+
+  @Option(names = "--sparse-size", defaultValue = "2048", paramLabel = "MiB", description = "the sparse image's size (default ${DEFAULT-VALUE})")
+  int sparseMib;
+
+  @Option(names = "--sparse-data", defaultValue = "64", paramLabel = "MiB", description = "data in the sparse image, in two extents (default ${DEFAULT-VALUE})")
+  int sparseDataMib;
+
+  @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "timed copies per tool and image (default ${DEFAULT-VALUE})")
+  int runs;
+
+  @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where copy.md and copy.json go (default ${DEFAULT-VALUE})")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    CommandLine cmd = new CommandLine(this);
+    if (sizeMib < 64) throw new CommandLine.ParameterException(cmd, "--size '" + sizeMib + "' is too small: at least 64 MiB");
+    if (sparseDataMib < 2 || sparseDataMib > sparseMib / 2) {
+      throw new CommandLine.ParameterException(cmd, "--sparse-data '" + sparseDataMib + "' must be 2.." + sparseMib / 2
+          + " MiB (at most half of --sparse-size)");
+    }
+    if (runs < 1) throw new CommandLine.ParameterException(cmd, "--runs '" + runs + "' must be at least 1");
+    // per image: writing it, a warm-up, then per run three copies and three compares, at ~150 MiB/s on a busy machine
+    long estimateS = 10 + sizeMib / 100 + (runs * 3L + 1) * (2L * sizeMib / 150 + 2) + (runs * 3L + 1) * 3;
+    System.out.println("ferry bench copy: " + sizeMib + " MiB full and " + sparseMib + " MiB sparse image, " + runs
+        + " runs of 3 tools each, about " + estimateS + " s");
+    Path work = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "ferry-bench-copy");
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("bench", "copy");
+    report.put("date", Instant.now().toString());
+    report.put("cpus", Runtime.getRuntime().availableProcessors());
+    try {
+      report.putAll(new CopyBench(work, (long) sizeMib << 20, (long) sparseMib << 20, (long) sparseDataMib << 20, runs,
+          System.out).run());
+    } finally {
+      BenchCommand.deleteTree(work);
+    }
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("copy.json"), Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report) + "\n");
+    Files.writeString(out.resolve("copy.md"), CopyReport.markdown(report));
+    System.out.println("report: " + out.resolve("copy.md"));
+    return 0;
+  }
+}
