@@ -210,6 +210,16 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return become(s, VmState.STOPPED);
   }
 
+  /** VMs whose guest ignores the power button: {@link #powerDown} leaves them running. */
+  final java.util.Set<String> refusesPowerDown = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  @Override
+  public AgentVmStatus powerDown(String vm, Duration timeout) {
+    AgentVmStatus s = require(vm);
+    calls.add("powerdown timeout_ms=" + (timeout == null ? null : timeout.toMillis()));
+    return refusesPowerDown.contains(vm) ? s : become(s, VmState.STOPPED);
+  }
+
   @Override
   public AgentVmStatus kill(String vm) {
     return become(require(vm), VmState.STOPPED);
@@ -647,7 +657,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     server.close();
   }
 
-  // cold migration: not faked; the ITs drive it against real agents
+  // cold migration: only what a rollback before any copy calls is faked (nothing exported,
+  // nothing copied, as the real agent answers then); the ITs drive the rest against real agents
 
   @Override
   public dev.ferry.api.agent.ColdExport coldExport(String vm, dev.ferry.api.agent.ColdExportRequest request) {
@@ -656,7 +667,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public void stopColdExport(String vm) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    require(vm);
   }
 
   @Override
@@ -676,7 +687,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public dev.ferry.api.agent.ColdCopyStatus cancelColdCopy(String id) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    return new dev.ferry.api.agent.ColdCopyStatus(id, dev.ferry.api.agent.ColdCopyStatus.CANCELLED, 0, 0, 0, 0,
+        List.of(), null);
   }
 
   @Override

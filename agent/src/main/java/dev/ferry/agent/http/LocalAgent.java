@@ -110,6 +110,15 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   }
 
   @Override
+  public AgentVmStatus powerDown(String vm, Duration timeout) {
+    long ms = timeout == null ? DEFAULT_STOP_TIMEOUT_MS : timeout.toMillis();
+    if (ms < 0 || ms > MAX_STOP_TIMEOUT_MS) {
+      throw AgentException.badInput("timeout_ms", Long.toString(ms), "0 to " + MAX_STOP_TIMEOUT_MS + " milliseconds");
+    }
+    return s.vms().powerDown(vm, Duration.ofMillis(ms));
+  }
+
+  @Override
   public AgentVmStatus kill(String vm) {
     return s.vms().kill(vm);
   }

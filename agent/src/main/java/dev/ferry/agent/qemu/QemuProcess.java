@@ -211,6 +211,18 @@ public final class QemuProcess implements AutoCloseable {
   }
 
   /**
+   * Presses the power button until the guest powers off or {@code graceful} has passed; never
+   * quits or kills. True when QEMU is gone (its runtime files cleaned up), false when it still
+   * runs.
+   */
+  public boolean powerDown(Duration graceful) {
+    if (isAlive() && !pressPowerButton(graceful)) return false;
+    log.info("vm {}: qemu pid {} stopped ({})", vmName, pid(), StopOutcome.POWERED_OFF);
+    cleanUp();
+    return true;
+  }
+
+  /**
    * Presses the ACPI power button, again every {@link #PRESS_AGAIN} until {@code graceful} has
    * passed: a guest still booting has no handler yet and drops the first press (seen with the
    * test guest when a stop came right after its workloads started).

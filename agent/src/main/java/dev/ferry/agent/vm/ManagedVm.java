@@ -237,6 +237,26 @@ final class ManagedVm {
   }
 
   /**
+   * The power button until the guest powers off or {@code graceful} has passed, and nothing
+   * harder: a guest that refuses is left running as it was (state back to running).
+   */
+  AgentVmStatus powerDown(Duration graceful) {
+    refuseUnreachable("power down");
+    QemuProcess p = beginStop();
+    if (p == null) return status();
+    if (p.powerDown(graceful)) {
+      endStop(p, "powered off");
+      return status();
+    }
+    synchronized (this) {
+      stopRequested = false; // an exit from now on is the guest's own
+      if (process == p) transition(VmState.RUNNING);
+    }
+    log.info("vm {}: the guest did not power off within {} ms; left running", name, graceful.toMillis());
+    return status();
+  }
+
+  /**
    * SIGKILL, without the action lock: a kill must work within seconds whatever else runs (a
    * graceful stop still waiting for the guest, a start, a migration), and killing is safe to race
    * with them: the stop sees its process gone, the start kills what it started.

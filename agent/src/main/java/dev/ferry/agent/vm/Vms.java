@@ -201,6 +201,15 @@ public final class Vms {
     return new VmHandle(get(name));
   }
 
+  /** {@link ManagedVm#powerDown}: the guest powers off within {@code graceful} or keeps running. */
+  public AgentVmStatus powerDown(String name, Duration graceful) {
+    ManagedVm vm = get(name);
+    return vm.exclusive("power down", ACTION_WAIT, () -> {
+      checkGuards(name, "power down");
+      return vm.powerDown(graceful);
+    });
+  }
+
   public AgentVmStatus stop(String name, Duration graceful) {
     ManagedVm vm = get(name);
     return vm.exclusive("stop", ACTION_WAIT, () -> {

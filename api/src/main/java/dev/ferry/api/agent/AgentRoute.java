@@ -35,6 +35,8 @@ public enum AgentRoute {
   VM_START("POST", "/agent/vms/{name}/start"),
   /** {@link HostAgent#stop}; query {@value Query#TIMEOUT_MS} */
   VM_STOP("POST", "/agent/vms/{name}/stop"),
+  /** {@link HostAgent#powerDown}; query {@value Query#TIMEOUT_MS} */
+  VM_POWERDOWN("POST", "/agent/vms/{name}/powerdown"),
   /** {@link HostAgent#kill} */
   VM_KILL("POST", "/agent/vms/{name}/kill"),
   /** {@link HostAgent#console}; query {@value Query#OFFSET} (bytes) or {@value Query#TAIL} (lines) */

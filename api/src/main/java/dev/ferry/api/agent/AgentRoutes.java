@@ -66,6 +66,10 @@ public final class AgentRoutes {
         Long ms = r.number(AgentRoute.Query.TIMEOUT_MS);
         yield Answer.ok(agent.stop(r.path("name"), ms == null ? null : Duration.ofMillis(ms)));
       }
+      case VM_POWERDOWN -> {
+        Long ms = r.number(AgentRoute.Query.TIMEOUT_MS);
+        yield Answer.ok(agent.powerDown(r.path("name"), ms == null ? null : Duration.ofMillis(ms)));
+      }
       case VM_KILL -> Answer.ok(agent.kill(r.path("name")));
       case VM_CONSOLE -> Answer.ok(agent.console(r.path("name"), r.number(AgentRoute.Query.OFFSET),
           r.count(AgentRoute.Query.TAIL)));

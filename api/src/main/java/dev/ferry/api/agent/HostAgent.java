@@ -48,6 +48,14 @@ public interface HostAgent {
   /** Graceful shutdown, killed after {@code timeout}; null leaves the agent's default. */
   AgentVmStatus stop(String vm, Duration timeout);
 
+  /**
+   * ACPI power-off that never forces: presses the power button until the guest powers off or
+   * {@code timeout} has passed. A guest that refuses keeps running, untouched, and the answer says
+   * {@code running}: a migration that asked for a clean shutdown must not lose the guest's page
+   * cache to a kill.
+   */
+  AgentVmStatus powerDown(String vm, Duration timeout);
+
   /** Always goes through: the QEMU process is killed. */
   AgentVmStatus kill(String vm);
 

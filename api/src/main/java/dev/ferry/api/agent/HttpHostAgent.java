@@ -109,6 +109,12 @@ public final class HttpHostAgent implements HostAgent {
   }
 
   @Override
+  public AgentVmStatus powerDown(String vm, Duration timeout) {
+    return call(AgentRoute.VM_POWERDOWN, query(AgentRoute.Query.TIMEOUT_MS, timeout == null ? null
+        : timeout.toMillis()), null, AgentVmStatus.class, vm);
+  }
+
+  @Override
   public AgentVmStatus kill(String vm) {
     return call(AgentRoute.VM_KILL, "", null, AgentVmStatus.class, vm);
   }

@@ -58,6 +58,8 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   private Instant downFrom;
   /** this runner powered the guest off, so a rollback starts it again */
   private boolean shutDownHere;
+  /** this runner asked the target to define the VM, so a rollback removes that definition */
+  private boolean definedHere;
 
   ColdMigration(MigrationContext ctx, MigrationRecord record, ColdMigrationRequest request, ColdPhase phase,
       AtomicBoolean cancel, boolean restarted) {
@@ -163,21 +165,22 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   }
 
   /**
-   * ACPI power-off through the agent's stop, which waits up to the timeout. The agent's stop ends
-   * a guest that ignores the request with a kill after the timeout, so a guest that refuses ends
-   * stopped the hard way, said in the reason; its page cache is lost then.
+   * ACPI power-off through the agent's power-down, which never forces: a guest that does not
+   * power off within the timeout keeps running, and the migration fails before anything was
+   * copied (a kill would lose the guest's page cache, and the user asked for a clean shutdown).
    */
   private void shutDown() {
     Duration timeout = request.shutdownTimeout() == null ? DEFAULT_SHUTDOWN
         : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
     downFrom = ctx.clock().instant();
-    shutDownHere = true;
     AgentVmStatus st = ctx.retrying(record.source, "shutdown of vm " + record.vm,
-        () -> ctx.agent(record.source).within(timeout.plusSeconds(30)).stop(record.vm, timeout));
+        () -> ctx.agent(record.source).within(timeout.plusSeconds(30)).powerDown(record.vm, timeout));
     if (st.state() != VmState.STOPPED) {
-      throw new ControllerException(Kind.CONFLICT, "vm '" + record.vm + "' did not stop within " + timeout.toSeconds()
-          + " s (it is " + lower(st.state()) + ")");
+      throw new ControllerException(Kind.CONFLICT, "vm '" + record.vm + "' did not power off within "
+          + timeout.toSeconds() + " s of the ACPI shutdown request; it keeps running on host '" + record.source
+          + "', nothing was copied (retry with a longer --shutdown-timeout, or stop it yourself)");
     }
+    shutDownHere = true;
     LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm,
         Duration.between(downFrom, ctx.clock().instant()).toMillis());
   }
@@ -271,6 +274,12 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     if (vm.host().equals(record.target)) return; // a restart after the transaction
     ColdCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).coldCopyStatus(record.id));
     AgentVmDefinition def = definition(vm, s.disks());
+    if (!restarted && !definedHere && ColdPreflight.targetHasVm(ctx, record.target, record.vm)) {
+      // preflight found none; one appeared since: not ours to redefine, nor (on rollback) to delete
+      throw new ControllerException(Kind.CONFLICT, "host '" + record.target + "' has a vm named '" + record.vm
+          + "' that this migration did not define; it was left alone, the vm stays on host '" + record.source + "'");
+    }
+    definedHere = true; // before the side effect: a failure in the call may still have defined it
     ctx.retrying(record.target, "definition of vm " + record.vm,
         () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).defineVm(record.vm, def));
     List<DiskRow> moved = new ArrayList<>();
@@ -313,13 +322,15 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
       runner.note("the cancel came after the ownership change; the migration rolled forward");
       return ColdPhase.RELEASING;
     }
-    try {
-      ctx.retrying(record.target, "removal of the target's definition", () -> {
-        ctx.agent(record.target).deleteVm(record.vm, false);
-        return null;
-      });
-    } catch (ControllerException e) {
-      if (!notFound(e)) throw e;
+    if (mayHaveDefinedOnTarget()) {
+      try {
+        ctx.retrying(record.target, "removal of the target's definition", () -> {
+          ctx.agent(record.target).deleteVm(record.vm, false);
+          return null;
+        });
+      } catch (ControllerException e) {
+        if (!notFound(e)) throw e;
+      }
     }
     ColdCopyStatus c = ctx.retrying(record.target, "removal of the copy",
         () -> ctx.agent(record.target).cancelColdCopy(record.id));
@@ -328,7 +339,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
       ctx.agent(record.source).stopColdExport(record.vm);
       return null;
     });
-    if (shutDownHere) {
+    if (shutDownHere && sourceState() == VmState.STOPPED) {
       try {
         ctx.agent(record.source).within(Duration.ofSeconds(60)).start(record.vm);
       } catch (ControllerException e) {
@@ -338,6 +349,26 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     }
     LOG.info("migration {}: rolled back; nothing of vm {} is left on host {}", record.id, record.vm, record.target);
     return ColdPhase.ROLLED_BACK;
+  }
+
+  /**
+   * Whether a definition of the VM on the target can be this migration's: only
+   * {@link ColdPhase#DEFINING} makes one, so a rollback from an earlier phase of this runner
+   * leaves a same-name VM there alone (preflight refused a target that had one; this guards the
+   * window after it). A runner restarted into {@code CANCELLING} cannot tell and removes it, as
+   * preflight left no other.
+   */
+  private boolean mayHaveDefinedOnTarget() {
+    return restarted || definedHere;
+  }
+
+  private VmState sourceState() {
+    try {
+      return ctx.retrying(record.source, "status of vm " + record.vm, () -> ctx.agent(record.source).vm(record.vm))
+          .state();
+    } catch (ControllerException e) {
+      return null;
+    }
   }
 
   /** The VM as stored, with the new disks and the stored machine type, CPU model and NICs. */

@@ -10,6 +10,32 @@ final class ColdPreflight {
 
   private ColdPreflight() {}
 
+  /**
+   * The target must not know a VM of this name already (a leftover, or one defined behind Ferry's
+   * back): the migration would redefine it, and a rollback would delete it. 409 naming it.
+   */
+  static void requireNoVmOnTarget(MigrationContext ctx, String vm, String target) {
+    if (targetHasVm(ctx, target, vm)) {
+      throw ControllerException.conflict("vm", vm, "host '" + target + "' already has a vm named '" + vm
+          + "' (not the one being migrated); Ferry neither overwrites nor deletes it: remove it from host '"
+          + target + "' first");
+    }
+  }
+
+  /** Whether the agent of {@code host} answers for a VM of that name (404: no). */
+  static boolean targetHasVm(MigrationContext ctx, String host, String vm) {
+    try {
+      ctx.retrying(host, "status of vm " + vm, () -> ctx.agent(host).vm(vm));
+      return true;
+    } catch (ControllerException e) {
+      if (e.kind() == ControllerException.Kind.AGENT_REJECTED && e.agentProblem() != null
+          && e.agentProblem().status() == 404) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
   /** The target must have the bridge of every network the VM has a NIC on: 409 naming network and host. */
   static void requireNetworks(MigrationContext ctx, VmRow vm, String target) {
     for (NicRow n : ctx.store().networks().nics(vm.name())) {
