@@ -138,7 +138,7 @@ public final class Agent implements AutoCloseable {
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
         resources.cpus(), resources.memoryBytes(), qemu.version().toString(),
         accel.name().toLowerCase(java.util.Locale.ROOT), pools.views(), vms.list(), choice.probe(), cpu.flags(),
-        cpu.usableModels(), dev.ferry.agent.net.Bridges.list(), ft.view());
+        cpu.usableModels(), dev.ferry.agent.net.Bridges.list(), ft.view(), machineNames(qemu));
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.controllerCredentialSha256(),
@@ -181,5 +181,10 @@ public final class Agent implements AutoCloseable {
     ftPairs.secondaries().detachAll();
     vms.detachAll();
     log.info("agent {} stopped; its vms keep running", config.name());
+  }
+
+  /** The first word of each line of {@code -machine help}: versioned names and aliases alike. */
+  private static java.util.List<String> machineNames(QemuInstallation qemu) {
+    return qemu.machineTypes().stream().map(l -> l.split("\\s+")[0]).filter(n -> !n.isEmpty()).toList();
   }
 }

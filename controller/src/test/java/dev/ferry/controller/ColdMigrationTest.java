@@ -86,4 +86,35 @@ class ColdMigrationTest {
     assertThat(host2.changes()).isEmpty();
     assertThat(host1.changes()).isEmpty();
   }
+
+  /** Issue 13: "a missing machine type is a preflight refusal naming it". */
+  @Test
+  void cold_targetQemuLacksTheMachineType_refusedWith409NamingIt() throws Exception {
+    String type = c.get("/api/vms/web").json().get("machine_type").asText();
+    host2.machineTypes = List.of("pc", "pc-i440fx-7.2", "microvm");
+    host2.heartbeat(c.controller.url());
+
+    TestCluster.Reply reply = c.post("/api/migrations/cold",
+        new ColdMigrationRequest("web", "host2", null, null, true, null, null, null, null, null));
+
+    assertThat(reply.status()).as(reply.body()).isEqualTo(409);
+    assertThat(reply.body()).contains("host 'host2' lacks machine type '" + type + "' of vm 'web'");
+    assertThat(host2.changes()).isEmpty();
+    assertThat(host1.changes()).isEmpty();
+  }
+
+  /** The same VM moves on once the target reports the type: the refusal came from the type alone. */
+  @Test
+  void cold_targetQemuHasTheMachineType_passesThatCheck() throws Exception {
+    String type = c.get("/api/vms/web").json().get("machine_type").asText();
+    host2.machineTypes = List.of("pc", "pc-i440fx-7.2", type);
+    host2.heartbeat(c.controller.url());
+    host1.refusesPowerDown.add("web"); // ends the migration at the shutdown, before any copy
+
+    TestCluster.Reply reply = c.post("/api/migrations/cold",
+        new ColdMigrationRequest("web", "host2", null, null, true, "1s", null, null, null, null));
+
+    assertThat(reply.status()).as(reply.body()).isEqualTo(201);
+    c.awaitFinal(reply.json().get("id").asText(), Duration.ofSeconds(20));
+  }
 }

@@ -210,6 +210,9 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return become(s, VmState.STOPPED);
   }
 
+  /** What the heartbeat reports of the QEMU's machine types; null: not reported. */
+  volatile List<String> machineTypes;
+
   /** VMs whose guest ignores the power button: {@link #powerDown} leaves them running. */
   final java.util.Set<String> refusesPowerDown = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -627,7 +630,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   AgentHeartbeat heartbeatBody() {
     return new AgentHeartbeat(name, url(), 4, memoryBytes, "8.2.2", "tcg", List.copyOf(pools.values()),
-        List.copyOf(vms.values()), null, null, null, List.copyOf(bridges), ft);
+        List.copyOf(vms.values()), null, null, null, List.copyOf(bridges), ft, machineTypes);
   }
 
   /** Sends one heartbeat; returns the HTTP status. */

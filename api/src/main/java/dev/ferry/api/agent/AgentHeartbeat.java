@@ -15,6 +15,10 @@ import java.util.List;
  *                         dropping a feature; the live migration preflight compares these
  * @param bridges          the Linux bridges of the host; a VM migrates only to a host that has
  *                         the bridges of its networks
+ * @param machineTypes     the machine types the host's QEMU offers, versioned names and aliases
+ *                         ({@code pc-q35-7.2}, {@code q35}); a VM migrates cold only to a host that
+ *                         has its machine type. Null: not reported (the check is left to the
+ *                         target's definition)
  */
 public record AgentHeartbeat(
     String name,
@@ -29,7 +33,16 @@ public record AgentHeartbeat(
     List<String> cpuFlags,
     List<String> cpuModels,
     List<String> bridges,
-    FtView ft) {
+    FtView ft,
+    List<String> machineTypes) {
+
+  /** A heartbeat without the machine types (agents before cold migration's preflight, tests). */
+  public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
+      List<PoolView> pools, List<AgentVmStatus> vms, String acceleratorProbe, List<String> cpuFlags,
+      List<String> cpuModels, List<String> bridges, FtView ft) {
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, acceleratorProbe, cpuFlags, cpuModels, bridges,
+        ft, null);
+  }
 
   /** A heartbeat without the CPU facts (agents before issue 10, tests). */
   public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,

@@ -58,6 +58,7 @@ public final class HostRegistry {
    * controller started is not online, so nothing is decided on a missing entry.
    */
   private final Map<String, HostCpuFacts> cpuFacts = new ConcurrentHashMap<>();
+  private final Map<String, java.util.Set<String>> machineTypes = new ConcurrentHashMap<>();
   /** The Linux bridges each host's latest heartbeat reported; in memory for the reason above. */
   private final Map<String, java.util.Set<String>> bridges = new ConcurrentHashMap<>();
   /** Each host's FT capability (QEMU binaries and their COLO probe) from its latest heartbeat; in memory likewise. */
@@ -87,6 +88,8 @@ public final class HostRegistry {
       HostRow row = new HostRow(hb.name(), hb.url(), HostState.ONLINE, now, hb.cpus(), hb.memoryBytes(),
           hb.qemuVersion(), hb.accelerator());
       cpuFacts.put(hb.name(), new HostCpuFacts(hb.acceleratorProbe(), hb.cpuFlags(), hb.cpuModels()));
+      if (hb.machineTypes() != null) machineTypes.put(hb.name(), java.util.Set.copyOf(hb.machineTypes()));
+      else machineTypes.remove(hb.name());
       if (hb.ft() != null) ft.put(hb.name(), hb.ft());
       else ft.remove(hb.name());
       bridges.put(hb.name(), hb.bridges() == null ? java.util.Set.of()
@@ -122,6 +125,14 @@ public final class HostRegistry {
   /** The CPU facts of {@code host}'s latest heartbeat since this controller started, if any. */
   public Optional<HostCpuFacts> cpu(String host) {
     return Optional.ofNullable(cpuFacts.get(host));
+  }
+
+  /**
+   * The machine types (versioned names and aliases) of {@code host}'s QEMU, as its latest
+   * heartbeat since this controller started reported them; empty when it did not.
+   */
+  public Optional<java.util.Set<String>> machineTypes(String host) {
+    return Optional.ofNullable(machineTypes.get(host));
   }
 
   /** Whether {@code host}'s latest heartbeat since this controller started reported {@code bridge}. */

@@ -36,6 +36,19 @@ final class ColdPreflight {
     }
   }
 
+  /**
+   * The target's QEMU must offer the VM's machine type: 409 naming it, the host and what the host
+   * has of the same family. A host that did not report its types is left to refuse the definition.
+   */
+  static void requireMachineType(MigrationContext ctx, VmRow vm, String target) {
+    var types = ctx.hosts().machineTypes(target);
+    if (types.isEmpty() || vm.machineType() == null || types.get().contains(vm.machineType())) return;
+    String family = vm.machineType().replaceAll("-[0-9.]+$", "");
+    var near = types.get().stream().filter(t -> t.startsWith(family)).sorted().toList();
+    throw ControllerException.conflict("to", target, "host '" + target + "' lacks machine type '" + vm.machineType()
+        + "' of vm '" + vm.name() + "' in its QEMU" + (near.isEmpty() ? "" : " (it has " + String.join(", ", near) + ")"));
+  }
+
   /** The target must have the bridge of every network the VM has a NIC on: 409 naming network and host. */
   static void requireNetworks(MigrationContext ctx, VmRow vm, String target) {
     for (NicRow n : ctx.store().networks().nics(vm.name())) {

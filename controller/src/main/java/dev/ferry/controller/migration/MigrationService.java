@@ -140,8 +140,8 @@ public final class MigrationService implements AutoCloseable {
   /**
    * Preflight for a cold migration (every refusal names its field), then records it and starts its
    * runner. A running VM is refused unless {@code shutdown}; disks go to {@code target_pool} or a
-   * pool of the same name on the target. Whether the target's QEMU has the VM's machine type only
-   * the target agent knows: its refusal at the definition rolls the migration back.
+   * pool of the same name on the target. The target's QEMU must offer the VM's machine type (as its
+   * heartbeat reports them).
    */
   public MigrationView startCold(ColdMigrationRequest r) {
     if (r == null) throw ControllerException.invalid("body", "", "a cold migration request");
@@ -179,6 +179,7 @@ public final class MigrationService implements AutoCloseable {
     CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
         ctx.hosts().cpu(target.name()));
     ColdPreflight.requireNetworks(ctx, vm, target.name());
+    ColdPreflight.requireMachineType(ctx, vm, target.name());
     ColdPreflight.requireNoVmOnTarget(ctx, vm.name(), target.name());
     List<DiskRow> disks = ctx.store().vms().disks(vm.name());
     if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks");
