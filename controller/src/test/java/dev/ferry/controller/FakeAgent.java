@@ -100,6 +100,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   /** while set, the call named by {@code pauseOn} waits for this gate (at most 5 s), then answers as usual */
   volatile java.util.concurrent.CountDownLatch pauseGate;
   volatile String pauseOn;
+  /** like {@code pauseOn}, for every call that starts with it (a path with an id not known ahead) */
+  volatile String pausePrefix;
   /** when set, verification reports this many mismatched bytes */
   volatile long verifyMismatch;
   /** how long verification takes */
@@ -660,12 +662,18 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     server.close();
   }
 
-  // cold migration: only what a rollback before any copy calls is faked (nothing exported,
-  // nothing copied, as the real agent answers then); the ITs drive the rest against real agents
+  // cold migration: the agents' answers without QEMU (export, a copy that is done at once, hashes
+  // that agree); the ITs drive the real thing
+
+  final Map<String, dev.ferry.api.agent.ColdCopyStatus> coldCopies = new ConcurrentHashMap<>();
 
   @Override
   public dev.ferry.api.agent.ColdExport coldExport(String vm, dev.ferry.api.agent.ColdExportRequest request) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    require(vm);
+    var disks = definitions.get(vm).disks().stream()
+        .map(d -> new dev.ferry.api.agent.ColdExport.ColdExportDisk(d.id(), vm + "-" + d.id(), d.format(), 1L << 30))
+        .toList();
+    return new dev.ferry.api.agent.ColdExport(request.migrationId(), "127.0.0.1", 10809, false, 4242, disks);
   }
 
   @Override
@@ -675,33 +683,45 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public List<dev.ferry.api.agent.DiskHashes> sourceHashes(String vm) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    require(vm);
+    return definitions.get(vm).disks().stream()
+        .map(d -> new dev.ferry.api.agent.DiskHashes(d.id(), 64L << 20, List.of("a", "b"))).toList();
   }
 
   @Override
   public dev.ferry.api.agent.ColdCopyStatus coldCopy(String id, dev.ferry.api.agent.ColdCopyRequest request) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    return coldCopies.computeIfAbsent(id, k -> new dev.ferry.api.agent.ColdCopyStatus(id,
+        dev.ferry.api.agent.ColdCopyStatus.COPIED, 4L << 20, (1L << 30) - (4L << 20), 1L << 30, 4L << 20,
+        request.disks().stream().map(d -> new dev.ferry.api.agent.AgentDisk(d.disk(), "/pools/" + name + "/" + d.pool()
+            + "/" + request.vm() + "-" + d.disk() + "-" + id.substring(0, 8) + "." + d.format(), d.format())).toList(),
+        null));
   }
 
   @Override
   public dev.ferry.api.agent.ColdCopyStatus coldCopyStatus(String id) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    var s = coldCopies.get(id);
+    if (s == null) throw notFound("no cold copy " + id + " on this host");
+    return s;
   }
 
   @Override
   public dev.ferry.api.agent.ColdCopyStatus cancelColdCopy(String id) {
-    return new dev.ferry.api.agent.ColdCopyStatus(id, dev.ferry.api.agent.ColdCopyStatus.CANCELLED, 0, 0, 0, 0,
-        List.of(), null);
+    var s = coldCopies.remove(id);
+    return new dev.ferry.api.agent.ColdCopyStatus(id, dev.ferry.api.agent.ColdCopyStatus.CANCELLED,
+        s == null ? 0 : s.copiedBytes(), 0, 0, 0, List.of(), null);
   }
 
   @Override
   public List<dev.ferry.api.agent.DiskHashes> targetHashes(String id) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    return coldCopyStatus(id).disks().stream()
+        .map(d -> new dev.ferry.api.agent.DiskHashes(d.id(), 64L << 20, List.of("a", "b"))).toList();
   }
 
   @Override
   public dev.ferry.api.agent.ColdCopyStatus forgetColdCopy(String id) {
-    throw new UnsupportedOperationException("cold migration is not faked");
+    var s = coldCopies.remove(id);
+    return s != null ? s : new dev.ferry.api.agent.ColdCopyStatus(id, dev.ferry.api.agent.ColdCopyStatus.COPIED, 0, 0,
+        0, 0, List.of(), null);
   }
 
   // ---- fault tolerance: a secondary is a record; a protection advances one phase per status read

@@ -66,7 +66,10 @@ final class FakeAgentServer implements AutoCloseable {
         String call = ctx.method().name() + " " + ctx.path();
         agent.calls.add(call);
         var gate = agent.pauseGate;
-        if (gate != null && call.equals(agent.pauseOn)) gate.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        if (gate != null && (call.equals(agent.pauseOn)
+            || (agent.pausePrefix != null && call.startsWith(agent.pausePrefix)))) {
+          gate.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
         if (call.equals(agent.failOn)) {
           problem(ctx, Problem.of(500, "internal error", "injected failure of " + call));
           ctx.skipRemainingHandlers();
