@@ -160,4 +160,29 @@ class ColdMigrationTest {
     assertThat(host2.vms.get("web").state()).isEqualTo(VmState.RUNNING);
     assertThat(host1.vms).doesNotContainKey("web");
   }
+
+  /**
+   * Issue 13 faults: the target pool fills up mid-copy (the agent's copy fails with the write
+   * error). The record says why, the target's copy is removed, nothing is defined there, and the
+   * VM, powered off for the move, runs again on host1.
+   */
+  @Test
+  void cold_targetPoolFullDuringTheCopy_failsExplainedAndLeavesNothingOnHost2() throws Exception {
+    host2.coldCopyError = "disk disk0: write at offset 805306368: No space left on device";
+
+    TestCluster.Reply reply = c.post("/api/migrations/cold",
+        new ColdMigrationRequest("web", "host2", null, null, true, "5s", true, null, null, null));
+    assertThat(reply.status()).as(reply.body()).isEqualTo(201);
+    JsonNode done = c.awaitFinal(reply.json().get("id").asText(), Duration.ofSeconds(20));
+
+    assertThat(done.get("status").asText()).isEqualTo("failed");
+    assertThat(done.get("reason").asText()).contains("the copy to host 'host2' failed")
+        .contains("No space left on device");
+    assertThat(host2.coldCopies).isEmpty();
+    assertThat(host2.vms).doesNotContainKey("web");
+    assertThat(host2.changes()).anyMatch(call -> call.startsWith("DELETE /agent/cold-copies/"))
+        .noneMatch(call -> call.startsWith("PUT /agent/vms/"));
+    assertThat(host1.vms.get("web").state()).isEqualTo(VmState.RUNNING);
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host1");
+  }
 }

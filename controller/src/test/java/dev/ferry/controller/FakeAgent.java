@@ -666,6 +666,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   // that agree); the ITs drive the real thing
 
   final Map<String, dev.ferry.api.agent.ColdCopyStatus> coldCopies = new ConcurrentHashMap<>();
+  /** when set, every cold copy ends failed with this error, as the real agent reports a write error */
+  volatile String coldCopyError;
 
   @Override
   public dev.ferry.api.agent.ColdExport coldExport(String vm, dev.ferry.api.agent.ColdExportRequest request) {
@@ -690,11 +692,13 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public dev.ferry.api.agent.ColdCopyStatus coldCopy(String id, dev.ferry.api.agent.ColdCopyRequest request) {
+    String error = coldCopyError;
     return coldCopies.computeIfAbsent(id, k -> new dev.ferry.api.agent.ColdCopyStatus(id,
-        dev.ferry.api.agent.ColdCopyStatus.COPIED, 4L << 20, (1L << 30) - (4L << 20), 1L << 30, 4L << 20,
+        error != null ? dev.ferry.api.agent.ColdCopyStatus.FAILED : dev.ferry.api.agent.ColdCopyStatus.COPIED,
+        4L << 20, (1L << 30) - (4L << 20), 1L << 30, 4L << 20,
         request.disks().stream().map(d -> new dev.ferry.api.agent.AgentDisk(d.disk(), "/pools/" + name + "/" + d.pool()
             + "/" + request.vm() + "-" + d.disk() + "-" + id.substring(0, 8) + "." + d.format(), d.format())).toList(),
-        null));
+        error));
   }
 
   @Override
