@@ -161,4 +161,20 @@ class NbdClientPipelineTest {
 
     assertThat(src.hasRemaining()).isFalse();
   }
+
+  @Test
+  void close_withACallInFlight_failsItAsClosedByTheClient() throws Exception {
+    connected(16);
+    server.expectRequest(Protocol.NBD_CMD_READ, 1, 0, 512)
+        .expectRequest(Protocol.NBD_CMD_DISC, 2, 0, 0);
+    CompletableFuture<byte[]> call = CompletableFuture.supplyAsync(() -> client.read(0, 512));
+    // the request is on the wire once the server reads it; the script reads DISC only after it
+    Thread.sleep(200);
+
+    client.close();
+
+    assertThatThrownBy(() -> call.get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(NbdConnectionException.class)
+        .hasMessageEndingWith("is closed: closed by the client");
+  }
 }
