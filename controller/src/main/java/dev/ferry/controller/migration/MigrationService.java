@@ -98,6 +98,7 @@ public final class MigrationService implements AutoCloseable {
     if (!Names.valid(r.vm())) throw ControllerException.invalid("vm", r.vm(), Names.RULE);
     VmRow vm = ctx.store().vms().find(r.vm()).orElseThrow(() -> ControllerException.notFound("vm", r.vm(),
         "vm '" + r.vm() + "' is not known", null));
+    dev.ferry.controller.ft.FtGuard.requireUnprotected(ctx.store(), vm.name(), "migrate");
     try {
       MigrationRules.checkStorage(r, Spelling.API);
     } catch (RuleViolation v) {
@@ -367,6 +368,8 @@ public final class MigrationService implements AutoCloseable {
    * that its refusal, e.g. of the source's machine type, reaches the caller as the agent's 400.
    */
   public MigrationView startLive(LiveMigrationRequest r) {
+    // before the preflight's state check: a VM under COLO reads paused during each checkpoint
+    if (r != null && Names.valid(r.vm())) dev.ferry.controller.ft.FtGuard.requireUnprotected(ctx.store(), r.vm(), "migrate");
     LivePreflight.Plan plan = new LivePreflight(ctx, admission).check(r);
     MigrationRecord rec;
     CompletableFuture<Void> prepared = new CompletableFuture<>();
