@@ -197,7 +197,7 @@ final class ClusterUp extends LocalClusterCommand {
 
   private static boolean controllerAnswers(ClusterFile file, ClusterLayout layout) {
     ClusterFile.Component c = file.controller();
-    if (!ProcessCheck.alive(c.pid(), c.data())) {
+    if (!ProcessCheck.starting(c.pid(), c.data())) {
       throw CliException.local("the controller exited during start" + lastWords(layout.log("controller")) + "; see "
           + layout.log("controller"), null);
     }
@@ -233,7 +233,7 @@ final class ClusterUp extends LocalClusterCommand {
       Map<String, Instant> startedAt) {
     for (int i = 1; i <= hosts; i++) {
       ClusterFile.Component a = file.agent(ClusterLayout.hostName(i)).orElseThrow();
-      if (!ProcessCheck.alive(a.pid(), a.data())) {
+      if (!ProcessCheck.starting(a.pid(), a.data())) {
         throw CliException.local("agent " + a.name() + " exited during start" + lastWords(layout.log(a.name())) + "; see "
             + layout.log(a.name()), null);
       }

@@ -27,6 +27,22 @@ final class ProcessCheck {
     return ours(pid, dataDir).isPresent();
   }
 
+  /**
+   * For a process this command has just started: alive and, unless its arguments cannot be read
+   * yet, ours. {@code setsid} execs java after {@link Launcher#start} returned, and while a process
+   * is inside exec its {@code /proc/PID/cmdline} reads empty; {@link #alive} then said "exited during
+   * start" of a controller that was only starting (seen once in CI, with an empty log). Seconds after
+   * we started it, the pid cannot have been reused.
+   */
+  static boolean starting(Long pid, String dataDir) {
+    if (pid == null || pid <= 0) return false;
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() && startingArgs(cmdline(pid), dataDir);
+  }
+
+  static boolean startingArgs(List<String> args, String dataDir) {
+    return args.isEmpty() || hasData(args, dataDir);
+  }
+
   /** The arguments of a live process, empty when it is gone or not readable. */
   static List<String> cmdline(long pid) {
     try {

@@ -54,6 +54,17 @@ class ProcessCheckTest {
   }
 
   @Test
+  void starting_argsNotReadableYet_countsAsStarting_otherArgsDoNot() throws Exception {
+    assertThat(ProcessCheck.startingArgs(List.of(), "/c/controller")).as("inside exec").isTrue();
+    assertThat(ProcessCheck.startingArgs(List.of("setsid", "java", "--data", "/c/controller"), "/c/controller")).isTrue();
+    assertThat(ProcessCheck.startingArgs(List.of("java", "--data", "/c/other"), "/c/controller")).isFalse();
+    Process p = withData(dir.toString());
+    assertThat(ProcessCheck.starting(p.pid(), dir.toString())).isTrue();
+    p.destroyForcibly().waitFor();
+    assertThat(ProcessCheck.starting(p.pid(), dir.toString())).as("exited").isFalse();
+  }
+
+  @Test
   void hasData_matchesExactDirInBothSpellings() {
     assertThat(ProcessCheck.hasData(List.of("java", "-jar", "f.jar", "agent", "--data", "/c/hosts/host1"), "/c/hosts/host1")).isTrue();
     assertThat(ProcessCheck.hasData(List.of("java", "--data=/c/controller"), "/c/controller")).isTrue();
