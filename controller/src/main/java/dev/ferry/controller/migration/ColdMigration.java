@@ -56,8 +56,6 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   private Instant lastPublished = Instant.EPOCH;
   /** when the guest stopped being available: the shutdown request, else the migration's start */
   private Instant downFrom;
-  /** this runner powered the guest off, so a rollback starts it again */
-  private boolean shutDownHere;
   /** this runner asked the target to define the VM, so a rollback removes that definition */
   private boolean definedHere;
 
@@ -180,9 +178,9 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
           + timeout.toSeconds() + " s of the ACPI shutdown request; it keeps running on host '" + record.source
           + "', nothing was copied (retry with a longer --shutdown-timeout, or stop it yourself)");
     }
-    shutDownHere = true;
-    LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm,
-        Duration.between(downFrom, ctx.clock().instant()).toMillis());
+    // persisted with the record: a controller restarted into the rollback must know to boot the guest again
+    record.shutdownMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
+    LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm, record.shutdownMs);
   }
 
   private ColdExport export() {
@@ -339,7 +337,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
       ctx.agent(record.source).stopColdExport(record.vm);
       return null;
     });
-    if (shutDownHere && sourceState() == VmState.STOPPED) {
+    if (record.shutdownMs != null && sourceState() == VmState.STOPPED) {
       try {
         ctx.agent(record.source).within(Duration.ofSeconds(60)).start(record.vm);
       } catch (ControllerException e) {
