@@ -39,6 +39,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(5);
   static final long DEFAULT_MAX_DOWNTIME_MS = 10_000;
   private static final Duration POLL = Duration.ofMillis(200);
+  /** how often one pass is run before its failure rolls the migration back */
+  static final int PASS_TRIES = 3;
   private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
 
   private final MigrationContext ctx;
@@ -65,7 +67,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     this.cutoverNow = cutoverNow;
     this.restarted = restarted;
     this.runner = new PhaseRunner<>(ctx, record, phase, this);
-    this.cutover = new WarmCutover(ctx, record, request.targetPool(), runner::note);
+    this.cutover = new WarmCutover(ctx, record, request.targetPool(), restarted, runner::note);
     this.downFrom = record.startedAt;
   }
 
@@ -223,11 +225,46 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   }
 
   /**
-   * Runs pass {@code record.passes} on both hosts and follows it; false when cancelled. The
+   * Runs pass {@code record.passes} until it is copied, at most {@link #PASS_TRIES} times; false
+   * when cancelled. A failed pass is run again rather than rolled back at once: the source keeps
+   * the pass's bitmap until the next pass is prepared, so a second run copies the same ranges
+   * afresh. That is how a target agent restarted mid-pass (it fails the pass from its record) or
+   * a link cut for a moment resumes the passes instead of starting the migration over.
+   */
+  private boolean runPass() {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return runPassOnce();
+      } catch (PassFailed e) {
+        String what = "pass " + e.pass + " to host '" + record.target + "' failed";
+        if (attempt >= PASS_TRIES) {
+          throw new ControllerException(Kind.CONFLICT, what + (PASS_TRIES > 1 ? " " + PASS_TRIES + " times" : "")
+              + ": " + e.getMessage());
+        }
+        LOG.warn("migration {}: {} ({}); running it again, try {} of {}", record.id, what, e.getMessage(), attempt + 1,
+            PASS_TRIES);
+        runner.note(what + " (" + e.getMessage() + ") and was run again");
+        ctx.sleep(POLL);
+      }
+    }
+  }
+
+  /** The target reported the pass failed: the error is the agent's. */
+  private static final class PassFailed extends RuntimeException {
+    final int pass;
+
+    PassFailed(int pass, String error) {
+      super(error, null, false, false);
+      this.pass = pass;
+    }
+  }
+
+  /**
+   * Runs pass {@code record.passes} on both hosts once and follows it; false when cancelled. The
    * source rotates its bitmaps before the target reads, and a pass already done on the target
    * (a restart) is not run again.
    */
-  private boolean runPass() {
+  private boolean runPassOnce() {
     int n = record.passes;
     WarmSource src = ctx.retrying(record.source, "pass " + n + " on the source", () -> ctx.agent(record.source)
         .within(Duration.ofSeconds(60)).warmSourcePass(record.vm, new WarmPassRequest(record.id, n)));
@@ -256,8 +293,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
           ctx.progress(record, runner.phase().text());
           return true;
         }
-        case WarmCopyStatus.FAILED -> throw new ControllerException(Kind.CONFLICT, "pass " + n + " to host '"
-            + record.target + "' failed: " + s.error());
+        case WarmCopyStatus.FAILED -> throw new PassFailed(n, s.error());
         case WarmCopyStatus.CANCELLED -> {
           return false;
         }
