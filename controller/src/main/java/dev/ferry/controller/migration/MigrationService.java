@@ -284,6 +284,10 @@ public final class MigrationService implements AutoCloseable {
     CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
         ctx.hosts().cpu(target.name()));
     ColdPreflight.requireNetworks(ctx, vm, target.name());
+    // as for cold: the target defines the VM at the cutover (a missing machine type would refuse it
+    // after every pass), and a same-name VM there would be redefined, and deleted by a rollback
+    ColdPreflight.requireMachineType(ctx, vm, target.name());
+    ColdPreflight.requireNoVmOnTarget(ctx, vm.name(), target.name());
     List<DiskRow> disks = ctx.store().vms().disks(vm.name());
     if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks");
     for (DiskRow d : disks) {

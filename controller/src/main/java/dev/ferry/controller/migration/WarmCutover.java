@@ -39,11 +39,17 @@ final class WarmCutover {
   private final MigrationRecord record;
   private final String targetPool;
   private final Consumer<String> note;
+  /** the runner was started by a new controller: it cannot tell whether an earlier one defined the VM */
+  private final boolean restarted;
+  /** this runner asked the target to define the VM, so a rollback removes that definition */
+  private boolean definedHere;
 
-  WarmCutover(MigrationContext ctx, MigrationRecord record, String targetPool, Consumer<String> note) {
+  WarmCutover(MigrationContext ctx, MigrationRecord record, String targetPool, boolean restarted,
+      Consumer<String> note) {
     this.ctx = ctx;
     this.record = record;
     this.targetPool = targetPool;
+    this.restarted = restarted;
     this.note = note;
   }
 
@@ -83,6 +89,12 @@ final class WarmCutover {
     VmRow vm = vmRow();
     if (vm.host().equals(record.target)) return; // a restart after the transaction
     AgentVmDefinition def = definition(vm, images);
+    if (!restarted && !definedHere && ColdPreflight.targetHasVm(ctx, record.target, record.vm)) {
+      // preflight found none; one appeared since: not ours to redefine, nor (on rollback) to delete
+      throw new ControllerException(Kind.CONFLICT, "host '" + record.target + "' has a vm named '" + record.vm
+          + "' that this migration did not define; it was left alone, the vm stays on host '" + record.source + "'");
+    }
+    definedHere = true; // before the side effect: a failure in the call may still have defined it
     ctx.retrying(record.target, "definition of vm " + record.vm,
         () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).defineVm(record.vm, def));
     List<DiskRow> moved = new ArrayList<>();
@@ -110,8 +122,14 @@ final class WarmCutover {
     }
   }
 
-  /** A rollback's first step on the target: its definition of the VM, if one was made. */
+  /**
+   * A rollback's first step on the target: its definition of the VM, if this migration may have
+   * made it. Only the cutover defines one, so a rollback of this runner before it leaves a
+   * same-name VM there alone; a runner restarted into the rollback cannot tell and removes it, as
+   * preflight left no other.
+   */
   void removeTargetDefinition() {
+    if (!restarted && !definedHere) return;
     try {
       ctx.retrying(record.target, "removal of the target's definition", () -> {
         ctx.agent(record.target).deleteVm(record.vm, false);
