@@ -1,7 +1,6 @@
 package dev.ferry.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.ColdMigrationRequest;
@@ -14,13 +13,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Cold migration's decisions against scripted agents, where no QEMU is needed to prove them: what
  * a guest that ignores the power button leads to, and a target that already has a VM of the
- * name. The copy itself is proven against real agents in ColdMigrationIT.
+ * name. The copy itself is proven against real agents in ColdMigrationIT; the controller's
+ * restart in each phase and the agents' deaths are in {@link ColdFaultMatrixTest}.
  */
 class ColdMigrationTest {
 
@@ -119,46 +117,6 @@ class ColdMigrationTest {
 
     assertThat(reply.status()).as(reply.body()).isEqualTo(201);
     c.awaitFinal(reply.json().get("id").asText(), Duration.ofSeconds(20));
-  }
-
-  /**
-   * The recovery switch, phase by phase: the controller stops while the phase's agent call is in
-   * flight, a new controller takes the persisted phase and goes on (each step observes before it
-   * acts), and the VM ends on host2, running, exactly once defined there.
-   */
-  @ParameterizedTest(name = "restart in {0}")
-  @CsvSource({
-      "shutting_down, host1, POST /agent/vms/web/powerdown",
-      "exporting, host1, PUT /agent/vms/web/cold-export",
-      "copying, host2, PUT /agent/cold-copies/",
-      "verifying, host1, POST /agent/vms/web/cold-export/hashes",
-      "defining, host2, PUT /agent/vms/web",
-      "starting, host2, POST /agent/vms/web/start",
-      "releasing, host1, DELETE /agent/vms/web/cold-export"})
-  void cold_controllerRestartsInAPhase_resumesAndTheVmEndsRunningOnHost2(String phase, String host, String call)
-      throws Exception {
-    FakeAgent paused = host.equals("host1") ? host1 : host2;
-    var gate = new java.util.concurrent.CountDownLatch(1);
-    paused.pausePrefix = call;
-    paused.pauseGate = gate;
-    TestCluster.Reply reply = c.post("/api/migrations/cold",
-        new ColdMigrationRequest("web", "host2", null, null, true, "5s", true, null, null, null));
-    assertThat(reply.status()).as(reply.body()).isEqualTo(201);
-    String id = reply.json().get("id").asText();
-    await().atMost(Duration.ofSeconds(20)).until(() -> paused.calls.stream().anyMatch(x -> x.startsWith(call)));
-    assertThat(c.get("/api/migrations/" + id).json().get("phase").asText()).isEqualTo(phase);
-
-    c.restart();
-    paused.pauseGate = null;
-    gate.countDown();
-    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
-
-    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
-    assertThat(done.get("verified").asBoolean()).isTrue();
-    JsonNode vm = c.get("/api/vms/web").json();
-    assertThat(vm.get("host").asText()).isEqualTo("host2");
-    assertThat(host2.vms.get("web").state()).isEqualTo(VmState.RUNNING);
-    assertThat(host1.vms).doesNotContainKey("web");
   }
 
   /**

@@ -668,6 +668,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   final Map<String, dev.ferry.api.agent.ColdCopyStatus> coldCopies = new ConcurrentHashMap<>();
   /** when set, every cold copy ends failed with this error, as the real agent reports a write error */
   volatile String coldCopyError;
+  /** while true, a cold copy stays copying (half done); else it is done at its next status read */
+  volatile boolean holdColdCopy;
 
   @Override
   public dev.ferry.api.agent.ColdExport coldExport(String vm, dev.ferry.api.agent.ColdExportRequest request) {
@@ -694,7 +696,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   public dev.ferry.api.agent.ColdCopyStatus coldCopy(String id, dev.ferry.api.agent.ColdCopyRequest request) {
     String error = coldCopyError;
     return coldCopies.computeIfAbsent(id, k -> new dev.ferry.api.agent.ColdCopyStatus(id,
-        error != null ? dev.ferry.api.agent.ColdCopyStatus.FAILED : dev.ferry.api.agent.ColdCopyStatus.COPIED,
+        error != null ? dev.ferry.api.agent.ColdCopyStatus.FAILED : holdColdCopy
+            ? dev.ferry.api.agent.ColdCopyStatus.COPYING : dev.ferry.api.agent.ColdCopyStatus.COPIED,
         4L << 20, (1L << 30) - (4L << 20), 1L << 30, 4L << 20,
         request.disks().stream().map(d -> new dev.ferry.api.agent.AgentDisk(d.disk(), "/pools/" + name + "/" + d.pool()
             + "/" + request.vm() + "-" + d.disk() + "-" + id.substring(0, 8) + "." + d.format(), d.format())).toList(),
@@ -705,7 +708,21 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   public dev.ferry.api.agent.ColdCopyStatus coldCopyStatus(String id) {
     var s = coldCopies.get(id);
     if (s == null) throw notFound("no cold copy " + id + " on this host");
+    if (s.state().equals(dev.ferry.api.agent.ColdCopyStatus.COPYING) && (!holdColdCopy || coldCopyError != null)) {
+      String error = coldCopyError;
+      s = new dev.ferry.api.agent.ColdCopyStatus(id, error != null ? dev.ferry.api.agent.ColdCopyStatus.FAILED
+          : dev.ferry.api.agent.ColdCopyStatus.COPIED, s.copiedBytes(), s.skippedBytes(), s.totalBytes(),
+          s.plannedBytes(), s.disks(), error);
+      coldCopies.put(id, s);
+    }
     return s;
+  }
+
+  /** The agent restarted while a copy ran: as the real agent, the copy is failed from its persisted record. */
+  void restartFailsColdCopies() {
+    coldCopies.replaceAll((id, s) -> !s.state().equals(dev.ferry.api.agent.ColdCopyStatus.COPYING) ? s
+        : new dev.ferry.api.agent.ColdCopyStatus(id, dev.ferry.api.agent.ColdCopyStatus.FAILED, s.copiedBytes(),
+            s.skippedBytes(), s.totalBytes(), s.plannedBytes(), s.disks(), "the agent restarted during the copy"));
   }
 
   @Override
@@ -726,6 +743,188 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     var s = coldCopies.remove(id);
     return s != null ? s : new dev.ferry.api.agent.ColdCopyStatus(id, dev.ferry.api.agent.ColdCopyStatus.COPIED, 0, 0,
         0, 0, List.of(), null);
+  }
+
+  // warm migration: the agents' answers without QEMU. The source keeps a record per VM (pass, bitmap,
+  // guest), the target a copy record per migration whose passes finish at the next status read
+  // unless held; the ITs drive the real thing
+
+  /** the source's warm records, by vm */
+  final Map<String, dev.ferry.api.agent.WarmSource> warmSources = new ConcurrentHashMap<>();
+  /** the target's warm copies, by migration id */
+  final Map<String, dev.ferry.api.agent.WarmCopyStatus> warmCopies = new ConcurrentHashMap<>();
+  /** what the source reports as written since the current pass began */
+  volatile long warmDirtyBytes = 4L << 20;
+  /** passes of this number and later stay copying (half done) while it is set */
+  volatile int holdWarmPassFrom = Integer.MAX_VALUE;
+  /** when set, the pass under way (or the next one started) fails with this error at its next status read */
+  volatile String warmPassError;
+  /** the error fails one pass only (a link cut for a moment), then it is cleared */
+  volatile boolean warmPassErrorOnce;
+  /** when set, PUT warm-copies answers this problem (the images cannot be made) */
+  volatile Problem refuseWarmCopy;
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSource(String vm, dev.ferry.api.agent.WarmSourceRequest request) {
+    AgentVmStatus s = require(vm);
+    var existing = warmSources.get(vm);
+    if (existing != null) {
+      if (!existing.migrationId().equals(request.migrationId())) {
+        throw new Refused(Problem.of(409, "conflict", "vm " + vm + " is the source of warm migration "
+            + existing.migrationId()));
+      }
+      return existing;
+    }
+    if (s.state() != VmState.RUNNING) {
+      throw new Refused(Problem.of(409, "conflict", "vm " + vm + " is not running; only a running vm migrates warm"));
+    }
+    var w = new dev.ferry.api.agent.WarmSource(request.migrationId(), warmExport(vm, request.migrationId(), -1), -1,
+        null, 0, dev.ferry.api.agent.WarmSource.RUNNING, null);
+    warmSources.put(vm, w);
+    return w;
+  }
+
+  private dev.ferry.api.agent.ColdExport warmExport(String vm, String id, int pass) {
+    var disks = definitions.get(vm).disks().stream()
+        .map(d -> new dev.ferry.api.agent.ColdExport.ColdExportDisk(d.id(), pass < 0 ? "" : "ferry-warm-" + pass + "-"
+            + d.id(), d.format(), 1L << 30)).toList();
+    return new dev.ferry.api.agent.ColdExport(id, "127.0.0.1", 10810, false, 4242, disks);
+  }
+
+  private dev.ferry.api.agent.WarmSource requireWarmSource(String vm) {
+    var w = warmSources.get(vm);
+    if (w == null) throw notFound("vm " + vm + " is not the source of a warm migration here");
+    return w;
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourceStatus(String vm) {
+    var w = requireWarmSource(vm);
+    return new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), warmDirtyBytes,
+        w.guest(), w.shutdownMs());
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourcePass(String vm, dev.ferry.api.agent.WarmPassRequest request) {
+    var w = requireWarmSource(vm);
+    if (request.pass() == w.pass()) return w;
+    var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), warmExport(vm, w.migrationId(), request.pass()),
+        request.pass(), request.pass() == 0 ? null : "ferry-warm-" + (request.pass() - 1), warmDirtyBytes, w.guest(),
+        w.shutdownMs());
+    warmSources.put(vm, n);
+    return n;
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourceShutdown(String vm, dev.ferry.api.agent.WarmShutdownRequest request) {
+    var w = requireWarmSource(vm);
+    calls.add("warm powerdown timeout_ms=" + request.timeoutMs());
+    if (refusesPowerDown.contains(vm) || !w.guest().equals(dev.ferry.api.agent.WarmSource.RUNNING)) return w;
+    var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), w.dirtyBytes(),
+        dev.ferry.api.agent.WarmSource.SHUTDOWN, 1200L);
+    warmSources.put(vm, n);
+    become(require(vm), VmState.PAUSED);
+    return n;
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmSource warmSourceFinish(String vm) {
+    var w = requireWarmSource(vm);
+    var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), 0,
+        dev.ferry.api.agent.WarmSource.GONE, w.shutdownMs());
+    warmSources.put(vm, n);
+    become(require(vm), VmState.STOPPED);
+    return n;
+  }
+
+  /** As the real agent: the record dropped; a guest powered off but still in its QEMU boots again. */
+  @Override
+  public void cancelWarmSource(String vm) {
+    var w = warmSources.remove(vm);
+    if (w != null && w.guest().equals(dev.ferry.api.agent.WarmSource.SHUTDOWN)) become(require(vm), VmState.RUNNING);
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus warmCopy(String id, dev.ferry.api.agent.WarmCopyRequest request) {
+    var existing = warmCopies.get(id);
+    if (existing != null) return existing;
+    if (refuseWarmCopy != null) throw new Refused(refuseWarmCopy);
+    var images = request.disks().stream().map(d -> new dev.ferry.api.agent.AgentDisk(d.disk(), "/pools/" + name + "/"
+        + d.pool() + "/" + request.vm() + "-" + d.disk() + "-" + id.substring(0, 8) + "." + d.format(), d.format()))
+        .toList();
+    var s = new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.READY, -1, 0, 0, 0, 0, null,
+        images, null);
+    warmCopies.put(id, s);
+    return s;
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus warmCopyPass(String id, dev.ferry.api.agent.WarmPassCopy request) {
+    var s = requireWarmCopy(id);
+    if (s.state().equals(dev.ferry.api.agent.WarmCopyStatus.CANCELLED)) {
+      throw new Refused(Problem.of(409, "conflict", "warm copy " + id + " was cancelled"));
+    }
+    if (request.pass() == s.pass() && !s.state().equals(dev.ferry.api.agent.WarmCopyStatus.FAILED)) return s;
+    var n = new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.COPYING, request.pass(),
+        s.copiedBytes(), s.skippedBytes(), 0, request.pass() == 0 ? 64L << 20 : 4L << 20, null, s.disks(), null);
+    warmCopies.put(id, n);
+    return n;
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus warmCopyStatus(String id) {
+    var s = requireWarmCopy(id);
+    if (!s.state().equals(dev.ferry.api.agent.WarmCopyStatus.COPYING)) return s;
+    String error = warmPassError;
+    dev.ferry.api.agent.WarmCopyStatus n;
+    if (error != null) {
+      if (warmPassErrorOnce) warmPassError = null;
+      n = new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.FAILED, s.pass(),
+          s.copiedBytes(), s.skippedBytes(), 0, s.passPlannedBytes(), null, s.disks(), error);
+    } else if (s.pass() >= holdWarmPassFrom) {
+      n = new dev.ferry.api.agent.WarmCopyStatus(id, s.state(), s.pass(), s.copiedBytes(), s.skippedBytes(),
+          s.passPlannedBytes() / 2, s.passPlannedBytes(), null, s.disks(), null);
+    } else {
+      n = new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.COPIED, s.pass(),
+          s.copiedBytes() + s.passPlannedBytes(), s.skippedBytes(), s.passPlannedBytes(), s.passPlannedBytes(), 100L,
+          s.disks(), null);
+    }
+    warmCopies.put(id, n);
+    return n;
+  }
+
+  /** As the real agent: the pass stopped, the images and the record deleted; an unknown copy answers cancelled. */
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus cancelWarmCopy(String id) {
+    var s = warmCopies.remove(id);
+    return new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.CANCELLED,
+        s == null ? -1 : s.pass(), s == null ? 0 : s.copiedBytes(), 0, 0, 0, null, List.of(), null);
+  }
+
+  @Override
+  public List<dev.ferry.api.agent.DiskHashes> warmCopyHashes(String id) {
+    return requireWarmCopy(id).disks().stream()
+        .map(d -> new dev.ferry.api.agent.DiskHashes(d.id(), 64L << 20, List.of("a", "b"))).toList();
+  }
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus forgetWarmCopy(String id) {
+    var s = warmCopies.remove(id);
+    return s != null ? s : new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.COPIED, -1,
+        0, 0, 0, 0, null, List.of(), null);
+  }
+
+  private dev.ferry.api.agent.WarmCopyStatus requireWarmCopy(String id) {
+    var s = warmCopies.get(id);
+    if (s == null) throw notFound("no warm copy " + id + " on this host");
+    return s;
+  }
+
+  /** The agent restarted while a pass ran: as the real agent, the pass is failed from its persisted record. */
+  void restartFailsWarmPasses() {
+    warmCopies.replaceAll((id, s) -> !s.state().equals(dev.ferry.api.agent.WarmCopyStatus.COPYING) ? s
+        : new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.FAILED, s.pass(),
+            s.copiedBytes(), s.skippedBytes(), 0, 0, null, s.disks(), "the agent restarted during pass " + s.pass()));
   }
 
   // ---- fault tolerance: a secondary is a record; a protection advances one phase per status read

@@ -31,6 +31,7 @@ final class FakeAgentServer implements AutoCloseable {
   private final HttpClient http = HttpClient.newHttpClient();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private ScheduledFuture<?> beating;
+  private boolean down;
 
   FakeAgentServer(FakeAgent agent) {
     this.agent = agent;
@@ -44,11 +45,14 @@ final class FakeAgentServer implements AutoCloseable {
    */
   synchronized void die() {
     app.stop();
+    down = true;
   }
 
-  /** The agent is back on the same port, with the state it had. */
+  /** The agent is back on the same port, with the state it had; a running one is left as it is. */
   synchronized void revive() {
+    if (!down) return;
     app = serve(port);
+    down = false;
   }
 
   private Javalin serve(int on) {

@@ -37,6 +37,14 @@ final class FaultCatalog {
       new FaultCell("storage", "mirroring", Fault.DISK_FULL,
           "StorageMigrationTest.storage_targetFillsUp_failsWithTheReasonAndTheVmKeepsItsDisk",
           Level.SCRIPTED, "rolled back with the agent's ENOSPC reason, mirror cancelled, the VM keeps its old disk"),
+      new FaultCell("cold", "copying", Fault.DISK_FULL,
+          "ColdMigrationTest.cold_targetPoolFullDuringTheCopy_failsExplainedAndLeavesNothingOnHost2", Level.SCRIPTED,
+          "rolled back with the write error (ENOSPC) in the reason: the copy deleted, nothing defined on the target,"
+              + " the VM running again on the source only"),
+      new FaultCell("cold", "shutting_down", Fault.GUEST_REFUSES,
+          "ColdMigrationTest.cold_guestIgnoresThePowerButton_failsWithTheVmStillRunningOnTheSource", Level.SCRIPTED,
+          "failed before any copy, the reason names the timeout; the guest never killed, still running on the source,"
+              + " nothing asked of the target"),
       // real QEMU: the agent's own fault tests
       new FaultCell("storage", "pivoting", Fault.SOURCE_QEMU,
           "AgentFaultsIT.pivot_qemuKilledDuringIt_vmBootsFromTheNewImageAndNothingIsDeleted",
@@ -82,6 +90,8 @@ final class FaultCatalog {
   /** Why a fault cannot happen in a phase, or null when it can. */
   static String notApplicable(String kind, Row row, Fault fault) {
     if (row.isFinal()) return "final: nothing is under way";
+    if (kind.equals("cold") || kind.equals("warm")) return copyNotApplicable(kind, row.phase(), fault);
+    if (fault == Fault.GUEST_REFUSES) return "a " + kind + " migration never powers the guest off: nothing to refuse";
     boolean storage = kind.equals("storage");
     if (storage && (fault == Fault.TARGET_AGENT || fault == Fault.TARGET_QEMU)) {
       return "one host: the target agent and QEMU are the source's (see those columns)";
@@ -111,5 +121,39 @@ final class FaultCatalog {
       return "the rollback only cancels the mirror jobs and deletes the new images: it frees the pool, writes nothing";
     }
     return null;
+  }
+
+  /** Cold and warm migration: a host-to-host copy, then a cutover by shutdown and boot. */
+  private static String copyNotApplicable(String kind, String phase, Fault fault) {
+    boolean warm = kind.equals("warm");
+    if (phase.equals("pending")) {
+      return "no window: the phase makes no agent call but the vm's status and does not wait, the runner leaves it"
+          + " at once (a restart landing there follows the phase's recovery rule)";
+    }
+    List<String> copies = warm ? List.of("copying", "final_pass") : List.of("copying");
+    return switch (fault) {
+      case GUEST_REFUSES -> phase.equals("shutting_down") ? null
+          : "the guest is asked to power off only in shutting_down" + (warm ? "" : " (and only with --shutdown)");
+      case LINK -> copies.contains(phase) ? null
+          : "nothing crosses between the hosts in this phase (each host works on its own disks; the controller"
+              + " reaches each agent on its own link, see the agent-death columns)";
+      case DISK_FULL -> copies.contains(phase) || warm && phase.equals("preparing") ? null : switch (phase) {
+        case "shutting_down", "exporting" -> "nothing is written to the target pool yet";
+        case "verifying" -> "hashing only reads the copies";
+        case "defining" -> "the copy is complete; a definition is written to the agent's data directory, not the pool";
+        case "starting", "releasing" -> "past the point of no return the copy is complete: a full pool is then the"
+            + " guest's own write error on the target, which runs it (releasing deletes on the source)";
+        case "cancelling" -> "the rollback deletes the target's images: it frees the pool, writes nothing";
+        default -> null;
+      };
+      case TARGET_QEMU -> List.of("starting", "releasing").contains(phase) ? null
+          : "no QEMU runs on the target before starting: the copy is written by the agent's copier";
+      case SOURCE_QEMU -> warm ? (List.of("verifying", "defining", "starting", "releasing").contains(phase)
+          ? "the source QEMU quit at the end of the final pass" : null)
+          : phase.equals("shutting_down") ? null
+          : "the guest is off: no QEMU runs on the source (the export is a qemu-storage-daemon, whose loss the target"
+              + " sees as a cut link)";
+      case CONTROLLER, SOURCE_AGENT, TARGET_AGENT -> null;
+    };
   }
 }

@@ -20,7 +20,7 @@ record FaultCell(String kind, String phase, Fault fault, String test, Level leve
 
   static final Path DIR = Path.of("target", "faults");
 
-  /** The faults of issue 9's matrix, as the controller sees each one. */
+  /** The faults of issue 9's matrix (and issue 13's refusing guest), as the controller sees each one. */
   enum Fault {
     CONTROLLER("controller death"),
     SOURCE_AGENT("source agent death"),
@@ -28,7 +28,9 @@ record FaultCell(String kind, String phase, Fault fault, String test, Level leve
     SOURCE_QEMU("source QEMU death"),
     TARGET_QEMU("target QEMU death"),
     LINK("link cut"),
-    DISK_FULL("full disk");
+    DISK_FULL("full disk"),
+    /** the guest ignores the ACPI power button (cold with --shutdown, warm at the cutover) */
+    GUEST_REFUSES("guest refuses to power off");
 
     final String title;
 

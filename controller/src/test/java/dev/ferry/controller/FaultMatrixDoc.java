@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * When docs/faults.md is rewritten: after a matrix class, from every cell recorded so far, and only
- * once both matrix classes recorded all their cells, so a partial or failing run never replaces the
+ * once every matrix class recorded all its cells, so a partial or failing run never replaces the
  * committed document (it still writes target/faults.md to look at).
  */
 final class FaultMatrixDoc {
@@ -18,13 +18,17 @@ final class FaultMatrixDoc {
   /** The matrix classes whose every {@code @Test} records one cell. */
   static final List<Class<?>> ONE_CELL_PER_TEST = List.of(LiveAgentDeathFaultMatrixTest.class,
       LiveQemuDeathFaultMatrixTest.class, LiveLinkAndDiskFaultMatrixTest.class,
-      StorageAgentAndQemuFaultMatrixTest.class, StorageDiskFullFaultMatrixTest.class);
+      StorageAgentAndQemuFaultMatrixTest.class, StorageDiskFullFaultMatrixTest.class, ColdFaultMatrixTest.class,
+      WarmFaultMatrixTest.class);
 
   /**
-   * Cells the matrix classes record in a full green run: one per parameter of the two
-   * controller-death tables, the live full-disk cell, and one per test of the others.
+   * Cells the matrix classes record in a full green run: one per parameter of the live and
+   * storage controller-death tables and of the three cold and three warm per-phase tables
+   * (controller, source agent, target agent death), the live full-disk cell, and one per
+   * {@code @Test} of the others.
    */
   static final int EXPECTED = FaultMatrixTest.LiveCell.values().length + 1 + StorageFaultMatrixTest.StorageCell.values().length
+      + 3 * ColdFaultMatrixTest.ColdCell.values().length + 3 * WarmFaultMatrixTest.WarmCell.values().length
       + ONE_CELL_PER_TEST.stream().mapToInt(FaultMatrixDoc::tests).sum();
   static final Path DOC = Path.of("..", "docs", "faults.md");
 

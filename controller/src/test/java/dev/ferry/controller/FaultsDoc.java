@@ -57,8 +57,8 @@ final class FaultsDoc {
     int uncovered = 0;
     int losing = 0;
     StringBuilder details = new StringBuilder();
-    for (String kind : List.of("live", "storage")) {
-      List<Row> rows = kind.equals("live") ? PhaseTable.live() : PhaseTable.storage();
+    for (String kind : List.of("live", "storage", "cold", "warm")) {
+      List<Row> rows = PhaseTable.of(kind);
       md.append("\n## ").append(kind).append(" migration\n\n| phase |");
       for (Fault f : Fault.values()) md.append(' ').append(f.title).append(" |");
       md.append("\n|---|").append("---|".repeat(Fault.values().length)).append('\n');

@@ -31,6 +31,25 @@ public final class PhaseTable {
     return rows(StoragePhase.values());
   }
 
+  public static List<Row> cold() {
+    return rows(ColdPhase.values());
+  }
+
+  public static List<Row> warm() {
+    return rows(WarmPhase.values());
+  }
+
+  /** The phases of one migration kind: live, storage, cold or warm. */
+  public static List<Row> of(String kind) {
+    return switch (kind) {
+      case "live" -> live();
+      case "storage" -> storage();
+      case "cold" -> cold();
+      case "warm" -> warm();
+      default -> throw new IllegalArgumentException("no migration kind " + kind);
+    };
+  }
+
   private static List<Row> rows(MigrationPhase[] phases) {
     return Arrays.stream(phases).map(p -> new Row(p.text(), p.side().name().toLowerCase(java.util.Locale.ROOT))).toList();
   }

@@ -1,0 +1,190 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.controller.FaultCell.Fault;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The cold section of the fault matrix (issue 13's faults): in every phase a fault can land in,
+ * the scripted agents hold the migration there, the fault strikes, and the end state is checked
+ * as a user would: the record's status, phase and reason, the VM on exactly one host and running
+ * there, the target's copy deleted after a rollback, the source deleted only after verification.
+ * Before the point of no return (the ownership change in defining) a fault that stops the copy
+ * rolls back; one the runner can ride out (an agent's restart, a controller's) does not; past it
+ * the migration rolls forward. The full pool and the refusing guest are {@link ColdMigrationTest}'s
+ * (named in {@link FaultCatalog}).
+ */
+class ColdFaultMatrixTest {
+
+  static final String COPY_FAILED = "disk disk0: read at offset 268435456: Input/output error";
+
+  @TempDir static Path dir;
+  static CopyFaultScene s;
+
+  /** The phases a fault can land in, and how the scripted agents hold the migration there. */
+  enum ColdCell {
+    SHUTTING_DOWN, EXPORTING, COPYING, VERIFYING, DEFINING, STARTING, RELEASING, CANCELLING;
+
+    String phase() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Holds a new migration in the phase and returns its id once it is there. */
+    String hold() throws Exception {
+      String p = s.path();
+      switch (this) {
+        case SHUTTING_DOWN -> s.holdCall(s.host1, "POST " + p + "/powerdown");
+        case EXPORTING -> s.holdCall(s.host1, "PUT " + p + "/cold-export");
+        case COPYING -> s.host2.holdColdCopy = true;
+        case VERIFYING -> s.holdCall(s.host1, "POST " + p + "/cold-export/hashes");
+        case DEFINING -> s.holdCall(s.host2, "PUT " + p);
+        case STARTING -> s.holdCall(s.host2, "POST " + p + "/start");
+        case RELEASING -> s.holdCall(s.host1, "DELETE " + p + "/cold-export");
+        case CANCELLING -> {
+          s.host2.coldCopyError = COPY_FAILED;
+          s.holdCall(s.host2, "DELETE /agent/cold-copies/");
+        }
+      }
+      String id = s.startCold();
+      s.awaitPhase(id, phase());
+      if (this == COPYING) s.awaitCall(s.host2, "GET /agent/cold-copies/" + id);
+      else s.awaitHeld();
+      return id;
+    }
+  }
+
+  @BeforeAll
+  static void scene() throws Exception {
+    FaultMatrixDoc.clear(ColdFaultMatrixTest.class);
+    s = new CopyFaultScene(dir);
+  }
+
+  @AfterAll
+  static void writeDoc() throws Exception {
+    if (s != null) s.close();
+    FaultMatrixDoc.writeIfComplete();
+  }
+
+  @BeforeEach
+  void newVm() throws Exception {
+    s.newVm();
+  }
+
+  @ParameterizedTest(name = "controller death in cold {0}")
+  @EnumSource(ColdCell.class)
+  void controllerDeath_inEveryColdPhase(ColdCell cell) throws Exception {
+    String id = cell.hold();
+
+    s.c.restart();
+    s.heartbeats();
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    assertThat(s.c.phases(id)).contains(cell.phase());
+    String outcome;
+    if (cell == ColdCell.CANCELLING) {
+      s.assertRolledBack(id, done, "cold-copies", "the copy to host 'host2' failed", "Input/output error");
+      outcome = "the rollback finished by the new controller: the copy deleted on the target, the VM running on the"
+          + " source only, the copy's error in the reason";
+    } else {
+      s.assertRolledForward(id, done);
+      outcome = "resumed by the new controller (each step observes before it acts): succeeded, the VM running on the"
+          + " target only, the source deleted after verification";
+    }
+    record(cell, Fault.CONTROLLER, "controllerDeath_inEveryColdPhase[" + cell.phase() + "]", outcome);
+  }
+
+  @ParameterizedTest(name = "source agent death in cold {0}")
+  @EnumSource(ColdCell.class)
+  void sourceAgentDeath_inEveryColdPhase(ColdCell cell) throws Exception {
+    String id = cell.hold();
+
+    agentDies(s.host1, () -> {});
+
+    JsonNode done = s.awaitFinal(id);
+    String outcome;
+    if (cell == ColdCell.CANCELLING) {
+      s.assertRolledBack(id, done, "cold-copies", "Input/output error");
+      outcome = "the rollback rode the restart out: the copy deleted on the target, the VM running on the source only";
+    } else {
+      s.assertRolledForward(id, done);
+      outcome = "the agent's restart ridden out (its calls retried within the agent grace; the export is idempotent"
+          + " per migration): succeeded, the VM running on the target only";
+    }
+    record(cell, Fault.SOURCE_AGENT, "sourceAgentDeath_inEveryColdPhase[" + cell.phase() + "]", outcome);
+  }
+
+  @ParameterizedTest(name = "target agent death in cold {0}")
+  @EnumSource(ColdCell.class)
+  void targetAgentDeath_inEveryColdPhase(ColdCell cell) throws Exception {
+    String id = cell.hold();
+
+    // as the real agent: a copy that ran when it died is failed from its record on restart
+    agentDies(s.host2, s.host2::restartFailsColdCopies);
+
+    JsonNode done = s.awaitFinal(id);
+    String outcome;
+    if (cell == ColdCell.COPYING) {
+      s.assertRolledBack(id, done, "cold-copies", "the copy to host 'host2' failed",
+          "the agent restarted during the copy");
+      assertThat(s.host2.changes().stream().filter(x -> x.startsWith("PUT /agent/cold-copies/")).count())
+          .as("the copy was started once, never twice into the same images").isEqualTo(1);
+      outcome = "rolled back: a copy does not survive its agent (failed from its record on restart, the reason says"
+          + " so); the copy deleted, the VM powered on again on the source only";
+    } else if (cell == ColdCell.CANCELLING) {
+      s.assertRolledBack(id, done, "cold-copies", "Input/output error");
+      outcome = "the rollback waited for the agent, then deleted the copy: the VM running on the source only";
+    } else {
+      s.assertRolledForward(id, done);
+      outcome = "the agent's restart ridden out (its calls retried within the agent grace): succeeded, the VM running"
+          + " on the target only";
+    }
+    record(cell, Fault.TARGET_AGENT, "targetAgentDeath_inEveryColdPhase[" + cell.phase() + "]", outcome);
+  }
+
+  /**
+   * The link between the hosts is cut during the copy: the target's copier loses its NBD
+   * connections and the copy fails with the socket's error (the copier's own test proves it
+   * never ends short). The migration rolls back with those words.
+   */
+  @Test
+  void linkCut_whileCopying_rollsBackWithTheCopiersWords() throws Exception {
+    String id = ColdCell.COPYING.hold();
+
+    s.host2.coldCopyError = "disk disk0: read at offset 536870912: Connection reset by peer";
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBack(id, done, "cold-copies", "the copy to host 'host2' failed", "Connection reset by peer");
+    record(ColdCell.COPYING, Fault.LINK, "linkCut_whileCopying_rollsBackWithTheCopiersWords",
+        "rolled back with the copier's socket error: the half-written copy deleted on the target, the VM powered on"
+            + " again on the source only");
+  }
+
+  /** The agent dies (mid-call where the cell holds one of its calls), the held step goes on, and it comes back. */
+  private static void agentDies(FakeAgent host, Runnable whileDown) throws InterruptedException {
+    Thread.ofVirtual().start(() -> {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        return;
+      }
+      s.release();
+    });
+    CopyFaultScene.outage(host, whileDown);
+  }
+
+  private static void record(ColdCell cell, Fault fault, String test, String outcome) {
+    CopyFaultScene.record("cold", cell.phase(), fault, "ColdFaultMatrixTest." + test, outcome);
+  }
+}

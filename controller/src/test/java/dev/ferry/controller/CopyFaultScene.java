@@ -1,0 +1,208 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.ColdMigrationRequest;
+import dev.ferry.api.DiskRequest;
+import dev.ferry.api.PoolCreateRequest;
+import dev.ferry.api.VmCreateRequest;
+import dev.ferry.api.VmState;
+import dev.ferry.api.VmUnlockRequest;
+import dev.ferry.api.WarmMigrationRequest;
+import dev.ferry.controller.FaultCell.Fault;
+import dev.ferry.controller.FaultCell.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The scene of the cold and warm fault matrix classes: one real controller and two scripted
+ * agents over real HTTP for the whole class (a controller death restarts it on the same store),
+ * and a new VM per cell, running on host1 with its disk in host1's pool {@code local}, moved to
+ * host2's pool {@code local}. What every cell checks about both hosts is here: the final record,
+ * the VM on exactly one host and running there, the target's copies deleted after a rollback,
+ * and the source's disks deleted only after both copies were compared.
+ */
+final class CopyFaultScene implements AutoCloseable {
+
+  static final long MIB = 1L << 20;
+  /** an agent's restart: several of the runner's calls refused (it retries every 500 ms), short of the grace */
+  static final Duration OUTAGE = Duration.ofMillis(700);
+
+  final TestCluster c;
+  final FakeAgent host1;
+  final FakeAgent host2;
+  private int cells;
+  /** the VM of the cell under way */
+  String vm;
+  private CountDownLatch gate;
+  private FakeAgent heldHost;
+  private String heldCall;
+
+  CopyFaultScene(Path dir) throws Exception {
+    c = new TestCluster(dir);
+    host1 = c.hostWithLocalPool("host1");
+    host2 = c.hostWithLocalPool("host2");
+    assertThat(c.post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true)).status())
+        .isEqualTo(201);
+  }
+
+  /** A new running VM on host1 for the next cell (small: every moved VM stays on host2), and the fakes reset. */
+  String newVm() throws Exception {
+    for (FakeAgent h : List.of(host1, host2)) {
+      h.failOn = null;
+      h.pauseOn = null;
+      h.pausePrefix = null;
+      h.pauseGate = null;
+      h.holdColdCopy = false;
+      h.coldCopyError = null;
+      h.holdWarmPassFrom = Integer.MAX_VALUE;
+      h.warmPassError = null;
+      h.warmPassErrorOnce = false;
+      h.refuseWarmCopy = null;
+      h.refusesPowerDown.clear();
+      h.revive();
+    }
+    vm = "v" + ++cells;
+    TestCluster.Reply r = c.post("/api/vms", new VmCreateRequest(vm, "host1", 64 * MIB, 1, "/pools/shared/vmlinuz", null,
+        null, null, List.of(new DiskRequest(1L << 30, "local", null)), true));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    heartbeats();
+    host1.calls.clear();
+    host2.calls.clear();
+    return vm;
+  }
+
+  void heartbeats() throws Exception {
+    host1.heartbeat(c.controller.url());
+    host2.heartbeat(c.controller.url());
+  }
+
+  String path() {
+    return "/agent/vms/" + vm;
+  }
+
+  /** Cold with --shutdown and --start: the running VM powers off, moves, and runs on host2. */
+  String startCold() throws Exception {
+    TestCluster.Reply r = c.post("/api/migrations/cold",
+        new ColdMigrationRequest(vm, "host2", null, null, true, "5s", true, null, null, null));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return r.json().get("id").asText();
+  }
+
+  /** Warm with {@code --cutover auto} and a generous limit: pass 0, then the cutover and the final pass 1. */
+  String startWarm() throws Exception {
+    TestCluster.Reply r = c.post("/api/migrations/warm",
+        new WarmMigrationRequest(vm, "host2", null, null, "1s", "auto", 600_000L, "5s", null));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return r.json().get("id").asText();
+  }
+
+  /** The calls of {@code host} that start with {@code prefix} wait until {@link #release}. */
+  void holdCall(FakeAgent host, String prefix) {
+    heldHost = host;
+    heldCall = prefix;
+    gate = new CountDownLatch(1);
+    host.pausePrefix = prefix;
+    host.pauseGate = gate;
+  }
+
+  /** Every held call goes on; every held copy and pass finishes. */
+  void release() {
+    for (FakeAgent h : List.of(host1, host2)) {
+      h.pauseGate = null;
+      h.holdColdCopy = false;
+      h.holdWarmPassFrom = Integer.MAX_VALUE;
+    }
+    if (gate != null) gate.countDown();
+  }
+
+  /** Waits until the held call arrived. */
+  void awaitHeld() {
+    awaitCall(heldHost, heldCall);
+  }
+
+  void awaitPhase(String id, String phase) {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(25))
+        .until(() -> c.get("/api/migrations/" + id).json().get("phase").asText().equals(phase));
+  }
+
+  void awaitCall(FakeAgent host, String prefix) {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(25))
+        .until(() -> host.calls.stream().anyMatch(x -> x.startsWith(prefix)));
+  }
+
+  JsonNode awaitFinal(String id) {
+    return c.awaitFinal(id, Duration.ofSeconds(40));
+  }
+
+  /**
+   * Rolled forward: succeeded, never rolled back; the VM runs on host2 only, the source's
+   * definition deleted only after the hashes of both copies were taken.
+   */
+  void assertRolledForward(String id, JsonNode done) throws Exception {
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(c.phases(id)).as("never rolled back").doesNotContain("cancelling", "rolled_back").endsWith("done");
+    assertThat(done.get("verified").asBoolean()).as(done.toString()).isTrue();
+    List<String> source = host1.changes();
+    int hashed = source.indexOf("POST " + path() + "/cold-export/hashes");
+    int deleted = source.indexOf("DELETE " + path());
+    assertThat(hashed).as("the source was hashed: " + source).isNotNegative();
+    assertThat(deleted).as("the source's disks deleted only after verification: " + source).isGreaterThan(hashed);
+    assertOnExactlyOneHost("host2");
+    assertNoLockLeft(done);
+  }
+
+  /**
+   * Rolled back: failed in rolled_back with {@code words} in the reason; the VM runs on host1 only,
+   * the target's copy deleted (the target was asked, and holds none) and nothing defined there.
+   */
+  void assertRolledBack(String id, JsonNode done, String copies, String... words) throws Exception {
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(done.get("reason").asText()).as(done.toString()).contains(words);
+    assertThat(host2.changes()).as("the target's copy deleted").contains("DELETE /agent/" + copies + "/" + id);
+    assertThat(host2.coldCopies).as("the target holds no cold copy").isEmpty();
+    assertThat(host2.warmCopies).as("the target holds no warm copy").isEmpty();
+    assertThat(host1.changes()).as("the source kept its vm").doesNotContain("DELETE " + path());
+    assertOnExactlyOneHost("host1");
+    assertNoLockLeft(done);
+  }
+
+  /** The inventory and both agents agree: the VM is defined on {@code owner} only, and runs there. */
+  void assertOnExactlyOneHost(String owner) throws Exception {
+    assertThat(c.get("/api/vms/" + vm).json().get("host").asText()).as("inventory").isEqualTo(owner);
+    FakeAgent holder = owner.equals("host1") ? host1 : host2;
+    FakeAgent other = owner.equals("host1") ? host2 : host1;
+    assertThat(holder.vms).as("defined on " + owner).containsKey(vm);
+    assertThat(holder.vms.get(vm).state()).as("running on " + owner).isEqualTo(VmState.RUNNING);
+    assertThat(other.vms).as("not on the other host").doesNotContainKey(vm);
+  }
+
+  void assertNoLockLeft(JsonNode done) throws Exception {
+    assertThat(done.get("stuck").isNull()).as(done.toString()).isTrue();
+    assertThat(c.post("/api/vms/" + vm + "/unlock", new VmUnlockRequest("matrix check")).status()).as("no lock left")
+        .isEqualTo(409);
+  }
+
+  /** The agent dies (its port closed, as after SIGKILL), {@code whileDown} runs, and it is back after {@link #OUTAGE}. */
+  static void outage(FakeAgent host, Runnable whileDown) throws InterruptedException {
+    host.die();
+    whileDown.run();
+    Thread.sleep(OUTAGE.toMillis());
+    host.revive();
+  }
+
+  static void record(String kind, String phase, Fault fault, String test, String outcome) {
+    new FaultCell(kind, phase, fault, test, Level.SCRIPTED, outcome).record();
+  }
+
+  @Override
+  public void close() {
+    release();
+    c.close();
+  }
+}

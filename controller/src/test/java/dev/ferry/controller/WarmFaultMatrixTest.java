@@ -1,0 +1,289 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.Problem;
+import dev.ferry.api.agent.WarmCopyStatus;
+import dev.ferry.controller.FaultCell.Fault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The warm section of the fault matrix (issue 13's faults), as {@link ColdFaultMatrixTest} does
+ * for cold: the scripted agents hold the migration in a phase, the fault strikes, and the record,
+ * both hosts and the target's copies are checked. Before the ownership change a warm rollback
+ * leaves the guest running on the source (a guest powered off for the cutover boots there again)
+ * and deletes the target's copy; a pass that fails (its agent restarted, the link cut for a
+ * moment) is run again from the bitmap the source keeps, instead of the migration starting over.
+ */
+class WarmFaultMatrixTest {
+
+  static final String ENOSPC = "disk disk0: write at offset 805306368: No space left on device";
+  static final String LINK_CUT = "disk disk0: read at offset 268435456: Connection reset by peer";
+
+  @TempDir static Path dir;
+  static CopyFaultScene s;
+
+  /** The phases a fault can land in, and how the scripted agents hold the migration there. */
+  enum WarmCell {
+    PREPARING, COPYING, SHUTTING_DOWN, FINAL_PASS, VERIFYING, DEFINING, STARTING, RELEASING, CANCELLING;
+
+    String phase() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Holds a new migration in the phase and returns its id once it is there. */
+    String hold() throws Exception {
+      String p = s.path();
+      switch (this) {
+        case PREPARING -> s.holdCall(s.host1, "PUT " + p + "/warm-source");
+        case COPYING -> s.host2.holdWarmPassFrom = 0;
+        case SHUTTING_DOWN -> s.holdCall(s.host1, "POST " + p + "/warm-source/shutdown");
+        case FINAL_PASS -> s.host2.holdWarmPassFrom = 1;
+        case VERIFYING -> s.holdCall(s.host1, "POST " + p + "/cold-export/hashes");
+        case DEFINING -> s.holdCall(s.host2, "PUT " + p);
+        case STARTING -> s.holdCall(s.host2, "POST " + p + "/start");
+        case RELEASING -> s.holdCall(s.host1, "DELETE " + p);
+        case CANCELLING -> {
+          s.host1.refusesPowerDown.add(s.vm);
+          s.holdCall(s.host2, "DELETE /agent/warm-copies/");
+        }
+      }
+      String id = s.startWarm();
+      s.awaitPhase(id, phase());
+      if (this == COPYING || this == FINAL_PASS) awaitPassUnderWay(id, this == COPYING ? 0 : 1);
+      else s.awaitHeld();
+      return id;
+    }
+  }
+
+  @BeforeAll
+  static void scene() throws Exception {
+    FaultMatrixDoc.clear(WarmFaultMatrixTest.class);
+    s = new CopyFaultScene(dir);
+  }
+
+  @AfterAll
+  static void writeDoc() throws Exception {
+    if (s != null) s.close();
+    FaultMatrixDoc.writeIfComplete();
+  }
+
+  @BeforeEach
+  void newVm() throws Exception {
+    s.newVm();
+  }
+
+  @ParameterizedTest(name = "controller death in warm {0}")
+  @EnumSource(WarmCell.class)
+  void controllerDeath_inEveryWarmPhase(WarmCell cell) throws Exception {
+    String id = cell.hold();
+
+    s.c.restart();
+    s.heartbeats();
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    assertThat(s.c.phases(id)).contains(cell.phase());
+    String outcome;
+    if (cell == WarmCell.CANCELLING) {
+      s.assertRolledBack(id, done, "warm-copies", "did not power off within 5 s");
+      outcome = "the rollback finished by the new controller: the copy deleted on the target, the VM running on the"
+          + " source only, the refusal in the reason";
+    } else {
+      s.assertRolledForward(id, done);
+      if (cell == WarmCell.COPYING || cell == WarmCell.FINAL_PASS) assertEachPassStartedOnce(id);
+      outcome = cell == WarmCell.COPYING || cell == WarmCell.FINAL_PASS
+          ? "the new controller followed the same pass (persisted pass number, the source's bitmap kept), no pass run"
+              + " twice: succeeded, the VM running on the target only"
+          : "resumed by the new controller (each step observes before it acts): succeeded, the VM running on the"
+              + " target only, the source deleted after verification";
+    }
+    record(cell, Fault.CONTROLLER, "controllerDeath_inEveryWarmPhase[" + cell.phase() + "]", outcome);
+  }
+
+  @ParameterizedTest(name = "source agent death in warm {0}")
+  @EnumSource(WarmCell.class)
+  void sourceAgentDeath_inEveryWarmPhase(WarmCell cell) throws Exception {
+    String id = cell.hold();
+
+    agentDies(s.host1, () -> {});
+
+    JsonNode done = s.awaitFinal(id);
+    String outcome;
+    if (cell == WarmCell.CANCELLING) {
+      s.assertRolledBack(id, done, "warm-copies", "did not power off within 5 s");
+      outcome = "the rollback rode the restart out: the copy deleted on the target, the VM running on the source only";
+    } else {
+      s.assertRolledForward(id, done);
+      outcome = "the agent's restart ridden out (its calls retried within the agent grace; QEMU, its NBD server and"
+          + " bitmaps outlive the agent): succeeded, the VM running on the target only";
+    }
+    record(cell, Fault.SOURCE_AGENT, "sourceAgentDeath_inEveryWarmPhase[" + cell.phase() + "]", outcome);
+  }
+
+  /**
+   * The target agent dies; as the real agent, it fails a pass that ran from its record when it
+   * comes back. Before, the runner rolled the migration back on that failure (the passes started
+   * over with a new migration); now it runs the same pass again.
+   */
+  @ParameterizedTest(name = "target agent death in warm {0}")
+  @EnumSource(WarmCell.class)
+  void targetAgentDeath_inEveryWarmPhase(WarmCell cell) throws Exception {
+    String id = cell.hold();
+
+    agentDies(s.host2, s.host2::restartFailsWarmPasses);
+
+    JsonNode done = s.awaitFinal(id);
+    String outcome;
+    if (cell == WarmCell.CANCELLING) {
+      s.assertRolledBack(id, done, "warm-copies", "did not power off within 5 s");
+      outcome = "the rollback waited for the agent, then deleted the copy: the VM running on the source only";
+    } else if (cell == WarmCell.COPYING || cell == WarmCell.FINAL_PASS) {
+      s.assertRolledForward(id, done);
+      int pass = cell == WarmCell.COPYING ? 0 : 1;
+      assertThat(done.get("reason").asText()).as(done.toString())
+          .contains("pass " + pass + " to host 'host2' failed (the agent restarted during pass " + pass + ")")
+          .contains("was run again");
+      assertThat(done.get("passes").asInt()).as("the passes went on, not over").isEqualTo(2);
+      outcome = "the pass the restart failed (from the agent's record) was run again, not the migration: succeeded,"
+          + " the reason says so, the VM running on the target only";
+    } else {
+      s.assertRolledForward(id, done);
+      outcome = "the agent's restart ridden out (its calls retried within the agent grace): succeeded, the VM running"
+          + " on the target only";
+    }
+    record(cell, Fault.TARGET_AGENT, "targetAgentDeath_inEveryWarmPhase[" + cell.phase() + "]", outcome);
+  }
+
+  @Test
+  void linkCutForAMoment_whileCopying_thePassRunsAgainAndSucceeds() throws Exception {
+    String id = WarmCell.COPYING.hold();
+
+    s.host2.warmPassErrorOnce = true;
+    s.host2.warmPassError = LINK_CUT;
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    assertThat(done.get("reason").asText()).contains("pass 0 to host 'host2' failed (" + LINK_CUT + ") and was run again");
+    record(WarmCell.COPYING, Fault.LINK, "linkCutForAMoment_whileCopying_thePassRunsAgainAndSucceeds",
+        "the pass the cut failed was run again over the same bitmap: succeeded, the reason names the cut, the VM"
+            + " running on the target only");
+  }
+
+  @Test
+  void linkStaysCut_inTheFinalPass_rollsBackAndTheGuestBootsAgainOnTheSource() throws Exception {
+    String id = WarmCell.FINAL_PASS.hold();
+
+    s.host2.warmPassError = LINK_CUT;
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBack(id, done, "warm-copies", "pass 1 to host 'host2' failed 3 times", "Connection reset by peer");
+    assertThat(s.host1.changes()).as("the source's bitmaps and exports removed").contains("DELETE " + s.path()
+        + "/warm-source");
+    record(WarmCell.FINAL_PASS, Fault.LINK, "linkStaysCut_inTheFinalPass_rollsBackAndTheGuestBootsAgainOnTheSource",
+        "the final pass failed 3 times: rolled back with the socket error, the copy deleted on the target, the"
+            + " powered-off guest booted again on the source only");
+  }
+
+  @Test
+  void targetPoolFull_whilePreparing_rollsBackWithTheReason() throws Exception {
+    s.host2.refuseWarmCopy = Problem.of(500, "internal error", "qemu-img create: Could not create '/pools/host2/local/"
+        + s.vm + "-disk0.qcow2': No space left on device");
+    String id = s.startWarm();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBack(id, done, "warm-copies", "No space left on device");
+    assertThat(s.host2.changes()).as("no pass started").noneMatch(x -> x.endsWith("/passes"));
+    record(WarmCell.PREPARING, Fault.DISK_FULL, "targetPoolFull_whilePreparing_rollsBackWithTheReason",
+        "the images could not be made: rolled back with ENOSPC in the reason, nothing left on the target, the VM"
+            + " running on the source only");
+  }
+
+  @Test
+  void targetPoolFull_whileCopying_rollsBackWithTheReason() throws Exception {
+    String id = WarmCell.COPYING.hold();
+
+    s.host2.warmPassError = ENOSPC;
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBack(id, done, "warm-copies", "pass 0 to host 'host2' failed 3 times", "No space left on device");
+    record(WarmCell.COPYING, Fault.DISK_FULL, "targetPoolFull_whileCopying_rollsBackWithTheReason",
+        "the pass failed with ENOSPC 3 times: rolled back with the write error in the reason, the copy deleted on the"
+            + " target, the VM running on the source only");
+  }
+
+  @Test
+  void targetPoolFull_inTheFinalPass_rollsBackAndTheGuestBootsAgainOnTheSource() throws Exception {
+    String id = WarmCell.FINAL_PASS.hold();
+
+    s.host2.warmPassError = ENOSPC;
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBack(id, done, "warm-copies", "pass 1 to host 'host2' failed 3 times", "No space left on device");
+    record(WarmCell.FINAL_PASS, Fault.DISK_FULL, "targetPoolFull_inTheFinalPass_rollsBackAndTheGuestBootsAgainOnTheSource",
+        "rolled back with the write error in the reason: the copy deleted on the target, the powered-off guest booted"
+            + " again on the source only");
+  }
+
+  /** Issue 13: a guest that does not power off at the cutover keeps running; never killed. */
+  @Test
+  void guestRefusesToPowerOff_atTheCutover_rollsBackWithTheGuestStillRunning() throws Exception {
+    s.host1.refusesPowerDown.add(s.vm);
+    String id = s.startWarm();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBack(id, done, "warm-copies", "the guest of vm '" + s.vm + "' did not power off within 5 s",
+        "it keeps running on host 'host1'");
+    assertThat(s.host1.changes()).as("never stopped, killed or restarted")
+        .noneMatch(x -> x.endsWith("/stop") || x.endsWith("/kill") || x.endsWith("/start") || x.endsWith("/finish"));
+    record(WarmCell.SHUTTING_DOWN, Fault.GUEST_REFUSES,
+        "guestRefusesToPowerOff_atTheCutover_rollsBackWithTheGuestStillRunning",
+        "rolled back, the reason names the timeout; the guest never killed, still running on the source, the copy"
+            + " deleted on the target");
+  }
+
+  /** Waits until pass {@code pass} runs on the target (held there). */
+  private static void awaitPassUnderWay(String id, int pass) {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(25)).until(() -> {
+      WarmCopyStatus st = s.host2.warmCopies.get(id);
+      return st != null && st.pass() == pass && st.state().equals(WarmCopyStatus.COPYING);
+    });
+  }
+
+  private static void assertEachPassStartedOnce(String id) {
+    assertThat(s.host2.changes().stream().filter(x -> x.equals("POST /agent/warm-copies/" + id + "/passes")).count())
+        .as("pass 0 and the final pass started once each").isEqualTo(2);
+  }
+
+  /** The agent dies (mid-call where the cell holds one of its calls), the held step goes on, and it comes back. */
+  private static void agentDies(FakeAgent host, Runnable whileDown) throws InterruptedException {
+    Thread.ofVirtual().start(() -> {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        return;
+      }
+      s.release();
+    });
+    CopyFaultScene.outage(host, whileDown);
+  }
+
+  private static void record(WarmCell cell, Fault fault, String test, String outcome) {
+    CopyFaultScene.record("warm", cell.phase(), fault, "WarmFaultMatrixTest." + test, outcome);
+  }
+}
