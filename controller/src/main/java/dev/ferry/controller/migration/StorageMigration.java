@@ -144,7 +144,9 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
         long bandwidth = request.bandwidthMibS() == null ? 0 : (long) (request.bandwidthMibS() * 1024 * 1024);
         var body = new MirrorRequest(request.toPool(), format, bandwidth, suffix(), request.adaptive());
         try {
-          s = ctx.agent(record.source).mirror(record.vm, disk, body).value();
+          // idempotent per suffix: an agent restarting as the move begins is ridden out, as every other call
+          s = ctx.retrying(record.source, "start of the mirror of disk " + disk,
+              () -> ctx.agent(record.source).mirror(record.vm, disk, body).value());
         } catch (ControllerException e) {
           if (e.kind() == ControllerException.Kind.AGENT_REJECTED) return "disk " + disk + ": " + e.getMessage();
           throw e;
