@@ -2,25 +2,16 @@ package dev.ferry.controller.migration;
 
 import dev.ferry.api.ColdMigrationRequest;
 import dev.ferry.api.Durations;
-import dev.ferry.api.Json;
 import dev.ferry.api.MigrationStatus;
-import dev.ferry.api.VmCreateRequest;
 import dev.ferry.api.VmState;
-import dev.ferry.api.agent.AgentDisk;
-import dev.ferry.api.agent.AgentNic;
-import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.ColdCopyRequest;
 import dev.ferry.api.agent.ColdCopyStatus;
 import dev.ferry.api.agent.ColdExport;
 import dev.ferry.api.agent.ColdExportRequest;
-import dev.ferry.api.agent.DiskHashes;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
-import dev.ferry.controller.networks.NetworkService;
 import dev.ferry.controller.store.DiskRow;
-import dev.ferry.controller.store.VmRow;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,8 +31,6 @@ import org.slf4j.MDC;
 final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ColdMigration.class);
-  /** hashing reads each image whole on its host */
-  static final Duration HASH_TIMEOUT = Duration.ofMinutes(30);
   static final Duration DEFAULT_SHUTDOWN = Duration.ofSeconds(120);
   private static final Duration POLL = Duration.ofMillis(250);
   private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
@@ -52,12 +41,11 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   private final AtomicBoolean cancel;
   private final boolean restarted;
   private final PhaseRunner<ColdPhase> runner;
+  private final Handover handover;
   private final Progress progress = new Progress();
   private Instant lastPublished = Instant.EPOCH;
   /** when the guest stopped being available: the shutdown request, else the migration's start */
   private Instant downFrom;
-  /** this runner asked the target to define the VM, so a rollback removes that definition */
-  private boolean definedHere;
 
   ColdMigration(MigrationContext ctx, MigrationRecord record, ColdMigrationRequest request, ColdPhase phase,
       AtomicBoolean cancel, boolean restarted) {
@@ -67,6 +55,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     this.cancel = cancel;
     this.restarted = restarted;
     this.runner = new PhaseRunner<>(ctx, record, phase, this);
+    this.handover = new Handover(ctx, record, request.targetPool(), restarted, runner::note);
     this.downFrom = record.startedAt;
   }
 
@@ -115,7 +104,8 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
         yield verify() ? ColdPhase.VERIFYING : ColdPhase.DEFINING;
       }
       case VERIFYING -> {
-        String mismatch = compareHashes();
+        String mismatch = handover.compareHashes(() -> ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
+            .targetHashes(record.id));
         if (mismatch != null) {
           record.verified = false;
           runner.note(mismatch);
@@ -199,7 +189,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
       List<ColdCopyRequest.Disk> disks = new ArrayList<>();
       for (String id : record.disks) {
         DiskRow d = ctx.disk(record.vm, id);
-        disks.add(new ColdCopyRequest.Disk(id, targetPool(d), request.format() != null ? request.format()
+        disks.add(new ColdCopyRequest.Disk(id, handover.targetPool(d), request.format() != null ? request.format()
             : d.format()));
       }
       long bandwidth = request.bandwidthMibS() == null ? 0 : (long) (request.bandwidthMibS() * 1024 * 1024);
@@ -238,98 +228,38 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     try {
       return ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).coldCopyStatus(record.id));
     } catch (ControllerException e) {
-      if (notFound(e)) return null;
+      if (Handover.notFound(e)) return null;
       throw e;
     }
   }
 
-  /** Null when every disk's hashes agree, else which disk and chunk differ. */
-  private String compareHashes() {
-    List<DiskHashes> src = ctx.retrying(record.source, "hashes of the source",
-        () -> ctx.agent(record.source).within(HASH_TIMEOUT).sourceHashes(record.vm));
-    List<DiskHashes> dst = ctx.retrying(record.target, "hashes of the copy",
-        () -> ctx.agent(record.target).within(HASH_TIMEOUT).targetHashes(record.id));
-    for (String disk : record.disks) {
-      DiskHashes a = src.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
-          new ControllerException(Kind.INTERNAL, "host '" + record.source + "' sent no hashes of disk " + disk));
-      DiskHashes b = dst.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
-          new ControllerException(Kind.INTERNAL, "host '" + record.target + "' sent no hashes of disk " + disk));
-      int chunk = firstMismatch(a.sha256(), b.sha256());
-      if (chunk >= 0) {
-        long from = chunk * a.chunkBytes();
-        return "verification failed: disk " + disk + " differs in chunk " + chunk + " (bytes " + from + "-"
-            + (from + a.chunkBytes() - 1) + ") between host '" + record.source + "' and host '" + record.target
-            + "'; the target was not started, its copy removed, the vm stays on host '" + record.source + "'";
-      }
-      LOG.info("migration {}: disk {} verified, {} chunks of {} bytes agree", record.id, disk, a.sha256().size(),
-          a.chunkBytes());
-    }
-    return null;
-  }
-
   private void defineAndTransfer() {
-    VmRow vm = vmRow();
-    if (vm.host().equals(record.target)) return; // a restart after the transaction
+    if (handover.ownedByTarget()) return; // a restart after the transaction
     ColdCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).coldCopyStatus(record.id));
-    AgentVmDefinition def = definition(vm, s.disks());
-    if (!restarted && !definedHere && ColdPreflight.targetHasVm(ctx, record.target, record.vm)) {
-      // preflight found none; one appeared since: not ours to redefine, nor (on rollback) to delete
-      throw new ControllerException(Kind.CONFLICT, "host '" + record.target + "' has a vm named '" + record.vm
-          + "' that this migration did not define; it was left alone, the vm stays on host '" + record.source + "'");
-    }
-    definedHere = true; // before the side effect: a failure in the call may still have defined it
-    ctx.retrying(record.target, "definition of vm " + record.vm,
-        () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).defineVm(record.vm, def));
-    List<DiskRow> moved = new ArrayList<>();
-    for (AgentDisk img : s.disks()) {
-      DiskRow d = ctx.disk(record.vm, img.id());
-      moved.add(new DiskRow(d.vm(), d.id(), targetPool(d), img.format(), img.path(), d.sizeBytes(), true));
-    }
+    // vm is now owned by the target host (inside: one transaction, never two owners, never none)
+    handover.defineAndTransfer(s.disks());
     if (!Boolean.TRUE.equals(request.start())) {
       record.downtimeMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
     }
-    // vm is now owned by the target host: one transaction, never two owners, never none
-    ctx.store().vms().transfer(record.vm, record.target, moved);
-    LOG.info("migration {}: vm {} now belongs to host {}", record.id, record.vm, record.target);
   }
 
-  /** Past the point of no return: the source lets go; each cleanup on its own, a refusal noted. */
+  /** Past the point of no return: the source stops exporting and lets go; the target forgets its copy record. */
   private void release() {
     ctx.retrying(record.source, "stop of the export", () -> {
       ctx.agent(record.source).stopColdExport(record.vm);
       return null;
     });
-    boolean keep = Boolean.TRUE.equals(request.keepSource());
-    try {
-      ctx.retrying(record.source, "removal of vm " + record.vm + " from the source", () -> {
-        ctx.agent(record.source).deleteVm(record.vm, !keep);
-        return null;
-      });
-    } catch (ControllerException e) {
-      if (!notFound(e)) {
-        if (e.kind() != Kind.AGENT_REJECTED) throw e;
-        runner.note("host '" + record.source + "' kept vm " + record.vm + ": " + e.getMessage());
-      }
-    }
+    handover.releaseSource(Boolean.TRUE.equals(request.keepSource()));
     ctx.retrying(record.target, "forget the copy", () -> ctx.agent(record.target).forgetColdCopy(record.id));
   }
 
   /** Before the point of no return: the target forgets the VM and deletes the copies, the source stops exporting. */
   private ColdPhase rollBackSteps() {
-    if (vmRow().host().equals(record.target)) {
+    if (handover.ownedByTarget()) {
       runner.note("the cancel came after the ownership change; the migration rolled forward");
       return ColdPhase.RELEASING;
     }
-    if (mayHaveDefinedOnTarget()) {
-      try {
-        ctx.retrying(record.target, "removal of the target's definition", () -> {
-          ctx.agent(record.target).deleteVm(record.vm, false);
-          return null;
-        });
-      } catch (ControllerException e) {
-        if (!notFound(e)) throw e;
-      }
-    }
+    handover.removeTargetDefinition();
     ColdCopyStatus c = ctx.retrying(record.target, "removal of the copy",
         () -> ctx.agent(record.target).cancelColdCopy(record.id));
     record.copiedBytes = Math.max(record.copiedBytes, c.copiedBytes());
@@ -349,17 +279,6 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     return ColdPhase.ROLLED_BACK;
   }
 
-  /**
-   * Whether a definition of the VM on the target can be this migration's: only
-   * {@link ColdPhase#DEFINING} makes one, so a rollback from an earlier phase of this runner
-   * leaves a same-name VM there alone (preflight refused a target that had one; this guards the
-   * window after it). A runner restarted into {@code CANCELLING} cannot tell and removes it, as
-   * preflight left no other.
-   */
-  private boolean mayHaveDefinedOnTarget() {
-    return restarted || definedHere;
-  }
-
   private VmState sourceState() {
     try {
       return ctx.retrying(record.source, "status of vm " + record.vm, () -> ctx.agent(record.source).vm(record.vm))
@@ -369,46 +288,8 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     }
   }
 
-  /** The VM as stored, with the new disks and the stored machine type, CPU model and NICs. */
-  private AgentVmDefinition definition(VmRow vm, List<AgentDisk> images) {
-    VmCreateRequest spec;
-    try {
-      spec = Json.mapper().readValue(vm.spec(), VmCreateRequest.class);
-    } catch (IOException e) {
-      throw new ControllerException(Kind.INTERNAL, "vm '" + vm.name() + "' has an unreadable spec", e);
-    }
-    List<AgentDisk> disks = ctx.store().vms().disks(vm.name()).stream()
-        .map(d -> images.stream().filter(i -> i.id().equals(d.id())).findFirst()
-            .orElse(new AgentDisk(d.id(), d.path(), d.format())))
-        .toList();
-    List<AgentNic> nics = NetworkService.agentNics(ctx.store(), vm.name());
-    return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), vm.machineType(), vm.cpuModel(),
-        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics, spec.ftReady());
-  }
-
-  /** The first chunk whose hashes differ, or that one side lacks; -1 when all agree. */
-  static int firstMismatch(List<String> a, List<String> b) {
-    for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
-      if (i >= a.size() || i >= b.size() || !a.get(i).equals(b.get(i))) return i;
-    }
-    return -1;
-  }
-
-  private String targetPool(DiskRow d) {
-    return request.targetPool() != null ? request.targetPool() : d.pool();
-  }
-
-  private VmRow vmRow() {
-    return ctx.store().vms().find(record.vm).orElseThrow(() -> new ControllerException(Kind.INTERNAL,
-        "vm '" + record.vm + "' is not in the store any more"));
-  }
-
   private boolean verify() {
     return request.verify() == null || request.verify().equals("full");
-  }
-
-  private static boolean notFound(ControllerException e) {
-    return e.kind() == Kind.AGENT_REJECTED && e.agentProblem() != null && e.agentProblem().status() == 404;
   }
 
   private void publishProgress(boolean force) {

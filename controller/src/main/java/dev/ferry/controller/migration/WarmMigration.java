@@ -50,7 +50,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private final AtomicBoolean cutoverNow;
   private final boolean restarted;
   private final PhaseRunner<WarmPhase> runner;
-  private final WarmCutover cutover;
+  private final Handover cutover;
   private final List<WarmPrediction.Pass> passes = new ArrayList<>();
   private Instant lastPublished = Instant.EPOCH;
   /** when the guest stopped being available: the shutdown request */
@@ -67,7 +67,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     this.cutoverNow = cutoverNow;
     this.restarted = restarted;
     this.runner = new PhaseRunner<>(ctx, record, phase, this);
-    this.cutover = new WarmCutover(ctx, record, request.targetPool(), restarted, runner::note);
+    this.cutover = new Handover(ctx, record, request.targetPool(), restarted, runner::note);
     this.downFrom = record.startedAt;
   }
 
@@ -116,7 +116,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.VERIFYING;
       }
       case VERIFYING -> {
-        String mismatch = cutover.compareHashes(() -> ctx.agent(record.target).within(ColdMigration.HASH_TIMEOUT)
+        String mismatch = cutover.compareHashes(() -> ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
             .warmCopyHashes(record.id));
         if (mismatch != null) {
           record.verified = false;

@@ -26,14 +26,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The host-to-host hand-over steps of a warm migration: comparing the hashes each host computed
- * of its copy, defining the VM on the target and moving its ownership in one transaction (the
- * point of no return), releasing the source, and the target's part of a rollback. The same steps
- * as a cold migration's, on a warm copy's images.
+ * The host-to-host hand-over steps that cold and warm migration share once the disks are copied:
+ * comparing the hashes each host computed of its copy, defining the VM on the target and moving
+ * its ownership in one transaction (the point of no return), releasing the source, and the
+ * target's part of a rollback. Each step observes before it acts, so a restarted runner repeats
+ * it safely.
  */
-final class WarmCutover {
+final class Handover {
 
-  private static final Logger LOG = LoggerFactory.getLogger(WarmCutover.class);
+  /** hashing reads each image whole on its host */
+  static final Duration HASH_TIMEOUT = Duration.ofMinutes(30);
+  private static final Logger LOG = LoggerFactory.getLogger(Handover.class);
 
   private final MigrationContext ctx;
   private final MigrationRecord record;
@@ -44,7 +47,7 @@ final class WarmCutover {
   /** this runner asked the target to define the VM, so a rollback removes that definition */
   private boolean definedHere;
 
-  WarmCutover(MigrationContext ctx, MigrationRecord record, String targetPool, boolean restarted,
+  Handover(MigrationContext ctx, MigrationRecord record, String targetPool, boolean restarted,
       Consumer<String> note) {
     this.ctx = ctx;
     this.record = record;
@@ -60,14 +63,14 @@ final class WarmCutover {
   /** Null when every disk's hashes agree, else which disk and chunk differ. */
   String compareHashes(Supplier<List<DiskHashes>> target) {
     List<DiskHashes> src = ctx.retrying(record.source, "hashes of the source",
-        () -> ctx.agent(record.source).within(ColdMigration.HASH_TIMEOUT).sourceHashes(record.vm));
+        () -> ctx.agent(record.source).within(HASH_TIMEOUT).sourceHashes(record.vm));
     List<DiskHashes> dst = ctx.retrying(record.target, "hashes of the copy", target);
     for (String disk : record.disks) {
       DiskHashes a = src.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
           new ControllerException(Kind.INTERNAL, "host '" + record.source + "' sent no hashes of disk " + disk));
       DiskHashes b = dst.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
           new ControllerException(Kind.INTERNAL, "host '" + record.target + "' sent no hashes of disk " + disk));
-      int chunk = ColdMigration.firstMismatch(a.sha256(), b.sha256());
+      int chunk = firstMismatch(a.sha256(), b.sha256());
       if (chunk >= 0) {
         long from = chunk * a.chunkBytes();
         return "verification failed: disk " + disk + " differs in chunk " + chunk + " (bytes " + from + "-"
@@ -140,6 +143,14 @@ final class WarmCutover {
     }
   }
 
+  /** The first chunk whose hashes differ, or that one side lacks; -1 when all agree. */
+  static int firstMismatch(List<String> a, List<String> b) {
+    for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+      if (i >= a.size() || i >= b.size() || !a.get(i).equals(b.get(i))) return i;
+    }
+    return -1;
+  }
+
   /** How long this VM's guest took to power off at its last warm cutover; null if it never had one. */
   Long lastShutdownMs() {
     var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, "warm");
@@ -168,7 +179,7 @@ final class WarmCutover {
         .toList();
     List<AgentNic> nics = NetworkService.agentNics(ctx.store(), vm.name());
     return new AgentVmDefinition(vm.name(), vm.cpus(), vm.memoryRequestedBytes(), vm.machineType(), vm.cpuModel(),
-        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics);
+        spec.kernel(), spec.initrd(), spec.append(), disks, nics.isEmpty() ? null : nics, spec.ftReady());
   }
 
   private VmRow vmRow() {
@@ -176,7 +187,7 @@ final class WarmCutover {
         "vm '" + record.vm + "' is not in the store any more"));
   }
 
-  private static boolean notFound(ControllerException e) {
+  static boolean notFound(ControllerException e) {
     return e.kind() == Kind.AGENT_REJECTED && e.agentProblem() != null && e.agentProblem().status() == 404;
   }
 }
