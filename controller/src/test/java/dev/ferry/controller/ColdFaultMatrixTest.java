@@ -109,7 +109,7 @@ class ColdFaultMatrixTest {
   void sourceAgentDeath_inEveryColdPhase(ColdCell cell) throws Exception {
     String id = cell.hold();
 
-    agentDies(s.host1, () -> {});
+    s.agentDies(s.host1, () -> {});
 
     JsonNode done = s.awaitFinal(id);
     String outcome;
@@ -130,7 +130,7 @@ class ColdFaultMatrixTest {
     String id = cell.hold();
 
     // as the real agent: a copy that ran when it died is failed from its record on restart
-    agentDies(s.host2, s.host2::restartFailsColdCopies);
+    s.agentDies(s.host2, s.host2::restartFailsColdCopies);
 
     JsonNode done = s.awaitFinal(id);
     String outcome;
@@ -169,19 +169,6 @@ class ColdFaultMatrixTest {
     record(ColdCell.COPYING, Fault.LINK, "linkCut_whileCopying_rollsBackWithTheCopiersWords",
         "rolled back with the copier's socket error: the half-written copy deleted on the target, the VM powered on"
             + " again on the source only");
-  }
-
-  /** The agent dies (mid-call where the cell holds one of its calls), the held step goes on, and it comes back. */
-  private static void agentDies(FakeAgent host, Runnable whileDown) throws InterruptedException {
-    Thread.ofVirtual().start(() -> {
-      try {
-        Thread.sleep(300);
-      } catch (InterruptedException e) {
-        return;
-      }
-      s.release();
-    });
-    CopyFaultScene.outage(host, whileDown);
   }
 
   private static void record(ColdCell cell, Fault fault, String test, String outcome) {

@@ -188,8 +188,19 @@ final class CopyFaultScene implements AutoCloseable {
         .isEqualTo(409);
   }
 
-  /** The agent dies (its port closed, as after SIGKILL), {@code whileDown} runs, and it is back after {@link #OUTAGE}. */
-  static void outage(FakeAgent host, Runnable whileDown) throws InterruptedException {
+  /**
+   * The agent dies (its port closed, as after SIGKILL; mid-call where the cell holds one of its
+   * calls), {@code whileDown} runs, the held step goes on, and the agent is back after {@link #OUTAGE}.
+   */
+  void agentDies(FakeAgent host, Runnable whileDown) throws InterruptedException {
+    Thread.ofVirtual().start(() -> {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        return;
+      }
+      release();
+    });
     host.die();
     whileDown.run();
     Thread.sleep(OUTAGE.toMillis());

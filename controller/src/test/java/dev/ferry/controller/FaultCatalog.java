@@ -58,6 +58,14 @@ final class FaultCatalog {
       new FaultCell("live", "migrating", Fault.TARGET_QEMU,
           "AgentFaultsIT.kill_targetDuringLiveMigration_rollsTheArrivalBackAndTheSourceKeepsRunning",
           Level.REAL_QEMU, "the arrival rolled back, the source keeps running"),
+      new FaultCell("warm", "copying", Fault.LINK,
+          "WarmPassFaultsIT.linkCutMidPass_failsSayingSoNeverShort_thenTheSamePassCopiesEverything", Level.REAL_QEMU,
+          "the agent's copier from a real qemu-nbd behind a cut TCP link: the pass fails saying so, never reported"
+              + " copied short (qemu-img compare differs); the same pass run again makes the copy equal"),
+      new FaultCell("warm", "copying", Fault.TARGET_AGENT,
+          "WarmPassFaultsIT.agentKilledMidPass_theNewAgentFailsThePassFromItsRecordAndRunsTheSamePassAgain",
+          Level.REAL_QEMU, "what SIGKILL leaves (record copying, image half written): the next agent fails the pass"
+              + " from DATA/warm/copies/ID.json and runs the same pass into the same image, equal to the source"),
       // real QEMU: the app's fault tests through the CLI
       new FaultCell("live", "transferring", Fault.SOURCE_AGENT,
           "LiveMigrationStuckIT.sourceAgentKilledBeforeComplete_thenTheController_migrationStaysRunningAndFinishesOnTheTarget",

@@ -117,7 +117,7 @@ class WarmFaultMatrixTest {
   void sourceAgentDeath_inEveryWarmPhase(WarmCell cell) throws Exception {
     String id = cell.hold();
 
-    agentDies(s.host1, () -> {});
+    s.agentDies(s.host1, () -> {});
 
     JsonNode done = s.awaitFinal(id);
     String outcome;
@@ -142,7 +142,7 @@ class WarmFaultMatrixTest {
   void targetAgentDeath_inEveryWarmPhase(WarmCell cell) throws Exception {
     String id = cell.hold();
 
-    agentDies(s.host2, s.host2::restartFailsWarmPasses);
+    s.agentDies(s.host2, s.host2::restartFailsWarmPasses);
 
     JsonNode done = s.awaitFinal(id);
     String outcome;
@@ -268,19 +268,6 @@ class WarmFaultMatrixTest {
   private static void assertEachPassStartedOnce(String id) {
     assertThat(s.host2.changes().stream().filter(x -> x.equals("POST /agent/warm-copies/" + id + "/passes")).count())
         .as("pass 0 and the final pass started once each").isEqualTo(2);
-  }
-
-  /** The agent dies (mid-call where the cell holds one of its calls), the held step goes on, and it comes back. */
-  private static void agentDies(FakeAgent host, Runnable whileDown) throws InterruptedException {
-    Thread.ofVirtual().start(() -> {
-      try {
-        Thread.sleep(300);
-      } catch (InterruptedException e) {
-        return;
-      }
-      s.release();
-    });
-    CopyFaultScene.outage(host, whileDown);
   }
 
   private static void record(WarmCell cell, Fault fault, String test, String outcome) {
