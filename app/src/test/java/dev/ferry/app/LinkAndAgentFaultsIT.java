@@ -154,8 +154,9 @@ class LinkAndAgentFaultsIT {
     var hb = source.awaitHeartbeatAfter(2, BOOT);
     source.await(GuestLine.MemStatus.class, m -> m.gen() >= 1, BOOT);
 
-    // 4 MiB/s also caps the post-copy stream: ~96 MiB of hot pages keep the VM split for ~20 s
-    String id = ferry.ok("migrate", "live", "split", "--to", "host2", "--bandwidth", "4", "--max-downtime", "50",
+    // 8 MiB/s also caps the post-copy stream: ~96 MiB of hot pages keep the VM split for ~12 s, and the
+    // cut lands ~3 s into post-copy (at 4 MiB/s the first pass alone took 44 s and the rest 25 s more)
+    String id = ferry.ok("migrate", "live", "split", "--to", "host2", "--bandwidth", "8", "--max-downtime", "50",
         "--postcopy", "always", "--detach").out().strip();
     JsonNode split = checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
         || m.get("postcopy").asBoolean() && m.get("phase").asText().equals("postcopy"), Duration.ofMinutes(3));
@@ -216,9 +217,13 @@ class LinkAndAgentFaultsIT {
     }
   }
 
-  /** Capped so the stream is still in pre-copy when the fault lands; returns the migration id. */
+  /**
+   * Capped so the stream is still in pre-copy when the fault lands (the first pass of ~110 MiB takes
+   * ~28 s, the fault lands within a few seconds) and, as the guest dirties 4 MiB/s, never converges;
+   * returns the migration id. At 2 MiB/s the source-agent case waited ~70 s for that verdict.
+   */
   private static String startMigration(String vm) throws Exception {
-    String id = ferry.ok("migrate", "live", vm, "--to", "host2", "--bandwidth", "2", "--detach").out().strip();
+    String id = ferry.ok("migrate", "live", vm, "--to", "host2", "--bandwidth", "4", "--detach").out().strip();
     checks.awaitMigration(id, m -> FINAL.contains(m.get("status").asText())
         || m.get("phase").asText().equals("migrating") && m.path("transferred_bytes").asLong() > 0, SETTLE);
     JsonNode m = ferry.ok("migration", "show", id, "--json").json();
