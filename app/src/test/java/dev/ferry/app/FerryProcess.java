@@ -101,20 +101,9 @@ final class FerryProcess {
   }
 
   Result run(String... args) {
-    var cmd = new ArrayList<String>(prefix);
-    // C1 only: a CLI call lives a second, too short for C2 to pay back its compile threads, which on
-    // a 2-core machine take CPU from the TCG guests; the ITs make hundreds of these calls (polls).
-    // The daemons `cluster up` starts do not inherit it: they run on the JVM's defaults.
-    cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-jar", jar().toString()));
-    cmd.addAll(List.of(args));
+    if (controllerKnown()) CliAotCache.trainOnce(this::cliProcess);
     try {
-      var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-      pb.environment().put("FERRY_CLUSTER_DIR", clusterDir.toString());
-      pb.environment().remove("FERRY_CONTROLLER");
-      pb.environment().remove("FERRY_TOKEN");
-      pb.environment().putAll(env);
-      Process p = pb.start();
+      Process p = cliProcess(CliAotCache.flags(), List.of(args)).start();
       var out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
       var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
       if (!p.waitFor(3, TimeUnit.MINUTES)) {
@@ -128,6 +117,32 @@ final class FerryProcess {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted", e);
     }
+  }
+
+  /**
+   * The CLI as a process: {@code jvmFlags} added to the JVM's options, {@code args} after the jar.
+   * C1 only: a CLI call lives a second, too short for C2 to pay back its compile threads, which on a
+   * 2-core machine take CPU from the TCG guests; the ITs make hundreds of these calls (polls). The
+   * daemons `cluster up` starts do not inherit it: they run on the JVM's defaults.
+   */
+  private ProcessBuilder cliProcess(List<String> jvmFlags, List<String> args) {
+    var cmd = new ArrayList<String>(prefix);
+    cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1"));
+    cmd.addAll(jvmFlags);
+    cmd.addAll(List.of("-jar", jar().toString()));
+    cmd.addAll(args);
+    var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    pb.environment().put("FERRY_CLUSTER_DIR", clusterDir.toString());
+    pb.environment().remove("FERRY_CONTROLLER");
+    pb.environment().remove("FERRY_TOKEN");
+    pb.environment().putAll(env);
+    return pb;
+  }
+
+  /** Whether a call reaches a controller: the training run of the AOT cache must take the HTTPS path. */
+  private boolean controllerKnown() {
+    return env.containsKey("FERRY_CONTROLLER") || Files.isRegularFile(clusterDir.resolve("cluster.json"));
   }
 
   /** Starts the CLI without waiting: a long-running command (a client) whose stdin and stdout the test drives. */
