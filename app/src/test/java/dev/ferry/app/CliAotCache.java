@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * and a cache the JVM cannot use (another jar, another JDK) is ignored with a warning on stderr.
  *
  * <p>Trained once per test JVM, by a read-only call ({@code host list}) against the first cluster a
- * test talks to, so it holds the classes of a call that reaches the controller.
+ * test talked to with success, so it holds the classes of a call that reaches the controller.
  */
 final class CliAotCache {
 

@@ -101,7 +101,6 @@ final class FerryProcess {
   }
 
   Result run(String... args) {
-    if (controllerKnown()) CliAotCache.trainOnce(this::cliProcess);
     try {
       Process p = cliProcess(CliAotCache.flags(), List.of(args)).start();
       var out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
@@ -110,6 +109,8 @@ final class FerryProcess {
         p.destroyForcibly();
         throw new AssertionError("ferry " + String.join(" ", args) + " did not finish in 3 minutes");
       }
+      // trained after a call that worked against a controller: then its controller answers
+      if (p.exitValue() == 0 && controllerKnown()) CliAotCache.trainOnce(this::cliProcess);
       return new Result(p.exitValue(), out.join(), err.join());
     } catch (IOException e) {
       throw new AssertionError("cannot run ferry: " + e.getMessage(), e);
