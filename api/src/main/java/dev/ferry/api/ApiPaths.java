@@ -62,6 +62,8 @@ public final class ApiPaths {
   public static final String FT = "/api/ft";
   /** GET {@link FtStatusView}; DELETE: disable (back to a plain VM on the primary) → {@link FtStatusView} */
   public static final String FT_VM = "/api/ft/{name}";
+  /** POST: planned failover to the secondary; 200 {@link FtStatusView} once the secondary runs the VM */
+  public static final String FT_FAILOVER = "/api/ft/{name}/failover";
   /** POST: cancel; 409 after the point of no return, with the reason */
   public static final String MIGRATION_CANCEL = "/api/migrations/{id}/cancel";
   /** POST: a warm migration begins its cutover now; 409 for another kind or once the cutover began */

@@ -946,8 +946,61 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public dev.ferry.api.agent.FtSecondaryStatus ftSecondaryStatus(String vm) {
     if (!ftSecondaries.containsKey(vm)) throw notFound("vm '" + vm + "' has no ft secondary here");
+    var req = ftSecondaries.get(vm);
+    var replicas = new java.util.LinkedHashMap<String, String>();
+    for (var d : req.replicas()) {
+      replicas.put(d.disk(), "/pools/" + name + "/" + d.pool() + "/" + vm + "-" + d.disk() + "-replica." + d.format());
+    }
     return new dev.ferry.api.agent.FtSecondaryStatus(vm, "127.0.0.1", 49160, 49161, 4343L,
-        "protected".equals(ftPhaseOfPrimary(vm)) ? "secondary" : "none");
+        "protected".equals(ftPhaseOfPrimary(vm)) ? "secondary" : "none", 49162, "tok", replicas);
+  }
+
+  /** the secondary hears no heartbeat of the primary since then; null: it hears it */
+  volatile java.time.Instant primarySilentSince;
+  /** no checkpoint reached the secondary since then; null: they keep coming */
+  volatile java.time.Instant checkpointsSilentSince;
+  /** the primary QEMU's COLO connection is closed (its QEMU died) */
+  volatile boolean coloStreamClosed;
+  /** the primary's view: it hears its secondary's answers no more since then; null: it does */
+  volatile java.time.Instant secondarySilentSince;
+  /** vms whose secondary took over here */
+  final java.util.Set<String> ftTakenOver = ConcurrentHashMap.newKeySet();
+
+  private static long since(java.time.Instant t) {
+    return t == null ? 0 : Duration.between(t, java.time.Instant.now()).toMillis();
+  }
+
+  @Override
+  public dev.ferry.api.agent.FtSecondaryHeartbeat ftSecondaryHeartbeat(String vm) {
+    if (ftTakenOver.contains(vm)) return new dev.ferry.api.agent.FtSecondaryHeartbeat(vm, true, null, 0, false, 0, true);
+    if (!ftSecondaries.containsKey(vm)) throw notFound("vm '" + vm + "' has no ft secondary here");
+    return new dev.ferry.api.agent.FtSecondaryHeartbeat(vm, true, java.time.Instant.now().minusMillis(
+        since(primarySilentSince)), since(primarySilentSince), !coloStreamClosed, since(checkpointsSilentSince), false);
+  }
+
+  @Override
+  public AgentVmStatus ftTakeover(String vm) {
+    if (ftTakenOver.contains(vm)) return require(vm);
+    var req = ftSecondaries.get(vm);
+    if (req == null) throw notFound("vm '" + vm + "' has no ft secondary here");
+    AgentVmStatus s = new AgentVmStatus(vm, VmState.RUNNING, 4343L, req.definition().memoryBytes(),
+        req.memoryGivenBytes(), null, req.definition().machineType(), "tcg");
+    vms.put(vm, s);
+    definitions.put(vm, req.definition());
+    ftSecondaries.remove(vm);
+    ftTakenOver.add(vm);
+    return s;
+  }
+
+  /** when this host fenced each vm's guest */
+  final Map<String, java.time.Instant> ftFenced = new ConcurrentHashMap<>();
+
+  @Override
+  public dev.ferry.api.agent.FtPrimaryStatus ftFence(String vm) {
+    require(vm);
+    ftFenced.putIfAbsent(vm, java.time.Instant.now());
+    ftPhase.put(vm, dev.ferry.api.agent.FtPrimaryStatus.FENCED);
+    return ftStatus(vm);
   }
 
   /** the phase of the primary of {@code vm}: set on whichever fake hosts it (tests look it up there) */
@@ -983,8 +1036,10 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     if (next.equals(dev.ferry.api.agent.FtPrimaryStatus.FAILED)) reason = ftFail;
     if (!next.equals(dev.ferry.api.agent.FtPrimaryStatus.NONE)) ftPhase.put(vm, next);
     long n = next.equals(dev.ferry.api.agent.FtPrimaryStatus.PROTECTED) ? ftCheckpoints.merge(vm, 1L, Long::sum) : 0;
+    if (next.equals(dev.ferry.api.agent.FtPrimaryStatus.FENCED)) reason = "fenced: asked by the controller";
     return new dev.ferry.api.agent.FtPrimaryStatus(vm, next, null, null, null, n, n > 0 ? 50L : null, n > 0 ? 90L : null,
-        n > 0 ? java.time.Instant.now() : null, null, reason);
+        n > 0 ? java.time.Instant.now() : null, null, reason, secondarySilentSince == null ? 0L : since(secondarySilentSince),
+        ftFenced.get(vm));
   }
 
   @Override

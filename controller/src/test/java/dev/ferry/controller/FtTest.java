@@ -24,10 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The controller's decisions for {@code ft enable | status | disable} (issue 12) against scripted
- * agents: the phases an enable goes through and what each host is asked, the status fields, the
- * refusals of a protected VM, every preflight refusal changing nothing, a failed enable rolled
- * back, and protection surviving a controller restart.
+ * The controller's decisions for {@code ft enable | status | disable | failover} (issue 12) against
+ * scripted agents: the phases an enable goes through and what each host is asked, the status
+ * fields, the refusals of a protected VM, every preflight refusal changing nothing, a failed enable
+ * rolled back, protection surviving a controller restart, and who fails over when (a dead primary
+ * QEMU at once, a lost primary host after the fencing guard, never for a restarting agent whose
+ * QEMU keeps checkpointing, the primary when the path between them is cut), a planned failover,
+ * and a failover finished by a restarted controller.
  */
 class FtTest {
 
@@ -262,6 +265,209 @@ class FtTest {
     // still a VM under fault tolerance (a new secondary may come): disable ends it
     assertThat(c.post("/api/vms/web/stop", null).status()).isEqualTo(409);
     assertThat(c.delete("/api/ft/web").status()).isEqualTo(204);
+  }
+
+  /**
+   * The primary's agent and QEMU die: the agent answers nothing (connection refused) and the
+   * secondary's agent sees the COLO connection closed and no heartbeat. The controller decides at
+   * once (a dead QEMU needs no fencing), the secondary takes over, and one transaction makes host2
+   * the owner with the replica as the disk; the old copy goes when host1's agent is back.
+   */
+  @Test
+  void primaryDies_secondaryTakesOver_ownsTheVmOnItsReplica_staleCopyRemovedOnReturn() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+    host1.die();
+    host2.coloStreamClosed = true;
+    host2.primarySilentSince = java.time.Instant.now();
+    host2.checkpointsSilentSince = java.time.Instant.now();
+
+    JsonNode st = awaitState("web", "unprotected");
+
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(st.get("secondary").isNull()).isTrue();
+    assertThat(st.get("reason").asText()).contains("failed over from host1").contains("COLO connection closed");
+    assertThat(st.get("failovers")).singleElement().satisfies(f -> {
+      assertThat(f.get("from").asText()).isEqualTo("host1");
+      assertThat(f.get("to").asText()).isEqualTo("host2");
+      assertThat(f.get("cause").asText()).contains("primary qemu on host1 is gone");
+      assertThat(f.get("detected_ms").asLong()).isBetween(200L, 1000L);
+      assertThat(f.get("takeover_ms").asLong()).isBetween(0L, 1000L);
+      assertThat(f.get("at").asText()).isNotEmpty();
+    });
+    assertThat(host2.calls).contains("POST /agent/vms/web/ft-secondary/takeover");
+    JsonNode vm = c.get("/api/vms/web").json();
+    assertThat(vm.get("host").asText()).isEqualTo("host2");
+    assertThat(vm.at("/disks/0/path").asText()).isEqualTo("/pools/host2/local/web-disk0-replica.qcow2");
+    List<String> states = new ArrayList<>();
+    for (var e : c.controller.eventsAfter(0)) {
+      if (e.kind().equals("ft.state")) states.add(e.data().get("phase").asText());
+    }
+    assertThat(states).containsSubsequence("protected", "failing_over", "unprotected");
+    // still under fault tolerance (unprotected): stop is refused until disable
+    assertThat(c.post("/api/vms/web/stop", null).status()).isEqualTo(409);
+
+    host1.calls.clear();
+    host1.revive();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !host1.vms.containsKey("web"));
+    assertThat(host1.calls).containsSubsequence("POST /agent/vms/web/kill", "DELETE /agent/vms/web");
+    assertThat(host1.volumes.keySet()).as("a lost host's disk images are kept").anyMatch(k -> k.contains("/web-"));
+
+    assertThat(c.delete("/api/ft/web").status()).isEqualTo(204);
+    assertThat(host2.calls).contains("POST /agent/vms/web/ft/unprotect");
+    assertThat(host1.calls).doesNotContain("DELETE /agent/vms/web/ft-secondary");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+  }
+
+  /**
+   * A primary host cut off (its agent unreachable, its COLO connection still up, as without a FIN):
+   * the takeover waits the guard (longer than the primary's 500 ms self-fence) and needs the
+   * checkpoints to have stopped too.
+   */
+  @Test
+  void primaryHostLost_connectionUp_takesOverOnlyAfterTheGuard() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    awaitState("web", "protected");
+    long t0 = System.nanoTime();
+    host1.die();
+    host2.primarySilentSince = java.time.Instant.now();
+    host2.checkpointsSilentSince = java.time.Instant.now();
+
+    JsonNode st = awaitState("web", "unprotected");
+
+    long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(waitedMs).as("the takeover waits for the primary's self-fence").isGreaterThanOrEqualTo(800);
+    assertThat(st.at("/failovers/0/cause").asText()).contains("primary host host1 is lost");
+    assertThat(st.at("/failovers/0/detected_ms").asLong()).isGreaterThanOrEqualTo(800);
+  }
+
+  /**
+   * The primary's agent restarts (unreachable for 2 s, no heartbeats) while its QEMU keeps
+   * checkpointing to the secondary: no failover; a partitioned or restarting agent alone never
+   * makes a second primary.
+   */
+  @Test
+  void primaryAgentRestarts_checkpointsGoOn_noFailover() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    awaitState("web", "protected");
+    host2.primarySilentSince = java.time.Instant.now();
+    host1.dieFor(Duration.ofMillis(1300));
+
+    Thread.sleep(1500);
+    host2.primarySilentSince = null;
+
+    assertThat(c.get("/api/ft/web").json().get("state").asText()).isEqualTo("protected");
+    assertThat(host2.calls).doesNotContain("POST /agent/vms/web/ft-secondary/takeover");
+  }
+
+  /** The secondary hears no primary but the controller reaches the primary, which runs protected: nothing happens. */
+  @Test
+  void secondaryHearsNoPrimary_controllerReachesIt_staysProtected() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    awaitState("web", "protected");
+    host2.primarySilentSince = java.time.Instant.now();
+    host2.checkpointsSilentSince = java.time.Instant.now();
+
+    Thread.sleep(1000);
+
+    assertThat(c.get("/api/ft/web").json().get("state").asText()).isEqualTo("protected");
+    assertThat(host2.calls).doesNotContain("POST /agent/vms/web/ft-secondary/takeover");
+  }
+
+  /** Both agents alive, neither hears the other (the replication path is cut): the primary, which the controller reaches, wins. */
+  @Test
+  void pathBetweenThemCut_primaryRunsOnUnprotected() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    awaitState("web", "protected");
+    host2.primarySilentSince = java.time.Instant.now();
+    host1.secondarySilentSince = java.time.Instant.now();
+
+    JsonNode st = awaitState("web", "unprotected");
+
+    assertThat(st.get("primary").asText()).isEqualTo("host1");
+    assertThat(st.get("reason").asText()).contains("path between host1 and host2 is cut");
+    assertThat(host2.calls).doesNotContain("POST /agent/vms/web/ft-secondary/takeover");
+    assertThat(host1.calls).contains("POST /agent/vms/web/ft/unprotect");
+  }
+
+  /** A primary found fenced (it lost the secondary and the controller for a moment) is replaced. */
+  @Test
+  void primaryFencedItself_secondaryTakesOver() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+    host1.ftFence("web");
+
+    JsonNode st = awaitState("web", "unprotected");
+
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(st.at("/failovers/0/cause").asText()).contains("fenced its guest");
+  }
+
+  @Test
+  void plannedFailover_fencesThePrimaryFirst_thenTheSecondaryOwnsTheVm() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+    host1.calls.clear();
+    host2.calls.clear();
+
+    TestCluster.Reply r = c.post("/api/ft/web/failover", null);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("state").asText()).isEqualTo("unprotected");
+    assertThat(r.json().get("primary").asText()).isEqualTo("host2");
+    assertThat(r.json().at("/failovers/0/cause").asText()).contains("planned");
+    assertThat(r.json().at("/failovers/0/detected_ms").asLong()).isZero();
+    assertThat(host1.ftFenced).containsKey("web");
+    assertThat(host2.calls).contains("POST /agent/vms/web/ft-secondary/takeover");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+    // the old primary's copy goes with its disks (a planned switch leaves nothing behind)
+    await().atMost(Duration.ofSeconds(10)).until(() -> !host1.vms.containsKey("web"));
+    assertThat(host1.volumes.keySet()).noneMatch(k -> k.contains("/web-"));
+    assertThat(host1.calls).containsSubsequence("POST /agent/vms/web/ft/fence", "POST /agent/vms/web/kill",
+        "DELETE /agent/vms/web");
+    // only a protected VM fails over
+    TestCluster.Reply again = c.post("/api/ft/web/failover", null);
+    assertThat(again.status()).isEqualTo(409);
+    assertThat(again.json().get("detail").asText()).contains("only a protected vm can fail over");
+  }
+
+  @Test
+  void plannedFailover_primaryCannotBeFenced_staysProtected() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+    host1.failOn = "POST /agent/vms/web/ft/fence";
+
+    TestCluster.Reply r = c.post("/api/ft/web/failover", null);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(409);
+    assertThat(r.json().get("detail").asText()).contains("stays protected on host1").contains("could not be fenced");
+    assertThat(c.get("/api/ft/web").json().get("state").asText()).isEqualTo("protected");
+    assertThat(host2.calls).doesNotContain("POST /agent/vms/web/ft-secondary/takeover");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  /** The controller dies while the secondary's takeover is in flight; the new one finishes it from the phase. */
+  @Test
+  void restart_midFailover_theNewControllerFinishesIt() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+    host2.pauseGate = new java.util.concurrent.CountDownLatch(1);
+    host2.pauseOn = "POST /agent/vms/web/ft-secondary/takeover";
+    host1.die();
+    host2.coloStreamClosed = true;
+    host2.primarySilentSince = java.time.Instant.now();
+    host2.checkpointsSilentSince = java.time.Instant.now();
+    await().atMost(Duration.ofSeconds(10)).until(() -> host2.calls.contains("POST /agent/vms/web/ft-secondary/takeover"));
+    assertThat(c.get("/api/ft/web").json().get("state").asText()).isEqualTo("failing_over");
+
+    c.restart();
+    host2.pauseGate.countDown();
+    for (FakeAgent a : List.of(host2)) a.heartbeat(c.controller.url());
+
+    JsonNode st = awaitState("web", "unprotected");
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(st.get("failovers")).hasSize(1);
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
   }
 
   private void refused(FtEnableRequest r, int status, String field, String detail) throws Exception {

@@ -19,6 +19,7 @@ import dev.ferry.qmp.colo.XBlockdevChange;
 import dev.ferry.qmp.colo.XColoLostHeartbeat;
 import dev.ferry.qmp.export.BlockExportAdd;
 import dev.ferry.qmp.export.NbdServerStart;
+import dev.ferry.qmp.export.NbdServerStop;
 import dev.ferry.qmp.machine.Cont;
 import dev.ferry.qmp.machine.QueryStatus;
 import dev.ferry.qmp.machine.Stop;
@@ -172,6 +173,36 @@ public final class ColoPlumbing {
       for (DiskSpec d : disks) if (now.contains(syncNode(d))) q.call(new BlockdevDel(syncNode(d)), CALL);
       // a later live migration must not carry COLO's capability
       q.call(new MigrateSetCapabilities(Map.of(X_COLO, false)), CALL);
+      if (!q.call(new QueryStatus(), CALL).running()) q.call(new Cont(), CALL);
+    });
+  }
+
+  /**
+   * On the secondary, when its primary is gone (dead, fenced, or switched off for a planned
+   * failover): the NBD server goes (the old primary can no longer write the replica), COLO fails
+   * over ({@code x-colo-lost-heartbeat}; the replication driver commits the active and hidden
+   * overlays into the replica, the chain collapses to quorum, replication, replica), and the guest
+   * runs on from its own state, same boot. No NIC filters exist yet, so there are none to remove.
+   * Idempotent: a secondary already out of COLO is only made sure to run. Returns when it runs.
+   */
+  public static void takeover(QmpClient q, Duration timeout) throws InterruptedException {
+    var st = get("secondary: read COLO state", () -> q.call(new QueryColoStatus(), CALL));
+    if (st.mode().equals("secondary")) {
+      try {
+        q.call(new NbdServerStop(), CALL);
+      } catch (QmpErrorException e) {
+        log.debug("nbd-server-stop: {}", e.getMessage()); // none running: a repeat
+      } catch (QmpException e) {
+        throw new AgentException(Kind.UNAVAILABLE, "secondary: stop the nbd server: " + e.getMessage(), e);
+      }
+      step("secondary: fail over (x-colo-lost-heartbeat)", () -> q.call(new XColoLostHeartbeat(), CALL));
+    }
+    long until = System.nanoTime() + timeout.toNanos();
+    while (!get("secondary: watch the failover", () -> q.call(new QueryColoStatus(), CALL)).mode().equals("none")) {
+      if (System.nanoTime() > until) throw failed("secondary: COLO failover did not end within " + timeout.toMillis() + " ms");
+      Thread.sleep(5);
+    }
+    step("secondary: run the guest", () -> {
       if (!q.call(new QueryStatus(), CALL).running()) q.call(new Cont(), CALL);
     });
   }

@@ -2,6 +2,8 @@ package dev.ferry.agent.ftpair;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.JsonFiles;
+import dev.ferry.agent.Subprocess;
 import dev.ferry.agent.ft.ColoCheckpoints;
 import dev.ferry.agent.ft.ColoPlumbing;
 import dev.ferry.agent.qemu.DiskSpec;
@@ -16,6 +18,7 @@ import dev.ferry.qmp.QmpSubscription;
 import dev.ferry.qmp.block.QueryBlockJobs;
 import dev.ferry.qmp.colo.QueryColoStatus;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +47,14 @@ public final class FtPrimaries implements AutoCloseable {
   static final Duration SYNC_TIMEOUT = Duration.ofMinutes(30);
   static final Duration COLO_START = Duration.ofSeconds(60);
   static final Duration UNPROTECT = Duration.ofSeconds(20);
+  /**
+   * A protected primary that hears neither its secondary nor the controller for this long stops its
+   * guest: the controller lets a secondary take over a primary it cannot reach only after a longer
+   * silence ({@code FtWatch.TAKEOVER_GUARD}, docs/ft.md), so a cut-off primary never runs on as a
+   * second one.
+   */
+  static final Duration FENCE_AFTER = Duration.ofMillis(500);
+  static final String PROTECT_FILE = "ft-protect.json";
   private static final Set<String> GUARDED = Set.of("stop", "delete", "redefine");
 
   private final Vms vms;
@@ -66,12 +77,18 @@ public final class FtPrimaries implements AutoCloseable {
     final ColoCheckpoints checkpoints = new ColoCheckpoints();
     QmpSubscription stops;
     QmpSubscription resumes;
+    HeartbeatSender heartbeat;
+    /** System.nanoTime() of the controller's last status call for this VM */
+    volatile long controllerNanos = System.nanoTime();
+    Instant fencedAt;
 
     Protection(FtProtectRequest request) {
       this.request = request;
     }
 
     synchronized void closeEvents() {
+      if (heartbeat != null) heartbeat.close();
+      heartbeat = null;
       if (stops != null) stops.close();
       if (resumes != null) resumes.close();
       stops = resumes = null;
@@ -98,7 +115,8 @@ public final class FtPrimaries implements AutoCloseable {
       synchronized (p) {
         phase = p.phase;
       }
-      if (!phase.equals(FtPrimaryStatus.FAILED)) {
+      // a fenced primary is the copy a failover left behind: the controller removes it
+      if (!phase.equals(FtPrimaryStatus.FAILED) && !phase.equals(FtPrimaryStatus.FENCED)) {
         throw new AgentException(Kind.CONFLICT, "vm " + vm + " is under fault tolerance (" + phase + ", secondary on "
             + p.request.secondaryHost() + "); disable it first (ferry ft disable " + vm + ") to " + action + " it");
       }
@@ -125,6 +143,8 @@ public final class FtPrimaries implements AutoCloseable {
       protections.put(vm, fresh);
     }
     List<DiskSpec> disks = h.spec().disks();
+    JsonFiles.write(h.dir().resolve(PROTECT_FILE), req);
+    startHeartbeat(vm, fresh, qemu);
     runner.execute(() -> run(vm, fresh, qemu.qmp(), disks));
     return status(vm);
   }
@@ -167,6 +187,68 @@ public final class FtPrimaries implements AutoCloseable {
     }
   }
 
+  /** Heartbeats to the secondary's agent, and the fencing decision after each round. */
+  private void startHeartbeat(String vm, Protection p, QemuProcess qemu) {
+    FtProtectRequest r = p.request;
+    if (r.heartbeatPort() == null || r.secondaryAddress() == null) return;
+    try {
+      HeartbeatSender hb = new HeartbeatSender(vm, r.heartbeatToken(), r.secondaryAddress(), r.heartbeatPort(),
+          qemu::isAlive, () -> maybeFence(vm, p, qemu));
+      synchronized (p) {
+        p.heartbeat = hb;
+      }
+    } catch (java.io.IOException e) {
+      log.warn("vm {}: no ft heartbeat to {}:{} ({}); this primary cannot fence itself", vm, r.secondaryAddress(),
+          r.heartbeatPort(), e.getMessage());
+    }
+  }
+
+  /** After each heartbeat round: a protected primary that lost both its secondary and the controller fences. */
+  private void maybeFence(String vm, Protection p, QemuProcess qemu) {
+    long secondary;
+    synchronized (p) {
+      if (!p.phase.equals(FtPrimaryStatus.PROTECTED) || p.heartbeat == null) return;
+      secondary = p.heartbeat.silentMs();
+    }
+    long controller = (System.nanoTime() - p.controllerNanos) / 1_000_000;
+    if (secondary < FENCE_AFTER.toMillis() || controller < FENCE_AFTER.toMillis()) return;
+    fence(vm, p, qemu, "heard neither the secondary (" + secondary + " ms) nor the controller (" + controller + " ms)");
+  }
+
+  /** Stops the QEMU with SIGSTOP: immediate, not undone by a checkpoint in flight, and reversible by hand (SIGCONT). */
+  private void fence(String vm, Protection p, QemuProcess qemu, String why) {
+    synchronized (p) {
+      if (p.fencedAt != null) return;
+      if (qemu.isAlive()) {
+        Subprocess.run(List.of("kill", "-STOP", Long.toString(qemu.pid())), Duration.ofSeconds(5)).requireOk();
+      }
+      p.fencedAt = clock.instant();
+      p.reason = "fenced: " + why;
+      log.warn("vm {}: ft primary fenced (qemu pid {} stopped): {}", vm, qemu.pid(), why);
+      p.phase = FtPrimaryStatus.FENCED;
+      if (p.heartbeat != null) p.heartbeat.close();
+      p.heartbeat = null;
+    }
+  }
+
+  /** A planned failover: this primary's guest stops here before the secondary takes over; idempotent. */
+  public FtPrimaryStatus fence(String vm) {
+    VmHandle h = vms.peek(vm);
+    Protection p = protections.get(vm);
+    if (p == null) p = adoptColo(vm);
+    if (p == null) throw new AgentException(Kind.CONFLICT, "vm " + vm + " is not an ft primary here");
+    QemuProcess qemu = h.process().orElse(null);
+    if (qemu == null) {
+      synchronized (p) {
+        if (p.fencedAt == null) p.fencedAt = clock.instant();
+        p.phase = FtPrimaryStatus.FENCED;
+      }
+    } else {
+      fence(vm, p, qemu, "asked by the controller (planned failover)");
+    }
+    return status(vm);
+  }
+
   private void watchSync(Protection p, QmpClient q) {
     while (!Thread.currentThread().isInterrupted()) {
       try {
@@ -204,10 +286,20 @@ public final class FtPrimaries implements AutoCloseable {
       vms.peek(vm); // 404 for an unknown vm
       return new FtPrimaryStatus(vm, FtPrimaryStatus.NONE, null, null, null, 0, null, null, null, null, null);
     }
+    p.controllerNanos = System.nanoTime();
     ColoCheckpoints.Summary s = p.checkpoints.summary(clock.instant());
+    boolean qemuGone = vms.exists(vm) && vms.peek(vm).process().isEmpty();
     synchronized (p) {
-      return new FtPrimaryStatus(vm, p.phase, p.request.secondaryHost(), p.syncedBytes, p.syncTotal, s.checkpoints(),
-          s.pauseMedianMs(), s.pauseMaxMs(), s.lastCheckpointAt(), p.enablePauseMs, p.reason);
+      String phase = p.phase;
+      String reason = p.reason;
+      if (qemuGone && phase.equals(FtPrimaryStatus.PROTECTED)) {
+        // the QEMU died under a live agent: its heartbeats stopped with it; the controller fails over
+        phase = FtPrimaryStatus.FAILED;
+        reason = "the primary qemu is gone (vm " + vms.peek(vm).status().state() + ")";
+      }
+      return new FtPrimaryStatus(vm, phase, p.request.secondaryHost(), p.syncedBytes, p.syncTotal, s.checkpoints(),
+          s.pauseMedianMs(), s.pauseMaxMs(), s.lastCheckpointAt(), p.enablePauseMs, reason,
+          p.heartbeat == null ? null : p.heartbeat.silentMs(), p.fencedAt);
     }
   }
 
@@ -221,7 +313,10 @@ public final class FtPrimaries implements AutoCloseable {
     } catch (QmpException e) {
       return null;
     }
-    var p = new Protection(new FtProtectRequest(null, null, 0, 0, 0));
+    java.nio.file.Path saved = vms.peek(vm).dir().resolve(PROTECT_FILE);
+    FtProtectRequest req = java.nio.file.Files.isRegularFile(saved) ? JsonFiles.read(saved, FtProtectRequest.class)
+        : new FtProtectRequest(null, null, 0, 0, 0);
+    var p = new Protection(req);
     p.phase = FtPrimaryStatus.PROTECTED;
     p.reason = "adopted by a restarted agent: checkpoints counted from " + clock.instant();
     p.stops = qemu.qmp().subscribe("STOP", e -> p.checkpoints.stopped(e.timestamp()));
@@ -231,6 +326,7 @@ public final class FtPrimaries implements AutoCloseable {
       p.closeEvents();
       return before;
     }
+    startHeartbeat(vm, p, qemu);
     return p;
   }
 
@@ -252,6 +348,11 @@ public final class FtPrimaries implements AutoCloseable {
     if (p != null) {
       p.closeEvents();
       protections.remove(vm, p);
+    }
+    try {
+      java.nio.file.Files.deleteIfExists(h.dir().resolve(PROTECT_FILE));
+    } catch (java.io.IOException e) {
+      log.warn("vm {}: cannot delete {}: {}", vm, PROTECT_FILE, e.getMessage());
     }
     return new FtPrimaryStatus(vm, FtPrimaryStatus.NONE, null, null, null, p == null ? 0 : p.checkpoints.summary(
         clock.instant()).checkpoints(), null, null, null, null, null);

@@ -22,7 +22,12 @@ import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.agent.FtSecondaryRequest;
 import dev.ferry.api.agent.FtSecondaryStatus;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.FtSecondaryHeartbeat;
 import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.QmpSubscription;
+import java.nio.file.StandardCopyOption;
+import java.time.InstantSource;
 import dev.ferry.qmp.colo.QueryColoStatus;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,6 +58,8 @@ public final class FtSecondaries {
 
   private static final Logger log = LoggerFactory.getLogger(FtSecondaries.class);
   static final Duration START = Duration.ofSeconds(30);
+  /** what a secondary that took over leaves in its directory instead of {@code secondary.json} */
+  static final String TAKEN_OVER = "taken-over.json";
 
   private final Path root;
   private final Pools pools;
@@ -61,6 +68,11 @@ public final class FtSecondaries {
   private final String address;
   private final ListenPorts ports;
   private final Map<String, QemuProcess> running = new ConcurrentHashMap<>();
+  private final Map<String, HeartbeatListener> heartbeats = new ConcurrentHashMap<>();
+  /** System.nanoTime() of each secondary's last RESUME (the end of a checkpoint load), or of when it was watched first */
+  private final Map<String, Long> lastResume = new ConcurrentHashMap<>();
+  private final Map<String, QmpSubscription> resumes = new ConcurrentHashMap<>();
+  static final Duration TAKEOVER = Duration.ofSeconds(10);
 
   public FtSecondaries(Path dataDir, Pools pools, Vms vms, QemuHost host, String address, ListenPorts ports) {
     this.root = dataDir.resolve("ft");
@@ -80,7 +92,10 @@ public final class FtSecondaries {
         if (!Files.isRegularFile(file)) continue;
         try {
           SecondaryRecord r = JsonFiles.read(file, SecondaryRecord.class);
-          QemuProcess.adopt(r.vm(), run(r.vm()), Duration.ofSeconds(10)).ifPresent(p -> running.put(r.vm(), p));
+          QemuProcess.adopt(r.vm(), run(r.vm()), Duration.ofSeconds(10)).ifPresent(p -> {
+            running.put(r.vm(), p);
+            watch(r, p);
+          });
           log.info("ft secondary of vm {}: {}", r.vm(), running.containsKey(r.vm()) ? "re-adopted" : "no qemu runs");
         } catch (RuntimeException e) {
           log.warn("ft secondary in {}: {}", dir, e.getMessage());
@@ -140,9 +155,84 @@ public final class FtSecondaries {
       running.remove(vm);
       throw e;
     }
+    watch(r, p);
     log.info("ft secondary of vm {} (primary {}): listening, nbd {}:{}, colo {}:{}", vm, req.primaryHost(), r.address(),
         r.nbdPort(), r.address(), r.migrationPort());
     return status(vm, r, p);
+  }
+
+  /** The primary's heartbeats heard, and checkpoints loaded, from now on; idempotent. */
+  private void watch(SecondaryRecord r, QemuProcess p) {
+    lastResume.putIfAbsent(r.vm(), System.nanoTime());
+    resumes.computeIfAbsent(r.vm(), vm -> p.qmp().subscribe("RESUME", e -> lastResume.put(vm, System.nanoTime())));
+    if (r.heartbeatPort() != null) {
+      heartbeats.computeIfAbsent(r.vm(), vm -> HeartbeatListener.open(vm, r.heartbeatToken(), r.address(),
+          r.heartbeatPort(), InstantSource.system()));
+    }
+  }
+
+  /** What this host hears of the primary; asks no QEMU. 404 without a secondary (or a taken-over VM). */
+  public FtSecondaryHeartbeat heartbeat(String vm) {
+    if (Files.isRegularFile(dir(vm).resolve(TAKEN_OVER)) && vms.exists(vm)) {
+      return new FtSecondaryHeartbeat(vm, vms.peek(vm).process().isPresent(), null, 0, false, 0, true);
+    }
+    SecondaryRecord r = record(vm).orElseThrow(() -> new AgentException(Kind.NOT_FOUND, "vm " + vm
+        + " has no ft secondary on this host"));
+    QemuProcess p = running.get(vm);
+    HeartbeatListener hb = heartbeats.get(vm);
+    Long resumed = lastResume.get(vm);
+    return new FtSecondaryHeartbeat(vm, p != null && p.isAlive(), hb == null ? null : hb.lastHeardAt(),
+        hb == null ? 0 : hb.silentMs(), ColoStream.established(r.migrationPort()),
+        resumed == null ? 0 : (System.nanoTime() - resumed) / 1_000_000, false);
+  }
+
+  /**
+   * The primary is gone: this secondary takes over and becomes this host's VM, running, same boot
+   * (docs/ft.md, failover). It first stops answering the primary's heartbeats, so an old primary
+   * that still lives but lost the controller fences itself. Idempotent: after a takeover it
+   * answers the VM.
+   */
+  public synchronized AgentVmStatus takeover(String vm) {
+    requireName(vm);
+    if (Files.isRegularFile(dir(vm).resolve(TAKEN_OVER)) && vms.exists(vm)) return vms.status(vm);
+    SecondaryRecord r = record(vm).orElseThrow(() -> new AgentException(Kind.NOT_FOUND, "vm " + vm
+        + " has no ft secondary on this host"));
+    QemuProcess p = running.get(vm);
+    if (p == null || !p.isAlive()) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + ": no secondary qemu runs here to take over");
+    }
+    long t0 = System.nanoTime();
+    HeartbeatListener hb = heartbeats.get(vm);
+    if (hb != null) hb.stopAnswering();
+    try {
+      ColoPlumbing.takeover(p.qmp(), TAKEOVER);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException(Kind.UNAVAILABLE, "vm " + vm + ": interrupted while taking over", e);
+    }
+    long colo = System.nanoTime();
+    QmpSubscription sub = resumes.remove(vm);
+    if (sub != null) sub.close();
+    AgentVmDefinition def = r.request().definition();
+    List<AgentDisk> disks = def.disks().stream()
+        .map(d -> new AgentDisk(d.id(), r.replicas().get(d.id()), formatOf(r.request(), d.id()))).toList();
+    var plan = new MemoryPlan(def.memoryBytes(), r.request().memoryGivenBytes(), Optional.empty());
+    // the marker first: from here on the QEMU is the VM's, never a secondary's to kill
+    try {
+      Files.move(dir(vm).resolve("secondary.json"), dir(vm).resolve(TAKEN_OVER), StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new AgentException(Kind.INTERNAL, "vm " + vm + ": cannot mark the secondary taken over: " + e.getMessage(), e);
+    }
+    running.remove(vm);
+    AgentVmStatus st = vms.adoptTakenOver(vm, def.withDisks(disks), plan, p);
+    if (hb != null) {
+      heartbeats.remove(vm);
+      hb.close();
+    }
+    lastResume.remove(vm);
+    log.info("ft secondary of vm {}: took over, guest running here ({} ms COLO failover, {} ms in all)", vm,
+        (colo - t0) / 1_000_000, (System.nanoTime() - t0) / 1_000_000);
+    return st;
   }
 
   public FtSecondaryStatus status(String vm) {
@@ -156,11 +246,22 @@ public final class FtSecondaries {
     requireName(vm);
     QemuProcess p = running.remove(vm);
     if (p != null) p.kill();
+    HeartbeatListener hb = heartbeats.remove(vm);
+    if (hb != null) hb.close();
+    QmpSubscription sub = resumes.remove(vm);
+    if (sub != null) sub.close();
+    lastResume.remove(vm);
+    if (Files.isRegularFile(dir(vm).resolve(TAKEN_OVER))) {
+      // the VM runs here from these images: only the leftovers of the pair go, once it no longer runs
+      if (!vms.exists(vm)) deleteTree(dir(vm));
+      return;
+    }
     Optional<SecondaryRecord> r = record(vm);
     if (r.isPresent()) {
       for (String image : r.get().replicas().values()) delete(Path.of(image));
     }
     deleteTree(dir(vm));
+    if (!vms.exists(vm)) deleteTree(run(vm).dir().getParent());
     if (p != null || r.isPresent()) log.info("ft secondary of vm {}: removed", vm);
   }
 
@@ -174,7 +275,8 @@ public final class FtSecondaries {
         log.debug("ft secondary of vm {}: query-colo-status: {}", vm, e.getMessage());
       }
     }
-    return new FtSecondaryStatus(vm, r.address(), r.nbdPort(), r.migrationPort(), pid, mode);
+    return new FtSecondaryStatus(vm, r.address(), r.nbdPort(), r.migrationPort(), pid, mode, r.heartbeatPort(),
+        r.heartbeatToken(), r.replicas());
   }
 
   private SecondaryRecord newRecord(String vm, FtSecondaryRequest req) {
@@ -197,7 +299,12 @@ public final class FtSecondaries {
     int migration = ports.choose();
     // each probe releases its port: a second pick may land on the first
     for (int i = 0; migration == nbd && i < 10; i++) migration = ports.choose();
-    return new SecondaryRecord(vm, req, address, nbd, migration, replicas, hidden, active);
+    int heartbeat = ports.choose();
+    for (int i = 0; (heartbeat == nbd || heartbeat == migration) && i < 10; i++) heartbeat = ports.choose();
+    byte[] token = new byte[12];
+    new java.security.SecureRandom().nextBytes(token);
+    return new SecondaryRecord(vm, req, address, nbd, migration, replicas, hidden, active, heartbeat,
+        java.util.HexFormat.of().formatHex(token));
   }
 
   private static String formatOf(FtSecondaryRequest req, String disk) {
@@ -226,8 +333,12 @@ public final class FtSecondaries {
     return root.resolve(vm);
   }
 
+  /**
+   * Where the VM's run directory will be once it is this host's: the secondary QEMU starts there so
+   * that a takeover turns it into the VM without moving its QMP socket or pid file.
+   */
   private RunDir run(String vm) {
-    return new RunDir(dir(vm).resolve("run"));
+    return vms.runDirOf(vm);
   }
 
   private static void requireName(String vm) {
@@ -255,6 +366,10 @@ public final class FtSecondaries {
 
   /** Drops the QMP connections; the secondary QEMUs keep running for the next agent. */
   public void detachAll() {
+    heartbeats.values().forEach(HeartbeatListener::close);
+    heartbeats.clear();
+    resumes.values().forEach(QmpSubscription::close);
+    resumes.clear();
     running.values().forEach(QemuProcess::close);
     running.clear();
   }

@@ -11,6 +11,9 @@ import java.util.Map;
  * @param replicas disk id → the replica image (in a pool)
  * @param hidden   disk id → the hidden overlay (in the secondary's directory)
  * @param active   disk id → the active overlay
+ * @param heartbeatPort  the UDP port the primary's heartbeats come to (null in a record of an older agent)
+ * @param heartbeatToken what they must carry
  */
 record SecondaryRecord(String vm, FtSecondaryRequest request, String address, int nbdPort, int migrationPort,
-    Map<String, String> replicas, Map<String, String> hidden, Map<String, String> active) {}
+    Map<String, String> replicas, Map<String, String> hidden, Map<String, String> active, Integer heartbeatPort,
+    String heartbeatToken) {}

@@ -390,4 +390,19 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   public FtPrimaryStatus ftUnprotect(String vm) {
     return s.ft().primaries().unprotect(vm);
   }
+
+  @Override
+  public FtPrimaryStatus ftFence(String vm) {
+    return s.ft().primaries().fence(vm);
+  }
+
+  @Override
+  public dev.ferry.api.agent.FtSecondaryHeartbeat ftSecondaryHeartbeat(String vm) {
+    return s.ft().secondaries().heartbeat(vm);
+  }
+
+  @Override
+  public AgentVmStatus ftTakeover(String vm) {
+    return s.ft().secondaries().takeover(vm);
+  }
 }

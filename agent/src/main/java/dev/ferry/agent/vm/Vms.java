@@ -140,6 +140,33 @@ public final class Vms {
    * The spec {@code def} would give a VM of this host, every field checked as {@link #define}
    * checks it, without defining anything (a COLO secondary runs from it outside this list).
    */
+  /** Where the QEMU of VM {@code name} keeps its runtime files once the VM is this host's. */
+  public dev.ferry.agent.qemu.RunDir runDirOf(String name) {
+    return new dev.ferry.agent.qemu.RunDir(root.resolve(name).resolve("run"));
+  }
+
+  /**
+   * A COLO secondary that took over becomes this host's VM as it runs: its record is written
+   * (state running, the memory it was given) and its QEMU, started in {@link #runDirOf} for this
+   * moment, is watched like any other; no stop, no cont. Refused when the name is taken here.
+   */
+  public AgentVmStatus adoptTakenOver(String name, AgentVmDefinition def, dev.ferry.agent.qemu.MemoryPlan plan,
+      dev.ferry.agent.qemu.QemuProcess process) {
+    VmSpec spec = VmDefinitions.toSpec(name, def, pools, host.qemu(), hostName);
+    var record = new VmRecord(def, spec, VmRecord.PlannedMemory.of(plan), host.accelerator(), VmState.RUNNING);
+    ManagedVm vm;
+    synchronized (vms) {
+      if (vms.containsKey(name)) throw new AgentException(Kind.CONFLICT, "vm " + name + " is already defined on this host");
+      Path dir = root.resolve(name);
+      vm = new ManagedVm(dir, record, host);
+      JsonFiles.write(ManagedVm.recordFile(dir), record);
+      vms.put(name, vm);
+    }
+    vm.watch.attach(process);
+    log.info("vm {}: taken over from its COLO primary, qemu pid {} runs on here", name, process.pid());
+    return vm.status();
+  }
+
   public VmSpec specOf(String name, AgentVmDefinition def) {
     return VmDefinitions.toSpec(name, def, pools, host.qemu(), hostName);
   }

@@ -140,7 +140,13 @@ public enum AgentRoute {
   /** {@link HostAgent#ftStatus} */
   FT_STATUS("GET", "/agent/vms/{name}/ft"),
   /** {@link HostAgent#ftUnprotect} */
-  FT_UNPROTECT("POST", "/agent/vms/{name}/ft/unprotect");
+  FT_UNPROTECT("POST", "/agent/vms/{name}/ft/unprotect"),
+  /** {@link HostAgent#ftFence} */
+  FT_FENCE("POST", "/agent/vms/{name}/ft/fence"),
+  /** {@link HostAgent#ftSecondaryHeartbeat} */
+  FT_SECONDARY_HEARTBEAT("GET", "/agent/vms/{name}/ft-secondary/heartbeat"),
+  /** {@link HostAgent#ftTakeover} */
+  FT_TAKEOVER("POST", "/agent/vms/{name}/ft-secondary/takeover");
 
   /** The query parameters of the agent's routes. */
   public static final class Query {

@@ -141,6 +141,9 @@ public final class AgentRoutes {
       case FT_PROTECT -> Answer.ok(agent.ftProtect(r.path("name"), r.body(FtProtectRequest.class)));
       case FT_STATUS -> Answer.ok(agent.ftStatus(r.path("name")));
       case FT_UNPROTECT -> Answer.ok(agent.ftUnprotect(r.path("name")));
+      case FT_FENCE -> Answer.ok(agent.ftFence(r.path("name")));
+      case FT_SECONDARY_HEARTBEAT -> Answer.ok(agent.ftSecondaryHeartbeat(r.path("name")));
+      case FT_TAKEOVER -> Answer.ok(agent.ftTakeover(r.path("name")));
     };
   }
 }

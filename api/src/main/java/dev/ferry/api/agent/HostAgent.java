@@ -248,4 +248,19 @@ public interface HostAgent {
 
   /** On the primary: back to a plain VM whatever protection reached (the guest runs on); idempotent. */
   FtPrimaryStatus ftUnprotect(String vm);
+
+  /**
+   * On the primary: stops its QEMU at once (SIGSTOP), so the guest produces nothing more, before
+   * its secondary takes over (a planned failover, or a primary found fenced); idempotent.
+   */
+  FtPrimaryStatus ftFence(String vm);
+
+  /** On the secondary: what it hears of the primary's heartbeats; asks no QEMU. */
+  FtSecondaryHeartbeat ftSecondaryHeartbeat(String vm);
+
+  /**
+   * On the secondary: COLO failover ({@code x-colo-lost-heartbeat} and its cleanup); the secondary
+   * QEMU goes on as this host's VM, running. Idempotent: after a takeover it answers the VM.
+   */
+  AgentVmStatus ftTakeover(String vm);
 }

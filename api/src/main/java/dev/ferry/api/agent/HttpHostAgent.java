@@ -376,4 +376,19 @@ public final class HttpHostAgent implements HostAgent {
   public FtPrimaryStatus ftUnprotect(String vm) {
     return call(AgentRoute.FT_UNPROTECT, "", null, FtPrimaryStatus.class, vm);
   }
+
+  @Override
+  public FtPrimaryStatus ftFence(String vm) {
+    return call(AgentRoute.FT_FENCE, "", null, FtPrimaryStatus.class, vm);
+  }
+
+  @Override
+  public FtSecondaryHeartbeat ftSecondaryHeartbeat(String vm) {
+    return call(AgentRoute.FT_SECONDARY_HEARTBEAT, "", null, FtSecondaryHeartbeat.class, vm);
+  }
+
+  @Override
+  public AgentVmStatus ftTakeover(String vm) {
+    return call(AgentRoute.FT_TAKEOVER, "", null, AgentVmStatus.class, vm);
+  }
 }

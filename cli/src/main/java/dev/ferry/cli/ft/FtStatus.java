@@ -60,7 +60,8 @@ final class FtStatus extends ApiCommand {
     out().printf("%-18s%s%n", "last checkpoint:", v.lastCheckpointAt() == null ? "-" : v.lastCheckpointAt());
     out().printf("%-18s%d%n", "failovers:", v.failovers().size());
     for (FtStatusView.Failover f : v.failovers()) {
-      out().printf("  %s %s -> %s: %s (takeover %s ms)%n", f.at(), f.from(), f.to(), f.cause(), dash(f.takeoverMs()));
+      out().printf("  %s %s -> %s: %s (detected %s ms, takeover %s ms)%n", f.at(), f.from(), f.to(), f.cause(),
+          dash(f.detectedMs()), dash(f.takeoverMs()));
     }
     if (v.reason() != null) out().printf("%-18s%s%n", "reason:", v.reason());
   }

@@ -18,7 +18,13 @@ public enum FtPhase {
   SYNCING("syncing"),
   /** COLO runs: checkpoints every interval, disk writes replicated */
   PROTECTED("protected"),
-  /** the secondary was lost: the primary dropped replication and runs on alone */
+  /**
+   * the primary was lost (or a planned {@code ft failover}): the secondary takes over. Before the
+   * record says {@code takeoverAsked} a planned failover may still go back to {@link #PROTECTED};
+   * after it only forward (the point of no return)
+   */
+  FAILING_OVER("failing_over"),
+  /** one host runs the VM alone: the secondary was lost, or took over from the primary; {@code reason} says which */
   UNPROTECTED("unprotected"),
   /** an enable failed before protection: the primary's half-done plumbing and the secondary go */
   ROLLING_BACK("disabling"),
@@ -57,7 +63,8 @@ public enum FtPhase {
     return switch (this) {
       case PREPARING -> Set.of(SYNCING, ROLLING_BACK, DISABLING).contains(next);
       case SYNCING -> Set.of(PROTECTED, ROLLING_BACK, DISABLING).contains(next);
-      case PROTECTED -> Set.of(UNPROTECTED, DISABLING).contains(next);
+      case PROTECTED -> Set.of(FAILING_OVER, UNPROTECTED, DISABLING).contains(next);
+      case FAILING_OVER -> Set.of(UNPROTECTED, PROTECTED).contains(next);
       case UNPROTECTED -> Set.of(DISABLING).contains(next);
       case ROLLING_BACK -> next == FAILED;
       case FAILED -> next == DISABLING;

@@ -25,4 +25,29 @@ final class FtRecord {
   public Instant since;
   public String reason;
   public List<FtStatusView.Failover> failovers = new ArrayList<>();
+  /** disk id → the secondary's replica image, the VM's disk after a takeover */
+  public java.util.Map<String, String> replicas;
+  public Integer heartbeatPort;
+  public String heartbeatToken;
+  /** the failover under way (phase failing_over) */
+  public Pending pending;
+  /** a host that may still hold a stale copy of the VM (an old primary): the runner removes it once its agent answers */
+  public String staleOn;
+  /** whether the old copy on {@code staleOn} goes with its disks (a planned failover) or they are kept (a lost host) */
+  public boolean deleteStaleDisks;
+  /** the secondary host holds nothing of this protection any more (it took over, or was dropped) */
+  public boolean secondaryGone;
+
+  /**
+   * A failover as decided. {@code failureAt} is the last sign of life of the primary (its last
+   * heartbeat heard), so {@code detectedAt - failureAt} bounds the detection time from above.
+   * {@code takeoverAsked} is persisted before the secondary is asked: the point of no return.
+   */
+  public static final class Pending {
+    public String cause;
+    public boolean planned;
+    public Instant failureAt;
+    public Instant detectedAt;
+    public boolean takeoverAsked;
+  }
 }

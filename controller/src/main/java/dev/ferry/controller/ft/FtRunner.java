@@ -10,6 +10,7 @@ import dev.ferry.api.agent.CopyStorageDisk;
 import dev.ferry.api.agent.FtPrimaryStatus;
 import dev.ferry.api.agent.FtProtectRequest;
 import dev.ferry.api.agent.FtSecondaryRequest;
+import dev.ferry.api.agent.FtSecondaryHeartbeat;
 import dev.ferry.api.agent.FtSecondaryStatus;
 import dev.ferry.api.agent.HostAgent;
 import dev.ferry.controller.ControllerException;
@@ -48,11 +49,14 @@ final class FtRunner {
   static final Duration POLL = Duration.ofMillis(200);
   static final Duration WATCH = Duration.ofSeconds(1);
   static final Duration WATCH_CALL = Duration.ofSeconds(2);
+  /** how often a protected pair is looked at: detection within 1 s needs several looks per second */
+  static final Duration WATCH_ROUND = Duration.ofMillis(100);
+  /** each look's calls: an agent that does not answer within this counts as unreached this round */
+  static final Duration WATCH_ROUND_CALL = Duration.ofMillis(300);
+  static final Duration STALE_RETRY = Duration.ofSeconds(2);
   /** the secondary must be in COLO's secondary mode within this after the primary reports COLO */
   static final Duration SECONDARY_MODE = Duration.ofSeconds(30);
   static final Duration SYNC_DEADLINE = Duration.ofMinutes(35);
-  /** watch rounds without an answer from a live secondary before it counts as lost */
-  static final int SECONDARY_MISSES = 3;
 
   /** What a runner needs from the controller; {@code sleep} is injected so unit tests do not wait. */
   record Context(Store store, HostRegistry hosts, AgentClient agents, EventBus events, InstantSource clock, Sleeper sleep) {
@@ -90,9 +94,14 @@ final class FtRunner {
           case PREPARING -> attempt(row, rec, () -> prepare(row, rec), FtPhase.SYNCING);
           case SYNCING -> attempt(row, rec, () -> sync(row, rec), FtPhase.PROTECTED);
           case PROTECTED -> watch(row, rec);
+          case FAILING_OVER -> new FtFailover(ctx, vm).run(row, rec);
           case UNPROTECTED -> {
-            ctx.sleep().sleep(WATCH);
-            if (phaseNow() == FtPhase.UNPROTECTED) return; // nothing to do alone yet (re-protection is not built)
+            if (rec.staleOn != null && new FtFailover(ctx, vm).removeStale(rec.staleOn, rec.deleteStaleDisks)) {
+              rec.staleOn = null;
+              ctx.store().ft().update(vm, FtPhase.UNPROTECTED.text(), FtService.json(rec), ctx.clock().instant());
+            }
+            if (rec.staleOn == null) return; // nothing to do alone yet (re-protection is not built)
+            ctx.sleep().sleep(STALE_RETRY);
           }
           case ROLLING_BACK -> {
             tearDownRetrying(row, rec);
@@ -151,6 +160,9 @@ final class FtRunner {
     rec.secondaryAddress = st.host();
     rec.nbdPort = st.nbdPort();
     rec.migrationPort = st.migrationPort();
+    rec.replicas = st.replicas();
+    rec.heartbeatPort = st.heartbeatPort();
+    rec.heartbeatToken = st.heartbeatToken();
     LOG.info("ft: vm {}: secondary on {} listening (nbd {}:{}, colo {}:{})", vm, row.secondaryHost(), st.host(),
         st.nbdPort(), st.host(), st.migrationPort());
   }
@@ -171,7 +183,7 @@ final class FtRunner {
   private void sync(FtRow row, FtRecord rec) throws InterruptedException {
     HostAgent primary = ctx.agent(row.primaryHost());
     var req = new FtProtectRequest(row.secondaryHost(), rec.secondaryAddress, rec.nbdPort, rec.migrationPort,
-        row.checkpointIntervalMs());
+        row.checkpointIntervalMs(), rec.heartbeatPort, rec.heartbeatToken);
     primary.ftProtect(vm, req);
     Instant deadline = ctx.clock().instant().plus(SYNC_DEADLINE);
     Instant published = Instant.EPOCH;
@@ -214,37 +226,75 @@ final class FtRunner {
     }
   }
 
-  /** While protected: keep the checkpoint figures, and drop a secondary that is gone. */
+  /**
+   * While protected: both agents looked at every {@link #WATCH_ROUND}, {@link FtWatch} decides; a
+   * lost primary starts a failover, a lost secondary leaves the primary running unprotected. Each
+   * status call also tells the primary's agent that the controller still reaches it (it fences
+   * only after losing both the secondary and the controller).
+   */
   private void watch(FtRow row, FtRecord rec) throws InterruptedException {
-    int misses = 0;
-    Instant persisted = ctx.clock().instant();
+    Instant primaryOk = ctx.clock().instant();
+    Instant secondaryOk = primaryOk;
+    Instant persisted = primaryOk;
+    String waiting = null;
     while (phaseNow() == FtPhase.PROTECTED) {
-      ctx.sleep().sleep(WATCH);
+      ctx.sleep().sleep(WATCH_ROUND);
+      FtPrimaryStatus p = null;
+      String pErr = null;
       try {
-        take(rec, ctx.agent(row.primaryHost()).within(WATCH_CALL).ftStatus(vm));
+        p = ctx.agent(row.primaryHost()).within(WATCH_ROUND_CALL).ftStatus(vm);
+        primaryOk = ctx.clock().instant();
+        take(rec, p);
       } catch (RuntimeException e) {
-        LOG.debug("ft: vm {}: primary status: {}", vm, e.getMessage());
+        pErr = e.getMessage() == null ? e.toString() : e.getMessage();
       }
-      String lost = null;
-      Instant failedAt = ctx.clock().instant();
+      FtSecondaryHeartbeat s = null;
+      String sErr = null;
+      boolean sGone = false;
       try {
-        FtSecondaryStatus st = ctx.agent(row.secondaryHost()).within(WATCH_CALL).ftSecondaryStatus(vm);
-        if (st.pid() == null) lost = "the secondary qemu on " + row.secondaryHost() + " is gone";
-        else misses = 0;
+        s = ctx.agent(row.secondaryHost()).within(WATCH_ROUND_CALL).ftSecondaryHeartbeat(vm);
+        secondaryOk = ctx.clock().instant();
+      } catch (ControllerException e) {
+        sErr = e.getMessage();
+        sGone = FtFailover.notFound(e);
       } catch (RuntimeException e) {
-        if (++misses >= SECONDARY_MISSES) lost = "the secondary's agent on " + row.secondaryHost() + " did not answer "
-            + misses + " times: " + e.getMessage();
+        sErr = e.getMessage() == null ? e.toString() : e.getMessage();
       }
-      if (lost != null) {
-        dropSecondary(row, rec, lost, failedAt);
-        return;
+      Instant at = ctx.clock().instant();
+      var round = new FtWatch.Round(at, p, pErr, Duration.between(primaryOk, at), s, sErr, sGone,
+          Duration.between(secondaryOk, at), row.checkpointIntervalMs());
+      switch (FtWatch.judge(round, row.primaryHost(), row.secondaryHost())) {
+        case FtWatch.Healthy h -> waiting = null;
+        case FtWatch.Wait w -> {
+          if (!w.why().equals(waiting)) LOG.info("ft: vm {}: waiting: {}", vm, w.why());
+          waiting = w.why();
+        }
+        case FtWatch.SecondaryLost lost -> {
+          dropSecondary(row, rec, lost.why(), at);
+          return;
+        }
+        case FtWatch.PrimaryLost lost -> {
+          startFailover(row, rec, lost.why(), false, lost.failureAt(), at);
+          return;
+        }
       }
-      Instant now = ctx.clock().instant();
-      if (Duration.between(persisted, now).toSeconds() >= 5) {
-        persisted = now;
-        ctx.store().ft().update(vm, FtPhase.PROTECTED.text(), FtService.json(rec), now);
+      if (Duration.between(persisted, at).toSeconds() >= 5) {
+        persisted = at;
+        ctx.store().ft().update(vm, FtPhase.PROTECTED.text(), FtService.json(rec), at);
       }
     }
+  }
+
+  /** Records the decision (phase failing_over with its cause) before anything is asked of an agent. */
+  void startFailover(FtRow row, FtRecord rec, String cause, boolean planned, Instant failureAt, Instant detectedAt) {
+    var f = new FtRecord.Pending();
+    f.cause = cause;
+    f.planned = planned;
+    f.failureAt = failureAt;
+    f.detectedAt = detectedAt;
+    rec.pending = f;
+    LOG.warn("ft: vm {}: {}; the secondary on {} takes over{}", vm, cause, row.secondaryHost(), planned ? " (planned)" : "");
+    move(row, rec, FtPhase.FAILING_OVER);
   }
 
   /** The secondary is lost: the primary drops replication and COLO and runs on alone. */
@@ -256,6 +306,7 @@ final class FtRunner {
         Duration.between(detected, running).toMillis(), row.secondaryHost(), row.primaryHost()));
     rec.reason = why;
     rec.checkpoints = 0;
+    rec.secondaryGone = true;
     try {
       ctx.agent(row.secondaryHost()).within(WATCH_CALL).removeFtSecondary(vm);
     } catch (RuntimeException e) {
@@ -288,6 +339,7 @@ final class FtRunner {
     } catch (ControllerException e) {
       if (!notFound(e)) throw e;
     }
+    if (rec.secondaryGone) return; // it took over, or was dropped: nothing of the pair is left there
     try {
       ctx.agent(row.secondaryHost()).within(TEARDOWN_CALL).removeFtSecondary(vm);
     } catch (ControllerException e) {

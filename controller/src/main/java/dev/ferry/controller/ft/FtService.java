@@ -128,6 +128,64 @@ public final class FtService implements AutoCloseable {
     new FtRunner(ctx, vm).run();
   }
 
+  /** how long {@code ft failover} waits for the takeover */
+  static final Duration FAILOVER_WAIT = Duration.ofSeconds(90);
+
+  /**
+   * {@code ft failover}: a planned switch to the secondary (e.g. before maintenance of the primary's
+   * host). Recorded as phase failing_over; the runner fences the primary, then the secondary takes
+   * over and becomes the owner. Returns once the VM runs on the secondary; 409 when it is not
+   * protected, or when the primary could not be fenced (nothing changed then: still protected).
+   */
+  public FtStatusView failover(String vm) {
+    FtRow row = require(vm);
+    FtPhase phase = FtPhase.of(row.phase());
+    if (phase == FtPhase.PROTECTED) {
+      FtRecord rec = record(row);
+      var f = new FtRecord.Pending();
+      f.cause = "planned (ferry ft failover)";
+      f.planned = true;
+      Instant now = ctx.clock().instant();
+      f.failureAt = now;
+      f.detectedAt = now;
+      rec.pending = f;
+      if (!store.ft().advance(vm, row.phase(), FtPhase.FAILING_OVER.text(), json(rec), now)) {
+        throw ControllerException.conflict("vm", vm, "vm '" + vm + "': fault tolerance changed phase meanwhile; try again");
+      }
+      LOG.info("ft: vm {} protected -> failing_over (planned, to {})", vm, row.secondaryHost());
+      FtRow moved = store.ft().find(vm).orElseThrow();
+      ctx.events().publish("ft.state", vm, view(moved, rec));
+      Running r = runners.get(vm);
+      if (r == null || r.future().isDone()) launch(vm);
+    } else if (phase != FtPhase.FAILING_OVER) {
+      throw ControllerException.conflict("vm", vm, "vm '" + vm + "': fault tolerance is " + phase.state() + " (phase "
+          + phase.text() + "); only a protected vm can fail over to its secondary");
+    }
+    long until = System.nanoTime() + FAILOVER_WAIT.toNanos();
+    while (true) {
+      FtRow now = require(vm);
+      FtPhase p = FtPhase.of(now.phase());
+      if (p != FtPhase.FAILING_OVER) {
+        FtStatusView v = view(now, false);
+        if (p == FtPhase.PROTECTED) {
+          throw ControllerException.conflict("vm", vm, "vm '" + vm + "' did not fail over and stays protected on "
+              + now.primaryHost() + ": " + v.reason());
+        }
+        return v;
+      }
+      if (System.nanoTime() > until) {
+        throw ControllerException.conflict("vm", vm, "vm '" + vm + "' is still failing over after "
+            + FAILOVER_WAIT.toSeconds() + " s; follow it with ferry ft status " + vm);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ControllerException(ControllerException.Kind.INTERNAL, "interrupted while failing over vm '" + vm + "'", e);
+      }
+    }
+  }
+
   /** Picks up every protection a previous controller left; one exhaustive switch decides. */
   public void recover() {
     for (FtRow row : store.ft().all()) {
@@ -136,7 +194,9 @@ public final class FtService implements AutoCloseable {
         case PREPARING -> "building the secondary is idempotent: its agent answers the one it built";
         case SYNCING -> "protect is idempotent on the primary: it reports the sync or COLO under way";
         case PROTECTED -> "COLO runs in the QEMUs; the controller only watched it";
-        case UNPROTECTED -> "the primary runs alone; the controller only watches it";
+        case FAILING_OVER -> "finish the failover: before the takeover was asked a planned one fences the primary"
+            + " again (idempotent), after it the secondary is asked again (idempotent on its agent)";
+        case UNPROTECTED -> "one host runs the vm alone; an old primary's stale copy is removed once its agent answers";
         case ROLLING_BACK -> "the enable failed before protection: finish taking the secondary down";
         case FAILED -> "nothing runs: the last enable failed and was rolled back";
         case DISABLING -> "finish ending COLO and removing the secondary";

@@ -63,6 +63,7 @@ final class Access {
       Map.entry("POST " + ApiPaths.FT, new UserRule(OPERATOR, "ft.enable")),
       Map.entry("GET " + ApiPaths.FT_VM, new UserRule(VIEWER, "ft.status")),
       Map.entry("DELETE " + ApiPaths.FT_VM, new UserRule(OPERATOR, "ft.disable")),
+      Map.entry("POST " + ApiPaths.FT_FAILOVER, new UserRule(OPERATOR, "ft.failover")),
       Map.entry("GET " + ApiPaths.TOKENS, new UserRule(ADMIN, "token.list")),
       Map.entry("POST " + ApiPaths.TOKENS, new UserRule(ADMIN, "token.create")),
       Map.entry("DELETE " + ApiPaths.TOKEN, new UserRule(ADMIN, "token.revoke")),

@@ -186,6 +186,7 @@ public final class RestServer implements AutoCloseable {
         r.get(ApiPaths.FT, ctx -> Responses.ok(ctx, 200, s.ft().list()));
         r.post(ApiPaths.FT, ctx -> Responses.ok(ctx, 201, s.ft().enable(Bodies.read(ctx, dev.ferry.api.FtEnableRequest.class))));
         r.get(ApiPaths.FT_VM, ctx -> Responses.ok(ctx, 200, s.ft().status(ctx.pathParam("name"))));
+        r.post(ApiPaths.FT_FAILOVER, ctx -> Responses.ok(ctx, 200, s.ft().failover(ctx.pathParam("name"))));
         r.delete(ApiPaths.FT_VM, ctx -> {
           s.ft().disable(ctx.pathParam("name"));
           ctx.status(204);

@@ -60,6 +60,33 @@ public final class FtStore {
         .bind("vm", vm).bind("phase", phase).bind("record", record).bind("now", now.toEpochMilli()).execute());
   }
 
+  /**
+   * The secondary took over: in one transaction the VM's owner becomes {@code newPrimary}, its disks
+   * point at the replicas there, and the protection moves from {@code from} to {@code to} with
+   * the hosts swapped (the old primary is kept as {@code secondary_host}, where a stale copy may
+   * linger). False, and nothing written, when the protection was no longer in {@code from}.
+   */
+  public boolean failover(String vm, String from, String to, String newPrimary, String oldPrimary,
+      java.util.Map<String, String> diskPaths, String record, Instant now) {
+    return jdbi.inTransaction(h -> {
+      int n = h.createUpdate("""
+              UPDATE ft_protections SET phase = :to, primary_host = :primary, secondary_host = :secondary,
+                record = :record, updated_ms = :now WHERE vm = :vm AND phase = :from""")
+          .bind("vm", vm).bind("from", from).bind("to", to).bind("primary", newPrimary).bind("secondary", oldPrimary)
+          .bind("record", record).bind("now", now.toEpochMilli()).execute();
+      if (n != 1) {
+        h.rollback();
+        return false;
+      }
+      h.createUpdate("UPDATE vms SET host = :host WHERE name = :vm").bind("vm", vm).bind("host", newPrimary).execute();
+      for (var d : diskPaths.entrySet()) {
+        h.createUpdate("UPDATE disks SET path = :path, created_by_ferry = TRUE WHERE vm = :vm AND id = :id")
+            .bind("vm", vm).bind("id", d.getKey()).bind("path", d.getValue()).execute();
+      }
+      return true;
+    });
+  }
+
   /** Ends a protection (disable done, or an enable rolled back); only from {@code phase}. */
   public boolean delete(String vm, String phase) {
     return jdbi.withHandle(h -> h.createUpdate("DELETE FROM ft_protections WHERE vm = :vm AND phase = :phase")

@@ -1,0 +1,108 @@
+package dev.ferry.controller.ft;
+
+import dev.ferry.api.agent.FtPrimaryStatus;
+import dev.ferry.api.agent.FtSecondaryHeartbeat;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Who fails over, decided by the controller from one round of looking at both agents (docs/ft.md,
+ * failure detection). The agents heartbeat each other every 100 ms; the secondary's agent says what
+ * it hears and whether the primary QEMU's COLO connection still stands, the primary's agent what it
+ * hears of the secondary. The controller is the tiebreaker: a secondary never takes over on its own,
+ * and a primary the controller still reaches is never replaced.
+ *
+ * <ul>
+ *   <li>primary reached, its QEMU gone or fenced: the secondary takes over;
+ *   <li>primary unreached, its COLO connection closed by its kernel: its QEMU is dead, take over at
+ *       once (nothing left there to fence);
+ *   <li>primary unreached, connection still up (a dead or cut-off host sends no FIN), both silent
+ *       for {@link #guard}: take over. The primary's agent fences its guest after
+ *       {@code FENCE_AFTER} (500 ms) without hearing the secondary or the controller, well before;
+ *       no checkpoint may have arrived meanwhile either (a primary whose agent merely restarts keeps
+ *       checkpointing, and is left alone);
+ *   <li>primary reached, secondary gone or unreached for a second, or the path between them cut
+ *       (each side silent for the guard): the primary runs on, unprotected.
+ * </ul>
+ */
+final class FtWatch {
+
+  /** the secondary's QEMU is dead when its COLO connection is closed and no heartbeat came for this long */
+  static final Duration CLOSED_SILENCE = Duration.ofMillis(200);
+  /** a secondary the controller cannot reach for this long (while it reaches the primary) is dropped */
+  static final Duration SECONDARY_UNREACHED = Duration.ofSeconds(1);
+  static final Duration MIN_GUARD = Duration.ofMillis(800);
+
+  private FtWatch() {}
+
+  /** The takeover deadline for an unreachable primary whose connection still stands. */
+  static Duration guard(int checkpointIntervalMs) {
+    Duration byCheckpoints = Duration.ofMillis(checkpointIntervalMs + 500L);
+    return byCheckpoints.compareTo(MIN_GUARD) > 0 ? byCheckpoints : MIN_GUARD;
+  }
+
+  /** What one round saw. {@code primary}/{@code secondary} null when the call failed ({@code primaryError}, ...). */
+  record Round(Instant at, FtPrimaryStatus primary, String primaryError, Duration primaryUnreached,
+      FtSecondaryHeartbeat secondary, String secondaryError, boolean secondaryNotFound, Duration secondaryUnreached,
+      int checkpointIntervalMs) {}
+
+  sealed interface Verdict {}
+
+  record Healthy() implements Verdict {}
+
+  /** Nothing can be decided yet (e.g. neither side answers: the controller may be the one cut off). */
+  record Wait(String why) implements Verdict {}
+
+  record SecondaryLost(String why) implements Verdict {}
+
+  /** {@code failureAt}: the primary's last sign of life. */
+  record PrimaryLost(String why, Instant failureAt) implements Verdict {}
+
+  static Verdict judge(Round r, String primaryHost, String secondaryHost) {
+    FtPrimaryStatus p = r.primary();
+    FtSecondaryHeartbeat s = r.secondary();
+    Duration guard = guard(r.checkpointIntervalMs());
+    if (s == null) {
+      if (p == null) return new Wait("neither agent answers");
+      if (r.secondaryNotFound()) return new SecondaryLost("the secondary on " + secondaryHost + " is gone");
+      if (r.secondaryUnreached().compareTo(SECONDARY_UNREACHED) >= 0) {
+        return new SecondaryLost("the secondary's agent on " + secondaryHost + " did not answer for "
+            + r.secondaryUnreached().toMillis() + " ms: " + r.secondaryError());
+      }
+      return new Wait("the secondary's agent did not answer: " + r.secondaryError());
+    }
+    Instant lastHeard = r.at().minusMillis(s.silentMs());
+    if (s.takenOver()) return new PrimaryLost("the secondary on " + secondaryHost + " had already taken over", lastHeard);
+    if (!s.qemuAlive()) {
+      return p != null ? new SecondaryLost("the secondary qemu on " + secondaryHost + " is gone")
+          : new Wait("the secondary qemu is gone and the primary's agent does not answer");
+    }
+    if (p != null) {
+      if (p.phase().equals(FtPrimaryStatus.FENCED)) {
+        return new PrimaryLost("the primary on " + primaryHost + " fenced its guest: " + p.reason(),
+            p.fencedAt() != null ? p.fencedAt() : lastHeard);
+      }
+      if (p.phase().equals(FtPrimaryStatus.FAILED) || p.phase().equals(FtPrimaryStatus.NONE)) {
+        return new PrimaryLost("the primary on " + primaryHost + ": " + (p.reason() != null ? p.reason()
+            : "its agent no longer protects the vm"), lastHeard);
+      }
+      if (p.secondarySilentMs() != null && p.secondarySilentMs() >= guard.toMillis() && s.silentMs() >= guard.toMillis()) {
+        return new SecondaryLost("the path between " + primaryHost + " and " + secondaryHost + " is cut (neither heard"
+            + " the other for " + Math.min(p.secondarySilentMs(), s.silentMs()) + " ms); the primary, which the"
+            + " controller reaches, runs on");
+      }
+      return new Healthy();
+    }
+    if (!s.streamOpen() && s.silentMs() >= CLOSED_SILENCE.toMillis()) {
+      return new PrimaryLost("the primary qemu on " + primaryHost + " is gone (its COLO connection closed, no heartbeat"
+          + " for " + s.silentMs() + " ms, its agent: " + r.primaryError() + ")", lastHeard);
+    }
+    long g = guard.toMillis();
+    if (r.primaryUnreached().toMillis() >= g && s.silentMs() >= g && s.checkpointSilentMs() >= g) {
+      return new PrimaryLost("the primary host " + primaryHost + " is lost (no heartbeat, no checkpoint for "
+          + Math.min(s.silentMs(), s.checkpointSilentMs()) + " ms, its agent unreachable for "
+          + r.primaryUnreached().toMillis() + " ms: " + r.primaryError() + ")", lastHeard);
+    }
+    return new Wait("the primary's agent does not answer: " + r.primaryError());
+  }
+}
