@@ -26,8 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  * (issue 12; needs the FT build, so it runs under {@code ./ferry test-ft}, not {@code ./ferry
  * test}): an FT-ready VM is refused what it may not do, protected with a secondary on host2
  * (checkpoints counting, both QEMUs unprivileged and sandboxed), refused stop, delete and
- * migration while protected, and disabled back to a plain VM; the guest never restarts and its
- * memory and disk self-checks stay clean. The tests share the cluster and run in order.
+ * migration while protected, and disabled back to a plain VM; a killed secondary leaves the primary
+ * unprotected; a planned {@code ft failover} moves the VM to host2, and a primary killed (agent and
+ * QEMU, SIGKILL) is taken over by its secondary on host1. The guest never restarts (same boot, its
+ * heartbeat counter going on) and its memory and disk self-checks stay clean. The tests share the
+ * cluster and run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FtClusterIT {
@@ -121,7 +124,7 @@ class FtClusterIT {
 
     // both QEMUs of the pair run as the agent runs every QEMU: not root, under seccomp
     long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
-    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/ft/web/run/qemu.pid")).strip());
+    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip());
     owned.own(secondaryPid);
     for (long pid : List.of(primaryPid, secondaryPid)) {
       String status = Files.readString(Path.of("/proc", Long.toString(pid), "status"));
@@ -154,7 +157,7 @@ class FtClusterIT {
   @Test
   @Order(3)
   void disable_backToAPlainVm_secondaryGone_guestRunsOnClean() throws Exception {
-    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/ft/web/run/qemu.pid")).strip());
+    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip());
     GuestConsole console = ferry.console("host1", "web");
 
     long t0 = System.nanoTime();
@@ -181,7 +184,7 @@ class FtClusterIT {
   void secondaryKilled_primaryRunsOnUnprotected_thenDisableAndStop() throws Exception {
     ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000");
     awaitCheckpoints(2);
-    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/ft/web/run/qemu.pid")).strip());
+    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip());
     owned.own(secondaryPid);
     GuestConsole console = ferry.console("host1", "web");
 
@@ -210,6 +213,143 @@ class FtClusterIT {
     ferry.ok("vm", "stop", "web", "--timeout", "30s");
     System.out.printf("FtClusterIT: secondary killed -> unprotected seen through the CLI after %d ms, takeover %s ms%n",
         unprotectedMs, st.at("/failovers/0/takeover_ms").asText());
+  }
+
+  @Test
+  @Order(5)
+  void plannedFailover_guestGoesOnOnHost2_sameBoot_clean_oldCopyRemoved() throws Exception {
+    String before = firstBeat.boot();
+    ferry.ok("vm", "start", "web");
+    long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    owned.own(primaryPid);
+    GuestConsole host1 = ferry.console("host1", "web");
+    firstBeat = host1.await(GuestLine.Heartbeat.class, h -> !h.boot().equals(before), BOOT);
+    ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000");
+    awaitCheckpoints(2);
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip()));
+    long seqBefore = host1.lastHeartbeat().orElseThrow().seq();
+    double[] load = loadAverage();
+
+    long t0 = System.nanoTime();
+    JsonNode st = ferry.ok("ft", "failover", "web", "--json").json();
+    long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+
+    assertThat(st.get("state").asText()).as(st.toString()).isEqualTo("unprotected");
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    JsonNode f = st.get("failovers").get(st.get("failovers").size() - 1);
+    assertThat(f.get("from").asText()).isEqualTo("host1");
+    assertThat(f.get("to").asText()).isEqualTo("host2");
+    assertThat(f.get("cause").asText()).contains("planned");
+    assertThat(f.get("takeover_ms").isNumber()).as(f.toString()).isTrue();
+    JsonNode vm = ferry.ok("vm", "show", "web", "--json").json();
+    assertThat(vm.get("host").asText()).isEqualTo("host2");
+    assertThat(vm.at("/disks/0/path").asText()).contains("hosts/host2/").contains("replica");
+    GuestConsole host2 = ferry.console("host2", "web");
+    var after = host2.await(GuestLine.Heartbeat.class, h -> h.boot().equals(firstBeat.boot()) && h.seq() > seqBefore + 2,
+        Duration.ofSeconds(60));
+    assertThat(after.boot()).as("same boot on host2").isEqualTo(firstBeat.boot());
+    awaitDiskProgress(host2);
+    host2.assertClean();
+    assertThat(ferry.ok("ft", "status", "web").out()).contains("host1 -> host2").contains("planned");
+    // the old primary's QEMU and its copy go (a planned switch leaves nothing behind on host1)
+    awaitGone(primaryPid, dir.resolve("hosts/host1/vms/web"));
+    System.out.printf("FtClusterIT: planned ft failover through the CLI %d ms, takeover %s ms (load average %.2f %.2f"
+        + " %.2f)%n", failoverMs, f.get("takeover_ms").asText(), load[0], load[1], load[2]);
+    ferry.ok("ft", "disable", "web");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("state").asText()).isIn("running", "paused");
+  }
+
+  /**
+   * The primary (host2 now) dies whole: its agent and its QEMU SIGKILLed. The secondary on host1
+   * takes over, the guest runs on there in the same boot, its heartbeat counter going on, its
+   * self-checks clean, and {@code ft status} shows the failover with the measured times.
+   */
+  @Test
+  @Order(6)
+  void primaryAgentAndQemuKilled_secondaryTakesOver_sameBoot_clean() throws Exception {
+    ferry.ok("ft", "enable", "web", "--secondary", "host1", "--checkpoint-interval", "1000");
+    awaitCheckpoints(3);
+    long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    owned.own(primaryPid);
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/run/qemu.pid")).strip()));
+    long agentPid = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
+    GuestConsole host2 = ferry.console("host2", "web");
+    GuestConsole host1 = ferry.console("host1", "web");
+    int host1Lines = host1.rawLines().size();
+    long seqBefore = host2.lastHeartbeat().orElseThrow().seq();
+    double[] load = loadAverage();
+
+    long t0 = System.nanoTime();
+    ProcessHandle.of(agentPid).orElseThrow().destroyForcibly();
+    ProcessHandle.of(primaryPid).orElseThrow().destroyForcibly();
+    JsonNode st;
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!(st = ferry.ok("ft", "status", "web", "--json").json()).get("state").asText().equals("unprotected")) {
+      if (System.nanoTime() > until) throw new AssertionError("not failed over 60 s after the primary died: " + st);
+      Thread.sleep(100);
+    }
+    long seenMs = (System.nanoTime() - t0) / 1_000_000;
+
+    assertThat(st.get("primary").asText()).isEqualTo("host1");
+    JsonNode f = st.get("failovers").get(st.get("failovers").size() - 1);
+    assertThat(f.get("from").asText()).isEqualTo("host2");
+    assertThat(f.get("to").asText()).isEqualTo("host1");
+    assertThat(f.get("cause").asText()).contains("host2");
+    assertThat(f.get("detected_ms").isNumber()).as(f.toString()).isTrue();
+    assertThat(f.get("takeover_ms").isNumber()).as(f.toString()).isTrue();
+    assertThat(st.get("reason").asText()).contains("failed over from host2");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host1");
+    // the guest goes on on host1: same boot, the counter past the last beat host2's console showed
+    var after = awaitNew(host1, host1Lines, GuestLine.Heartbeat.class,
+        h -> h.boot().equals(firstBeat.boot()) && h.seq() > seqBefore + 1, Duration.ofSeconds(60));
+    long guestMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(after.boot()).isEqualTo(firstBeat.boot());
+    var beats = newLines(host1, host1Lines, GuestLine.Heartbeat.class);
+    assertThat(beats).as("every beat on host1 after the kill is of the same boot").allSatisfy(
+        h -> assertThat(h.boot()).isEqualTo(firstBeat.boot()));
+    awaitDiskProgress(host1);
+    host1.assertClean();
+    System.out.printf("FtClusterIT: primary agent+qemu SIGKILLed -> failover seen through the CLI after %d ms,"
+        + " detected_ms %s, takeover_ms %s, guest beat %d past the last seen %d ms after the kill (load average"
+        + " %.2f %.2f %.2f)%n", seenMs, f.get("detected_ms").asText(), f.get("takeover_ms").asText(), after.seq(),
+        guestMs, load[0], load[1], load[2]);
+  }
+
+  private static <T extends GuestLine> List<T> newLines(GuestConsole c, int from, Class<T> kind) {
+    List<String> raw = c.rawLines();
+    return raw.subList(Math.min(from, raw.size()), raw.size()).stream().map(GuestLine::parse)
+        .flatMap(java.util.Optional::stream).filter(kind::isInstance).map(kind::cast).toList();
+  }
+
+  private static <T extends GuestLine> T awaitNew(GuestConsole c, int from, Class<T> kind,
+      java.util.function.Predicate<T> match, Duration timeout) throws InterruptedException {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      var hit = newLines(c, from, kind).stream().filter(match).findFirst();
+      if (hit.isPresent()) return hit.get();
+      if (System.nanoTime() > until) throw new AssertionError("no new " + kind.getSimpleName() + ":\n" + c.tail(15));
+      Thread.sleep(50);
+    }
+  }
+
+  /** Two more disk self-check rounds written from here on. */
+  private static void awaitDiskProgress(GuestConsole c) throws InterruptedException {
+    int from = c.rawLines().size();
+    var first = awaitNew(c, from, GuestLine.DiskStatus.class, d -> true, Duration.ofSeconds(60));
+    awaitNew(c, from, GuestLine.DiskStatus.class, d -> d.gen() > first.gen(), Duration.ofSeconds(60));
+  }
+
+  private static void awaitGone(long pid, Path vmDir) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() || Files.exists(vmDir)) {
+      if (System.nanoTime() > until) throw new AssertionError("the old copy is still there: pid " + pid + ", " + vmDir);
+      Thread.sleep(200);
+    }
+  }
+
+  private static double[] loadAverage() throws java.io.IOException {
+    String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+    return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
   }
 
   private static JsonNode awaitCheckpoints(long atLeast) throws InterruptedException {
