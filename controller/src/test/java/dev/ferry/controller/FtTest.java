@@ -277,6 +277,8 @@ class FtTest {
   void primaryDies_secondaryTakesOver_ownsTheVmOnItsReplica_staleCopyRemovedOnReturn() throws Exception {
     c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
     awaitState("web", "protected");
+    assertThat(c.get("/api/vms/web").json().at("/ft/state").asText()).isEqualTo("protected");
+    assertThat(c.get("/api/vms/web").json().at("/ft/secondary").asText()).isEqualTo("host2");
     host1.die();
     host2.coloStreamClosed = true;
     host2.primarySilentSince = java.time.Instant.now();
@@ -299,6 +301,8 @@ class FtTest {
     JsonNode vm = c.get("/api/vms/web").json();
     assertThat(vm.get("host").asText()).isEqualTo("host2");
     assertThat(vm.at("/disks/0/path").asText()).isEqualTo("/pools/host2/local/web-disk0-replica.qcow2");
+    assertThat(vm.at("/ft/state").asText()).isEqualTo("unprotected");
+    assertThat(vm.at("/ft/secondary").isNull()).isTrue();
     List<String> states = new ArrayList<>();
     for (var e : c.controller.eventsAfter(0)) {
       if (e.kind().equals("ft.state")) states.add(e.data().get("phase").asText());

@@ -55,6 +55,9 @@ final class VmShow extends ApiCommand {
     field(out, "cpu model", vm.cpuModel());
     field(out, "accelerator", vm.accelerator());
     field(out, "pid", vm.pid());
+    if (vm.ft() != null) {
+      field(out, "ft", vm.ft().state() + (vm.ft().secondary() == null ? "" : ", secondary on " + vm.ft().secondary()));
+    }
     if (vm.disks() == null || vm.disks().isEmpty()) {
       field(out, "disks", "none");
     } else {

@@ -111,13 +111,13 @@ public final class VmService {
   public VmView get(String name) {
     VmRow vm = require(name);
     HostRow host = hosts.require("host", vm.host());
-    if (host.state() != dev.ferry.api.HostState.ONLINE) return views.view(vm);
+    if (host.state() != dev.ferry.api.HostState.ONLINE) return views.withFt(views.view(vm));
     try {
       AgentVmStatus live = agents.of(host).vm(name);
-      return views.view(live == null ? vm : record(vm, live));
+      return views.withFt(views.view(live == null ? vm : record(vm, live)));
     } catch (ControllerException e) {
       LOG.debug("live state of vm '{}' unavailable: {}", name, e.getMessage());
-      return VmViews.view(vm, store.vms().disks(name), store.networks().nics(name), true, leases);
+      return views.withFt(VmViews.view(vm, store.vms().disks(name), store.networks().nics(name), true, leases));
     }
   }
 

@@ -34,6 +34,18 @@ final class VmViews {
         host == null || host.state() != HostState.ONLINE, leases);
   }
 
+  /** {@code v} with its fault tolerance, when it is under one (a failed enable shows none). */
+  VmView withFt(VmView v) {
+    return store.ft().find(v.name()).map(r -> v.withFt(ft(r))).orElse(v);
+  }
+
+  static dev.ferry.api.VmFtView ft(dev.ferry.controller.store.FtRow r) {
+    var phase = dev.ferry.controller.ft.FtPhase.of(r.phase());
+    if (!phase.guards()) return null;
+    boolean alone = phase == dev.ferry.controller.ft.FtPhase.UNPROTECTED;
+    return new dev.ferry.api.VmFtView(phase.state(), alone ? null : r.secondaryHost());
+  }
+
   /**
    * One page of VMs. {@code state} filters on the state shown: {@code unknown} means the VMs of
    * hosts that are not online, any other state those of online hosts whose stored state it is.
@@ -56,10 +68,14 @@ final class VmViews {
     }
     Map<String, List<DiskRow>> disks = store.vms().disksOf(rows.stream().map(VmRow::name).toList());
     Map<String, List<NicRow>> nics = store.networks().nicsOf(rows.stream().map(VmRow::name).toList());
+    Map<String, dev.ferry.controller.store.FtRow> ft = store.ft().all().stream()
+        .collect(Collectors.toMap(dev.ferry.controller.store.FtRow::vm, Function.identity()));
     return rows.stream().map(vm -> {
       HostRow h = hosts.get(vm.host());
-      return view(vm, disks.getOrDefault(vm.name(), List.of()), nics.getOrDefault(vm.name(), List.of()),
+      VmView v = view(vm, disks.getOrDefault(vm.name(), List.of()), nics.getOrDefault(vm.name(), List.of()),
           h == null || h.state() != HostState.ONLINE, leases);
+      dev.ferry.controller.store.FtRow f = ft.get(vm.name());
+      return f == null ? v : v.withFt(ft(f));
     }).toList();
   }
 
