@@ -934,6 +934,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   /** the primaries' phases and checkpoint counts here, by vm */
   final Map<String, String> ftPhase = new ConcurrentHashMap<>();
   final Map<String, Long> ftCheckpoints = new ConcurrentHashMap<>();
+  /** while set, a protected primary's checkpoint count stands still (its secondary is gone) */
+  volatile boolean ftCheckpointsFrozen;
   /** when set, the next status of a syncing protection fails with this reason */
   volatile String ftFail;
 
@@ -1035,7 +1037,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     };
     if (next.equals(dev.ferry.api.agent.FtPrimaryStatus.FAILED)) reason = ftFail;
     if (!next.equals(dev.ferry.api.agent.FtPrimaryStatus.NONE)) ftPhase.put(vm, next);
-    long n = next.equals(dev.ferry.api.agent.FtPrimaryStatus.PROTECTED) ? ftCheckpoints.merge(vm, 1L, Long::sum) : 0;
+    long n = !next.equals(dev.ferry.api.agent.FtPrimaryStatus.PROTECTED) ? 0
+        : ftCheckpointsFrozen ? ftCheckpoints.getOrDefault(vm, 0L) : ftCheckpoints.merge(vm, 1L, Long::sum);
     if (next.equals(dev.ferry.api.agent.FtPrimaryStatus.FENCED)) reason = "fenced: asked by the controller";
     return new dev.ferry.api.agent.FtPrimaryStatus(vm, next, null, null, null, n, n > 0 ? 50L : null, n > 0 ? 90L : null,
         n > 0 ? java.time.Instant.now() : null, null, reason, secondarySilentSince == null ? 0L : since(secondarySilentSince),

@@ -364,6 +364,33 @@ class FtTest {
     assertThat(host2.calls).doesNotContain("POST /agent/vms/web/ft-secondary/takeover");
   }
 
+  /** The secondary's agent restarts (unreached for 3.5 s) while the primary's checkpoints complete: it stays protected. */
+  @Test
+  void secondaryAgentRestarts_checkpointsComplete_staysProtected() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    awaitState("web", "protected");
+    host2.dieFor(Duration.ofMillis(3500));
+
+    Thread.sleep(4000);
+
+    assertThat(c.get("/api/ft/web").json().get("state").asText()).isEqualTo("protected");
+    assertThat(host1.calls).doesNotContain("POST /agent/vms/web/ft/unprotect");
+  }
+
+  /** The secondary's agent unreached and the primary's checkpoints stalled (its host is gone): dropped. */
+  @Test
+  void secondaryHostGone_checkpointsStall_primaryRunsOnUnprotected() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    awaitState("web", "protected");
+    host1.ftCheckpointsFrozen = true;
+    host2.die();
+
+    JsonNode st = awaitState("web", "unprotected");
+
+    assertThat(st.get("primary").asText()).isEqualTo("host1");
+    assertThat(st.get("reason").asText()).contains("did not answer").contains("no checkpoint completed");
+  }
+
   /** The secondary hears no primary but the controller reaches the primary, which runs protected: nothing happens. */
   @Test
   void secondaryHearsNoPrimary_controllerReachesIt_staysProtected() throws Exception {

@@ -236,6 +236,9 @@ final class FtRunner {
     Instant primaryOk = ctx.clock().instant();
     Instant secondaryOk = primaryOk;
     Instant persisted = primaryOk;
+    // when the primary's checkpoint count last changed, on this clock
+    Instant checkpointed = primaryOk;
+    long checkpoints = rec.checkpoints;
     String waiting = null;
     while (phaseNow() == FtPhase.PROTECTED) {
       ctx.sleep().sleep(WATCH_ROUND);
@@ -245,6 +248,10 @@ final class FtRunner {
         p = ctx.agent(row.primaryHost()).within(WATCH_ROUND_CALL).ftStatus(vm);
         primaryOk = ctx.clock().instant();
         take(rec, p);
+        if (p.checkpoints() != checkpoints) {
+          checkpoints = p.checkpoints();
+          checkpointed = primaryOk;
+        }
       } catch (RuntimeException e) {
         pErr = e.getMessage() == null ? e.toString() : e.getMessage();
       }
@@ -262,7 +269,7 @@ final class FtRunner {
       }
       Instant at = ctx.clock().instant();
       var round = new FtWatch.Round(at, p, pErr, Duration.between(primaryOk, at), s, sErr, sGone,
-          Duration.between(secondaryOk, at), row.checkpointIntervalMs());
+          Duration.between(secondaryOk, at), Duration.between(checkpointed, at), row.checkpointIntervalMs());
       switch (FtWatch.judge(round, row.primaryHost(), row.secondaryHost())) {
         case FtWatch.Healthy h -> waiting = null;
         case FtWatch.Wait w -> {
@@ -274,7 +281,7 @@ final class FtRunner {
           return;
         }
         case FtWatch.PrimaryLost lost -> {
-          startFailover(row, rec, lost.why(), false, lost.failureAt(), at);
+          startFailover(row, rec, lost.why(), lost.failureAt(), at);
           return;
         }
       }
@@ -286,15 +293,22 @@ final class FtRunner {
   }
 
   /** Records the decision (phase failing_over with its cause) before anything is asked of an agent. */
-  void startFailover(FtRow row, FtRecord rec, String cause, boolean planned, Instant failureAt, Instant detectedAt) {
+  private void startFailover(FtRow row, FtRecord rec, String cause, Instant failureAt, Instant detectedAt) {
     var f = new FtRecord.Pending();
     f.cause = cause;
-    f.planned = planned;
     f.failureAt = failureAt;
     f.detectedAt = detectedAt;
     rec.pending = f;
-    LOG.warn("ft: vm {}: {}; the secondary on {} takes over{}", vm, cause, row.secondaryHost(), planned ? " (planned)" : "");
-    move(row, rec, FtPhase.FAILING_OVER);
+    Instant now = ctx.clock().instant();
+    // a planned failover (ft failover) may have moved the phase meanwhile: then the loop reads it and goes on with that
+    if (!ctx.store().ft().advance(vm, FtPhase.PROTECTED.text(), FtPhase.FAILING_OVER.text(), FtService.json(rec), now)) {
+      LOG.info("ft: vm {}: the phase moved before the failover could be recorded ({})", vm, cause);
+      return;
+    }
+    LOG.warn("ft: vm {}: {}; the secondary on {} takes over", vm, cause, row.secondaryHost());
+    FtRow moved = new FtRow(row.vm(), FtPhase.FAILING_OVER.text(), row.primaryHost(), row.secondaryHost(),
+        row.checkpointIntervalMs(), FtService.json(rec), row.created(), now);
+    ctx.events().publish("ft.state", vm, FtService.view(moved, rec));
   }
 
   /** The secondary is lost: the primary drops replication and COLO and runs on alone. */

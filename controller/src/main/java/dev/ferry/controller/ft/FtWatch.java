@@ -21,7 +21,8 @@ import java.time.Instant;
  *       {@code FENCE_AFTER} (500 ms) without hearing the secondary or the controller, well before;
  *       no checkpoint may have arrived meanwhile either (a primary whose agent merely restarts keeps
  *       checkpointing, and is left alone);
- *   <li>primary reached, secondary gone or unreached for 3 s, or the path between them cut
+ *   <li>primary reached, secondary gone, or unreached for 3 s with no checkpoint completing for the
+ *       guard (an agent that restarts leaves its QEMU loading checkpoints), or the path between them cut
  *       (each side silent for the guard): the primary runs on, unprotected.
  * </ul>
  */
@@ -48,7 +49,7 @@ final class FtWatch {
   /** What one round saw. {@code primary}/{@code secondary} null when the call failed ({@code primaryError}, ...). */
   record Round(Instant at, FtPrimaryStatus primary, String primaryError, Duration primaryUnreached,
       FtSecondaryHeartbeat secondary, String secondaryError, boolean secondaryNotFound, Duration secondaryUnreached,
-      int checkpointIntervalMs) {}
+      Duration checkpointsStalled, int checkpointIntervalMs) {}
 
   sealed interface Verdict {}
 
@@ -69,9 +70,11 @@ final class FtWatch {
     if (s == null) {
       if (p == null) return new Wait("neither agent answers");
       if (r.secondaryNotFound()) return new SecondaryLost("the secondary on " + secondaryHost + " is gone");
-      if (r.secondaryUnreached().compareTo(SECONDARY_UNREACHED) >= 0) {
+      // its agent may only be restarting: while the primary's checkpoints still complete, its QEMU lives
+      if (r.secondaryUnreached().compareTo(SECONDARY_UNREACHED) >= 0 && r.checkpointsStalled().compareTo(guard) >= 0) {
         return new SecondaryLost("the secondary's agent on " + secondaryHost + " did not answer for "
-            + r.secondaryUnreached().toMillis() + " ms: " + r.secondaryError());
+            + r.secondaryUnreached().toMillis() + " ms and no checkpoint completed for "
+            + r.checkpointsStalled().toMillis() + " ms: " + r.secondaryError());
       }
       return new Wait("the secondary's agent did not answer: " + r.secondaryError());
     }
