@@ -19,6 +19,16 @@ public interface CopyTarget extends AutoCloseable {
   /** Makes this target's writes durable. */
   void flush() throws IOException;
 
+  /**
+   * Whether one {@link #flush()} makes the writes of every target of the same image durable (one
+   * file: an fdatasync covers writes through any descriptor). Then a copy flushes once at its end
+   * instead of once per worker: per-worker flushes of one file run while the other workers still
+   * write, each syncing what is dirty so far, and cost a small copy more than its data.
+   */
+  default boolean flushCoversImage() {
+    return false;
+  }
+
   @Override
   void close() throws IOException;
 }

@@ -139,22 +139,31 @@ public final class DiskCopy {
     int connections = Math.min(options.connections(), workers);
     List<NbdClient> clients = new ArrayList<>();
     List<Thread> threads = new ArrayList<>();
+    CopyTarget first = null;
     try {
-      for (int c = 0; c < connections; c++) {
-        clients.add(source.open());
-      }
+      // the first target tells whether one flush at the end covers all workers' writes
+      first = target.open();
+      boolean flushOnce = first.flushCoversImage();
+      openAll(connections, clients);
       for (int i = 0; i < workers; i++) {
         NbdClient from = clients.get(i % connections);
-        threads.add(Thread.ofPlatform().name("ferry-copy-" + i).start(() -> work(from,
-            throttle)));
+        CopyTarget own = i == 0 ? first : null;
+        threads.add(Thread.ofPlatform().name("ferry-copy-" + i).start(() -> work(from, own,
+            throttle, !flushOnce)));
       }
       join(threads);
+      if (flushOnce && !cancelled && failure.get() == null) {
+        first.flush();
+      }
     } catch (NbdException e) {
       failure.compareAndSet(null, e);
       cancelled = true;
       join(threads);
     } finally {
       clients.forEach(NbdClient::close);
+      if (first != null) {
+        first.close();
+      }
     }
     Throwable f = failure.get();
     if (f instanceof IOException io) {
@@ -168,6 +177,49 @@ public final class DiskCopy {
     }
     if (cancelled) {
       throw new CancellationException("copy cancelled after " + copied.get() + " bytes");
+    }
+  }
+
+  /**
+   * Opens the source connections at once: each is a TCP (and maybe TLS) handshake and an option
+   * negotiation, round trips that on a small copy cost as much as its data when taken in turn.
+   */
+  private void openAll(int connections, List<NbdClient> clients)
+      throws IOException, NbdException, InterruptedException {
+    NbdClient[] opened = new NbdClient[connections];
+    Throwable[] errors = new Throwable[connections];
+    List<Thread> openers = new ArrayList<>();
+    for (int c = 1; c < connections; c++) {
+      int k = c;
+      openers.add(Thread.ofVirtual().start(() -> {
+        try {
+          opened[k] = source.open();
+        } catch (Throwable t) {
+          errors[k] = t;
+        }
+      }));
+    }
+    try {
+      opened[0] = source.open();
+    } finally {
+      for (Thread t : openers) {
+        t.join();
+      }
+      for (NbdClient c : opened) {
+        if (c != null) {
+          clients.add(c);
+        }
+      }
+    }
+    for (Throwable t : errors) {
+      switch (t) {
+        case null -> { }
+        case IOException io -> throw io;
+        case NbdException nbd -> throw nbd;
+        case RuntimeException re -> throw re;
+        case Error e -> throw e;
+        default -> throw new IOException("opening a source connection failed: " + t, t);
+      }
     }
   }
 
@@ -185,9 +237,13 @@ public final class DiskCopy {
     }
   }
 
-  /** One worker: a read in flight on {@code from} at a time, written to a target of its own. */
-  private void work(NbdClient from, Throttle throttle) {
-    try (CopyTarget to = target.open()) {
+  /**
+   * One worker: a read in flight on {@code from} at a time, written to a target of its own
+   * ({@code own}, or one it opens), flushed at the end when {@code flush}.
+   */
+  private void work(NbdClient from, CopyTarget own, Throttle throttle, boolean flush) {
+    try (CopyTarget opened = own == null ? target.open() : null) {
+      CopyTarget to = own == null ? opened : own;
       ByteBuffer buffer = ByteBuffer.allocateDirect(options.requestSize());
       while (!cancelled && failure.get() == null) {
         int i = next.getAndIncrement();
@@ -211,7 +267,7 @@ public final class DiskCopy {
         to.write(piece.offset(), buffer);
         copied.addAndGet(piece.length());
       }
-      if (!cancelled && failure.get() == null) {
+      if (flush && !cancelled && failure.get() == null) {
         to.flush();
       }
     } catch (Throwable t) {

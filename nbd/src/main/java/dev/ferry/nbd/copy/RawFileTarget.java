@@ -46,6 +46,12 @@ public final class RawFileTarget implements CopyTarget {
     channel.force(false);
   }
 
+  /** One fdatasync covers every descriptor's writes to the file. */
+  @Override
+  public boolean flushCoversImage() {
+    return true;
+  }
+
   @Override
   public void close() throws IOException {
     channel.close();
