@@ -38,8 +38,13 @@ import java.util.List;
  *                          passes + the guest's shutdown + boot), updated after each pass, frozen when the cutover
  *                          begins; null before the first pass
  * @param dirtyBytes        warm: bytes the guest wrote since the last pass began (what the next pass copies)
- * @param shutdownMs        warm: how long the guest took to power off at the cutover (the next prediction for the
- *                          same VM uses it)
+ * @param shutdownMs        warm, and cold with {@code --shutdown}: how long the guest took to power off (the next
+ *                          warm prediction for the same VM uses it)
+ * @param verifyMs          warm: how long comparing the two copies' hashes took at the cutover (the next prediction
+ *                          for the same VM uses it); null before, and with {@code --verify none}
+ * @param startMs           warm: the rest of the cutover after the final pass other than verification (the source
+ *                          QEMU's exit, the definition on the target, the ownership change, the start), as
+ *                          measured; the next prediction for the same VM uses it
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -78,7 +83,24 @@ public record MigrationView(
     long skippedBytes,
     Long predictedDowntimeMs,
     long dirtyBytes,
-    Long shutdownMs) {
+    Long shutdownMs,
+    Long verifyMs,
+    Long startMs) {
+
+  /** A view without the cutover's measured verification and start. */
+  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
+      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
+      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
+      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
+      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
+      List<String> disksKept, String networkAnnounce, MigrationPrediction prediction, long copiedBytes,
+      long skippedBytes, Long predictedDowntimeMs, long dirtyBytes, Long shutdownMs) {
+    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
+        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
+        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
+        networkAnnounce, prediction, copiedBytes, skippedBytes, predictedDowntimeMs, dirtyBytes, shutdownMs, null,
+        null);
+  }
 
   /** A view of a migration without warm passes. */
   public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,

@@ -62,9 +62,31 @@ final class Handover {
 
   /** Null when every disk's hashes agree, else which disk and chunk differ. */
   String compareHashes(Supplier<List<DiskHashes>> target) {
-    List<DiskHashes> src = ctx.retrying(record.source, "hashes of the source",
-        () -> ctx.agent(record.source).within(HASH_TIMEOUT).sourceHashes(record.vm));
-    List<DiskHashes> dst = ctx.retrying(record.target, "hashes of the copy", target);
+    // both hosts hash at once: each reads its own copy, and the guest is down meanwhile
+    var src = new java.util.concurrent.FutureTask<List<DiskHashes>>(() -> ctx.retrying(record.source,
+        "hashes of the source", () -> ctx.agent(record.source).within(HASH_TIMEOUT)
+            .sourceHashes(record.vm)));
+    Thread.ofVirtual().name("hashes-" + record.source).start(src);
+    List<DiskHashes> dst;
+    try {
+      dst = ctx.retrying(record.target, "hashes of the copy", target);
+    } catch (RuntimeException e) {
+      src.cancel(true);
+      throw e;
+    }
+    try {
+      return compare(src.get(), dst);
+    } catch (InterruptedException e) {
+      src.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new ControllerException(Kind.INTERNAL, "interrupted while host '" + record.source + "' hashed its copy");
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) throw re;
+      throw new ControllerException(Kind.INTERNAL, "hashes of the source: " + e.getCause());
+    }
+  }
+
+  private String compare(List<DiskHashes> src, List<DiskHashes> dst) {
     for (String disk : record.disks) {
       DiskHashes a = src.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
           new ControllerException(Kind.INTERNAL, "host '" + record.source + "' sent no hashes of disk " + disk));
@@ -151,19 +173,31 @@ final class Handover {
     return -1;
   }
 
-  /** How long this VM's guest took to power off at its last warm cutover; null if it never had one. */
-  Long lastShutdownMs() {
-    var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, "warm");
+  /**
+   * This VM's own figures from its last successful migrations (newest first): its last power-off
+   * (warm, or cold with {@code --shutdown}), and its last warm cutover's verification and rest.
+   */
+  WarmPrediction.Earlier earlier() {
+    var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, null);
+    Long shutdown = null;
+    Long verify = null;
+    Long start = null;
     for (MigrationRow m : ctx.store().migrations().page(new Page(null, 20), filter)) {
       try {
         MigrationView v = MigrationRecord.readStored(m.record());
-        if (v.shutdownMs() != null) return v.shutdownMs();
+        if (shutdown == null) shutdown = v.shutdownMs();
+        if (start == null && "warm".equals(v.kind()) && v.startMs() != null) {
+          start = v.startMs();
+          verify = v.verifyMs();
+        }
       } catch (IOException e) {
         LOG.debug("migration {}: unreadable record skipped: {}", m.id(), e.getMessage());
       }
+      if (shutdown != null && start != null) break;
     }
-    return null;
+    return new WarmPrediction.Earlier(shutdown, verify, start);
   }
+
 
   /** The VM as stored, with the new disks and the stored machine type, CPU model and NICs. */
   private AgentVmDefinition definition(VmRow vm, List<AgentDisk> images) {

@@ -57,8 +57,12 @@ final class MigrationRecord {
   Long predictedDowntimeMs;
   /** warm: bytes the guest wrote since the last pass began */
   long dirtyBytes;
-  /** warm: how long the guest took to power off at the cutover */
+  /** warm, cold with --shutdown: how long the guest took to power off */
   Long shutdownMs;
+  /** warm: the cutover's hash comparison, as measured */
+  Long verifyMs;
+  /** warm: the cutover after the final pass other than verification (exit, define, start), as measured */
+  Long startMs;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -109,6 +113,8 @@ final class MigrationRecord {
     r.predictedDowntimeMs = v.predictedDowntimeMs();
     r.dirtyBytes = v.dirtyBytes();
     r.shutdownMs = v.shutdownMs();
+    r.verifyMs = v.verifyMs();
+    r.startMs = v.startMs();
     return r;
   }
 
@@ -140,6 +146,6 @@ final class MigrationRecord {
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
         escalations, stuck, plan, disksKept, networkAnnounce, prediction, copiedBytes, skippedBytes,
-        predictedDowntimeMs, dirtyBytes, shutdownMs);
+        predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs, startMs);
   }
 }

@@ -57,6 +57,10 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private Instant downFrom;
   /** allocated data of the disks, as pass 0 found it (what hashing reads) */
   private long dataBytes;
+  /** when the final pass's copy ended (the rest of the cutover is measured from there); null after a restart */
+  private Instant finalPassEnd;
+  /** this VM's figures from earlier migrations, read once */
+  private WarmPrediction.Earlier earlier;
 
   WarmMigration(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, WarmPhase phase,
       AtomicBoolean cancel, AtomicBoolean cutoverNow, boolean restarted) {
@@ -110,12 +114,14 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       case SHUTTING_DOWN -> shutDown();
       case FINAL_PASS -> {
         if (!runPass()) yield WarmPhase.CANCELLING;
+        finalPassEnd = ctx.clock().instant();
         // the guest is off and its last writes are on the target: the source QEMU goes
         ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
             .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.VERIFYING;
       }
       case VERIFYING -> {
+        Instant v0 = ctx.clock().instant();
         String mismatch = cutover.compareHashes(() -> ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
             .warmCopyHashes(record.id));
         if (mismatch != null) {
@@ -124,6 +130,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
           yield WarmPhase.CANCELLING;
         }
         record.verified = true;
+        record.verifyMs = Duration.between(v0, ctx.clock().instant()).toMillis();
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.DEFINING;
       }
       case DEFINING -> {
@@ -140,7 +147,11 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
           ctx.retrying(record.target, "start of vm " + record.vm,
               () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).start(record.vm));
         }
-        record.downtimeMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
+        Instant running = ctx.clock().instant();
+        record.downtimeMs = Duration.between(downFrom, running).toMillis();
+        if (finalPassEnd != null && record.verifyMs != null) {
+          record.startMs = Math.max(0, Duration.between(finalPassEnd, running).toMillis() - record.verifyMs);
+        }
         LOG.info("migration {}: vm {} runs on host {}; downtime {} ms (predicted {} ms)", record.id, record.vm,
             record.target, record.downtimeMs, record.predictedDowntimeMs);
         yield WarmPhase.RELEASING;
@@ -266,6 +277,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
    */
   private boolean runPassOnce() {
     int n = record.passes;
+    // a pass's time as the cutover pays it: from the source's bitmap rotation to the controller seeing it copied
+    Instant t0 = ctx.clock().instant();
     WarmSource src = ctx.retrying(record.source, "pass " + n + " on the source", () -> ctx.agent(record.source)
         .within(Duration.ofSeconds(60)).warmSourcePass(record.vm, new WarmPassRequest(record.id, n)));
     WarmCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target)
@@ -275,7 +288,6 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       s = ctx.retrying(record.target, "pass " + n + " on the target", () -> ctx.agent(record.target)
           .within(Duration.ofSeconds(60)).warmCopyPass(record.id, new WarmPassCopy(n, src.export(), src.bitmap())));
     }
-    Instant t0 = ctx.clock().instant();
     while (true) {
       record.copiedBytes = s.copiedBytes();
       record.skippedBytes = s.skippedBytes();
@@ -284,7 +296,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       publishProgress(false);
       switch (s.state()) {
         case WarmCopyStatus.COPIED -> {
-          long ms = s.passMs() != null ? s.passMs() : Duration.between(t0, ctx.clock().instant()).toMillis();
+          // a pass resumed after a restart began before t0: the target's own figure then
+          long ms = under && s.passMs() != null ? s.passMs() : Duration.between(t0, ctx.clock().instant()).toMillis();
           passes.add(new WarmPrediction.Pass(s.passCopiedBytes(), Math.max(1, ms)));
           if (n == 0) dataBytes = s.passCopiedBytes();
           record.passes = n + 1;
@@ -310,7 +323,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     WarmSource st = ctx.retrying(record.source, "warm source status",
         () -> ctx.agent(record.source).warmSourceStatus(record.vm));
     record.dirtyBytes = st.dirtyBytes();
-    var p = new WarmPrediction(st.dirtyBytes(), passes, cutover.lastShutdownMs(), dataBytes);
+    if (earlier == null) earlier = cutover.earlier();
+    var p = new WarmPrediction(st.dirtyBytes(), passes, earlier, dataBytes);
     record.predictedDowntimeMs = p.downtimeMs();
     record.throughput = p.throughput();
   }

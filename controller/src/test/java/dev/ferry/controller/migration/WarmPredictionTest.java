@@ -2,6 +2,8 @@ package dev.ferry.controller.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.controller.migration.WarmPrediction.Earlier;
+import dev.ferry.controller.migration.WarmPrediction.Pass;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -10,21 +12,40 @@ class WarmPredictionTest {
   private static final long MIB = 1 << 20;
 
   @Test
-  void downtime_isShutdownFinalPassHashingAndStart() {
+  void downtime_isShutdownFinalPassHashingAndTheRest() {
     // last passes: 100 MiB in 2 s, 10 MiB in 0.5 s -> 110 MiB / 2.5 s = 44 MiB/s
-    var p = new WarmPrediction(22 * MIB, List.of(new WarmPrediction.Pass(100 * MIB, 2000),
-        new WarmPrediction.Pass(10 * MIB, 500)), 3000L, 512 * MIB);
+    var p = new WarmPrediction(22 * MIB, List.of(new Pass(100 * MIB, 2000), new Pass(10 * MIB, 500)),
+        new Earlier(3000L, null, null), 512 * MIB);
 
     assertThat(p.throughput()).isEqualTo(44.0 * MIB);
     assertThat(p.finalPassMs()).isEqualTo(500);
-    assertThat(p.verifyMs()).isEqualTo(4000);
-    assertThat(p.downtimeMs()).isEqualTo(3000 + 500 + 4000 + WarmPrediction.START_MS);
+    assertThat(p.verifyMs()).as("512 MiB hashed on both hosts at once at 256 MiB/s").isEqualTo(2000);
+    assertThat(p.startPartMs()).as("never cut over before: the documented default").isEqualTo(WarmPrediction.START_MS);
+    assertThat(p.downtimeMs()).isEqualTo(3000 + 500 + 2000 + WarmPrediction.START_MS);
+  }
+
+  @Test
+  void measuredTerms_replaceTheDefaults() {
+    var p = new WarmPrediction(0, List.of(new Pass(MIB, 250)), new Earlier(480L, 610L, 930L), 1024 * MIB);
+
+    assertThat(p.shutdownPartMs()).isEqualTo(480);
+    assertThat(p.verifyMs()).as("this VM's last comparison, not 1 GiB at the default rate").isEqualTo(610);
+    assertThat(p.startPartMs()).isEqualTo(930);
+    assertThat(p.downtimeMs()).isEqualTo(480 + 250 + 610 + 930);
+  }
+
+  @Test
+  void aColdShutdownAlone_setsOnlyThePowerOff() {
+    var p = new WarmPrediction(0, List.of(new Pass(MIB, 250)), new Earlier(700L, null, null), 256 * MIB);
+
+    assertThat(p.shutdownPartMs()).isEqualTo(700);
+    assertThat(p.verifyMs()).isEqualTo(1000);
+    assertThat(p.startPartMs()).isEqualTo(WarmPrediction.START_MS);
   }
 
   @Test
   void finalPass_neverBelowTheQuickestPass_itsFixedCost() {
-    var p = new WarmPrediction(0, List.of(new WarmPrediction.Pass(64 * MIB, 1000), new WarmPrediction.Pass(0, 300)),
-        null, 0);
+    var p = new WarmPrediction(0, List.of(new Pass(64 * MIB, 1000), new Pass(0, 300)), null, 0);
 
     assertThat(p.finalPassMs()).isEqualTo(300);
     assertThat(p.shutdownPartMs()).as("never shut down before: the documented default")
@@ -32,10 +53,18 @@ class WarmPredictionTest {
   }
 
   @Test
+  void finalPass_manyDirtyBytes_atTheLastPassesPace() {
+    // 3 passes of 8 MiB in 400 ms each: 20 MiB/s; 60 MiB dirty -> 3 s
+    var p = new WarmPrediction(60 * MIB, List.of(new Pass(8 * MIB, 400), new Pass(8 * MIB, 400),
+        new Pass(8 * MIB, 400)), Earlier.NONE, 0);
+
+    assertThat(p.finalPassMs()).isEqualTo(3000);
+  }
+
+  @Test
   void throughput_onlyTheLastPassesCount() {
-    var p = new WarmPrediction(10 * MIB, List.of(new WarmPrediction.Pass(1000 * MIB, 1000),
-        new WarmPrediction.Pass(10 * MIB, 1000), new WarmPrediction.Pass(10 * MIB, 1000),
-        new WarmPrediction.Pass(10 * MIB, 1000)), 1000L, 0);
+    var p = new WarmPrediction(10 * MIB, List.of(new Pass(1000 * MIB, 1000), new Pass(10 * MIB, 1000),
+        new Pass(10 * MIB, 1000), new Pass(10 * MIB, 1000)), new Earlier(1000L, null, null), 0);
 
     assertThat(p.lastPasses()).hasSize(WarmPrediction.WINDOW);
     assertThat(p.throughput()).isEqualTo(10.0 * MIB);
@@ -44,7 +73,7 @@ class WarmPredictionTest {
 
   @Test
   void beforeAnyPass_theDefaultRate() {
-    var p = new WarmPrediction(50 * MIB, List.of(), 1000L, 0);
+    var p = new WarmPrediction(50 * MIB, List.of(), new Earlier(1000L, null, null), 0);
 
     assertThat(p.throughput()).isNull();
     assertThat(p.finalPassMs()).isEqualTo(1000);
