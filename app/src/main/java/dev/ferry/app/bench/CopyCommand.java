@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /** {@code ferry bench copy}: see {@link CopyBench}. */
 @Command(name = "copy", mixinStandardHelpOptions = true,
-    description = "Ferry's cold copier vs qemu-img convert vs nbdcopy, reading the same image from the same NBD export: a full and a sparse image, medians of several runs.")
+    description = "Ferry's cold copier vs qemu-img convert vs nbdcopy, reading the same image from the same NBD export: a full and a sparse image, medians of several runs;"
+        + " then warm vs cold migration of one VM whose disk holds the full image's data (real controller and two agents): warm cutover downtime vs cold's copy, predicted vs actual downtime.")
 final class CopyCommand implements Callable<Integer> {
 
   @Option(names = "--size", defaultValue = "1024", paramLabel = "MiB", description = "the full image's size, all data (default ${DEFAULT-VALUE})")
@@ -28,6 +29,14 @@ final class CopyCommand implements Callable<Integer> {
   @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "timed copies per tool and image (default ${DEFAULT-VALUE})")
   int runs;
 
+  @Option(names = "--warm-runs", defaultValue = "3", paramLabel = "N", description = "warm migrations of the warm part,"
+      + " after one cold one of the same VM and disk (--size); 0 skips the warm part (default ${DEFAULT-VALUE})")
+  int warmRuns;
+
+  @Option(names = "--warm-rate", defaultValue = "1", paramLabel = "MiB/s", description = "the guest's disk write rate"
+      + " during the warm part (default ${DEFAULT-VALUE})")
+  int warmRate;
+
   @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where copy.md and copy.json go (default ${DEFAULT-VALUE})")
   Path out;
 
@@ -40,10 +49,18 @@ final class CopyCommand implements Callable<Integer> {
           + " MiB (at most half of --sparse-size)");
     }
     if (runs < 1) throw new CommandLine.ParameterException(cmd, "--runs '" + runs + "' must be at least 1");
+    if (warmRuns < 0 || warmRuns > 20) throw new CommandLine.ParameterException(cmd, "--warm-runs '" + warmRuns + "' must be 0..20");
+    if (warmRate < 1 || warmRate > 64) throw new CommandLine.ParameterException(cmd, "--warm-rate '" + warmRate + "' must be 1..64 MiB/s");
+    String guest = System.getenv("FERRY_GUEST_DIR");
+    if (warmRuns > 0 && (guest == null || guest.isBlank())) {
+      throw new CommandLine.ParameterException(cmd, "FERRY_GUEST_DIR is not set: run it as ./ferry bench copy (or --warm-runs 0)");
+    }
     // per image: writing it, a warm-up, then per run three copies and three compares, at ~150 MiB/s on a busy machine
     long estimateS = 10 + sizeMib / 100 + (runs * 3L + 1) * (2L * sizeMib / 150 + 2) + (runs * 3L + 1) * 3;
+    if (warmRuns > 0) estimateS += WarmBench.estimateSeconds((long) sizeMib << 20, warmRuns);
     System.out.println("ferry bench copy: " + sizeMib + " MiB full and " + sparseMib + " MiB sparse image, " + runs
-        + " runs of 3 tools each, about " + estimateS + " s");
+        + " runs of 3 tools each" + (warmRuns > 0 ? ", then 1 cold and " + warmRuns + " warm migrations of a VM with a "
+        + sizeMib + " MiB disk" : "") + ", about " + estimateS + " s");
     Path work = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "ferry-bench-copy");
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("bench", "copy");
@@ -55,6 +72,23 @@ final class CopyCommand implements Callable<Integer> {
     } finally {
       BenchCommand.deleteTree(work);
     }
+    if (warmRuns > 0) {
+      // the agents run QEMU as an unprivileged user, who must be able to pass through to the run directories
+      Path warmWork = Files.createTempDirectory("ferry-bench-warm", java.nio.file.attribute.PosixFilePermissions
+          .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x")));
+      try {
+        report.put("warm", new WarmBench(warmWork, Path.of(guest), (long) sizeMib << 20, warmRate, warmRuns, System.out)
+            .run());
+      } catch (Exception e) {
+        // the copy part's figures are kept; the report says why the warm part has none
+        System.out.println("the warm part failed: " + e);
+        report.put("warm", Map.of("error", String.valueOf(e.getMessage())));
+      } finally {
+        BenchCommand.deleteTree(warmWork);
+      }
+    }
+    report.put("command", "./ferry bench copy --size " + sizeMib + " --sparse-size " + sparseMib + " --sparse-data "
+        + sparseDataMib + " --runs " + runs + " --warm-runs " + warmRuns + " --warm-rate " + warmRate);
     Files.createDirectories(out);
     Files.writeString(out.resolve("copy.json"), Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report) + "\n");
     Files.writeString(out.resolve("copy.md"), CopyReport.markdown(report));

@@ -61,24 +61,69 @@ final class CopyReport {
 
         %s
 
-        Reproduce: `./ferry bench copy --size %s --sparse-size %s --sparse-data %s --runs %s` (writes this
-        file and copy.json into docs/bench).
+        Reproduce: `%s` (writes this file and copy.json into docs/bench).
 
         Raw numbers: [copy.json](copy.json).
         """.formatted(r.get("date"), r.get("cpus"), r.get("loadavg_start"), r.get("loadavg_end"), r.get("ferry_options"),
-        r.get("runs"), rows, runs, r.get("qemu_img_version"), r.get("nbdcopy_version"), warm(r),
-        mib(full.get("size_bytes")), mib(sparse.get("size_bytes")), mib(sparse.get("data_bytes")), r.get("runs"));
+        r.get("runs"), rows, runs, r.get("qemu_img_version"), r.get("nbdcopy_version"), warm(r), command(r, full, sparse));
   }
 
-  /** The warm part, written by the warm-migration bench into the same report; absent until then. */
+  /** The warm part: cold then warm migrations of one VM through the product; absent with --warm-runs 0. */
   @SuppressWarnings("unchecked")
-  private static String warm(Map<String, Object> r) {
-    Object warm = r.get("warm");
-    if (!(warm instanceof Map<?, ?> w)) {
-      return "Not measured in this run: the warm-migration part of this benchmark (issue 13) adds it here.";
+  static String warm(Map<String, Object> r) {
+    if (!(r.get("warm") instanceof Map<?, ?> raw)) {
+      return "Not measured in this run (`--warm-runs 0`).";
     }
-    Object md = ((Map<String, Object>) w).get("markdown");
-    return md == null ? String.valueOf(w) : md.toString();
+    var w = (Map<String, Object>) raw;
+    if (w.get("warm_downtime_median_ms") == null) {
+      return "The warm part failed in this run: " + w.get("error");
+    }
+    var cold = (Map<String, Object>) w.get("cold");
+    var runs = new StringBuilder();
+    for (var one : (List<Map<String, Object>>) w.get("warm_runs")) {
+      runs.append("| %s | %s | %s | %s ms | %s ms | %+.1f %% | %s ms | %s ms | %s ms | %s |\n".formatted(one.get("run"),
+          one.get("to"), one.get("passes"), one.get("predicted_downtime_ms"), one.get("downtime_ms"),
+          ((Number) one.get("prediction_error_pct")).doubleValue(), one.get("shutdown_ms"), one.get("verify_ms"),
+          one.get("start_ms"), one.get("loadavg")));
+    }
+    boolean copyGoal = Boolean.TRUE.equals(w.get("goal_warm_vs_cold_copy_met"));
+    boolean predictionGoal = Boolean.TRUE.equals(w.get("goal_prediction_met"));
+    return """
+        One VM (256 MiB, the test guest) with a %s MiB qcow2 disk filled with the full image's data (0x5a) except
+        its first %s MiB, which the guest's writer sweeps at %s MiB/s, checking each record before it
+        overwrites it. It moves through the product as a user moves it: a real controller and two enrolled
+        agents in this process, the CLI's own commands. First `ferry migrate cold %s --to B --shutdown --start`
+        (its first power-off, which the first warm prediction then uses), then %s warm migrations back and
+        forth, `ferry migrate warm %s --to HOST --sync-interval 1s`, each cut over by `ferry migration cutover`
+        after %s passes. Load average %s at the start of this part, %s at its end (%s s).
+
+        | | downtime | its copy | shutdown | sent |
+        |---|---:|---:|---:|---:|
+        | cold | %s ms | %s ms | %s ms | %s MiB |
+        | warm (median of %s) | **%s ms** | final pass | | |
+
+        Warm cutover downtime vs cold's copy time: **%sx** (goal: at most 0.05x: %s); vs cold's whole
+        downtime: %sx. Cold's copy is the time its record spent in phase `copying` (polled every 100 ms).
+
+        Predicted vs actual cutover downtime (the record's `predicted_downtime_ms`, frozen when the cutover
+        began, and `downtime_ms`, from the shutdown request to the guest running on the target):
+
+        | run | to | passes | predicted | actual | error | shutdown | verify | rest (exit, define, start) | load |
+        |---:|---|---:|---:|---:|---:|---:|---:|---:|---|
+        %s
+        Median error **%+.1f %%** (goal: within ±25 %%: %s).%s
+        """.formatted(mib(w.get("disk_bytes")), w.get("swept_mib"), w.get("write_rate_mib_s"), WarmBench.VM,
+        w.get("runs"), WarmBench.VM, w.get("passes_before_cutover"), w.get("loadavg_start"), w.get("loadavg_end"),
+        w.get("seconds"), cold.get("downtime_ms"), cold.get("copy_ms"), cold.get("shutdown_ms"),
+        mib(cold.get("copied_bytes")), w.get("runs"), w.get("warm_downtime_median_ms"), w.get("warm_vs_cold_copy"),
+        copyGoal ? "met" : "missed", w.get("warm_vs_cold_downtime"), runs,
+        ((Number) w.get("prediction_error_median_pct")).doubleValue(), predictionGoal ? "met" : "missed",
+        w.get("error") == null ? "" : "\n\nStopped early: " + w.get("error")).strip();
+  }
+
+  private static String command(Map<String, Object> r, Map<String, Object> full, Map<String, Object> sparse) {
+    return r.get("command") != null ? r.get("command").toString() : "./ferry bench copy --size %s --sparse-size %s --sparse-data %s --runs %s"
+        .formatted(mib(full.get("size_bytes")), mib(sparse.get("size_bytes")), mib(sparse.get("data_bytes")), r.get("runs"));
   }
 
   private static long mib(Object bytes) {

@@ -56,14 +56,49 @@ class CopyReportTest {
   @Test
   void markdown_withoutTheWarmPart_saysItIsNotMeasuredYet() {
     assertThat(CopyReport.markdown(report())).contains("## Warm vs cold, predicted vs actual cutover")
-        .contains("Not measured in this run");
+        .contains("Not measured in this run (`--warm-runs 0`)");
   }
 
   @Test
-  void markdown_withTheWarmPart_rendersIt() {
+  void markdown_withTheWarmPart_coldAndWarmDowntimesPredictionErrorsAndGoals() {
     var r = report();
-    r.put("warm", Map.of("markdown", "| warm | 40 ms |"));
+    var w = new LinkedHashMap<String, Object>();
+    w.put("disk_bytes", 1024L << 20);
+    w.put("swept_mib", 16);
+    w.put("write_rate_mib_s", 1);
+    w.put("runs", 3);
+    w.put("passes_before_cutover", 3);
+    w.put("loadavg_start", "1.00 1.00 1.00");
+    w.put("loadavg_end", "2.00 2.00 2.00");
+    w.put("seconds", 200L);
+    w.put("cold", Map.of("downtime_ms", 9000L, "copy_ms", 4000L, "shutdown_ms", 600L, "copied_bytes", 1024L << 20));
+    var one = new LinkedHashMap<String, Object>();
+    one.put("run", 1);
+    one.put("to", "bench-a");
+    one.put("passes", 4L);
+    one.put("predicted_downtime_ms", 2600L);
+    one.put("downtime_ms", 2400L);
+    one.put("prediction_error_pct", 8.3);
+    one.put("shutdown_ms", 550L);
+    one.put("verify_ms", 900L);
+    one.put("start_ms", 700L);
+    one.put("loadavg", "1.50 1.00 1.00");
+    w.put("warm_runs", List.of(one));
+    w.put("warm_downtime_median_ms", 2400L);
+    w.put("warm_vs_cold_copy", 0.6);
+    w.put("warm_vs_cold_downtime", 0.27);
+    w.put("goal_warm_vs_cold_copy_met", false);
+    w.put("prediction_error_median_pct", 8.3);
+    w.put("goal_prediction_met", true);
+    r.put("warm", w);
 
-    assertThat(CopyReport.markdown(r)).contains("| warm | 40 ms |").doesNotContain("Not measured in this run");
+    String md = CopyReport.markdown(r);
+
+    assertThat(md).doesNotContain("Not measured")
+        .contains("| cold | 9000 ms | 4000 ms | 600 ms | 1024 MiB |")
+        .contains("| warm (median of 3) | **2400 ms** |")
+        .contains("**0.6x** (goal: at most 0.05x: missed)")
+        .contains("| 1 | bench-a | 4 | 2600 ms | 2400 ms | +8.3 % | 550 ms | 900 ms | 700 ms | 1.50 1.00 1.00 |")
+        .contains("Median error **+8.3 %** (goal: within ±25 %: met)");
   }
 }
