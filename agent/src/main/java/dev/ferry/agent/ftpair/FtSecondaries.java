@@ -112,6 +112,11 @@ public final class FtSecondaries {
     if (vms.exists(vm)) {
       throw new AgentException(Kind.CONFLICT, "vm " + vm + " is defined on this host; its secondary must run on another");
     }
+    if (Files.isRegularFile(dir(vm).resolve(TAKEN_OVER))) {
+      // an earlier secondary here took over and the VM has left this host since: its overlays hold
+      // old writes and must not be reused under a new replica (create() keeps existing files)
+      deleteTree(dir(vm));
+    }
     AgentVmDefinition def = req.definition();
     if (def == null || !def.ft()) throw AgentException.badInput("definition.ft_ready", "false", "an ft-ready vm's definition");
     if (def.nics() != null && !def.nics().isEmpty()) {
