@@ -186,6 +186,12 @@ final class FakeAgent implements HostAgent, AutoCloseable {
         throw new Refused(Problem.badInput("kernel", path, "a path inside one of the pools of host '" + name + "'"));
       }
     }
+    AgentVmStatus running = vms.get(d.name());
+    if (running != null && running.state() == VmState.RUNNING) {
+      // as the real agent: a definition never replaces a running QEMU's (a late redefine, e.g. a
+      // stopped controller's call still in flight, must not turn a started VM back into a stopped one)
+      throw new Refused(Problem.of(409, "conflict", "vm " + d.name() + " is running; stop it before redefining it"));
+    }
     AgentVmStatus s = new AgentVmStatus(d.name(), VmState.STOPPED, null, d.memoryBytes(), d.memoryBytes(), null,
         "pc-q35-8.2", "tcg");
     vms.put(d.name(), s);
