@@ -1,14 +1,43 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.store.DiskRow;
+import dev.ferry.controller.store.HostRow;
 import dev.ferry.controller.store.NetworkStore;
 import dev.ferry.controller.store.NicRow;
 import dev.ferry.controller.store.VmRow;
+import java.util.List;
 
-/** The checks of a cold migration that live migration's preflight makes the same way. */
+/** The checks of a cold or warm migration (some of which live migration's preflight makes the same way). */
 final class ColdPreflight {
 
   private ColdPreflight() {}
+
+  /**
+   * What the target must offer a VM whose disks are copied to it, cold or warm (each refusal
+   * names its field): the VM's CPU model, networks and machine type, no VM of its name (it would
+   * be redefined, and deleted by a rollback), and a pool for every disk, {@code targetPool} or
+   * the disk's own pool name. The VM's disks.
+   */
+  static List<DiskRow> requireTarget(MigrationContext ctx, VmRow vm, HostRow source, HostRow target,
+      String targetPool) {
+    CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
+        ctx.hosts().cpu(target.name()));
+    requireNetworks(ctx, vm, target.name());
+    requireMachineType(ctx, vm, target.name());
+    requireNoVmOnTarget(ctx, vm.name(), target.name());
+    List<DiskRow> disks = ctx.store().vms().disks(vm.name());
+    if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks");
+    for (DiskRow d : disks) {
+      String pool = targetPool != null ? targetPool : d.pool();
+      String field = targetPool != null ? "target_pool" : "vm";
+      if (pool == null || ctx.store().pools().find(pool, target.name()).isEmpty()) {
+        throw ControllerException.notFound(field, pool, "disk " + d.id() + " goes to pool '" + pool
+            + "', which does not exist on host '" + target.name() + "'; name one with --target-pool", null);
+      }
+    }
+    return disks;
+  }
 
   /**
    * The target must not know a VM of this name already (a leftover, or one defined behind Ferry's

@@ -177,21 +177,7 @@ public final class MigrationService implements AutoCloseable {
     }
     var source = ctx.hosts().requireOnline("vm", vm.host());
     ctx.hosts().requireOnline("to", target.name());
-    CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
-        ctx.hosts().cpu(target.name()));
-    ColdPreflight.requireNetworks(ctx, vm, target.name());
-    ColdPreflight.requireMachineType(ctx, vm, target.name());
-    ColdPreflight.requireNoVmOnTarget(ctx, vm.name(), target.name());
-    List<DiskRow> disks = ctx.store().vms().disks(vm.name());
-    if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks");
-    for (DiskRow d : disks) {
-      String pool = r.targetPool() != null ? r.targetPool() : d.pool();
-      String field = r.targetPool() != null ? "target_pool" : "vm";
-      if (pool == null || ctx.store().pools().find(pool, target.name()).isEmpty()) {
-        throw ControllerException.notFound(field, pool, "disk " + d.id() + " goes to pool '" + pool
-            + "', which does not exist on host '" + target.name() + "'; name one with --target-pool", null);
-      }
-    }
+    List<DiskRow> disks = ColdPreflight.requireTarget(ctx, vm, source, target, r.targetPool());
     synchronized (this) {
       admission.requireNoOtherMigration(vm.name());
       admission.requireHostCapacity(vm.name(), Admission.fields(source.name(), target.name()));
@@ -281,23 +267,7 @@ public final class MigrationService implements AutoCloseable {
     }
     var source = ctx.hosts().requireOnline("vm", vm.host());
     ctx.hosts().requireOnline("to", target.name());
-    CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
-        ctx.hosts().cpu(target.name()));
-    ColdPreflight.requireNetworks(ctx, vm, target.name());
-    // as for cold: the target defines the VM at the cutover (a missing machine type would refuse it
-    // after every pass), and a same-name VM there would be redefined, and deleted by a rollback
-    ColdPreflight.requireMachineType(ctx, vm, target.name());
-    ColdPreflight.requireNoVmOnTarget(ctx, vm.name(), target.name());
-    List<DiskRow> disks = ctx.store().vms().disks(vm.name());
-    if (disks.isEmpty()) throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has no disks");
-    for (DiskRow d : disks) {
-      String pool = r.targetPool() != null ? r.targetPool() : d.pool();
-      String field = r.targetPool() != null ? "target_pool" : "vm";
-      if (pool == null || ctx.store().pools().find(pool, target.name()).isEmpty()) {
-        throw ControllerException.notFound(field, pool, "disk " + d.id() + " goes to pool '" + pool
-            + "', which does not exist on host '" + target.name() + "'; name one with --target-pool", null);
-      }
-    }
+    List<DiskRow> disks = ColdPreflight.requireTarget(ctx, vm, source, target, r.targetPool());
     synchronized (this) {
       admission.requireNoOtherMigration(vm.name());
       admission.requireHostCapacity(vm.name(), Admission.fields(source.name(), target.name()));
