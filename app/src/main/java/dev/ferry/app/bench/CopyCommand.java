@@ -37,11 +37,22 @@ final class CopyCommand implements Callable<Integer> {
       + " during the warm part (default ${DEFAULT-VALUE})")
   int warmRate;
 
+  @Option(names = "--from-json", paramLabel = "FILE", description = "only render copy.md again from a copy.json of an earlier run")
+  Path fromJson;
+
   @Option(names = "--out", defaultValue = "docs/bench", paramLabel = "DIR", description = "where copy.md and copy.json go (default ${DEFAULT-VALUE})")
   Path out;
 
   @Override
+  @SuppressWarnings("unchecked")
   public Integer call() throws Exception {
+    if (fromJson != null) {
+      Map<String, Object> report = Json.mapper().readValue(fromJson.toFile(), LinkedHashMap.class);
+      Files.createDirectories(out);
+      Files.writeString(out.resolve("copy.md"), CopyReport.markdown(report));
+      System.out.println("report: " + out.resolve("copy.md"));
+      return 0;
+    }
     CommandLine cmd = new CommandLine(this);
     if (sizeMib < 64) throw new CommandLine.ParameterException(cmd, "--size '" + sizeMib + "' is too small: at least 64 MiB");
     if (sparseDataMib < 2 || sparseDataMib > sparseMib / 2) {

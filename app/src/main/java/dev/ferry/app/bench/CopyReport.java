@@ -39,7 +39,7 @@ final class CopyReport {
         All three pull the same qcow2 image from the same export, the one a cold migration's source
         serves (`qemu-storage-daemon`, read-only, TCP loopback), into a new raw file on the same file
         system, and end with the copy flushed (`nbdcopy --flush`). Ferry's copier runs as the target
-        agent runs it (%s, plan from `base:allocation`, positional writes), inside the bench's JVM
+        agent runs it (%s, plan from `base:allocation`, positional writes, one fdatasync at the end), inside the bench's JVM
         like inside the agent's: the JVM's start is not timed; one untimed Ferry copy first warms the
         JIT and the source's page cache for all three. The tools take turns in each of %s rounds, in
         rotating order. Every copy compared identical to the source (`qemu-img compare`). Medians:
