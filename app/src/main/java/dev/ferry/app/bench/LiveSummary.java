@@ -138,13 +138,33 @@ final class LiveSummary {
       call, as a management layer that learns of the completion and then resumes. `pause-before-switchover` is set only
       when a disk mirror must be finished in the pause (`OutgoingRunner`), so it was already absent here.
 
-      Post-copy with a bandwidth cap (issue 14 noted 0.9–1.25 s of downtime against 18–64 ms uncapped): **not explained
-      yet**, and not measured again here (Ferry does not switch to post-copy by default, and no peer does). What QEMU 7.2's
-      design rules out: the switch's own blob (device state, discard bitmap) is written without rate limiting, and
-      ram_save_iterate lets queued page requests bypass the rate limit. What remains to test, one change at a time, on the
-      same guest: max-postcopy-bandwidth 0 with the pre-copy cap kept (Ferry sets it to the user's cap: if the pause
-      drops, the paced background stream delays the faulted pages the resuming guest needs), and the experimental
-      `x-postcopy-preempt` (faulted pages on a channel of their own), which Ferry does not use as an x- capability.
+      Post-copy with a bandwidth cap (issue 14 noted 0.8–1.25 s of downtime against 18–64 ms uncapped), measured apart
+      from this run with `scripts/postcopy-cap-experiment.py` (two QEMU 7.2 on loopback over QMP alone, TCG, a 256 MiB − 8
+      KiB guest with an unthrottled 96 MiB writer as LiveMigrationFaultsIT's hog, post-copy started on MIGRATION_PASS 2,
+      downtime-limit 50 ms, cap 16 MiB/s, 3 interleaved runs per variant, load average 6.6–12 on 2 cores). QEMU's downtime,
+      median [min … max], then the source's STOP to the target's RESUME: uncapped 33 [13 … 93] / 53 [32 … 156] ms; capped
+      with max-postcopy-bandwidth = the cap (Ferry) 1058 [8 … 1722] / 1085 [111 … 1746] ms; capped with
+      max-postcopy-bandwidth 0: 751 [13 … 754] / 774 [31 … 795] ms. Where it goes (QEMU trace events of the same runs,
+      `scripts/postcopy-cap-breakdown.py`): 7.2's postcopy_start starts the clock before it takes the BQL and stops the
+      vCPUs and ends it once the device-state package is flushed; every step took 0–9 ms (vCPU stop, discard bitmap, the
+      32 KiB package and its flush: writes are never rate-limited, the limiter only sleeps in the migration thread's loop,
+      outside postcopy_start) except one: the final dirty-bitmap sync in ram_postcopy_send_discard_bitmap
+      (migration_bitmap_sync, whose TCG hook also waits for the vCPU thread with run_on_cpu): 207–1712 ms in the slow runs,
+      6–70 ms in the others. What decides is how long after the previous sync the switch comes: 5–8 ms after it, the capped
+      downtime was 6–8 ms; 100–165 ms after it (the thread had sent its 1.6 MiB for the 100 ms window and slept in
+      migration_rate_limit, where migrate-start-postcopy also waits: command to STOP 60–160 ms), 207–1712 ms. Syncs are slow
+      all through a capped migration: the end-of-pass-1 sync took 1.6–3.7 s capped against 0.09–0.41 s uncapped for the same
+      ~24,750 dirty pages. So max-postcopy-bandwidth is not the cause (it takes effect only after the sync; with 0 the slow
+      runs still paused 741–751 ms), and Ferry keeps it: it is what holds the user's cap on the link after the switch (the
+      guest's faulted pages bypass it: a page request wakes the sleeping thread and is sent at once), and 0 would let the
+      background stream run at link speed without lowering the pause. Not explained yet: why the TCG dirty-log sync is
+      10× slower under a cap. A suspect, unverified: MemoryPlan's RAM size (not a multiple of 256 KiB, the workaround for
+      the TCG page-loss bug) keeps 7.2 on its page-at-a-time sync, which resets TLB dirty state per dirty page. QMP gives
+      Ferry no way to time the switch right after a sync (switching on the MIGRATION_PASS event, as here, still lands in
+      the window about half the time); the postcopy-preempt capability and KVM were not measured.
+      Reproduce: `export FERRY_GUEST_DIR=$(bash guest/build-guest.sh | tail -n1); flock /tmp/ferry-qemu.lock python3
+      scripts/postcopy-cap-experiment.py --runs 3 --variants uncapped,capped,capped-pc0 --trace`, then
+      `python3 scripts/postcopy-cap-breakdown.py /tmp/pcdown-*`.
 
       """;
 
