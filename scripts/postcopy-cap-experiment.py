@@ -143,15 +143,15 @@ def run(guest, variant, cap, port, trace):
 
 
 def main():
+    global MEM
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--variants", default="uncapped,capped,capped-pc0")
     ap.add_argument("--cap", type=int, default=16, help="MiB/s")
     ap.add_argument("--trace", action="store_true")
-    ap.add_argument("--mem", default=MEM, help="guest RAM; a multiple of 256 KiB takes 7.2's word-at-a-time "
+    ap.add_argument("--mem", default="262136k", help="guest RAM; a multiple of 256 KiB takes 7.2's word-at-a-time "
                     "dirty-bitmap sync (and its TCG page-loss bug): only to locate the cost")
     a = ap.parse_args()
-    global MEM
     MEM = a.mem
     guest = os.environ["FERRY_GUEST_DIR"]
     results = []
