@@ -157,9 +157,11 @@ final class LiveSummary {
       ~24,750 dirty pages. So max-postcopy-bandwidth is not the cause (it takes effect only after the sync; with 0 the slow
       runs still paused 741–751 ms), and Ferry keeps it: it is what holds the user's cap on the link after the switch (the
       guest's faulted pages bypass it: a page request wakes the sleeping thread and is sent at once), and 0 would let the
-      background stream run at link speed without lowering the pause. Not explained yet: why the TCG dirty-log sync is
-      10× slower under a cap. A suspect, unverified: MemoryPlan's RAM size (not a multiple of 256 KiB, the workaround for
-      the TCG page-loss bug) keeps 7.2 on its page-at-a-time sync, which resets TLB dirty state per dirty page. QMP gives
+      background stream run at link speed without lowering the pause. The cause, located by one more change: the same capped runs with -m 256M (a multiple of 256 KiB, so 7.2 syncs
+      the bitmap a word at a time; the TCG page-loss bug then corrupted 1 of 2 guests, so for measurement only) synced
+      the same ~24,750 pages in 3–4 ms and paused 1 and 3 ms although the switch came 98–100 ms after the last sync (2
+      runs, load 2.0–2.3, so lighter load is a confound). So the pause is the page-at-a-time sync that MemoryPlan's
+      RAM size (the workaround for that bug) selects under TCG; KVM guests keep their size (MemoryPlan). QMP gives
       Ferry no way to time the switch right after a sync (switching on the MIGRATION_PASS event, as here, still lands in
       the window about half the time); the postcopy-preempt capability and KVM were not measured.
       Reproduce: `export FERRY_GUEST_DIR=$(bash guest/build-guest.sh | tail -n1); flock /tmp/ferry-qemu.lock python3
