@@ -45,6 +45,11 @@ import java.util.List;
  * @param startMs           warm: the rest of the cutover after the final pass other than verification (the source
  *                          QEMU's exit, the definition on the target, the ownership change, the start), as
  *                          measured; the next prediction for the same VM uses it
+ * @param shutdownRequestedAt warm, and cold with {@code --shutdown}: when the guest was asked to power off, persisted
+ *                          before the request so that {@code downtime_ms} counts from it after a controller restart too;
+ *                          null before
+ * @param cutoverReason     warm: why the cutover began ({@code ferry migration cutover}, the predicted downtime within
+ *                          {@code --max-downtime}, the time of {@code --cutover at:TIME} came); null before
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -85,7 +90,24 @@ public record MigrationView(
     long dirtyBytes,
     Long shutdownMs,
     Long verifyMs,
-    Long startMs) {
+    Long startMs,
+    Instant shutdownRequestedAt,
+    String cutoverReason) {
+
+  /** A view without the shutdown request's instant and the cutover's reason. */
+  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
+      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
+      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
+      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
+      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
+      List<String> disksKept, String networkAnnounce, MigrationPrediction prediction, long copiedBytes,
+      long skippedBytes, Long predictedDowntimeMs, long dirtyBytes, Long shutdownMs, Long verifyMs, Long startMs) {
+    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
+        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
+        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
+        networkAnnounce, prediction, copiedBytes, skippedBytes, predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs,
+        startMs, null, null);
+  }
 
   /** A view without the cutover's measured verification and start. */
   public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,

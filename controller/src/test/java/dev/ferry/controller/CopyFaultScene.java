@@ -43,7 +43,12 @@ final class CopyFaultScene implements AutoCloseable {
   private String heldCall;
 
   CopyFaultScene(Path dir) throws Exception {
-    c = new TestCluster(dir);
+    this(new TestCluster(dir));
+  }
+
+  /** The scene on a cluster the caller made (e.g. with a clock of its own). */
+  CopyFaultScene(TestCluster cluster) throws Exception {
+    c = cluster;
     host1 = c.hostWithLocalPool("host1");
     host2 = c.hostWithLocalPool("host2");
     assertThat(c.post("/api/pools", new PoolCreateRequest("shared", null, "/pools/shared", true)).status())

@@ -56,7 +56,8 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     this.restarted = restarted;
     this.runner = new PhaseRunner<>(ctx, record, phase, this);
     this.handover = new Handover(ctx, record, request.targetPool(), restarted, runner::note);
-    this.downFrom = record.startedAt;
+    // a runner recovered after the shutdown request counts from that request, as the first one did
+    this.downFrom = record.shutdownRequestedAt != null ? record.shutdownRequestedAt : record.startedAt;
   }
 
   @Override
@@ -160,7 +161,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   private void shutDown() {
     Duration timeout = request.shutdownTimeout() == null ? DEFAULT_SHUTDOWN
         : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
-    downFrom = ctx.clock().instant();
+    downFrom = ctx.shutdownRequested(record, runner.phase().text());
     AgentVmStatus st = ctx.retrying(record.source, "shutdown of vm " + record.vm,
         () -> ctx.agent(record.source).within(timeout.plusSeconds(30)).powerDown(record.vm, timeout));
     if (st.state() != VmState.STOPPED) {

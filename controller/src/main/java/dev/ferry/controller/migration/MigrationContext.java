@@ -56,6 +56,19 @@ record MigrationContext(Store store, HostRegistry hosts, AgentClient agents, Eve
   }
 
   /**
+   * When the guest was asked to power off (warm, cold with {@code --shutdown}): the first request's
+   * instant, persisted before the agent is called, so that a controller restarted after it measures
+   * the downtime from there too and not from the migration's start.
+   */
+  Instant shutdownRequested(MigrationRecord record, String phase) {
+    if (record.shutdownRequestedAt == null) {
+      record.shutdownRequestedAt = clock.instant();
+      progress(record, phase);
+    }
+    return record.shutdownRequestedAt;
+  }
+
+  /**
    * Calls an agent, riding out an agent restart: while the agent cannot be reached the call is
    * repeated for up to {@code agentGrace}. A refusal or a server error is not retried.
    */

@@ -63,6 +63,10 @@ final class MigrationRecord {
   Long verifyMs;
   /** warm: the cutover after the final pass other than verification (exit, define, start), as measured */
   Long startMs;
+  /** warm, cold with --shutdown: when the guest was asked to power off; persisted before the request (downtime counts from it) */
+  Instant shutdownRequestedAt;
+  /** warm: why the cutover began */
+  String cutoverReason;
 
   /**
    * A record as the store keeps it. Records only ever gain fields, so one written by an older
@@ -115,6 +119,8 @@ final class MigrationRecord {
     r.shutdownMs = v.shutdownMs();
     r.verifyMs = v.verifyMs();
     r.startMs = v.startMs();
+    r.shutdownRequestedAt = v.shutdownRequestedAt();
+    r.cutoverReason = v.cutoverReason();
     return r;
   }
 
@@ -146,6 +152,6 @@ final class MigrationRecord {
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
         escalations, stuck, plan, disksKept, networkAnnounce, prediction, copiedBytes, skippedBytes,
-        predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs, startMs);
+        predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs, startMs, shutdownRequestedAt, cutoverReason);
   }
 }

@@ -72,7 +72,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     this.restarted = restarted;
     this.runner = new PhaseRunner<>(ctx, record, phase, this);
     this.cutover = new Handover(ctx, record, request.targetPool(), restarted, runner::note);
-    this.downFrom = record.startedAt;
+    // a runner recovered after the shutdown request counts from that request, as the first one did
+    this.downFrom = record.shutdownRequestedAt != null ? record.shutdownRequestedAt : record.startedAt;
   }
 
   @Override
@@ -209,6 +210,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         if (cancel.get()) return WarmPhase.CANCELLING;
         String why = cutoverReason();
         if (why != null) {
+          record.cutoverReason = why + " after " + record.passes + (record.passes == 1 ? " pass" : " passes");
           LOG.info("migration {}: cutover after {} passes ({}); predicted downtime {} ms, {} bytes dirty", record.id,
               record.passes, why, record.predictedDowntimeMs, record.dirtyBytes);
           return WarmPhase.SHUTTING_DOWN;
@@ -336,7 +338,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private WarmPhase shutDown() {
     Duration timeout = request.shutdownTimeout() == null ? ColdMigration.DEFAULT_SHUTDOWN
         : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
-    downFrom = ctx.clock().instant();
+    downFrom = ctx.shutdownRequested(record, runner.phase().text());
     WarmSource st = ctx.retrying(record.source, "shutdown of vm " + record.vm, () -> ctx.agent(record.source)
         .within(timeout.plusSeconds(30)).warmSourceShutdown(record.vm, new WarmShutdownRequest(record.id,
             timeout.toMillis())));

@@ -1,0 +1,176 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.WarmMigrationRequest;
+import dev.ferry.api.agent.WarmCopyStatus;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * When a warm migration cuts over, and what its downtime counts from, against scripted agents and
+ * a controller whose clock the test moves forward: {@code --cutover at:TIME} (the passes go on
+ * until TIME, a TIME gone by cuts over after the first pass, a malformed TIME is refused at the
+ * request), and {@code downtime_ms} of a cutover a restarted controller finished, which counted
+ * from the migration's start instead of the shutdown request.
+ */
+class WarmCutoverTest {
+
+  /** The system clock plus an offset the test moves: the controller's whole notion of now. */
+  static final class ShiftedClock implements InstantSource {
+    private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
+
+    @Override
+    public Instant instant() {
+      return Instant.now().plus(offset.get());
+    }
+
+    void shift(Duration d) {
+      offset.updateAndGet(o -> o.plus(d));
+    }
+  }
+
+  static final Duration HOUR = Duration.ofHours(1);
+
+  @TempDir static Path dir;
+  static final ShiftedClock clock = new ShiftedClock();
+  static CopyFaultScene s;
+
+  @BeforeAll
+  static void scene() throws Exception {
+    s = new CopyFaultScene(new TestCluster(new ControllerConfig("127.0.0.1", 0, dir, null, null, null,
+        Duration.ofSeconds(10), ControllerConfig.DEFAULT_MAX_MIGRATIONS_PER_HOST, clock, null, null, null)));
+  }
+
+  @AfterAll
+  static void close() {
+    if (s != null) s.close();
+  }
+
+  @BeforeEach
+  void newVm() throws Exception {
+    s.heartbeats(); // the clock may have moved past the hosts' last heartbeat
+    s.newVm();
+  }
+
+  @Test
+  void cutoverAtATimeToCome_thePassesGoOnUntilItComes_thenTheCutoverSaysSo() throws Exception {
+    Instant at = clock.instant().plus(HOUR).truncatedTo(ChronoUnit.SECONDS);
+    String id = start("at:" + at);
+
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+        .until(() -> record(id).get("passes").asInt() >= 3);
+    JsonNode waiting = record(id);
+    assertThat(waiting.get("phase").asText()).as(waiting.toString()).isEqualTo("copying");
+    assertThat(waiting.get("cutover_reason").isNull()).as(waiting.toString()).isTrue();
+    assertThat(s.host1.calls).as("the guest not asked to power off before the time").noneMatch(x -> x.startsWith(
+        "warm powerdown"));
+
+    clock.shift(HOUR);
+    s.heartbeats();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    assertThat(done.get("cutover_reason").asText()).as(done.toString()).startsWith("the time " + at + " came after ");
+    assertThat(Instant.parse(done.get("shutdown_requested_at").asText())).as("the power-off asked for at the time")
+        .isAfterOrEqualTo(at);
+    assertThat(done.get("passes").asInt()).as("the passes before the time, then the final one")
+        .isGreaterThan(waiting.get("passes").asInt());
+  }
+
+  @Test
+  void cutoverAtATimeGoneBy_cutsOverAfterTheFirstPass() throws Exception {
+    Instant at = clock.instant().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS);
+    String id = start("at:" + at);
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    assertThat(done.get("cutover_reason").asText()).as(done.toString()).isEqualTo("the time " + at
+        + " came after 1 pass");
+    assertThat(done.get("passes").asInt()).as("pass 0, then the final pass").isEqualTo(2);
+  }
+
+  @ParameterizedTest(name = "cutover {0}")
+  @ValueSource(strings = {"at:tomorrow", "at:2026-12-06 04:00", "at:2026-13-01T00:00:00Z", "at:", "at:12:00",
+      "soon"})
+  void cutoverMalformed_refusedAtTheRequestNamingTheFieldTheValueAndWhatIsAllowed(String cutover) throws Exception {
+    TestCluster.Reply r = s.c.post("/api/migrations/warm", request(cutover));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(400);
+    assertThat(r.field()).isEqualTo("cutover");
+    assertThat(r.json().get("value").asText()).isEqualTo(cutover);
+    assertThat(r.json().get("detail").asText()).contains("cutover '" + cutover + "' is not valid")
+        .contains("manual, auto or at:TIME with an ISO-8601 instant such as at:");
+    assertThat(s.c.get("/api/migrations").json().toString()).as("no migration recorded").doesNotContain(
+        "\"vm\":\"" + s.vm + "\"");
+    assertThat(s.host1.changes()).isEmpty();
+    assertThat(s.host2.changes()).isEmpty();
+  }
+
+  /**
+   * The controller dies in the final pass an hour after the migration began; the one that finishes
+   * the cutover counts the downtime from the persisted shutdown request, not from the start.
+   */
+  @Test
+  void controllerRestartedInTheFinalPass_downtimeCountsFromTheShutdownRequest() throws Exception {
+    s.host2.holdWarmPassFrom = 0;
+    // auto, with a limit no prediction reaches: the cutover follows pass 0, which the clock says took an hour
+    TestCluster.Reply r = s.c.post("/api/migrations/warm", new WarmMigrationRequest(s.vm, "host2", null, null, "100ms",
+        "auto", 1_000_000_000_000L, "5s", null));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    String id = r.json().get("id").asText();
+    awaitPassUnderWay(id, 0);
+    clock.shift(HOUR);
+    s.heartbeats();
+    s.host2.holdWarmPassFrom = 1;
+    s.awaitPhase(id, "final_pass");
+    awaitPassUnderWay(id, 1);
+
+    s.c.restart();
+    s.heartbeats();
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    Instant started = Instant.parse(done.get("started_at").asText());
+    Instant asked = Instant.parse(done.get("shutdown_requested_at").asText());
+    Instant ended = Instant.parse(done.get("ended_at").asText());
+    assertThat(asked).as("asked after the hour the passes ran").isAfterOrEqualTo(started.plus(HOUR));
+    assertThat(done.get("downtime_ms").asLong()).as(done.toString()).isPositive()
+        .isLessThanOrEqualTo(Duration.between(asked, ended).toMillis());
+  }
+
+  private static void awaitPassUnderWay(String id, int pass) {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(25)).until(() -> {
+      WarmCopyStatus st = s.host2.warmCopies.get(id);
+      return st != null && st.pass() == pass && st.state().equals(WarmCopyStatus.COPYING);
+    });
+  }
+
+  private static String start(String cutover) throws Exception {
+    TestCluster.Reply r = s.c.post("/api/migrations/warm", request(cutover));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return r.json().get("id").asText();
+  }
+
+  private static WarmMigrationRequest request(String cutover) {
+    return new WarmMigrationRequest(s.vm, "host2", null, null, "100ms", cutover, null, "5s", null);
+  }
+
+  private static JsonNode record(String id) throws Exception {
+    return s.c.get("/api/migrations/" + id).json();
+  }
+}
