@@ -40,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * <p>A protected VM refuses stop, delete and redefine here too (409, disable first); kill goes
  * through. The phase lives in memory: a restarted agent finds a primary still in COLO from its
  * QEMU's {@code query-colo-status} and reports it protected, counting checkpoints afresh.
+ *
+ * <p>The heartbeat to the secondary and the self-fence run in the VM's {@link Fencer}, a process
+ * of its own that outlives this agent as the QEMU does; each controller status call is relayed to
+ * it, and what it heard (or that it fenced) is read back from its state file.
  */
 public final class FtPrimaries implements AutoCloseable {
 
@@ -47,13 +51,6 @@ public final class FtPrimaries implements AutoCloseable {
   static final Duration SYNC_TIMEOUT = Duration.ofMinutes(30);
   static final Duration COLO_START = Duration.ofSeconds(60);
   static final Duration UNPROTECT = Duration.ofSeconds(20);
-  /**
-   * A protected primary that hears neither its secondary nor the controller for this long stops its
-   * guest: the controller lets a secondary take over a primary it cannot reach only after a longer
-   * silence ({@code FtWatch.TAKEOVER_GUARD}, docs/ft.md), so a cut-off primary never runs on as a
-   * second one.
-   */
-  static final Duration FENCE_AFTER = Duration.ofMillis(500);
   static final String PROTECT_FILE = "ft-protect.json";
   private static final Set<String> GUARDED = Set.of("stop", "delete", "redefine");
 
@@ -77,18 +74,16 @@ public final class FtPrimaries implements AutoCloseable {
     final ColoCheckpoints checkpoints = new ColoCheckpoints();
     QmpSubscription stops;
     QmpSubscription resumes;
-    HeartbeatSender heartbeat;
-    /** System.nanoTime() of the controller's last status call for this VM */
-    volatile long controllerNanos = System.nanoTime();
+    /** the VM's heartbeat and self-fence; null without peer heartbeats (or after it ended) */
+    FencerProcess fencer;
     Instant fencedAt;
 
     Protection(FtProtectRequest request) {
       this.request = request;
     }
 
+    /** Drops the QMP subscriptions; the fencer is left running (it outlives this agent). */
     synchronized void closeEvents() {
-      if (heartbeat != null) heartbeat.close();
-      heartbeat = null;
       if (stops != null) stops.close();
       if (resumes != null) resumes.close();
       stops = resumes = null;
@@ -105,6 +100,8 @@ public final class FtPrimaries implements AutoCloseable {
         p.closeEvents();
         log.info("vm {}: killed while under fault tolerance; its protection ends here", name);
       }
+      // a fencer an earlier agent left (its QEMU fenced, then killed after a failover) ends with it
+      if (vms.exists(name)) FencerProcess.stop(name, vms.peek(name).dir());
     });
   }
 
@@ -144,7 +141,7 @@ public final class FtPrimaries implements AutoCloseable {
     }
     List<DiskSpec> disks = h.spec().disks();
     JsonFiles.write(h.dir().resolve(PROTECT_FILE), req);
-    startHeartbeat(vm, fresh, qemu);
+    startFencer(vm, fresh, qemu, h.dir(), false);
     runner.execute(() -> run(vm, fresh, qemu.qmp(), disks));
     return status(vm);
   }
@@ -182,37 +179,31 @@ public final class FtPrimaries implements AutoCloseable {
       synchronized (p) {
         p.reason = why;
         p.closeEvents();
+        endFencer(vm, p);
       }
       phase(vm, p, FtPrimaryStatus.FAILED);
     }
   }
 
-  /** Heartbeats to the secondary's agent, and the fencing decision after each round. */
-  private void startHeartbeat(String vm, Protection p, QemuProcess qemu) {
+  /** The VM's fencer (heartbeats to the secondary's agent, self-fence once {@code armed}): adopted or started. */
+  private void startFencer(String vm, Protection p, QemuProcess qemu, java.nio.file.Path dir, boolean armed) {
     FtProtectRequest r = p.request;
     if (r.heartbeatPort() == null || r.secondaryAddress() == null) return;
     try {
-      HeartbeatSender hb = new HeartbeatSender(vm, r.heartbeatToken(), r.secondaryAddress(), r.heartbeatPort(),
-          qemu::isAlive, () -> maybeFence(vm, p, qemu));
+      FencerProcess f = FencerProcess.startOrAdopt(vm, r, qemu.pid(), dir, armed);
       synchronized (p) {
-        p.heartbeat = hb;
+        p.fencer = f;
       }
-    } catch (java.io.IOException e) {
-      log.warn("vm {}: no ft heartbeat to {}:{} ({}); this primary cannot fence itself", vm, r.secondaryAddress(),
-          r.heartbeatPort(), e.getMessage());
+    } catch (AgentException e) {
+      log.warn("vm {}: {}; this primary sends no heartbeat and cannot fence itself", vm, e.getMessage());
     }
   }
 
-  /** After each heartbeat round: a protected primary that lost both its secondary and the controller fences. */
-  private void maybeFence(String vm, Protection p, QemuProcess qemu) {
-    long secondary;
+  private static void endFencer(String vm, Protection p) {
     synchronized (p) {
-      if (!p.phase.equals(FtPrimaryStatus.PROTECTED) || p.heartbeat == null) return;
-      secondary = p.heartbeat.silentMs();
+      if (p.fencer != null) p.fencer.stop();
+      p.fencer = null;
     }
-    long controller = (System.nanoTime() - p.controllerNanos) / 1_000_000;
-    if (secondary < FENCE_AFTER.toMillis() || controller < FENCE_AFTER.toMillis()) return;
-    fence(vm, p, qemu, "heard neither the secondary (" + secondary + " ms) nor the controller (" + controller + " ms)");
   }
 
   /** Stops the QEMU with SIGSTOP: immediate, not undone by a checkpoint in flight, and reversible by hand (SIGCONT). */
@@ -226,8 +217,8 @@ public final class FtPrimaries implements AutoCloseable {
       p.reason = "fenced: " + why;
       log.warn("vm {}: ft primary fenced (qemu pid {} stopped): {}", vm, qemu.pid(), why);
       p.phase = FtPrimaryStatus.FENCED;
-      if (p.heartbeat != null) p.heartbeat.close();
-      p.heartbeat = null;
+      // its heartbeats stopped with the QEMU (the fencer sends none for a stopped process); it ends here
+      endFencer(vm, p);
     }
   }
 
@@ -276,7 +267,43 @@ public final class FtPrimaries implements AutoCloseable {
     synchronized (p) {
       log.info("vm {}: ft {} -> {}", vm, p.phase, next);
       p.phase = next;
+      if (next.equals(FtPrimaryStatus.PROTECTED) && p.fencer != null) p.fencer.arm();
     }
+  }
+
+  /**
+   * On each status call: the controller is relayed to the fencer; a fencer that fenced the guest
+   * makes the phase {@code fenced}; one that died while the guest runs is started again (its
+   * silence would otherwise read as a lost host once this agent is unreachable).
+   */
+  private void followFencer(String vm, Protection p) {
+    FencerProcess f;
+    synchronized (p) {
+      f = p.fencer;
+    }
+    if (f == null) return;
+    f.heardController();
+    FencerProcess.State st = f.state();
+    if (st != null && st.fencedAt() != null) {
+      synchronized (p) {
+        if (p.fencedAt == null) {
+          p.fencedAt = st.fencedAt();
+          p.reason = "fenced by its fencer: " + st.reason();
+          p.phase = FtPrimaryStatus.FENCED;
+          log.warn("vm {}: ft primary fenced by its fencer: {}", vm, st.reason());
+        }
+      }
+      return;
+    }
+    if (f.alive() || !vms.exists(vm)) return;
+    QemuProcess qemu = vms.peek(vm).process().orElse(null);
+    synchronized (p) {
+      boolean running = p.phase.equals(FtPrimaryStatus.SYNCING) || p.phase.equals(FtPrimaryStatus.PROTECTING)
+          || p.phase.equals(FtPrimaryStatus.PROTECTED);
+      if (qemu == null || !qemu.isAlive() || !running || p.fencer != f) return;
+      log.warn("vm {}: its ft fencer is gone while the guest runs; starting another", vm);
+    }
+    startFencer(vm, p, qemu, vms.peek(vm).dir(), p.phase.equals(FtPrimaryStatus.PROTECTED));
   }
 
   public FtPrimaryStatus status(String vm) {
@@ -286,7 +313,7 @@ public final class FtPrimaries implements AutoCloseable {
       vms.peek(vm); // 404 for an unknown vm
       return new FtPrimaryStatus(vm, FtPrimaryStatus.NONE, null, null, null, 0, null, null, null, null, null);
     }
-    p.controllerNanos = System.nanoTime();
+    followFencer(vm, p);
     ColoCheckpoints.Summary s = p.checkpoints.summary(clock.instant());
     boolean qemuGone = vms.exists(vm) && vms.peek(vm).process().isEmpty();
     synchronized (p) {
@@ -299,7 +326,7 @@ public final class FtPrimaries implements AutoCloseable {
       }
       return new FtPrimaryStatus(vm, phase, p.request.secondaryHost(), p.syncedBytes, p.syncTotal, s.checkpoints(),
           s.pauseMedianMs(), s.pauseMaxMs(), s.lastCheckpointAt(), p.enablePauseMs, reason,
-          p.heartbeat == null ? null : p.heartbeat.silentMs(), p.fencedAt);
+          p.fencer == null ? null : p.fencer.secondarySilentMs(), p.fencedAt);
     }
   }
 
@@ -308,12 +335,24 @@ public final class FtPrimaries implements AutoCloseable {
     if (!vms.exists(vm)) return null;
     QemuProcess qemu = vms.peek(vm).process().orElse(null);
     if (qemu == null || !vms.peek(vm).definition().ft()) return null;
+    java.nio.file.Path dir = vms.peek(vm).dir();
+    java.nio.file.Path saved = dir.resolve(PROTECT_FILE);
+    FencerProcess.State fenced = FencerProcess.readState(dir);
+    if (fenced != null && fenced.fencedAt() != null && Fencer.stopped(qemu.pid())) {
+      // fenced while no agent ran: its QMP would not answer (the process is stopped); the controller fails over
+      var p = new Protection(java.nio.file.Files.isRegularFile(saved) ? JsonFiles.read(saved, FtProtectRequest.class)
+          : new FtProtectRequest(null, null, 0, 0, 0));
+      p.phase = FtPrimaryStatus.FENCED;
+      p.fencedAt = fenced.fencedAt();
+      p.reason = "fenced by its fencer: " + fenced.reason();
+      Protection before = protections.putIfAbsent(vm, p);
+      return before != null ? before : p;
+    }
     try {
       if (!qemu.qmp().call(new QueryColoStatus(), Duration.ofSeconds(5)).mode().equals("primary")) return null;
     } catch (QmpException e) {
       return null;
     }
-    java.nio.file.Path saved = vms.peek(vm).dir().resolve(PROTECT_FILE);
     FtProtectRequest req = java.nio.file.Files.isRegularFile(saved) ? JsonFiles.read(saved, FtProtectRequest.class)
         : new FtProtectRequest(null, null, 0, 0, 0);
     var p = new Protection(req);
@@ -326,7 +365,7 @@ public final class FtPrimaries implements AutoCloseable {
       p.closeEvents();
       return before;
     }
-    startHeartbeat(vm, p, qemu);
+    startFencer(vm, p, qemu, dir, true);
     return p;
   }
 
@@ -349,6 +388,7 @@ public final class FtPrimaries implements AutoCloseable {
       p.closeEvents();
       protections.remove(vm, p);
     }
+    FencerProcess.stop(vm, h.dir());
     try {
       java.nio.file.Files.deleteIfExists(h.dir().resolve(PROTECT_FILE));
     } catch (java.io.IOException e) {

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The secondary's end of the pair's heartbeat (docs/ft.md, failure detection): a UDP socket on the
- * replication address that hears the primary's agent ({@link HeartbeatSender}) and answers each
+ * replication address that hears the primary's fencer ({@link Fencer}, {@link HeartbeatSender}) and answers each
  * datagram, so the primary knows the path works both ways. What it heard is read by the
  * controller, which alone decides a takeover; this end never acts on silence by itself (a
  * partitioned secondary must not become a second primary).

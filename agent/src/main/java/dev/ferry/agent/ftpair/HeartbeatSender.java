@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The primary's end of the pair's heartbeat: every {@link #INTERVAL} a datagram to the secondary's
- * {@link HeartbeatListener}, sent only while the primary's QEMU lives (a dead QEMU under a live
- * agent must fall silent too), and the answers it gets back. After each round it calls
+ * The primary's end of the pair's heartbeat, run by the VM's {@link Fencer} process: every
+ * {@link #INTERVAL} a datagram to the secondary's {@link HeartbeatListener}, sent only while the
+ * primary's QEMU runs (a dead or fenced QEMU must fall silent too), and the answers it gets back. After each round it calls
  * {@code afterRound}, where the primary decides whether to fence.
  *
  * <p>Datagrams read {@code ferry-ft VM TOKEN SEQ}; the token comes from the secondary's agent
