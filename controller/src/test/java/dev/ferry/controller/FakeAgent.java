@@ -965,6 +965,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   /** the secondary hears no heartbeat of the primary since then; null: it hears it */
   volatile java.time.Instant primarySilentSince;
+  /** the secondary never heard the primary's fencer (it could not start): no last heartbeat to report */
+  volatile boolean primaryNeverHeard;
   /** no checkpoint reached the secondary since then; null: they keep coming */
   volatile java.time.Instant checkpointsSilentSince;
   /** the primary QEMU's COLO connection is closed (its QEMU died) */
@@ -982,8 +984,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   public dev.ferry.api.agent.FtSecondaryHeartbeat ftSecondaryHeartbeat(String vm) {
     if (ftTakenOver.contains(vm)) return new dev.ferry.api.agent.FtSecondaryHeartbeat(vm, true, null, 0, false, 0, true);
     if (!ftSecondaries.containsKey(vm)) throw notFound("vm '" + vm + "' has no ft secondary here");
-    return new dev.ferry.api.agent.FtSecondaryHeartbeat(vm, true, java.time.Instant.now().minusMillis(
-        since(primarySilentSince)), since(primarySilentSince), !coloStreamClosed, since(checkpointsSilentSince), false);
+    return new dev.ferry.api.agent.FtSecondaryHeartbeat(vm, true, primaryNeverHeard ? null : java.time.Instant.now()
+        .minusMillis(since(primarySilentSince)), since(primarySilentSince), !coloStreamClosed, since(checkpointsSilentSince), false);
   }
 
   @Override

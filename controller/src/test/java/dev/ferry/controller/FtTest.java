@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * scripted agents: the phases an enable goes through and what each host is asked, the status
  * fields, the refusals of a protected VM, every preflight refusal changing nothing, a failed enable
  * rolled back, protection surviving a controller restart, and who fails over when (a dead primary
- * QEMU at once, a lost primary host after the fencing guard, never for a restarting agent whose
- * QEMU keeps checkpointing, the primary when the path between them is cut), a planned failover,
+ * QEMU at once, a lost primary host once its fencer was silent 800 ms, never for a restarting agent
+ * whose fencer heartbeats or whose QEMU keeps checkpointing, the primary when the path between them
+ * is cut), a planned failover,
  * and a failover finished by a restarted controller.
  */
 class FtTest {
@@ -346,14 +347,56 @@ class FtTest {
   }
 
   /**
-   * The primary's agent restarts (unreachable for 2 s, no heartbeats) while its QEMU keeps
-   * checkpointing to the secondary: no failover; a partitioned or restarting agent alone never
-   * makes a second primary.
+   * A primary host lost at the default 2000 ms interval (its agent unreachable, its fencer silent,
+   * its COLO connection still up as without a FIN): decided once the fencer was silent for 800 ms,
+   * not after the checkpoint guard (2.5 s at this interval), so detection stays within about 1 s.
    */
   @Test
-  void primaryAgentRestarts_checkpointsGoOn_noFailover() throws Exception {
+  void primaryHostLost_defaultInterval_connectionUp_decidedOnceItsFencerWasSilent800ms() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    awaitState("web", "protected");
+    long t0 = System.nanoTime();
+    host1.die();
+    host2.primarySilentSince = java.time.Instant.now();
+    host2.checkpointsSilentSince = java.time.Instant.now();
+
+    JsonNode st = awaitState("web", "unprotected");
+
+    long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(waitedMs).as("the takeover waits for the primary's self-fence (500 ms)").isGreaterThanOrEqualTo(800);
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(st.at("/failovers/0/cause").asText()).contains("primary host host1 is lost").contains("fencer");
+    assertThat(st.at("/failovers/0/detected_ms").asLong()).as("not the 2.5 s checkpoint guard").isBetween(800L, 1200L);
+  }
+
+  /**
+   * The primary's agent restarts (unreachable for 3 s, longer than the 2.5 s guard) while its
+   * fencer keeps heartbeating and no checkpoint arrives meanwhile (2000 ms interval): no failover; a
+   * restarting agent alone never makes a second primary.
+   */
+  @Test
+  void primaryAgentRestarts_itsFencerHeartbeats_noFailover() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 2000));
+    awaitState("web", "protected");
+    host2.checkpointsSilentSince = java.time.Instant.now();
+    host1.dieFor(Duration.ofMillis(3000));
+
+    Thread.sleep(3300);
+    host2.checkpointsSilentSince = null;
+
+    assertThat(c.get("/api/ft/web").json().get("state").asText()).isEqualTo("protected");
+    assertThat(host2.calls).doesNotContain("POST /agent/vms/web/ft-secondary/takeover");
+  }
+
+  /**
+   * A primary whose fencer the secondary never heard (it could not start) and whose agent restarts
+   * (unreachable for 1.3 s, no heartbeats) while its QEMU keeps checkpointing: no failover.
+   */
+  @Test
+  void primaryWithoutFencer_agentRestarts_checkpointsGoOn_noFailover() throws Exception {
     c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
     awaitState("web", "protected");
+    host2.primaryNeverHeard = true;
     host2.primarySilentSince = java.time.Instant.now();
     host1.dieFor(Duration.ofMillis(1300));
 

@@ -270,7 +270,22 @@ final class FtRunner {
       Instant at = ctx.clock().instant();
       var round = new FtWatch.Round(at, p, pErr, Duration.between(primaryOk, at), s, sErr, sGone,
           Duration.between(secondaryOk, at), Duration.between(checkpointed, at), row.checkpointIntervalMs());
-      switch (FtWatch.judge(round, row.primaryHost(), row.secondaryHost())) {
+      FtWatch.Verdict verdict = FtWatch.judge(round, row.primaryHost(), row.secondaryHost());
+      Duration again = verdict instanceof FtWatch.Wait ? FtWatch.lookAgainIn(round) : null;
+      if (again != null) {
+        // a primary host that may be lost: the secondary alone is asked again once the silence reaches the bound
+        ctx.sleep().sleep(again);
+        try {
+          FtSecondaryHeartbeat s2 = ctx.agent(row.secondaryHost()).within(WATCH_ROUND_CALL).ftSecondaryHeartbeat(vm);
+          secondaryOk = at = ctx.clock().instant();
+          round = new FtWatch.Round(at, null, pErr, Duration.between(primaryOk, at), s2, null, false, Duration.ZERO,
+              Duration.between(checkpointed, at), row.checkpointIntervalMs());
+          verdict = FtWatch.judge(round, row.primaryHost(), row.secondaryHost());
+        } catch (RuntimeException e) {
+          // the next full round looks at both again
+        }
+      }
+      switch (verdict) {
         case FtWatch.Healthy h -> waiting = null;
         case FtWatch.Wait w -> {
           if (!w.why().equals(waiting)) LOG.info("ft: vm {}: waiting: {}", vm, w.why());

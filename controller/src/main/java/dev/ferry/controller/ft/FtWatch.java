@@ -7,20 +7,24 @@ import java.time.Instant;
 
 /**
  * Who fails over, decided by the controller from one round of looking at both agents (docs/ft.md,
- * failure detection). The agents heartbeat each other every 100 ms; the secondary's agent says what
- * it hears and whether the primary QEMU's COLO connection still stands, the primary's agent what it
- * hears of the secondary. The controller is the tiebreaker: a secondary never takes over on its own,
+ * failure detection). The primary's fencer (a process of its own that outlives its agent) heartbeats
+ * the secondary's agent every 100 ms while the primary QEMU runs; the secondary's agent says what it
+ * hears and whether the primary QEMU's COLO connection still stands, the primary's agent what its
+ * fencer hears of the secondary. The controller is the tiebreaker: a secondary never takes over on its own,
  * and a primary the controller still reaches is never replaced.
  *
  * <ul>
  *   <li>primary reached, its QEMU gone or fenced: the secondary takes over;
  *   <li>primary unreached, its COLO connection closed by its kernel: its QEMU is dead, take over at
  *       once (nothing left there to fence);
- *   <li>primary unreached, connection still up (a dead or cut-off host sends no FIN), both silent
- *       for {@link #guard}: take over. The primary's agent fences its guest after
- *       {@code FENCE_AFTER} (500 ms) without hearing the secondary or the controller, well before;
- *       no checkpoint may have arrived meanwhile either (a primary whose agent merely restarts keeps
- *       checkpointing, and is left alone);
+ *   <li>primary unreached, connection still up (a dead or cut-off host sends no FIN), its fencer
+ *       heard before and silent for {@link #HOST_SILENCE}, its agent unreached as long: take over.
+ *       The fencer heartbeats through an agent restart, so its silence means the host is gone or
+ *       cut off, or the QEMU stopped (fenced) or dead; it fences the guest after
+ *       {@code Fencer.FENCE_AFTER} (500 ms) without hearing the secondary or the controller, before;
+ *   <li>the same without a fencer ever heard (it could not start): only after {@link #guard} with no
+ *       checkpoint either (a primary whose agent merely restarts keeps checkpointing, and is left
+ *       alone);
  *   <li>primary reached, secondary gone, or unreached for 3 s with no checkpoint completing for the
  *       guard (an agent that restarts leaves its QEMU loading checkpoints), or the path between them cut
  *       (each side silent for the guard): the primary runs on, unprotected.
@@ -37,6 +41,15 @@ final class FtWatch {
    */
   static final Duration SECONDARY_UNREACHED = Duration.ofSeconds(3);
   static final Duration MIN_GUARD = Duration.ofMillis(800);
+  /**
+   * No heartbeat from the primary's fencer for this long, its agent unreached as long: the primary
+   * host is lost (or its guest fenced). Its fencer stops the guest after 500 ms of hearing neither
+   * the secondary nor the controller, checking every 100 ms round: 800 ms leaves it 200 ms (a
+   * {@code kill -STOP} and a loaded host's scheduling) to be stopped before the secondary runs.
+   */
+  static final Duration HOST_SILENCE = Duration.ofMillis(800);
+  /** A heartbeat is missing (two 100 ms rounds, then some): worth looking again when {@link #HOST_SILENCE} is reached. */
+  static final Duration MISSED = Duration.ofMillis(200);
 
   private FtWatch() {}
 
@@ -104,6 +117,12 @@ final class FtWatch {
       return new PrimaryLost("the primary qemu on " + primaryHost + " is gone (its COLO connection closed, no heartbeat"
           + " for " + s.silentMs() + " ms, its agent: " + r.primaryError() + ")", lastHeard);
     }
+    long h = HOST_SILENCE.toMillis();
+    if (s.lastHeardAt() != null && r.primaryUnreached().toMillis() >= h && s.silentMs() >= h) {
+      return new PrimaryLost("the primary host " + primaryHost + " is lost or its guest fenced (no heartbeat from its"
+          + " fencer for " + s.silentMs() + " ms, its COLO connection still up, its agent unreachable for "
+          + r.primaryUnreached().toMillis() + " ms: " + r.primaryError() + ")", lastHeard);
+    }
     long g = guard.toMillis();
     if (r.primaryUnreached().toMillis() >= g && s.silentMs() >= g && s.checkpointSilentMs() >= g) {
       return new PrimaryLost("the primary host " + primaryHost + " is lost (no heartbeat, no checkpoint for "
@@ -111,5 +130,23 @@ final class FtWatch {
           + r.primaryUnreached().toMillis() + " ms: " + r.primaryError() + ")", lastHeard);
     }
     return new Wait("the primary's agent does not answer: " + r.primaryError());
+  }
+
+  /**
+   * When a round that waited should be looked at again sooner than the next round: the primary
+   * unreached and its fencer's heartbeats missing but not yet for {@link #HOST_SILENCE}. The next
+   * full round would first spend its call timeout on the unreachable primary (300 ms) and decide up
+   * to that much late; the secondary alone, asked again once the silence reaches the bound, decides
+   * at it. Null: the next round as usual.
+   */
+  static Duration lookAgainIn(Round r) {
+    FtSecondaryHeartbeat s = r.secondary();
+    if (r.primary() != null || s == null || !s.qemuAlive() || s.takenOver() || !s.streamOpen() || s.lastHeardAt() == null) {
+      return null;
+    }
+    long h = HOST_SILENCE.toMillis();
+    if (s.silentMs() < MISSED.toMillis() || s.silentMs() >= h) return null;
+    long wait = Math.max(h - s.silentMs(), h - r.primaryUnreached().toMillis());
+    return Duration.ofMillis(Math.max(0, wait) + 10);
   }
 }
