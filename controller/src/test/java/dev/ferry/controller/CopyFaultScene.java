@@ -153,7 +153,8 @@ final class CopyFaultScene implements AutoCloseable {
     assertThat(c.phases(id)).as("never rolled back").doesNotContain("cancelling", "rolled_back").endsWith("done");
     assertThat(done.get("verified").asBoolean()).as(done.toString()).isTrue();
     List<String> source = host1.changes();
-    int hashed = source.indexOf("POST " + path() + "/cold-export/hashes");
+    int hashed = Math.max(source.indexOf("POST " + path() + "/cold-export/hashes"),
+        source.indexOf("POST " + path() + "/warm-source/hashes"));
     int deleted = source.indexOf("DELETE " + path());
     assertThat(hashed).as("the source was hashed: " + source).isNotNegative();
     assertThat(deleted).as("the source's disks deleted only after verification: " + source).isGreaterThan(hashed);

@@ -834,6 +834,13 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   }
 
   @Override
+  public List<dev.ferry.api.agent.DiskHashes> warmSourceHashes(String vm, dev.ferry.api.agent.WarmHashesRequest r) {
+    requireWarmSource(vm);
+    return definitions.get(vm).disks().stream()
+        .map(d -> new dev.ferry.api.agent.DiskHashes(d.id(), 64L << 20, List.of("a", "b"))).toList();
+  }
+
+  @Override
   public dev.ferry.api.agent.WarmSource warmSourceFinish(String vm) {
     var w = requireWarmSource(vm);
     var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), 0,

@@ -50,7 +50,7 @@ class WarmFaultMatrixTest {
         case COPYING -> s.host2.holdWarmPassFrom = 0;
         case SHUTTING_DOWN -> s.holdCall(s.host1, "POST " + p + "/warm-source/shutdown");
         case FINAL_PASS -> s.host2.holdWarmPassFrom = 1;
-        case VERIFYING -> s.holdCall(s.host1, "POST " + p + "/cold-export/hashes");
+        case VERIFYING -> s.holdCall(s.host1, "POST " + p + "/warm-source/hashes");
         case DEFINING -> s.holdCall(s.host2, "PUT " + p);
         case STARTING -> s.holdCall(s.host2, "POST " + p + "/start");
         case RELEASING -> s.holdCall(s.host1, "DELETE " + p);

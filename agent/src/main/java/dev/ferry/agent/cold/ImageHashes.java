@@ -37,6 +37,15 @@ public final class ImageHashes {
   }
 
   public DiskHashes of(String disk, Path image, String format) {
+    return fill(disk, image, format, ChunkHashes.DEFAULT_CHUNK, null);
+  }
+
+  /**
+   * The hashes of {@code chunkBytes} chunks of an image, taking the {@code known} ones as they are
+   * (null: none known) and computing the others (null entries) from the image.
+   */
+  public DiskHashes fill(String disk, Path image, String format, long chunkBytes, List<String> known) {
+    if (known != null && known.stream().noneMatch(java.util.Objects::isNull)) return new DiskHashes(disk, chunkBytes, known);
     Path tmp = privateDir();
     Path socket = tmp.resolve("h.sock");
     Path pidFile = tmp.resolve("h.pid");
@@ -44,7 +53,13 @@ public final class ImageHashes {
         List.of(new NbdDaemon.Image("disk", image, format, false)), null), new NbdDaemon.Listen.Unix(socket),
         tmp.resolve("h.log"));
     try (NbdClient c = NbdClient.connect(NbdAddress.unix(socket), "disk", List.of(MetaContexts.BASE_ALLOCATION))) {
-      return new DiskHashes(disk, ChunkHashes.DEFAULT_CHUNK, ChunkHashes.compute(c, ChunkHashes.DEFAULT_CHUNK));
+      if (known == null) return new DiskHashes(disk, chunkBytes, ChunkHashes.compute(c, chunkBytes));
+      List<String> out = new java.util.ArrayList<>(known);
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(ChunkHashes.READ);
+      for (int i = 0; i < out.size(); i++) {
+        if (out.get(i) == null) out.set(i, ChunkHashes.chunk(c, i, chunkBytes, buffer));
+      }
+      return new DiskHashes(disk, chunkBytes, List.copyOf(out));
     } catch (NbdException e) {
       throw new AgentException(Kind.UNAVAILABLE, "cannot hash disk " + disk + " (" + image + "): " + e.getMessage(), e);
     } finally {

@@ -93,6 +93,7 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   @Override
   public void deleteVm(String vm, boolean deleteDisks) {
     s.vms().delete(vm, deleteDisks);
+    if (s.warm() != null) s.warm().sources().forgetHashes(vm);
   }
 
   @Override
@@ -322,6 +323,11 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   @Override
   public dev.ferry.api.agent.WarmSource warmSourceFinish(String vm) {
     return s.warm().sources().finish(vm);
+  }
+
+  @Override
+  public List<DiskHashes> warmSourceHashes(String vm, dev.ferry.api.agent.WarmHashesRequest request) {
+    return s.warm().sources().hashes(vm, request.migrationId());
   }
 
   @Override

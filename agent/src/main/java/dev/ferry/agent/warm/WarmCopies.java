@@ -98,6 +98,9 @@ public final class WarmCopies {
     CopyRecord r = new CopyRecord(id, req.vm(), WarmCopyStatus.READY, -1, images, req.bandwidthBytes(), 0, 0, 0, 0,
         null, null);
     write(r);
+    Map<String, Long> bySize = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < images.size(); i++) bySize.put(images.get(i).id(), sizes.get(i));
+    HashLedger.unknown(id, bySize).write(ledgerFile(id));
     try {
       for (int i = 0; i < images.size(); i++) {
         Subprocess.run(List.of(qemuImg.toString(), "create", "-q", "-f", images.get(i).format(), images.get(i).path(),
@@ -124,7 +127,10 @@ public final class WarmCopies {
     if (req.pass() > 0 && req.bitmap() == null) throw AgentException.badInput("bitmap", "", "the bitmap pass "
         + req.pass() + " copies");
     write(r.passState(req.pass(), WarmCopyStatus.COPYING, r.copiedBytes(), r.skippedBytes(), 0, 0, null, null));
-    WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), daemon, tlsDir, this::finished);
+    HashLedger ledger = ledger(id);
+    Map<String, Long> chunks = new java.util.HashMap<>();
+    for (AgentDisk img : r.images()) chunks.put(img.id(), ledger.chunkBytes(img.id()));
+    WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), daemon, tlsDir, chunks, this::finished);
     running.put(id, pass);
     pass.start();
     log.info("warm copy {}: pass {} from {}:{} ({}){}", id, req.pass(), req.source().host(), req.source().port(),
@@ -137,6 +143,8 @@ public final class WarmCopies {
       if (r.state().equals(WarmCopyStatus.COPYING) && r.pass() == p.pass()) {
         // the images are QEMU's to open once the VM is defined here: handed over after every good pass
         if (p.ok()) for (AgentDisk img : r.images()) pools.handOver(Path.of(img.path()));
+        // the pass's hashes before the pass counts as copied: a restart in between reruns the pass
+        if (p.ok()) ledger(p.id()).with(p.pass(), p.hashed()).write(ledgerFile(p.id()));
         String state = p.ok() ? WarmCopyStatus.COPIED : p.wasCancelled() ? WarmCopyStatus.CANCELLED : WarmCopyStatus.FAILED;
         write(r.passState(r.pass(), state, r.copiedBytes() + p.copiedBytes(), r.skippedBytes() + p.skippedBytes(),
             p.copiedBytes(), p.plannedBytes(), p.ms(), p.ok() ? null : p.error()));
@@ -193,12 +201,30 @@ public final class WarmCopies {
     return status(r.get());
   }
 
+  /**
+   * The hashes of the new images: those the passes kept ({@link HashLedger}), the rest (none,
+   * unless the ledger was lost) computed from the images now.
+   */
   public List<DiskHashes> hashes(String id) {
     CopyRecord r = require(id);
     if (!r.state().equals(WarmCopyStatus.COPIED)) {
       throw new AgentException(Kind.CONFLICT, "warm copy " + id + " is " + r.state() + ", not copied");
     }
-    return r.images().stream().map(img -> hashes.of(img.id(), Path.of(img.path()), img.format())).toList();
+    HashLedger ledger = ledger(id);
+    if (ledger.unknownChunks() > 0) {
+      log.info("warm copy {}: {} chunks not hashed by the passes, hashed now", id, ledger.unknownChunks());
+    }
+    return r.images().stream().map(img -> hashes.fill(img.id(), Path.of(img.path()), img.format(),
+        ledger.chunkBytes(img.id()), ledger.known(img.id()))).toList();
+  }
+
+  private Path ledgerFile(String id) {
+    return dir.resolve(id + ".hashes");
+  }
+
+  private HashLedger ledger(String id) {
+    return HashLedger.read(ledgerFile(id)).orElseThrow(() -> new AgentException(Kind.INTERNAL,
+        "warm copy " + id + " has no hash ledger " + ledgerFile(id)));
   }
 
   private static WarmCopyStatus status(CopyRecord r) {
@@ -235,6 +261,7 @@ public final class WarmCopies {
   }
 
   private void deleteRecord(String id) {
+    HashLedger.delete(ledgerFile(id));
     try {
       Files.deleteIfExists(dir.resolve(id + ".json"));
     } catch (IOException e) {

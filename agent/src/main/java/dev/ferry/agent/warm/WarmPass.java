@@ -15,7 +15,16 @@ import dev.ferry.nbd.copy.CopyTarget;
 import dev.ferry.nbd.copy.DiskCopy;
 import dev.ferry.nbd.copy.NbdTarget;
 import dev.ferry.nbd.copy.RawFileTarget;
+import dev.ferry.nbd.copy.ChunkHashes;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -55,6 +64,10 @@ final class WarmPass {
   private final Path daemon;
   private final Path tlsDir;
   private final Consumer<WarmPass> onEnd;
+  /** chunk size per disk of the copy's hash ledger */
+  private final Map<String, Long> chunkBytes;
+  /** the chunks this pass wrote, hashed from the new image after it wrote them */
+  private final Map<String, Map<Integer, String>> hashed = new ConcurrentHashMap<>();
   private final Thread thread;
   private final long startedNanos = System.nanoTime();
   private volatile DiskCopy current;
@@ -67,7 +80,8 @@ final class WarmPass {
   private volatile boolean ok;
 
   WarmPass(String id, WarmPassCopy req, List<AgentDisk> images, long bandwidth, Path daemon, Path tlsDir,
-      Consumer<WarmPass> onEnd) {
+      Map<String, Long> chunkBytes, Consumer<WarmPass> onEnd) {
+    this.chunkBytes = chunkBytes;
     this.id = id;
     this.req = req;
     this.images = images;
@@ -107,6 +121,11 @@ final class WarmPass {
   long ms() {
     long end = endedNanos == 0 ? System.nanoTime() : endedNanos;
     return (end - startedNanos) / 1_000_000;
+  }
+
+  /** Disk to chunk to hash, of the chunks this pass wrote; complete once {@link #ok()}. */
+  Map<String, Map<Integer, String>> hashed() {
+    return hashed;
   }
 
   boolean ok() {
@@ -199,10 +218,10 @@ final class WarmPass {
       }
     }
     planned += plan.dataBytes();
-    DiskCopy.Opener<CopyTarget> target = writer(img, daemons);
+    Writer target = writer(img, daemons);
     // pass 0 writes into a new image (reads as zero); later passes must zero what the guest zeroed
     DiskCopy copy = new DiskCopy(plan, () -> NbdClient.connect(source, src.export(),
-        List.of(MetaContexts.BASE_ALLOCATION)), target,
+        List.of(MetaContexts.BASE_ALLOCATION)), target.opener(),
         new DiskCopy.Options(CONNECTIONS, REQUEST, bandwidth, req.pass() == 0));
     current = copy;
     if (cancelled) copy.cancel();
@@ -210,10 +229,48 @@ final class WarmPass {
     doneCopied += copy.copiedBytes();
     doneSkipped += copy.skippedBytes();
     current = null;
+    hashed.put(img.id(), hashWritten(img, src.virtualSize(), plan, target));
   }
 
-  private DiskCopy.Opener<CopyTarget> writer(AgentDisk img, List<Started> daemons) {
-    if (img.format().equals("raw")) return () -> new RawFileTarget(Path.of(img.path()));
+  /**
+   * The hashes of the chunks the pass wrote (pass 0: every chunk), read back from the new image
+   * on this host: what the cutover compares with the source's own hashes of them.
+   */
+  private Map<Integer, String> hashWritten(AgentDisk img, long size, CopyPlan plan, Writer target)
+      throws IOException, dev.ferry.nbd.NbdException {
+    long chunk = chunkBytes.get(img.id());
+    BitSet chunks = new BitSet();
+    if (req.pass() == 0) {
+      chunks.set(0, ChunkHashes.count(size, chunk));
+    } else {
+      chunks = ChunkHashes.touched(plan.ranges().stream().map(r -> new long[] {r.offset(), r.end()}).toList(), chunk);
+    }
+    Map<Integer, String> out = new HashMap<>();
+    ByteBuffer buffer = ByteBuffer.allocateDirect(ChunkHashes.READ);
+    if (target.socket() == null) {
+      try (FileChannel f = FileChannel.open(Path.of(img.path()), StandardOpenOption.READ)) {
+        for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
+          if (cancelled) throw new CancellationException();
+          out.put(i, ChunkHashes.fileChunk(f, size, i, chunk, buffer));
+        }
+      }
+    } else {
+      try (NbdClient c = NbdClient.connect(NbdAddress.unix(target.socket()), "disk",
+          List.of(MetaContexts.BASE_ALLOCATION))) {
+        for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
+          if (cancelled) throw new CancellationException();
+          out.put(i, ChunkHashes.chunk(c, i, chunk, buffer));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** How the pass writes a disk; the socket of its writer daemon, null for a raw file written directly. */
+  private record Writer(DiskCopy.Opener<CopyTarget> opener, Path socket) {}
+
+  private Writer writer(AgentDisk img, List<Started> daemons) {
+    if (img.format().equals("raw")) return new Writer(() -> new RawFileTarget(Path.of(img.path())), null);
     Path tmp = ImageHashes.privateDir();
     Path socket = tmp.resolve("w.sock");
     Path pidFile = tmp.resolve("w.pid");
@@ -221,7 +278,7 @@ final class WarmPass {
         List.of(new NbdDaemon.Image("disk", Path.of(img.path()), img.format(), true)), null),
         new NbdDaemon.Listen.Unix(socket), tmp.resolve("w.log"));
     daemons.add(new Started(p.pid(), pidFile, tmp));
-    return () -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), "disk", List.of()));
+    return new Writer(() -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), "disk", List.of())), socket);
   }
 
   /** A daemon this pass started, stopped by pid at its end. */

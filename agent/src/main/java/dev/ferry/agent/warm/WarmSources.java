@@ -11,6 +11,7 @@ import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.VmState;
 import dev.ferry.api.agent.ColdExport;
+import dev.ferry.api.agent.DiskHashes;
 import dev.ferry.api.agent.WarmPassRequest;
 import dev.ferry.api.agent.WarmShutdownRequest;
 import dev.ferry.api.agent.WarmSource;
@@ -31,7 +32,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,8 +88,12 @@ public final class WarmSources {
   private final String address;
   private final SourcePorts ports;
   private final StreamTls tls;
+  private final SourceHashes hashing = new SourceHashes();
+  private final dev.ferry.agent.cold.ImageHashes imageHashes;
 
-  public WarmSources(Path dataDir, Vms vms, String address, dev.ferry.agent.migration.PortRange range, StreamTls tls) {
+  public WarmSources(Path dataDir, Vms vms, String address, dev.ferry.agent.migration.PortRange range, StreamTls tls,
+      dev.ferry.agent.cold.ImageHashes imageHashes) {
+    this.imageHashes = imageHashes;
     this.dir = dataDir.resolve("warm/sources");
     this.vms = vms;
     this.address = address;
@@ -130,6 +137,9 @@ public final class WarmSources {
         }
         var r = new SourceRecord(req.migrationId(), vm, req.targetHost(), ports.choose(), tls.on(), -1, disks, null);
         write(r);
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (ColdExport.ColdExportDisk d : disks) sizes.put(d.disk(), d.virtualSize());
+        HashLedger.unknown(req.migrationId(), sizes).write(ledgerFile(vm));
         return r;
       });
       // QEMU stays when the guest powers off: the final pass reads the disks from it
@@ -165,7 +175,9 @@ public final class WarmSources {
     if (n != rec.pass() && n != rec.pass() + 1) {
       throw AgentException.badInput("pass", Integer.toString(n), "the current pass " + rec.pass() + " or the next");
     }
-    return vms.withVm(vm, "prepare a warm pass of", Vms.ACTION_WAIT, h -> {
+    // the previous pass's hashing reads through the exports this pass drops
+    if (n != rec.pass()) hashing.await(vm);
+    WarmSource view = vms.withVm(vm, "prepare a warm pass of", Vms.ACTION_WAIT, h -> {
       var q = new Qmp(running(vm, h).qmp());
       List<ColdExport.ColdExportDisk> disks = new ArrayList<>();
       for (ColdExport.ColdExportDisk d : rec.disks()) {
@@ -197,6 +209,8 @@ public final class WarmSources {
           n == 0 ? " whole" : " with bitmap " + BITMAP + (n - 1));
       return view(next, q, h);
     });
+    hashing.start(vm, ledgerFile(vm), address, rec.port(), rec.tls(), n, view.export().disks());
+    return view;
   }
 
   /**
@@ -234,6 +248,8 @@ public final class WarmSources {
   /** After the final pass: QEMU's bitmaps, exports and server removed, then QEMU quit; the record goes. */
   public synchronized WarmSource finish(String vm) {
     SourceRecord rec = require(vm, null);
+    // the final pass's chunks are hashed through QEMU's exports: before they go
+    hashing.await(vm);
     vms.withVm(vm, "finish the warm source of", Vms.ACTION_WAIT, h -> {
       h.process().ifPresent(p -> {
         var q = new Qmp(p.qmp());
@@ -251,10 +267,46 @@ public final class WarmSources {
     return new WarmSource(rec.migrationId(), export(rec, 0), rec.pass(), null, 0, WarmSource.GONE, rec.shutdownMs());
   }
 
+  /**
+   * After {@link #finish}: the hashes of the VM's disks for the cutover's comparison, those the
+   * passes kept and the rest (none, unless hashing was not kept) computed from the images now.
+   */
+  public List<DiskHashes> hashes(String vm, String migrationId) {
+    if (read(vm).isPresent()) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + " is still the source of a warm migration; its hashes"
+          + " are compared after the final pass");
+    }
+    HashLedger ledger = HashLedger.read(ledgerFile(vm)).filter(l -> l.migrationId().equals(migrationId))
+        .orElseThrow(() -> new AgentException(Kind.NOT_FOUND, "no hashes of warm migration " + migrationId
+            + " of vm " + vm + " on this host"));
+    if (ledger.unknownChunks() > 0) {
+      log.info("vm {}: {} chunks not hashed by the passes of warm migration {}, hashed now", vm,
+          ledger.unknownChunks(), migrationId);
+    }
+    List<DiskHashes> out = new ArrayList<>();
+    for (DiskSpec d : vms.peek(vm).spec().disks()) {
+      out.add(imageHashes.fill(d.id(), Path.of(d.path()), d.format().driver(), ledger.chunkBytes(d.id()),
+          ledger.known(d.id())));
+    }
+    return out;
+  }
+
+  /** Drops the hashes a finished migration kept (the VM left this host, or a new migration begins). */
+  public void forgetHashes(String vm) {
+    HashLedger.delete(ledgerFile(vm));
+  }
+
+  private Path ledgerFile(String vm) {
+    return dir.resolve(vm + ".hashes");
+  }
+
   /** Undoes the source (a cancel): bitmaps, exports and server removed; a powered-off guest boots again. */
   public synchronized void cancel(String vm) {
     Optional<SourceRecord> rec = read(vm);
-    if (rec.isEmpty()) return;
+    if (rec.isEmpty()) {
+      forgetHashes(vm);
+      return;
+    }
     vms.withVm(vm, "cancel the warm source of", Vms.ACTION_WAIT, h -> {
       h.process().ifPresent(p -> {
         var q = new Qmp(p.qmp());
@@ -271,6 +323,9 @@ public final class WarmSources {
       return null;
     });
     delete(vm);
+    // the exports are gone, so a hashing thread still reading them ends now
+    hashing.await(vm);
+    forgetHashes(vm);
     log.info("vm {}: warm source of migration {} cancelled", vm, rec.get().migrationId());
   }
 

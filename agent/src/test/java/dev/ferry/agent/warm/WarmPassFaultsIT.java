@@ -117,6 +117,7 @@ class WarmPassFaultsIT {
     assertThat(done.state()).as(done.toString()).isEqualTo(WarmCopyStatus.COPIED);
     assertThat(done.passCopiedBytes()).isEqualTo(DATA);
     assertThat(compare(image)).as("qemu-img compare source and copy").isZero();
+    assertKeptHashesAreTheSources(copies);
   }
 
   @Test
@@ -149,6 +150,26 @@ class WarmPassFaultsIT {
     assertThat(done.state()).as(done.toString()).isEqualTo(WarmCopyStatus.COPIED);
     assertThat(done.pass()).isZero();
     assertThat(compare(image)).as("qemu-img compare source and copy").isZero();
+    assertKeptHashesAreTheSources(after);
+  }
+
+  /**
+   * What the cutover compares: the hashes the passes kept of the copy, none computed afresh, equal
+   * to the source's own, hashed whole now in chunks of the same size.
+   */
+  private void assertKeptHashesAreTheSources(WarmCopies copies) throws Exception {
+    HashLedger kept = HashLedger.read(dir.resolve("data/warm/copies/" + ID + ".hashes")).orElseThrow();
+    assertThat(kept.unknownChunks()).as("every chunk hashed by the pass").isZero();
+    var target = copies.hashes(ID).getFirst();
+    var src = images().fill("disk0", source, "qcow2", target.chunkBytes(), null);
+    assertThat(target.chunkBytes()).isEqualTo(MIB);
+    assertThat(target.sha256()).hasSize((int) (SIZE / MIB)).isEqualTo(src.sha256());
+  }
+
+  private static dev.ferry.agent.cold.ImageHashes images() {
+    Path qemuImg = Path.of(which("qemu-img"));
+    Path daemon = Path.of(java.util.Objects.requireNonNullElse(which("qemu-storage-daemon"), "/usr/bin/qemu-storage-daemon"));
+    return new dev.ferry.agent.cold.ImageHashes(daemon, qemuImg);
   }
 
   /** A target agent on {@code DIR/data} with pool {@code local}, as constructed at the agent's start. */

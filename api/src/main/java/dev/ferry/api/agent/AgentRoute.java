@@ -115,6 +115,8 @@ public enum AgentRoute {
   WARM_SOURCE_SHUTDOWN("POST", "/agent/vms/{name}/warm-source/shutdown"),
   /** {@link HostAgent#warmSourceFinish}: bitmaps, exports and server removed, QEMU quit */
   WARM_SOURCE_FINISH("POST", "/agent/vms/{name}/warm-source/finish"),
+  /** {@link HostAgent#warmSourceHashes} */
+  WARM_SOURCE_HASHES("POST", "/agent/vms/{name}/warm-source/hashes"),
   /** {@link HostAgent#cancelWarmSource}: 204; bitmaps, exports and server removed, a powered-off guest booted again */
   WARM_SOURCE_CANCEL("DELETE", "/agent/vms/{name}/warm-source"),
   /** {@link HostAgent#warmCopy} */

@@ -122,6 +122,7 @@ public final class AgentRoutes {
       case WARM_SOURCE_SHUTDOWN -> Answer.ok(agent.warmSourceShutdown(r.path("name"),
           r.body(WarmShutdownRequest.class)));
       case WARM_SOURCE_FINISH -> Answer.ok(agent.warmSourceFinish(r.path("name")));
+      case WARM_SOURCE_HASHES -> Answer.ok(agent.warmSourceHashes(r.path("name"), r.body(WarmHashesRequest.class)));
       case WARM_SOURCE_CANCEL -> {
         agent.cancelWarmSource(r.path("name"));
         yield Answer.NO_CONTENT;

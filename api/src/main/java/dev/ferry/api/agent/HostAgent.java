@@ -199,6 +199,14 @@ public interface HostAgent {
     throw new UnsupportedOperationException("warm migration");
   }
 
+  /**
+   * After {@link #warmSourceFinish}: the chunk hashes of the VM's disks, kept current by the
+   * passes (the target's {@link #warmCopyHashes} use the same chunks).
+   */
+  default List<DiskHashes> warmSourceHashes(String vm, WarmHashesRequest request) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
   /** Undoes {@link #warmSource}: bitmaps, exports and server removed; a powered-off guest boots again. Idempotent. */
   default void cancelWarmSource(String vm) {
     throw new UnsupportedOperationException("warm migration");

@@ -313,6 +313,11 @@ public final class HttpHostAgent implements HostAgent {
   }
 
   @Override
+  public List<DiskHashes> warmSourceHashes(String vm, WarmHashesRequest request) {
+    return call(AgentRoute.WARM_SOURCE_HASHES, "", request, HASHES, vm);
+  }
+
+  @Override
   public void cancelWarmSource(String vm) {
     call(AgentRoute.WARM_SOURCE_CANCEL, "", null, Void.class, vm);
   }

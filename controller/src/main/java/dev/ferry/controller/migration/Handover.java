@@ -62,10 +62,14 @@ final class Handover {
 
   /** Null when every disk's hashes agree, else which disk and chunk differ. */
   String compareHashes(Supplier<List<DiskHashes>> target) {
+    return compareHashes(() -> ctx.agent(record.source).within(HASH_TIMEOUT).sourceHashes(record.vm), target);
+  }
+
+  /** As {@link #compareHashes(Supplier)}, with the source's hashes from {@code source}. */
+  String compareHashes(Supplier<List<DiskHashes>> source, Supplier<List<DiskHashes>> target) {
     // both hosts hash at once: each reads its own copy, and the guest is down meanwhile
     var src = new java.util.concurrent.FutureTask<List<DiskHashes>>(() -> ctx.retrying(record.source,
-        "hashes of the source", () -> ctx.agent(record.source).within(HASH_TIMEOUT)
-            .sourceHashes(record.vm)));
+        "hashes of the source", source));
     Thread.ofVirtual().name("hashes-" + record.source).start(src);
     List<DiskHashes> dst;
     try {
@@ -92,6 +96,10 @@ final class Handover {
           new ControllerException(Kind.INTERNAL, "host '" + record.source + "' sent no hashes of disk " + disk));
       DiskHashes b = dst.stream().filter(h -> h.disk().equals(disk)).findFirst().orElseThrow(() ->
           new ControllerException(Kind.INTERNAL, "host '" + record.target + "' sent no hashes of disk " + disk));
+      if (a.chunkBytes() != b.chunkBytes()) {
+        throw new ControllerException(Kind.INTERNAL, "disk " + disk + ": host '" + record.source + "' hashed chunks of "
+            + a.chunkBytes() + " bytes, host '" + record.target + "' of " + b.chunkBytes() + "; they cannot be compared");
+      }
       int chunk = firstMismatch(a.sha256(), b.sha256());
       if (chunk >= 0) {
         long from = chunk * a.chunkBytes();

@@ -8,6 +8,7 @@ import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.ColdCopyRequest;
 import dev.ferry.api.agent.WarmCopyRequest;
 import dev.ferry.api.agent.WarmCopyStatus;
+import dev.ferry.api.agent.WarmHashesRequest;
 import dev.ferry.api.agent.WarmPassCopy;
 import dev.ferry.api.agent.WarmPassRequest;
 import dev.ferry.api.agent.WarmShutdownRequest;
@@ -39,6 +40,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(5);
   static final long DEFAULT_MAX_DOWNTIME_MS = 10_000;
   private static final Duration POLL = Duration.ofMillis(200);
+  /** the final pass is polled often: the guest is down while it runs */
+  private static final Duration FINAL_POLL = Duration.ofMillis(20);
   /** how often one pass is run before its failure rolls the migration back */
   static final int PASS_TRIES = 3;
   private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
@@ -55,8 +58,6 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private Instant lastPublished = Instant.EPOCH;
   /** when the guest stopped being available: the shutdown request */
   private Instant downFrom;
-  /** allocated data of the disks, as pass 0 found it (what hashing reads) */
-  private long dataBytes;
   /** when the final pass's copy ended (the rest of the cutover is measured from there); null after a restart */
   private Instant finalPassEnd;
   /** this VM's figures from earlier migrations, read once */
@@ -123,8 +124,9 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       }
       case VERIFYING -> {
         Instant v0 = ctx.clock().instant();
-        String mismatch = cutover.compareHashes(() -> ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
-            .warmCopyHashes(record.id));
+        String mismatch = cutover.compareHashes(() -> ctx.agent(record.source).within(Handover.HASH_TIMEOUT)
+            .warmSourceHashes(record.vm, new WarmHashesRequest(record.id)), () -> ctx.agent(record.target)
+            .within(Handover.HASH_TIMEOUT).warmCopyHashes(record.id));
         if (mismatch != null) {
           record.verified = false;
           runner.note(mismatch);
@@ -301,7 +303,6 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
           // a pass resumed after a restart began before t0: the target's own figure then
           long ms = under && s.passMs() != null ? s.passMs() : Duration.between(t0, ctx.clock().instant()).toMillis();
           passes.add(new WarmPrediction.Pass(s.passCopiedBytes(), Math.max(1, ms)));
-          if (n == 0) dataBytes = s.passCopiedBytes();
           record.passes = n + 1;
           record.remainingBytes = 0;
           LOG.info("migration {}: pass {} copied {} bytes in {} ms", record.id, n, s.passCopiedBytes(), ms);
@@ -315,7 +316,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         default -> { }
       }
       if (cancel.get()) return false;
-      ctx.sleep(POLL);
+      ctx.sleep(runner.phase() == WarmPhase.FINAL_PASS ? FINAL_POLL : POLL);
       s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).warmCopyStatus(record.id));
     }
   }
@@ -326,7 +327,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         () -> ctx.agent(record.source).warmSourceStatus(record.vm));
     record.dirtyBytes = st.dirtyBytes();
     if (earlier == null) earlier = cutover.earlier();
-    var p = new WarmPrediction(st.dirtyBytes(), passes, earlier, dataBytes);
+    var p = new WarmPrediction(st.dirtyBytes(), passes, earlier);
     record.predictedDowntimeMs = p.downtimeMs();
     record.throughput = p.throughput();
   }

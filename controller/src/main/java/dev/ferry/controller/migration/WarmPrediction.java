@@ -5,26 +5,26 @@ import java.util.List;
 /**
  * The downtime a warm cutover would have if it began now: the guest's power-off, the final pass
  * (the bytes the guest dirtied since the last pass began, at the pace of the last passes, each
- * pass's fixed cost included), the hashing of both copies, and the rest (the source QEMU's exit,
+ * pass's fixed cost included, and with it the hashing of the chunks it wrote), the comparison of
+ * both hosts' kept hashes, and the rest (the source QEMU's exit,
  * the definition and start on the target).
  *
  * <p>Each fixed term is what this VM took the last time it did that step ({@link Earlier}); the
  * documented defaults (docs/cluster-contract.md) stand in for what was never measured:
  * {@link #DEFAULT_SHUTDOWN_MS} for a VM never powered off by a migration, {@link
- * #HASH_BYTES_PER_S} for hashing (data only; both hosts hash at once), {@link #START_MS} for
- * the rest. Why measured terms: the defaults are guesses for any guest and any host (a 5 s
+ * #DEFAULT_VERIFY_MS} for the comparison (the passes keep both hosts' hashes current, so the
+ * disks are not read again), {@link #START_MS} for the rest. Why measured terms: the defaults are guesses for any guest and any host (a 5 s
  * power-off against the test guest's 0.5 s made the first prediction 3x the actual downtime),
  * while the same VM on the same hosts repeats its own figures closely.
  *
  * @param dirtyBytes what the final pass would copy
  * @param lastPasses the last passes (at most {@link #WINDOW}), oldest first
  * @param earlier what this VM's earlier migrations measured
- * @param dataBytes the disks' allocated data (what hashing reads on each host)
  */
-record WarmPrediction(long dirtyBytes, List<Pass> lastPasses, Earlier earlier, long dataBytes) {
+record WarmPrediction(long dirtyBytes, List<Pass> lastPasses, Earlier earlier) {
 
   static final long DEFAULT_SHUTDOWN_MS = 5_000;
-  static final double HASH_BYTES_PER_S = 256.0 * 1024 * 1024;
+  static final long DEFAULT_VERIFY_MS = 200;
   static final long START_MS = 1_500;
   static final double DEFAULT_BYTES_PER_S = 50.0 * 1024 * 1024;
   static final int WINDOW = 3;
@@ -67,9 +67,9 @@ record WarmPrediction(long dirtyBytes, List<Pass> lastPasses, Earlier earlier, l
     return earlier.shutdownMs() == null ? DEFAULT_SHUTDOWN_MS : earlier.shutdownMs();
   }
 
-  /** Both hosts hash their copy at once: one host's time. */
+  /** Both hosts answer their kept hashes at once. */
   long verifyMs() {
-    return earlier.verifyMs() != null ? earlier.verifyMs() : (long) (dataBytes * 1000.0 / HASH_BYTES_PER_S);
+    return earlier.verifyMs() != null ? earlier.verifyMs() : DEFAULT_VERIFY_MS;
   }
 
   long startPartMs() {

@@ -15,37 +15,37 @@ class WarmPredictionTest {
   void downtime_isShutdownFinalPassHashingAndTheRest() {
     // last passes: 100 MiB in 2 s, 10 MiB in 0.5 s -> 110 MiB / 2.5 s = 44 MiB/s
     var p = new WarmPrediction(22 * MIB, List.of(new Pass(100 * MIB, 2000), new Pass(10 * MIB, 500)),
-        new Earlier(3000L, null, null), 512 * MIB);
+        new Earlier(3000L, null, null));
 
     assertThat(p.throughput()).isEqualTo(44.0 * MIB);
     assertThat(p.finalPassMs()).isEqualTo(500);
-    assertThat(p.verifyMs()).as("512 MiB hashed on both hosts at once at 256 MiB/s").isEqualTo(2000);
+    assertThat(p.verifyMs()).as("never cut over before: the documented default").isEqualTo(WarmPrediction.DEFAULT_VERIFY_MS);
     assertThat(p.startPartMs()).as("never cut over before: the documented default").isEqualTo(WarmPrediction.START_MS);
-    assertThat(p.downtimeMs()).isEqualTo(3000 + 500 + 2000 + WarmPrediction.START_MS);
+    assertThat(p.downtimeMs()).isEqualTo(3000 + 500 + WarmPrediction.DEFAULT_VERIFY_MS + WarmPrediction.START_MS);
   }
 
   @Test
   void measuredTerms_replaceTheDefaults() {
-    var p = new WarmPrediction(0, List.of(new Pass(MIB, 250)), new Earlier(480L, 610L, 930L), 1024 * MIB);
+    var p = new WarmPrediction(0, List.of(new Pass(MIB, 250)), new Earlier(480L, 610L, 930L));
 
     assertThat(p.shutdownPartMs()).isEqualTo(480);
-    assertThat(p.verifyMs()).as("this VM's last comparison, not 1 GiB at the default rate").isEqualTo(610);
+    assertThat(p.verifyMs()).as("this VM's last comparison, not the default").isEqualTo(610);
     assertThat(p.startPartMs()).isEqualTo(930);
     assertThat(p.downtimeMs()).isEqualTo(480 + 250 + 610 + 930);
   }
 
   @Test
   void aColdShutdownAlone_setsOnlyThePowerOff() {
-    var p = new WarmPrediction(0, List.of(new Pass(MIB, 250)), new Earlier(700L, null, null), 256 * MIB);
+    var p = new WarmPrediction(0, List.of(new Pass(MIB, 250)), new Earlier(700L, null, null));
 
     assertThat(p.shutdownPartMs()).isEqualTo(700);
-    assertThat(p.verifyMs()).isEqualTo(1000);
+    assertThat(p.verifyMs()).isEqualTo(WarmPrediction.DEFAULT_VERIFY_MS);
     assertThat(p.startPartMs()).isEqualTo(WarmPrediction.START_MS);
   }
 
   @Test
   void finalPass_neverBelowTheQuickestPass_itsFixedCost() {
-    var p = new WarmPrediction(0, List.of(new Pass(64 * MIB, 1000), new Pass(0, 300)), null, 0);
+    var p = new WarmPrediction(0, List.of(new Pass(64 * MIB, 1000), new Pass(0, 300)), null);
 
     assertThat(p.finalPassMs()).isEqualTo(300);
     assertThat(p.shutdownPartMs()).as("never shut down before: the documented default")
@@ -56,7 +56,7 @@ class WarmPredictionTest {
   void finalPass_manyDirtyBytes_atTheLastPassesPace() {
     // 3 passes of 8 MiB in 400 ms each: 20 MiB/s; 60 MiB dirty -> 3 s
     var p = new WarmPrediction(60 * MIB, List.of(new Pass(8 * MIB, 400), new Pass(8 * MIB, 400),
-        new Pass(8 * MIB, 400)), Earlier.NONE, 0);
+        new Pass(8 * MIB, 400)), Earlier.NONE);
 
     assertThat(p.finalPassMs()).isEqualTo(3000);
   }
@@ -64,7 +64,7 @@ class WarmPredictionTest {
   @Test
   void throughput_onlyTheLastPassesCount() {
     var p = new WarmPrediction(10 * MIB, List.of(new Pass(1000 * MIB, 1000), new Pass(10 * MIB, 1000),
-        new Pass(10 * MIB, 1000), new Pass(10 * MIB, 1000)), new Earlier(1000L, null, null), 0);
+        new Pass(10 * MIB, 1000), new Pass(10 * MIB, 1000)), new Earlier(1000L, null, null));
 
     assertThat(p.lastPasses()).hasSize(WarmPrediction.WINDOW);
     assertThat(p.throughput()).isEqualTo(10.0 * MIB);
@@ -73,7 +73,7 @@ class WarmPredictionTest {
 
   @Test
   void beforeAnyPass_theDefaultRate() {
-    var p = new WarmPrediction(50 * MIB, List.of(), new Earlier(1000L, null, null), 0);
+    var p = new WarmPrediction(50 * MIB, List.of(), new Earlier(1000L, null, null));
 
     assertThat(p.throughput()).isNull();
     assertThat(p.finalPassMs()).isEqualTo(1000);
