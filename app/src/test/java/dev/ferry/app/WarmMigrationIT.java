@@ -133,7 +133,7 @@ class WarmMigrationIT {
     assertDiskHoldsEveryRecord("host1");
   }
 
-  private static void assertSucceeded(JsonNode done, String host) {
+  private static void assertSucceeded(JsonNode done, String host) throws Exception {
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
     assertThat(done.get("kind").asText()).isEqualTo("warm");
     assertThat(done.get("verified").asBoolean()).as(done.toString()).isTrue();
@@ -146,6 +146,24 @@ class WarmMigrationIT {
     assertThat(show.get("host").asText()).isEqualTo(host);
     assertThat(show.get("state").asText()).isEqualTo("running");
     owned.own(show.get("pid").asLong());
+    assertKeptHashesCompared(done.get("id").asText());
+  }
+
+  /**
+   * Both hosts kept their hashes current pass by pass (the source's through TLS, as this cluster
+   * serves), so the cutover hashed no chunk afresh: the agents' logs since this migration began say
+   * neither that a side's hashes were not kept nor that chunks were hashed at the cutover.
+   */
+  private static void assertKeptHashesCompared(String id) throws Exception {
+    for (String h : List.of("host1", "host2")) {
+      String log = Files.readString(dir.resolve("logs/" + h + ".log"));
+      int from = log.indexOf(id);
+      assertThat(from).as("host %s logged migration %s", h, id).isNotNegative();
+      assertThat(log.substring(from)).as("host %s's log", h).doesNotContain("not hashed by the passes",
+          "source hashes not kept", "source hashing failed");
+    }
+    assertThat(Files.readString(dir.resolve("logs/host1.log")) + Files.readString(dir.resolve("logs/host2.log")))
+        .contains("source hashed");
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.ferry.agent.warm;
 
+import dev.ferry.agent.cold.ImageHashes;
+import dev.ferry.agent.cold.NbdDaemon;
 import dev.ferry.api.agent.ColdExport;
 import dev.ferry.nbd.Extent;
 import dev.ferry.nbd.MetaContexts;
@@ -24,10 +26,13 @@ import org.slf4j.LoggerFactory;
  * marks), reading through the pass's own export of the running QEMU, so the hash is of what the
  * guest sees and is taken after bitmap N started recording.
  *
+ * <p>Over TLS it reads as the target does, through a local {@code qemu-storage-daemon} relay
+ * ({@link WarmRelay}) with this host's own certificate, which the source's server lets in beside
+ * the target's; a dirty extent then reads as a hole of the relay's {@code EXPORT-dirty}.
+ *
  * <p>A pass whose hashing did not end (an agent restart, an error) leaves chunks whose kept hash
  * may be stale, and the next pass cannot tell which: the ledger is then forgotten and the cutover
- * hashes the disks whole, as a cold migration does. So is it with TLS, where the source's own
- * server admits only the target's certificate.
+ * hashes the disks whole, as a cold migration does.
  */
 final class SourceHashes {
 
@@ -37,25 +42,29 @@ final class SourceHashes {
   private record Job(int pass, Thread thread) {}
 
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+  private final Path daemon;
+  private final Path tlsDir;
+
+  SourceHashes(Path daemon, Path tlsDir) {
+    this.daemon = daemon;
+    this.tlsDir = tlsDir;
+  }
 
   /** Starts hashing pass {@code n}'s chunks, unless it runs or ran; waits for an earlier pass's first. */
-  synchronized void start(String vm, Path ledgerFile, String host, int port, boolean tls, int n,
-      List<ColdExport.ColdExportDisk> disks) {
+  synchronized void start(String vm, Path ledgerFile, ColdExport export, int n) {
     Job job = jobs.get(vm);
     if (job != null && job.pass() == n && job.thread().isAlive()) return;
     await(vm);
     HashLedger ledger = HashLedger.read(ledgerFile).orElse(null);
     if (ledger == null || ledger.pass() >= n) return;
-    if (tls || ledger.pass() != n - 1) {
-      if (ledger.pass() >= 0 || ledger.unknownChunks() == 0) {
-        log.info("vm {}: warm pass {}: source hashes not kept ({}); the cutover hashes the disks whole", vm, n,
-            tls ? "tls" : "pass " + (n - 1) + " was not hashed");
-      }
+    if (ledger.pass() != n - 1 || (export.tls() && tlsDir == null)) {
+      log.info("vm {}: warm pass {}: source hashes not kept ({}); the cutover hashes the disks whole", vm, n,
+          ledger.pass() != n - 1 ? "pass " + (n - 1) + " was not hashed" : "tls without a tls directory");
       ledger.forgotten().write(ledgerFile);
       return;
     }
     Thread t = Thread.ofPlatform().name("ferry-warm-hash-" + vm + "-" + n).unstarted(() -> run(vm, ledgerFile,
-        ledger, host, port, n, disks));
+        ledger, export, n));
     jobs.put(vm, new Job(n, t));
     t.start();
   }
@@ -72,29 +81,32 @@ final class SourceHashes {
     jobs.remove(vm, job);
   }
 
-  private static void run(String vm, Path ledgerFile, HashLedger ledger, String host, int port, int n,
-      List<ColdExport.ColdExportDisk> disks) {
+  private void run(String vm, Path ledgerFile, HashLedger ledger, ColdExport export, int n) {
     long t0 = System.nanoTime();
     Map<String, Map<Integer, String>> hashed = new HashMap<>();
     int count = 0;
+    Path relayDir = null;
+    Long relayPid = null;
     try {
+      String bitmap = n == 0 ? null : WarmSources.BITMAP + (n - 1);
+      NbdAddress address = NbdAddress.tcp(export.host(), export.port());
+      if (export.tls()) {
+        relayDir = ImageHashes.privateDir();
+        Path socket = relayDir.resolve("relay.sock");
+        relayPid = NbdDaemon.start(WarmRelay.command(daemon, relayDir.resolve("relay.pid"), socket, export, bitmap,
+            tlsDir), new NbdDaemon.Listen.Unix(socket), relayDir.resolve("relay.log")).pid();
+        address = NbdAddress.unix(socket);
+      }
       ByteBuffer buffer = ByteBuffer.allocateDirect(ChunkHashes.READ);
-      for (ColdExport.ColdExportDisk d : disks) {
+      for (ColdExport.ColdExportDisk d : export.disks()) {
         long chunk = ledger.chunkBytes(d.disk());
-        List<String> contexts = new ArrayList<>(List.of(MetaContexts.BASE_ALLOCATION));
-        String bitmap = n == 0 ? null : MetaContexts.dirtyBitmap(WarmSources.BITMAP + (n - 1));
-        if (bitmap != null) contexts.add(bitmap);
         Map<Integer, String> out = new HashMap<>();
-        try (NbdClient c = NbdClient.connect(NbdAddress.tcp(host, port), d.export(), contexts)) {
+        try (NbdClient c = NbdClient.connect(address, d.export(), List.of(MetaContexts.BASE_ALLOCATION))) {
           BitSet chunks = new BitSet();
           if (bitmap == null) {
             chunks.set(0, ledger.chunks(d.disk()));
           } else {
-            List<long[]> dirty = new ArrayList<>();
-            for (Extent e : c.blockStatus(0, c.size(), bitmap)) {
-              if (e.has(MetaContexts.STATE_DIRTY)) dirty.add(new long[] {e.offset(), e.end()});
-            }
-            chunks = ChunkHashes.touched(dirty, chunk);
+            chunks = ChunkHashes.touched(dirty(address, d.export(), bitmap, export.tls()), chunk);
           }
           for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
             out.put(i, ChunkHashes.chunk(c, i, chunk, buffer));
@@ -110,6 +122,38 @@ final class SourceHashes {
       log.warn("vm {}: warm pass {}: source hashing failed ({}); the cutover hashes the disks whole", vm, n,
           e.getMessage() == null ? e.toString() : e.getMessage());
       ledger.forgotten().write(ledgerFile);
+    } finally {
+      if (relayPid != null) {
+        try {
+          NbdDaemon.stop(relayPid, relayDir.resolve("relay.pid"));
+        } catch (RuntimeException e) {
+          log.warn("vm {}: hashing relay pid {} not stopped: {}", vm, relayPid, e.getMessage());
+        }
+      }
+      if (relayDir != null) ImageHashes.deleteTree(relayDir);
     }
+  }
+
+  /** The ranges {@code bitmap} marks dirty, read as the target's pass reads them. */
+  private static List<long[]> dirty(NbdAddress address, String export, String bitmap, boolean relayed)
+      throws Exception {
+    List<long[]> out = new ArrayList<>();
+    if (!relayed) {
+      String context = MetaContexts.dirtyBitmap(bitmap);
+      try (NbdClient c = NbdClient.connect(address, export, List.of(MetaContexts.BASE_ALLOCATION, context))) {
+        for (Extent e : c.blockStatus(0, c.size(), context)) {
+          if (e.has(MetaContexts.STATE_DIRTY)) out.add(new long[] {e.offset(), e.end()});
+        }
+      }
+      return out;
+    }
+    // through x-dirty-bitmap a dirty extent reads as a hole: bit 0, as the target's pass takes it
+    try (NbdClient c = NbdClient.connect(address, export + WarmPass.DIRTY_SUFFIX,
+        List.of(MetaContexts.BASE_ALLOCATION))) {
+      for (Extent e : c.blockStatus(0, c.size(), MetaContexts.BASE_ALLOCATION)) {
+        if (e.has(MetaContexts.STATE_DIRTY)) out.add(new long[] {e.offset(), e.end()});
+      }
+    }
+    return out;
   }
 }

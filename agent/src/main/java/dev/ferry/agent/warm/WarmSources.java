@@ -88,11 +88,15 @@ public final class WarmSources {
   private final String address;
   private final SourcePorts ports;
   private final StreamTls tls;
-  private final SourceHashes hashing = new SourceHashes();
+  private final SourceHashes hashing;
   private final dev.ferry.agent.cold.ImageHashes imageHashes;
+  /** this host's name: its certificate's identity, let into its own warm NBD server */
+  private final String self;
 
-  public WarmSources(Path dataDir, Vms vms, String address, dev.ferry.agent.migration.PortRange range, StreamTls tls,
-      dev.ferry.agent.cold.ImageHashes imageHashes) {
+  public WarmSources(Path dataDir, Vms vms, String self, String address, dev.ferry.agent.migration.PortRange range,
+      StreamTls tls, Path daemon, Path tlsDir, dev.ferry.agent.cold.ImageHashes imageHashes) {
+    this.self = self;
+    this.hashing = new SourceHashes(daemon, tlsDir);
     this.imageHashes = imageHashes;
     this.dir = dataDir.resolve("warm/sources");
     this.vms = vms;
@@ -148,7 +152,7 @@ public final class WarmSources {
       ports.listen("the warm nbd server of vm " + vm, rec.port(),
           port -> write(persisted.updateAndGet(r -> new SourceRecord(r.migrationId(), r.vm(), r.targetHost(), port,
               r.tls(), r.pass(), r.disks(), r.shutdownMs()))),
-          port -> q.nbdServer().startTcp(address, port, tls.nbdServerFor(q, req.targetHost())));
+          port -> q.nbdServer().startTcp(address, port, tls.nbdServerFor(q, req.targetHost(), self)));
       rec = persisted.get();
       // bitmap 0 before any byte is copied: every write from here on is caught
       List<String> present = bitmaps(q, h, 0);
@@ -209,7 +213,7 @@ public final class WarmSources {
           n == 0 ? " whole" : " with bitmap " + BITMAP + (n - 1));
       return view(next, q, h);
     });
-    hashing.start(vm, ledgerFile(vm), address, rec.port(), rec.tls(), n, view.export().disks());
+    hashing.start(vm, ledgerFile(vm), view.export(), n);
     return view;
   }
 

@@ -47,6 +47,18 @@ public record ObjectAdd(String qomType, String id, Map<String, Object> propertie
         .build());
   }
 
+  /**
+   * {@code authz-list} allowing exactly these identities (format {@code exact}) and denying any
+   * other; for x509 the peer certificates' distinguished names.
+   */
+  public static ObjectAdd authzList(String id, java.util.List<String> identities) {
+    java.util.List<Map<String, Object>> rules = new java.util.ArrayList<>();
+    for (String identity : identities) {
+      rules.add(ArgumentMap.create().with("match", identity).with("policy", "allow").with("format", "exact").build());
+    }
+    return new ObjectAdd("authz-list", id, ArgumentMap.create().with("policy", "deny").with("rules", rules).build());
+  }
+
   /** {@code authz-simple}: allows exactly one identity, for x509 the peer certificate's distinguished name. */
   public static ObjectAdd authzSimple(String id, String identity) {
     return new ObjectAdd("authz-simple", id, ArgumentMap.create().with("identity", identity).build());

@@ -59,14 +59,16 @@ public record StreamTls(TlsDir dir) {
 
   /**
    * A source serving its own disks to {@code peerHost} (a warm migration): the server credential
-   * and an authorization of that host alone, under an id of its own (the peer authorization of an
-   * incoming migration may name another host in the same QEMU); answers the NBD server's TLS.
+   * and an authorization of that host and of this host itself ({@code selfHost}, which hashes its
+   * disks through the server), under an id of its own (the peer authorization of an incoming
+   * migration may name another host in the same QEMU); answers the NBD server's TLS.
    */
-  public NbdServerStart.Tls nbdServerFor(Qmp q, String peerHost) {
+  public NbdServerStart.Tls nbdServerFor(Qmp q, String peerHost, String selfHost) {
     if (!on()) return null;
     ensure(q, ObjectAdd.tlsCredsX509(SERVER_CREDS, dir.dir(), ObjectAdd.Endpoint.SERVER));
-    String authz = "ferry-authz-" + peerHost;
-    ensure(q, ObjectAdd.authzSimple(authz, identity(peerHost)));
+    // the host itself too: it hashes its own disks through this server while the target copies them
+    String authz = "ferry-authz-warm-" + peerHost;
+    ensure(q, ObjectAdd.authzList(authz, java.util.List.of(identity(peerHost), identity(selfHost))));
     return new NbdServerStart.Tls(SERVER_CREDS, authz, 0);
   }
 
