@@ -171,6 +171,74 @@ class ColdFaultMatrixTest {
             + " again on the source only");
   }
 
+  /**
+   * The source QEMU dies as the guest is asked to power off (the real agent then finds no QEMU to
+   * power down and answers the vm crashed; one that dies after the button was pressed ends the
+   * power-off as its exit). Before, the migration failed saying the guest "did not power off
+   * within 5 s", as if it still ran.
+   */
+  @Test
+  void sourceQemuDies_asTheGuestIsAskedToPowerOff_failsSayingSoAndTheVmStaysCrashedOnTheSource() throws Exception {
+    String id = ColdCell.SHUTTING_DOWN.hold();
+
+    s.host1.qemuDies(s.vm);
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBackToACrashedSource(id, done, "cold-copies", "the QEMU of vm '" + s.vm + "' on host 'host1' died"
+        + " before its guest powered off; nothing was copied");
+    assertThat(s.host2.changes()).as("nothing copied").noneMatch(x -> x.startsWith("PUT /agent/cold-copies/"));
+    record(ColdCell.SHUTTING_DOWN, Fault.SOURCE_QEMU,
+        "sourceQemuDies_asTheGuestIsAskedToPowerOff_failsSayingSoAndTheVmStaysCrashedOnTheSource",
+        "rolled back before any copy, the reason names the dead QEMU: the VM crashed on the source only, as the crash"
+            + " left it (disks untouched, never started again)");
+  }
+
+  /** Past the hand-over the target's QEMU dies at every start: the VM is the target's, stopped there. */
+  @Test
+  void targetQemuDies_atEveryStart_failsWithTheVmOwnedByTheTargetAndStoppedThere() throws Exception {
+    s.host2.startCrashes = Integer.MAX_VALUE;
+    String id = s.startCold();
+
+    s.assertMovedButNotStarted(id, s.awaitFinal(id));
+    record(ColdCell.STARTING, Fault.TARGET_QEMU, "targetQemuDies_atEveryStart_failsWithTheVmOwnedByTheTargetAndStoppedThere",
+        "the start tried 3 times, then failed (not retried for ever with the VM locked): the VM belongs to the target,"
+            + " defined and stopped there, its copy verified and the source released; the reason says so and how to"
+            + " start it");
+  }
+
+  @Test
+  void targetQemuDies_atTheFirstStart_isStartedAgainAndSucceeds() throws Exception {
+    s.host2.startCrashes = 1;
+    String id = s.startCold();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    assertThat(done.get("reason").asText()).as(done.toString()).contains("the start of vm '" + s.vm
+        + "' on host 'host2' failed (").contains("exited with status 1 during start").contains("was tried again");
+    record(ColdCell.STARTING, Fault.TARGET_QEMU, "targetQemuDies_atTheFirstStart_isStartedAgainAndSucceeds",
+        "started again: succeeded, the VM running on the target only, the failed start in the reason");
+  }
+
+  /** The guest ran on the target: its QEMU's death there is the VM's own, the migration is done. */
+  @Test
+  void targetQemuDies_whileReleasing_succeedsAndTheCrashIsTheTargets() throws Exception {
+    String id = ColdCell.RELEASING.hold();
+
+    s.host2.qemuDies(s.vm);
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(done.get("downtime_ms").asLong()).as(done.toString()).isPositive();
+    assertThat(s.host1.changes()).as("the source released").contains("DELETE " + s.path());
+    s.assertOnOneHostOnly("host2", dev.ferry.api.VmState.CRASHED);
+    s.assertNoLockLeft(done);
+    record(ColdCell.RELEASING, Fault.TARGET_QEMU, "targetQemuDies_whileReleasing_succeedsAndTheCrashIsTheTargets",
+        "rolled forward: the guest ran on the target, so its crash there is the VM's own (crashed on the target);"
+            + " the source released, the VM on the target only");
+  }
+
   private static void record(ColdCell cell, Fault fault, String test, String outcome) {
     CopyFaultScene.record("cold", cell.phase(), fault, "ColdFaultMatrixTest." + test, outcome);
   }

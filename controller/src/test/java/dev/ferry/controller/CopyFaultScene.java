@@ -69,6 +69,7 @@ final class CopyFaultScene implements AutoCloseable {
       h.warmPassErrorOnce = false;
       h.refuseWarmCopy = null;
       h.refusesPowerDown.clear();
+      h.startCrashes = 0;
       h.revive();
     }
     vm = "v" + ++cells;
@@ -178,14 +179,61 @@ final class CopyFaultScene implements AutoCloseable {
     assertNoLockLeft(done);
   }
 
+  /**
+   * Rolled back over a source whose QEMU died: failed in rolled_back with {@code words} and the
+   * crash left as it is in the reason; the target's copy deleted, the VM defined on host1 only,
+   * crashed there, never started again, its disks not deleted.
+   */
+  void assertRolledBackToACrashedSource(String id, JsonNode done, String copies, String... words) throws Exception {
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(done.get("phase").asText()).isEqualTo("rolled_back");
+    assertThat(done.get("reason").asText()).as(done.toString()).contains(words)
+        .contains("vm '" + vm + "' stays crashed on host 'host1' as its QEMU's death left it");
+    assertThat(host2.changes()).as("the target's copy deleted").contains("DELETE /agent/" + copies + "/" + id);
+    assertThat(host2.coldCopies).as("the target holds no cold copy").isEmpty();
+    assertThat(host2.warmCopies).as("the target holds no warm copy").isEmpty();
+    assertThat(host1.changes()).as("the source's disks kept, the crashed vm never started or deleted")
+        .doesNotContain("DELETE " + path(), "POST " + path() + "/start");
+    assertOnOneHostOnly("host1", VmState.CRASHED);
+    assertNoLockLeft(done);
+  }
+
   /** The inventory and both agents agree: the VM is defined on {@code owner} only, and runs there. */
   void assertOnExactlyOneHost(String owner) throws Exception {
+    assertOnOneHostOnly(owner, VmState.RUNNING);
+  }
+
+  /** The inventory and both agents agree: the VM is defined on {@code owner} only, in {@code state} there. */
+  void assertOnOneHostOnly(String owner, VmState state) throws Exception {
     assertThat(c.get("/api/vms/" + vm).json().get("host").asText()).as("inventory").isEqualTo(owner);
     FakeAgent holder = owner.equals("host1") ? host1 : host2;
     FakeAgent other = owner.equals("host1") ? host2 : host1;
     assertThat(holder.vms).as("defined on " + owner).containsKey(vm);
-    assertThat(holder.vms.get(vm).state()).as("running on " + owner).isEqualTo(VmState.RUNNING);
+    assertThat(holder.vms.get(vm).state()).as(state + " on " + owner).isEqualTo(state);
     assertThat(other.vms).as("not on the other host").doesNotContainKey(vm);
+  }
+
+  /**
+   * The target's QEMU died at every start after the hand-over: failed in done, the reason saying
+   * so; the VM belongs to host2 and stays defined there, stopped; the source let go of it after
+   * verification, no lock left (the operator can start it).
+   */
+  void assertMovedButNotStarted(String id, JsonNode done) throws Exception {
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(c.phases(id)).as("never rolled back").doesNotContain("cancelling", "rolled_back").endsWith("done");
+    assertThat(done.get("verified").asBoolean()).as(done.toString()).isTrue();
+    assertThat(done.get("downtime_ms").isNull()).as("never ran on the target: no downtime to end").isTrue();
+    assertThat(done.get("reason").asText()).as(done.toString())
+        .contains("vm '" + vm + "' now belongs to host 'host2' (its disks copied there and verified, the source's"
+            + " released) but did not start there in 3 tries")
+        .contains("exited with status 1 during start").contains("ferry vm start " + vm);
+    assertThat(host2.changes().stream().filter(x -> x.equals("POST " + path() + "/start")).count())
+        .as("started 3 times").isEqualTo(3);
+    List<String> source = host1.changes();
+    assertThat(source.indexOf("DELETE " + path())).as("the source released after verification: " + source)
+        .isGreaterThan(source.indexOf("POST " + path() + "/cold-export/hashes"));
+    assertOnOneHostOnly("host2", VmState.STOPPED);
+    assertNoLockLeft(done);
   }
 
   void assertNoLockLeft(JsonNode done) throws Exception {

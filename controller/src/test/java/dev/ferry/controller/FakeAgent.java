@@ -206,9 +206,19 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     if (deleteDisks) volumes.keySet().removeIf(k -> k.contains("/" + s.name() + "-"));
   }
 
+  /** the next this many starts fail as the real agent answers a QEMU that exits while it starts (the vm stays stopped) */
+  volatile int startCrashes;
+
   @Override
   public AgentVmStatus start(String vm) {
-    return become(require(vm), VmState.RUNNING);
+    AgentVmStatus s = require(vm);
+    if (startCrashes > 0) {
+      startCrashes--;
+      become(s, VmState.STOPPED);
+      throw new Refused(Problem.of(503, "unavailable", "qemu for vm " + vm + " exited with status 1 during start:"
+          + " qemu-system-x86_64: terminating on signal 6"));
+    }
+    return become(s, VmState.RUNNING);
   }
 
   @Override
@@ -228,6 +238,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   public AgentVmStatus powerDown(String vm, Duration timeout) {
     AgentVmStatus s = require(vm);
     calls.add("powerdown timeout_ms=" + (timeout == null ? null : timeout.toMillis()));
+    // as the real agent: no QEMU, nothing to power down; the state stays as its death left it
+    if (s.state() == VmState.CRASHED) return s;
     return refusesPowerDown.contains(vm) ? s : become(s, VmState.STOPPED);
   }
 
@@ -803,9 +815,25 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return w;
   }
 
+  /** As the real agent: a warm step that needs the source's QEMU is refused once it died. */
+  private void requireQemu(String vm) {
+    if (require(vm).state() == VmState.CRASHED) {
+      throw new Refused(Problem.of(409, "conflict", "vm " + vm + " has no qemu running here"));
+    }
+  }
+
+  private boolean qemuGone(String vm) {
+    AgentVmStatus s = vms.get(vm);
+    return s == null || s.state() == VmState.CRASHED;
+  }
+
   @Override
   public dev.ferry.api.agent.WarmSource warmSourceStatus(String vm) {
     var w = requireWarmSource(vm);
+    if (qemuGone(vm)) {
+      return new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), 0,
+          dev.ferry.api.agent.WarmSource.GONE, w.shutdownMs());
+    }
     return new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), warmDirtyBytes,
         w.guest(), w.shutdownMs());
   }
@@ -813,6 +841,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public dev.ferry.api.agent.WarmSource warmSourcePass(String vm, dev.ferry.api.agent.WarmPassRequest request) {
     var w = requireWarmSource(vm);
+    requireQemu(vm);
     if (request.pass() == w.pass()) return w;
     var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), warmExport(vm, w.migrationId(), request.pass()),
         request.pass(), request.pass() == 0 ? null : "ferry-warm-" + (request.pass() - 1), warmDirtyBytes, w.guest(),
@@ -825,6 +854,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   public dev.ferry.api.agent.WarmSource warmSourceShutdown(String vm, dev.ferry.api.agent.WarmShutdownRequest request) {
     var w = requireWarmSource(vm);
     calls.add("warm powerdown timeout_ms=" + request.timeoutMs());
+    requireQemu(vm);
     if (refusesPowerDown.contains(vm) || !w.guest().equals(dev.ferry.api.agent.WarmSource.RUNNING)) return w;
     var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), w.dirtyBytes(),
         dev.ferry.api.agent.WarmSource.SHUTDOWN, 1200L);
@@ -854,7 +884,9 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public void cancelWarmSource(String vm) {
     var w = warmSources.remove(vm);
-    if (w != null && w.guest().equals(dev.ferry.api.agent.WarmSource.SHUTDOWN)) become(require(vm), VmState.RUNNING);
+    if (w != null && w.guest().equals(dev.ferry.api.agent.WarmSource.SHUTDOWN) && !qemuGone(vm)) {
+      become(require(vm), VmState.RUNNING);
+    }
   }
 
   @Override

@@ -31,6 +31,9 @@ class WarmFaultMatrixTest {
   static final String ENOSPC = "disk disk0: write at offset 805306368: No space left on device";
   static final String LINK_CUT = "disk disk0: read at offset 268435456: Connection reset by peer";
 
+  /** the phases of {@link #sourceQemuDeath_beforeTheHandover_rollsBackAndTheVmStaysCrashedOnTheSource} */
+  static final int SOURCE_QEMU_CELLS = 5;
+
   @TempDir static Path dir;
   static CopyFaultScene s;
 
@@ -255,6 +258,89 @@ class WarmFaultMatrixTest {
         "guestRefusesToPowerOff_atTheCutover_rollsBackWithTheGuestStillRunning",
         "rolled back, the reason names the timeout; the guest never killed, still running on the source, the copy"
             + " deleted on the target");
+  }
+
+  /**
+   * The source's QEMU dies (crashed): while the target prepares, mid-pass (its NBD server gone with
+   * it, the target's pass fails with the socket's error), as the guest is asked to power off, in
+   * the final pass over the powered-off guest, and while a rollback runs. Before the hand-over the
+   * VM stays on the source as the crash left it: crashed, its disks untouched, never started again
+   * (Ferry does not restart a crashed guest on its own); the target's copy deleted. A failed pass is
+   * not run again over a dead source. Before, the reason did not say the QEMU had died.
+   */
+  @ParameterizedTest(name = "source QEMU death in warm {0}")
+  @EnumSource(value = WarmCell.class, names = {"PREPARING", "COPYING", "SHUTTING_DOWN", "FINAL_PASS", "CANCELLING"})
+  void sourceQemuDeath_beforeTheHandover_rollsBackAndTheVmStaysCrashedOnTheSource(WarmCell cell) throws Exception {
+    String id = cell.hold();
+
+    s.host1.qemuDies(s.vm);
+    if (cell == WarmCell.COPYING || cell == WarmCell.FINAL_PASS) s.host2.warmPassError = LINK_CUT;
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    String outcome = switch (cell) {
+      case PREPARING -> {
+        s.assertRolledBackToACrashedSource(id, done, "warm-copies", "vm " + s.vm + " is not running");
+        yield "rolled back: the source refused to export a crashed vm; nothing left on the target, the VM crashed on"
+            + " the source only, as the crash left it";
+      }
+      case COPYING, FINAL_PASS -> {
+        int pass = cell == WarmCell.COPYING ? 0 : 1;
+        s.assertRolledBackToACrashedSource(id, done, "warm-copies", "the QEMU of vm '" + s.vm + "' on host 'host1' died"
+            + " during pass " + pass + " (the target read: " + LINK_CUT + ")");
+        assertThat(s.host2.changes().stream().filter(x -> x.equals("POST /agent/warm-copies/" + id + "/passes"))
+            .count()).as("the pass not run again over a dead source").isEqualTo(pass + 1);
+        yield "rolled back, the reason names the dead QEMU and the target's read error, the pass not run again: the"
+            + " copy deleted on the target, the VM crashed on the source only, as the crash left it"
+            + (cell == WarmCell.FINAL_PASS ? " (not booted again: it crashed after its clean power-off)" : "");
+      }
+      case SHUTTING_DOWN -> {
+        s.assertRolledBackToACrashedSource(id, done, "warm-copies", "has no qemu running here");
+        yield "rolled back: the source has no QEMU to power off; the copy deleted on the target, the VM crashed on the"
+            + " source only, as the crash left it";
+      }
+      case CANCELLING -> {
+        s.assertRolledBackToACrashedSource(id, done, "warm-copies", "did not power off within 5 s");
+        yield "the rollback went on (nothing to undo in a dead QEMU): the copy deleted on the target, the VM crashed"
+            + " on the source only, both causes in the reason";
+      }
+      default -> throw new IllegalArgumentException(cell.phase());
+    };
+    record(cell, Fault.SOURCE_QEMU, "sourceQemuDeath_beforeTheHandover_rollsBackAndTheVmStaysCrashedOnTheSource["
+        + cell.phase() + "]", outcome);
+  }
+
+  /** Past the hand-over the target's QEMU dies at every start: the VM is the target's, stopped there. */
+  @Test
+  void targetQemuDies_atEveryStart_failsWithTheVmOwnedByTheTargetAndStoppedThere() throws Exception {
+    s.host2.startCrashes = Integer.MAX_VALUE;
+    String id = s.startWarm();
+
+    s.assertMovedButNotStarted(id, s.awaitFinal(id));
+    record(WarmCell.STARTING, Fault.TARGET_QEMU,
+        "targetQemuDies_atEveryStart_failsWithTheVmOwnedByTheTargetAndStoppedThere",
+        "the start tried 3 times, then failed (not retried for ever with the VM locked): the VM belongs to the target,"
+            + " defined and stopped there, its copy verified and the source released; the reason says so and how to"
+            + " start it");
+  }
+
+  /** The guest ran on the target: its QEMU's death there is the VM's own, the migration is done. */
+  @Test
+  void targetQemuDies_whileReleasing_succeedsAndTheCrashIsTheTargets() throws Exception {
+    String id = WarmCell.RELEASING.hold();
+
+    s.host2.qemuDies(s.vm);
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(done.get("downtime_ms").asLong()).as(done.toString()).isPositive();
+    assertThat(s.host1.changes()).as("the source released").contains("DELETE " + s.path());
+    s.assertOnOneHostOnly("host2", dev.ferry.api.VmState.CRASHED);
+    s.assertNoLockLeft(done);
+    record(WarmCell.RELEASING, Fault.TARGET_QEMU, "targetQemuDies_whileReleasing_succeedsAndTheCrashIsTheTargets",
+        "rolled forward: the guest ran on the target, so its crash there is the VM's own (crashed on the target);"
+            + " the source released, the VM on the target only");
   }
 
   /** Waits until pass {@code pass} runs on the target (held there). */

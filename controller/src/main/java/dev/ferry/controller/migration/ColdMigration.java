@@ -46,6 +46,8 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   private Instant lastPublished = Instant.EPOCH;
   /** when the guest stopped being available: the shutdown request, else the migration's start */
   private Instant downFrom;
+  /** the VM moved but did not start on the target (the reason says why): the migration ends failed */
+  private boolean startFailed;
 
   ColdMigration(MigrationContext ctx, MigrationRecord record, ColdMigrationRequest request, ColdPhase phase,
       AtomicBoolean cancel, boolean restarted) {
@@ -120,11 +122,11 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
         yield Boolean.TRUE.equals(request.start()) ? ColdPhase.STARTING : ColdPhase.RELEASING;
       }
       case STARTING -> {
-        AgentVmStatus st = ctx.retrying(record.target, "status of vm " + record.vm,
-            () -> ctx.agent(record.target).vm(record.vm));
-        if (st.state() != VmState.RUNNING) {
-          ctx.retrying(record.target, "start of vm " + record.vm,
-              () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).start(record.vm));
+        if (!TargetStart.start(ctx, record, runner::note)) {
+          // the VM is the target's and stays there stopped: the source lets go as after a start
+          release();
+          startFailed = true;
+          yield ColdPhase.DONE;
         }
         record.downtimeMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
         yield ColdPhase.RELEASING;
@@ -146,7 +148,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   @Override
   public MigrationStatus end(ColdPhase last) {
     return switch (last) {
-      case DONE -> MigrationStatus.SUCCEEDED;
+      case DONE -> startFailed ? MigrationStatus.FAILED : MigrationStatus.SUCCEEDED;
       case ROLLED_BACK -> record.reason == null ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
       case PENDING, SHUTTING_DOWN, EXPORTING, COPYING, VERIFYING, DEFINING, STARTING, RELEASING, CANCELLING ->
           throw new IllegalArgumentException("phase " + last.text() + " is not final");
@@ -164,6 +166,10 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     downFrom = ctx.shutdownRequested(record, runner.phase().text());
     AgentVmStatus st = ctx.retrying(record.source, "shutdown of vm " + record.vm,
         () -> ctx.agent(record.source).within(timeout.plusSeconds(30)).powerDown(record.vm, timeout));
+    if (st.state() == VmState.CRASHED) {
+      throw new ControllerException(Kind.CONFLICT, "the QEMU of vm '" + record.vm + "' on host '" + record.source
+          + "' died before its guest powered off; nothing was copied");
+    }
     if (st.state() != VmState.STOPPED) {
       throw new ControllerException(Kind.CONFLICT, "vm '" + record.vm + "' did not power off within "
           + timeout.toSeconds() + " s of the ACPI shutdown request; it keeps running on host '" + record.source
@@ -268,7 +274,9 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
       ctx.agent(record.source).stopColdExport(record.vm);
       return null;
     });
-    if (record.shutdownMs != null && sourceState() == VmState.STOPPED) {
+    VmState source = sourceState();
+    if (source == VmState.CRASHED) runner.note(MigrationContext.leftCrashed(record));
+    if (record.shutdownMs != null && source == VmState.STOPPED) {
       try {
         ctx.agent(record.source).within(Duration.ofSeconds(60)).start(record.vm);
       } catch (ControllerException e) {

@@ -85,6 +85,15 @@ record MigrationContext(Store store, HostRegistry hosts, AgentClient agents, Eve
     }
   }
 
+  /**
+   * What a rollback says of a source whose QEMU died under the migration: the VM is left as the
+   * crash left it (Ferry never restarts a crashed guest on its own), its disks untouched.
+   */
+  static String leftCrashed(MigrationRecord record) {
+    return "vm '" + record.vm + "' stays crashed on host '" + record.source + "' as its QEMU's death left it: its"
+        + " disks untouched, not started again (ferry vm start " + record.vm + ")";
+  }
+
   void sleep(Duration d) {
     try {
       Thread.sleep(d);

@@ -62,6 +62,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private Instant finalPassEnd;
   /** this VM's figures from earlier migrations, read once */
   private WarmPrediction.Earlier earlier;
+  /** the VM moved but did not start on the target (the reason says why): the migration ends failed */
+  private boolean startFailed;
 
   WarmMigration(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, WarmPhase phase,
       AtomicBoolean cancel, AtomicBoolean cutoverNow, boolean restarted) {
@@ -144,11 +146,11 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         yield WarmPhase.STARTING;
       }
       case STARTING -> {
-        AgentVmStatus st = ctx.retrying(record.target, "status of vm " + record.vm,
-            () -> ctx.agent(record.target).vm(record.vm));
-        if (st.state() != VmState.RUNNING) {
-          ctx.retrying(record.target, "start of vm " + record.vm,
-              () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).start(record.vm));
+        if (!TargetStart.start(ctx, record, runner::note)) {
+          // the VM is the target's and stays there stopped: the source lets go as after a start
+          release();
+          startFailed = true;
+          yield WarmPhase.DONE;
         }
         Instant running = ctx.clock().instant();
         record.downtimeMs = Duration.between(downFrom, running).toMillis();
@@ -160,8 +162,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         yield WarmPhase.RELEASING;
       }
       case RELEASING -> {
-        cutover.releaseSource(false);
-        ctx.retrying(record.target, "forget the copy", () -> ctx.agent(record.target).forgetWarmCopy(record.id));
+        release();
         yield WarmPhase.DONE;
       }
       case CANCELLING -> rollBackSteps();
@@ -177,7 +178,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   @Override
   public MigrationStatus end(WarmPhase last) {
     return switch (last) {
-      case DONE -> MigrationStatus.SUCCEEDED;
+      case DONE -> startFailed ? MigrationStatus.FAILED : MigrationStatus.SUCCEEDED;
       case ROLLED_BACK -> record.reason == null ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
       case PENDING, PREPARING, COPYING, SHUTTING_DOWN, FINAL_PASS, VERIFYING, DEFINING, STARTING, RELEASING,
           CANCELLING -> throw new IllegalArgumentException("phase " + last.text() + " is not final");
@@ -251,6 +252,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       try {
         return runPassOnce();
       } catch (PassFailed e) {
+        requireSourceQemu(e);
         String what = "pass " + e.pass + " to host '" + record.target + "' failed";
         if (attempt >= PASS_TRIES) {
           throw new ControllerException(Kind.CONFLICT, what + (PASS_TRIES > 1 ? " " + PASS_TRIES + " times" : "")
@@ -261,6 +263,19 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         runner.note(what + " (" + e.getMessage() + ") and was run again");
         ctx.sleep(POLL);
       }
+    }
+  }
+
+  /**
+   * A pass that failed because the source's QEMU died (its NBD server with it) is not run again:
+   * the VM crashed on the source, where the rollback leaves it.
+   */
+  private void requireSourceQemu(PassFailed e) {
+    AgentVmStatus st = ctx.retrying(record.source, "status of vm " + record.vm,
+        () -> ctx.agent(record.source).vm(record.vm));
+    if (st.state() == VmState.CRASHED) {
+      throw new ControllerException(Kind.CONFLICT, "the QEMU of vm '" + record.vm + "' on host '" + record.source
+          + "' died during pass " + e.pass + " (the target read: " + e.getMessage() + ")");
     }
   }
 
@@ -353,6 +368,12 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     return cancel.get() ? WarmPhase.CANCELLING : WarmPhase.FINAL_PASS;
   }
 
+  /** Past the point of no return: the source's disks deleted, the target forgets its copy record. */
+  private void release() {
+    cutover.releaseSource(false);
+    ctx.retrying(record.target, "forget the copy", () -> ctx.agent(record.target).forgetWarmCopy(record.id));
+  }
+
   /** Before the point of no return: the target's copy removed, the source as it was (the guest running). */
   private WarmPhase rollBackSteps() {
     if (cutover.ownedByTarget()) {
@@ -374,6 +395,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       ctx.retrying(record.source, "start of vm " + record.vm,
           () -> ctx.agent(record.source).within(Duration.ofSeconds(60)).start(record.vm));
     }
+    if (st.state() == VmState.CRASHED) runner.note(MigrationContext.leftCrashed(record));
     LOG.info("migration {}: rolled back; vm {} runs on host {}, nothing of it is left on host {}", record.id,
         record.vm, record.source, record.target);
     return WarmPhase.ROLLED_BACK;
