@@ -27,8 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * test}): an FT-ready VM is refused what it may not do, protected with a secondary on host2
  * (checkpoints counting, both QEMUs unprivileged and sandboxed), refused stop, delete and
  * migration while protected, and disabled back to a plain VM; a killed secondary leaves the primary
- * unprotected; a planned {@code ft failover} moves the VM to host2, and a primary killed (agent and
- * QEMU, SIGKILL) is taken over by its secondary on host1. The guest never restarts (same boot, its
+ * unprotected; a planned {@code ft failover} moves the VM to host2; a primary host frozen whole
+ * (agent, fencer and QEMU SIGSTOPped: no FIN, its COLO connection stays up) is taken over by its
+ * secondary on host1 once its fencer was silent 800 ms; and a primary killed (agent and QEMU,
+ * SIGKILL) is taken over by its secondary on host2. The guest never restarts (same boot, its
  * heartbeat counter going on) and its memory and disk self-checks stay clean. The tests share the
  * cluster and run in order.
  */
@@ -260,23 +262,91 @@ class FtClusterIT {
   }
 
   /**
-   * The primary (host2 now) dies whole: its agent and its QEMU SIGKILLed. The secondary on host1
+   * The primary's host (host2 now) stops whole without a FIN: its agent, its fencer and its QEMU
+   * SIGSTOPped at once, as a frozen or cut-off host (the COLO connection stays ESTABLISHED), at the
+   * default 2000 ms interval. The secondary on host1 takes over once the fencer was silent 800 ms
+   * (the checkpoint guard would have waited 2.5 s); the guest runs on there in the same boot, clean.
+   * The frozen copy is then SIGKILLed and host2's agent resumed, which removes it.
+   */
+  @Test
+  @Order(6)
+  void primaryHostFrozen_connectionUp_secondaryTakesOverOnItsFencersSilence() throws Exception {
+    ferry.ok("ft", "enable", "web", "--secondary", "host1");
+    awaitCheckpoints(2);
+    long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    owned.own(primaryPid);
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/run/qemu.pid")).strip()));
+    long fencerPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/ft-fencer.pid")).strip());
+    owned.own(fencerPid);
+    long agentPid = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
+    assertThat(ProcessHandle.of(fencerPid).flatMap(h -> h.info().commandLine()).orElse(""))
+        .contains("dev.ferry.agent.ftpair.Fencer");
+    GuestConsole host1 = ferry.console("host1", "web");
+    int host1Lines = host1.rawLines().size();
+    long seqBefore = ferry.console("host2", "web").lastHeartbeat().orElseThrow().seq();
+    double[] load = loadAverage();
+
+    long t0 = System.nanoTime();
+    signal("-STOP", agentPid, fencerPid, primaryPid);
+    JsonNode st;
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!(st = ferry.ok("ft", "status", "web", "--json").json()).get("state").asText().equals("unprotected")) {
+      if (System.nanoTime() > until) throw new AssertionError("not failed over 60 s after the primary froze: " + st);
+      Thread.sleep(100);
+    }
+    long seenMs = (System.nanoTime() - t0) / 1_000_000;
+
+    JsonNode f = st.get("failovers").get(st.get("failovers").size() - 1);
+    try {
+      assertThat(st.get("primary").asText()).isEqualTo("host1");
+      assertThat(f.get("from").asText()).isEqualTo("host2");
+      assertThat(f.get("cause").asText()).as("decided on the fencer's silence, not the checkpoint guard")
+          .contains("primary host host2 is lost or its guest fenced");
+      var after = awaitNew(host1, host1Lines, GuestLine.Heartbeat.class,
+          h -> h.boot().equals(firstBeat.boot()) && h.seq() > seqBefore + 2, Duration.ofSeconds(60));
+      assertThat(newLines(host1, host1Lines, GuestLine.Heartbeat.class)).allSatisfy(
+          h -> assertThat(h.boot()).isEqualTo(firstBeat.boot()));
+      awaitDiskProgress(host1);
+      host1.assertClean();
+      System.out.printf("FtClusterIT: primary host frozen (agent+fencer+qemu SIGSTOP, 2000 ms interval) -> failover"
+          + " seen through the CLI after %d ms, detected_ms %s, takeover_ms %s, guest beat %d (load average %.2f %.2f"
+          + " %.2f)%n", seenMs, f.get("detected_ms").asText(), f.get("takeover_ms").asText(), after.seq(), load[0],
+          load[1], load[2]);
+    } finally {
+      // the frozen copy must never run again: killed while stopped, then its agent resumes
+      signal("-KILL", fencerPid, primaryPid);
+      signal("-CONT", agentPid);
+    }
+    // the resumed agent answers: the controller removes the old copy (disk images kept after a lost host)
+    awaitGone(primaryPid, dir.resolve("hosts/host2/vms/web"));
+    ferry.ok("ft", "disable", "web");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  private static void signal(String sig, long... pids) throws Exception {
+    var cmd = new java.util.ArrayList<>(List.of("kill", sig));
+    for (long p : pids) cmd.add(Long.toString(p));
+    assertThat(new ProcessBuilder(cmd).inheritIO().start().waitFor()).as(String.join(" ", cmd)).isZero();
+  }
+
+  /**
+   * The primary (host1 now) dies whole: its agent and its QEMU SIGKILLed. The secondary on host2
    * takes over, the guest runs on there in the same boot, its heartbeat counter going on, its
    * self-checks clean, and {@code ft status} shows the failover with the measured times.
    */
   @Test
-  @Order(6)
+  @Order(7)
   void primaryAgentAndQemuKilled_secondaryTakesOver_sameBoot_clean() throws Exception {
-    ferry.ok("ft", "enable", "web", "--secondary", "host1", "--checkpoint-interval", "1000");
+    ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000");
     awaitCheckpoints(3);
     long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
     owned.own(primaryPid);
-    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/run/qemu.pid")).strip()));
-    long agentPid = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
-    GuestConsole host2 = ferry.console("host2", "web");
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip()));
+    long agentPid = ferry.clusterFile().get("agents").get(0).get("pid").asLong();
     GuestConsole host1 = ferry.console("host1", "web");
-    int host1Lines = host1.rawLines().size();
-    long seqBefore = host2.lastHeartbeat().orElseThrow().seq();
+    GuestConsole host2 = ferry.console("host2", "web");
+    int host2Lines = host2.rawLines().size();
+    long seqBefore = host1.lastHeartbeat().orElseThrow().seq();
     double[] load = loadAverage();
 
     long t0 = System.nanoTime();
@@ -290,25 +360,25 @@ class FtClusterIT {
     }
     long seenMs = (System.nanoTime() - t0) / 1_000_000;
 
-    assertThat(st.get("primary").asText()).isEqualTo("host1");
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
     JsonNode f = st.get("failovers").get(st.get("failovers").size() - 1);
-    assertThat(f.get("from").asText()).isEqualTo("host2");
-    assertThat(f.get("to").asText()).isEqualTo("host1");
-    assertThat(f.get("cause").asText()).contains("host2");
+    assertThat(f.get("from").asText()).isEqualTo("host1");
+    assertThat(f.get("to").asText()).isEqualTo("host2");
+    assertThat(f.get("cause").asText()).contains("host1");
     assertThat(f.get("detected_ms").isNumber()).as(f.toString()).isTrue();
     assertThat(f.get("takeover_ms").isNumber()).as(f.toString()).isTrue();
-    assertThat(st.get("reason").asText()).contains("failed over from host2");
-    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host1");
-    // the guest goes on on host1: same boot, the counter past the last beat host2's console showed
-    var after = awaitNew(host1, host1Lines, GuestLine.Heartbeat.class,
+    assertThat(st.get("reason").asText()).contains("failed over from host1");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host2");
+    // the guest goes on on host2: same boot, the counter past the last beat host1's console showed
+    var after = awaitNew(host2, host2Lines, GuestLine.Heartbeat.class,
         h -> h.boot().equals(firstBeat.boot()) && h.seq() > seqBefore + 2, Duration.ofSeconds(60));
     long guestMs = (System.nanoTime() - t0) / 1_000_000;
     assertThat(after.boot()).isEqualTo(firstBeat.boot());
-    var beats = newLines(host1, host1Lines, GuestLine.Heartbeat.class);
-    assertThat(beats).as("every beat on host1 after the kill is of the same boot").allSatisfy(
+    var beats = newLines(host2, host2Lines, GuestLine.Heartbeat.class);
+    assertThat(beats).as("every beat on host2 after the kill is of the same boot").allSatisfy(
         h -> assertThat(h.boot()).isEqualTo(firstBeat.boot()));
-    awaitDiskProgress(host1);
-    host1.assertClean();
+    awaitDiskProgress(host2);
+    host2.assertClean();
     System.out.printf("FtClusterIT: primary agent+qemu SIGKILLed -> failover seen through the CLI after %d ms,"
         + " detected_ms %s, takeover_ms %s, guest beat %d past the last seen %d ms after the kill (load average"
         + " %.2f %.2f %.2f)%n", seenMs, f.get("detected_ms").asText(), f.get("takeover_ms").asText(), after.seq(),

@@ -141,6 +141,8 @@ public final class FtPrimaries implements AutoCloseable {
     }
     List<DiskSpec> disks = h.spec().disks();
     JsonFiles.write(h.dir().resolve(PROTECT_FILE), req);
+    // a fencer left from an earlier protection would heartbeat with its old token and peer
+    FencerProcess.stop(vm, h.dir());
     startFencer(vm, fresh, qemu, h.dir(), false);
     runner.execute(() -> run(vm, fresh, qemu.qmp(), disks));
     return status(vm);
