@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * When a warm migration cuts over, and what its downtime counts from, against scripted agents and
  * a controller whose clock the test moves forward: {@code --cutover at:TIME} (the passes go on
  * until TIME, a TIME gone by cuts over after the first pass, a malformed TIME is refused at the
- * request), and {@code downtime_ms} of a cutover a restarted controller finished, which counted
- * from the migration's start instead of the shutdown request.
+ * request), and {@code downtime_ms} of a cutover a restarted controller finished (warm, and cold
+ * with {@code --shutdown}), which counted from the migration's start instead of the shutdown request.
  */
 class WarmCutoverTest {
 
@@ -149,6 +149,41 @@ class WarmCutoverTest {
     Instant asked = Instant.parse(done.get("shutdown_requested_at").asText());
     Instant ended = Instant.parse(done.get("ended_at").asText());
     assertThat(asked).as("asked after the hour the passes ran").isAfterOrEqualTo(started.plus(HOUR));
+    assertThat(done.get("downtime_ms").asLong()).as(done.toString()).isPositive()
+        .isLessThanOrEqualTo(Duration.between(asked, ended).toMillis());
+  }
+
+  /**
+   * Cold with {@code --shutdown}: the guest is asked to power off an hour (by the clock) after the
+   * migration began, the controller dies in the copy, and the one that starts the VM on the target
+   * counts the downtime from the persisted request.
+   */
+  @Test
+  void coldControllerRestartedInTheCopy_downtimeCountsFromTheShutdownRequest() throws Exception {
+    // the status call before the power-off held while the clock moves (the copy held after it)
+    var statusGate = new java.util.concurrent.CountDownLatch(1);
+    s.host1.pausePrefix = "GET " + s.path();
+    s.host1.pauseGate = statusGate;
+    s.host2.holdColdCopy = true;
+    String id = s.startCold();
+    s.awaitCall(s.host1, "GET " + s.path());
+    clock.shift(HOUR);
+    s.heartbeats();
+    s.host1.pauseGate = null;
+    statusGate.countDown();
+    s.awaitPhase(id, "copying");
+    s.awaitCall(s.host2, "GET /agent/cold-copies/" + id);
+
+    s.c.restart();
+    s.heartbeats();
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    Instant started = Instant.parse(done.get("started_at").asText());
+    Instant asked = Instant.parse(done.get("shutdown_requested_at").asText());
+    Instant ended = Instant.parse(done.get("ended_at").asText());
+    assertThat(asked).as("asked after the hour the status call took").isAfterOrEqualTo(started.plus(HOUR));
     assertThat(done.get("downtime_ms").asLong()).as(done.toString()).isPositive()
         .isLessThanOrEqualTo(Duration.between(asked, ended).toMillis());
   }
