@@ -29,8 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * migration while protected, and disabled back to a plain VM; a killed secondary leaves the primary
  * unprotected; a planned {@code ft failover} moves the VM to host2; a primary host frozen whole
  * (agent, fencer and QEMU SIGSTOPped: no FIN, its COLO connection stays up) is taken over by its
- * secondary on host1 once its fencer was silent 800 ms; and a primary killed (agent and QEMU,
- * SIGKILL) is taken over by its secondary on host2. The guest never restarts (same boot, its
+ * secondary on host1 once its fencer was silent 800 ms; a primary cut off from both the controller
+ * and its secondary (both agents SIGSTOPped) fences its own guest and is taken over by host2, one
+ * copy running; and a primary killed (agent and QEMU, SIGKILL) is taken over by its secondary on
+ * host1. The guest never restarts (same boot, its
  * heartbeat counter going on) and its memory and disk self-checks stay clean. The tests share the
  * cluster and run in order.
  */
@@ -330,23 +332,100 @@ class FtClusterIT {
   }
 
   /**
-   * The primary (host1 now) dies whole: its agent and its QEMU SIGKILLed. The secondary on host2
+   * A primary cut off from both the controller and its secondary: host1's agent (through which its
+   * fencer hears the controller) and host2's agent (whose listener answers the heartbeats)
+   * SIGSTOPped. The fencer stops its own guest, SIGSTOP by pid, after 500 ms; once host2's agent is
+   * back the controller finds the primary's fencer silent and fails over to host2, the guest going
+   * on there in the same boot while the old copy stays stopped: exactly one copy runs.
+   */
+  @Test
+  @Order(7)
+  void primaryCutOffFromBoth_fencesItsOwnGuest_thenTheSecondaryTakesOver_oneCopyRuns() throws Exception {
+    ferry.ok("ft", "enable", "web", "--secondary", "host2");
+    awaitCheckpoints(2);
+    long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    owned.own(primaryPid);
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip()));
+    long fencerPid = Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/ft-fencer.pid")).strip());
+    owned.own(fencerPid);
+    long agent1 = ferry.clusterFile().get("agents").get(0).get("pid").asLong();
+    long agent2 = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
+    GuestConsole host2 = ferry.console("host2", "web");
+    int host2Lines = host2.rawLines().size();
+    long seqBefore = ferry.console("host1", "web").lastHeartbeat().orElseThrow().seq();
+    double[] load = loadAverage();
+
+    long t0 = System.nanoTime();
+    signal("-STOP", agent1, agent2);
+    long fencedMs;
+    try {
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!stopped(primaryPid)) {
+        if (System.nanoTime() > until) throw new AssertionError("the cut-off primary's qemu was not fenced in 10 s");
+        Thread.sleep(10);
+      }
+      fencedMs = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(fencedMs).as("not before 500 ms of hearing neither").isGreaterThanOrEqualTo(500);
+    } finally {
+      signal("-CONT", agent2);
+    }
+    try {
+      JsonNode st;
+      long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!(st = ferry.ok("ft", "status", "web", "--json").json()).get("state").asText().equals("unprotected")) {
+        if (System.nanoTime() > until) throw new AssertionError("not failed over 60 s after the primary fenced: " + st);
+        Thread.sleep(100);
+      }
+      long seenMs = (System.nanoTime() - t0) / 1_000_000;
+      JsonNode f = st.get("failovers").get(st.get("failovers").size() - 1);
+      assertThat(st.get("primary").asText()).isEqualTo("host2");
+      assertThat(f.get("from").asText()).isEqualTo("host1");
+      assertThat(f.get("cause").asText()).contains("primary host host1 is lost or its guest fenced");
+      var after = awaitNew(host2, host2Lines, GuestLine.Heartbeat.class,
+          h -> h.boot().equals(firstBeat.boot()) && h.seq() > seqBefore + 2, Duration.ofSeconds(60));
+      assertThat(newLines(host2, host2Lines, GuestLine.Heartbeat.class)).allSatisfy(
+          h -> assertThat(h.boot()).isEqualTo(firstBeat.boot()));
+      assertThat(stopped(primaryPid)).as("the fenced copy on host1 stays stopped: one copy runs").isTrue();
+      assertThat(Files.readString(dir.resolve("hosts/host1/vms/web/ft-fencer.state"))).contains("heard neither");
+      awaitDiskProgress(host2);
+      host2.assertClean();
+      System.out.printf("FtClusterIT: primary cut off from both (its agent and the secondary's SIGSTOPped) -> its"
+          + " fencer stopped its qemu %d ms later; failover seen through the CLI %d ms after the cut, detected_ms %s,"
+          + " takeover_ms %s, guest beat %d (load average %.2f %.2f %.2f)%n", fencedMs, seenMs,
+          f.get("detected_ms").asText(), f.get("takeover_ms").asText(), after.seq(), load[0], load[1], load[2]);
+    } finally {
+      signal("-KILL", primaryPid);
+      signal("-CONT", agent1);
+    }
+    awaitGone(primaryPid, dir.resolve("hosts/host1/vms/web"));
+    ferry.ok("ft", "disable", "web");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host2");
+  }
+
+  /** Whether the process is stopped by a signal (state T), from /proc/PID/stat. */
+  private static boolean stopped(long pid) throws java.io.IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    return stat.charAt(stat.lastIndexOf(')') + 2) == 'T';
+  }
+
+  /**
+   * The primary (host2 now) dies whole: its agent and its QEMU SIGKILLed. The secondary on host1
    * takes over, the guest runs on there in the same boot, its heartbeat counter going on, its
    * self-checks clean, and {@code ft status} shows the failover with the measured times.
    */
   @Test
-  @Order(7)
+  @Order(8)
   void primaryAgentAndQemuKilled_secondaryTakesOver_sameBoot_clean() throws Exception {
-    ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000");
+    ferry.ok("ft", "enable", "web", "--secondary", "host1", "--checkpoint-interval", "1000");
     awaitCheckpoints(3);
     long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
     owned.own(primaryPid);
-    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip()));
-    long agentPid = ferry.clusterFile().get("agents").get(0).get("pid").asLong();
-    GuestConsole host1 = ferry.console("host1", "web");
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/run/qemu.pid")).strip()));
+    long agentPid = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
     GuestConsole host2 = ferry.console("host2", "web");
-    int host2Lines = host2.rawLines().size();
-    long seqBefore = host1.lastHeartbeat().orElseThrow().seq();
+    GuestConsole host1 = ferry.console("host1", "web");
+    int host1Lines = host1.rawLines().size();
+    long seqBefore = host2.lastHeartbeat().orElseThrow().seq();
     double[] load = loadAverage();
 
     long t0 = System.nanoTime();
@@ -360,25 +439,25 @@ class FtClusterIT {
     }
     long seenMs = (System.nanoTime() - t0) / 1_000_000;
 
-    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(st.get("primary").asText()).isEqualTo("host1");
     JsonNode f = st.get("failovers").get(st.get("failovers").size() - 1);
-    assertThat(f.get("from").asText()).isEqualTo("host1");
-    assertThat(f.get("to").asText()).isEqualTo("host2");
-    assertThat(f.get("cause").asText()).contains("host1");
+    assertThat(f.get("from").asText()).isEqualTo("host2");
+    assertThat(f.get("to").asText()).isEqualTo("host1");
+    assertThat(f.get("cause").asText()).contains("host2");
     assertThat(f.get("detected_ms").isNumber()).as(f.toString()).isTrue();
     assertThat(f.get("takeover_ms").isNumber()).as(f.toString()).isTrue();
-    assertThat(st.get("reason").asText()).contains("failed over from host1");
-    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host2");
-    // the guest goes on on host2: same boot, the counter past the last beat host1's console showed
-    var after = awaitNew(host2, host2Lines, GuestLine.Heartbeat.class,
+    assertThat(st.get("reason").asText()).contains("failed over from host2");
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host1");
+    // the guest goes on on host1: same boot, the counter past the last beat host2's console showed
+    var after = awaitNew(host1, host1Lines, GuestLine.Heartbeat.class,
         h -> h.boot().equals(firstBeat.boot()) && h.seq() > seqBefore + 2, Duration.ofSeconds(60));
     long guestMs = (System.nanoTime() - t0) / 1_000_000;
     assertThat(after.boot()).isEqualTo(firstBeat.boot());
-    var beats = newLines(host2, host2Lines, GuestLine.Heartbeat.class);
-    assertThat(beats).as("every beat on host2 after the kill is of the same boot").allSatisfy(
+    var beats = newLines(host1, host1Lines, GuestLine.Heartbeat.class);
+    assertThat(beats).as("every beat on host1 after the kill is of the same boot").allSatisfy(
         h -> assertThat(h.boot()).isEqualTo(firstBeat.boot()));
-    awaitDiskProgress(host2);
-    host2.assertClean();
+    awaitDiskProgress(host1);
+    host1.assertClean();
     System.out.printf("FtClusterIT: primary agent+qemu SIGKILLed -> failover seen through the CLI after %d ms,"
         + " detected_ms %s, takeover_ms %s, guest beat %d past the last seen %d ms after the kill (load average"
         + " %.2f %.2f %.2f)%n", seenMs, f.get("detected_ms").asText(), f.get("takeover_ms").asText(), after.seq(),
