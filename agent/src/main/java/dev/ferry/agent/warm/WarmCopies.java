@@ -58,6 +58,7 @@ public final class WarmCopies {
   private final Path tlsDir;
   private final ImageHashes hashes;
   private final Map<String, WarmPass> running = new ConcurrentHashMap<>();
+  private final WarmWriters writers;
 
   public WarmCopies(Path dataDir, Pools pools, Vms vms, Path daemon, Path qemuImg, Path tlsDir, ImageHashes hashes) {
     this.dir = dataDir.resolve("warm/copies");
@@ -67,6 +68,7 @@ public final class WarmCopies {
     this.qemuImg = qemuImg;
     this.tlsDir = tlsDir;
     this.hashes = hashes;
+    this.writers = new WarmWriters(dir, daemon);
     for (CopyRecord r : all()) {
       if (r.state().equals(WarmCopyStatus.COPYING)) {
         write(r.passState(r.pass(), WarmCopyStatus.FAILED, r.copiedBytes(), r.skippedBytes(), 0, 0, null,
@@ -130,7 +132,7 @@ public final class WarmCopies {
     HashLedger ledger = ledger(id);
     Map<String, Long> chunks = new java.util.HashMap<>();
     for (AgentDisk img : r.images()) chunks.put(img.id(), ledger.chunkBytes(img.id()));
-    WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), daemon, tlsDir, chunks, this::finished);
+    WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), daemon, tlsDir, chunks, writers, this::finished);
     running.put(id, pass);
     pass.start();
     log.info("warm copy {}: pass {} from {}:{} ({}){}", id, req.pass(), req.source().host(), req.source().port(),
@@ -168,6 +170,7 @@ public final class WarmCopies {
   public WarmCopyStatus cancel(String id) {
     WarmPass p = running.get(id);
     if (p != null) p.cancelAndWait();
+    writers.stop(id);
     synchronized (this) {
       Optional<CopyRecord> r = read(id);
       if (r.isEmpty()) return new WarmCopyStatus(id, WarmCopyStatus.CANCELLED, -1, 0, 0, 0, 0, null, List.of(), null);
@@ -197,6 +200,7 @@ public final class WarmCopies {
     Optional<CopyRecord> r = read(id);
     if (r.isEmpty()) return new WarmCopyStatus(id, WarmCopyStatus.COPIED, -1, 0, 0, 0, 0, null, List.of(), null);
     if (running.containsKey(id)) throw new AgentException(Kind.CONFLICT, "warm copy " + id + " still runs a pass");
+    writers.stop(id);
     deleteRecord(id);
     return status(r.get());
   }
@@ -210,6 +214,8 @@ public final class WarmCopies {
     if (!r.state().equals(WarmCopyStatus.COPIED)) {
       throw new AgentException(Kind.CONFLICT, "warm copy " + id + " is " + r.state() + ", not copied");
     }
+    // the last pass is done: the images are the VM's to open next, without the writer's lock
+    writers.stop(id);
     HashLedger ledger = ledger(id);
     if (ledger.unknownChunks() > 0) {
       log.info("warm copy {}: {} chunks not hashed by the passes, hashed now", id, ledger.unknownChunks());

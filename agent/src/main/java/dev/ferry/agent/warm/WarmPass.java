@@ -66,6 +66,7 @@ final class WarmPass {
   private final Consumer<WarmPass> onEnd;
   /** chunk size per disk of the copy's hash ledger */
   private final Map<String, Long> chunkBytes;
+  private final WarmWriters writers;
   /** the chunks this pass wrote, hashed from the new image after it wrote them */
   private final Map<String, Map<Integer, String>> hashed = new ConcurrentHashMap<>();
   private final Thread thread;
@@ -80,8 +81,9 @@ final class WarmPass {
   private volatile boolean ok;
 
   WarmPass(String id, WarmPassCopy req, List<AgentDisk> images, long bandwidth, Path daemon, Path tlsDir,
-      Map<String, Long> chunkBytes, Consumer<WarmPass> onEnd) {
+      Map<String, Long> chunkBytes, WarmWriters writers, Consumer<WarmPass> onEnd) {
     this.chunkBytes = chunkBytes;
+    this.writers = writers;
     this.id = id;
     this.req = req;
     this.images = images;
@@ -159,7 +161,7 @@ final class WarmPass {
         if (cancelled) throw new CancellationException();
         ColdExport.ColdExportDisk src = req.source().disks().stream().filter(d -> d.disk().equals(img.id()))
             .findFirst().orElseThrow(() -> AgentException.badInput("source", img.id(), "an export of every disk"));
-        copyDisk(source, src, img, daemons);
+        copyDisk(source, src, img);
       }
       ok = true;
       log.info("warm copy {}: pass {} copied {} bytes, zeroed or skipped {} in {} ms", id, req.pass(), doneCopied,
@@ -192,7 +194,7 @@ final class WarmPass {
     return NbdAddress.unix(socket);
   }
 
-  private void copyDisk(NbdAddress source, ColdExport.ColdExportDisk src, AgentDisk img, List<Started> daemons)
+  private void copyDisk(NbdAddress source, ColdExport.ColdExportDisk src, AgentDisk img)
       throws Exception {
     CopyPlan plan;
     String dirtyContext = req.bitmap() == null ? null : MetaContexts.dirtyBitmap(req.bitmap());
@@ -218,7 +220,7 @@ final class WarmPass {
       }
     }
     planned += plan.dataBytes();
-    Writer target = writer(img, daemons);
+    Writer target = writer(img);
     // pass 0 writes into a new image (reads as zero); later passes must zero what the guest zeroed
     DiskCopy copy = new DiskCopy(plan, () -> NbdClient.connect(source, src.export(),
         List.of(MetaContexts.BASE_ALLOCATION)), target.opener(),
@@ -255,7 +257,7 @@ final class WarmPass {
         }
       }
     } else {
-      try (NbdClient c = NbdClient.connect(NbdAddress.unix(target.socket()), "disk",
+      try (NbdClient c = NbdClient.connect(NbdAddress.unix(target.socket()), img.id(),
           List.of(MetaContexts.BASE_ALLOCATION))) {
         for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
           if (cancelled) throw new CancellationException();
@@ -269,17 +271,12 @@ final class WarmPass {
   /** How the pass writes a disk; the socket of its writer daemon, null for a raw file written directly. */
   private record Writer(DiskCopy.Opener<CopyTarget> opener, Path socket) {}
 
-  private Writer writer(AgentDisk img, List<Started> daemons) {
+  private Writer writer(AgentDisk img) {
     if (img.format().equals("raw")) return new Writer(() -> new RawFileTarget(Path.of(img.path())), null);
-    Path tmp = ImageHashes.privateDir();
-    Path socket = tmp.resolve("w.sock");
-    Path pidFile = tmp.resolve("w.pid");
-    Process p = NbdDaemon.start(NbdDaemon.serve(daemon, pidFile, new NbdDaemon.Listen.Unix(socket),
-        List.of(new NbdDaemon.Image("disk", Path.of(img.path()), img.format(), true)), null),
-        new NbdDaemon.Listen.Unix(socket), tmp.resolve("w.log"));
-    daemons.add(new Started(p.pid(), pidFile, tmp));
-    return new Writer(() -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), "disk", List.of())), socket);
+    Path socket = writers.socket(id, images);
+    return new Writer(() -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), img.id(), List.of())), socket);
   }
+
 
   /** A daemon this pass started, stopped by pid at its end. */
   private record Started(long pid, Path pidFile, Path dir) {
