@@ -173,12 +173,28 @@ final class CopyBench {
   private static void make(Path qcow2, Image image) throws Exception {
     exec("qemu-img", "create", "-q", "-f", "qcow2", qcow2.toString(), Long.toString(image.sizeBytes()));
     if (image.dataBytes() == image.sizeBytes()) {
-      exec("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 " + image.sizeBytes(), qcow2.toString());
+      List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+      cmd.addAll(writes("0x5a", 0, image.sizeBytes()));
+      cmd.add(qcow2.toString());
+      exec(cmd.toArray(String[]::new));
     } else {
       long half = image.dataBytes() / 2;
       exec("qemu-io", "-f", "qcow2", "-c", "write -P 0x33 0 " + half, "-c",
           "write -P 0x44 " + image.sizeBytes() / 2 + " " + half, qcow2.toString());
     }
+  }
+
+  /**
+   * qemu-io {@code -c} arguments writing {@code pattern} over {@code [from, from + length)} in
+   * pieces of 1 GiB: one qemu-io write takes at most 2 GiB - 512 bytes.
+   */
+  static List<String> writes(String pattern, long from, long length) {
+    List<String> out = new ArrayList<>();
+    for (long at = from; at < from + length; at += 1L << 30) {
+      out.add("-c");
+      out.add("write -P " + pattern + " " + at + " " + Math.min(1L << 30, from + length - at));
+    }
+    return out;
   }
 
   private static void awaitListening(Process daemon, int port) throws Exception {

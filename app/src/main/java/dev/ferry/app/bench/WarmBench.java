@@ -130,8 +130,10 @@ final class WarmBench {
             + SWEPT_MIB, "--disk", (diskBytes >> 20) + "M@local", "--no-start");
     JsonNode disk = ferry.json("vm", "show", VM).get("disks").get(0);
     long from = (long) SWEPT_MIB << 20;
-    exec("qemu-io", "-f", disk.get("format").asText(), "-c", "write -P 0x5a " + from + " " + (diskBytes - from),
-        disk.get("path").asText());
+    List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", disk.get("format").asText()));
+    cmd.addAll(CopyBench.writes("0x5a", from, diskBytes - from));
+    cmd.add(disk.get("path").asText());
+    exec(cmd.toArray(String[]::new));
     ferry.run("vm", "start", VM);
     awaitWriting(LiveCluster.A);
   }
