@@ -181,29 +181,41 @@ final class Handover {
     return -1;
   }
 
+  /** How many of this VM's last warm cutovers the rest and verification terms take the median of. */
+  static final int EARLIER_CUTOVERS = 3;
+
   /**
    * This VM's own figures from its last successful migrations (newest first): its last power-off
-   * (warm, or cold with {@code --shutdown}), and its last warm cutover's verification and rest.
+   * (warm, or cold with {@code --shutdown}), and the median verification and rest of its last
+   * {@value #EARLIER_CUTOVERS} warm cutovers (one cutover's rest swung 373-845 ms on a loaded host;
+   * the median follows the host, not one sample).
    */
   WarmPrediction.Earlier earlier() {
     var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, null);
     Long shutdown = null;
-    Long verify = null;
-    Long start = null;
+    List<Long> verify = new ArrayList<>();
+    List<Long> start = new ArrayList<>();
     for (MigrationRow m : ctx.store().migrations().page(new Page(null, 20), filter)) {
       try {
         MigrationView v = MigrationRecord.readStored(m.record());
         if (shutdown == null) shutdown = v.shutdownMs();
-        if (start == null && "warm".equals(v.kind()) && v.startMs() != null) {
-          start = v.startMs();
-          verify = v.verifyMs();
+        if (start.size() < EARLIER_CUTOVERS && "warm".equals(v.kind()) && v.startMs() != null) {
+          start.add(v.startMs());
+          if (v.verifyMs() != null) verify.add(v.verifyMs());
         }
       } catch (IOException e) {
         LOG.debug("migration {}: unreadable record skipped: {}", m.id(), e.getMessage());
       }
-      if (shutdown != null && start != null) break;
+      if (shutdown != null && start.size() >= EARLIER_CUTOVERS) break;
     }
-    return new WarmPrediction.Earlier(shutdown, verify, start);
+    return new WarmPrediction.Earlier(shutdown, median(verify), median(start));
+  }
+
+  /** The median (the lower middle of an even count), null of none. */
+  static Long median(List<Long> values) {
+    if (values.isEmpty()) return null;
+    List<Long> sorted = values.stream().sorted().toList();
+    return sorted.get((sorted.size() - 1) / 2);
   }
 
 

@@ -36,8 +36,8 @@ record WarmPrediction(long dirtyBytes, List<Pass> lastPasses, Earlier earlier) {
    * The VM's own figures from earlier migrations, each null when never measured.
    *
    * @param shutdownMs its last power-off (a warm cutover, or a cold migration's {@code --shutdown})
-   * @param verifyMs its last warm cutover's hash comparison
-   * @param startMs its last warm cutover's rest after the final pass and verification
+   * @param verifyMs its last warm cutovers' hash comparison (the median of up to 3)
+   * @param startMs its last warm cutovers' rest after the final pass and verification (the median of up to 3)
    */
   record Earlier(Long shutdownMs, Long verifyMs, Long startMs) {
     static final Earlier NONE = new Earlier(null, null, null);

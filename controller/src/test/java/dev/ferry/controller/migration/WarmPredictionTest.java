@@ -78,4 +78,11 @@ class WarmPredictionTest {
     assertThat(p.throughput()).isNull();
     assertThat(p.finalPassMs()).isEqualTo(1000);
   }
+
+  @Test
+  void earlierCutovers_theMedianOfTheLastThree_notOneSample() {
+    assertThat(Handover.median(List.of(373L, 845L, 670L))).isEqualTo(670);
+    assertThat(Handover.median(List.of(845L, 373L))).as("the lower middle").isEqualTo(373);
+    assertThat(Handover.median(List.of())).isNull();
+  }
 }
