@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (agent, fencer and QEMU SIGSTOPped: no FIN, its COLO connection stays up) is taken over by its
  * secondary on host1 once its fencer was silent 800 ms; a primary cut off from both the controller
  * and its secondary (both agents SIGSTOPped) fences its own guest and is taken over by host2, one
- * copy running; and a primary killed (agent and QEMU, SIGKILL) is taken over by its secondary on
+ * copy running; a primary whose agent restarts is left alone (its fencer heartbeats on and is
+ * re-adopted); and a primary killed (agent and QEMU, SIGKILL) is taken over by its secondary on
  * host1. The guest never restarts (same boot, its
  * heartbeat counter going on) and its memory and disk self-checks stay clean. The tests share the
  * cluster and run in order.
@@ -409,12 +410,58 @@ class FtClusterIT {
   }
 
   /**
+   * The primary's agent (host2) SIGKILLed and started again 3 s later (longer than the 800 ms
+   * bound and the 2.5 s checkpoint guard at the default interval) while its QEMU and its fencer run
+   * on: the fencer keeps heartbeating, nothing fails over, and the restarted agent re-adopts the
+   * same fencer from its pid file (not a second one) and reports the VM protected, checkpoints
+   * counting again.
+   */
+  @Test
+  @Order(8)
+  void primaryAgentRestarts_fencerHeartbeatsOn_noFailover_fencerReadopted() throws Exception {
+    ferry.ok("ft", "enable", "web", "--secondary", "host1");
+    awaitCheckpoints(2);
+    owned.own(ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong());
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/run/qemu.pid")).strip()));
+    long fencerPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/ft-fencer.pid")).strip());
+    owned.own(fencerPid);
+    long agentPid = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
+
+    long t0 = System.nanoTime();
+    ProcessHandle.of(agentPid).orElseThrow().destroyForcibly();
+    while (System.nanoTime() - t0 < Duration.ofSeconds(3).toNanos()) {
+      JsonNode st = ferry.ok("ft", "status", "web", "--json").json();
+      assertThat(st.get("state").asText()).as(st.toString()).isEqualTo("protected");
+      assertThat(st.get("failovers")).as(st.toString()).isEmpty();
+      Thread.sleep(200);
+    }
+    ferry.ok("cluster", "up", "--hosts", "2");
+    ferry.componentPids().forEach(owned::own);
+    long downMs = (System.nanoTime() - t0) / 1_000_000;
+    long checkpoints = ferry.ok("ft", "status", "web", "--json").json().get("checkpoints").asLong();
+    JsonNode st = awaitCheckpoints(checkpoints + 2);
+    assertThat(st.get("failovers")).as(st.toString()).isEmpty();
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(ProcessHandle.of(fencerPid).filter(ProcessHandle::isAlive)).as("the same fencer").isPresent();
+    assertThat(Files.readString(dir.resolve("hosts/host2/vms/web/ft-fencer.pid")).strip())
+        .as("re-adopted, not started again").isEqualTo(Long.toString(fencerPid));
+    ferry.ok("ft", "disable", "web");
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (ProcessHandle.of(fencerPid).filter(ProcessHandle::isAlive).isPresent()) {
+      if (System.nanoTime() > until) throw new AssertionError("the fencer " + fencerPid + " outlived ft disable");
+      Thread.sleep(100);
+    }
+    System.out.printf("FtClusterIT: primary agent SIGKILLed and restarted after %d ms: no failover, same fencer%n",
+        downMs);
+  }
+
+  /**
    * The primary (host2 now) dies whole: its agent and its QEMU SIGKILLed. The secondary on host1
    * takes over, the guest runs on there in the same boot, its heartbeat counter going on, its
    * self-checks clean, and {@code ft status} shows the failover with the measured times.
    */
   @Test
-  @Order(8)
+  @Order(9)
   void primaryAgentAndQemuKilled_secondaryTakesOver_sameBoot_clean() throws Exception {
     ferry.ok("ft", "enable", "web", "--secondary", "host1", "--checkpoint-interval", "1000");
     awaitCheckpoints(3);
