@@ -85,6 +85,7 @@ final class SourceHashes {
     long t0 = System.nanoTime();
     Map<String, Map<Integer, String>> hashed = new HashMap<>();
     int count = 0;
+    long planNanos = 0;
     Path relayDir = null;
     Long relayPid = null;
     try {
@@ -108,6 +109,7 @@ final class SourceHashes {
           } else {
             chunks = ChunkHashes.touched(dirty(address, d.export(), bitmap, export.tls()), chunk);
           }
+          planNanos = System.nanoTime() - t0;
           for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
             out.put(i, ChunkHashes.chunk(c, i, chunk, buffer));
           }
@@ -115,9 +117,11 @@ final class SourceHashes {
         count += out.size();
         hashed.put(d.disk(), out);
       }
+      long hashedAt = System.nanoTime();
       ledger.with(n, hashed).write(ledgerFile);
-      log.info("vm {}: warm pass {}: source hashed {} chunks in {} ms", vm, n, count,
-          (System.nanoTime() - t0) / 1_000_000);
+      long end = System.nanoTime();
+      log.info("vm {}: warm pass {}: source hashed {} chunks in {} ms (connect and dirty map {} ms, ledger written"
+          + " in {} ms)", vm, n, count, (end - t0) / 1_000_000, planNanos / 1_000_000, (end - hashedAt) / 1_000_000);
     } catch (Exception e) {
       log.warn("vm {}: warm pass {}: source hashing failed ({}); the cutover hashes the disks whole", vm, n,
           e.getMessage() == null ? e.toString() : e.getMessage());

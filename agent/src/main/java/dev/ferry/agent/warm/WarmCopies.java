@@ -146,7 +146,11 @@ public final class WarmCopies {
         // the images are QEMU's to open once the VM is defined here: handed over after every good pass
         if (p.ok()) for (AgentDisk img : r.images()) pools.handOver(Path.of(img.path()));
         // the pass's hashes before the pass counts as copied: a restart in between reruns the pass
-        if (p.ok()) ledger(p.id()).with(p.pass(), p.hashed()).write(ledgerFile(p.id()));
+        if (p.ok()) {
+          long t0 = System.nanoTime();
+          ledger(p.id()).with(p.pass(), p.hashed()).write(ledgerFile(p.id()));
+          log.info("warm copy {}: pass {} hashes kept in {} ms", p.id(), p.pass(), (System.nanoTime() - t0) / 1_000_000);
+        }
         String state = p.ok() ? WarmCopyStatus.COPIED : p.wasCancelled() ? WarmCopyStatus.CANCELLED : WarmCopyStatus.FAILED;
         write(r.passState(r.pass(), state, r.copiedBytes() + p.copiedBytes(), r.skippedBytes() + p.skippedBytes(),
             p.copiedBytes(), p.plannedBytes(), p.ms(), p.ok() ? null : p.error()));

@@ -220,6 +220,7 @@ final class WarmPass {
       }
     }
     planned += plan.dataBytes();
+    long planned0 = System.nanoTime();
     Writer target = writer(img);
     // pass 0 writes into a new image (reads as zero); later passes must zero what the guest zeroed
     DiskCopy copy = new DiskCopy(plan, () -> NbdClient.connect(source, src.export(),
@@ -231,7 +232,11 @@ final class WarmPass {
     doneCopied += copy.copiedBytes();
     doneSkipped += copy.skippedBytes();
     current = null;
+    long copied0 = System.nanoTime();
     hashed.put(img.id(), hashWritten(img, src.virtualSize(), plan, target));
+    log.info("warm copy {}: pass {} disk {}: planned in {} ms, copied in {} ms, hashed in {} ms", id, req.pass(),
+        img.id(), (planned0 - startedNanos) / 1_000_000, (copied0 - planned0) / 1_000_000,
+        (System.nanoTime() - copied0) / 1_000_000);
   }
 
   /**
