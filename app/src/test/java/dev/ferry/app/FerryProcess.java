@@ -161,8 +161,29 @@ final class FerryProcess {
   /** Runs and insists on exit 0. */
   Result ok(String... args) {
     Result r = run(args);
-    if (r.exit() != 0) throw new AssertionError("ferry " + String.join(" ", args) + " failed: " + r);
+    if (r.exit() != 0) {
+      throw new AssertionError("ferry " + String.join(" ", args) + " failed: " + r + componentLogs(args));
+    }
     return r;
+  }
+
+  /**
+   * A failed {@code cluster} command's evidence, which the test's temporary directory takes with it:
+   * the last lines of each component's log.
+   */
+  private String componentLogs(String... args) {
+    if (args.length == 0 || !args[0].equals("cluster")) return "";
+    StringBuilder out = new StringBuilder();
+    try (var logs = java.nio.file.Files.list(clusterDir.resolve("logs"))) {
+      for (Path log : logs.sorted().toList()) {
+        List<String> lines = java.nio.file.Files.readAllLines(log);
+        out.append("\n--- ").append(log.getFileName()).append(" (last 15 of ").append(lines.size()).append(" lines)\n");
+        lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> out.append(l).append('\n'));
+      }
+    } catch (IOException | RuntimeException e) {
+      out.append("\n(no component logs: ").append(e.getMessage()).append(')');
+    }
+    return out.toString();
   }
 
   private static String read(java.io.InputStream in) {

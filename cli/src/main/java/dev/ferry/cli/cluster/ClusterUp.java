@@ -198,8 +198,8 @@ final class ClusterUp extends LocalClusterCommand {
   private static boolean controllerAnswers(ClusterFile file, ClusterLayout layout) {
     ClusterFile.Component c = file.controller();
     if (!ProcessCheck.starting(c.pid(), c.data())) {
-      throw CliException.local("the controller exited during start" + lastWords(layout.log("controller")) + "; see "
-          + layout.log("controller"), null);
+      throw CliException.local("the controller exited during start (" + ProcessCheck.seen(c.pid()) + ")"
+          + lastWords(layout.log("controller")) + "; see " + layout.log("controller"), null);
     }
     ControllerClient api = client(file);
     if (api == null) return false;
@@ -234,8 +234,8 @@ final class ClusterUp extends LocalClusterCommand {
     for (int i = 1; i <= hosts; i++) {
       ClusterFile.Component a = file.agent(ClusterLayout.hostName(i)).orElseThrow();
       if (!ProcessCheck.starting(a.pid(), a.data())) {
-        throw CliException.local("agent " + a.name() + " exited during start" + lastWords(layout.log(a.name())) + "; see "
-            + layout.log(a.name()), null);
+        throw CliException.local("agent " + a.name() + " exited during start (" + ProcessCheck.seen(a.pid()) + ")"
+            + lastWords(layout.log(a.name())) + "; see " + layout.log(a.name()), null);
       }
     }
     Map<String, HostView> byName;

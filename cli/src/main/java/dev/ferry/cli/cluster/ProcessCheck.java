@@ -43,6 +43,18 @@ final class ProcessCheck {
     return args.isEmpty() || hasData(args, dataDir);
   }
 
+  /**
+   * What is at {@code pid} now, for an error that says a component is gone: "pid N is gone", or
+   * the start of the command line found there (a recorded pid another program now has, or one
+   * caught between fork and exec).
+   */
+  static String seen(Long pid) {
+    if (pid == null || pid <= 0) return "no pid recorded";
+    if (ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isEmpty()) return "pid " + pid + " is gone";
+    String args = String.join(" ", cmdline(pid));
+    return "pid " + pid + " runs '" + (args.length() > 200 ? args.substring(0, 200) + "..." : args) + "'";
+  }
+
   /** The arguments of a live process, empty when it is gone or not readable. */
   static List<String> cmdline(long pid) {
     try {

@@ -65,6 +65,15 @@ class ProcessCheckTest {
   }
 
   @Test
+  void seen_saysGoneOrWhatRunsThere() throws Exception {
+    Process p = withData(dir.toString());
+    assertThat(ProcessCheck.seen(p.pid())).isEqualTo("pid " + p.pid() + " runs 'sh -c sleep 30; : sh --data " + dir + "'");
+    p.destroyForcibly().waitFor();
+    assertThat(ProcessCheck.seen(p.pid())).isEqualTo("pid " + p.pid() + " is gone");
+    assertThat(ProcessCheck.seen(null)).isEqualTo("no pid recorded");
+  }
+
+  @Test
   void hasData_matchesExactDirInBothSpellings() {
     assertThat(ProcessCheck.hasData(List.of("java", "-jar", "f.jar", "agent", "--data", "/c/hosts/host1"), "/c/hosts/host1")).isTrue();
     assertThat(ProcessCheck.hasData(List.of("java", "--data=/c/controller"), "/c/controller")).isTrue();
