@@ -142,7 +142,16 @@ public final class NbdDaemon {
 
   private static boolean listening(Listen listen) {
     return switch (listen) {
-      case Listen.Unix u -> Files.exists(u.socket());
+      // the socket file appears at bind(), before listen(): only a connection proves it accepts
+      case Listen.Unix u -> {
+        if (!Files.exists(u.socket())) yield false;
+        try (var ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+          ch.connect(java.net.UnixDomainSocketAddress.of(u.socket()));
+          yield true;
+        } catch (IOException e) {
+          yield false;
+        }
+      }
       case Listen.Tcp t -> {
         try (Socket s = new Socket()) {
           s.connect(new InetSocketAddress(t.host(), t.port()), 200);
