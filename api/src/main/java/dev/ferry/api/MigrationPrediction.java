@@ -8,8 +8,11 @@ package dev.ferry.api;
  * <p>The model: pre-copy passes at {@code bandwidth_mib_s} (the link, or the user's cap when lower);
  * the first pass sends the guest's whole RAM, each later one what the guest dirtied during the
  * one before (dirty rate × pass time, at most the RAM); QEMU switches over once what is left can
- * be sent within the downtime limit. When that never happens Ferry's policy acts as it would:
- * auto-converge throttles the guest, then post-copy if allowed, else the migration is cancelled.
+ * be sent within the downtime-limit in force, which is Ferry's: a sixth of {@code max_downtime_ms}
+ * at the start, raised towards it when a pass no longer shrinks what is left (the explanation
+ * says which limit the switch came under). When that never happens Ferry's policy acts as it
+ * would: auto-converge throttles the guest, then post-copy if allowed, else the migration is
+ * cancelled.
  *
  * @param predictedTotalMs    start to completion (to the cancel when {@code outcome} is cancelled)
  * @param predictedDowntimeMs the switchover pause; null for post-copy (the switch itself) and a cancel
@@ -21,7 +24,7 @@ package dev.ferry.api;
  *                            {@code default}: none yet
  * @param linkNote            where {@code link_mib_s} comes from, in words
  * @param bandwidthMibS       what the migration would run at: the link, or the user's cap if lower
- * @param maxDowntimeMs       the downtime limit it would run with
+ * @param maxDowntimeMs       the downtime allowed ({@code --max-downtime}), the highest limit the policy may raise to
  * @param guestMib            the guest's RAM, the first pass
  * @param converges           pre-copy reaches the downtime limit, by itself or throttled by auto-converge
  * @param passes              pre-copy passes until the switchover (or the escalation)

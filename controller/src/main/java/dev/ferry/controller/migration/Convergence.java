@@ -101,10 +101,24 @@ final class Convergence {
     long before = lastPassRemaining;
     lastPassRemaining = remaining;
     if (passes < 3 || before < 0 || downtimeLimitMs >= options.maxDowntimeMs()) return;
-    if (remaining < before * PLATEAU || expectedDowntimeMs == Long.MAX_VALUE) return;
-    long want = Math.min(options.maxDowntimeMs(), Math.max(downtimeLimitMs + 1, expectedDowntimeMs * 5 / 4 + 5));
+    if (!isPlateau(before, remaining) || expectedDowntimeMs == Long.MAX_VALUE) return;
+    long want = raisedLimitMs(downtimeLimitMs, expectedDowntimeMs, options.maxDowntimeMs());
     downtimeLimitMs = want;
     raiseTo = want;
+  }
+
+  /** A pass that leaves at least {@link #PLATEAU} of what the pass before it left: more passes will not lower the pause. */
+  static boolean isPlateau(double beforeBytes, double nowBytes) {
+    return nowBytes >= beforeBytes * PLATEAU;
+  }
+
+  /**
+   * The downtime-limit a plateau raises QEMU's to: what the remainder needs at the measured
+   * bandwidth with a quarter and 5 ms to spare, at least 1 ms above the current limit, never above
+   * the allowance. {@link PredictionModel} takes the same step, so the prediction follows the policy.
+   */
+  static long raisedLimitMs(long currentMs, long expectedMs, long allowanceMs) {
+    return Math.min(allowanceMs, Math.max(currentMs + 1, expectedMs * 5 / 4 + 5));
   }
 
   /** A downtime-limit to set now, once per raise, or null. */

@@ -3,11 +3,17 @@ package dev.ferry.controller.migration;
 import dev.ferry.api.MigrationPrediction;
 
 /**
- * The pre-copy model behind a {@link MigrationPrediction}, a pure function of its inputs. Pass 1
- * sends the guest's RAM at bandwidth B; each later pass sends what the guest dirtied during the
- * one before (dirty rate × pass time, at most the RAM); QEMU switches over after a pass whose
- * remainder it can send within the downtime limit (remainder / B ≤ limit), and that send is the
- * downtime. When the remainder stops falling, Ferry's {@link Convergence} policy is followed:
+ * The pre-copy model behind a {@link MigrationPrediction}, a pure function of its inputs, following
+ * what Ferry's policy makes QEMU do. Pass 1 sends the guest's RAM at bandwidth B; each later pass
+ * sends what the guest dirtied during the one before (dirty rate × pass time, at most the RAM).
+ * QEMU switches over after a pass whose remainder it can send within the downtime-limit in force
+ * (remainder / B ≤ limit), and that send is the downtime. The limit in force is the one Ferry sets:
+ * {@link LiveOptions#startDowntimeMs} at the start (50 ms of the default 300), so a converging
+ * guest takes the passes that bring its remainder under that, not under the allowance; and, as
+ * {@link Convergence} judges from QEMU's third pass on, a pass that leaves at least
+ * {@link Convergence#PLATEAU} of the one before raises the limit to
+ * {@link Convergence#raisedLimitMs} of its remainder, after which QEMU switches at once when that
+ * is within the allowance. When the remainder stops falling, the rest of the policy is followed:
  * stuck after {@link Convergence#STALL_PASSES} passes or {@link Convergence#STALL_TIME} without a
  * {@link Convergence#MIN_IMPROVEMENT} fall (twice that with auto-converge), then the next throttle
  * rung, then post-copy when armed, else a cancel.
@@ -17,8 +23,11 @@ import dev.ferry.api.MigrationPrediction;
  * first by {@code cpu-throttle-initial} (20 %), then by the current increment more, up to 99 %; a
  * throttled guest dirties in proportion to the CPU time it is left. Not modelled: zero pages
  * (they cost the first pass little, so an idle guest's first pass is shorter than RAM / B), the
- * switchover's fixed cost (device state, the target's start), and a working set smaller than one
- * pass's dirtying (page sampling measures distinct pages per second).
+ * switchover's fixed cost (device state, the target's start), that QEMU checks its limit after
+ * each chunk of up to 50 ms of sending (so it switches with part of a chunk still to send, and
+ * sends it with the guest stopped, faster than while the guest competes for the CPU: measured
+ * pauses under a 50 ms limit were 2–27 ms where this model says 10–45), and a working set smaller
+ * than one pass's dirtying (page sampling measures distinct pages per second).
  */
 final class PredictionModel {
 
@@ -48,7 +57,8 @@ final class PredictionModel {
     LiveOptions o = in.options();
     double b = Math.min(in.linkBytesPerS(), o.bandwidthBytesPerS());
     if (b <= 0) throw new IllegalArgumentException("no bandwidth to predict with");
-    double limitS = o.maxDowntimeMs() / 1000.0;
+    long limitMs = o.startDowntimeMs();
+    String raised = "";
     double ram = in.guestBytes();
     double remaining = ram;
     double t = 0;
@@ -63,14 +73,17 @@ final class PredictionModel {
       double passS = remaining / b;
       t += passS;
       double dirtied = Math.min(ram, in.dirtyBytesPerS() * (1 - throttle) * passS);
-      if (dirtied / b <= limitS) {
-        boolean throttled = throttle > 0;
-        return new Result(ms(t + dirtied / b), ms(dirtied / b), true, pass, throttled ? "auto-converge" : "pre-copy",
-            throttled ? "converges with auto-converge throttling the guest by " + pct(throttle) + " after " + pass
-                + " passes" : "converges by itself after " + pass + " passes", b);
-      }
+      double sendS = dirtied / b;
+      if (sendS <= limitMs / 1000.0) return switchover(t, sendS, pass, throttle, limitMs, raised, o, b);
       if (o.postcopyArmed() && o.postcopy().equals("always")) {
         return postcopy(t, dirtied, b, pass, "--postcopy always: switches to post-copy after the first pass");
+      }
+      // the controller compares this remainder with the pass before's (QEMU's third pass on)
+      if (pass >= 2 && limitMs < o.maxDowntimeMs() && Convergence.isPlateau(remaining, dirtied)) {
+        limitMs = Convergence.raisedLimitMs(limitMs, ms(sendS), o.maxDowntimeMs());
+        raised = ", the limit raised to " + limitMs + " ms after pass " + pass + " left "
+            + Math.round(dirtied * 100 / remaining) + " % of the one before";
+        if (sendS <= limitMs / 1000.0) return switchover(t, sendS, pass, throttle, limitMs, raised, o, b);
       }
       if (o.autoConverge() && dirtied > 0.5 * remaining && ++highPasses >= 2) {
         highPasses = 0;
@@ -101,6 +114,17 @@ final class PredictionModel {
       }
     }
     return new Result(ms(t), null, false, MAX_PASSES, "cancelled", "no switchover within " + MAX_PASSES + " passes", b);
+  }
+
+  /** QEMU switches over after pass {@code pass} and sends its last remainder in {@code sendS} with the guest stopped. */
+  private static Result switchover(double t, double sendS, int pass, double throttle, long limitMs, String raised,
+      LiveOptions o, double b) {
+    boolean throttled = throttle > 0;
+    String how = throttled ? "converges with auto-converge throttling the guest by " + pct(throttle) + " after "
+        + pass + " passes" : "converges by itself after " + pass + " passes";
+    String limit = raised.isEmpty() ? " (QEMU's downtime limit " + limitMs + " ms, of the " + o.maxDowntimeMs()
+        + " ms allowed)" : raised;
+    return new Result(ms(t + sendS), ms(sendS), true, pass, throttled ? "auto-converge" : "pre-copy", how + limit, b);
   }
 
   /** Post-copy: the target runs the guest at once and pulls the last remainder; the switch's pause is not modelled. */
