@@ -21,7 +21,9 @@ package dev.ferry.api;
  * @param linkMibS            the link throughput used
  * @param linkSource          {@code measured}: the best of what the last 5 uncapped live migrations
  *                            between the two hosts achieved (QEMU's average at completion);
- *                            {@code default}: none yet
+ *                            {@code default}: none yet (1 Gbit/s; a dry run's only choice);
+ *                            {@code first-seconds}: none yet, so a migration's record took the RAM
+ *                            its own first pass got through per second over its first half second
  * @param linkNote            where {@code link_mib_s} comes from, in words
  * @param bandwidthMibS       what the migration would run at: the link, or the user's cap if lower
  * @param maxDowntimeMs       the downtime allowed ({@code --max-downtime}), the highest limit the policy may raise to
@@ -49,4 +51,5 @@ public record MigrationPrediction(
 
   public static final String MEASURED = "measured";
   public static final String DEFAULT = "default";
+  public static final String FIRST_SECONDS = "first-seconds";
 }

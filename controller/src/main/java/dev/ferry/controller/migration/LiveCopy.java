@@ -86,7 +86,7 @@ final class LiveCopy {
       if (record.escalations.isEmpty()) record.escalations.addAll(options.firstRungs());
     }
     while (true) {
-      prediction.poll();
+      prediction.poll(s);
       watch.observe(s, LivePhase.MIGRATING);
       switch (s.phase()) {
         case COMPLETED, SWITCHOVER, HANDED_OVER -> {

@@ -159,6 +159,7 @@ final class LiveMigration implements Runnable, PhaseRunner.Steps<LivePhase> {
   private LivePhase resumeTarget() {
     // a migration shorter than the measurement: its last chance while the source QEMU still runs
     prediction.poll();
+    prediction.lastChance();
     IncomingStatus st = watch.targetStatus();
     record.announced(st);
     if (st != null && st.phase() == IncomingPhase.FINISHED) return LivePhase.TRANSFERRING;

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * gives the link (a capped one only says what the cap let through). Highest, not newest: QEMU's
  * average also counts the time spent scanning zero pages and waiting for the CPU, so a small or
  * idle guest's migration reads far below the link (measured: 65 to 420 MiB/s between the same two
- * loopback hosts). Without one, {@link #DEFAULT_LINK_BYTES_PER_S}, and the prediction says so.
+ * loopback hosts). Without one, {@link #DEFAULT_LINK_BYTES_PER_S}, and the prediction says so: a dry
+ * run has nothing better before the first byte; a real migration's record waits for its own first
+ * pass instead ({@link RunPrediction}, {@link FirstPassRate}).
  */
 final class Predictor {
 
@@ -84,7 +86,11 @@ final class Predictor {
 
   /** The prediction for a migration of a guest of {@code guestBytes} from {@code source} to {@code target}. */
   MigrationPrediction predict(String source, String target, long guestBytes, DirtyRate rate, LiveOptions options) {
-    Link link = link(source, target);
+    return predict(guestBytes, rate, options, link(source, target));
+  }
+
+  /** The same with a given link. */
+  MigrationPrediction predict(long guestBytes, DirtyRate rate, LiveOptions options, Link link) {
     double dirty = rate.mibPerS() * (double) (1 << 20);
     PredictionModel.Result r = PredictionModel.predict(new PredictionModel.Inputs(guestBytes, dirty, link.bytesPerS(),
         options));

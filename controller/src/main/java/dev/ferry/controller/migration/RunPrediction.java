@@ -1,6 +1,8 @@
 package dev.ferry.controller.migration;
 
+import dev.ferry.api.MigrationPrediction;
 import dev.ferry.api.agent.DirtyRate;
+import dev.ferry.api.agent.MigrationStats;
 import dev.ferry.controller.ControllerException;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +21,11 @@ import org.slf4j.LoggerFactory;
  * measurement does keeps no prediction (run {@code --dry-run} first to have one). Best effort: an
  * agent that cannot measure (an older one, a refusal) leaves the record without a prediction and
  * the migration as it is.
+ *
+ * <p>Between two hosts that no uncapped live migration has measured yet ({@link Predictor#link}
+ * says {@code default}), the prediction waits for this migration's first pass to show the link
+ * ({@link FirstPassRate}, about half a second of it) instead of using the constant, and says so
+ * ({@code first-seconds}); a migration that completes before that keeps the constant's prediction.
  */
 final class RunPrediction {
 
@@ -35,6 +42,10 @@ final class RunPrediction {
   private Instant startedAt;
   private Instant lastAsked;
   private int tries;
+  /** measured, waiting for the first pass to show the link */
+  private DirtyRate waiting;
+  private String waitingWhen;
+  private final FirstPassRate firstPass = new FirstPassRate();
 
   RunPrediction(MigrationContext ctx, MigrationRecord record, LiveOptions options) {
     this.ctx = ctx;
@@ -60,6 +71,25 @@ final class RunPrediction {
     }
   }
 
+  /**
+   * Feeds the source's latest sample of this migration: where the link was never measured, the
+   * first pass shows it; then as {@link #poll()}.
+   */
+  void poll(MigrationStats s) {
+    if (record.prediction != null) return;
+    // fed from the start: the measurement may come after the first pass
+    var rate = s != null && record.id.equals(s.migrationId()) ? firstPass.observe(s, ctx.clock().instant())
+        : java.util.OptionalDouble.empty();
+    poll();
+    if (record.prediction == null && waiting != null && rate.isPresent()) {
+      Predictor.Link link = new Predictor.Link(rate.getAsDouble(), MigrationPrediction.FIRST_SECONDS, "no uncapped"
+          + " live migration between '" + record.source + "' and '" + record.target + "' succeeded yet: the RAM this"
+          + " migration's first pass got through per second, over its first " + FirstPassRate.SPAN.toMillis()
+          + " ms or the whole pass");
+      predict(new Predictor(ctx), waiting, waitingWhen, link);
+    }
+  }
+
   /** Computes the prediction once the source has measured; cheap and quiet otherwise. */
   void poll() {
     if (record.prediction != null || startedAt == null || tries >= TRIES) return;
@@ -78,9 +108,28 @@ final class RunPrediction {
   }
 
   private void predict(Predictor predictor, DirtyRate rate, String when) {
+    Predictor.Link link = predictor.link(record.source, record.target);
+    if (link.source().equals(MigrationPrediction.DEFAULT)) {
+      waiting = rate;
+      waitingWhen = when;
+      startedAt = null;
+      return;
+    }
+    predict(predictor, rate, when, link);
+  }
+
+  /** The prediction with the link the first pass did not show: the migration ended first. */
+  void lastChance() {
+    if (record.prediction == null && waiting != null) {
+      Predictor predictor = new Predictor(ctx);
+      predict(predictor, waiting, waitingWhen, predictor.link(record.source, record.target));
+    }
+  }
+
+  private void predict(Predictor predictor, DirtyRate rate, String when, Predictor.Link link) {
     long guest = ctx.store().vms().find(record.vm).map(v -> v.memoryGivenBytes()).orElse(0L);
     if (guest <= 0) return;
-    record.prediction = predictor.predict(record.source, record.target, guest, rate, options);
+    record.prediction = predictor.predict(guest, rate, options, link);
     LOG.info("migration {}: predicted total {} ms, downtime {} ms ({}, dirty rate {} MiB/s {}, link {} MiB/s {})",
         record.id, record.prediction.predictedTotalMs(), record.prediction.predictedDowntimeMs(),
         record.prediction.outcome(), record.prediction.dirtyRateMibS(), when, record.prediction.linkMibS(),
