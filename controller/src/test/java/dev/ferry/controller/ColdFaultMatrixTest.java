@@ -194,6 +194,27 @@ class ColdFaultMatrixTest {
             + " left it (disks untouched, never started again)");
   }
 
+  /**
+   * The source's QEMU is killed after the power button was pressed, before the guest powered off.
+   * The real agent took that exit for the power-off, and the migration copied disks without the
+   * guest's last writes; now the agent refuses the power-down naming the pid and signal, and
+   * nothing is copied.
+   */
+  @Test
+  void sourceQemuKilled_afterThePowerButton_beforeTheGuestPoweredOff_nothingIsCopied() throws Exception {
+    s.host1.qemuDiesAtPowerButton.add(s.vm);
+    String id = s.startCold();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBackToACrashedSource(id, done, "cold-copies", "died after the power button was pressed, before the"
+        + " guest powered off", FakeAgent.QEMU_KILLED);
+    assertThat(s.host2.changes()).as("nothing copied").noneMatch(x -> x.startsWith("PUT /agent/cold-copies/"));
+    record(ColdCell.SHUTTING_DOWN, Fault.SOURCE_QEMU,
+        "sourceQemuKilled_afterThePowerButton_beforeTheGuestPoweredOff_nothingIsCopied",
+        "the agent refuses the power-down naming the QEMU's pid and signal: rolled back before any copy, the VM"
+            + " crashed on the source only, its disks untouched");
+  }
+
   /** Past the hand-over the target's QEMU dies at every start: the VM is the target's, stopped there. */
   @Test
   void targetQemuDies_atEveryStart_failsWithTheVmOwnedByTheTargetAndStoppedThere() throws Exception {

@@ -69,6 +69,7 @@ final class CopyFaultScene implements AutoCloseable {
       h.warmPassErrorOnce = false;
       h.refuseWarmCopy = null;
       h.refusesPowerDown.clear();
+      h.qemuDiesAtPowerButton.clear();
       h.startCrashes = 0;
       h.revive();
     }

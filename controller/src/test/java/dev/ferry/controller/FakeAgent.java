@@ -233,6 +233,18 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   /** VMs whose guest ignores the power button: {@link #powerDown} leaves them running. */
   final java.util.Set<String> refusesPowerDown = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** VMs whose QEMU is SIGKILLed after the power button was pressed, before the guest powered off */
+  final java.util.Set<String> qemuDiesAtPowerButton = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** As the real agent refuses a power-off that its QEMU's death ended (the vm crashed). */
+  private Refused diedAtPowerButton(String vm, String what) {
+    become(require(vm), VmState.CRASHED);
+    return new Refused(Problem.of(409, "conflict", "the qemu of vm " + vm + " died " + what + ", before the guest"
+        + " powered off: " + QEMU_KILLED + "; what the guest had not written is not on its disks, which are left as"
+        + " they are"));
+  }
+
+  static final String QEMU_KILLED = "qemu pid 4242 was killed by signal 9 (SIGKILL)";
 
   @Override
   public AgentVmStatus powerDown(String vm, Duration timeout) {
@@ -240,6 +252,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     calls.add("powerdown timeout_ms=" + (timeout == null ? null : timeout.toMillis()));
     // as the real agent: no QEMU, nothing to power down; the state stays as its death left it
     if (s.state() == VmState.CRASHED) return s;
+    if (qemuDiesAtPowerButton.contains(vm)) throw diedAtPowerButton(vm, "after the power button was pressed");
     return refusesPowerDown.contains(vm) ? s : become(s, VmState.STOPPED);
   }
 
@@ -855,6 +868,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     var w = requireWarmSource(vm);
     calls.add("warm powerdown timeout_ms=" + request.timeoutMs());
     requireQemu(vm);
+    if (qemuDiesAtPowerButton.contains(vm)) throw diedAtPowerButton(vm, "during its guest's power-off");
     if (refusesPowerDown.contains(vm) || !w.guest().equals(dev.ferry.api.agent.WarmSource.RUNNING)) return w;
     var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), w.dirtyBytes(),
         dev.ferry.api.agent.WarmSource.SHUTDOWN, 1200L);

@@ -261,6 +261,33 @@ class WarmFaultMatrixTest {
   }
 
   /**
+   * The source's QEMU is killed after the power button was pressed, before the guest powered off:
+   * the guest's page cache never reached its disks. The real agent took that exit for the guest's
+   * power-off before; now it refuses the shutdown naming the pid and signal, and the migration
+   * ends with no final pass and no cutover: nothing left on the target, the VM crashed on the
+   * source only, its disks untouched.
+   */
+  @Test
+  void sourceQemuKilled_afterThePowerButton_beforeTheGuestPoweredOff_noFinalPassNoCutover() throws Exception {
+    s.host1.qemuDiesAtPowerButton.add(s.vm);
+    String id = s.startWarm();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBackToACrashedSource(id, done, "warm-copies", "the QEMU of vm '" + s.vm + "' on host 'host1' died"
+        + " during the guest's power-off: no final pass, no cutover", "before the guest powered off",
+        FakeAgent.QEMU_KILLED);
+    assertThat(done.path("verified").asBoolean(false)).as("nothing verified: " + done).isFalse();
+    assertThat(s.host2.changes().stream().filter(x -> x.equals("POST /agent/warm-copies/" + id + "/passes")).count())
+        .as("pass 0 only, no final pass").isEqualTo(1);
+    assertThat(s.host2.changes()).as("never defined on the target").doesNotContain("PUT " + s.path());
+    assertThat(s.host1.changes()).as("the source not finished").noneMatch(x -> x.endsWith("/finish"));
+    record(WarmCell.SHUTTING_DOWN, Fault.SOURCE_QEMU,
+        "sourceQemuKilled_afterThePowerButton_beforeTheGuestPoweredOff_noFinalPassNoCutover",
+        "the agent refuses the shutdown naming the QEMU's pid and signal: rolled back with no final pass and no"
+            + " cutover, the copy deleted on the target, the VM crashed on the source only, its disks untouched");
+  }
+
+  /**
    * The source's QEMU dies (crashed): while the target prepares, mid-pass (its NBD server gone with
    * it, the target's pass fails with the socket's error), as the guest is asked to power off, in
    * the final pass over the powered-off guest, and while a rollback runs. Before the hand-over the

@@ -39,12 +39,18 @@ public final class QemuProcess implements AutoCloseable {
   private final String vmName;
   private final RunDir run;
   private final ProcessHandle handle;
+  /** the process as started here, whose exit status this JVM learns; null for an adopted QEMU */
+  private final Process child;
+  /** where this QEMU's own lines begin in qemu.log, which every run of the VM appends to */
+  private final long logFrom;
   private final QmpClient qmp;
 
-  private QemuProcess(String vmName, RunDir run, ProcessHandle handle, QmpClient qmp) {
+  private QemuProcess(String vmName, RunDir run, ProcessHandle handle, Process child, long logFrom, QmpClient qmp) {
     this.vmName = vmName;
     this.run = run;
     this.handle = handle;
+    this.child = child;
+    this.logFrom = logFrom;
     this.qmp = qmp;
   }
 
@@ -96,6 +102,7 @@ public final class QemuProcess implements AutoCloseable {
     var cmd = new ArrayList<String>();
     cmd.add("setsid"); // its own session: a signal to the agent's process group never reaches the guest
     cmd.addAll(user.wrap(qemuArgs));
+    long logFrom = QemuExit.logSize(run.qemuLog());
     Process process;
     try {
       process = new ProcessBuilder(cmd)
@@ -117,7 +124,7 @@ public final class QemuProcess implements AutoCloseable {
       if (Files.exists(run.qmpSocket())) {
         try {
           QmpClient qmp = QmpClient.connect(run.qmpSocket(), remaining(deadline));
-          return new QemuProcess(spec.name(), run, process.toHandle(), qmp);
+          return new QemuProcess(spec.name(), run, process.toHandle(), process, logFrom, qmp);
         } catch (QmpException e) {
           if (Instant.now().isAfter(deadline)) {
             process.destroyForcibly();
@@ -145,7 +152,7 @@ public final class QemuProcess implements AutoCloseable {
     if (handle.isEmpty()) return Optional.empty();
     QmpClient qmp = QmpClient.connect(run.qmpSocket(), timeout);
     log.info("vm {}: adopted qemu pid {}", vmName, handle.get().pid());
-    return Optional.of(new QemuProcess(vmName, run, handle.get(), qmp));
+    return Optional.of(new QemuProcess(vmName, run, handle.get(), null, QemuExit.logSize(run.qemuLog()), qmp));
   }
 
   /** The live QEMU process of this run directory, if any. */
@@ -187,6 +194,11 @@ public final class QemuProcess implements AutoCloseable {
     return handle.isAlive();
   }
 
+  /** How this QEMU ended, once it has: see {@link QemuExit}. */
+  public String exitDescription() {
+    return QemuExit.describe(pid(), child, run.qemuLog(), logFrom);
+  }
+
   /**
    * Stops the guest: the ACPI power button first, {@code quit} when the guest ignores it until
    * {@code graceful} has passed, SIGKILL when QEMU does not answer either.
@@ -213,11 +225,12 @@ public final class QemuProcess implements AutoCloseable {
   /**
    * Presses the power button until the guest powers off or {@code graceful} has passed; never
    * quits or kills. True when QEMU is gone (its runtime files cleaned up), false when it still
-   * runs.
+   * runs. Gone is not powered off: whether the guest's own {@code SHUTDOWN} came first is the
+   * caller's to check (a QEMU killed meanwhile is gone too).
    */
   public boolean powerDown(Duration graceful) {
     if (isAlive() && !pressPowerButton(graceful)) return false;
-    log.info("vm {}: qemu pid {} stopped ({})", vmName, pid(), StopOutcome.POWERED_OFF);
+    log.info("vm {}: qemu pid {} gone after the power button", vmName, pid());
     cleanUp();
     return true;
   }

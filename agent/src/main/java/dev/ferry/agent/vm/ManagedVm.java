@@ -42,6 +42,8 @@ final class ManagedVm {
   private static final Logger log = LoggerFactory.getLogger(ManagedVm.class);
   static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
+  /** how long the guest's SHUTDOWN event may trail its QEMU's exit */
+  static final Duration SHUTDOWN_EVENT_GRACE = Duration.ofSeconds(1);
 
   private final String name;
   private final Path dir;
@@ -58,8 +60,10 @@ final class ManagedVm {
   QmpSubscription events;
   /** Ferry asked the current process to end; its exit is the action's business, not a crash */
   boolean stopRequested;
-  /** the guest shut itself down; the exit that follows is a clean stop */
+  /** the guest powered itself off (its page cache on its disks); the exit that follows is a clean stop */
   boolean guestShutdown;
+  /** how the last QEMU ended without a clean stop (pid, status or signal); kept in memory only */
+  String lastExit;
   boolean deleted;
   /** this agent let go of the VM (agent shutdown); only a new agent may change its state now */
   boolean detached;
@@ -238,13 +242,21 @@ final class ManagedVm {
 
   /**
    * The power button until the guest powers off or {@code graceful} has passed, and nothing
-   * harder: a guest that refuses is left running as it was (state back to running).
+   * harder: a guest that refuses is left running as it was (state back to running). A QEMU that
+   * ends without the guest's own power-off (killed, crashed) is no power-off: its guest's unwritten
+   * data never reached the disks, so the VM is crashed and the request refused saying how it ended.
    */
   AgentVmStatus powerDown(Duration graceful) {
     refuseUnreachable("power down");
     QemuProcess p = beginStop();
     if (p == null) return status();
     if (p.powerDown(graceful)) {
+      if (!awaitGuestPowerOff()) {
+        String how = endCrashed(p);
+        throw new AgentException(Kind.CONFLICT, "the qemu of vm " + name + " died after the power button was"
+            + " pressed, before its guest powered off: " + how + "; what the guest had not written is not on its"
+            + " disks, which are left as they are; the vm is crashed");
+      }
       endStop(p, "powered off");
       return status();
     }
@@ -331,6 +343,46 @@ final class ManagedVm {
     stopRequested = true;
     transition(VmState.STOPPING);
     return process;
+  }
+
+  /**
+   * Whether the guest's own {@code SHUTDOWN} came before its QEMU exited. The event is handed to
+   * {@link QemuWatch} on a thread of its own and may trail the exit by a moment: a short wait.
+   */
+  private boolean awaitGuestPowerOff() {
+    long until = System.nanoTime() + SHUTDOWN_EVENT_GRACE.toNanos();
+    while (true) {
+      synchronized (this) {
+        if (guestShutdown) return true;
+      }
+      if (System.nanoTime() > until) return false;
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  /** The requested stop ended in QEMU's death instead: CRASHED, and how it ended. */
+  private String endCrashed(QemuProcess p) {
+    String how = p.exitDescription();
+    synchronized (this) {
+      if (process == p) {
+        process = null;
+        watch.closeEvents();
+      }
+      lastExit = how;
+      transition(VmState.CRASHED);
+    }
+    log.error("vm {}: {} before the guest powered off", name, how);
+    return how;
+  }
+
+  /** How the last QEMU ended when it crashed, if this agent saw it end. */
+  synchronized java.util.Optional<String> lastExit() {
+    return state == VmState.CRASHED ? java.util.Optional.ofNullable(lastExit) : java.util.Optional.empty();
   }
 
   private void endStop(QemuProcess p, String how) {

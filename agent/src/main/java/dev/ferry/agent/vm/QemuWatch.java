@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns what an attached QEMU does into its VM's state: RUNNING/PAUSED from {@code query-status}
  * when attached and from the {@code STOP}/{@code RESUME} events afterwards; an exit Ferry did not
- * ask for is STOPPED after the guest's own {@code SHUTDOWN}, CRASHED otherwise. Events and the exit
+ * ask for is STOPPED after the guest's own power-off ({@link #guestPowerOff}), CRASHED otherwise. Events and the exit
  * arrive on threads of their own, so every change is made under the VM's monitor, and only for
  * the process still attached (a restarted QEMU's predecessor may report late).
  */
@@ -59,10 +59,12 @@ final class QemuWatch {
           if (vm.state == VmState.RUNNING) vm.transition(VmState.PAUSED);
         }
         case "RESUME" -> {
+          // a guest powered off in a kept QEMU (a warm source's cutover cancelled) runs again
+          vm.guestShutdown = false;
           if (vm.state == VmState.PAUSED || vm.state == VmState.STARTING) vm.transition(VmState.RUNNING);
         }
         case "SHUTDOWN" -> {
-          vm.guestShutdown = true;
+          vm.guestShutdown = guestPowerOff(event);
           log.info("vm {}: qemu reports shutdown ({})", vm.name(), event.data());
         }
         default -> log.debug("vm {}: event {} {}", vm.name(), event.name(), event.data());
@@ -80,13 +82,24 @@ final class QemuWatch {
         log.info("vm {}: guest shut down, qemu pid {} exited", vm.name(), p.pid());
         vm.transition(VmState.STOPPED);
       } else {
-        log.error("vm {}: qemu pid {} exited unexpectedly; qemu.log: {}", vm.name(), p.pid(), tail(vm.runDir().qemuLog()));
+        vm.lastExit = p.exitDescription();
+        log.error("vm {}: {} unexpectedly; qemu.log: {}", vm.name(), vm.lastExit, tail(vm.runDir().qemuLog()));
         vm.transition(VmState.CRASHED);
       }
       // the process is gone: this only removes its socket and pid file, before a new start can
       // create them (start checks for a process under this monitor)
       p.stop(Duration.ZERO);
     }
+  }
+
+  /**
+   * Whether a {@code SHUTDOWN} event is the guest's own power-off, the one that flushed its page
+   * cache to its disks first. QEMU sends the event too when a signal ends it ({@code
+   * host-signal}, exit status 0) and on a guest panic: neither is a clean stop.
+   */
+  static boolean guestPowerOff(QmpEvent shutdown) {
+    return shutdown.data().path("guest").asBoolean(false)
+        && "guest-shutdown".equals(shutdown.data().path("reason").asText(""));
   }
 
   /** Stops listening to the process's events; the caller holds the VM's monitor. */

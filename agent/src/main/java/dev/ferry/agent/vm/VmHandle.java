@@ -53,6 +53,11 @@ public final class VmHandle {
     return Optional.ofNullable(vm.process());
   }
 
+  /** How its QEMU ended (pid, status or signal) when the VM crashed and this agent saw it end. */
+  public Optional<String> lastExit() {
+    return vm.lastExit();
+  }
+
   /** The block nodes the running QEMU uses for {@code disk}: after a live move not {@code disk0}. */
   public BlockNodes nodes(DiskSpec disk) {
     return vm.nodes(disk);

@@ -70,6 +70,8 @@ public final class WarmSources {
   static final long GRANULARITY = 65536;
   /** a guest still booting drops a press of the power button */
   private static final Duration PRESS_AGAIN = Duration.ofSeconds(5);
+  /** how long a QEMU whose QMP connection broke may take to be seen gone */
+  private static final Duration QEMU_GONE = Duration.ofSeconds(2);
 
   /** What is persisted about one VM's warm source. */
   record SourceRecord(String migrationId, String vm, String targetHost, int port, boolean tls, int pass,
@@ -219,12 +221,30 @@ public final class WarmSources {
 
   /**
    * Presses the power button (again every {@link #PRESS_AGAIN}) until the guest powered off or
-   * the timeout passed; QEMU stays either way, and a guest that did not power off runs on.
+   * the timeout passed; QEMU stays either way, and a guest that did not power off runs on. A QEMU
+   * that dies meanwhile (killed, crashed) is refused, saying how it ended: its guest never powered
+   * off, so what it had not written is missing from the disks a final pass would copy.
    */
   public WarmSource shutdown(String vm, WarmShutdownRequest req) {
     SourceRecord rec = require(vm, req.migrationId());
     VmHandle h = vms.peek(vm);
-    var q = new Qmp(running(vm, h).qmp());
+    QemuProcess p = h.process().orElseThrow(() -> h.lastExit().isPresent() ? diedBeforePowerOff(vm,
+        h.lastExit().get()) : new AgentException(Kind.CONFLICT, "vm " + vm + " has no qemu running here"));
+    try {
+      return pressUntilOff(vm, rec, req, h, new Qmp(p.qmp()));
+    } catch (QmpException e) {
+      if (!p.awaitExit(QEMU_GONE)) throw e;
+      throw diedBeforePowerOff(vm, p.exitDescription());
+    }
+  }
+
+  private static AgentException diedBeforePowerOff(String vm, String how) {
+    return new AgentException(Kind.CONFLICT, "the qemu of vm " + vm + " died during its guest's power-off, before the"
+        + " guest powered off: " + how + "; what the guest had not written is not on its disks, which are left as they"
+        + " are, and no final pass can run");
+  }
+
+  private WarmSource pressUntilOff(String vm, SourceRecord rec, WarmShutdownRequest req, VmHandle h, Qmp q) {
     if (!isShutdown(q)) {
       long t0 = System.nanoTime();
       long deadline = t0 + Duration.ofMillis(req.timeoutMs()).toNanos();

@@ -355,9 +355,16 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     Duration timeout = request.shutdownTimeout() == null ? ColdMigration.DEFAULT_SHUTDOWN
         : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
     downFrom = ctx.shutdownRequested(record, runner.phase().text());
-    WarmSource st = ctx.retrying(record.source, "shutdown of vm " + record.vm, () -> ctx.agent(record.source)
-        .within(timeout.plusSeconds(30)).warmSourceShutdown(record.vm, new WarmShutdownRequest(record.id,
-            timeout.toMillis())));
+    WarmSource st;
+    try {
+      st = ctx.retrying(record.source, "shutdown of vm " + record.vm, () -> ctx.agent(record.source)
+          .within(timeout.plusSeconds(30)).warmSourceShutdown(record.vm, new WarmShutdownRequest(record.id,
+              timeout.toMillis())));
+    } catch (ControllerException e) {
+      requireSourceQemuAlive(e.getMessage());
+      throw e;
+    }
+    if (st.guest().equals(WarmSource.GONE)) requireSourceQemuAlive("the source agent found no QEMU after the power-off");
     if (!st.guest().equals(WarmSource.SHUTDOWN)) {
       runner.note("the guest of vm '" + record.vm + "' did not power off within " + timeout.toSeconds()
           + " s; it keeps running on host '" + record.source + "'");
@@ -366,6 +373,26 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     record.shutdownMs = st.shutdownMs();
     LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm, st.shutdownMs());
     return cancel.get() ? WarmPhase.CANCELLING : WarmPhase.FINAL_PASS;
+  }
+
+  /**
+   * A source QEMU that died during the guest's power-off ends the migration here: the guest never
+   * flushed its page cache, so a final pass would copy disks without its last writes and the target
+   * would boot from them. The VM stays on the source as the crash left it.
+   */
+  private void requireSourceQemuAlive(String agentSaid) {
+    AgentVmStatus vm = ctx.retrying(record.source, "status of vm " + record.vm,
+        () -> ctx.agent(record.source).vm(record.vm));
+    String how = switch (vm.state()) {
+      case CRASHED -> "died during the guest's power-off";
+      // the guest's own power-off came first, but the final pass reads through that QEMU
+      case STOPPED -> "exited during the guest's power-off";
+      default -> null;
+    };
+    if (how != null) {
+      throw new ControllerException(Kind.CONFLICT, "the QEMU of vm '" + record.vm + "' on host '" + record.source
+          + "' " + how + ": no final pass, no cutover (" + agentSaid + ")");
+    }
   }
 
   /** Past the point of no return: the source's disks deleted, the target forgets its copy record. */
@@ -411,7 +438,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     if (!force && Duration.between(lastPublished, now).compareTo(PUBLISH_EVERY) < 0) return;
     lastPublished = now;
     ctx.progress(record, runner.phase().text());
-    ctx.events().publish("migration.progress", record.id, record.view());
+    ctx.events().publish("migration.progress", record.id, ctx.view(record));
   }
 
   private static String lower(Enum<?> e) {
