@@ -147,6 +147,6 @@ final class AgentWatch {
     if (Duration.between(lastPublished, now).compareTo(PUBLISH_EVERY) < 0) return;
     lastPublished = now;
     ctx.progress(record, phase.text());
-    ctx.events().publish("migration.progress", record.id, record.view());
+    ctx.events().publish("migration.progress", record.id, ctx.view(record));
   }
 }

@@ -306,7 +306,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
     if (!force && Duration.between(lastPublished, now).compareTo(PUBLISH_EVERY) < 0) return;
     lastPublished = now;
     ctx.progress(record, runner.phase().text());
-    ctx.events().publish("migration.progress", record.id, record.view());
+    ctx.events().publish("migration.progress", record.id, ctx.view(record));
   }
 
   private static String lower(Enum<?> e) {

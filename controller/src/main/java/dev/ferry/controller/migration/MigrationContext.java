@@ -1,6 +1,7 @@
 package dev.ferry.controller.migration;
 
 import dev.ferry.api.Json;
+import dev.ferry.api.MigrationView;
 import dev.ferry.api.agent.HostAgent;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.agents.AgentClient;
@@ -103,9 +104,14 @@ record MigrationContext(Store store, HostRegistry hosts, AgentClient agents, Eve
     }
   }
 
-  static String json(MigrationRecord record) {
+  /** The record as the API shows it now, by this controller's clock. */
+  MigrationView view(MigrationRecord record) {
+    return record.view(clock.instant());
+  }
+
+  String json(MigrationRecord record) {
     try {
-      return Json.mapper().writeValueAsString(record.view());
+      return Json.mapper().writeValueAsString(view(record));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("cannot encode migration " + record.id, e);
     }

@@ -145,9 +145,10 @@ final class MigrationRecord {
     if (finalStatus == MigrationStatus.SUCCEEDED) remainingBytes = 0;
   }
 
-  MigrationView view() {
+  /** The record as the API shows it; {@code now} (the controller's clock) ends a running migration's total. */
+  MigrationView view(Instant now) {
     Long totalMs = startedAt == null ? null
-        : Duration.between(startedAt, endedAt != null ? endedAt : Instant.now()).toMillis();
+        : Duration.between(startedAt, endedAt != null ? endedAt : now).toMillis();
     return new MigrationView(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs,
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,

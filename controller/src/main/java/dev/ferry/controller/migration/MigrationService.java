@@ -132,9 +132,9 @@ public final class MigrationService implements AutoCloseable {
       record(rec, json(r), now);
       LOG.info("migration {}: storage migration of vm {} disks {} to pool {} on host {}", rec.id, vm.name(), ids,
           r.toPool(), vm.host());
-      ctx.events().publish("migration.phase", rec.id, rec.view());
+      ctx.events().publish("migration.phase", rec.id, ctx.view(rec));
       launch(rec, r, StoragePhase.PENDING, false);
-      return rec.view();
+      return ctx.view(rec);
     }
   }
 
@@ -193,9 +193,9 @@ public final class MigrationService implements AutoCloseable {
       record(rec, json(r), rec.startedAt);
       LOG.info("migration {}: cold migration of vm {} from host {} to host {}, disks {}", rec.id, vm.name(),
           source.name(), target.name(), rec.disks);
-      ctx.events().publish("migration.phase", rec.id, rec.view());
+      ctx.events().publish("migration.phase", rec.id, ctx.view(rec));
       launchCold(rec, r, ColdPhase.PENDING, false);
-      return rec.view();
+      return ctx.view(rec);
     }
   }
 
@@ -283,9 +283,9 @@ public final class MigrationService implements AutoCloseable {
       record(rec, json(r), rec.startedAt);
       LOG.info("migration {}: warm migration of vm {} from host {} to host {}, disks {}, cutover {}", rec.id,
           vm.name(), source.name(), target.name(), rec.disks, r.cutover() == null ? "manual" : r.cutover());
-      ctx.events().publish("migration.phase", rec.id, rec.view());
+      ctx.events().publish("migration.phase", rec.id, ctx.view(rec));
       launchWarm(rec, r, WarmPhase.PENDING, false);
-      return rec.view();
+      return ctx.view(rec);
     }
   }
 
@@ -364,7 +364,7 @@ public final class MigrationService implements AutoCloseable {
       record(rec, json(r), now);
       LOG.info("migration {}: live migration of vm {} from host {} to host {} ({}){}", rec.id, rec.vm, rec.source,
           rec.target, rec.disks.isEmpty() ? "shared storage" : "copying " + rec.disks, rec.reason == null ? "" : "; " + rec.reason);
-      ctx.events().publish("migration.phase", rec.id, rec.view());
+      ctx.events().publish("migration.phase", rec.id, ctx.view(rec));
       launchLive(rec, LivePhase.PENDING, false, prepared);
     }
     try {
@@ -410,7 +410,7 @@ public final class MigrationService implements AutoCloseable {
   /** Inserts the migration's row; the store's unique index refuses a second running one of the VM. */
   private void record(MigrationRecord rec, String request, Instant now) {
     boolean inserted = ctx.store().migrations().insert(new MigrationRow(rec.id, rec.kind, rec.vm, rec.source, rec.target,
-        MigrationStatus.RUNNING, rec.phase, request, MigrationContext.json(rec), false, now, now));
+        MigrationStatus.RUNNING, rec.phase, request, ctx.json(rec), false, now, now));
     if (!inserted) {
       throw ctx.store().migrations().runningForVm(rec.vm).map(m -> Admission.alreadyMigrating(rec.vm, m))
           .orElseGet(() -> ControllerException.conflict("vm", rec.vm, "another migration of vm '" + rec.vm
@@ -528,8 +528,8 @@ public final class MigrationService implements AutoCloseable {
     // same phase: the record ends where it stopped, the compare-and-set still guards against a runner
     ctx.advance(rec, now.phase(), now.phase());
     LOG.warn("migration {}: vm {} {}", m.id(), vm, audit);
-    ctx.events().publish("migration.done", rec.id, rec.view());
-    return rec.view();
+    ctx.events().publish("migration.done", rec.id, ctx.view(rec));
+    return ctx.view(rec);
   }
 
   /**

@@ -121,11 +121,11 @@ final class PhaseRunner<P extends Enum<P> & MigrationPhase> {
     phase = next;
     LOG.info("migration {}: vm {} {} -> {} ({} ms since start)", record.id, record.vm, from.text(), next.text(),
         record.startedAt == null ? 0 : Duration.between(record.startedAt, ctx.clock().instant()).toMillis());
-    ctx.events().publish("migration.phase", record.id, record.view());
+    ctx.events().publish("migration.phase", record.id, ctx.view(record));
     if (next.terminal()) {
       LOG.info("migration {}: vm {} {} in {} ms{}", record.id, record.vm, record.status.name().toLowerCase(java.util.Locale.ROOT),
-          record.view().totalMs(), record.reason == null ? "" : " (" + record.reason + ")");
-      ctx.events().publish("migration.done", record.id, record.view());
+          ctx.view(record).totalMs(), record.reason == null ? "" : " (" + record.reason + ")");
+      ctx.events().publish("migration.done", record.id, ctx.view(record));
     }
   }
 
@@ -135,7 +135,7 @@ final class PhaseRunner<P extends Enum<P> & MigrationPhase> {
         + (phase.pastPointOfNoReturn() ? "; past the point of no return, the migration rolls forward" : "") + ")";
     LOG.warn("migration {} of vm {}: stuck: {}", record.id, record.vm, record.stuck);
     ctx.progress(record, phase.text());
-    ctx.events().publish("migration.progress", record.id, record.view());
+    ctx.events().publish("migration.progress", record.id, ctx.view(record));
     ctx.sleep(backoff);
     backoff = backoff.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : backoff.multipliedBy(2);
   }

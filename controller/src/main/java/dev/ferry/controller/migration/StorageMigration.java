@@ -304,6 +304,6 @@ final class StorageMigration implements Runnable, PhaseRunner.Steps<StoragePhase
     if (!force && Duration.between(lastPublished, now).compareTo(PUBLISH_EVERY) < 0) return;
     lastPublished = now;
     ctx.progress(record, runner.phase().text());
-    ctx.events().publish("migration.progress", record.id, record.view());
+    ctx.events().publish("migration.progress", record.id, ctx.view(record));
   }
 }
