@@ -66,6 +66,15 @@ final class FaultCatalog {
           "WarmPassFaultsIT.agentKilledMidPass_theNewAgentFailsThePassFromItsRecordAndRunsTheSamePassAgain",
           Level.REAL_QEMU, "what SIGKILL leaves (record copying, image half written): the next agent fails the pass"
               + " from DATA/warm/copies/ID.json and runs the same pass into the same image, equal to the source"),
+      new FaultCell("warm", "shutting_down", Fault.SOURCE_QEMU,
+          "PowerOffDeathIT.warm_qemuKilledDuringThePowerOff_isRefusedNamingPidAndSignal_andTheVmIsCrashed",
+          Level.REAL_QEMU, "the agent's side: a QEMU SIGKILLed under the power button, its guest not powered off, is"
+              + " no power-off: the shutdown refused naming the pid and signal, the vm crashed, its disk untouched"),
+      new FaultCell("cold", "shutting_down", Fault.SOURCE_QEMU,
+          "PowerOffDeathIT.cold_qemuTerminatedDuringThePowerDown_isRefusedNamingPidAndSignal_andTheVmIsCrashed",
+          Level.REAL_QEMU, "the agent's side: a QEMU SIGTERMed under the power button (it reports SHUTDOWN host-signal"
+              + " and exits 0) is no power-off: the power-down refused naming the pid and QEMU's signal line, the vm"
+              + " crashed"),
       // real QEMU: the app's fault tests through the CLI
       new FaultCell("live", "transferring", Fault.SOURCE_AGENT,
           "LiveMigrationStuckIT.sourceAgentKilledBeforeComplete_thenTheController_migrationStaysRunningAndFinishesOnTheTarget",
