@@ -13,6 +13,7 @@ import dev.ferry.qmp.QmpEvent;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import dev.ferry.qmp.machine.Cont;
 import dev.ferry.qmp.machine.QueryStatus;
+import dev.ferry.qmp.machine.Stop;
 import dev.ferry.qmp.migration.MigrateCancel;
 import dev.ferry.qmp.migration.MigrateContinue;
 import dev.ferry.qmp.migration.QueryMigrate.MigrationInfo;
@@ -184,10 +185,34 @@ final class OutgoingReconciler {
     return o.record.postcopy() || (qm != null && Migration.status(qm).postcopy());
   }
 
+  /**
+   * Stops a running guest before its disks' mirrors are cancelled: QEMU 7.2 corrupts its heap
+   * when a {@code write-blocking} mirror is cancelled with guest writes in flight through it (see
+   * the storage package's {@code CancelPause}, where it was measured). The guest was running when
+   * the migration began, so the resume below (repeated by a restarted agent's clean-up) ends the
+   * pause; after post-copy the guest is the target's and is never stopped or resumed here.
+   */
+  private void holdStillForCancel(Outgoing o, Qmp q) {
+    if (o.record.mirrors().isEmpty() || !o.record.wasRunning() || postcopy(o)) return;
+    try {
+      var jobs = q.jobs().byId();
+      boolean active = o.record.mirrors().stream()
+          .anyMatch(m -> jobs.containsKey(m.job()) && !Jobs.concluded(jobs.get(m.job())));
+      if (active && q.runState().running()) {
+        q.call(new Stop());
+        log.info("vm {} migration {}: guest held still while its disk mirrors are cancelled", o.vm, o.record.migrationId());
+      }
+    } catch (RuntimeException e) {
+      log.warn("vm {} migration {}: holding the guest still for the mirror cancel: {}", o.vm, o.record.migrationId(),
+          e.getMessage());
+    }
+  }
+
   /** Best-effort, each part on its own: mirrors cancelled and dismissed, NBD nodes removed, the guest resumed. */
   void cleanUp(Outgoing o) {
     if (o.qmp == null || !o.process.isAlive()) return;
     Qmp q = o.qmp;
+    holdStillForCancel(o, q);
     for (OutgoingRecord.Mirror m : o.record.mirrors()) {
       try {
         q.jobs().cancelIfRunning(m.job(), true);

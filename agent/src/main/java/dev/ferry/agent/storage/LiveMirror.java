@@ -98,13 +98,18 @@ final class LiveMirror {
   }
 
   /**
-   * Rolls back in QEMU: cancels the job (forced, so a ready mirror does not complete), dismisses
-   * it, removes the target nodes. Best effort, each step on its own; the VM stays on its source.
+   * Rolls back in QEMU: cancels the job (forced, so a ready mirror does not complete) with the
+   * guest held still ({@link CancelPause}), dismisses it, removes the target nodes. Best effort, each step on its own; the VM stays on its source.
    */
-  static void rollBack(Qmp q, MoveRecord r) {
+  static void rollBack(Qmp q, MoveRecord r, Path pauseMarker) {
     try {
-      q.jobs().cancelIfRunning(r.jobId(), true);
-      q.jobs().awaitConcluded(r.jobId(), JOB_END, JOB_POLL);
+      Optional<BlockJobInfo> job = q.jobs().find(r.jobId());
+      if ((job.isPresent() && !Jobs.concluded(job.get())) || Files.exists(pauseMarker)) {
+        CancelPause.around(q, pauseMarker, r, () -> {
+          q.jobs().cancelIfRunning(r.jobId(), true);
+          q.jobs().awaitConcluded(r.jobId(), JOB_END, JOB_POLL);
+        });
+      }
       q.jobs().dismissIfConcluded(r.jobId());
     } catch (QmpException | dev.ferry.agent.AgentException e) {
       log.warn("vm {}: cannot end mirror job {}: {}", r.vm(), r.jobId(), e.getMessage());

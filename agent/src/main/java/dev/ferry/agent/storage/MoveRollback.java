@@ -43,7 +43,7 @@ final class MoveRollback {
   /** Undoes a move before its pivot, best effort step by step; the VM stays on its source. */
   void rollBack(VmHandle vm, MoveRecord r) {
     if (r.mode() == MoveRecord.Mode.LIVE) {
-      sameQemu(vm, r).ifPresent(p -> LiveMirror.rollBack(new Qmp(p.qmp()), r));
+      sameQemu(vm, r).ifPresent(p -> LiveMirror.rollBack(new Qmp(p.qmp()), r, CancelPause.marker(vm.dir(), r.disk())));
     } else {
       OfflineCopy.stop(r);
       try {
