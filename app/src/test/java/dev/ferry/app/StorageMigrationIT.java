@@ -109,7 +109,8 @@ class StorageMigrationIT {
 
     assertThat(done.get("status").asText()).as(cancel.toString()).isEqualTo("cancelled");
     assertThat(disk()).isEqualTo(before);
-    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("state").asText()).as("after the cancel")
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("state").asText())
+        .as(() -> "after the cancel; host1 log tail:\n" + tail(dir.resolve("logs/host1.log"), 60))
         .isEqualTo("running");
     try (var files = Files.list(dir.resolve("hosts/host1/fast"))) {
       assertThat(files.map(p -> p.getFileName().toString()).toList()).as("no partial copy left")
