@@ -63,7 +63,8 @@ final class LiveMirror {
       }
       var mirror = new BlockdevMirror(r.jobId(), r.sourceNodes().format(), t.format(), BlockdevMirror.Sync.FULL,
           BlockdevMirror.CopyMode.WRITE_BLOCKING, false);
-      q.call(r.bandwidthBytesPerS() > 0 ? mirror.withSpeed(r.bandwidthBytesPerS()) : mirror);
+      long speed = r.bandwidthBytesPerS() > 0 ? r.bandwidthBytesPerS() : r.adaptiveRate() ? RateLoop.startSpeed(r) : 0;
+      q.call(speed > 0 ? mirror.withSpeed(speed) : mirror);
       log.info("vm {}: mirroring disk {} ({}) to {} as job {}", r.vm(), r.disk(), r.sourceNodes().format(),
           r.targetPath(), r.jobId());
     }

@@ -67,6 +67,12 @@ final class RateLoop {
     return s.writes() < AdaptiveRate.MIN_WRITES ? 0 : Math.max(1, (long) s.meanNs());
   }
 
+  /** The speed an adaptive mirror starts with, for QEMU ({@code 0}: no limit); the loop's first speed too. */
+  static long startSpeed(MoveRecord r) {
+    var law = new AdaptiveRate(r.baselineWriteNs(), FLOOR, CEILING);
+    return law.qemuSpeed(law.start());
+  }
+
   /** Starts the loop of {@code r}'s mirror unless it runs already. */
   void ensure(Qmp q, MoveRecord r, String deviceId) {
     if (!r.adaptiveRate() || r.mode() != MoveRecord.Mode.LIVE || r.phase() != MovePhase.COPYING) return;
@@ -91,21 +97,28 @@ final class RateLoop {
         + " floor {} MiB/s", r.vm(), r.disk(), r.jobId(), r.baselineWriteNs() / 1000, AdaptiveRate.TARGET, FLOOR >> 20);
     try {
       Optional<BlockStats> last = counters(q, deviceId);
+      long lastOffset = -1;
+      long lastAt = System.nanoTime();
       while (true) {
         Thread.sleep(STEP.toMillis());
         Optional<BlockJobInfo> job = q.jobs().find(r.jobId());
         if (job.isEmpty() || Jobs.concluded(job.get()) || job.get().ready() || job.get().error().isPresent()) break;
+        long at = System.nanoTime();
+        long copiedPerS = lastOffset < 0 || job.get().offset() < lastOffset ? -1
+            : (long) ((job.get().offset() - lastOffset) * 1e9 / Math.max(1, at - lastAt));
+        lastOffset = job.get().offset();
+        lastAt = at;
         Optional<BlockStats> now = counters(q, deviceId);
         var sample = last.isEmpty() || now.isEmpty() ? new AdaptiveRate.Sample(0, 0)
             : AdaptiveRate.Sample.between(last.get().wrOperations(), last.get().wrTotalTimeNs(),
                 now.get().wrOperations(), now.get().wrTotalTimeNs());
         last = now;
-        long next = law.next(speed, sample);
+        long next = law.next(speed, sample, copiedPerS);
         if (law.qemuSpeed(next) != law.qemuSpeed(speed)) {
           q.call(new BlockJobSetSpeed(r.jobId(), law.qemuSpeed(next)));
-          log.debug("vm {}: disk {}: {} writes of {} us: speed {} -> {} MiB/s", r.vm(), r.disk(), sample.writes(),
-              (long) sample.meanNs() / 1000, speed >> 20, next >> 20);
         }
+        log.debug("vm {}: disk {}: {} writes of {} us, copied {} MiB/s: speed {} -> {} MiB/s", r.vm(), r.disk(),
+            sample.writes(), (long) sample.meanNs() / 1000, copiedPerS >> 20, speed >> 20, next >> 20);
         speed = next;
       }
     } catch (InterruptedException e) {
