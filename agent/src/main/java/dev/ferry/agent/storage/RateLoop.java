@@ -97,17 +97,21 @@ final class RateLoop {
         + " floor {} MiB/s", r.vm(), r.disk(), r.jobId(), r.baselineWriteNs() / 1000, AdaptiveRate.TARGET, FLOOR >> 20);
     try {
       Optional<BlockStats> last = counters(q, deviceId);
-      long lastOffset = -1;
-      long lastAt = System.nanoTime();
+      long[] offsets = {-1, -1};
+      long[] times = {0, 0};
       while (true) {
         Thread.sleep(STEP.toMillis());
         Optional<BlockJobInfo> job = q.jobs().find(r.jobId());
         if (job.isEmpty() || Jobs.concluded(job.get()) || job.get().ready() || job.get().error().isPresent()) break;
+        // over two steps: the job copies in chunks of up to 16 MiB, so under a low limit one step
+        // sees a chunk and the next none (measured at 16 MiB/s: 33-35, then 3-4 MiB/s)
         long at = System.nanoTime();
-        long copiedPerS = lastOffset < 0 || job.get().offset() < lastOffset ? -1
-            : (long) ((job.get().offset() - lastOffset) * 1e9 / Math.max(1, at - lastAt));
-        lastOffset = job.get().offset();
-        lastAt = at;
+        long copiedPerS = offsets[0] < 0 || job.get().offset() < offsets[0] ? -1
+            : (long) ((job.get().offset() - offsets[0]) * 1e9 / Math.max(1, at - times[0]));
+        offsets[0] = offsets[1];
+        times[0] = times[1];
+        offsets[1] = job.get().offset();
+        times[1] = at;
         Optional<BlockStats> now = counters(q, deviceId);
         var sample = last.isEmpty() || now.isEmpty() ? new AdaptiveRate.Sample(0, 0)
             : AdaptiveRate.Sample.between(last.get().wrOperations(), last.get().wrTotalTimeNs(),
