@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The fixed-newstyle handshake, in the order the spec asks for: the server's greeting
  * ({@code NBDMAGIC}, {@code IHAVEOPT}, handshake flags), the client flags,
+ * {@link OptStartTls} when TLS is wanted (the rest then goes over TLS),
  * {@link OptStructuredReply}, {@link OptSetMetaContext} when contexts are wanted, and
  * {@link OptGo}. If an option is refused the client sends {@code NBD_OPT_ABORT} (best effort)
  * before the caller drops the connection.
@@ -36,7 +37,8 @@ final class Handshake {
     return ByteBuffer.allocate(4).putInt(flags).flip();
   }
 
-  static Negotiated run(Wire wire, Peer peer, List<String> metaContexts) {
+  /** Runs the handshake; with {@code tls} not null, upgrades to TLS before any other option. */
+  static Negotiated run(Wire wire, Peer peer, List<String> metaContexts, NbdTls tls) {
     ByteBuffer greeting = wire.read(18, "the handshake greeting");
     long magic = greeting.getLong();
     if (magic != Protocol.NBDMAGIC) {
@@ -56,6 +58,12 @@ final class Handshake {
     }
     wire.write(clientFlags(serverFlags), "the client flags");
     try {
+      if (tls != null) {
+        // the spec: a server that requires TLS refuses every other option before it
+        OptStartTls.negotiate(wire, peer);
+        wire.startTls(tls);
+        log.debug("nbd {}: TLS with {}", peer, tls.hostname());
+      }
       boolean structured = OptStructuredReply.negotiate(wire, peer);
       Map<String, Integer> contexts = Map.of();
       if (!metaContexts.isEmpty()) {

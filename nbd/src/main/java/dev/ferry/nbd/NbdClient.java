@@ -67,7 +67,8 @@ public final class NbdClient implements AutoCloseable {
    * @param metaContexts contexts for {@link #blockStatus}, e.g.
    *     {@link MetaContexts#BASE_ALLOCATION} or {@link MetaContexts#dirtyBitmap}; empty for
    *     none. Every one must be offered by the server.
-   * @throws NbdConnectionException if the socket cannot be opened, or breaks during the handshake
+   * @throws NbdConnectionException if the socket cannot be opened, breaks during the handshake,
+   *     or the TLS handshake (with {@link NbdOptions#tls()}) fails
    * @throws NbdOptionException if the server refuses: no such export, a context it does not
    *     offer
    * @throws NbdProtocolException if the peer does not speak NBD as specified
@@ -79,10 +80,15 @@ public final class NbdClient implements AutoCloseable {
     Objects.requireNonNull(exportName, "exportName");
     List<String> contexts = List.copyOf(metaContexts);
     Objects.requireNonNull(options, "options");
+    if (options.tls() != null && address instanceof NbdAddress.Unix) {
+      // the JDK's TLS runs over a Socket, which a UNIX socket channel does not offer
+      throw new IllegalArgumentException("TLS needs a TCP address, not " + address);
+    }
     Peer peer = new Peer(address, exportName);
     Wire wire = Wire.open(peer, options);
     try {
-      NbdClient client = new NbdClient(peer, wire, Handshake.run(wire, peer, contexts), options);
+      NbdClient client = new NbdClient(peer, wire, Handshake.run(wire, peer, contexts, options.tls()),
+          options);
       log.debug("nbd connected to {}: {}", peer, client.export);
       return client;
     } catch (RuntimeException e) {

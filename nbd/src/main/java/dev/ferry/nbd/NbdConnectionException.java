@@ -29,6 +29,13 @@ public final class NbdConnectionException extends NbdException {
         .formatted(where(address, exportName), doing, cause.getMessage()), cause);
   }
 
+  static NbdConnectionException tlsFailed(NbdAddress address, String exportName, String host,
+      Throwable cause) {
+    return new NbdConnectionException(address, exportName,
+        "nbd connection to %s failed: the TLS handshake with %s failed: %s".formatted(
+            where(address, exportName), host, cause.getMessage()), cause);
+  }
+
   static NbdConnectionException closed(NbdAddress address, String exportName, String reason,
       Throwable cause) {
     return new NbdConnectionException(address, exportName, "nbd connection to %s is closed: %s"

@@ -22,6 +22,9 @@ public final class NbdOptionException extends NbdException {
       int replyType, String serverMessage) {
     String what = replyType == Protocol.NBD_REP_ERR_UNKNOWN
         ? "nbd export '%s' not found at %s".formatted(exportName, address)
+        : replyType == Protocol.NBD_REP_ERR_TLS_REQD
+        ? "nbd server at %s requires TLS (NBD_OPT_STARTTLS) and refused %s for export '%s' "
+            .formatted(address, Protocol.optionName(option), exportName) + "without it"
         : "nbd server at %s refused %s for export '%s'".formatted(address,
             Protocol.optionName(option), exportName);
     String detail = serverMessage.isEmpty() ? "" : ": " + serverMessage;

@@ -15,9 +15,12 @@ import java.util.Objects;
  *     ({@code NBD_INFO_BLOCK_SIZE}), when lower, wins.
  * @param maxInFlight the most requests one connection keeps waiting for replies; callers beyond
  *     it wait for a slot
+ * @param tls when not null, the client upgrades the connection with {@code NBD_OPT_STARTTLS}
+ *     before any other option (a server with TLS required refuses everything else); null for
+ *     plain NBD
  */
 public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxRequestSize,
-    int maxInFlight) {
+    int maxInFlight, NbdTls tls) {
 
   /** 32 MiB: QEMU's maximum payload, so one request per 32 MiB of a QEMU export. */
   public static final int DEFAULT_MAX_REQUEST_SIZE = 32 << 20;
@@ -25,9 +28,15 @@ public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxReq
   /** 16: enough to keep a loopback or LAN link busy with 4 MiB requests, as libnbd's bound. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 16;
 
-  /** Options with {@link #DEFAULT_MAX_IN_FLIGHT}. */
+  /** Options with {@link #DEFAULT_MAX_IN_FLIGHT}, without TLS. */
   public NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxRequestSize) {
     this(connectTimeout, ioTimeout, maxRequestSize, DEFAULT_MAX_IN_FLIGHT);
+  }
+
+  /** Options without TLS. */
+  public NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxRequestSize,
+      int maxInFlight) {
+    this(connectTimeout, ioTimeout, maxRequestSize, maxInFlight, null);
   }
 
   public NbdOptions {
@@ -41,7 +50,7 @@ public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxReq
     }
   }
 
-  /** 10 s to connect, 30 s I/O timeout, 32 MiB requests, 16 in flight. */
+  /** 10 s to connect, 30 s I/O timeout, 32 MiB requests, 16 in flight, no TLS. */
   public static NbdOptions defaults() {
     return new NbdOptions(Duration.ofSeconds(10), Duration.ofSeconds(30),
         DEFAULT_MAX_REQUEST_SIZE);
@@ -49,17 +58,22 @@ public record NbdOptions(Duration connectTimeout, Duration ioTimeout, int maxReq
 
   /** These options with another I/O timeout. */
   public NbdOptions withIoTimeout(Duration timeout) {
-    return new NbdOptions(connectTimeout, timeout, maxRequestSize, maxInFlight);
+    return new NbdOptions(connectTimeout, timeout, maxRequestSize, maxInFlight, tls);
   }
 
   /** These options with another maximum request size. */
   public NbdOptions withMaxRequestSize(int bytes) {
-    return new NbdOptions(connectTimeout, ioTimeout, bytes, maxInFlight);
+    return new NbdOptions(connectTimeout, ioTimeout, bytes, maxInFlight, tls);
   }
 
   /** These options with another bound on requests in flight. */
   public NbdOptions withMaxInFlight(int requests) {
-    return new NbdOptions(connectTimeout, ioTimeout, maxRequestSize, requests);
+    return new NbdOptions(connectTimeout, ioTimeout, maxRequestSize, requests, tls);
+  }
+
+  /** These options with TLS ({@code tls} not null) or without (null). */
+  public NbdOptions withTls(NbdTls tls) {
+    return new NbdOptions(connectTimeout, ioTimeout, maxRequestSize, maxInFlight, tls);
   }
 
   private static void requirePositive(Duration duration, String name) {

@@ -23,6 +23,7 @@ final class Protocol {
 
   // options
   static final int NBD_OPT_ABORT = 2;
+  static final int NBD_OPT_STARTTLS = 5;
   static final int NBD_OPT_GO = 7;
   static final int NBD_OPT_STRUCTURED_REPLY = 8;
   static final int NBD_OPT_SET_META_CONTEXT = 10;
@@ -85,6 +86,7 @@ final class Protocol {
   static String optionName(int option) {
     return switch (option) {
       case NBD_OPT_ABORT -> "NBD_OPT_ABORT";
+      case NBD_OPT_STARTTLS -> "NBD_OPT_STARTTLS";
       case NBD_OPT_GO -> "NBD_OPT_GO";
       case NBD_OPT_STRUCTURED_REPLY -> "NBD_OPT_STRUCTURED_REPLY";
       case NBD_OPT_SET_META_CONTEXT -> "NBD_OPT_SET_META_CONTEXT";

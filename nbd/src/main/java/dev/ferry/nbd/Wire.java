@@ -1,6 +1,10 @@
 package dev.ferry.nbd;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -10,6 +14,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import jdk.net.ExtendedSocketOptions;
 
 /**
@@ -21,6 +27,12 @@ import jdk.net.ExtendedSocketOptions;
  * selector registration and wait, several system calls per socket buffer of data), and {@link Transmission}'s watchdog enforces the timeout from
  * {@link #lastProgress()}, closing the socket to wake a blocked thread. Every failure is raised
  * as an {@link NbdException} naming the peer and what was being read or written.
+ *
+ * <p>After {@code NBD_OPT_STARTTLS}, {@link #startTls} layers an {@link SSLSocket} over the
+ * (then blocking) TCP socket, and every later byte goes through its streams: the JDK's TLS works
+ * on sockets, and {@link SSLSocket} lets one reader and one writer run at once, which is all
+ * {@link Transmission} needs (its reader thread, and senders under a lock). During the rest of
+ * the handshake the socket's read timeout stands in for the selector.
  */
 final class Wire implements AutoCloseable {
 
@@ -30,6 +42,15 @@ final class Wire implements AutoCloseable {
   private final Duration ioTimeout;
   private final boolean tcp;
   private volatile long lastProgress = System.nanoTime();
+  // set once by startTls, before the reader thread starts
+  private SSLSocket tlsSocket;
+  private InputStream tlsIn;
+  private OutputStream tlsOut;
+  private byte[] readBounce; // the reader's (one thread at a time)
+  private byte[] writeBounce; // the writer's (one thread at a time)
+
+  /** The most bytes copied through a bounce buffer at a time: a TLS record's worth, 16 KiB. */
+  private static final int BOUNCE = 16 << 10;
 
   private Wire(Peer peer, SocketChannel channel, Selector selector, Duration ioTimeout, boolean tcp) {
     this.peer = peer;
@@ -76,6 +97,10 @@ final class Wire implements AutoCloseable {
 
   /** Fills {@code dst} from its position to its limit. */
   void readFully(ByteBuffer dst, String what) {
+    if (tlsIn != null) {
+      readTls(dst, what);
+      return;
+    }
     try {
       while (dst.hasRemaining()) {
         quickAck();
@@ -97,6 +122,10 @@ final class Wire implements AutoCloseable {
 
   /** Writes all of {@code src}. */
   void write(ByteBuffer src, String what) {
+    if (tlsOut != null) {
+      writeTls(src, what);
+      return;
+    }
     try {
       while (src.hasRemaining()) {
         if (channel.write(src) == 0) {
@@ -108,6 +137,90 @@ final class Wire implements AutoCloseable {
     } catch (IOException e) {
       throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(), "writing " + what,
           e);
+    }
+  }
+
+  /**
+   * Switches the connection to TLS (after the server's {@code NBD_REP_ACK} to
+   * {@code NBD_OPT_STARTTLS}): the TLS handshake, the server's certificate checked against
+   * {@code tls}'s trust and hostname (HTTPS identification, so an IP SAN matches an IP). The
+   * socket blocks from now on; reads wait at most the I/O timeout until {@link #toBlocking()}.
+   * Writes have no timeout here, but the handshake's few small messages fit the socket buffer.
+   */
+  void startTls(NbdTls tls) {
+    try {
+      selector.close(); // deregisters the channel, which blocking mode requires
+      channel.configureBlocking(true);
+      int port = ((InetSocketAddress) channel.getRemoteAddress()).getPort();
+      SSLSocket socket = (SSLSocket) tls.context().getSocketFactory()
+          .createSocket(channel.socket(), tls.hostname(), port, true);
+      socket.setUseClientMode(true);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      socket.setSSLParameters(parameters);
+      socket.setSoTimeout(Math.toIntExact(Math.clamp(ioTimeout.toMillis(), 1, Integer.MAX_VALUE)));
+      tlsSocket = socket;
+      socket.startHandshake();
+      tlsIn = socket.getInputStream();
+      tlsOut = socket.getOutputStream();
+      readBounce = new byte[BOUNCE];
+      writeBounce = new byte[BOUNCE];
+      touch();
+    } catch (SocketTimeoutException e) {
+      throw new NbdTimeoutException(peer.address(), peer.exportName(),
+          "the TLS handshake with " + tls.hostname(), ioTimeout);
+    } catch (IOException | RuntimeException e) {
+      throw NbdConnectionException.tlsFailed(peer.address(), peer.exportName(), tls.hostname(), e);
+    }
+  }
+
+  private void readTls(ByteBuffer dst, String what) {
+    try {
+      while (dst.hasRemaining()) {
+        quickAck();
+        int n;
+        if (dst.hasArray()) {
+          n = tlsIn.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+          if (n > 0) {
+            dst.position(dst.position() + n);
+          }
+        } else {
+          n = tlsIn.read(readBounce, 0, Math.min(readBounce.length, dst.remaining()));
+          if (n > 0) {
+            dst.put(readBounce, 0, n);
+          }
+        }
+        if (n < 0) {
+          throw NbdConnectionException.hungUp(peer.address(), peer.exportName(), what);
+        }
+        lastProgress = System.nanoTime();
+      }
+    } catch (SocketTimeoutException e) {
+      throw new NbdTimeoutException(peer.address(), peer.exportName(), "reading " + what,
+          ioTimeout);
+    } catch (IOException e) {
+      throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(),
+          "reading " + what + " over TLS", e);
+    }
+  }
+
+  private void writeTls(ByteBuffer src, String what) {
+    try {
+      if (src.hasArray()) {
+        tlsOut.write(src.array(), src.arrayOffset() + src.position(), src.remaining());
+        src.position(src.limit());
+        lastProgress = System.nanoTime();
+        return;
+      }
+      while (src.hasRemaining()) {
+        int n = Math.min(writeBounce.length, src.remaining());
+        src.get(writeBounce, 0, n);
+        tlsOut.write(writeBounce, 0, n);
+        lastProgress = System.nanoTime();
+      }
+    } catch (IOException e) {
+      throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(),
+          "writing " + what + " over TLS", e);
     }
   }
 
@@ -131,8 +244,12 @@ final class Wire implements AutoCloseable {
    */
   void toBlocking() {
     try {
-      selector.close(); // deregisters the channel, which blocking mode requires
-      channel.configureBlocking(true);
+      if (tlsSocket != null) {
+        tlsSocket.setSoTimeout(0); // the watchdog's timeout from now on
+      } else {
+        selector.close(); // deregisters the channel, which blocking mode requires
+        channel.configureBlocking(true);
+      }
     } catch (IOException e) {
       throw NbdConnectionException.ioFailed(peer.address(), peer.exportName(),
           "entering the transmission phase", e);
@@ -190,9 +307,21 @@ final class Wire implements AutoCloseable {
     return channel.isOpen();
   }
 
+  /**
+   * Closes the socket; with TLS the channel first, which wakes a thread blocked in the TLS
+   * socket's read or write (the watchdog's way to end a wait), then the TLS socket's own state.
+   */
   @Override
   public void close() {
     closeQuietly(channel, selector);
+    SSLSocket socket = tlsSocket;
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // the channel under it is closed already
+      }
+    }
   }
 
   private static void closeQuietly(SocketChannel channel, Selector selector) {
