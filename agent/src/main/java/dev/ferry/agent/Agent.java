@@ -117,7 +117,7 @@ public final class Agent implements AutoCloseable {
     var cold = new AgentApi.Cold(coldExports,
         new dev.ferry.agent.cold.ColdCopies(data, pools, vms, daemon, qemu.imgBinary(), tlsPath, imageHashes));
     var warmSources = new dev.ferry.agent.warm.WarmSources(data, vms, config.name(),
-        AdvertisedAddress.of(config.listenHost()), config.migrationPorts(), streamTls, daemon, tlsPath, imageHashes);
+        AdvertisedAddress.of(config.listenHost()), config.migrationPorts(), streamTls, tlsPath, imageHashes);
     vms.guardActions(warmSources::checkAction);
     var warm = new AgentApi.Warm(warmSources,
         new dev.ferry.agent.warm.WarmCopies(data, pools, vms, daemon, qemu.imgBinary(), tlsPath, imageHashes));

@@ -1,12 +1,11 @@
 package dev.ferry.agent.warm;
 
-import dev.ferry.agent.cold.ImageHashes;
-import dev.ferry.agent.cold.NbdDaemon;
 import dev.ferry.api.agent.ColdExport;
 import dev.ferry.nbd.Extent;
 import dev.ferry.nbd.MetaContexts;
 import dev.ferry.nbd.NbdAddress;
 import dev.ferry.nbd.NbdClient;
+import dev.ferry.nbd.NbdOptions;
 import dev.ferry.nbd.copy.ChunkHashes;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -26,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * marks), reading through the pass's own export of the running QEMU, so the hash is of what the
  * guest sees and is taken after bitmap N started recording.
  *
- * <p>Over TLS it reads as the target does, through a local {@code qemu-storage-daemon} relay
- * ({@link WarmRelay}) with this host's own certificate, which the source's server lets in beside
- * the target's; a dirty extent then reads as a hole of the relay's {@code EXPORT-dirty}.
+ * <p>Over TLS it reads as the target does ({@link WarmPass#options}: {@code NBD_OPT_STARTTLS}),
+ * with this host's own client certificate, which the source's server lets in beside the
+ * target's.
  *
  * <p>A pass whose hashing did not end (an agent restart, an error) leaves chunks whose kept hash
  * may be stale, and the next pass cannot tell which: the ledger is then forgotten and the cutover
@@ -42,11 +41,9 @@ final class SourceHashes {
   private record Job(int pass, Thread thread) {}
 
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
-  private final Path daemon;
   private final Path tlsDir;
 
-  SourceHashes(Path daemon, Path tlsDir) {
-    this.daemon = daemon;
+  SourceHashes(Path tlsDir) {
     this.tlsDir = tlsDir;
   }
 
@@ -86,28 +83,20 @@ final class SourceHashes {
     Map<String, Map<Integer, String>> hashed = new HashMap<>();
     int count = 0;
     long planNanos = 0;
-    Path relayDir = null;
-    Long relayPid = null;
     try {
       String bitmap = n == 0 ? null : WarmSources.BITMAP + (n - 1);
       NbdAddress address = NbdAddress.tcp(export.host(), export.port());
-      if (export.tls()) {
-        relayDir = ImageHashes.privateDir();
-        Path socket = relayDir.resolve("relay.sock");
-        relayPid = NbdDaemon.start(WarmRelay.command(daemon, relayDir.resolve("relay.pid"), socket, export, bitmap,
-            tlsDir), new NbdDaemon.Listen.Unix(socket), relayDir.resolve("relay.log")).pid();
-        address = NbdAddress.unix(socket);
-      }
+      NbdOptions options = WarmPass.options(export, tlsDir);
       ByteBuffer buffer = ByteBuffer.allocateDirect(ChunkHashes.READ);
       for (ColdExport.ColdExportDisk d : export.disks()) {
         long chunk = ledger.chunkBytes(d.disk());
         Map<Integer, String> out = new HashMap<>();
-        try (NbdClient c = NbdClient.connect(address, d.export(), List.of(MetaContexts.BASE_ALLOCATION))) {
+        try (NbdClient c = NbdClient.connect(address, d.export(), List.of(MetaContexts.BASE_ALLOCATION), options)) {
           BitSet chunks = new BitSet();
           if (bitmap == null) {
             chunks.set(0, ledger.chunks(d.disk()));
           } else {
-            chunks = ChunkHashes.touched(dirty(address, d.export(), bitmap, export.tls()), chunk);
+            chunks = ChunkHashes.touched(dirty(address, options, d.export(), bitmap), chunk);
           }
           planNanos = System.nanoTime() - t0;
           for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
@@ -126,35 +115,16 @@ final class SourceHashes {
       log.warn("vm {}: warm pass {}: source hashing failed ({}); the cutover hashes the disks whole", vm, n,
           e.getMessage() == null ? e.toString() : e.getMessage());
       ledger.forgotten().write(ledgerFile);
-    } finally {
-      if (relayPid != null) {
-        try {
-          NbdDaemon.stop(relayPid, relayDir.resolve("relay.pid"));
-        } catch (RuntimeException e) {
-          log.warn("vm {}: hashing relay pid {} not stopped: {}", vm, relayPid, e.getMessage());
-        }
-      }
-      if (relayDir != null) ImageHashes.deleteTree(relayDir);
     }
   }
 
   /** The ranges {@code bitmap} marks dirty, read as the target's pass reads them. */
-  private static List<long[]> dirty(NbdAddress address, String export, String bitmap, boolean relayed)
+  private static List<long[]> dirty(NbdAddress address, NbdOptions options, String export, String bitmap)
       throws Exception {
     List<long[]> out = new ArrayList<>();
-    if (!relayed) {
-      String context = MetaContexts.dirtyBitmap(bitmap);
-      try (NbdClient c = NbdClient.connect(address, export, List.of(MetaContexts.BASE_ALLOCATION, context))) {
-        for (Extent e : c.blockStatus(0, c.size(), context)) {
-          if (e.has(MetaContexts.STATE_DIRTY)) out.add(new long[] {e.offset(), e.end()});
-        }
-      }
-      return out;
-    }
-    // through x-dirty-bitmap a dirty extent reads as a hole: bit 0, as the target's pass takes it
-    try (NbdClient c = NbdClient.connect(address, export + WarmPass.DIRTY_SUFFIX,
-        List.of(MetaContexts.BASE_ALLOCATION))) {
-      for (Extent e : c.blockStatus(0, c.size(), MetaContexts.BASE_ALLOCATION)) {
+    String context = MetaContexts.dirtyBitmap(bitmap);
+    try (NbdClient c = NbdClient.connect(address, export, List.of(MetaContexts.BASE_ALLOCATION, context), options)) {
+      for (Extent e : c.blockStatus(0, c.size(), context)) {
         if (e.has(MetaContexts.STATE_DIRTY)) out.add(new long[] {e.offset(), e.end()});
       }
     }

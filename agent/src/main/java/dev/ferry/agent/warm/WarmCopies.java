@@ -132,7 +132,7 @@ public final class WarmCopies {
     HashLedger ledger = ledger(id);
     Map<String, Long> chunks = new java.util.HashMap<>();
     for (AgentDisk img : r.images()) chunks.put(img.id(), ledger.chunkBytes(img.id()));
-    WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), daemon, tlsDir, chunks, writers, this::finished);
+    WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), tlsDir, chunks, writers, this::finished);
     running.put(id, pass);
     pass.start();
     log.info("warm copy {}: pass {} from {}:{} ({}){}", id, req.pass(), req.source().host(), req.source().port(),

@@ -1,15 +1,17 @@
 package dev.ferry.agent.warm;
 
 import dev.ferry.agent.AgentException;
-import dev.ferry.agent.cold.ImageHashes;
-import dev.ferry.agent.cold.NbdDaemon;
 import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.ColdExport;
 import dev.ferry.api.agent.WarmPassCopy;
+import dev.ferry.api.tls.TlsContexts;
+import dev.ferry.api.tls.TlsDir;
 import dev.ferry.nbd.Extent;
 import dev.ferry.nbd.MetaContexts;
 import dev.ferry.nbd.NbdAddress;
 import dev.ferry.nbd.NbdClient;
+import dev.ferry.nbd.NbdOptions;
+import dev.ferry.nbd.NbdTls;
 import dev.ferry.nbd.copy.CopyPlan;
 import dev.ferry.nbd.copy.CopyTarget;
 import dev.ferry.nbd.copy.DiskCopy;
@@ -25,7 +27,6 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
@@ -41,27 +42,22 @@ import org.slf4j.LoggerFactory;
  * zero elsewhere); a later pass copies only the ranges the pass's dirty bitmap marks, each split
  * by {@code base:allocation} into data (sent) and zeroes (zeroed on the target, not sent).
  *
- * <p>Where the bitmap is read: without TLS Ferry's client asks the source QEMU for
- * {@code qemu:dirty-bitmap:NAME} directly. With TLS a local {@code qemu-storage-daemon} relays
- * the source's exports (QEMU's NBD client does the TLS, as for a cold copy), but a relay passes on
- * only {@code base:allocation}; so it opens each disk twice, once plainly (data and allocation)
- * and once with {@code x-dirty-bitmap=qemu:dirty-bitmap:NAME}, QEMU's documented way to read a
- * bitmap through its NBD client (used by {@code qemu-img map} for incremental backups): there a
- * dirty extent shows as a hole ({@code NBD_STATE_HOLE} = {@code NBD_STATE_DIRTY} = 1) on the
- * relay's {@code base:allocation}.
+ * <p>Ferry's client reads the source QEMU's exports directly, the bitmap as the metadata context
+ * {@code qemu:dirty-bitmap:NAME}; with TLS it upgrades each connection itself
+ * ({@code NBD_OPT_STARTTLS}, this host's client certificate, the source's certificate checked
+ * for the source address). A {@code qemu-storage-daemon} relay did the TLS before, and took
+ * ~470 ms to become ready on every pass, the final one (the cutover's downtime) included.
  */
 final class WarmPass {
 
   private static final Logger log = LoggerFactory.getLogger(WarmPass.class);
   private static final int CONNECTIONS = 4;
   private static final int REQUEST = 4 << 20;
-  static final String DIRTY_SUFFIX = "-dirty";
 
   private final String id;
   private final WarmPassCopy req;
   private final List<AgentDisk> images;
   private final long bandwidth;
-  private final Path daemon;
   private final Path tlsDir;
   private final Consumer<WarmPass> onEnd;
   /** chunk size per disk of the copy's hash ledger */
@@ -80,7 +76,7 @@ final class WarmPass {
   private volatile String error;
   private volatile boolean ok;
 
-  WarmPass(String id, WarmPassCopy req, List<AgentDisk> images, long bandwidth, Path daemon, Path tlsDir,
+  WarmPass(String id, WarmPassCopy req, List<AgentDisk> images, long bandwidth, Path tlsDir,
       Map<String, Long> chunkBytes, WarmWriters writers, Consumer<WarmPass> onEnd) {
     this.chunkBytes = chunkBytes;
     this.writers = writers;
@@ -88,7 +84,6 @@ final class WarmPass {
     this.req = req;
     this.images = images;
     this.bandwidth = bandwidth;
-    this.daemon = daemon;
     this.tlsDir = tlsDir;
     this.onEnd = onEnd;
     this.thread = Thread.ofPlatform().name("ferry-warm-" + id.substring(0, 8) + "-" + req.pass()).unstarted(this::run);
@@ -154,14 +149,14 @@ final class WarmPass {
   }
 
   private void run() {
-    List<Started> daemons = new ArrayList<>();
     try {
-      NbdAddress source = source(daemons);
+      NbdAddress source = NbdAddress.tcp(req.source().host(), req.source().port());
+      NbdOptions options = options(req.source(), tlsDir);
       for (AgentDisk img : images) {
         if (cancelled) throw new CancellationException();
         ColdExport.ColdExportDisk src = req.source().disks().stream().filter(d -> d.disk().equals(img.id()))
             .findFirst().orElseThrow(() -> AgentException.badInput("source", img.id(), "an export of every disk"));
-        copyDisk(source, src, img);
+        copyDisk(source, options, src, img);
       }
       ok = true;
       log.info("warm copy {}: pass {} copied {} bytes, zeroed or skipped {} in {} ms", id, req.pass(), doneCopied,
@@ -173,34 +168,32 @@ final class WarmPass {
       log.warn("warm copy {}: pass {}: {}", id, req.pass(), error, e);
     } finally {
       endedNanos = System.nanoTime();
-      for (Started d : daemons) d.stop();
       onEnd.accept(this);
     }
   }
 
-  private boolean relayed() {
-    return req.source().tls();
+  /**
+   * How to connect to {@code src}: over TLS, with this host's client certificate and the source
+   * address as the name its server certificate must carry (as QEMU's {@code tls-hostname}), when
+   * the source's server requires it. One context for all of a pass's connections, so they can
+   * resume its TLS session.
+   */
+  static NbdOptions options(ColdExport src, Path tlsDir) {
+    if (!src.tls()) return NbdOptions.defaults();
+    if (tlsDir == null) {
+      throw new AgentException(AgentException.Kind.CONFLICT,
+          "the source serves over tls, but this agent has no tls directory");
+    }
+    return NbdOptions.defaults().withTls(new NbdTls(TlsContexts.client(new TlsDir(tlsDir)), src.host()));
   }
 
-  private NbdAddress source(List<Started> daemons) {
-    ColdExport src = req.source();
-    if (!relayed()) return NbdAddress.tcp(src.host(), src.port());
-    Path tmp = ImageHashes.privateDir();
-    Path socket = tmp.resolve("relay.sock");
-    Path pidFile = tmp.resolve("relay.pid");
-    Process p = NbdDaemon.start(WarmRelay.command(daemon, pidFile, socket, src, req.bitmap(), tlsDir),
-        new NbdDaemon.Listen.Unix(socket), tmp.resolve("relay.log"));
-    daemons.add(new Started(p.pid(), pidFile, tmp));
-    return NbdAddress.unix(socket);
-  }
-
-  private void copyDisk(NbdAddress source, ColdExport.ColdExportDisk src, AgentDisk img)
+  private void copyDisk(NbdAddress source, NbdOptions options, ColdExport.ColdExportDisk src, AgentDisk img)
       throws Exception {
     CopyPlan plan;
     String dirtyContext = req.bitmap() == null ? null : MetaContexts.dirtyBitmap(req.bitmap());
-    List<String> contexts = dirtyContext == null || relayed() ? List.of(MetaContexts.BASE_ALLOCATION)
+    List<String> contexts = dirtyContext == null ? List.of(MetaContexts.BASE_ALLOCATION)
         : List.of(MetaContexts.BASE_ALLOCATION, dirtyContext);
-    try (NbdClient probe = NbdClient.connect(source, src.export(), contexts)) {
+    try (NbdClient probe = NbdClient.connect(source, src.export(), contexts, options)) {
       if (probe.size() != src.virtualSize()) {
         throw new AgentException(AgentException.Kind.CONFLICT, "disk " + img.id() + ": the export has "
             + probe.size() + " bytes, the source said " + src.virtualSize());
@@ -208,15 +201,8 @@ final class WarmPass {
       List<Extent> allocation = probe.blockStatus(0, probe.size(), MetaContexts.BASE_ALLOCATION);
       if (dirtyContext == null) {
         plan = CopyPlan.fromAllocation(probe.size(), allocation);
-      } else if (!relayed()) {
-        plan = CopyPlan.fromDirty(probe.size(), probe.blockStatus(0, probe.size(), dirtyContext), allocation);
       } else {
-        try (NbdClient dirty = NbdClient.connect(source, src.export() + DIRTY_SUFFIX,
-            List.of(MetaContexts.BASE_ALLOCATION))) {
-          // through x-dirty-bitmap a dirty extent reads as a hole: bit 0, the bit fromDirty takes as dirty
-          plan = CopyPlan.fromDirty(probe.size(), dirty.blockStatus(0, dirty.size(), MetaContexts.BASE_ALLOCATION),
-              allocation);
-        }
+        plan = CopyPlan.fromDirty(probe.size(), probe.blockStatus(0, probe.size(), dirtyContext), allocation);
       }
     }
     planned += plan.dataBytes();
@@ -224,7 +210,7 @@ final class WarmPass {
     Writer target = writer(img);
     // pass 0 writes into a new image (reads as zero); later passes must zero what the guest zeroed
     DiskCopy copy = new DiskCopy(plan, () -> NbdClient.connect(source, src.export(),
-        List.of(MetaContexts.BASE_ALLOCATION)), target.opener(),
+        List.of(MetaContexts.BASE_ALLOCATION), options), target.opener(),
         new DiskCopy.Options(CONNECTIONS, REQUEST, bandwidth, req.pass() == 0));
     current = copy;
     if (cancelled) copy.cancel();
@@ -280,18 +266,5 @@ final class WarmPass {
     if (img.format().equals("raw")) return new Writer(() -> new RawFileTarget(Path.of(img.path())), null);
     Path socket = writers.socket(id, images);
     return new Writer(() -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), img.id(), List.of())), socket);
-  }
-
-
-  /** A daemon this pass started, stopped by pid at its end. */
-  private record Started(long pid, Path pidFile, Path dir) {
-    void stop() {
-      try {
-        NbdDaemon.stop(pid, pidFile);
-      } catch (RuntimeException e) {
-        log.warn("warm copy: daemon pid {} not stopped: {}", pid, e.getMessage());
-      }
-      ImageHashes.deleteTree(dir);
-    }
   }
 }

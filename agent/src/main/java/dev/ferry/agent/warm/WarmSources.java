@@ -97,9 +97,9 @@ public final class WarmSources {
   private final String self;
 
   public WarmSources(Path dataDir, Vms vms, String self, String address, dev.ferry.agent.migration.PortRange range,
-      StreamTls tls, Path daemon, Path tlsDir, dev.ferry.agent.cold.ImageHashes imageHashes) {
+      StreamTls tls, Path tlsDir, dev.ferry.agent.cold.ImageHashes imageHashes) {
     this.self = self;
-    this.hashing = new SourceHashes(daemon, tlsDir);
+    this.hashing = new SourceHashes(tlsDir);
     this.imageHashes = imageHashes;
     this.dir = dataDir.resolve("warm/sources");
     this.vms = vms;

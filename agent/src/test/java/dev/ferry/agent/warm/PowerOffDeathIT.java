@@ -136,7 +136,7 @@ class PowerOffDeathIT {
     Path daemon = Path.of("/usr/bin/qemu-storage-daemon");
     Path img = Path.of("/usr/bin/qemu-img");
     return new WarmSources(dir.resolve("data"), vms, "h1", "127.0.0.1", new PortRange(port, port), StreamTls.OFF,
-        daemon, null, new ImageHashes(daemon, img));
+        null, new ImageHashes(daemon, img));
   }
 
   private VmState awaitState(VmState want) throws Exception {
