@@ -29,7 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * pass run again copies everything. An agent killed mid-pass is played by what SIGKILL leaves on
  * disk (the record {@code DATA/warm/copies/ID.json} saying copying, a half-written image): a new
  * agent on that data directory fails the pass from its record and runs the same pass again into
- * the same image, instead of starting over. No QEMU: pass 0 needs no dirty bitmap.
+ * the same image, instead of starting over. The link cut is repeated over TLS (qemu-nbd with
+ * {@code tls-creds-x509}, verify-peer on), the way every real deployment copies. No QEMU: pass 0
+ * needs no dirty bitmap.
  */
 class WarmPassFaultsIT {
 
@@ -59,12 +61,27 @@ class WarmPassFaultsIT {
     run("qemu-img", "create", "-q", "-f", "qcow2", source.toString(), Long.toString(SIZE));
     run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 6M", "-c", "write -P 0x22 30M 6M", "-c",
         "write -P 0x33 60M 4M", source.toString());
+    serve(null);
+  }
+
+  /**
+   * Serves the source with {@code qemu-nbd} behind a new cuttable link; with {@code tlsDir}, over
+   * TLS only, checking the client's certificate, as a source QEMU's NBD server does.
+   */
+  private void serve(Path tlsDir) throws Exception {
+    if (link != null) link.close();
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Process p = new ProcessBuilder("qemu-nbd", "--bind=127.0.0.1", "--port=" + port, "--format=qcow2", "--read-only",
-        "--persistent", "--shared=16", "--export-name=web-disk0", source.toString()).redirectErrorStream(true)
+    List<String> cmd = new ArrayList<>(List.of("qemu-nbd", "--bind=127.0.0.1", "--port=" + port, "--format=qcow2",
+        "--read-only", "--persistent", "--shared=16", "--export-name=web-disk0"));
+    if (tlsDir != null) {
+      cmd.addAll(List.of("--object", "tls-creds-x509,id=tls0,endpoint=server,dir=" + tlsDir + ",verify-peer=on",
+          "--tls-creds", "tls0"));
+    }
+    cmd.add(source.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve("qemu-nbd.log").toFile()).start();
     started.add(p);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
@@ -79,7 +96,7 @@ class WarmPassFaultsIT {
       }
     }
     link = new CuttableLink(port);
-    export = new ColdExport(ID, "127.0.0.1", link.port(), false, p.pid(),
+    export = new ColdExport(ID, "127.0.0.1", link.port(), tlsDir != null, p.pid(),
         List.of(new ColdExport.ColdExportDisk("disk0", "web-disk0", "qcow2", SIZE)));
   }
 
@@ -118,6 +135,62 @@ class WarmPassFaultsIT {
     assertThat(done.passCopiedBytes()).isEqualTo(DATA);
     assertThat(compare(image)).as("qemu-img compare source and copy").isZero();
     assertKeptHashesAreTheSources(copies);
+  }
+
+  /**
+   * The same cut over TLS, as every real deployment copies: Ferry's NBD client does the TLS itself,
+   * so a link cut inside a TLS record must end the pass as a failure too, never as a short copy.
+   */
+  @Test
+  void overTls_linkCutMidPass_failsSayingSoNeverShort_thenTheSamePassCopiesEverything() throws Exception {
+    assumeTrue(which("openssl") != null, "openssl is not installed");
+    Path tls = makeCertificates();
+    serve(tls);
+    WarmCopies copies = agent(tls);
+    WarmCopyStatus made = copies.start(ID, request());
+    Path image = Path.of(made.disks().getFirst().path());
+
+    link.cutAfter(4 * MIB);
+    copies.pass(ID, new WarmPassCopy(0, export, null));
+    WarmCopyStatus failed = awaitEnd(copies);
+
+    assertThat(link.cuts()).as("the link was cut").isEqualTo(1);
+    assertThat(failed.state()).as(failed.toString()).isEqualTo(WarmCopyStatus.FAILED);
+    assertThat(failed.error()).as("the failure says why").isNotBlank();
+    assertThat(failed.passCopiedBytes()).as("a short pass").isLessThan(DATA);
+    assertThat(compare(image)).as("the image is not the source (and was never reported copied)").isEqualTo(1);
+
+    link.restore();
+    copies.pass(ID, new WarmPassCopy(0, export, null));
+    WarmCopyStatus done = awaitEnd(copies);
+
+    assertThat(done.state()).as(done.toString()).isEqualTo(WarmCopyStatus.COPIED);
+    assertThat(done.passCopiedBytes()).isEqualTo(DATA);
+    assertThat(compare(image)).as("qemu-img compare source and copy").isZero();
+  }
+
+  /**
+   * One node certificate (CN and IP SAN 127.0.0.1, server and client use, EC P-256, PKCS#8 key)
+   * from a test CA, in the layout of {@link dev.ferry.api.tls.TlsDir}, which QEMU's
+   * {@code tls-creds-x509} reads too: qemu-nbd serves with it, the agent presents it.
+   */
+  private Path makeCertificates() throws Exception {
+    Path certs = Files.createDirectories(dir.resolve("tls"));
+    String ca = certs.resolve("ca-cert.pem").toString();
+    String caKey = dir.resolve("ca-key.pem").toString();
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey,
+        "-out", ca, "-days", "2", "-subj", "/CN=warm test CA");
+    String key = certs.resolve("server-key.pem").toString();
+    String csr = dir.resolve("node.csr").toString();
+    Path ext = Files.writeString(dir.resolve("node.ext"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=127.0.0.1");
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out",
+        certs.resolve("server-cert.pem").toString(), "-days", "2", "-extfile", ext.toString());
+    Files.copy(certs.resolve("server-cert.pem"), certs.resolve("client-cert.pem"));
+    Files.copy(certs.resolve("server-key.pem"), certs.resolve("client-key.pem"));
+    return certs;
   }
 
   @Test
@@ -174,12 +247,16 @@ class WarmPassFaultsIT {
 
   /** A target agent on {@code DIR/data} with pool {@code local}, as constructed at the agent's start. */
   private WarmCopies agent() throws Exception {
+    return agent(null);
+  }
+
+  private WarmCopies agent(Path tlsDir) throws Exception {
     Path data = dir.resolve("data");
     Pools pools = Pools.load(data, "host2");
     pools.define("local", data.resolve("pools/local").toString(), false);
     Path qemuImg = Path.of(which("qemu-img"));
     Path daemon = Path.of(java.util.Objects.requireNonNullElse(which("qemu-storage-daemon"), "/usr/bin/qemu-storage-daemon"));
-    return new WarmCopies(data, pools, Vms.load(data, "host2", pools, null), daemon, qemuImg, null,
+    return new WarmCopies(data, pools, Vms.load(data, "host2", pools, null), daemon, qemuImg, tlsDir,
         new dev.ferry.agent.cold.ImageHashes(daemon, qemuImg));
   }
 
