@@ -1012,9 +1012,15 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     for (var d : req.replicas()) {
       replicas.put(d.disk(), "/pools/" + name + "/" + d.pool() + "/" + vm + "-" + d.disk() + "-replica." + d.format());
     }
+    var nicPorts = new java.util.ArrayList<dev.ferry.api.agent.FtNicPorts>();
+    int nics = req.definition().nics() == null ? 0 : req.definition().nics().size();
+    for (int i = 0; i < nics; i++) nicPorts.add(new dev.ferry.api.agent.FtNicPorts(49170 + 2 * i, 49171 + 2 * i));
     return new dev.ferry.api.agent.FtSecondaryStatus(vm, "127.0.0.1", 49160, 49161, 4343L,
-        "protected".equals(ftPhaseOfPrimary(vm)) ? "secondary" : "none", 49162, "tok", replicas);
+        "protected".equals(ftPhaseOfPrimary(vm)) ? "secondary" : "none", 49162, "tok", replicas, nicPorts);
   }
+
+  /** the last protect request per vm, as this primary got it */
+  final java.util.Map<String, dev.ferry.api.agent.FtProtectRequest> ftProtects = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** the secondary hears no heartbeat of the primary since then; null: it hears it */
   volatile java.time.Instant primarySilentSince;
@@ -1081,6 +1087,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public dev.ferry.api.agent.FtPrimaryStatus ftProtect(String vm, dev.ferry.api.agent.FtProtectRequest request) {
     require(vm);
+    ftProtects.put(vm, request);
     ftPhase.putIfAbsent(vm, dev.ferry.api.agent.FtPrimaryStatus.SYNCING);
     return ftStatus(vm);
   }

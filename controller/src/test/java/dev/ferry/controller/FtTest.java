@@ -10,6 +10,9 @@ import dev.ferry.api.FtBinaryView;
 import dev.ferry.api.FtEnableRequest;
 import dev.ferry.api.FtView;
 import dev.ferry.api.LiveMigrationRequest;
+import dev.ferry.api.NetworkCreateRequest;
+import dev.ferry.api.NicRequest;
+import dev.ferry.api.agent.FtNicPorts;
 import dev.ferry.api.PoolCreateRequest;
 import dev.ferry.api.StorageMigrationRequest;
 import dev.ferry.api.VmCreateRequest;
@@ -128,6 +131,40 @@ class FtTest {
     }
     assertThat(states).containsExactly("preparing", "syncing", "protected");
     assertThat(c.get("/api/ft").json()).extracting(n -> n.get("vm").asText()).containsExactly("web");
+  }
+
+  @Test
+  void enable_vmWithANic_secondaryGetsTheSameNic_primaryGetsTheProxyPorts() throws Exception {
+    assertThat(c.post("/api/networks", new NetworkCreateRequest("lan", "vmbr0")).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", vmWithNic("app")).status()).isEqualTo(201);
+    String mac = c.get("/api/vms/app").json().at("/nics/0/mac").asText();
+
+    assertThat(c.post("/api/ft", new FtEnableRequest("app", "host2", 500)).status()).isEqualTo(201);
+    awaitState("app", "protected");
+
+    var def = host2.ftSecondaries.get("app").definition();
+    assertThat(def.nics()).singleElement().satisfies(n -> {
+      assertThat(n.mac()).isEqualTo(mac);
+      assertThat(n.bridge()).isEqualTo("vmbr0");
+    });
+    assertThat(host1.ftProtects.get("app").nicPorts()).containsExactly(new FtNicPorts(49170, 49171));
+  }
+
+  @Test
+  void preflight_secondaryWithoutTheNetworksBridge_isRefusedNamingIt() throws Exception {
+    assertThat(c.post("/api/networks", new NetworkCreateRequest("lan", "vmbr0")).status()).isEqualTo(201);
+    assertThat(c.post("/api/vms", vmWithNic("app")).status()).isEqualTo(201);
+    host2.bridges.clear();
+    host2.heartbeat(c.controller.url());
+
+    refused(new FtEnableRequest("app", "host2", 500), 409, "secondary", "does not have bridge 'vmbr0' of network 'lan'");
+    assertThat(host2.ftSecondaries).isEmpty();
+    assertThat(c.get("/api/ft/app").status()).isEqualTo(404);
+  }
+
+  private static VmCreateRequest vmWithNic(String name) {
+    return new VmCreateRequest(name, "host1", GIB / 4, 1, KERNEL, null, null, null,
+        List.of(new DiskRequest(GIB, "local", null)), true, List.of(new NicRequest("lan", null)), Boolean.TRUE);
   }
 
   @Test

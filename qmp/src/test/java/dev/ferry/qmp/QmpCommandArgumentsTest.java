@@ -129,6 +129,15 @@ class QmpCommandArgumentsTest {
         Arguments.of(dev.ferry.qmp.object.ObjectAdd.authzSimple("authz-in", "CN=host1"), "object-add",
             "{\"qom-type\":\"authz-simple\",\"id\":\"authz-in\",\"identity\":\"CN=host1\"}"),
         Arguments.of(new dev.ferry.qmp.object.ObjectDel("tls-in"), "object-del", "{\"id\":\"tls-in\"}"),
+        Arguments.of(dev.ferry.qmp.object.ChardevAdd.server("ft-mirror0", new NbdServerStart.Address.Inet("10.0.0.3",
+            49200)), "chardev-add", "{\"id\":\"ft-mirror0\",\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":"
+                + "{\"type\":\"inet\",\"data\":{\"host\":\"10.0.0.3\",\"port\":\"49200\"}},\"server\":true,"
+                + "\"wait\":false}}}"),
+        Arguments.of(dev.ferry.qmp.object.ChardevAdd.client("ft-pin0", new NbdServerStart.Address.Unix(
+            Path.of("/run/vm/ft-pin0.sock"))), "chardev-add", "{\"id\":\"ft-pin0\",\"backend\":{\"type\":"
+                + "\"socket\",\"data\":{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"/run/vm/ft-pin0.sock\"}},"
+                + "\"server\":false}}}"),
+        Arguments.of(new dev.ferry.qmp.object.ChardevRemove("ft-mirror0"), "chardev-remove", "{\"id\":\"ft-mirror0\"}"),
         Arguments.of(new NbdServerStop(), "nbd-server-stop", NO_ARGUMENTS),
         Arguments.of(new BlockExportAdd("inc0", "disk0", "inc0", false, List.of("bm0")),
             "block-export-add", "{\"type\":\"nbd\",\"id\":\"inc0\",\"node-name\":\"disk0\","

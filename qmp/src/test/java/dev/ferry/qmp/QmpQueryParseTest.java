@@ -34,6 +34,15 @@ class QmpQueryParseTest {
   }
 
   @Test
+  void qomList_objects_namesAndTypes() throws Exception {
+    var props = dev.ferry.qmp.object.QomList.objects().parse(QmpCodec.MAPPER.readTree(
+        "[{\"name\":\"type\",\"type\":\"string\"},{\"name\":\"ft-rew0\",\"type\":\"child<filter-rewriter>\"}]"));
+
+    assertThat(props).containsExactly(new dev.ferry.qmp.object.QomList.Property("type", "string"),
+        new dev.ferry.qmp.object.QomList.Property("ft-rew0", "child<filter-rewriter>"));
+  }
+
+  @Test
   void queryMigrate_beforeAnyMigration_isStatusNoneAndNothingElse() throws Exception {
     QueryMigrate.MigrationInfo info = new QueryMigrate().parse(
         captured("query-migrate-before-any.json"));

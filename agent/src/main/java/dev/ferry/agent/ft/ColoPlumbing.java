@@ -28,6 +28,8 @@ import dev.ferry.qmp.migration.MigrateIncoming;
 import dev.ferry.qmp.migration.MigrateSetCapabilities;
 import dev.ferry.qmp.migration.MigrateSetParameters;
 import dev.ferry.qmp.migration.QueryMigrate;
+import dev.ferry.api.agent.FtNicPorts;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +38,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The QMP sequences of a COLO pair (colo.md), disk side; the NIC proxy is not built yet. Each one
+ * The QMP sequences of a COLO pair (colo.md): disks here, each NIC's network proxy in
+ * {@link ColoNics}, called at the right step of each sequence. Each one
  * names what it was doing when QEMU refused, and every call has a deadline: a patched primary
  * holds its main loop for a checkpoint's RAM send (~50 ms here), far below {@link #CALL}.
  *
@@ -54,12 +57,14 @@ public final class ColoPlumbing {
 
   /**
    * On the secondary (started with {@code -incoming defer} and the {@link ColoDisks#secondary}
-   * layout): COLO capability, an NBD server exporting every replica writable, then listening for
-   * the primary's migration.
+   * layout): COLO capability, an NBD server exporting every replica writable, each NIC's side of
+   * the network proxy, then listening for the primary's migration.
    */
-  public static void listen(QmpClient q, List<DiskSpec> disks, String host, int nbdPort, int migrationPort) {
+  public static void listen(QmpClient q, List<DiskSpec> disks, List<FtNicPorts> nics, String host, int nbdPort,
+      int migrationPort) {
     step("secondary: set up COLO", () -> {
       q.call(new MigrateSetCapabilities(Map.of(X_COLO, true)), CALL);
+      ColoNics.secondary(q, host, nics);
       q.call(NbdServerStart.tcp(host, nbdPort), CALL);
       for (DiskSpec d : disks) {
         q.call(new BlockExportAdd("ft-" + d.id(), d.formatNode(), ColoDisks.export(d.id()), true), CALL);
@@ -101,11 +106,12 @@ public final class ColoPlumbing {
 
   /**
    * On the primary, once {@link #sync} is ready: pause, keep the complete copy (cancel the ready
-   * mirrors), add the replication child of each quorum, and start COLO; COLO resumes the guest.
-   * Returns how long the guest was paused until COLO ran.
+   * mirrors), add the replication child of each quorum and each NIC's network proxy (its local
+   * sockets in {@code run}), and start COLO; COLO resumes the guest. Returns how long the guest
+   * was paused until COLO ran.
    */
-  public static Duration protect(QmpClient q, List<DiskSpec> disks, String host, int nbdPort, int migrationPort,
-      int checkpointMs, Duration timeout) throws InterruptedException {
+  public static Duration protect(QmpClient q, List<DiskSpec> disks, List<FtNicPorts> nics, Path run, String host,
+      int nbdPort, int migrationPort, int checkpointMs, Duration timeout) throws InterruptedException {
     long t0 = System.nanoTime();
     step("primary: pause and keep the synced copy", () -> {
       q.call(new Stop(), CALL);
@@ -119,6 +125,9 @@ public final class ColoPlumbing {
         if (!said.isEmpty()) throw failed("primary: drive_add of " + ColoDisks.buddy(d.id()) + ": " + said);
         q.call(XBlockdevChange.add(ColoDisks.quorum(d.id()), ColoDisks.buddy(d.id())), CALL);
       }
+    });
+    step("primary: build the network proxy and start COLO", () -> {
+      ColoNics.primary(q, run, host, nics);
       q.call(new MigrateSetCapabilities(Map.of(X_COLO, true)), CALL);
       q.call(new MigrateSetParameters(Map.of("x-checkpoint-delay", checkpointMs)), CALL);
       q.call(new Migrate("tcp:" + host + ":" + migrationPort), CALL);
@@ -137,10 +146,11 @@ public final class ColoPlumbing {
 
   /**
    * On the primary: back to a plain VM whatever step protection reached. Drops the replication
-   * children, ends COLO ({@code x-colo-lost-heartbeat}, as when the secondary dies), cancels a
+   * children and the network proxy of its {@code nics} NICs, ends COLO ({@code x-colo-lost-heartbeat}, as when the secondary dies), cancels a
    * sync still under way, and resumes a guest left paused. Idempotent: it looks before each step.
    */
-  public static void unprotect(QmpClient q, List<DiskSpec> disks, Duration timeout) throws InterruptedException {
+  public static void unprotect(QmpClient q, List<DiskSpec> disks, int nics, Duration timeout)
+      throws InterruptedException {
     boolean colo = get("primary: read COLO state", () -> q.call(new QueryColoStatus(), CALL)).mode().equals("primary");
     List<String> nodes = get("primary: list block nodes", () -> q.call(new QueryNamedBlockNodes(), CALL)).stream()
         .map(BlockDeviceInfo::nodeName).toList();
@@ -154,6 +164,7 @@ public final class ColoPlumbing {
         });
       }
     }
+    step("primary: remove the network proxy", () -> ColoNics.dropPrimary(q, nics));
     if (colo) {
       step("primary: end COLO", () -> q.call(new XColoLostHeartbeat(), CALL));
       long until = System.nanoTime() + timeout.toNanos();
@@ -181,11 +192,12 @@ public final class ColoPlumbing {
    * On the secondary, when its primary is gone (dead, fenced, or switched off for a planned
    * failover): the NBD server goes (the old primary can no longer write the replica), COLO fails
    * over ({@code x-colo-lost-heartbeat}; the replication driver commits the active and hidden
-   * overlays into the replica, the chain collapses to quorum, replication, replica), and the guest
-   * runs on from its own state, same boot. No NIC filters exist yet, so there are none to remove.
-   * Idempotent: a secondary already out of COLO is only made sure to run. Returns when it runs.
+   * overlays into the replica, the chain collapses to quorum, replication, replica), the guest's
+   * {@code nics} NICs leave the proxy for their own taps, and the guest runs on from its own
+   * state, same boot. Idempotent: a secondary already out of COLO is only made sure to run.
+   * Returns when it runs; its taps are the caller's to put on their bridges.
    */
-  public static void takeover(QmpClient q, Duration timeout) throws InterruptedException {
+  public static void takeover(QmpClient q, int nics, Duration timeout) throws InterruptedException {
     var st = get("secondary: read COLO state", () -> q.call(new QueryColoStatus(), CALL));
     if (st.mode().equals("secondary")) {
       try {
@@ -202,6 +214,7 @@ public final class ColoPlumbing {
       if (System.nanoTime() > until) throw failed("secondary: COLO failover did not end within " + timeout.toMillis() + " ms");
       Thread.sleep(5);
     }
+    step("secondary: leave the network proxy", () -> ColoNics.dropSecondary(q, nics));
     step("secondary: run the guest", () -> {
       if (!q.call(new QueryStatus(), CALL).running()) q.call(new Cont(), CALL);
     });

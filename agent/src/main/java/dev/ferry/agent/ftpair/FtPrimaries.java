@@ -12,6 +12,7 @@ import dev.ferry.agent.vm.VmHandle;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.agent.FtPrimaryStatus;
 import dev.ferry.api.agent.FtProtectRequest;
+import dev.ferry.api.agent.FtNicPorts;
 import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
@@ -130,6 +131,12 @@ public final class FtPrimaries implements AutoCloseable {
       throw new AgentException(Kind.CONFLICT, "vm " + vm + " was not created ft-ready: its disks have no quorum node to"
           + " add the replication to; recreate it with --ft-ready (a running vm cannot change its disk layout)");
     }
+    int nics = h.spec().nics().size();
+    int given = req.nicPorts() == null ? 0 : req.nicPorts().size();
+    if (given != nics) {
+      throw AgentException.badInput("nic_ports", given + " nics' ports", "one per nic of vm " + vm + " (" + nics
+          + "): the secondary's ends of the COLO network proxy");
+    }
     QemuProcess qemu = h.process().orElseThrow(() -> new AgentException(Kind.CONFLICT, "vm " + vm + " is not running"));
     Protection fresh = new Protection(req);
     Protection p = protections.putIfAbsent(vm, fresh);
@@ -144,11 +151,11 @@ public final class FtPrimaries implements AutoCloseable {
     // a fencer left from an earlier protection would heartbeat with its old token and peer
     FencerProcess.stop(vm, h.dir());
     startFencer(vm, fresh, qemu, h.dir(), false);
-    runner.execute(() -> run(vm, fresh, qemu.qmp(), disks));
+    runner.execute(() -> run(vm, fresh, qemu.qmp(), disks, h.runDir().dir()));
     return status(vm);
   }
 
-  private void run(String vm, Protection p, QmpClient q, List<DiskSpec> disks) {
+  private void run(String vm, Protection p, QmpClient q, List<DiskSpec> disks, java.nio.file.Path run) {
     FtProtectRequest r = p.request;
     long t0 = System.nanoTime();
     try {
@@ -159,7 +166,8 @@ public final class FtPrimaries implements AutoCloseable {
         progress.interrupt();
       }
       phase(vm, p, FtPrimaryStatus.PROTECTING);
-      Duration paused = ColoPlumbing.protect(q, disks, r.secondaryAddress(), r.nbdPort(), r.migrationPort(),
+      List<FtNicPorts> nics = r.nicPorts() == null ? List.of() : r.nicPorts();
+      Duration paused = ColoPlumbing.protect(q, disks, nics, run, r.secondaryAddress(), r.nbdPort(), r.migrationPort(),
           r.checkpointIntervalMs(), COLO_START);
       synchronized (p) {
         p.enablePauseMs = paused.toMillis();
@@ -174,7 +182,7 @@ public final class FtPrimaries implements AutoCloseable {
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       log.warn("vm {}: protection failed, undoing: {}", vm, why);
       try {
-        ColoPlumbing.unprotect(q, disks, UNPROTECT);
+        ColoPlumbing.unprotect(q, disks, r.nicPorts() == null ? 0 : r.nicPorts().size(), UNPROTECT);
       } catch (RuntimeException | InterruptedException u) {
         why = why + "; undoing it failed too: " + u.getMessage();
       }
@@ -379,7 +387,7 @@ public final class FtPrimaries implements AutoCloseable {
     if (qemu != null) {
       long t0 = System.nanoTime();
       try {
-        ColoPlumbing.unprotect(qemu.qmp(), h.spec().disks(), UNPROTECT);
+        ColoPlumbing.unprotect(qemu.qmp(), h.spec().disks(), h.spec().nics().size(), UNPROTECT);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AgentException(Kind.UNAVAILABLE, "vm " + vm + ": interrupted while unprotecting", e);

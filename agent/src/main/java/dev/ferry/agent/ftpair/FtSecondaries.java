@@ -24,6 +24,11 @@ import dev.ferry.api.agent.FtSecondaryRequest;
 import dev.ferry.api.agent.FtSecondaryStatus;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.FtSecondaryHeartbeat;
+import dev.ferry.api.agent.FtNicPorts;
+import dev.ferry.agent.net.Bridges;
+import dev.ferry.agent.net.Taps;
+import dev.ferry.agent.qemu.NicSpec;
+import dev.ferry.qmp.migration.AnnounceSelf;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
 import java.nio.file.StandardCopyOption;
@@ -119,9 +124,14 @@ public final class FtSecondaries {
     }
     AgentVmDefinition def = req.definition();
     if (def == null || !def.ft()) throw AgentException.badInput("definition.ft_ready", "false", "an ft-ready vm's definition");
-    if (def.nics() != null && !def.nics().isEmpty()) {
-      throw AgentException.badInput("definition.nics", def.nics().size() + " nics",
-          "none: the COLO network proxy is not built yet (docs/ft.md)");
+    if (def.nics() != null) {
+      for (int i = 0; i < def.nics().size(); i++) {
+        String bridge = def.nics().get(i).bridge();
+        if (!Bridges.exists(bridge)) {
+          throw new AgentException(Kind.CONFLICT, "definition.nics[" + i + "]: bridge " + bridge + " of network "
+              + def.nics().get(i).network() + " does not exist on this host; the secondary's nic needs it for a takeover");
+        }
+      }
     }
     Optional<SecondaryRecord> existing = record(vm);
     SecondaryRecord r = existing.orElseGet(() -> newRecord(vm, req));
@@ -150,11 +160,12 @@ public final class FtSecondaries {
     } catch (IOException e) {
       throw new AgentException(Kind.INTERNAL, "cannot create " + run(vm).dir() + ": " + e.getMessage(), e);
     }
-    p = QemuProcess.start(host.ft().installation(vm), spec, run(vm), new LaunchOptions(host.accelerator(), plan, true, true),
-        START, host.user(), ColoDisks.secondary(overlays));
+    // the taps stay off the bridge: until a takeover the guest hears the network through the primary only
+    p = QemuProcess.start(host.ft().installation(vm), spec, run(vm), new LaunchOptions(host.accelerator(), plan, true, true,
+        true), START, host.user(), ColoDisks.secondary(overlays));
     running.put(vm, p);
     try {
-      ColoPlumbing.listen(p.qmp(), spec.disks(), r.address(), r.nbdPort(), r.migrationPort());
+      ColoPlumbing.listen(p.qmp(), spec.disks(), r.nics(), r.address(), r.nbdPort(), r.migrationPort());
     } catch (RuntimeException e) {
       p.kill();
       running.remove(vm);
@@ -210,17 +221,18 @@ public final class FtSecondaries {
     HeartbeatListener hb = heartbeats.get(vm);
     if (hb != null) hb.stopAnswering();
     try {
-      ColoPlumbing.takeover(p.qmp(), TAKEOVER);
+      ColoPlumbing.takeover(p.qmp(), r.nics().size(), TAKEOVER);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AgentException(Kind.UNAVAILABLE, "vm " + vm + ": interrupted while taking over", e);
     }
     long colo = System.nanoTime();
-    QmpSubscription sub = resumes.remove(vm);
-    if (sub != null) sub.close();
     AgentVmDefinition def = r.request().definition();
     List<AgentDisk> disks = def.disks().stream()
         .map(d -> new AgentDisk(d.id(), r.replicas().get(d.id()), formatOf(r.request(), d.id()))).toList();
+    announce(vm, p, nics(r));
+    QmpSubscription sub = resumes.remove(vm);
+    if (sub != null) sub.close();
     var plan = new MemoryPlan(def.memoryBytes(), r.request().memoryGivenBytes(), Optional.empty());
     // the marker first: from here on the QEMU is the VM's, never a secondary's to kill
     try {
@@ -238,6 +250,22 @@ public final class FtSecondaries {
     log.info("ft secondary of vm {}: took over, guest running here ({} ms COLO failover, {} ms in all)", vm,
         (colo - t0) / 1_000_000, (System.nanoTime() - t0) / 1_000_000);
     return st;
+  }
+
+  /**
+   * The survivor's NICs join their bridges and QEMU announces the guest's MACs from there, so the
+   * bridge (or a real switch) forwards to this host at once rather than to the old primary's port,
+   * which a frozen or cut-off primary keeps up. A failed announce is logged: the guest's own next
+   * frame teaches the bridge too.
+   */
+  private static void announce(String vm, QemuProcess p, List<NicSpec> nics) {
+    if (nics.isEmpty()) return;
+    Taps.attach(vm, nics);
+    try {
+      p.qmp().call(new AnnounceSelf(0, 100, 3, 50), Duration.ofSeconds(5));
+    } catch (QmpException e) {
+      log.warn("vm {}: announce-self after the takeover: {}", vm, e.getMessage());
+    }
   }
 
   public FtSecondaryStatus status(String vm) {
@@ -263,11 +291,26 @@ public final class FtSecondaries {
     }
     Optional<SecondaryRecord> r = record(vm);
     if (r.isPresent()) {
+      Taps.down(vm, nics(r.get()));
       for (String image : r.get().replicas().values()) delete(Path.of(image));
     }
     deleteTree(dir(vm));
     if (!vms.exists(vm)) deleteTree(run(vm).dir().getParent());
     if (p != null || r.isPresent()) log.info("ft secondary of vm {}: removed", vm);
+  }
+
+  /** The secondary's NICs as this host names their taps; none when the definition no longer resolves. */
+  private List<NicSpec> nics(SecondaryRecord r) {
+    AgentVmDefinition def = r.request().definition();
+    if (def.nics() == null || def.nics().isEmpty()) return List.of();
+    try {
+      List<AgentDisk> disks = def.disks().stream()
+          .map(d -> new AgentDisk(d.id(), r.replicas().get(d.id()), formatOf(r.request(), d.id()))).toList();
+      return vms.specOf(r.vm(), def.withDisks(disks)).nics();
+    } catch (RuntimeException e) {
+      log.warn("ft secondary of vm {}: its nics' taps cannot be named: {}", r.vm(), e.getMessage());
+      return List.of();
+    }
   }
 
   private FtSecondaryStatus status(String vm, SecondaryRecord r, QemuProcess p) {
@@ -281,7 +324,7 @@ public final class FtSecondaries {
       }
     }
     return new FtSecondaryStatus(vm, r.address(), r.nbdPort(), r.migrationPort(), pid, mode, r.heartbeatPort(),
-        r.heartbeatToken(), r.replicas());
+        r.heartbeatToken(), r.replicas(), r.nics());
   }
 
   private SecondaryRecord newRecord(String vm, FtSecondaryRequest req) {
@@ -300,16 +343,28 @@ public final class FtSecondaries {
       hidden.put(d.disk(), dir(vm).resolve(d.disk() + "-hidden.qcow2").toString());
       active.put(d.disk(), dir(vm).resolve(d.disk() + "-active.qcow2").toString());
     }
-    int nbd = ports.choose();
-    int migration = ports.choose();
-    // each probe releases its port: a second pick may land on the first
-    for (int i = 0; migration == nbd && i < 10; i++) migration = ports.choose();
-    int heartbeat = ports.choose();
-    for (int i = 0; (heartbeat == nbd || heartbeat == migration) && i < 10; i++) heartbeat = ports.choose();
+    int nicCount = req.definition().nics() == null ? 0 : req.definition().nics().size();
+    List<Integer> chosen = distinctPorts(3 + 2 * nicCount);
+    var nicPorts = new ArrayList<FtNicPorts>();
+    for (int i = 0; i < nicCount; i++) nicPorts.add(new FtNicPorts(chosen.get(3 + 2 * i), chosen.get(4 + 2 * i)));
     byte[] token = new byte[12];
     new java.security.SecureRandom().nextBytes(token);
-    return new SecondaryRecord(vm, req, address, nbd, migration, replicas, hidden, active, heartbeat,
-        java.util.HexFormat.of().formatHex(token));
+    return new SecondaryRecord(vm, req, address, chosen.get(0), chosen.get(1), replicas, hidden, active, chosen.get(2),
+        java.util.HexFormat.of().formatHex(token), List.copyOf(nicPorts));
+  }
+
+  /** {@code n} free ports of the range, all different: each probe releases its port, so a later pick may repeat one. */
+  private List<Integer> distinctPorts(int n) {
+    var out = new ArrayList<Integer>();
+    for (int tries = 0; out.size() < n; tries++) {
+      int p = ports.choose();
+      if (!out.contains(p)) {
+        out.add(p);
+      } else if (tries > 10 * n) {
+        throw new AgentException(Kind.UNAVAILABLE, "fewer than " + n + " free ports in the migration port range");
+      }
+    }
+    return out;
   }
 
   private static String formatOf(FtSecondaryRequest req, String disk) {

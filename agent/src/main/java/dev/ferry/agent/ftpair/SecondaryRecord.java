@@ -1,6 +1,8 @@
 package dev.ferry.agent.ftpair;
 
 import dev.ferry.api.agent.FtSecondaryRequest;
+import dev.ferry.api.agent.FtNicPorts;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,7 +15,13 @@ import java.util.Map;
  * @param active   disk id → the active overlay
  * @param heartbeatPort  the UDP port the primary's heartbeats come to (null in a record of an older agent)
  * @param heartbeatToken what they must carry
+ * @param nicPorts       per NIC, where the primary's network proxy connects (null in a record of an older agent)
  */
 record SecondaryRecord(String vm, FtSecondaryRequest request, String address, int nbdPort, int migrationPort,
     Map<String, String> replicas, Map<String, String> hidden, Map<String, String> active, Integer heartbeatPort,
-    String heartbeatToken) {}
+    String heartbeatToken, List<FtNicPorts> nicPorts) {
+
+  List<FtNicPorts> nics() {
+    return nicPorts == null ? List.of() : nicPorts;
+  }
+}

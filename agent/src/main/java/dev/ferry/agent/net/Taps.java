@@ -34,6 +34,15 @@ public final class Taps {
 
   /** Creates (or finds) every NIC's tap on its bridge, up; on failure removes those it made. */
   public static void up(String vm, List<NicSpec> nics, QemuUser user) {
+    up(vm, nics, user, true);
+  }
+
+  /**
+   * As {@link #up(String, List, QemuUser)}; with {@code onBridge} false the taps are up but no
+   * bridge's ports (a COLO secondary's: its guest hears the network only through the primary's
+   * proxy until a takeover puts them on with {@link #attach}). The bridge must exist either way.
+   */
+  public static void up(String vm, List<NicSpec> nics, QemuUser user, boolean onBridge) {
     if (nics.isEmpty()) return;
     String tun = user.cannotReadWrite(TUN);
     if (tun != null) {
@@ -43,7 +52,7 @@ public final class Taps {
     for (int i = 0; i < nics.size(); i++) {
       NicSpec nic = nics.get(i);
       try {
-        up(nic, user);
+        up(nic, user, onBridge);
       } catch (RuntimeException e) {
         down(vm, nics.subList(0, i + 1));
         throw e;
@@ -51,7 +60,7 @@ public final class Taps {
     }
   }
 
-  private static void up(NicSpec nic, QemuUser user) {
+  private static void up(NicSpec nic, QemuUser user, boolean onBridge) {
     if (!Bridges.exists(nic.bridge())) {
       throw new AgentException(Kind.CONFLICT, "bridge " + nic.bridge() + " of nic " + nic.mac() + " does not exist on this host");
     }
@@ -66,9 +75,25 @@ public final class Taps {
       ip("tuntap", "add", "dev", nic.tap(), "mode", "tap", "user", Integer.toString(user.uid()));
     }
     noIpv6(nic.tap());
-    ip("link", "set", "dev", nic.tap(), "master", nic.bridge());
+    if (onBridge) {
+      ip("link", "set", "dev", nic.tap(), "master", nic.bridge());
+    } else {
+      ip("link", "set", "dev", nic.tap(), "nomaster");
+    }
     ip("link", "set", "dev", nic.tap(), "up");
-    log.info("tap {} on bridge {} for nic {}", nic.tap(), nic.bridge(), nic.mac());
+    log.info("tap {} {} bridge {} for nic {}", nic.tap(), onBridge ? "on" : "up, kept off", nic.bridge(), nic.mac());
+  }
+
+  /** Puts the NICs' existing taps on their bridges (a COLO secondary taking over); idempotent. */
+  public static void attach(String vm, List<NicSpec> nics) {
+    for (NicSpec nic : nics) {
+      if (!Files.exists(Bridges.SYS_NET.resolve(nic.tap()).resolve("tun_flags"))) {
+        throw new AgentException(Kind.CONFLICT, "vm " + vm + ": tap " + nic.tap() + " of nic " + nic.mac()
+            + " does not exist; it cannot be put on bridge " + nic.bridge());
+      }
+      ip("link", "set", "dev", nic.tap(), "master", nic.bridge());
+      log.info("vm {}: tap {} put on bridge {}", vm, nic.tap(), nic.bridge());
+    }
   }
 
   /** Removes the NICs' taps, best-effort each: only taps (a tun device), never another interface of that name. */

@@ -98,7 +98,7 @@ public final class QemuProcess implements AutoCloseable {
       user.handOver(Path.of(k.kernel()));
       if (k.initrd() != null) user.handOver(Path.of(k.initrd()));
     }
-    Taps.up(spec.name(), spec.nics(), user);
+    Taps.up(spec.name(), spec.nics(), user, !options.tapsOffBridge());
     var cmd = new ArrayList<String>();
     cmd.add("setsid"); // its own session: a signal to the agent's process group never reaches the guest
     cmd.addAll(user.wrap(qemuArgs));

@@ -50,7 +50,11 @@ final class VmDefinitions {
     return append;
   }
 
-  static List<NicSpec> nics(String vm, List<AgentNic> given, String hostName) {
+  /**
+   * The NICs' specs on this host. An ft-ready VM's taps carry plain frames unless told otherwise:
+   * COLO's network filters compare and rewrite frames without virtio-net headers (colo.md).
+   */
+  static List<NicSpec> nics(String vm, List<AgentNic> given, String hostName, boolean ftReady) {
     List<NicSpec> out = new ArrayList<>();
     if (given == null) return out;
     if (given.size() > TapNames.MAX_NICS) {
@@ -62,7 +66,8 @@ final class VmDefinitions {
       if (n == null) throw AgentException.badInput(f, null, "a nic with bridge and mac");
       if (!Macs.valid(n.mac())) throw AgentException.badInput(f + ".mac", n.mac(), Macs.RULE + ", lower-case hex");
       try {
-        out.add(new NicSpec(n.mac(), TapNames.of(hostName, vm, i, n.mac()), n.bridge(), n.vnetHdr() == null || n.vnetHdr()));
+        out.add(new NicSpec(n.mac(), TapNames.of(hostName, vm, i, n.mac()), n.bridge(),
+            n.vnetHdr() == null ? !ftReady : n.vnetHdr()));
       } catch (IllegalArgumentException e) {
         throw AgentException.badInput(f + ".bridge", n.bridge(), "a Linux bridge name, at most 15 characters");
       }
@@ -136,7 +141,7 @@ final class VmDefinitions {
     } else {
       boot = new BootSource.Image();
     }
-    List<NicSpec> nics = nics(name, def.nics(), hostName);
+    List<NicSpec> nics = nics(name, def.nics(), hostName, def.ft());
     try {
       return new VmSpec(name, def.cpus(), def.memoryBytes(), resolved, cpu, disks, boot, nics);
     } catch (IllegalArgumentException e) {

@@ -101,9 +101,9 @@ class FtPairIT {
     try (var stops = pq.subscribe("STOP", e -> checkpoints.stopped(e.timestamp()));
         var resumes = pq.subscribe("RESUME", e -> checkpoints.resumed(e.timestamp()))) {
       long t0 = System.nanoTime();
-      ColoPlumbing.listen(sq, secondarySpec.disks(), "127.0.0.1", nbdPort, migrationPort);
+      ColoPlumbing.listen(sq, secondarySpec.disks(), List.of(), "127.0.0.1", nbdPort, migrationPort);
       ColoPlumbing.sync(pq, spec.disks(), "127.0.0.1", nbdPort, Duration.ofSeconds(60));
-      Duration paused = ColoPlumbing.protect(pq, spec.disks(), "127.0.0.1", nbdPort, migrationPort, CHECKPOINT_MS,
+      Duration paused = ColoPlumbing.protect(pq, spec.disks(), List.of(), dir, "127.0.0.1", nbdPort, migrationPort, CHECKPOINT_MS,
           Duration.ofSeconds(30));
       long enableMs = Duration.ofNanos(System.nanoTime() - t0).toMillis();
 
@@ -120,7 +120,7 @@ class FtPairIT {
       assertThat(during.boot()).isEqualTo(before.boot());
 
       long u0 = System.nanoTime();
-      ColoPlumbing.unprotect(pq, spec.disks(), Duration.ofSeconds(10));
+      ColoPlumbing.unprotect(pq, spec.disks(), 0, Duration.ofSeconds(10));
       long disableMs = Duration.ofNanos(System.nanoTime() - u0).toMillis();
       secondary.kill();
 

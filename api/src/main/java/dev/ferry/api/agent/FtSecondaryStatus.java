@@ -15,6 +15,9 @@ package dev.ferry.api.agent;
  * @param heartbeatToken what each heartbeat datagram must carry, so a stray sender cannot keep
  *                      a dead primary alive
  * @param replicas      disk id → the replica image, the VM's disk on this host after a takeover
+ * @param nicPorts      per NIC of the VM, in order, where the primary's network proxy connects
+ *                      (empty without NICs)
  */
 public record FtSecondaryStatus(String vm, String host, int nbdPort, int migrationPort, Long pid, String coloMode,
-    Integer heartbeatPort, String heartbeatToken, java.util.Map<String, String> replicas) {}
+    Integer heartbeatPort, String heartbeatToken, java.util.Map<String, String> replicas,
+    java.util.List<FtNicPorts> nicPorts) {}

@@ -14,6 +14,8 @@ import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.FtRow;
 import dev.ferry.controller.store.HostRow;
+import dev.ferry.controller.store.NetworkStore.NetworkRow;
+import dev.ferry.controller.store.NicRow;
 import dev.ferry.api.PoolView;
 import dev.ferry.controller.store.Store;
 import dev.ferry.controller.store.VmRow;
@@ -24,7 +26,7 @@ import java.util.List;
 /**
  * Every check of {@code ft enable} before anything is written or any agent is asked to act, each
  * refusal naming its field: the VM exists, runs and was created FT-ready, is not protected yet,
- * has no NIC (the COLO network proxy is not built), the secondary is another host that is known,
+ * the secondary is another host that is known, has the bridge of each of the VM's networks,
  * online, FT-capable by its probe and has the memory (the secondary keeps a RAM cache: twice the
  * guest's RAM, colo.md) and a pool for each replica; the primary's QEMU passed the probe too.
  */
@@ -80,15 +82,23 @@ final class FtPreflight {
           + " have no quorum node for the replication and it runs on " + vm.machineType() + "; create it with"
           + " 'ferry vm create --ft-ready' (a running vm cannot change its disk layout or machine type)");
     }
-    if (spec.nics() != null && !spec.nics().isEmpty()) {
-      throw ControllerException.conflict("vm", vm.name(), "vm '" + vm.name() + "' has " + spec.nics().size()
-          + " nic(s); the COLO network proxy (colo-compare) is not built yet, so only a vm without nics can be"
-          + " protected (docs/ft.md)");
-    }
+    requireNetworks(vm, secondary);
     requireFt("vm", primary);
     requireFt("secondary", secondary);
     requireMemory(vm, secondary);
     return new Plan(vm, primary, secondary, interval, replicas(vm, secondary));
+  }
+
+  /** The secondary's NIC joins the same network at a takeover: its host needs each network's bridge. */
+  private void requireNetworks(VmRow vm, HostRow secondary) {
+    for (NicRow nic : store.networks().nics(vm.name())) {
+      String bridge = store.networks().find(nic.network()).map(NetworkRow::bridge).orElse(null);
+      if (bridge == null || !hosts.hasBridge(secondary.name(), bridge)) {
+        throw ControllerException.conflict("secondary", secondary.name(), "host '" + secondary.name()
+            + "' does not have bridge '" + bridge + "' of network '" + nic.network() + "' (nic " + nic.mac() + " of vm '"
+            + vm.name() + "'); the secondary takes the vm's place on its networks at a failover");
+      }
+    }
   }
 
   private VmCreateRequest spec(VmRow vm) {

@@ -29,6 +29,8 @@ final class FtRecord {
   public java.util.Map<String, String> replicas;
   public Integer heartbeatPort;
   public String heartbeatToken;
+  /** per NIC of the VM, where the secondary hears the primary's network proxy */
+  public List<dev.ferry.api.agent.FtNicPorts> nicPorts;
   /** the failover under way (phase failing_over) */
   public Pending pending;
   /** a host that may still hold a stale copy of the VM (an old primary): the runner removes it once its agent answers */

@@ -18,6 +18,7 @@ import dev.ferry.controller.ControllerException.Kind;
 import dev.ferry.controller.agents.AgentClient;
 import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
+import dev.ferry.controller.networks.NetworkService;
 import dev.ferry.controller.store.DiskRow;
 import dev.ferry.controller.store.FtRow;
 import dev.ferry.controller.store.Store;
@@ -153,7 +154,7 @@ final class FtRunner {
     VmRow v = ctx.store().vms().find(vm).orElseThrow(() -> new ControllerException(Kind.INTERNAL, "vm '" + vm
         + "' is not in the store any more"));
     List<DiskRow> disks = ctx.store().vms().disks(vm);
-    FtSecondaryRequest req = new FtSecondaryRequest(definition(v, live, disks), live.memoryGivenBytes(),
+    FtSecondaryRequest req = new FtSecondaryRequest(definition(ctx.store(), v, live, disks), live.memoryGivenBytes(),
         disks.stream().map(d -> new CopyStorageDisk(d.id(), d.pool(), d.format(), d.sizeBytes())).toList(),
         row.primaryHost());
     FtSecondaryStatus st = ctx.agent(row.secondaryHost()).within(PREPARE_CALL).ftSecondary(vm, req);
@@ -163,12 +164,13 @@ final class FtRunner {
     rec.replicas = st.replicas();
     rec.heartbeatPort = st.heartbeatPort();
     rec.heartbeatToken = st.heartbeatToken();
+    rec.nicPorts = st.nicPorts();
     LOG.info("ft: vm {}: secondary on {} listening (nbd {}:{}, colo {}:{})", vm, row.secondaryHost(), st.host(),
         st.nbdPort(), st.host(), st.migrationPort());
   }
 
-  /** The VM as its primary runs it: the resolved machine type, the same disks by id, FT-ready. */
-  private static AgentVmDefinition definition(VmRow v, AgentVmStatus live, List<DiskRow> disks) {
+  /** The VM as its primary runs it: the resolved machine type, the same disks by id and NICs (same MACs), FT-ready. */
+  private static AgentVmDefinition definition(Store store, VmRow v, AgentVmStatus live, List<DiskRow> disks) {
     VmCreateRequest spec;
     try {
       spec = Json.mapper().readValue(v.spec(), VmCreateRequest.class);
@@ -177,13 +179,13 @@ final class FtRunner {
     }
     return new AgentVmDefinition(v.name(), v.cpus(), v.memoryRequestedBytes(), live.machineType(), v.cpuModel(),
         spec.kernel(), spec.initrd(), spec.append(), disks.stream().map(d -> new AgentDisk(d.id(), d.path(), d.format()))
-            .toList(), null, Boolean.TRUE);
+            .toList(), NetworkService.agentNics(store, v.name()), Boolean.TRUE);
   }
 
   private void sync(FtRow row, FtRecord rec) throws InterruptedException {
     HostAgent primary = ctx.agent(row.primaryHost());
     var req = new FtProtectRequest(row.secondaryHost(), rec.secondaryAddress, rec.nbdPort, rec.migrationPort,
-        row.checkpointIntervalMs(), rec.heartbeatPort, rec.heartbeatToken);
+        row.checkpointIntervalMs(), rec.heartbeatPort, rec.heartbeatToken, rec.nicPorts);
     primary.ftProtect(vm, req);
     Instant deadline = ctx.clock().instant().plus(SYNC_DEADLINE);
     Instant published = Instant.EPOCH;

@@ -1,0 +1,238 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.Json;
+import dev.ferry.api.TapNames;
+import dev.ferry.testsupport.GuestConsole;
+import dev.ferry.testsupport.GuestLine;
+import dev.ferry.testsupport.OwnedProcesses;
+import dev.ferry.testsupport.TestGuest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fault tolerance with a NIC (issue 12), through the CLI on a two-host local cluster with Ferry's
+ * QEMU build ({@code ./ferry test-ft}): one TCP connection from a client in the network's
+ * namespace to the guest's stream service is held across protection, {@code ft disable}, a
+ * planned {@code ft failover}, a killed secondary and a killed primary (agent and QEMU SIGKILLed).
+ * The client checks every line: counters consecutive (no gap, duplicate or reorder, so COLO
+ * released nothing the survivor did not also produce) and no reset. Tests run in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FtNetworkIT {
+
+  @RegisterExtension static OwnedProcesses owned = OwnedProcesses.perClass();
+  @TempDir static Path dir;
+
+  private static final Duration BOOT = Duration.ofSeconds(90);
+  private static final Duration PROBE = Duration.ofSeconds(180);
+  private static final Pattern NET = Pattern.compile("FERRY NET iface=eth0 ip=(\\S+) mac=(\\S+)");
+  private static FerryProcess ferry;
+  private static JsonNode network;
+  private static String mac;
+  private static StreamClient client;
+  private static GuestLine.Heartbeat firstBeat;
+  private static final List<String> report = new ArrayList<>();
+
+  @BeforeAll
+  static void clusterUp() throws Exception {
+    String built = System.getenv("FERRY_FT_QEMU");
+    assumeTrue(built != null && !built.isBlank(), "FERRY_FT_QEMU not set: run ./ferry test-ft to build Ferry's QEMU");
+    ferry = new FerryProcess(dir).withEnv("FERRY_FT_PROBE", "on");
+    ferry.ok("cluster", "up", "--hosts", "2");
+    ferry.componentPids().forEach(owned::own);
+    network = Json.mapper().readTree(dir.resolve("network/default.json").toFile());
+    Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
+    Path kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
+    Path initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
+    long until = System.nanoTime() + PROBE.toNanos();
+    while (true) {
+      long capable = 0;
+      for (JsonNode h : ferry.ok("host", "list", "--json").json()) if (h.at("/ft/supported").asBoolean()) capable++;
+      if (capable == 2) break;
+      if (System.nanoTime() > until) throw new AssertionError("hosts not FT-capable within " + PROBE);
+      Thread.sleep(1000);
+    }
+    JsonNode vm = ferry.ok("vm", "create", "web", "--host", "host1", "--memory", "128M", "--kernel", kernel.toString(),
+        "--initrd", initrd.toString(), "--append", TestGuest.append("ferry.mem=16:4 ferry.disk=1:8"), "--disk",
+        "32M@local", "--nic", "default", "--ft-ready", "--json").json();
+    owned.own(vm.get("pid").asLong());
+    mac = vm.at("/nics/0/mac").asText();
+    GuestConsole console = ferry.console("host1", "web");
+    String ip = awaitAddress(console);
+    firstBeat = console.awaitHeartbeatAfter(0, BOOT);
+    client = new StreamClient(ferry.start("network", "exec", "default", "--", "/bin/busybox", "nc", ip, "7000"));
+    awaitLines(100);
+  }
+
+  @AfterAll
+  static void down() {
+    if (client != null) client.close();
+    if (!report.isEmpty()) System.out.println("FtNetworkIT: one connection across\n  " + String.join("\n  ", report));
+    if (ferry != null) ferry.run("cluster", "down");
+  }
+
+  @Test
+  @Order(1)
+  void protect_thenDisable_connectionCarriesOn_secondaryTapNeverOnTheBridge() throws Exception {
+    enable("host2");
+    String secondaryTap = TapNames.of("host2", "web", 0, mac);
+    assertThat(Files.exists(Path.of("/sys/class/net", secondaryTap))).as("the secondary's tap exists").isTrue();
+    assertThat(bridgePorts()).as("the secondary's tap stays off the bridge until a takeover").doesNotContain(secondaryTap)
+        .contains(TapNames.of("host1", "web", 0, mac));
+    step("protected (checkpoints every 1000 ms)", () -> awaitCheckpoints(5));
+
+    step("ft disable", () -> ferry.ok("ft", "disable", "web"));
+    awaitGone(secondaryTap);
+  }
+
+  @Test
+  @Order(2)
+  void plannedFailover_connectionFollowsTheGuestToHost2() throws Exception {
+    enable("host2");
+    awaitCheckpoints(3);
+    step("planned ft failover to host2", () -> ferry.ok("ft", "failover", "web"));
+    JsonNode vm = ferry.ok("vm", "show", "web", "--json").json();
+    owned.own(vm.get("pid").asLong());
+    assertThat(vm.get("host").asText()).isEqualTo("host2");
+    assertThat(bridgePorts()).contains(TapNames.of("host2", "web", 0, mac));
+    awaitGone(TapNames.of("host1", "web", 0, mac));
+    ferry.console("host2", "web").assertClean();
+    ferry.ok("ft", "disable", "web");
+  }
+
+  @Test
+  @Order(3)
+  void secondaryKilled_primaryRunsOnUnprotected_clientSeesNoError() throws Exception {
+    enable("host1");
+    awaitCheckpoints(3);
+    long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/run/qemu.pid")).strip());
+    owned.own(secondaryPid);
+    step("secondary qemu SIGKILLed", () -> {
+      ProcessHandle.of(secondaryPid).orElseThrow().destroyForcibly();
+      awaitState("unprotected");
+    });
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host2");
+    ferry.ok("ft", "disable", "web");
+  }
+
+  @Test
+  @Order(4)
+  void primaryAgentAndQemuKilled_connectionSurvivesOnTheSecondary_sameBoot_clean() throws Exception {
+    enable("host1");
+    awaitCheckpoints(3);
+    long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host1/vms/web/run/qemu.pid")).strip()));
+    long agentPid = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
+    GuestConsole survivor = ferry.console("host1", "web");
+    int lines = survivor.rawLines().size();
+    step("primary agent and qemu SIGKILLed", () -> {
+      ProcessHandle.of(agentPid).orElseThrow().destroyForcibly();
+      ProcessHandle.of(primaryPid).orElseThrow().destroyForcibly();
+      JsonNode st = awaitState("unprotected");
+      JsonNode f = st.get("failovers").get(st.get("failovers").size() - 1);
+      assertThat(f.get("to").asText()).isEqualTo("host1");
+      report.add("  failover: detected_ms " + f.get("detected_ms").asText() + ", takeover_ms "
+          + f.get("takeover_ms").asText());
+    });
+    assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host1");
+    assertThat(bridgePorts()).contains(TapNames.of("host1", "web", 0, mac));
+    var beats = survivor.rawLines().subList(lines, survivor.rawLines().size()).stream().map(GuestLine::parse)
+        .flatMap(java.util.Optional::stream).filter(GuestLine.Heartbeat.class::isInstance)
+        .map(GuestLine.Heartbeat.class::cast).toList();
+    assertThat(beats).as("the survivor's beats after the kill").isNotEmpty()
+        .allSatisfy(h -> assertThat(h.boot()).isEqualTo(firstBeat.boot()));
+    survivor.assertClean();
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  /** One thing done while the client streams: no problem, and lines keep coming after it. */
+  private static void step(String what, Step s) throws Exception {
+    long before = client.mark();
+    long t0 = System.nanoTime();
+    s.run();
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    awaitLines(client.received() + 50);
+    assertThat(client.problems()).as(what).isEmpty();
+    assertThat(client.received()).isGreaterThan(before);
+    report.add(String.format("%-40s %6d ms, longest silence %7.1f ms", what + ":", ms, client.maxSilenceMs()));
+  }
+
+  private static void enable(String secondary) {
+    JsonNode st = ferry.ok("ft", "enable", "web", "--secondary", secondary, "--checkpoint-interval", "1000", "--json")
+        .json();
+    assertThat(st.get("state").asText()).as(st.toString()).isEqualTo("protected");
+  }
+
+  private static JsonNode awaitState(String state) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    JsonNode st;
+    while (!(st = ferry.ok("ft", "status", "web", "--json").json()).get("state").asText().equals(state)) {
+      if (System.nanoTime() > until) throw new AssertionError("not " + state + " within 60 s: " + st);
+      Thread.sleep(100);
+    }
+    return st;
+  }
+
+  private static JsonNode awaitCheckpoints(long atLeast) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      JsonNode st = ferry.ok("ft", "status", "web", "--json").json();
+      assertThat(st.get("state").asText()).as(st.toString()).isEqualTo("protected");
+      if (st.get("checkpoints").asLong() >= atLeast) return st;
+      if (System.nanoTime() > until) throw new AssertionError("fewer than " + atLeast + " checkpoints: " + st);
+      Thread.sleep(500);
+    }
+  }
+
+  private static String awaitAddress(GuestConsole console) throws InterruptedException {
+    long until = System.nanoTime() + BOOT.toNanos();
+    while (System.nanoTime() < until) {
+      for (String l : console.rawLines()) {
+        Matcher m = NET.matcher(l.strip());
+        if (m.matches()) return m.group(1);
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no DHCP address in the guest within " + BOOT + "; console:\n" + console.tail(30));
+  }
+
+  private static void awaitLines(long count) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (client.received() < count && client.problems().isEmpty() && System.nanoTime() < until) Thread.sleep(20);
+    assertThat(client.problems()).isEmpty();
+    assertThat(client.received()).as("lines from the guest").isGreaterThanOrEqualTo(count);
+  }
+
+  /** The tap of a copy that went (a removed secondary, an old primary) is deleted with it. */
+  private static void awaitGone(String tap) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (Files.exists(Path.of("/sys/class/net", tap)) && System.nanoTime() < until) Thread.sleep(100);
+    assertThat(Files.exists(Path.of("/sys/class/net", tap))).as("tap " + tap + " of a copy that went").isFalse();
+  }
+
+  private static List<String> bridgePorts() throws Exception {
+    try (var links = Files.list(Path.of("/sys/class/net", network.get("bridge").asText(), "brif"))) {
+      return links.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+}
