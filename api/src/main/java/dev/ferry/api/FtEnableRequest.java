@@ -3,9 +3,15 @@ package dev.ferry.api;
 /**
  * {@code POST /api/ft}: protect a running, FT-ready VM with a COLO secondary on {@code secondary}
  * (issue 12). {@code checkpointIntervalMs} (null: {@link #DEFAULT_CHECKPOINT_INTERVAL_MS}) is
- * COLO's {@code x-checkpoint-delay}, the longest time between two checkpoints.
+ * COLO's {@code x-checkpoint-delay}, the longest time between two checkpoints. {@code reprotect}
+ * (null: true): once the VM runs unprotected (its secondary lost, or a failover), the controller
+ * builds a new secondary on an eligible host by itself.
  */
-public record FtEnableRequest(String vm, String secondary, Integer checkpointIntervalMs) {
+public record FtEnableRequest(String vm, String secondary, Integer checkpointIntervalMs, Boolean reprotect) {
+
+  public FtEnableRequest(String vm, String secondary, Integer checkpointIntervalMs) {
+    this(vm, secondary, checkpointIntervalMs, null);
+  }
 
   /**
    * Measured under TCG on 2 cores (docs/ft.md, colo.md): a checkpoint pauses a 128-256 MiB guest

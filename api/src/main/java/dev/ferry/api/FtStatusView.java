@@ -17,6 +17,9 @@ import java.util.List;
  *                          without a checkpoint in that minute
  * @param lastCheckpointAt  when the last checkpoint ended
  * @param failovers         every failover of this protection, oldest first
+ * @param reprotect         whether a lost secondary is replaced by itself ({@code ft enable
+ *                          --no-reprotect}: false)
+ * @param reprotections     every automatic re-protection that reached {@code protected}, oldest first
  */
 public record FtStatusView(
     String vm,
@@ -33,7 +36,9 @@ public record FtStatusView(
     Long enablePauseMs,
     List<Failover> failovers,
     String reason,
-    Instant since) {
+    Instant since,
+    boolean reprotect,
+    List<Reprotection> reprotections) {
 
   /** Median and maximum of the last minute's checkpoint pauses, in milliseconds. */
   public record Pause(Long median, Long max) {}
@@ -43,4 +48,11 @@ public record FtStatusView(
    * the detection to the survivor running.
    */
   public record Failover(Instant at, String cause, Long detectedMs, Long takeoverMs, String from, String to) {}
+
+  /**
+   * One automatic re-protection: {@code tookMs} from the VM becoming unprotected to protected
+   * again with the new {@code secondary}, {@code guestPauseMs} the guest's pause at its switch
+   * into COLO (the rest of it ran while the guest did).
+   */
+  public record Reprotection(Instant at, String secondary, long tookMs, Long guestPauseMs) {}
 }

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * re-adopted); and a primary killed (agent and QEMU, SIGKILL) is taken over by its secondary on
  * host1. The guest never restarts (same boot, its
  * heartbeat counter going on) and its memory and disk self-checks stay clean. The tests share the
- * cluster and run in order.
+ * cluster and run in order. Protections that end unprotected are enabled {@code --no-reprotect}:
+ * these cells look at the unprotected VM; automatic re-protection is FtNetworkIT's (three hosts).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FtClusterIT {
@@ -187,7 +188,7 @@ class FtClusterIT {
   @Test
   @Order(4)
   void secondaryKilled_primaryRunsOnUnprotected_thenDisableAndStop() throws Exception {
-    ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000");
+    ferry.ok("ft", "enable", "web", "--no-reprotect", "--secondary", "host2", "--checkpoint-interval", "1000");
     awaitCheckpoints(2);
     long secondaryPid = Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip());
     owned.own(secondaryPid);
@@ -229,7 +230,7 @@ class FtClusterIT {
     owned.own(primaryPid);
     GuestConsole host1 = ferry.console("host1", "web");
     firstBeat = host1.await(GuestLine.Heartbeat.class, h -> !h.boot().equals(before), BOOT);
-    ferry.ok("ft", "enable", "web", "--secondary", "host2", "--checkpoint-interval", "1000");
+    ferry.ok("ft", "enable", "web", "--no-reprotect", "--secondary", "host2", "--checkpoint-interval", "1000");
     awaitCheckpoints(2);
     owned.own(Long.parseLong(Files.readString(dir.resolve("hosts/host2/vms/web/run/qemu.pid")).strip()));
     long seqBefore = host1.lastHeartbeat().orElseThrow().seq();
@@ -274,7 +275,7 @@ class FtClusterIT {
   @Test
   @Order(6)
   void primaryHostFrozen_connectionUp_secondaryTakesOverOnItsFencersSilence() throws Exception {
-    ferry.ok("ft", "enable", "web", "--secondary", "host1");
+    ferry.ok("ft", "enable", "web", "--no-reprotect", "--secondary", "host1");
     awaitCheckpoints(2);
     long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
     owned.own(primaryPid);
@@ -342,7 +343,7 @@ class FtClusterIT {
   @Test
   @Order(7)
   void primaryCutOffFromBoth_fencesItsOwnGuest_thenTheSecondaryTakesOver_oneCopyRuns() throws Exception {
-    ferry.ok("ft", "enable", "web", "--secondary", "host2");
+    ferry.ok("ft", "enable", "web", "--no-reprotect", "--secondary", "host2");
     awaitCheckpoints(2);
     long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
     owned.own(primaryPid);
@@ -463,7 +464,7 @@ class FtClusterIT {
   @Test
   @Order(9)
   void primaryAgentAndQemuKilled_secondaryTakesOver_sameBoot_clean() throws Exception {
-    ferry.ok("ft", "enable", "web", "--secondary", "host1", "--checkpoint-interval", "1000");
+    ferry.ok("ft", "enable", "web", "--no-reprotect", "--secondary", "host1", "--checkpoint-interval", "1000");
     awaitCheckpoints(3);
     long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
     owned.own(primaryPid);

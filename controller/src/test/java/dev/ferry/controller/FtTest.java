@@ -96,7 +96,7 @@ class FtTest {
 
   @Test
   void enable_buildsTheSecondaryThenProtects_statusHasTheIssuesFields() throws Exception {
-    TestCluster.Reply r = c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    TestCluster.Reply r = c.post("/api/ft", new FtEnableRequest("web", "host2", 500, false));
 
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     assertThat(r.json().get("state").asText()).isEqualTo("syncing");
@@ -139,7 +139,7 @@ class FtTest {
     assertThat(c.post("/api/vms", vmWithNic("app")).status()).isEqualTo(201);
     String mac = c.get("/api/vms/app").json().at("/nics/0/mac").asText();
 
-    assertThat(c.post("/api/ft", new FtEnableRequest("app", "host2", 500)).status()).isEqualTo(201);
+    assertThat(c.post("/api/ft", new FtEnableRequest("app", "host2", 500, false)).status()).isEqualTo(201);
     awaitState("app", "protected");
 
     var def = host2.ftSecondaries.get("app").definition();
@@ -157,7 +157,7 @@ class FtTest {
     host2.bridges.clear();
     host2.heartbeat(c.controller.url());
 
-    refused(new FtEnableRequest("app", "host2", 500), 409, "secondary", "does not have bridge 'vmbr0' of network 'lan'");
+    refused(new FtEnableRequest("app", "host2", 500, false), 409, "secondary", "does not have bridge 'vmbr0' of network 'lan'");
     assertThat(host2.ftSecondaries).isEmpty();
     assertThat(c.get("/api/ft/app").status()).isEqualTo(404);
   }
@@ -169,7 +169,7 @@ class FtTest {
 
   @Test
   void protected_refusesMigrationStopAndDelete_killGoesThrough_disableEndsIt() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null, false));
     awaitState("web", "protected");
 
     for (TestCluster.Reply refused : List.of(
@@ -181,7 +181,7 @@ class FtTest {
       assertThat(refused.json().get("detail").asText()).contains("under fault tolerance").contains("disable it first")
           .contains("ferry ft disable web");
     }
-    assertThat(c.post("/api/ft", new FtEnableRequest("web", "host2", null)).json().get("detail").asText())
+    assertThat(c.post("/api/ft", new FtEnableRequest("web", "host2", null, false)).json().get("detail").asText())
         .contains("already under fault tolerance");
     assertThat(host1.calls).doesNotContain("POST /agent/vms/web/stop", "DELETE /agent/vms/web");
 
@@ -197,7 +197,7 @@ class FtTest {
 
   @Test
   void protected_killIsNotRefused() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null, false));
     awaitState("web", "protected");
 
     assertThat(c.post("/api/vms/web/kill", null).status()).isEqualTo(200);
@@ -224,17 +224,17 @@ class FtTest {
     host1.calls.clear();
     host2.calls.clear();
 
-    refused(new FtEnableRequest("web", "host1", null), 400, "secondary", "must run on another host");
-    refused(new FtEnableRequest("web", "nohost", null), 404, "secondary", "not known");
-    refused(new FtEnableRequest("nosuch", "host2", null), 404, "vm", "does not exist");
-    refused(new FtEnableRequest("idle", "host2", null), 409, "vm", "only a running vm can be protected");
-    refused(new FtEnableRequest("plain", "host2", null), 409, "vm", "not created ft-ready");
-    refused(new FtEnableRequest("web", "host3", null), 409, "secondary", "needs 512 MiB");
-    refused(new FtEnableRequest("web", "host4", null), 409, "secondary", "/usr/bin/qemu-system-x86_64 failed the COLO"
+    refused(new FtEnableRequest("web", "host1", null, false), 400, "secondary", "must run on another host");
+    refused(new FtEnableRequest("web", "nohost", null, false), 404, "secondary", "not known");
+    refused(new FtEnableRequest("nosuch", "host2", null, false), 404, "vm", "does not exist");
+    refused(new FtEnableRequest("idle", "host2", null, false), 409, "vm", "only a running vm can be protected");
+    refused(new FtEnableRequest("plain", "host2", null, false), 409, "vm", "not created ft-ready");
+    refused(new FtEnableRequest("web", "host3", null, false), 409, "secondary", "needs 512 MiB");
+    refused(new FtEnableRequest("web", "host4", null, false), 409, "secondary", "/usr/bin/qemu-system-x86_64 failed the COLO"
         + " probe: the primary stopped answering QMP");
-    refused(new FtEnableRequest("web", "host5", null), 409, "secondary", "no pool 'local'");
-    refused(new FtEnableRequest("web", "host2", 5), 400, "checkpoint_interval_ms", "100-60000");
-    refused(new FtEnableRequest("web", null, null), 400, "secondary", "the host to run the secondary on");
+    refused(new FtEnableRequest("web", "host5", null, false), 409, "secondary", "no pool 'local'");
+    refused(new FtEnableRequest("web", "host2", 5, false), 400, "checkpoint_interval_ms", "100-60000");
+    refused(new FtEnableRequest("web", null, null, false), 400, "secondary", "the host to run the secondary on");
 
     assertThat(c.get("/api/ft").json()).isEmpty();
     for (FakeAgent a : List.of(host1, host2, small, stock, noPool)) assertThat(ftCalls(a)).as(a.name).isEmpty();
@@ -242,13 +242,13 @@ class FtTest {
 
   @Test
   void preflight_alreadyProtected_isRefusedAndTheProtectionStays() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null, false));
     awaitState("web", "protected");
     FakeAgent host3 = c.hostWithLocalPool("host3");
     host3.ft = CAPABLE;
     host3.heartbeat(c.controller.url());
 
-    refused(new FtEnableRequest("web", "host3", null), 409, "vm", "already under fault tolerance (protected, secondary on host2)");
+    refused(new FtEnableRequest("web", "host3", null, false), 409, "vm", "already under fault tolerance (protected, secondary on host2)");
 
     assertThat(c.get("/api/ft/web").json().get("secondary").asText()).isEqualTo("host2");
     assertThat(ftCalls(host3)).isEmpty();
@@ -258,7 +258,7 @@ class FtTest {
   void enable_primaryFailsTheSync_rollsBackToUnprotectedWithTheReason() throws Exception {
     host1.ftFail = "primary: the disk sync of disk0-sync failed: Input/output error";
 
-    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null, false));
 
     JsonNode st = awaitState("web", "unprotected");
     await().atMost(Duration.ofSeconds(10)).until(() -> c.get("/api/ft/web").json().get("phase").asText().equals("failed"));
@@ -273,7 +273,7 @@ class FtTest {
 
   @Test
   void restart_whileProtected_staysProtectedAndCanBeDisabled() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null, false));
     awaitState("web", "protected");
 
     c.restart();
@@ -286,8 +286,97 @@ class FtTest {
   }
 
   @Test
+  void secondaryLost_reprotectsByItself_backToProtected_theReprotectionRecorded() throws Exception {
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+
+    host2.ftSecondaries.clear(); // the agent lost the secondary: its host is still eligible
+
+    JsonNode st = awaitReprotections("web", 1);
+    assertThat(st.get("state").asText()).isEqualTo("protected");
+    assertThat(st.get("primary").asText()).isEqualTo("host1");
+    assertThat(st.get("secondary").asText()).isEqualTo("host2");
+    assertThat(st.get("reprotect").asBoolean()).isTrue();
+    assertThat(st.get("reprotections")).singleElement().satisfies(r -> {
+      assertThat(r.get("secondary").asText()).isEqualTo("host2");
+      assertThat(r.get("took_ms").asLong()).isBetween(0L, 10_000L);
+    });
+    assertThat(st.get("reason").isNull()).as(st.toString()).isTrue();
+    assertThat(host2.calls.stream().filter(s -> s.equals("PUT /agent/vms/web/ft-secondary"))).hasSize(2);
+    List<String> states = new ArrayList<>();
+    for (var e : c.controller.eventsAfter(0)) if (e.kind().equals("ft.state")) states.add(e.data().get("state").asText());
+    assertThat(states).containsSubsequence("protected", "unprotected", "reprotecting", "protected");
+  }
+
+  @Test
+  void primaryDies_survivorReprotectedOnTheThirdHost_notOnTheLostOne() throws Exception {
+    FakeAgent host3 = thirdHost();
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+
+    host1.die();
+    host2.coloStreamClosed = true;
+    host2.primarySilentSince = java.time.Instant.now();
+    host2.checkpointsSilentSince = java.time.Instant.now();
+
+    JsonNode st = awaitReprotections("web", 1);
+    assertThat(st.get("state").asText()).isEqualTo("protected");
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(st.get("secondary").asText()).isEqualTo("host3");
+    assertThat(st.get("failovers")).singleElement().satisfies(f -> assertThat(f.get("to").asText()).isEqualTo("host2"));
+    assertThat(st.at("/reprotections/0/secondary").asText()).isEqualTo("host3");
+    assertThat(host3.ftSecondaries).containsKey("web");
+    assertThat(host3.ftSecondaries.get("web").primaryHost()).isEqualTo("host2");
+    assertThat(host2.ftProtects.get("web").secondaryHost()).isEqualTo("host3");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+  }
+
+  @Test
+  void reprotectionFails_rolledBackToUnprotected_guestLeftAlone_hostNotRetriedAtOnce() throws Exception {
+    FakeAgent host3 = thirdHost();
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    awaitState("web", "protected");
+    host2.ftFail = "primary: cannot reach the secondary's mirror port of the network proxy";
+
+    host1.die();
+    host2.coloStreamClosed = true;
+    host2.primarySilentSince = java.time.Instant.now();
+    host2.checkpointsSilentSince = java.time.Instant.now();
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> c.get("/api/ft/web").json().path("reason").asText()
+        .contains("re-protection with a secondary on host3 failed"));
+    JsonNode st = awaitState("web", "unprotected");
+    assertThat(st.get("primary").asText()).isEqualTo("host2");
+    assertThat(st.get("reprotections")).isEmpty();
+    await().atMost(Duration.ofSeconds(10)).until(() -> host3.ftSecondaries.isEmpty());
+    assertThat(host2.calls).contains("POST /agent/vms/web/ft/unprotect");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+    long tries = host3.calls.stream().filter(s -> s.equals("PUT /agent/vms/web/ft-secondary")).count();
+    Thread.sleep(2_500); // one more look of the unprotected runner (every 2 s)
+    assertThat(host3.calls.stream().filter(s -> s.equals("PUT /agent/vms/web/ft-secondary")).count())
+        .as("not tried again on the same host within its back-off").isEqualTo(tries);
+  }
+
+  private FakeAgent thirdHost() throws Exception {
+    FakeAgent host3 = c.hostWithLocalPool("host3");
+    host3.ft = CAPABLE;
+    host3.primaryPhase = vm -> host2.ftPhase.get(vm);
+    host3.heartbeat(c.controller.url());
+    return host3;
+  }
+
+  private JsonNode awaitReprotections(String vm, int count) {
+    JsonNode[] last = new JsonNode[1];
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      last[0] = c.get("/api/ft/" + vm).json();
+      return last[0].path("reprotections").size() >= count && "protected".equals(last[0].path("state").asText());
+    });
+    return last[0];
+  }
+
+  @Test
   void watch_secondaryQemuGone_primaryRunsOnUnprotected() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null, false));
     awaitState("web", "protected");
 
     host2.ftSecondaries.clear(); // its status now answers 404: the agent lost the secondary
@@ -313,7 +402,7 @@ class FtTest {
    */
   @Test
   void primaryDies_secondaryTakesOver_ownsTheVmOnItsReplica_staleCopyRemovedOnReturn() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500, false));
     awaitState("web", "protected");
     assertThat(c.get("/api/vms/web").json().at("/ft/state").asText()).isEqualTo("protected");
     assertThat(c.get("/api/vms/web").json().at("/ft/secondary").asText()).isEqualTo("host2");
@@ -368,7 +457,7 @@ class FtTest {
    */
   @Test
   void primaryHostLost_connectionUp_takesOverOnlyAfterTheGuard() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100, false));
     awaitState("web", "protected");
     long t0 = System.nanoTime();
     host1.die();
@@ -390,7 +479,7 @@ class FtTest {
    */
   @Test
   void primaryHostLost_defaultInterval_connectionUp_decidedOnceItsFencerWasSilent800ms() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", null));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", null, false));
     awaitState("web", "protected");
     long t0 = System.nanoTime();
     host1.die();
@@ -413,7 +502,7 @@ class FtTest {
    */
   @Test
   void primaryAgentRestarts_itsFencerHeartbeats_noFailover() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 2000));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 2000, false));
     awaitState("web", "protected");
     host2.checkpointsSilentSince = java.time.Instant.now();
     host1.dieFor(Duration.ofMillis(3000));
@@ -431,7 +520,7 @@ class FtTest {
    */
   @Test
   void primaryWithoutFencer_agentRestarts_checkpointsGoOn_noFailover() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100, false));
     awaitState("web", "protected");
     host2.primaryNeverHeard = true;
     host2.primarySilentSince = java.time.Instant.now();
@@ -447,7 +536,7 @@ class FtTest {
   /** The secondary's agent restarts (unreached for 3.5 s) while the primary's checkpoints complete: it stays protected. */
   @Test
   void secondaryAgentRestarts_checkpointsComplete_staysProtected() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100, false));
     awaitState("web", "protected");
     host2.dieFor(Duration.ofMillis(3500));
 
@@ -460,7 +549,7 @@ class FtTest {
   /** The secondary's agent unreached and the primary's checkpoints stalled (its host is gone): dropped. */
   @Test
   void secondaryHostGone_checkpointsStall_primaryRunsOnUnprotected() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100, false));
     awaitState("web", "protected");
     host1.ftCheckpointsFrozen = true;
     host2.die();
@@ -474,7 +563,7 @@ class FtTest {
   /** The secondary hears no primary but the controller reaches the primary, which runs protected: nothing happens. */
   @Test
   void secondaryHearsNoPrimary_controllerReachesIt_staysProtected() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100, false));
     awaitState("web", "protected");
     host2.primarySilentSince = java.time.Instant.now();
     host2.checkpointsSilentSince = java.time.Instant.now();
@@ -488,7 +577,7 @@ class FtTest {
   /** Both agents alive, neither hears the other (the replication path is cut): the primary, which the controller reaches, wins. */
   @Test
   void pathBetweenThemCut_primaryRunsOnUnprotected() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 100));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 100, false));
     awaitState("web", "protected");
     host2.primarySilentSince = java.time.Instant.now();
     host1.secondarySilentSince = java.time.Instant.now();
@@ -504,7 +593,7 @@ class FtTest {
   /** A primary found fenced (it lost the secondary and the controller for a moment) is replaced. */
   @Test
   void primaryFencedItself_secondaryTakesOver() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500, false));
     awaitState("web", "protected");
     host1.ftFence("web");
 
@@ -516,7 +605,7 @@ class FtTest {
 
   @Test
   void plannedFailover_fencesThePrimaryFirst_thenTheSecondaryOwnsTheVm() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500, false));
     awaitState("web", "protected");
     host1.calls.clear();
     host2.calls.clear();
@@ -544,7 +633,7 @@ class FtTest {
 
   @Test
   void plannedFailover_primaryCannotBeFenced_staysProtected() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500, false));
     awaitState("web", "protected");
     host1.failOn = "POST /agent/vms/web/ft/fence";
 
@@ -560,7 +649,7 @@ class FtTest {
   /** The controller dies while the secondary's takeover is in flight; the new one finishes it from the phase. */
   @Test
   void restart_midFailover_theNewControllerFinishesIt() throws Exception {
-    c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
+    c.post("/api/ft", new FtEnableRequest("web", "host2", 500, false));
     awaitState("web", "protected");
     host2.pauseGate = new java.util.concurrent.CountDownLatch(1);
     host2.pauseOn = "POST /agent/vms/web/ft-secondary/takeover";

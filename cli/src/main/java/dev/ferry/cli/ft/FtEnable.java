@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ferry ft enable VM --secondary HOST [--checkpoint-interval MS] [--detach] [--json]}:
+ * {@code ferry ft enable VM --secondary HOST [--checkpoint-interval MS] [--no-reprotect] [--detach] [--json]}:
  * waits until the VM is protected (or the enable failed and was rolled back), printing the sync's
  * progress; with {@code --detach} it returns once the controller recorded the enable.
  */
@@ -33,6 +33,10 @@ final class FtEnable extends ApiCommand {
           + FtEnableRequest.DEFAULT_CHECKPOINT_INTERVAL_MS + ")")
   Integer interval;
 
+  @Option(names = "--no-reprotect", description = "when the secondary is lost (or took over), leave the VM unprotected"
+      + " instead of building a new secondary on an eligible host")
+  boolean noReprotect;
+
   @Option(names = "--detach", description = "return once the enable is recorded; follow it with ferry ft status")
   boolean detach;
 
@@ -45,7 +49,7 @@ final class FtEnable extends ApiCommand {
 
   @Override
   protected void run(ControllerClient api) {
-    FtStatusView v = api.post(ApiPaths.FT, new FtEnableRequest(vm, secondary, interval), FtStatusView.class);
+    FtStatusView v = api.post(ApiPaths.FT, new FtEnableRequest(vm, secondary, interval, noReprotect ? false : null), FtStatusView.class);
     if (!detach) v = follow(api, v);
     if (json) {
       printJson(v);

@@ -63,6 +63,12 @@ final class FtStatus extends ApiCommand {
       out().printf("  %s %s -> %s: %s (detected %s ms, takeover %s ms)%n", f.at(), f.from(), f.to(), f.cause(),
           dash(f.detectedMs()), dash(f.takeoverMs()));
     }
+    out().printf("%-18s%s%n", "re-protection:", v.reprotect() ? "automatic" : "off (--no-reprotect)");
+    List<FtStatusView.Reprotection> again = v.reprotections() == null ? List.of() : v.reprotections();
+    for (FtStatusView.Reprotection r : again) {
+      out().printf("  %s new secondary %s, %d ms after it became unprotected (guest paused %s ms)%n", r.at(),
+          r.secondary(), r.tookMs(), dash(r.guestPauseMs()));
+    }
     if (v.reason() != null) out().printf("%-18s%s%n", "reason:", v.reason());
   }
 

@@ -67,6 +67,7 @@ final class FtFailover {
         row.secondaryHost()));
     rec.reason = (f.planned ? "planned failover from " : "failed over from ") + row.primaryHost() + ": " + f.cause;
     rec.pending = null;
+    rec.unprotectedAt = runningAt;
     rec.staleOn = row.primaryHost();
     rec.deleteStaleDisks = f.planned;
     rec.secondaryGone = true;

@@ -24,7 +24,11 @@ public enum FtPhase {
    * after it only forward (the point of no return)
    */
   FAILING_OVER("failing_over"),
-  /** one host runs the VM alone: the secondary was lost, or took over from the primary; {@code reason} says which */
+  /**
+   * one host runs the VM alone: the secondary was lost, or took over from the primary;
+   * {@code reason} says which. Unless the enable said otherwise, a new secondary is built on the
+   * first eligible host (back to {@link #PREPARING}, shown as {@code reprotecting})
+   */
   UNPROTECTED("unprotected"),
   /** an enable failed before protection: the primary's half-done plumbing and the secondary go */
   ROLLING_BACK("disabling"),
@@ -65,8 +69,9 @@ public enum FtPhase {
       case SYNCING -> Set.of(PROTECTED, ROLLING_BACK, DISABLING).contains(next);
       case PROTECTED -> Set.of(FAILING_OVER, UNPROTECTED, DISABLING).contains(next);
       case FAILING_OVER -> Set.of(UNPROTECTED, PROTECTED).contains(next);
-      case UNPROTECTED -> Set.of(DISABLING).contains(next);
-      case ROLLING_BACK -> next == FAILED;
+      // re-protection: a new secondary is built as at enable, and a failed one leaves the VM unprotected again
+      case UNPROTECTED -> Set.of(PREPARING, DISABLING).contains(next);
+      case ROLLING_BACK -> next == FAILED || next == UNPROTECTED;
       case FAILED -> next == DISABLING;
       case DISABLING -> false;
     };

@@ -82,6 +82,14 @@ final class FtPreflight {
           + " have no quorum node for the replication and it runs on " + vm.machineType() + "; create it with"
           + " 'ferry vm create --ft-ready' (a running vm cannot change its disk layout or machine type)");
     }
+    return secondaryFor(vm, primary, secondary, interval);
+  }
+
+  /**
+   * The checks of a secondary host for a VM already known to run FT-ready on {@code primary}:
+   * what a re-protection asks of each candidate, each refusal as {@link #check} words it.
+   */
+  Plan secondaryFor(VmRow vm, HostRow primary, HostRow secondary, int interval) {
     requireNetworks(vm, secondary);
     requireFt("vm", primary);
     requireFt("secondary", secondary);
@@ -128,6 +136,8 @@ final class FtPreflight {
     HostView view = hosts.view(secondary);
     long held = 0;
     for (FtRow other : store.ft().all()) {
+      // a VM's own row names a host it left (an old primary after a failover) until it is re-protected
+      if (other.vm().equals(vm.name())) continue;
       if (!other.secondaryHost().equals(secondary.name()) || !FtPhase.of(other.phase()).guards()) continue;
       held += store.vms().find(other.vm()).map(v -> SECONDARY_MEMORY_FACTOR
           * Math.max(v.memoryRequestedBytes(), v.memoryGivenBytes())).orElse(0L);

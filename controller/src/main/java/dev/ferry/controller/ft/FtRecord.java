@@ -29,6 +29,18 @@ final class FtRecord {
   public java.util.Map<String, String> replicas;
   public Integer heartbeatPort;
   public String heartbeatToken;
+  /** whether a lost secondary is replaced by itself (ft enable without --no-reprotect) */
+  public boolean reprotect = true;
+  /** the current preparing/syncing builds a new secondary for a VM that ran unprotected */
+  public boolean reprotecting;
+  /** when the VM last became unprotected (a re-protection counts its time from here) */
+  public Instant unprotectedAt;
+  /** a host whose re-protection failed, and until when it is not tried again */
+  public String reprotectFailedOn;
+  /** why no host could take a new secondary at the last look (logged when it changes) */
+  public String reprotectWaiting;
+  public Instant reprotectRetryAt;
+  public List<FtStatusView.Reprotection> reprotections = new ArrayList<>();
   /** per NIC of the VM, where the secondary hears the primary's network proxy */
   public List<dev.ferry.api.agent.FtNicPorts> nicPorts;
   /** the failover under way (phase failing_over) */

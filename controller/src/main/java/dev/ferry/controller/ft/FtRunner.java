@@ -101,11 +101,18 @@ final class FtRunner {
               rec.staleOn = null;
               ctx.store().ft().update(vm, FtPhase.UNPROTECTED.text(), FtService.json(rec), ctx.clock().instant());
             }
-            if (rec.staleOn == null) return; // nothing to do alone yet (re-protection is not built)
+            if (new FtReprotect(ctx, vm).tryStart(row, rec)) continue;
+            if (rec.staleOn == null && !rec.reprotect) return; // nothing left to do alone
             ctx.sleep().sleep(STALE_RETRY);
           }
           case ROLLING_BACK -> {
             tearDownRetrying(row, rec);
+            if (rec.reprotecting) {
+              // the guest ran on throughout: it is as unprotected as before the try
+              FtReprotect.failed(rec, row.secondaryHost(), ctx.clock().instant());
+              move(row, rec, FtPhase.UNPROTECTED);
+              continue;
+            }
             move(row, rec, FtPhase.FAILED);
             return;
           }
@@ -140,7 +147,9 @@ final class FtRunner {
       step.run();
     } catch (RuntimeException e) {
       if (phaseNow() != FtPhase.of(row.phase())) return; // a disable took over
-      rec.reason = "enable failed in phase " + row.phase() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage());
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      rec.reason = rec.reprotecting ? "re-protection with a secondary on " + row.secondaryHost() + " failed in phase "
+          + row.phase() + ": " + why : "enable failed in phase " + row.phase() + ": " + why;
       LOG.warn("ft: vm {}: {}; rolling back", vm, rec.reason);
       move(row, rec, FtPhase.ROLLING_BACK);
       return;
@@ -196,6 +205,7 @@ final class FtRunner {
         case FtPrimaryStatus.PROTECTED -> {
           awaitSecondaryMode(row);
           rec.since = ctx.clock().instant();
+          FtReprotect.finished(rec, row.secondaryHost(), rec.since);
           return;
         }
         case FtPrimaryStatus.FAILED -> throw new ControllerException(Kind.CONFLICT, "the primary's agent: " + st.reason());
@@ -338,6 +348,7 @@ final class FtRunner {
     rec.reason = why;
     rec.checkpoints = 0;
     rec.secondaryGone = true;
+    rec.unprotectedAt = running;
     try {
       ctx.agent(row.secondaryHost()).within(WATCH_CALL).removeFtSecondary(vm);
     } catch (RuntimeException e) {

@@ -73,8 +73,10 @@ public final class FtService implements AutoCloseable {
     synchronized (this) {
       FtPreflight.Plan plan = preflight.check(r);
       Instant now = ctx.clock().instant();
+      var rec = new FtRecord();
+      rec.reprotect = r.reprotect() == null || r.reprotect();
       row = new FtRow(plan.vm().name(), FtPhase.PREPARING.text(), plan.primary().name(), plan.secondary().name(),
-          plan.intervalMs(), json(new FtRecord()), now, now);
+          plan.intervalMs(), json(rec), now, now);
       // a failed enable's row is replaced by the new attempt
       store.ft().find(row.vm()).filter(old -> !FtPhase.of(old.phase()).guards())
           .ifPresent(old -> store.ft().delete(old.vm(), old.phase()));
@@ -196,8 +198,9 @@ public final class FtService implements AutoCloseable {
         case PROTECTED -> "COLO runs in the QEMUs; the controller only watched it";
         case FAILING_OVER -> "finish the failover: before the takeover was asked a planned one fences the primary"
             + " again (idempotent), after it the secondary is asked again (idempotent on its agent)";
-        case UNPROTECTED -> "one host runs the vm alone; an old primary's stale copy is removed once its agent answers";
-        case ROLLING_BACK -> "the enable failed before protection: finish taking the secondary down";
+        case UNPROTECTED -> "one host runs the vm alone; an old primary's stale copy is removed once its agent answers,"
+            + " and a new secondary is built once a host is eligible (unless --no-reprotect)";
+        case ROLLING_BACK -> "the enable (or a re-protection) failed before protection: finish taking the secondary down";
         case FAILED -> "nothing runs: the last enable failed and was rolled back";
         case DISABLING -> "finish ending COLO and removing the secondary";
       };
@@ -244,11 +247,13 @@ public final class FtService implements AutoCloseable {
   static FtStatusView view(FtRow row, FtRecord rec) {
     FtPhase phase = FtPhase.of(row.phase());
     boolean syncing = phase == FtPhase.PREPARING || phase == FtPhase.SYNCING;
-    return new FtStatusView(row.vm(), phase.state(), phase.text(), row.primaryHost(),
+    String state = syncing && rec.reprotecting ? "reprotecting" : phase.state();
+    return new FtStatusView(row.vm(), state, phase.text(), row.primaryHost(),
         phase == FtPhase.FAILED || phase == FtPhase.UNPROTECTED ? null : row.secondaryHost(), row.checkpointIntervalMs(),
         rec.checkpoints, new FtStatusView.Pause(rec.pauseMedianMs, rec.pauseMaxMs), rec.lastCheckpointAt,
         syncing ? rec.syncedBytes : null, syncing ? rec.syncTotalBytes : null, rec.enablePauseMs,
-        List.copyOf(rec.failovers), rec.reason, rec.since != null ? rec.since : row.created());
+        List.copyOf(rec.failovers), rec.reason, rec.since != null ? rec.since : row.created(), rec.reprotect,
+        List.copyOf(rec.reprotections));
   }
 
   static FtRecord record(FtRow row) {

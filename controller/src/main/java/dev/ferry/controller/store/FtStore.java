@@ -87,6 +87,19 @@ public final class FtStore {
     });
   }
 
+  /**
+   * Re-protection: the protection moves from {@code from} to {@code to} with {@code secondary} as
+   * its new secondary host (the primary stays). False, and nothing written, when it was no longer
+   * in {@code from}.
+   */
+  public boolean rebind(String vm, String from, String to, String secondary, String record, Instant now) {
+    return jdbi.withHandle(h -> h.createUpdate("""
+            UPDATE ft_protections SET phase = :to, secondary_host = :secondary, record = :record, updated_ms = :now
+            WHERE vm = :vm AND phase = :from""")
+        .bind("vm", vm).bind("from", from).bind("to", to).bind("secondary", secondary).bind("record", record)
+        .bind("now", now.toEpochMilli()).execute()) == 1;
+  }
+
   /** Ends a protection (disable done, or an enable rolled back); only from {@code phase}. */
   public boolean delete(String vm, String phase) {
     return jdbi.withHandle(h -> h.createUpdate("DELETE FROM ft_protections WHERE vm = :vm AND phase = :phase")
