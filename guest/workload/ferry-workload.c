@@ -176,12 +176,29 @@ static inline uint64_t pattern(uint64_t id, uint64_t gen, unsigned w)
 
 /* ---------------------------------------------------------------- heartbeat */
 
+/* The kernel's clocksource, once: what guest time at a COLO failover or a migration depends on. */
+static void say_clocksource(void)
+{
+    char name[64] = "unknown";
+    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+    if (f) {
+        if (fscanf(f, "%63s", name) != 1)
+            strcpy(name, "unknown");
+        fclose(f);
+    }
+    say("FERRY CLOCK source=%s", name);
+}
+
 static _Noreturn void run_hb(const char *bootid)
 {
-    struct timespec next;
+    struct timespec next, now;
+    say_clocksource();
     clock_gettime(CLOCK_MONOTONIC, &next);
     for (uint64_t seq = 1;; seq++) {
-        say("FERRY HB boot=%s seq=%" PRIu64, bootid, seq);
+        /* mono_ms: the guest's own clock, set against the host's to see it stop or jump */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        say("FERRY HB boot=%s seq=%" PRIu64 " mono_ms=%" PRIu64, bootid, seq,
+            (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000);
         /* Absolute deadlines: no drift, and a pause (migration downtime) shows as a gap. */
         next.tv_sec++;
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)

@@ -12,7 +12,11 @@ public sealed interface GuestLine {
 
   record Ready(String boot, String workloads) implements GuestLine {}
 
-  record Heartbeat(String boot, long seq) implements GuestLine {}
+  /** {@code monoMs}: the guest's CLOCK_MONOTONIC in milliseconds when it printed the line; -1 from an older guest. */
+  record Heartbeat(String boot, long seq, long monoMs) implements GuestLine {}
+
+  /** The guest kernel's clocksource, printed once before the first heartbeat. */
+  record Clock(String source) implements GuestLine {}
 
   record MemStatus(long gen, double rate, long errors) implements GuestLine {}
 
@@ -38,7 +42,9 @@ public sealed interface GuestLine {
     try {
       return Optional.ofNullable(switch (words[1]) {
         case "READY" -> new Ready(f.get("boot"), f.getOrDefault("workloads", ""));
-        case "HB" -> new Heartbeat(f.get("boot"), Long.parseLong(f.get("seq")));
+        case "HB" -> new Heartbeat(f.get("boot"), Long.parseLong(f.get("seq")),
+            Long.parseLong(f.getOrDefault("mono_ms", "-1")));
+        case "CLOCK" -> new Clock(f.get("source"));
         case "MEM" -> new MemStatus(Long.parseLong(f.get("gen")), rate(f), Long.parseLong(f.get("errors")));
         case "MEM-ERROR" -> new MemError(line.substring(at));
         case "DISK" -> new DiskStatus(Long.parseLong(f.get("gen")), Long.parseLong(f.getOrDefault("block", "0")),
