@@ -265,9 +265,8 @@ public final class FtPrimaries implements AutoCloseable {
           p.syncTotal = total;
         }
         Thread.sleep(250);
-      } catch (QmpException e) {
-        return;
-      } catch (InterruptedException e) {
+      } catch (QmpException | InterruptedException | java.util.concurrent.CancellationException e) {
+        // the sync ended (the runner interrupts this when it does) or the QEMU went: nothing more to follow
         return;
       }
     }
