@@ -14,8 +14,9 @@ public record FtEnableRequest(String vm, String secondary, Integer checkpointInt
   }
 
   /**
-   * Measured under TCG on 2 cores (docs/ft.md, colo.md): a checkpoint pauses a 128-256 MiB guest
-   * ~50-100 ms, so 2 s costs the guest a few percent of its time; 500 ms ~12 %, 100 ms ~70 %.
+   * From {@code ferry bench ft} (docs/bench/ft.md, docs/ft.md "Checkpoint interval"): the shortest
+   * interval whose checkpoint pauses stay within 10 % of the guest's time with its network quiet
+   * (5 %; 500 ms: 23 %, 100 ms: all of it).
    */
   public static final int DEFAULT_CHECKPOINT_INTERVAL_MS = 2000;
   public static final int MIN_CHECKPOINT_INTERVAL_MS = 100;

@@ -40,6 +40,10 @@ public final class StreamClient implements AutoCloseable {
   private final List<Long> arrivals = new ArrayList<>();
   private long received;
   private volatile boolean closed;
+  /** when each token was sent (System.nanoTime), until its echo comes */
+  private final java.util.Map<Long, Long> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
+  /** how long each echo since the last mark took: token sent to the line carrying it, in milliseconds */
+  private final List<Double> echoMs = new ArrayList<>();
 
   /** Drives {@code process}, a client such as {@code ip netns exec NS busybox nc IP 7000}, from now on. */
   public StreamClient(Process process) {
@@ -73,6 +77,10 @@ public final class StreamClient implements AutoCloseable {
           if (!echo.equals("-")) {
             long k = echo.startsWith("c") ? Long.parseLong(echo.substring(1)) : -2;
             if (k < lastEcho || k >= sent) problem("echo '" + echo + "' after c" + lastEcho + " with c" + (sent - 1) + " sent last");
+            Long at = k > lastEcho ? sentAt.remove(k) : null;
+            if (at != null && echoMs.size() < 100_000) echoMs.add((t - at) / 1e6);
+            final long echoed = k;
+            sentAt.keySet().removeIf(x -> x < echoed); // tokens the guest skipped are never echoed
             lastEcho = Math.max(lastEcho, k);
           }
         }
@@ -88,6 +96,7 @@ public final class StreamClient implements AutoCloseable {
     try {
       while (!closed) {
         long k = sent;
+        sentAt.put(k, System.nanoTime());
         sent = k + 1; // counted before it can be echoed
         out.write(("c" + k + "\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
@@ -109,6 +118,7 @@ public final class StreamClient implements AutoCloseable {
     maxSilence = 0;
     maxSilenceEnd = null;
     arrivals.clear();
+    echoMs.clear();
     return received;
   }
 
@@ -151,6 +161,14 @@ public final class StreamClient implements AutoCloseable {
       before = a;
     }
     return null;
+  }
+
+  /**
+   * The request latency since {@link #mark}: for each token {@code c<k>} sent, the time until the
+   * first line echoing it arrived, in milliseconds (the guest echoes on its next line, every 10 ms).
+   */
+  public synchronized List<Double> echoLatenciesMs() {
+    return List.copyOf(echoMs);
   }
 
   /** Gaps, duplicates, reorders, foreign lines and a connection that ended; empty while all is well. */

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
  * Ferry next to a baseline measured in the same run, and states ratios.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Ferry against a baseline in the same run and write a report.",
-    subcommands = {BenchCommand.Storage.class, LiveCommand.class, LoadCommand.class, CopyCommand.class})
+    subcommands = {BenchCommand.Storage.class, LiveCommand.class, LoadCommand.class, CopyCommand.class,
+        FtCommand.class})
 public final class BenchCommand {
 
   @Command(name = "storage", mixinStandardHelpOptions = true, description = "Live disk mirror of a running VM vs qemu-img convert of the same image (VM stopped), with the guest's write latency.")

@@ -66,6 +66,11 @@ final class LiveCluster implements AutoCloseable {
   }
 
   private static Agent agent(FerryCli ferry, Path work, String name, String controllerUrl) {
+    return agent(ferry, work, name, controllerUrl, null);
+  }
+
+  /** An agent enrolled as {@code ferry cluster up} enrolls one; {@code ftQemu} the QEMU it probes first for FT (or null). */
+  static Agent agent(FerryCli ferry, Path work, String name, String controllerUrl, Path ftQemu) {
     Path file = work.resolve(name + ".credential");
     ferry.run("host", "enroll", name, "--credential-file", file.toString());
     HostCredential c;
@@ -75,7 +80,7 @@ final class LiveCluster implements AutoCloseable {
       throw new IllegalStateException("the credential of " + name + " in " + file + " is unreadable: " + e.getMessage(), e);
     }
     return Agent.start(new AgentConfig(name, "127.0.0.1", 0, work.resolve(name), controllerUrl, c.credential(), null,
-        null, null, null, List.of(work), null, null, c.controllerCredentialSha256(), null, null, null));
+        null, null, null, List.of(work), null, null, c.controllerCredentialSha256(), null, null, ftQemu));
   }
 
   private void awaitOnline() throws InterruptedException {
