@@ -35,7 +35,6 @@ class FtClockIT {
   @TempDir static Path dir;
 
   private static final Duration BOOT = Duration.ofSeconds(90);
-  private static final Duration PROBE = Duration.ofSeconds(180);
   static final Duration PROTECTED = Duration.ofSeconds(Long.getLong("ferry.ftclock.seconds", 150));
   private static FerryProcess ferry;
   private static Path kernel;
@@ -43,22 +42,10 @@ class FtClockIT {
 
   @BeforeAll
   static void clusterUp() throws Exception {
-    String built = System.getenv("FERRY_FT_QEMU");
-    assumeTrue(built != null && !built.isBlank(), "FERRY_FT_QEMU not set: run ./ferry test-ft to build Ferry's QEMU");
-    ferry = new FerryProcess(dir).withEnv("FERRY_FT_PROBE", "on");
-    ferry.ok("cluster", "up", "--hosts", "2");
-    ferry.componentPids().forEach(owned::own);
-    Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
-    kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
-    initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
-    long until = System.nanoTime() + PROBE.toNanos();
-    while (true) {
-      long capable = 0;
-      for (JsonNode h : ferry.ok("host", "list", "--json").json()) if (h.at("/ft/supported").asBoolean()) capable++;
-      if (capable == 2) break;
-      if (System.nanoTime() > until) throw new AssertionError("hosts not FT-capable within " + PROBE);
-      Thread.sleep(1000);
-    }
+    FtTestCluster cluster = FtTestCluster.up(dir, 2, owned);
+    ferry = cluster.ferry();
+    kernel = cluster.kernel();
+    initrd = cluster.initrd();
   }
 
   @AfterAll

@@ -1,7 +1,6 @@
 package dev.ferry.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.testsupport.GuestConsole;
@@ -45,7 +44,6 @@ class FtClusterIT {
   @TempDir static Path dir;
 
   private static final Duration BOOT = Duration.ofSeconds(90);
-  private static final Duration PROBE = Duration.ofSeconds(180);
   private static FerryProcess ferry;
   private static Path kernel;
   private static Path initrd;
@@ -53,24 +51,10 @@ class FtClusterIT {
 
   @BeforeAll
   static void clusterUp() throws Exception {
-    String built = System.getenv("FERRY_FT_QEMU");
-    assumeTrue(built != null && !built.isBlank(), "FERRY_FT_QEMU not set: run ./ferry test-ft to build Ferry's QEMU");
-    // the suite turns the probe off for its many agents; these two must find the FT build
-    ferry = new FerryProcess(dir).withEnv("FERRY_FT_PROBE", "on");
-    ferry.ok("cluster", "up", "--hosts", "2");
-    ferry.componentPids().forEach(owned::own);
-    Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
-    kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
-    initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
-    long until = System.nanoTime() + PROBE.toNanos();
-    while (true) {
-      JsonNode hosts = ferry.ok("host", "list", "--json").json();
-      long capable = 0;
-      for (JsonNode h : hosts) if (h.at("/ft/supported").asBoolean()) capable++;
-      if (capable == 2) break;
-      if (System.nanoTime() > until) throw new AssertionError("hosts not FT-capable within " + PROBE + ": " + hosts);
-      Thread.sleep(1000);
-    }
+    FtTestCluster cluster = FtTestCluster.up(dir, 2, owned);
+    ferry = cluster.ferry();
+    kernel = cluster.kernel();
+    initrd = cluster.initrd();
   }
 
   @AfterAll
@@ -367,7 +351,20 @@ class FtClusterIT {
         Thread.sleep(10);
       }
       fencedMs = (System.nanoTime() - t0) / 1_000_000;
-      assertThat(fencedMs).as("not before 500 ms of hearing neither").isGreaterThanOrEqualTo(500);
+      // the 500 ms count from the last answer heard, which came up to one 100 ms heartbeat round before the cut
+      assertThat(fencedMs).as("not before 500 ms of hearing neither, less one heartbeat round").isGreaterThanOrEqualTo(400);
+      // the fencer writes its state right after the SIGSTOP this loop saw
+      Path stateFile = dir.resolve("hosts/host1/vms/web/ft-fencer.state");
+      String why = Files.readString(stateFile);
+      for (int i = 0; i < 100 && !why.contains("heard neither"); i++) {
+        Thread.sleep(20);
+        why = Files.readString(stateFile);
+      }
+      java.util.regex.Matcher silent = java.util.regex.Pattern.compile(
+          "heard neither the secondary \\((\\d+) ms\\) nor the controller through the agent \\((\\d+) ms\\)").matcher(why);
+      assertThat(silent.find()).as(why).isTrue();
+      assertThat(Long.parseLong(silent.group(1))).as("secondary silent when fenced").isGreaterThanOrEqualTo(500);
+      assertThat(Long.parseLong(silent.group(2))).as("controller silent when fenced").isGreaterThanOrEqualTo(500);
     } finally {
       signal("-CONT", agent2);
     }
