@@ -43,6 +43,29 @@ public final class LeftoverQemus {
     return killed;
   }
 
+  /**
+   * Deletes these taps where they are still tun devices (never another interface of that name):
+   * a QEMU killed without its agent (a killed host, a run's cleanup) leaves the persistent tap the
+   * agent made for it. Returns the names deleted.
+   */
+  public static List<String> removeTaps(List<String> names) {
+    List<String> removed = new ArrayList<>();
+    for (String tap : names) {
+      if (!Files.exists(Path.of("/sys/class/net", tap, "tun_flags"))) continue;
+      try {
+        Process p = new ProcessBuilder("ip", "link", "del", "dev", tap).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor() == 0) removed.add(tap);
+      } catch (IOException e) {
+        // left for the next cleanup to find
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return removed;
+      }
+    }
+    return removed;
+  }
+
   private static boolean namesRunDir(long pid, Path run) {
     try {
       String cmd = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);

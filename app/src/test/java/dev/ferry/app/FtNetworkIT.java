@@ -73,6 +73,11 @@ class FtNetworkIT {
     if (client != null) client.close();
     // a re-protection starts secondaries whose pids the test never saw: every QEMU under the cluster's hosts is its own
     dev.ferry.app.LeftoverQemus.kill(dir.resolve("hosts"));
+    if (mac != null) {
+      // a QEMU killed with its agent (or by the line above) leaves the tap its agent made
+      dev.ferry.app.LeftoverQemus.removeTaps(List.of("host1", "host2", "host3").stream()
+          .map(h -> TapNames.of(h, "web", 0, mac)).toList());
+    }
     if (!report.isEmpty()) System.out.println("FtNetworkIT: one connection across\n  " + String.join("\n  ", report));
     if (ferry != null) ferry.run("cluster", "down");
   }

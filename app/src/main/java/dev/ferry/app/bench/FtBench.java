@@ -59,6 +59,7 @@ final class FtBench {
     if (net == null) throw new IllegalStateException("bench ft needs the network (the client measures the latency)");
     Controller controller = Controller.start(ControllerConfig.loopback(work.resolve("controller"), null));
     List<Agent> agents = new ArrayList<>();
+    List<String> taps = new ArrayList<>();
     try (net) {
       FerryCli ferry = new FerryCli(controller.url(), controller.token(), work);
       for (String h : HOSTS) agents.add(LiveCluster.agent(ferry, work, h, controller.url(), ftQemu));
@@ -78,6 +79,7 @@ final class FtBench {
           kernel.toString(), "--initrd", initrd.toString(), "--append", "console=ttyS0 quiet ferry.mem=" + MEM_MIB + ":0",
           "--disk", "32M@local", "--nic", net.name(), "--ft-ready");
       String mac = vm.at("/nics/0/mac").asText();
+      taps.addAll(HOSTS.stream().map(h -> dev.ferry.api.TapNames.of(h, VM, 0, mac)).toList());
       Path console = LiveCluster.console(work, HOSTS.get(0), VM);
       List<Map<String, Object>> rows = new ArrayList<>(cases(ferry, null, console, QUIET));
       try (StreamClient client = net.connect(console, mac)) {
@@ -90,6 +92,9 @@ final class FtBench {
       // the agents leave their QEMUs running by design; these are the bench's own, found under its directory
       List<Long> killed = dev.ferry.app.LeftoverQemus.kill(work);
       if (!killed.isEmpty()) log.println("stopped the bench's QEMUs " + killed);
+      // a QEMU killed without its agent leaves the tap its agent made
+      List<String> gone = dev.ferry.app.LeftoverQemus.removeTaps(taps);
+      if (!gone.isEmpty()) log.println("removed the bench's taps " + gone);
       for (Agent a : agents) {
         try {
           a.close();
