@@ -151,6 +151,32 @@ class FtTest {
   }
 
   @Test
+  void enable_storedStateStillPausedFromACheckpoint_agentSaysRunning_isProtected() throws Exception {
+    var running = host1.vms.get("web");
+    host1.vms.put("web", new dev.ferry.api.agent.AgentVmStatus("web", dev.ferry.api.VmState.PAUSED, running.pid(),
+        running.memoryRequestedBytes(), running.memoryGivenBytes(), running.memoryAdjustment(), running.machineType(),
+        running.accelerator()));
+    host1.heartbeat(c.controller.url());
+    assertThat(c.get("/api/vms/web").json().get("state").asText()).isEqualTo("paused");
+    host1.vms.put("web", running); // the checkpoint ended; no heartbeat since
+
+    assertThat(c.post("/api/ft", new FtEnableRequest("web", "host2", 500, false)).status()).isEqualTo(201);
+
+    awaitState("web", "protected");
+  }
+
+  @Test
+  void enable_vmPausedOnItsAgentToo_isRefused() throws Exception {
+    var running = host1.vms.get("web");
+    host1.vms.put("web", new dev.ferry.api.agent.AgentVmStatus("web", dev.ferry.api.VmState.PAUSED, running.pid(),
+        running.memoryRequestedBytes(), running.memoryGivenBytes(), running.memoryAdjustment(), running.machineType(),
+        running.accelerator()));
+    host1.heartbeat(c.controller.url());
+
+    refused(new FtEnableRequest("web", "host2", 500, false), 409, "vm", "is paused; only a running vm can be protected");
+  }
+
+  @Test
   void preflight_secondaryWithoutTheNetworksBridge_isRefusedNamingIt() throws Exception {
     assertThat(c.post("/api/networks", new NetworkCreateRequest("lan", "vmbr0")).status()).isEqualTo(201);
     assertThat(c.post("/api/vms", vmWithNic("app")).status()).isEqualTo(201);

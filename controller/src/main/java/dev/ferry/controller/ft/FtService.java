@@ -5,6 +5,8 @@ import dev.ferry.api.FtEnableRequest;
 import dev.ferry.api.FtStatusView;
 import dev.ferry.api.Json;
 import dev.ferry.api.Names;
+import dev.ferry.api.VmState;
+import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.FtPrimaryStatus;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.agents.AgentClient;
@@ -12,6 +14,7 @@ import dev.ferry.controller.events.EventBus;
 import dev.ferry.controller.hosts.HostRegistry;
 import dev.ferry.controller.store.FtRow;
 import dev.ferry.controller.store.Store;
+import dev.ferry.controller.store.VmRow;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,6 +73,7 @@ public final class FtService implements AutoCloseable {
 
   public FtStatusView enable(FtEnableRequest r) {
     FtRow row;
+    if (r != null && r.vm() != null) refreshPaused(r.vm());
     synchronized (this) {
       FtPreflight.Plan plan = preflight.check(r);
       Instant now = ctx.clock().instant();
@@ -90,6 +94,22 @@ public final class FtService implements AutoCloseable {
     ctx.events().publish("ft.state", row.vm(), v);
     launch(row.vm());
     return v;
+  }
+
+  /**
+   * The stored state is the agent's last heartbeat: right after an {@code ft disable} it may still
+   * show one of the checkpoints' pauses, and the preflight would refuse a running VM as paused. A
+   * paused VM is asked about once more, live; unreachable, the stored state stands.
+   */
+  private void refreshPaused(String name) {
+    VmRow v = store.vms().find(name).orElse(null);
+    if (v == null || v.state() != VmState.PAUSED) return;
+    try {
+      AgentVmStatus live = ctx.agent(v.host()).within(STATUS_CALL).vm(name);
+      if (live.state() != null && live.state() != v.state()) store.vms().update(v.with(live));
+    } catch (RuntimeException e) {
+      LOG.debug("ft: vm {}: its live state could not be read ({}); the stored one stands", name, e.getMessage());
+    }
   }
 
   public FtStatusView status(String vm) {
