@@ -34,6 +34,8 @@ final class NamespacedCluster implements AutoCloseable {
   final ClusterChecks checks;
   final Path kernel;
   final Path initrd;
+  /** the agents' names, host1 … */
+  final List<String> hosts;
   private final Path dir;
   private final OwnedProcesses owned;
   private final String controllerUrl;
@@ -44,8 +46,9 @@ final class NamespacedCluster implements AutoCloseable {
   private final Map<String, String> daemonEnv;
 
   private NamespacedCluster(Path dir, OwnedProcesses owned, TwoHostNetwork net, NetnsTopology topology,
-      Map<String, String> daemonEnv) throws Exception {
+      List<String> hosts, Map<String, String> daemonEnv) throws Exception {
     this.dir = dir;
+    this.hosts = List.copyOf(hosts);
     this.daemonEnv = Map.copyOf(daemonEnv);
     this.owned = owned;
     this.net = net;
@@ -55,7 +58,9 @@ final class NamespacedCluster implements AutoCloseable {
     controllerUrl = "https://" + here + ":" + port;
     token = dir.resolve("controller/token");
     listen.put("host1", net != null ? "127.0.0.1:" + freeLocalPort() : topology.node("host1").address() + ":7101");
-    listen.put("host2", (net != null ? net.thereAddress : topology.node("host2").address()) + ":7101");
+    for (String h : hosts.subList(1, hosts.size())) {
+      listen.put(h, (net != null ? net.thereAddress : topology.node(h).address()) + ":7101");
+    }
     enrol(here);
     start("controller", List.of("controller", "--listen", here + ":" + port, "--data",
         dir.resolve("controller").toString(), "--host-timeout", "3s", "--tls", tlsDir("controller").toString()));
@@ -70,10 +75,10 @@ final class NamespacedCluster implements AutoCloseable {
     checks = new ClusterChecks(ferry, dir, owned);
     // the token file is written before the API listens: enrolling at once can meet a closed port
     await("the controller answering", () -> ferry.run("host", "list").exit() == 0, SETTLE);
-    for (String host : List.of("host1", "host2")) startAgent(host);
-    awaitOnline(List.of("host1", "host2"));
+    for (String host : hosts) startAgent(host);
+    awaitOnline(hosts);
     Path shared = Files.createDirectories(dir.resolve("pools/shared"));
-    for (String host : List.of("host1", "host2")) {
+    for (String host : hosts) {
       ferry.ok("pool", "create", "shared", "--host", host, "--path", shared.toString(), "--shared");
     }
     Path guestDir = Files.createDirectories(shared.resolve("guest"));
@@ -85,7 +90,7 @@ final class NamespacedCluster implements AutoCloseable {
   static NamespacedCluster start(Path dir, OwnedProcesses owned) throws Exception {
     TwoHostNetwork net = TwoHostNetwork.create();
     try {
-      return new NamespacedCluster(dir, owned, net, null, Map.of());
+      return new NamespacedCluster(dir, owned, net, null, List.of("host1", "host2"), Map.of());
     } catch (Exception | Error e) {
       owned.killAll();
       net.close();
@@ -104,11 +109,22 @@ final class NamespacedCluster implements AutoCloseable {
    */
   static NamespacedCluster isolated(Path dir, OwnedProcesses owned, List<String> bystanders,
       Map<String, String> daemonEnv) throws Exception {
-    var names = new ArrayList<>(List.of("controller", "host1", "host2"));
+    return isolated(dir, owned, List.of("host1", "host2"), bystanders, daemonEnv, t -> { });
+  }
+
+  /**
+   * The same with agents {@code hosts}, and {@code network} applied to the namespaces before any
+   * daemon starts (e.g. a guests' LAN).
+   */
+  static NamespacedCluster isolated(Path dir, OwnedProcesses owned, List<String> hosts, List<String> bystanders,
+      Map<String, String> daemonEnv, java.util.function.Consumer<NetnsTopology> network) throws Exception {
+    var names = new ArrayList<>(List.of("controller"));
+    names.addAll(hosts);
     names.addAll(bystanders);
     NetnsTopology topology = NetnsTopology.create(names);
     try {
-      return new NamespacedCluster(dir, owned, null, topology, daemonEnv);
+      network.accept(topology);
+      return new NamespacedCluster(dir, owned, null, topology, hosts, daemonEnv);
     } catch (Exception | Error e) {
       owned.killAll();
       topology.close();
@@ -150,7 +166,7 @@ final class NamespacedCluster implements AutoCloseable {
     cli.ok("ca", "init", dir.resolve("ca").toString());
     cli.ok("ca", "issue", "--ca", dir.resolve("ca").toString(), "--name", "controller", "--san", controllerAddress,
         "--out", tlsDir("controller").toString());
-    for (String host : List.of("host1", "host2")) {
+    for (String host : hosts) {
       String address = listen.get(host).substring(0, listen.get(host).lastIndexOf(':'));
       cli.ok("ca", "issue", "--ca", dir.resolve("ca").toString(), "--name", host, "--san", address,
           "--out", tlsDir(host).toString());

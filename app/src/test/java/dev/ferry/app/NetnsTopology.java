@@ -28,10 +28,17 @@ final class NetnsTopology implements AutoCloseable {
   }
 
   final String subnet;
+  /** the guests' LAN of {@link #guestLan}, null until made */
+  String guestSubnet;
+  private final long id;
   private final String switchNs;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
+  /** each node's switch port on the guests' LAN */
+  private final Map<String, String> guestPorts = new LinkedHashMap<>();
+  private java.nio.file.Path dnsmasqPidFile;
 
   private NetnsTopology(long id) {
+    this.id = id;
     switchNs = "fsw-" + id;
     subnet = "10.214." + (id % 250 + 1) + ".0/24";
   }
@@ -95,18 +102,67 @@ final class NetnsTopology implements AutoCloseable {
     return all;
   }
 
-  /** Unplugs {@code name}'s cable at the switch: packets vanish, nothing is reset. */
+  /**
+   * A second LAN for the guests, as on hosts whose VM bridge has an uplink of its own: a second
+   * bridge in the switch, and in each of {@code hosts} a bridge named {@code bridge} whose uplink
+   * ({@code eth1}) is cabled to it. {@code client} gets an address on it (.1) and runs dnsmasq there
+   * (leases from .100, files in {@code dir}), so guests on any host get addresses and the client
+   * reaches them only through the switch. The root namespace gets an unreachable route for it too.
+   */
+  void guestLan(List<String> hosts, String bridge, String client, java.nio.file.Path dir) {
+    guestSubnet = "10.215." + (id % 250 + 1) + ".0/24";
+    String prefix = guestSubnet.substring(0, guestSubnet.lastIndexOf('.') + 1);
+    ip("-n", switchNs, "link", "add", "br1", "type", "bridge");
+    ip("-n", switchNs, "link", "set", "br1", "up");
+    var all = new ArrayList<>(hosts);
+    all.add(client);
+    for (int i = 0; i < all.size(); i++) {
+      Node n = node(all.get(i));
+      String port = "fg" + id + "p" + i;
+      ip("-n", switchNs, "link", "add", port, "type", "veth", "peer", "name", "eth1", "netns", n.namespace());
+      ip("-n", switchNs, "link", "set", port, "master", "br1", "up");
+      guestPorts.put(n.name(), port);
+      if (n.name().equals(client)) {
+        ip("-n", n.namespace(), "addr", "add", prefix + "1/24", "dev", "eth1");
+      } else {
+        ip("-n", n.namespace(), "link", "add", bridge, "type", "bridge");
+        ip("-n", n.namespace(), "link", "set", "eth1", "master", bridge);
+        ip("-n", n.namespace(), "link", "set", bridge, "up");
+      }
+      ip("-n", n.namespace(), "link", "set", "eth1", "up");
+    }
+    run(List.of("ip", "route", "del", "unreachable", guestSubnet), false); // a killed run's
+    ip("route", "add", "unreachable", guestSubnet);
+    dnsmasqPidFile = dir.resolve("dnsmasq.pid");
+    run(node(client).inside(List.of("dnsmasq", "--conf-file=/dev/null", "--interface=eth1", "--bind-interfaces",
+        "--except-interface=lo", "--port=0", "--dhcp-range=" + prefix + "100," + prefix + "199,255.255.255.0,1h",
+        "--dhcp-authoritative", "--dhcp-leasefile=" + dir.resolve("dnsmasq.leases"), "--pid-file=" + dnsmasqPidFile,
+        "--log-facility=" + dir.resolve("dnsmasq.log"))), true);
+  }
+
+  /** Unplugs {@code name}'s cables at the switch (both, with a guests' LAN): packets vanish, nothing is reset. */
   void cut(String name) {
     ip("-n", switchNs, "link", "set", node(name).switchPort(), "down");
+    if (guestPorts.containsKey(name)) ip("-n", switchNs, "link", "set", guestPorts.get(name), "down");
   }
 
   void restore(String name) {
     ip("-n", switchNs, "link", "set", node(name).switchPort(), "up");
+    if (guestPorts.containsKey(name)) ip("-n", switchNs, "link", "set", guestPorts.get(name), "up");
   }
 
   /** Removes every namespace (the veths and bridge go with them) and the unreachable route. */
   @Override
   public void close() {
+    if (dnsmasqPidFile != null) {
+      try {
+        ProcessHandle.of(Long.parseLong(java.nio.file.Files.readString(dnsmasqPidFile).strip()))
+            .ifPresent(ProcessHandle::destroy);
+      } catch (IOException | NumberFormatException e) {
+        // no pid written: dnsmasq never started
+      }
+    }
+    if (guestSubnet != null) run(List.of("ip", "route", "del", "unreachable", guestSubnet), false);
     for (Node n : nodes.values()) run(List.of("ip", "netns", "del", n.namespace()), false);
     run(List.of("ip", "netns", "del", switchNs), false);
     run(List.of("ip", "route", "del", "unreachable", subnet), false);

@@ -334,8 +334,13 @@ class FtTest {
     assertThat(states).containsSubsequence("protected", "unprotected", "reprotecting", "protected");
   }
 
+  /**
+   * The old primary comes back only after the re-protection (a host cut off, its copy fenced but
+   * alive): its copy is still removed, while the VM stays protected on host2 and host3.
+   */
   @Test
-  void primaryDies_survivorReprotectedOnTheThirdHost_notOnTheLostOne() throws Exception {
+  void primaryDies_survivorReprotectedOnTheThirdHost_notOnTheLostOne_staleCopyRemovedWhenItReturnsLater()
+      throws Exception {
     FakeAgent host3 = thirdHost();
     c.post("/api/ft", new FtEnableRequest("web", "host2", 500));
     awaitState("web", "protected");
@@ -355,6 +360,13 @@ class FtTest {
     assertThat(host3.ftSecondaries.get("web").primaryHost()).isEqualTo("host2");
     assertThat(host2.ftProtects.get("web").secondaryHost()).isEqualTo("host3");
     assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+
+    assertThat(host1.vms).as("the cut-off copy is still there while its host is away").containsKey("web");
+    host1.calls.clear();
+    host1.revive();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !host1.vms.containsKey("web"));
+    assertThat(host1.calls).containsSubsequence("POST /agent/vms/web/kill", "DELETE /agent/vms/web");
+    assertThat(awaitState("web", "protected").get("secondary").asText()).isEqualTo("host3");
   }
 
   @Test

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -245,11 +246,25 @@ final class FtRunner {
    * only after losing both the secondary and the controller).
    */
   private void watch(FtRow row, FtRecord rec) throws InterruptedException {
-    Instant primaryOk = ctx.clock().instant();
-    Instant secondaryOk = primaryOk;
-    Instant persisted = primaryOk;
+    // an old primary cut off at its failover may answer only after the re-protection: its stopped copy
+    // must still go, from a thread of its own since an unreachable agent holds each try for STALE_CALL
+    var staleGone = new AtomicBoolean();
+    Thread stale = rec.staleOn == null ? null : Thread.ofVirtual().name("ft-stale-" + vm)
+        .start(() -> removeStaleUntilGone(rec.staleOn, rec.deleteStaleDisks, staleGone));
+    try {
+      watchRounds(row, rec, ctx.clock().instant(), staleGone);
+    } finally {
+      if (stale != null) stale.interrupt();
+    }
+  }
+
+  private void watchRounds(FtRow row, FtRecord rec, Instant started, AtomicBoolean staleGone)
+      throws InterruptedException {
+    Instant primaryOk = started;
+    Instant secondaryOk = started;
+    Instant persisted = started;
     // when the primary's checkpoint count last changed, on this clock
-    Instant checkpointed = primaryOk;
+    Instant checkpointed = started;
     long checkpoints = rec.checkpoints;
     String waiting = null;
     while (phaseNow() == FtPhase.PROTECTED) {
@@ -312,10 +327,21 @@ final class FtRunner {
           return;
         }
       }
-      if (Duration.between(persisted, at).toSeconds() >= 5) {
+      boolean staleRemoved = staleGone.getAndSet(false);
+      if (staleRemoved) rec.staleOn = null;
+      if (staleRemoved || Duration.between(persisted, at).toSeconds() >= 5) {
         persisted = at;
         ctx.store().ft().update(vm, FtPhase.PROTECTED.text(), FtService.json(rec), at);
       }
+    }
+  }
+
+  private void removeStaleUntilGone(String host, boolean deleteDisks, AtomicBoolean gone) {
+    try {
+      while (!new FtFailover(ctx, vm).removeStale(host, deleteDisks)) ctx.sleep().sleep(STALE_RETRY);
+      gone.set(true);
+    } catch (InterruptedException e) {
+      // the watch ended: the next phase's runner tries again while the record names the host
     }
   }
 
