@@ -20,10 +20,16 @@ record FtTestCluster(FerryProcess ferry, Path kernel, Path initrd) {
   static final Duration PROBE = Duration.ofSeconds(180);
 
   static FtTestCluster up(Path dir, int hosts, OwnedProcesses owned) throws Exception {
+    return up(dir, hosts, owned, java.util.Map.of());
+  }
+
+  /** The same with {@code env} in every component's environment (e.g. FERRY_FAULT_DIR), also when it is started again. */
+  static FtTestCluster up(Path dir, int hosts, OwnedProcesses owned, java.util.Map<String, String> env) throws Exception {
     String built = System.getenv("FERRY_FT_QEMU");
     assumeTrue(built != null && !built.isBlank(), "FERRY_FT_QEMU not set: run ./ferry test-ft to build Ferry's QEMU");
     // the suite turns the probe off for its many agents; these must find the FT build
     FerryProcess ferry = new FerryProcess(dir).withEnv("FERRY_FT_PROBE", "on");
+    for (var e : env.entrySet()) ferry = ferry.withEnv(e.getKey(), e.getValue());
     ferry.ok("cluster", "up", "--hosts", Integer.toString(hosts));
     ferry.componentPids().forEach(owned::own);
     Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));

@@ -2,6 +2,7 @@ package dev.ferry.agent.ftpair;
 
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.FaultPoints;
 import dev.ferry.agent.JsonFiles;
 import dev.ferry.agent.Subprocess;
 import dev.ferry.agent.ft.ColoDisks;
@@ -78,6 +79,8 @@ public final class FtSecondaries {
   private final Map<String, Long> lastResume = new ConcurrentHashMap<>();
   private final Map<String, QmpSubscription> resumes = new ConcurrentHashMap<>();
   static final Duration TAKEOVER = Duration.ofSeconds(10);
+  /** a fault test holds a takeover here, asked but not begun, e.g. to kill the controller that asked */
+  public static final String BEFORE_TAKEOVER = "ft.before-takeover";
 
   public FtSecondaries(Path dataDir, Pools pools, Vms vms, QemuHost host, String address, ListenPorts ports) {
     this.root = dataDir.resolve("ft");
@@ -217,6 +220,7 @@ public final class FtSecondaries {
     if (p == null || !p.isAlive()) {
       throw new AgentException(Kind.CONFLICT, "vm " + vm + ": no secondary qemu runs here to take over");
     }
+    FaultPoints.reach(BEFORE_TAKEOVER, vm);
     long t0 = System.nanoTime();
     HeartbeatListener hb = heartbeats.get(vm);
     if (hb != null) hb.stopAnswering();
