@@ -62,6 +62,11 @@ final class FaultCatalog {
           "WarmPassFaultsIT.linkCutMidPass_failsSayingSoNeverShort_thenTheSamePassCopiesEverything", Level.REAL_QEMU,
           "the agent's copier from a real qemu-nbd behind a cut TCP link: the pass fails saying so, never reported"
               + " copied short (qemu-img compare differs); the same pass run again makes the copy equal"),
+      new FaultCell("warm", "copying", Fault.LINK,
+          "WarmPassFaultsIT.overTls_linkCutMidPass_failsSayingSoNeverShort_thenTheSamePassCopiesEverything",
+          Level.REAL_QEMU, "the same over TLS, as every enrolled cluster copies (qemu-nbd with tls-creds-x509 and"
+              + " verify-peer=on, the agent's node certificate): the pass fails saying the server hung up, never"
+              + " reported short, the kept hashes untouched; the same pass then copies everything"),
       new FaultCell("warm", "copying", Fault.TARGET_AGENT,
           "WarmPassFaultsIT.agentKilledMidPass_theNewAgentFailsThePassFromItsRecordAndRunsTheSamePassAgain",
           Level.REAL_QEMU, "what SIGKILL leaves (record copying, image half written): the next agent fails the pass"
