@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,7 +35,6 @@ class FtLinkCutIT {
 
   private static final List<String> HOSTS = List.of("host1", "host2", "host3");
   private static final Duration BOOT = Duration.ofSeconds(90);
-  private static final Pattern NET = Pattern.compile("FERRY NET iface=eth0 ip=(\\S+) mac=(\\S+)");
   private static NamespacedCluster cluster;
   private static FerryProcess ferry;
   private static StreamClient client;
@@ -83,7 +80,7 @@ class FtLinkCutIT {
     long primaryPid = vm.get("pid").asLong();
     owned.own(primaryPid);
     GuestConsole primary = ferry.console("host1", "web");
-    String ip = awaitAddress(primary);
+    String ip = GuestStream.awaitAddress(primary, BOOT);
     GuestLine.Heartbeat firstBeat = primary.awaitHeartbeatAfter(0, BOOT);
     Process nc = new ProcessBuilder(cluster.topology.node("client").inside(List.of("/bin/busybox", "nc", ip, "7000")))
         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -201,22 +198,8 @@ class FtLinkCutIT {
     throw new AssertionError("no such heartbeat on the survivor within 60 s; console:\n" + c.tail(30));
   }
 
-  private static String awaitAddress(GuestConsole console) throws InterruptedException {
-    long until = System.nanoTime() + BOOT.toNanos();
-    while (System.nanoTime() < until) {
-      for (String l : console.rawLines()) {
-        Matcher m = NET.matcher(l.strip());
-        if (m.matches()) return m.group(1);
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("no DHCP address in the guest within " + BOOT + "; console:\n" + console.tail(30));
+  private static void awaitLines(long count) throws InterruptedException {
+    GuestStream.awaitLines(client, count);
   }
 
-  private static void awaitLines(long count) throws InterruptedException {
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (client.received() < count && client.problems().isEmpty() && System.nanoTime() < until) Thread.sleep(20);
-    assertThat(client.problems()).isEmpty();
-    assertThat(client.received()).as("lines from the guest").isGreaterThanOrEqualTo(count);
-  }
 }

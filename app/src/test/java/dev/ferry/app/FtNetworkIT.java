@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -41,7 +39,6 @@ class FtNetworkIT {
   @TempDir static Path dir;
 
   private static final Duration BOOT = Duration.ofSeconds(90);
-  private static final Pattern NET = Pattern.compile("FERRY NET iface=eth0 ip=(\\S+) mac=(\\S+)");
   private static FerryProcess ferry;
   private static JsonNode network;
   private static String mac;
@@ -62,7 +59,7 @@ class FtNetworkIT {
     owned.own(vm.get("pid").asLong());
     mac = vm.at("/nics/0/mac").asText();
     GuestConsole console = ferry.console("host1", "web");
-    String ip = awaitAddress(console);
+    String ip = GuestStream.awaitAddress(console, BOOT);
     firstBeat = console.awaitHeartbeatAfter(0, BOOT);
     client = new StreamClient(ferry.start("network", "exec", "default", "--", "/bin/busybox", "nc", ip, "7000"));
     awaitLines(100);
@@ -228,24 +225,10 @@ class FtNetworkIT {
     }
   }
 
-  private static String awaitAddress(GuestConsole console) throws InterruptedException {
-    long until = System.nanoTime() + BOOT.toNanos();
-    while (System.nanoTime() < until) {
-      for (String l : console.rawLines()) {
-        Matcher m = NET.matcher(l.strip());
-        if (m.matches()) return m.group(1);
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("no DHCP address in the guest within " + BOOT + "; console:\n" + console.tail(30));
+  private static void awaitLines(long count) throws InterruptedException {
+    GuestStream.awaitLines(client, count);
   }
 
-  private static void awaitLines(long count) throws InterruptedException {
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (client.received() < count && client.problems().isEmpty() && System.nanoTime() < until) Thread.sleep(20);
-    assertThat(client.problems()).isEmpty();
-    assertThat(client.received()).as("lines from the guest").isGreaterThanOrEqualTo(count);
-  }
 
   private static JsonNode awaitFailovers(int count) throws InterruptedException {
     long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
