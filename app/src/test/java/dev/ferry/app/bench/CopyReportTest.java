@@ -59,11 +59,9 @@ class CopyReportTest {
         .contains("Not measured in this run (`--warm-runs 0`)");
   }
 
-  @Test
-  void markdown_withTheWarmPart_coldAndWarmDowntimesPredictionErrorsAndGoals() {
-    var r = report();
+  private static Map<String, Object> warmPart(long diskMib, long coldCopyMs, long warmMs, double ratio, boolean met) {
     var w = new LinkedHashMap<String, Object>();
-    w.put("disk_bytes", 1024L << 20);
+    w.put("disk_bytes", diskMib << 20);
     w.put("swept_mib", 16);
     w.put("write_rate_mib_s", 1);
     w.put("runs", 3);
@@ -71,7 +69,7 @@ class CopyReportTest {
     w.put("loadavg_start", "1.00 1.00 1.00");
     w.put("loadavg_end", "2.00 2.00 2.00");
     w.put("seconds", 200L);
-    w.put("cold", Map.of("downtime_ms", 9000L, "copy_ms", 4000L, "shutdown_ms", 600L, "copied_bytes", 1024L << 20));
+    w.put("cold", Map.of("downtime_ms", 9000L, "copy_ms", coldCopyMs, "shutdown_ms", 600L, "copied_bytes", diskMib << 20));
     var one = new LinkedHashMap<String, Object>();
     one.put("run", 1);
     one.put("to", "bench-a");
@@ -84,13 +82,19 @@ class CopyReportTest {
     one.put("start_ms", 700L);
     one.put("loadavg", "1.50 1.00 1.00");
     w.put("warm_runs", List.of(one));
-    w.put("warm_downtime_median_ms", 2400L);
-    w.put("warm_vs_cold_copy", 0.6);
+    w.put("warm_downtime_median_ms", warmMs);
+    w.put("warm_vs_cold_copy", ratio);
     w.put("warm_vs_cold_downtime", 0.27);
-    w.put("goal_warm_vs_cold_copy_met", false);
+    w.put("goal_warm_vs_cold_copy_met", met);
     w.put("prediction_error_median_pct", 8.3);
     w.put("goal_prediction_met", true);
-    r.put("warm", w);
+    return w;
+  }
+
+  @Test
+  void markdown_withTheWarmPart_coldAndWarmDowntimesPredictionErrorsAndGoals() {
+    var r = report();
+    r.put("warm", warmPart(1024, 4000, 2400, 0.6, false));
 
     String md = CopyReport.markdown(r);
 
@@ -100,5 +104,19 @@ class CopyReportTest {
         .contains("**0.6x** (goal: at most 0.05x: missed)")
         .contains("| 1 | bench-a | 4 | 2600 ms | 2400 ms | +8.3 % | 550 ms | 900 ms | 700 ms | 1.50 1.00 1.00 |")
         .contains("Median error **+8.3 %** (goal: within ±25 %: met)");
+  }
+
+  @Test
+  void markdown_warmPartsOfSeveralSizes_aRatioPerSizeThenEachPart() {
+    var r = report();
+    r.put("warm", List.of(warmPart(1024, 6800, 680, 0.1, false), warmPart(4096, 27000, 700, 0.026, true)));
+
+    String md = CopyReport.markdown(r);
+
+    assertThat(md).contains("this\nrun measured it at 2 sizes")
+        .contains("| 1024 MiB | 6800 ms | 680 ms | **0.1x** | missed |")
+        .contains("| 4096 MiB | 27000 ms | 700 ms | **0.026x** | met |")
+        .contains("### Disk of 1024 MiB").contains("### Disk of 4096 MiB")
+        .contains("(goal: at most 0.05x: met)");
   }
 }
