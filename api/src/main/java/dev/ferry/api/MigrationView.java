@@ -44,7 +44,8 @@ import java.util.List;
  *                          for the same VM uses it); null before, and with {@code --verify none}
  * @param startMs           warm: the rest of the cutover after the final pass other than verification (the source
  *                          QEMU's exit, the definition on the target, the ownership change, the start), as
- *                          measured; the next prediction for the same VM uses it
+ *                          measured; cold with {@code --start}: its definition, ownership change and start; the
+ *                          next warm prediction for the same VM uses it
  * @param shutdownRequestedAt warm, and cold with {@code --shutdown}: when the guest was asked to power off, persisted
  *                          before the request so that {@code downtime_ms} counts from it after a controller restart too;
  *                          null before

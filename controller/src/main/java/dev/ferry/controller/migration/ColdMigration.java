@@ -48,6 +48,8 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
   private Instant downFrom;
   /** the VM moved but did not start on the target (the reason says why): the migration ends failed */
   private boolean startFailed;
+  /** when this runner began defining the VM on the target (null after a restart past it): the start of startMs */
+  private Instant definingFrom;
 
   ColdMigration(MigrationContext ctx, MigrationRecord record, ColdMigrationRequest request, ColdPhase phase,
       AtomicBoolean cancel, boolean restarted) {
@@ -118,6 +120,7 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
         yield cancel.get() ? ColdPhase.CANCELLING : ColdPhase.DEFINING;
       }
       case DEFINING -> {
+        definingFrom = ctx.clock().instant();
         defineAndTransfer();
         yield Boolean.TRUE.equals(request.start()) ? ColdPhase.STARTING : ColdPhase.RELEASING;
       }
@@ -128,7 +131,10 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
           startFailed = true;
           yield ColdPhase.DONE;
         }
-        record.downtimeMs = Duration.between(downFrom, ctx.clock().instant()).toMillis();
+        Instant running = ctx.clock().instant();
+        record.downtimeMs = Duration.between(downFrom, running).toMillis();
+        // what this VM's first warm cutover then predicts for its own define and start
+        if (definingFrom != null) record.startMs = Duration.between(definingFrom, running).toMillis();
         yield ColdPhase.RELEASING;
       }
       case RELEASING -> {

@@ -186,9 +186,12 @@ final class Handover {
 
   /**
    * This VM's own figures from its last successful migrations (newest first): its last power-off
-   * (warm, or cold with {@code --shutdown}), and the median verification and rest of its last
-   * {@value #EARLIER_CUTOVERS} warm cutovers (one cutover's rest swung 373-845 ms on a loaded host;
-   * the median follows the host, not one sample).
+   * (warm, or cold with {@code --shutdown}), the median verification of its last
+   * {@value #EARLIER_CUTOVERS} warm cutovers, and the median rest of its last
+   * {@value #EARLIER_CUTOVERS} cutovers that started it on their target (warm, or cold with
+   * {@code --start}: a VM moved cold before has measured its define and start, where the 1.5 s
+   * default made a first warm prediction 3x the actual). One cutover's rest swung 373-845 ms on a
+   * loaded host: the median follows the host, not one sample.
    */
   WarmPrediction.Earlier earlier() {
     var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, null);
@@ -199,9 +202,9 @@ final class Handover {
       try {
         MigrationView v = MigrationRecord.readStored(m.record());
         if (shutdown == null) shutdown = v.shutdownMs();
-        if (start.size() < EARLIER_CUTOVERS && "warm".equals(v.kind()) && v.startMs() != null) {
+        if (start.size() < EARLIER_CUTOVERS && v.startMs() != null) {
           start.add(v.startMs());
-          if (v.verifyMs() != null) verify.add(v.verifyMs());
+          if ("warm".equals(v.kind()) && v.verifyMs() != null) verify.add(v.verifyMs());
         }
       } catch (IOException e) {
         LOG.debug("migration {}: unreadable record skipped: {}", m.id(), e.getMessage());

@@ -61,7 +61,10 @@ final class MigrationRecord {
   Long shutdownMs;
   /** warm: the cutover's hash comparison, as measured */
   Long verifyMs;
-  /** warm: the cutover after the final pass other than verification (exit, define, start), as measured */
+  /**
+   * warm: the cutover after the final pass other than verification (exit, define, start), as
+   * measured; cold with --start: its define and start (no QEMU left to exit)
+   */
   Long startMs;
   /** warm, cold with --shutdown: when the guest was asked to power off; persisted before the request (downtime counts from it) */
   Instant shutdownRequestedAt;
