@@ -21,10 +21,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 12's controller cells with real QEMU ({@code ./ferry test-ft}): the controller SIGKILLed
- * while a VM is protected, and while it fails one over, each time started again as an operator
- * would ({@code ferry cluster up}). The pair and its decisions live on without it: protection goes
- * on, and a failover the dead controller asked for (held in the secondary's agent at
+ * Issue 12's restart cells with real QEMU ({@code ./ferry test-ft}): the controller SIGKILLed while
+ * a VM is protected, the secondary's agent SIGKILLed, and the controller SIGKILLed while it fails
+ * the VM over, each time started again as an operator would ({@code ferry cluster up}). The pair
+ * and its decisions live on without them: protection goes on, the secondary is re-adopted, and a
+ * failover the dead controller asked for (held in the secondary's agent at
  * {@code ft.before-takeover} until the controller was dead) ends failed over once, one copy running.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -90,8 +91,44 @@ class FtControllerKillIT {
         + " checkpoints %d -> %d, no failover%n", downMs, checkpoints, st.get("checkpoints").asLong());
   }
 
+  /**
+   * The secondary's agent SIGKILLed and started again: the COLO pair checkpoints on without it, the
+   * controller waits instead of dropping the secondary, and the new agent re-adopts the same
+   * secondary QEMU and answers the primary's fencer again; the next cell's failover then takes over
+   * from this re-adopted secondary.
+   */
   @Test
   @Order(2)
+  void secondaryAgentKilledAndRestarted_secondaryReadopted_protectionGoesOn() throws Exception {
+    long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
+    long secondaryPid = pid("host2");
+    long agent2 = ferry.clusterFile().get("agents").get(1).get("pid").asLong();
+    long before = ferry.ok("ft", "status", "web", "--json").json().get("checkpoints").asLong();
+
+    long t0 = System.nanoTime();
+    ProcessHandle.of(agent2).ifPresent(p -> {
+      p.destroyForcibly();
+      p.onExit().join();
+    });
+    while (System.nanoTime() - t0 < Duration.ofSeconds(3).toNanos()) {
+      JsonNode st = ferry.ok("ft", "status", "web", "--json").json();
+      assertThat(st.get("state").asText()).as(st.toString()).isEqualTo("protected");
+      Thread.sleep(200);
+    }
+    restart();
+    long downMs = (System.nanoTime() - t0) / 1_000_000;
+
+    JsonNode st = awaitCheckpoints(before + 3);
+    assertThat(st.get("failovers")).as(st.toString()).isEmpty();
+    assertThat(st.get("secondary").asText()).isEqualTo("host2");
+    assertThat(pid("host2")).as("the same secondary QEMU, re-adopted").isEqualTo(secondaryPid);
+    assertThat(stopped(primaryPid)).as("the primary's fencer heard the controller throughout").isFalse();
+    System.out.printf("FtControllerKillIT: secondary agent SIGKILLed, back %d ms later: same secondary qemu, still"
+        + " protected, checkpoints %d -> %d%n", downMs, before, st.get("checkpoints").asLong());
+  }
+
+  @Test
+  @Order(3)
   void controllerKilledMidFailover_takeoverDoneWithoutIt_restartedControllerEndsItOnce_oneCopyRuns() throws Exception {
     long primaryPid = ferry.ok("vm", "show", "web", "--json").json().get("pid").asLong();
     long secondaryPid = pid("host2");
