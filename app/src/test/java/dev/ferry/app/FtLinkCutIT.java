@@ -11,6 +11,7 @@ import dev.ferry.testsupport.TestGuest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -102,14 +103,25 @@ class FtLinkCutIT {
 
     long t0 = System.nanoTime();
     cluster.topology.cut("host1");
-    NamespacedCluster.await("the cut-off primary's qemu stopped by its fencer", () -> stopped(primaryPid),
-        Duration.ofSeconds(10));
+    long fenceDeadline = t0 + Duration.ofSeconds(10).toNanos();
+    while (!stopped(primaryPid)) {
+      if (System.nanoTime() > fenceDeadline) throw new AssertionError("the cut-off primary's qemu was not fenced in 10 s");
+      Thread.sleep(10);
+    }
     long fencedMs = (System.nanoTime() - t0) / 1_000_000;
     JsonNode failedOver = awaitFailover();
     long failedOverMs = (System.nanoTime() - t0) / 1_000_000;
     JsonNode f = failedOver.get("failovers").get(0);
     assertThat(f.get("from").asText()).isEqualTo("host1");
     assertThat(f.get("to").asText()).isEqualTo("host2");
+    // one host clock for every namespace: the fencer's own record of when it stopped its guest
+    String[] fencer = Files.readString(dir.resolve("hosts/host1/vms/web/ft-fencer.state")).strip().split(" ", 3);
+    assertThat(fencer[2]).as("the fencer's reason").contains("heard neither");
+    Instant fencedAt = Instant.parse(fencer[1]);
+    Instant decided = Instant.parse(f.get("at").asText());
+    assertThat(fencedAt).as("the cut-off copy stopped before the takeover was decided: never two running")
+        .isBefore(decided);
+    long marginMs = Duration.between(fencedAt, decided).toMillis();
     assertThat(ferry.ok("vm", "show", "web", "--json").json().get("host").asText()).isEqualTo("host2");
     awaitLines(linesBefore + 50);
     assertThat(stopped(primaryPid)).as("the cut-off copy stays stopped while the survivor runs").isTrue();
@@ -135,10 +147,10 @@ class FtLinkCutIT {
     assertThat(end.get("primary").asText()).isEqualTo("host2");
     assertThat(client.problems()).as("no gap, duplicate, reorder or reset on the client's connection").isEmpty();
     survivor.assertClean();
-    System.out.printf("FtLinkCutIT: host1 unplugged -> its fencer stopped its qemu %d ms later; failover seen %d ms"
-        + " after the cut (detected_ms %s, takeover_ms %s); protected again on host3 %d ms after the cut; the client's"
+    System.out.printf("FtLinkCutIT: host1 unplugged -> its fencer stopped its qemu %d ms later, %d ms before the"
+        + " controller decided the takeover; failover seen %d ms after the cut (detected_ms %s, takeover_ms %s); protected again on host3 %d ms after the cut; the client's"
         + " longest silence %.0f ms over %d lines; guest beat %d in the same boot; the stale copy removed after the"
-        + " cable came back%n", fencedMs, failedOverMs, f.get("detected_ms").asText(), f.get("takeover_ms").asText(),
+        + " cable came back%n", fencedMs, marginMs, failedOverMs, f.get("detected_ms").asText(), f.get("takeover_ms").asText(),
         reprotectedMs, client.maxSilenceMs(), client.received(), after.seq());
   }
 
