@@ -104,9 +104,11 @@ final class Transmission {
       String name = Request.commandName(type);
       log.debug("nbd {} -> {} cookie {} offset {} length {}", peer, name, cookie, offset, length);
       try {
-        wire.write(Request.encode(0, type, cookie, offset, length), name);
-        if (payload != null) {
-          wire.write(payload, "the data of " + name);
+        ByteBuffer header = Request.encode(0, type, cookie, offset, length);
+        if (payload == null) {
+          wire.write(header, name);
+        } else {
+          wire.write(header, payload, name + " and its data");
         }
       } catch (NbdException e) {
         fail(e);

@@ -200,7 +200,7 @@ final class ColdPull {
         List.of(new NbdDaemon.Image("disk", Path.of(img.path()), img.format(), true)), null),
         new NbdDaemon.Listen.Unix(socket), tmp.resolve("w.log"));
     daemons.add(new Daemon(p.pid(), pidFile, tmp));
-    return () -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), "disk", List.of()));
+    return () -> NbdTarget.local(NbdAddress.unix(socket), "disk");
   }
 
   private static DiskCopy.Options withBandwidth(DiskCopy.Options o, long bytesPerSecond) {

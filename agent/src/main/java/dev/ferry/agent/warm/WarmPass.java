@@ -265,6 +265,6 @@ final class WarmPass {
   private Writer writer(AgentDisk img) {
     if (img.format().equals("raw")) return new Writer(() -> new RawFileTarget(Path.of(img.path())), null);
     Path socket = writers.socket(id, images);
-    return new Writer(() -> new NbdTarget(NbdClient.connect(NbdAddress.unix(socket), img.id(), List.of())), socket);
+    return new Writer(() -> NbdTarget.local(NbdAddress.unix(socket), img.id()), socket);
   }
 }

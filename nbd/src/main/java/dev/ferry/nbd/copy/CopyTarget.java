@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Where one connection of a copy writes: each worker of a {@link DiskCopy} opens its own, so an
- * implementation need not be thread-safe, but several may write one image at once (at disjoint
- * ranges).
+ * Where a copy writes: a {@link DiskCopy} opens one per source connection and several workers
+ * write through each at once (at disjoint ranges), so an implementation must be thread-safe;
+ * several targets may write one image at once too.
  */
 public interface CopyTarget extends AutoCloseable {
 
