@@ -104,11 +104,9 @@ final class Transmission {
       String name = Request.commandName(type);
       log.debug("nbd {} -> {} cookie {} offset {} length {}", peer, name, cookie, offset, length);
       try {
-        ByteBuffer header = Request.encode(0, type, cookie, offset, length);
-        if (payload == null) {
-          wire.write(header, name);
-        } else {
-          wire.write(header, payload, name + " and its data");
+        wire.write(Request.encode(0, type, cookie, offset, length), name);
+        if (payload != null) {
+          wire.write(payload, "the data of " + name);
         }
       } catch (NbdException e) {
         fail(e);
