@@ -138,7 +138,8 @@ public final class Agent implements AutoCloseable {
     java.util.function.Supplier<AgentHeartbeat> info = () -> new AgentHeartbeat(config.name(), urlHolder[0],
         resources.cpus(), resources.memoryBytes(), qemu.version().toString(),
         accel.name().toLowerCase(java.util.Locale.ROOT), pools.views(), vms.list(), choice.probe(), cpu.flags(),
-        cpu.usableModels(), dev.ferry.agent.net.Bridges.list(), ft.view(), machineNames(qemu));
+        cpu.usableModels(), dev.ferry.agent.net.Bridges.list(), ft.view(), machineNames(qemu),
+        host.user().postcopyProblem() == null);
     AgentApi api;
     try {
       api = AgentApi.start(config.listenHost(), config.listenPort(), config.controllerCredentialSha256(),

@@ -82,6 +82,43 @@ class EscalationTest {
   }
 
   @Test
+  void defaults_targetRunsPostcopy_stuck_switchesToPostcopyAsTheLastRungAndFinishes() throws Exception {
+    host2.postcopyReady = true;
+    assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
+
+    String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
+
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    assertThat(host2.incoming.get("web").capabilities()).as("armed on the target").containsEntry("postcopy-ram", true);
+    assertThat(host1.outgoing.get("web").capabilities()).as("and on the source").containsEntry("postcopy-ram", true);
+    List<String> changes = host1.changes();
+    assertThat(changes.indexOf("POST /agent/vms/web/outgoing/parameters"))
+        .as("the downtime limit is raised to the allowance first: " + changes)
+        .isLessThan(changes.indexOf("POST /agent/vms/web/outgoing/postcopy"));
+    List<String> rungs = new ArrayList<>();
+    done.get("escalations").forEach(e -> rungs.add(e.asText()));
+    assertThat(rungs.getLast()).contains("post-copy after", "--postcopy auto");
+    assertThat(done.get("postcopy").asBoolean()).isTrue();
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host2");
+  }
+
+  @Test
+  void defaults_targetDidNotSayItRunsPostcopy_stuck_cancelsAndTheVmStaysOnTheSource() throws Exception {
+    host2.postcopyReady = false;
+    assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
+
+    String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
+
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("failed");
+    assertThat(host1.outgoing.get("web").capabilities()).doesNotContainKey("postcopy-ram");
+    assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/outgoing/postcopy");
+    assertThat(done.get("reason").asText()).contains("does not converge", "--postcopy auto");
+    assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  @Test
   void autoConvergeWithoutPostcopy_stuckAfterEveryRung_cancelsNamingTheSteepestThrottle() throws Exception {
     String id = start(new LiveMigrationRequest("web", "host2", null, 64.0, "never", true, null, null, null, null, null));
 

@@ -660,10 +660,12 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   /** this host's FT capability as its heartbeat reports it; null: none reported */
   volatile dev.ferry.api.FtView ft;
+  /** whether this host's heartbeat says it can be a post-copy target; null: not reported */
+  volatile Boolean postcopyReady;
 
   AgentHeartbeat heartbeatBody() {
     return new AgentHeartbeat(name, url(), 4, memoryBytes, "8.2.2", "tcg", List.copyOf(pools.values()),
-        List.copyOf(vms.values()), null, null, null, List.copyOf(bridges), ft, machineTypes);
+        List.copyOf(vms.values()), null, null, null, List.copyOf(bridges), ft, machineTypes, postcopyReady);
   }
 
   /** Sends one heartbeat; returns the HTTP status. */

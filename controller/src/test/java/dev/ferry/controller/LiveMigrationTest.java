@@ -109,7 +109,7 @@ class LiveMigrationTest {
     var in = host2.incoming.get("web");
     assertThat(in.definition().machineType()).as("the source's resolved machine type").isEqualTo("pc-q35-8.2");
     assertThat(in.memoryGivenBytes()).isEqualTo(GIB);
-    // --postcopy defaults to never (issue 9 B8): post-copy is not even armed unless the user asks
+    // unasked, post-copy is armed only towards a host that reported it can run it; this one did not
     assertThat(in.capabilities()).doesNotContainKey("postcopy-ram").doesNotContainKey("auto-converge");
     assertThat(in.copyStorage()).isEmpty();
     var out = host1.outgoing.get("web");

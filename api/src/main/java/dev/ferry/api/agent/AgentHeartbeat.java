@@ -19,6 +19,9 @@ import java.util.List;
  *                         ({@code pc-q35-7.2}, {@code q35}); a VM migrates cold only to a host that
  *                         has its machine type. Null: not reported (the check is left to the
  *                         target's definition)
+ * @param postcopyReady    whether this host can be the target of a post-copy (its QEMU gets a
+ *                         userfaultfd); a live migration arms post-copy by default only towards a
+ *                         host that said true. Null: not reported
  */
 public record AgentHeartbeat(
     String name,
@@ -34,7 +37,16 @@ public record AgentHeartbeat(
     List<String> cpuModels,
     List<String> bridges,
     FtView ft,
-    List<String> machineTypes) {
+    List<String> machineTypes,
+    Boolean postcopyReady) {
+
+  /** A heartbeat without the post-copy readiness (agents before post-copy became the last rung by default, tests). */
+  public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,
+      List<PoolView> pools, List<AgentVmStatus> vms, String acceleratorProbe, List<String> cpuFlags,
+      List<String> cpuModels, List<String> bridges, FtView ft, List<String> machineTypes) {
+    this(name, url, cpus, memoryBytes, qemuVersion, accelerator, pools, vms, acceleratorProbe, cpuFlags, cpuModels, bridges,
+        ft, machineTypes, null);
+  }
 
   /** A heartbeat without the machine types (agents before cold migration's preflight, tests). */
   public AgentHeartbeat(String name, String url, int cpus, long memoryBytes, String qemuVersion, String accelerator,

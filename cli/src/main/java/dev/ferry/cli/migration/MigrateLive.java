@@ -53,10 +53,11 @@ final class MigrateLive extends MigrateVerb {
       description = "cap the migration stream at this many MiB/s (default: no cap)")
   Double bandwidth;
 
-  @Option(names = "--postcopy", paramLabel = "never|auto|always", defaultValue = "never",
-      converter = Converters.Postcopy.class,
-      description = "switch to post-copy: never, auto when pre-copy does not converge, always after the first pass"
-          + " (default ${DEFAULT-VALUE}: once post-copy starts, a failure can no longer give the vm back to the source)")
+  @Option(names = "--postcopy", paramLabel = "never|auto|always", converter = Converters.Postcopy.class,
+      description = "switch to post-copy: never, auto when pre-copy does not converge (the last rung, where"
+          + " it would otherwise be cancelled), always after the first pass (default: auto where the target host"
+          + " can run post-copy, else never; once post-copy starts a lost QEMU can no longer give the vm back to the"
+          + " source, so never keeps the source's copy whole until the end)")
   String postcopy;
 
   @Option(names = "--auto-converge", description = "let QEMU slow the guest's vCPUs when it dirties memory too fast")

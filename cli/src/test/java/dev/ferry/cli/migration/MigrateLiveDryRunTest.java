@@ -35,7 +35,7 @@ class MigrateLiveDryRunTest {
     FakeController.Request r = fake.requests().getFirst();
     assertThat(r.method() + " " + r.target()).isEqualTo("POST /api/migrations/live/dry-run");
     assertThat(Json.mapper().readValue(r.body(), LiveMigrationRequest.class)).isEqualTo(new LiveMigrationRequest("web",
-        "host2", 300L, 200.0, "never", false, null, null, false, null, null));
+        "host2", 300L, 200.0, null, false, null, null, false, null, null));
     assertThat(result.out()).contains("nothing started").contains("predicted total 9.9 s, downtime 155 ms")
         .contains("dirty rate 16.0 MiB/s").contains("link 119.2 MiB/s (default: ");
   }

@@ -61,14 +61,14 @@ class MigrateLiveTest {
   }
 
   @Test
-  void migrateLive_onlyRequiredFlags_sendsTheDefaults() throws Exception {
+  void migrateLive_onlyRequiredFlags_sendsTheDefaults_andLeavesPostcopyToTheController() throws Exception {
     fake.reply("POST /api/migrations/live", 201, live("m-1", RUNNING, "pending", 0));
 
     var result = new CliRunner().against(fake, "migrate", "live", "web", "--to", "host2", "--detach");
 
     assertThat(result.exit()).as(result.err()).isZero();
     assertThat(Json.mapper().readValue(fake.requests().getFirst().body(), LiveMigrationRequest.class))
-        .isEqualTo(new LiveMigrationRequest("web", "host2", 300L, null, "never", false, null, null, false, null, null));
+        .isEqualTo(new LiveMigrationRequest("web", "host2", 300L, null, null, false, null, null, false, null, null));
   }
 
   @ParameterizedTest(name = "{0} {1}")

@@ -63,6 +63,7 @@ public final class HostRegistry {
   private final Map<String, java.util.Set<String>> bridges = new ConcurrentHashMap<>();
   /** Each host's FT capability (QEMU binaries and their COLO probe) from its latest heartbeat; in memory likewise. */
   private final Map<String, dev.ferry.api.FtView> ft = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> postcopyReady = new ConcurrentHashMap<>();
 
   public HostRegistry(Store store, EventBus events, InstantSource clock, Duration timeout) {
     this.store = store;
@@ -90,6 +91,7 @@ public final class HostRegistry {
       cpuFacts.put(hb.name(), new HostCpuFacts(hb.acceleratorProbe(), hb.cpuFlags(), hb.cpuModels()));
       if (hb.machineTypes() != null) machineTypes.put(hb.name(), java.util.Set.copyOf(hb.machineTypes()));
       else machineTypes.remove(hb.name());
+      postcopyReady.put(hb.name(), Boolean.TRUE.equals(hb.postcopyReady()));
       if (hb.ft() != null) ft.put(hb.name(), hb.ft());
       else ft.remove(hb.name());
       bridges.put(hb.name(), hb.bridges() == null ? java.util.Set.of()
@@ -133,6 +135,14 @@ public final class HostRegistry {
    */
   public Optional<java.util.Set<String>> machineTypes(String host) {
     return Optional.ofNullable(machineTypes.get(host));
+  }
+
+  /**
+   * Whether {@code host}'s latest heartbeat since this controller started said it can be the target
+   * of a post-copy; false when it said otherwise, did not say, or has not been heard yet.
+   */
+  public boolean postcopyReady(String host) {
+    return postcopyReady.getOrDefault(host, false);
   }
 
   /** Whether {@code host}'s latest heartbeat since this controller started reported {@code bridge}. */

@@ -19,7 +19,11 @@ import java.util.Map;
  * capability changes during a migration, and it only throttles while the guest outruns the
  * stream) at QEMU's default step, then the throttle steps get steeper ({@link #THROTTLE_STEPS},
  * set mid-flight); then post-copy when allowed; when nothing is left, the migration is cancelled
- * with the numbers ({@link #stuckReason}).
+ * with the numbers ({@link #stuckReason}). Post-copy under {@code auto} need not wait for the stall
+ * watch once pre-copy is hopeless ({@link #hopeless}): with the whole allowance as the limit, the
+ * last pass shrank what is left so little that more than {@link #STALL_PASSES} further passes would
+ * be needed (the live bench's noconv guest: 6 more passes and 3 s at 0.6 of its speed, waiting for
+ * a verdict the first of them had already given).
  */
 final class Convergence {
 
@@ -54,12 +58,17 @@ final class Convergence {
   private long downtimeLimitMs;
   /** remaining at the previously judged pass; -1 before */
   private long lastPassRemaining = -1;
+  /** remaining at the pass judged before the last one; -1 before */
+  private long previousPassRemaining = -1;
+  /** the pass from which QEMU's limit is the whole allowance; MAX_VALUE before */
+  private long allowanceFromPass;
   /** a raise decided but not yet sent */
   private Long raiseTo;
 
   Convergence(LiveOptions options) {
     this.options = options;
     this.downtimeLimitMs = options.startDowntimeMs();
+    this.allowanceFromPass = downtimeLimitMs >= options.maxDowntimeMs() ? 0 : Long.MAX_VALUE;
   }
 
   void observe(MigrationStats s, long remainingBytes, Instant now) {
@@ -82,6 +91,7 @@ final class Convergence {
     // first sample is wherever the zero pages let it fall in 250 ms, no measure of the guest.
     if (passes < 2 || passes == passJudged) return;
     passJudged = passes;
+    previousPassRemaining = lastPassRemaining;
     judgeDowntimeLimit();
     if (timeAtBest == null || remaining < bestRemaining * (1 - MIN_IMPROVEMENT)) {
       bestRemaining = remaining;
@@ -105,6 +115,7 @@ final class Convergence {
     long want = raisedLimitMs(downtimeLimitMs, expectedDowntimeMs, options.maxDowntimeMs());
     downtimeLimitMs = want;
     raiseTo = want;
+    if (want >= options.maxDowntimeMs()) allowanceFromPass = passes;
   }
 
   /** A pass that leaves at least {@link #PLATEAU} of what the pass before it left: more passes will not lower the pause. */
@@ -119,6 +130,31 @@ final class Convergence {
    */
   static long raisedLimitMs(long currentMs, long expectedMs, long allowanceMs) {
     return Math.min(allowanceMs, Math.max(currentMs + 1, expectedMs * 5 / 4 + 5));
+  }
+
+  /**
+   * Pre-copy cannot bring what is left within the allowance in {@link #STALL_PASSES} more passes:
+   * {@code nowBytes} do not fit in {@code allowanceMs} at {@code bytesPerS}, and shrinking by the
+   * share the last pass did ({@code nowBytes / beforeBytes}, remaining falls geometrically) needs
+   * more passes than that to fit. {@link PredictionModel} takes the same decision.
+   */
+  static boolean hopeless(double beforeBytes, double nowBytes, double bytesPerS, long allowanceMs) {
+    if (beforeBytes <= 0 || bytesPerS <= 0) return false;
+    double fits = bytesPerS * allowanceMs / 1000.0;
+    if (nowBytes <= fits) return false;
+    double ratio = nowBytes / beforeBytes;
+    if (ratio >= 1) return true;
+    return Math.log(fits / nowBytes) / Math.log(ratio) > STALL_PASSES;
+  }
+
+  /**
+   * {@link #hopeless} for the pass judged last, once a whole pass ran with the allowance as QEMU's
+   * limit: QEMU switches over as soon as a pass's dirty set fits its limit, so the allowance gets
+   * its pass before pre-copy is given up on.
+   */
+  boolean isHopeless() {
+    return passes > allowanceFromPass && passes >= 3 && downtimeAboveLimit()
+        && hopeless(previousPassRemaining, lastPassRemaining, bandwidth, options.maxDowntimeMs());
   }
 
   /** A downtime-limit to set now, once per raise, or null. */
@@ -193,7 +229,7 @@ final class Convergence {
     return switch (options.postcopy()) {
       case "always" -> passes >= 2;
       // auto-converge's steeper rungs come first: post-copy once none is left
-      case "auto" -> isStuck(now) && !throttleLeft();
+      case "auto" -> (isStuck(now) || isHopeless()) && !throttleLeft();
       default -> false;
     };
   }

@@ -28,16 +28,24 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
   /** Without --bandwidth: far above QEMU's 128 MiB/s default, which is what stops convergence (qemu-notes). */
   static final long UNCAPPED_BYTES_PER_S = 10L << 30;
 
-  /** Checks what can be checked without the cluster's state (→ 400 naming the field) and applies defaults. */
-  static LiveOptions validate(LiveMigrationRequest r) {
+  /**
+   * Checks what can be checked without the cluster's state (→ 400 naming the field) and applies
+   * defaults. Unasked, post-copy is {@code auto}, the last rung of the ladder, where the target can
+   * run it ({@code targetRunsPostcopy}: its agent reported a userfaultfd for its QEMU) and multifd
+   * does not rule it out; else {@code never}. The live bench's non-convergent guest was cancelled
+   * under {@code never} where post-copy finishes it; what post-copy gives up (a QEMU lost after the
+   * switch loses the guest) is taken only when the alternative is a cancelled migration, and a
+   * broken link during it is recovered.
+   */
+  static LiveOptions validate(LiveMigrationRequest r, boolean targetRunsPostcopy) {
     try {
       MigrationRules.checkLive(r, Spelling.API);
     } catch (RuleViolation v) {
       throw ControllerException.invalid(v.field(), v.value(), v.allowed(), v.getMessage());
     }
     long downtime = r.maxDowntimeMs() == null ? DEFAULT_DOWNTIME_MS : r.maxDowntimeMs();
-    // post-copy gives up the promise that the vm keeps running on the source whatever fails: the user's choice only
-    String postcopy = r.postcopy() == null ? "never" : r.postcopy();
+    String postcopy = r.postcopy() != null ? r.postcopy()
+        : targetRunsPostcopy && r.multifd() == null ? "auto" : "never";
     String compress = r.compress() == null ? "none" : r.compress();
     boolean copy = Boolean.TRUE.equals(r.copyStorage());
     boolean armed = !postcopy.equals("never") && r.multifd() == null;

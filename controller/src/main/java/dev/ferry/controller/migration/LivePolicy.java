@@ -18,9 +18,12 @@ public final class LivePolicy {
     this.options = options;
   }
 
-  /** The settings for a request; bad values fail as they would on the API (ControllerException). */
+  /**
+   * The settings for a request towards a target that can run post-copy (the bench's hosts); bad
+   * values fail as they would on the API (ControllerException).
+   */
   public static LivePolicy of(LiveMigrationRequest request) {
-    return new LivePolicy(LiveOptions.validate(request));
+    return new LivePolicy(LiveOptions.validate(request, true));
   }
 
   public Map<String, Boolean> sourceCapabilities() {

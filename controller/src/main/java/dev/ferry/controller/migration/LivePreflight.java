@@ -38,7 +38,7 @@ final class LivePreflight {
     if (r == null) throw ControllerException.invalid("body", "", "a live migration request");
     if (!Names.valid(r.vm())) throw ControllerException.invalid("vm", r.vm(), Names.RULE);
     if (!Names.valid(r.to())) throw ControllerException.invalid("to", r.to(), "the name of a host: " + Names.RULE);
-    LiveOptions options = LiveOptions.validate(r);
+    LiveOptions options = LiveOptions.validate(r, false);
     VmRow vm = ctx.store().vms().find(r.vm()).orElseThrow(() -> ControllerException.notFound("vm", r.vm(),
         "vm '" + r.vm() + "' is not known", null));
     HostRow target = ctx.hosts().require("to", r.to());
@@ -52,6 +52,8 @@ final class LivePreflight {
     }
     HostRow source = ctx.hosts().requireOnline("vm", vm.host());
     ctx.hosts().requireOnline("to", target.name());
+    // the post-copy default depends on the target host, known only now
+    options = LiveOptions.validate(r, ctx.hosts().postcopyReady(target.name()));
     CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
         ctx.hosts().cpu(target.name()));
     requireNetworks(vm, target);

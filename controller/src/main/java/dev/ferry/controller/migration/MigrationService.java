@@ -612,7 +612,8 @@ public final class MigrationService implements AutoCloseable {
    * the disk's own). Persisted with the next phase change, used as is from then on.
    */
   private MigrationPlan planOfAnOlderRecord(MigrationRecord rec, MigrationRow m) throws IOException {
-    LiveOptions options = LiveOptions.validate(Json.mapper().readValue(m.request(), LiveMigrationRequest.class));
+    // those controllers never armed post-copy unasked
+    LiveOptions options = LiveOptions.validate(Json.mapper().readValue(m.request(), LiveMigrationRequest.class), false);
     List<CopyStorageDisk> copies = new ArrayList<>();
     for (String id : rec.disks) {
       DiskRow d = ctx.disk(rec.vm, id);

@@ -69,6 +69,7 @@ final class PredictionModel {
     int highPasses = 0;
     int rung = 0;
     int patience = o.autoConverge() ? 2 : 1;
+    int allowanceFrom = limitMs >= o.maxDowntimeMs() ? 0 : Integer.MAX_VALUE;
     for (int pass = 1; pass <= MAX_PASSES; pass++) {
       double passS = remaining / b;
       t += passS;
@@ -84,6 +85,12 @@ final class PredictionModel {
         raised = ", the limit raised to " + limitMs + " ms after pass " + pass + " left "
             + Math.round(dirtied * 100 / remaining) + " % of the one before";
         if (sendS <= limitMs / 1000.0) return switchover(t, sendS, pass, throttle, limitMs, raised, o, b);
+        if (limitMs >= o.maxDowntimeMs()) allowanceFrom = pass;
+      } else if (o.postcopyArmed() && o.postcopy().equals("auto") && pass > allowanceFrom
+          && !(o.autoConverge() && rung + 1 < Convergence.THROTTLE_STEPS.length)
+          && Convergence.hopeless(remaining, dirtied, b, o.maxDowntimeMs())) {
+        return postcopy(t, dirtied, b, pass, "pre-copy would need more than " + Convergence.STALL_PASSES
+            + " more passes after pass " + pass + "; --postcopy auto switches to post-copy");
       }
       if (o.autoConverge() && dirtied > 0.5 * remaining && ++highPasses >= 2) {
         highPasses = 0;

@@ -23,7 +23,7 @@ class ConvergenceTest {
   private static final Instant T0 = Instant.parse("2026-12-05T14:00:00Z");
 
   private final Convergence c = new Convergence(LiveOptions.validate(new LiveMigrationRequest("web", "host2", null,
-      null, null, null, null, null, null, null, null)));
+      null, null, null, null, null, null, null, null), false));
 
   private static MigrationStats sample(QemuMigrationStatus status, long passes, long remaining) {
     return new MigrationStats("m", OutgoingPhase.MIGRATING, status, null, null, null, remaining / (100 * MIB / 1000),
@@ -32,8 +32,55 @@ class ConvergenceTest {
   }
 
   private void observe(double atS, long passes, long remainingMib) {
+    observe(c, atS, passes, remainingMib);
+  }
+
+  private static void observe(Convergence w, double atS, long passes, long remainingMib) {
     QemuMigrationStatus status = passes == 0 ? QemuMigrationStatus.SETUP : QemuMigrationStatus.ACTIVE;
-    c.observe(sample(status, passes, remainingMib * MIB), remainingMib * MIB, at(atS));
+    w.observe(sample(status, passes, remainingMib * MIB), remainingMib * MIB, at(atS));
+  }
+
+  private static Convergence postcopyAuto() {
+    return new Convergence(LiveOptions.validate(new LiveMigrationRequest("web", "host2", null, null, "auto", null, null,
+        null, null, null, null), false));
+  }
+
+  /** The live bench's noconv guest (128 MiB rewritten at ~113 MiB/s, a stream of ~119 MiB/s), here at 95 MiB/s. */
+  @Test
+  void postcopyAuto_aPassThatBarelyShrinksUnderTheWholeAllowance_switchesWithoutWaitingForTheStallWatch() {
+    Convergence w = postcopyAuto();
+    observe(w, 0, 0, 0);
+    observe(w, 0.5, 1, 256);
+    observe(w, 2, 2, 135);
+    observe(w, 3.3, 3, 110);
+    assertThat(w.nextDowntimeLimit()).as("81 % of the pass before: the limit goes to the allowance").isEqualTo(300L);
+    assertThat(w.shouldSwitchToPostcopy(at(3.3))).as("the allowance has not had its pass yet").isFalse();
+    observe(w, 4, 4, 104);
+    assertThat(w.isStuck(at(4))).as("the stall watch alone would wait for 3 more passes").isFalse();
+    assertThat(w.shouldSwitchToPostcopy(at(4))).as("95 % a pass: ~20 more to fit 300 ms at 95 MiB/s").isTrue();
+  }
+
+  @Test
+  void postcopyAuto_aPassThatShrinksFastUnderTheWholeAllowance_staysInPrecopy() {
+    Convergence w = postcopyAuto();
+    observe(w, 0, 0, 0);
+    observe(w, 0.5, 1, 256);
+    observe(w, 2, 2, 135);
+    observe(w, 3.3, 3, 110);
+    assertThat(w.nextDowntimeLimit()).isEqualTo(300L);
+    observe(w, 4, 4, 33);
+    assertThat(w.shouldSwitchToPostcopy(at(4))).as("33 MiB at 30 % a pass fits 300 ms in the next one").isFalse();
+  }
+
+  @Test
+  void hopeless_countsThePassesTheLastShareWouldNeed() {
+    double mibS = 100 * MIB;
+    assertThat(Convergence.hopeless(100 * MIB, 25 * MIB, mibS, 300)).as("fits already").isFalse();
+    assertThat(Convergence.hopeless(100 * MIB, 100 * MIB, mibS, 300)).as("no shrinking at all").isTrue();
+    // 60 MiB to 30 MiB: two halvings (2 passes) at 50 % a pass; at 80 % a pass, 4
+    assertThat(Convergence.hopeless(120 * MIB, 60 * MIB, mibS, 300)).isFalse();
+    assertThat(Convergence.hopeless(75 * MIB, 60 * MIB, mibS, 300)).isTrue();
+    assertThat(Convergence.hopeless(-1, 60 * MIB, mibS, 300)).as("no pass before").isFalse();
   }
 
   private static Instant at(double s) {
