@@ -6,7 +6,8 @@ package dev.ferry.api;
  * it started in its record ({@link MigrationView#prediction}) so that actual can be compared.
  *
  * <p>The model: pre-copy passes at {@code bandwidth_mib_s} (the link, or the user's cap when lower);
- * the first pass sends the guest's whole RAM, each later one what the guest dirtied during the
+ * the first pass sends the guest's resident RAM ({@code resident_mib}: the rest was never touched
+ * and goes as zero pages), each later one what the guest dirtied during the
  * one before (dirty rate × pass time, at most the RAM); QEMU switches over once what is left can
  * be sent within the downtime-limit in force, which is Ferry's: a sixth of {@code max_downtime_ms}
  * at the start, raised towards it when a pass no longer shrinks what is left (the explanation
@@ -32,6 +33,9 @@ package dev.ferry.api;
  * @param passes              pre-copy passes until the switchover (or the escalation)
  * @param outcome             {@code pre-copy}, {@code auto-converge}, {@code post-copy} or {@code cancelled}
  * @param explanation         the outcome in words, with what Ferry would do
+ * @param residentMib         how much of the guest's RAM its source QEMU held in memory when
+ *                            measured, the first pass's data; null when the agent did not say (the
+ *                            model then sends the whole RAM)
  */
 public record MigrationPrediction(
     Long predictedTotalMs,
@@ -47,7 +51,16 @@ public record MigrationPrediction(
     boolean converges,
     int passes,
     String outcome,
-    String explanation) {
+    String explanation,
+    Long residentMib) {
+
+  /** A prediction without the resident size (controllers before it, tests). */
+  public MigrationPrediction(Long predictedTotalMs, Long predictedDowntimeMs, double dirtyRateMibS, long dirtyRateCalcS,
+      double linkMibS, String linkSource, String linkNote, double bandwidthMibS, long maxDowntimeMs, long guestMib,
+      boolean converges, int passes, String outcome, String explanation) {
+    this(predictedTotalMs, predictedDowntimeMs, dirtyRateMibS, dirtyRateCalcS, linkMibS, linkSource, linkNote,
+        bandwidthMibS, maxDowntimeMs, guestMib, converges, passes, outcome, explanation, null);
+  }
 
   public static final String MEASURED = "measured";
   public static final String DEFAULT = "default";

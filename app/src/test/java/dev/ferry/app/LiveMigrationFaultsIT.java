@@ -116,7 +116,12 @@ class LiveMigrationFaultsIT {
     GuestConsole source = console("host1", "hog");
     var hb = source.awaitHeartbeatAfter(source.lastHeartbeat().orElseThrow().seq() + 1, SETTLE);
 
-    // no --postcopy: auto is the default towards a host that can run post-copy, as these agents report
+    // no --postcopy: armed (auto) because the target can run it and the dry run's measurement of
+    // this guest says pre-copy would stall; the migration reuses that measurement
+    var dry = ferry.run("migrate", "live", "hog", "--to", "host2", "--bandwidth", BANDWIDTH, "--max-downtime", "50",
+        "--dry-run", "--json");
+    assertThat(dry.exit()).as(dry.toString()).isZero();
+    assertThat(dry.json().get("outcome").asText()).as(dry.toString()).isEqualTo("post-copy");
     var r = ferry.run("migrate", "live", "hog", "--to", "host2", "--bandwidth", BANDWIDTH, "--max-downtime", "50",
         "--json");
 

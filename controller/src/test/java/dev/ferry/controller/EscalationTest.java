@@ -82,9 +82,14 @@ class EscalationTest {
   }
 
   @Test
-  void defaults_targetRunsPostcopy_stuck_switchesToPostcopyAsTheLastRungAndFinishes() throws Exception {
+  void defaults_aMeasurementSaysItStallsAndTheTargetRunsPostcopy_switchesToPostcopyAsTheLastRungAndFinishes()
+      throws Exception {
     host2.postcopyReady = true;
     assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
+    host1.dirtyRateMibS = 400L;
+    JsonNode predicted = c.post("/api/migrations/live/dry-run", new LiveMigrationRequest("web", "host2", null, null, null,
+        null, null, null, null, null, null)).json();
+    assertThat(predicted.get("outcome").asText()).as(predicted.toString()).isEqualTo("post-copy");
 
     String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
@@ -107,6 +112,10 @@ class EscalationTest {
   void defaults_targetDidNotSayItRunsPostcopy_stuck_cancelsAndTheVmStaysOnTheSource() throws Exception {
     host2.postcopyReady = false;
     assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
+    host1.dirtyRateMibS = 400L;
+    JsonNode predicted = c.post("/api/migrations/live/dry-run", new LiveMigrationRequest("web", "host2", null, null, null,
+        null, null, null, null, null, null)).json();
+    assertThat(predicted.get("outcome").asText()).as(predicted.toString()).isEqualTo("cancelled");
 
     String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
@@ -116,6 +125,22 @@ class EscalationTest {
     assertThat(host1.changes()).doesNotContain("POST /agent/vms/web/outgoing/postcopy");
     assertThat(done.get("reason").asText()).contains("does not converge", "--postcopy auto");
     assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  @Test
+  void defaults_aMeasurementSaysItConverges_postcopyIsNotArmed() throws Exception {
+    host2.postcopyReady = true;
+    assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
+    JsonNode predicted = c.post("/api/migrations/live/dry-run", new LiveMigrationRequest("web", "host2", null, null, null,
+        null, null, null, null, null, null)).json();
+    assertThat(predicted.get("outcome").asText()).as("16 MiB/s: " + predicted).isEqualTo("pre-copy");
+
+    String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
+
+    assertThat(host1.outgoing.get("web").capabilities()).as("armed post-copy would lengthen the pause for nothing")
+        .doesNotContainKey("postcopy-ram");
+    assertThat(done.get("status").asText()).as("the scripted guest stalls anyway: cancelled as before").isEqualTo("failed");
   }
 
   @Test

@@ -35,11 +35,11 @@ final class DirtyRates {
     DirtyRateInfo before = migration.dirtyRate();
     DirtyRateInfo now = migration.measureDirtyRate(calcTimeS);
     if (!DirtyRateInfo.MEASURING.equals(before.status())) started.put(vm.name(), new Started(now.startTime(), System.nanoTime()));
-    return view(vm.name(), now);
+    return view(vm, now);
   }
 
   DirtyRate last(VmHandle vm) {
-    return view(vm.name(), qmp(vm).migration().dirtyRate());
+    return view(vm, qmp(vm).migration().dirtyRate());
   }
 
   private static Qmp qmp(VmHandle vm) {
@@ -48,11 +48,13 @@ final class DirtyRates {
     return new Qmp(p.qmp());
   }
 
-  private DirtyRate view(String vm, DirtyRateInfo info) {
-    Started s = started.get(vm);
+  private DirtyRate view(VmHandle vm, DirtyRateInfo info) {
+    Started s = started.get(vm.name());
     Long age = s != null && s.qemuStartTime() == info.startTime()
         ? (System.nanoTime() - s.atNanos()) / 1_000_000 : null;
+    Long resident = vm.process().map(p -> GuestResident.of(p.pid(), vm.status().memoryGivenBytes()))
+        .filter(java.util.OptionalLong::isPresent).map(java.util.OptionalLong::getAsLong).orElse(null);
     return new DirtyRate(info.status(), info.dirtyRate().isPresent() ? info.dirtyRate().getAsLong() : null,
-        info.calcTime(), age);
+        info.calcTime(), age, resident);
   }
 }

@@ -9,8 +9,15 @@ package dev.ferry.api.agent;
  * @param calcTimeS    how long QEMU measures (measured), in seconds
  * @param ageMs        since this agent started the measurement; null when it did not (another
  *                     client, or before the agent's restart), so its age is unknown
+ * @param residentBytes how much of the guest's RAM its QEMU holds in memory now (the rest was
+ *                     never touched: pre-copy sends it as zero pages); null when not known
  */
-public record DirtyRate(String status, Long mibPerS, long calcTimeS, Long ageMs) {
+public record DirtyRate(String status, Long mibPerS, long calcTimeS, Long ageMs, Long residentBytes) {
+
+  /** A measurement without the resident size (agents before it, tests). */
+  public DirtyRate(String status, Long mibPerS, long calcTimeS, Long ageMs) {
+    this(status, mibPerS, calcTimeS, ageMs, null);
+  }
 
   public static final String MEASURED = "measured";
   public static final String MEASURING = "measuring";

@@ -55,9 +55,9 @@ final class MigrateLive extends MigrateVerb {
 
   @Option(names = "--postcopy", paramLabel = "never|auto|always", converter = Converters.Postcopy.class,
       description = "switch to post-copy: never, auto when pre-copy does not converge (the last rung, where"
-          + " it would otherwise be cancelled), always after the first pass (default: auto where the target host"
-          + " can run post-copy, else never; once post-copy starts a lost QEMU can no longer give the vm back to the"
-          + " source, so never keeps the source's copy whole until the end)")
+          + " it would otherwise be cancelled), always after the first pass (default: auto when the target host can"
+          + " run post-copy and a measurement of the guest from the last 60 s, e.g. a --dry-run, says pre-copy would"
+          + " stall, else never; once post-copy starts a lost QEMU can no longer give the vm back to the source)")
   String postcopy;
 
   @Option(names = "--auto-converge", description = "let QEMU slow the guest's vCPUs when it dirties memory too fast")

@@ -30,14 +30,11 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
 
   /**
    * Checks what can be checked without the cluster's state (→ 400 naming the field) and applies
-   * defaults. Unasked, post-copy is {@code auto}, the last rung of the ladder, where the target can
-   * run it ({@code targetRunsPostcopy}: its agent reported a userfaultfd for its QEMU) and multifd
-   * does not rule it out; else {@code never}. The live bench's non-convergent guest was cancelled
-   * under {@code never} where post-copy finishes it; what post-copy gives up (a QEMU lost after the
-   * switch loses the guest) is taken only when the alternative is a cancelled migration, and a
-   * broken link during it is recovered.
+   * defaults. Unasked, post-copy is {@code auto} when {@code armUnasked} (the caller found that the
+   * target can run it and a measurement of the guest says pre-copy would stall:
+   * {@link Predictor#armsPostcopy}) and multifd does not rule it out; else {@code never}.
    */
-  static LiveOptions validate(LiveMigrationRequest r, boolean targetRunsPostcopy) {
+  static LiveOptions validate(LiveMigrationRequest r, boolean armUnasked) {
     try {
       MigrationRules.checkLive(r, Spelling.API);
     } catch (RuleViolation v) {
@@ -45,7 +42,7 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
     }
     long downtime = r.maxDowntimeMs() == null ? DEFAULT_DOWNTIME_MS : r.maxDowntimeMs();
     String postcopy = r.postcopy() != null ? r.postcopy()
-        : targetRunsPostcopy && r.multifd() == null ? "auto" : "never";
+        : armUnasked && r.multifd() == null ? "auto" : "never";
     String compress = r.compress() == null ? "none" : r.compress();
     boolean copy = Boolean.TRUE.equals(r.copyStorage());
     boolean armed = !postcopy.equals("never") && r.multifd() == null;
@@ -78,6 +75,11 @@ record LiveOptions(long maxDowntimeMs, Double bandwidthMibS, String postcopy, bo
    * allowance.
    */
   long startDowntimeMs() {
+    return startDowntimeMs(maxDowntimeMs);
+  }
+
+  /** {@link #startDowntimeMs()} for an allowance of {@code maxDowntimeMs}. */
+  static long startDowntimeMs(long maxDowntimeMs) {
     return Math.min(maxDowntimeMs, Math.max(MIN_START_DOWNTIME_MS, maxDowntimeMs / 6));
   }
 

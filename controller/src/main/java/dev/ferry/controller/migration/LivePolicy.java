@@ -19,11 +19,11 @@ public final class LivePolicy {
   }
 
   /**
-   * The settings for a request towards a target that can run post-copy (the bench's hosts); bad
-   * values fail as they would on the API (ControllerException).
+   * The settings for a request whose guest no measurement says would stall (so unasked post-copy
+   * stays off); bad values fail as they would on the API (ControllerException).
    */
   public static LivePolicy of(LiveMigrationRequest request) {
-    return new LivePolicy(LiveOptions.validate(request, true));
+    return new LivePolicy(LiveOptions.validate(request, false));
   }
 
   public Map<String, Boolean> sourceCapabilities() {

@@ -52,8 +52,12 @@ final class LivePreflight {
     }
     HostRow source = ctx.hosts().requireOnline("vm", vm.host());
     ctx.hosts().requireOnline("to", target.name());
-    // the post-copy default depends on the target host, known only now
-    options = LiveOptions.validate(r, ctx.hosts().postcopyReady(target.name()));
+    // unasked post-copy depends on the target host and on a recent measurement of the guest
+    if (r.postcopy() == null && r.multifd() == null && ctx.hosts().postcopyReady(target.name())) {
+      Predictor predictor = new Predictor(ctx);
+      options = LiveOptions.validate(r, predictor.armsPostcopy(r, true, source.name(), target.name(),
+          vm.memoryGivenBytes(), predictor.recent(source.name(), vm.name())));
+    }
     CpuPreflight.check(vm.name(), vm.cpuModel(), source, target, ctx.hosts().cpu(source.name()),
         ctx.hosts().cpu(target.name()));
     requireNetworks(vm, target);

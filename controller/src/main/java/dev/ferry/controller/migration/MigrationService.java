@@ -400,8 +400,11 @@ public final class MigrationService implements AutoCloseable {
     Predictor predictor = new Predictor(ctx);
     String source = plan.source().name();
     DirtyRate rate = predictor.measure(source, plan.vm().name());
-    MigrationPrediction p = predictor.predict(source, plan.target().name(), plan.vm().memoryGivenBytes(), rate,
-        plan.options());
+    // with this measurement the migration that follows arms post-copy or not: predict what it will do
+    String target = plan.target().name();
+    LiveOptions options = LiveOptions.validate(r, predictor.armsPostcopy(r, ctx.hosts().postcopyReady(target), source,
+        target, plan.vm().memoryGivenBytes(), rate));
+    MigrationPrediction p = predictor.predict(source, target, plan.vm().memoryGivenBytes(), rate, options);
     LOG.info("dry run: live migration of vm {} from host {} to host {}: predicted total {} ms, downtime {} ms ({})",
         plan.vm().name(), source, plan.target().name(), p.predictedTotalMs(), p.predictedDowntimeMs(), p.outcome());
     return p;

@@ -4,7 +4,8 @@ import dev.ferry.api.MigrationPrediction;
 
 /**
  * The pre-copy model behind a {@link MigrationPrediction}, a pure function of its inputs, following
- * what Ferry's policy makes QEMU do. Pass 1 sends the guest's RAM at bandwidth B; each later pass
+ * what Ferry's policy makes QEMU do. Pass 1 sends the guest's resident RAM at bandwidth B (the pages
+ * its QEMU never faulted in are zero, and QEMU sends a few bytes for each); each later pass
  * sends what the guest dirtied during the one before (dirty rate × pass time, at most the RAM).
  * QEMU switches over after a pass whose remainder it can send within the downtime-limit in force
  * (remainder / B ≤ limit), and that send is the downtime. The limit in force is the one Ferry sets:
@@ -21,8 +22,8 @@ import dev.ferry.api.MigrationPrediction;
  * <p>Auto-converge as QEMU 7.2 does it: after every second pass in which the guest dirtied more
  * than half of what was sent ({@code throttle-trigger-threshold} 50), the vCPUs are throttled,
  * first by {@code cpu-throttle-initial} (20 %), then by the current increment more, up to 99 %; a
- * throttled guest dirties in proportion to the CPU time it is left. Not modelled: zero pages
- * (they cost the first pass little, so an idle guest's first pass is shorter than RAM / B), the
+ * throttled guest dirties in proportion to the CPU time it is left. Not modelled: the time QEMU
+ * takes to scan the zero pages, pages the guest zeroed after use (resident, yet sent as zero), the
  * switchover's fixed cost (device state, the target's start), that QEMU checks its limit after
  * each chunk of up to 50 ms of sending (so it switches with part of a chunk still to send, and
  * sends it with the guest stopped, faster than while the guest competes for the CPU: measured
@@ -41,15 +42,20 @@ final class PredictionModel {
    * What the model is given.
    *
    * @param guestBytes     the guest's RAM
+   * @param residentBytes  how much of it the source QEMU holds in memory (the first pass's data);
+   *                       the whole RAM when not known
    * @param dirtyBytesPerS the measured dirty rate
    * @param linkBytesPerS  the link throughput
    * @param options        the policy the migration would run with
    */
-  record Inputs(long guestBytes, double dirtyBytesPerS, double linkBytesPerS, LiveOptions options) {}
+  record Inputs(long guestBytes, long residentBytes, double dirtyBytesPerS, double linkBytesPerS, LiveOptions options) {}
 
-  /** The model's answer; times in ms, downtime null when there is no pre-copy switchover. */
+  /**
+   * The model's answer; times in ms, downtime null when there is no pre-copy switchover, and then
+   * {@code limitMs} 0, else the downtime-limit QEMU switches under.
+   */
   record Result(long totalMs, Long downtimeMs, boolean converges, int passes, String outcome, String explanation,
-      double bandwidthBytesPerS) {}
+      double bandwidthBytesPerS, long limitMs) {}
 
   private PredictionModel() {}
 
@@ -60,7 +66,7 @@ final class PredictionModel {
     long limitMs = o.startDowntimeMs();
     String raised = "";
     double ram = in.guestBytes();
-    double remaining = ram;
+    double remaining = in.residentBytes() > 0 ? Math.min(ram, in.residentBytes()) : ram;
     double t = 0;
     double best = Double.MAX_VALUE;
     int passAtBest = 0;
@@ -117,10 +123,10 @@ final class PredictionModel {
       } else {
         return new Result(ms(t), null, false, pass, "cancelled", "pre-copy stalls after " + pass + " passes with "
             + mib(remaining) + " MiB left (" + ms(remaining / b) + " ms to send > limit " + o.maxDowntimeMs()
-            + " ms): Ferry cancels it and the vm keeps running on the source" + wouldWork(o), b);
+            + " ms): Ferry cancels it and the vm keeps running on the source" + wouldWork(o), b, 0);
       }
     }
-    return new Result(ms(t), null, false, MAX_PASSES, "cancelled", "no switchover within " + MAX_PASSES + " passes", b);
+    return new Result(ms(t), null, false, MAX_PASSES, "cancelled", "no switchover within " + MAX_PASSES + " passes", b, 0);
   }
 
   /** QEMU switches over after pass {@code pass} and sends its last remainder in {@code sendS} with the guest stopped. */
@@ -131,13 +137,14 @@ final class PredictionModel {
         + pass + " passes" : "converges by itself after " + pass + " passes";
     String limit = raised.isEmpty() ? " (QEMU's downtime limit " + limitMs + " ms, of the " + o.maxDowntimeMs()
         + " ms allowed)" : raised;
-    return new Result(ms(t + sendS), ms(sendS), true, pass, throttled ? "auto-converge" : "pre-copy", how + limit, b);
+    return new Result(ms(t + sendS), ms(sendS), true, pass, throttled ? "auto-converge" : "pre-copy", how + limit, b,
+        limitMs);
   }
 
   /** Post-copy: the target runs the guest at once and pulls the last remainder; the switch's pause is not modelled. */
   private static Result postcopy(double t, double remaining, double b, int pass, String why) {
     return new Result(ms(t + remaining / b), null, false, pass, "post-copy", why + "; the last " + mib(remaining)
-        + " MiB follow after the guest runs on the target", b);
+        + " MiB follow after the guest runs on the target", b, 0);
   }
 
   private static String wouldWork(LiveOptions o) {

@@ -1,5 +1,6 @@
 package dev.ferry.controller.migration;
 
+import dev.ferry.api.LiveMigrationRequest;
 import dev.ferry.api.MigrationPrediction;
 import dev.ferry.api.MigrationView;
 import dev.ferry.api.agent.DirtyRate;
@@ -9,6 +10,8 @@ import dev.ferry.controller.store.MigrationStore;
 import dev.ferry.controller.store.Page;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,12 +22,14 @@ import org.slf4j.LoggerFactory;
  * and {@link PredictionModel}.
  *
  * <p>The link: each completed live migration's record keeps QEMU's average throughput at
- * completion ({@code throughput_bytes_per_s}); the highest of the newest {@link #LINK_SAMPLES}
+ * completion ({@code throughput_bytes_per_s}); the median of the newest {@link #LINK_SAMPLES}
  * succeeded live migrations between the two hosts, either way, that ran without a bandwidth cap
- * gives the link (a capped one only says what the cap let through). Highest, not newest: QEMU's
- * average also counts the time spent scanning zero pages and waiting for the CPU, so a small or
- * idle guest's migration reads far below the link (measured: 65 to 420 MiB/s between the same two
- * loopback hosts). Without one, {@link #DEFAULT_LINK_BYTES_PER_S}, and the prediction says so: a dry
+ * gives the link (a capped one only says what the cap let through). QEMU's average counts the
+ * bytes sent over the whole time, zero pages scanned and CPU waited for included, which is what
+ * the model's first pass, the guest's resident RAM at the link, needs. Median, not highest: the
+ * highest was chosen while the model still sent the whole RAM, against idle guests reading low,
+ * and one dense migration at 1100 MiB/s then made the next dense ones -74 to -82 % off (the live
+ * bench). Without one, {@link #DEFAULT_LINK_BYTES_PER_S}, and the prediction says so: a dry
  * run has nothing better before the first byte; a real migration's record waits for its own first
  * pass instead ({@link RunPrediction}, {@link FirstPassRate}).
  */
@@ -41,7 +46,7 @@ final class Predictor {
   private static final Duration POLL = Duration.ofMillis(200);
   /** how many of the newest migrations touching the source are searched for the pair */
   private static final int HISTORY = 100;
-  /** how many of the pair's newest uncapped migrations the link is the best of */
+  /** how many of the pair's newest uncapped migrations the link is the median of */
   static final int LINK_SAMPLES = 5;
 
   /** Where the link throughput comes from. */
@@ -84,47 +89,101 @@ final class Predictor {
     }
   }
 
-  /** The prediction for a migration of a guest of {@code guestBytes} from {@code source} to {@code target}. */
-  MigrationPrediction predict(String source, String target, long guestBytes, DirtyRate rate, LiveOptions options) {
-    return predict(guestBytes, rate, options, link(source, target));
+  /**
+   * Whether a migration that did not ask for post-copy gets it as its last rung ({@code auto}):
+   * only where the target can run it ({@code targetReady}: its agent reported a userfaultfd for
+   * QEMU) and {@code rate}, a measurement of the guest, makes Ferry's own policy stall in
+   * pre-copy. Armed post-copy is not free: QEMU then opens the return path and its switchover waits
+   * for the target to load (the live bench, every convergent workload: QEMU's downtime 20-55 ms
+   * armed against 4-10 ms, the source's stop to the target's resume up to 30 ms longer), so a guest
+   * that converges keeps it off, and the one that cannot converge finishes instead of being
+   * cancelled. Without a measurement it stays off, as before.
+   */
+  boolean armsPostcopy(LiveMigrationRequest r, boolean targetReady, String source, String target, long guestBytes,
+      DirtyRate rate) {
+    if (r.postcopy() != null || r.multifd() != null || !targetReady || rate == null || !rate.measured()) return false;
+    return predict(source, target, guestBytes, rate, LiveOptions.validate(r, true)).outcome().equals("post-copy");
   }
 
-  /** The same with a given link. */
-  MigrationPrediction predict(long guestBytes, DirtyRate rate, LiveOptions options, Link link) {
+  /** The source's measurement of the VM if at most {@link RunPrediction#REUSE} old, else null; never measures. */
+  DirtyRate recent(String sourceHost, String vm) {
+    try {
+      DirtyRate d = last(sourceHost, vm);
+      return d.measured() && d.ageMs() != null && d.ageMs() <= RunPrediction.REUSE.toMillis() ? d : null;
+    } catch (ControllerException e) {
+      return null;
+    }
+  }
+
+  /** The prediction for a migration of a guest of {@code guestBytes} from {@code source} to {@code target}. */
+  MigrationPrediction predict(String source, String target, long guestBytes, DirtyRate rate, LiveOptions options) {
+    List<MigrationView> pair = pairHistory(source, target);
+    return predict(guestBytes, rate, options, link(pair, source, target), PauseShare.of(pair));
+  }
+
+  /** The same with a given link, and the pair's pause share when known (else null). */
+  MigrationPrediction predict(long guestBytes, DirtyRate rate, LiveOptions options, Link link, PauseShare share) {
     double dirty = rate.mibPerS() * (double) (1 << 20);
-    PredictionModel.Result r = PredictionModel.predict(new PredictionModel.Inputs(guestBytes, dirty, link.bytesPerS(),
-        options));
-    return new MigrationPrediction(r.totalMs(), r.downtimeMs(), rate.mibPerS(), rate.calcTimeS(),
+    long resident = rate.residentBytes() == null ? guestBytes : Math.min(guestBytes, rate.residentBytes());
+    PredictionModel.Result r = PredictionModel.predict(new PredictionModel.Inputs(guestBytes, resident, dirty,
+        link.bytesPerS(), options));
+    Long downtime = r.downtimeMs();
+    String explanation = r.explanation();
+    if (downtime != null && share != null && r.limitMs() > 0) {
+      downtime = Math.round(share.share() * r.limitMs());
+      explanation += "; the pause " + downtime + " ms, " + share.percent() + " of that limit as " + share.what();
+    }
+    long total = r.totalMs() - (r.downtimeMs() == null ? 0 : r.downtimeMs()) + (downtime == null ? 0 : downtime);
+    return new MigrationPrediction(total, downtime, rate.mibPerS(), rate.calcTimeS(),
         mib(link.bytesPerS()), link.source(), link.note(), mib(r.bandwidthBytesPerS()), options.maxDowntimeMs(),
-        guestBytes >> 20, r.converges(), r.passes(), r.outcome(), r.explanation());
+        guestBytes >> 20, r.converges(), r.passes(), r.outcome(), explanation,
+        rate.residentBytes() == null ? null : rate.residentBytes() >> 20);
   }
 
   /** The link throughput last seen between the two hosts, or the default. */
   Link link(String source, String target) {
+    return link(pairHistory(source, target), source, target);
+  }
+
+  /** The pair's pause share, or null: see {@link PauseShare}. */
+  PauseShare pauseShare(String source, String target) {
+    return PauseShare.of(pairHistory(source, target));
+  }
+
+  /** The succeeded live migrations between the two hosts, either way, newest first. */
+  private List<MigrationView> pairHistory(String source, String target) {
     var filter = new MigrationStore.Filter(null, source, dev.ferry.api.MigrationStatus.SUCCEEDED, null, "live");
-    MigrationView best = null;
-    int seen = 0;
+    var pair = new ArrayList<MigrationView>();
     for (var row : ctx.store().migrations().page(new Page(null, HISTORY), filter)) {
-      if (seen >= LINK_SAMPLES) break;
-      boolean pair = row.source().equals(source) && row.target().equals(target)
+      boolean ours = row.source().equals(source) && row.target().equals(target)
           || row.source().equals(target) && row.target().equals(source);
-      if (!pair) continue;
-      MigrationView v;
+      if (!ours) continue;
       try {
-        v = MigrationRecord.readStored(row.record());
+        pair.add(MigrationRecord.readStored(row.record()));
       } catch (IOException e) {
-        LOG.warn("migration {}: unreadable record skipped for the link throughput: {}", row.id(), e.getMessage());
-        continue;
+        LOG.warn("migration {}: unreadable record skipped for the prediction: {}", row.id(), e.getMessage());
       }
+    }
+    return pair;
+  }
+
+  private static Link link(List<MigrationView> pair, String source, String target) {
+    var rates = new ArrayList<MigrationView>();
+    for (MigrationView v : pair) {
+      if (rates.size() >= LINK_SAMPLES) break;
       if (v.throughputBytesPerS() == null || v.throughputBytesPerS() <= 0) continue;
       if (v.plan() != null && v.plan().bandwidthMibS() != null) continue;
-      seen++;
-      if (best == null || v.throughputBytesPerS() > best.throughputBytesPerS()) best = v;
+      rates.add(v);
     }
-    if (best != null) {
-      return new Link(best.throughputBytesPerS(), MigrationPrediction.MEASURED, "what live migration " + best.id()
-          + " (" + best.source() + " -> " + best.target() + ", ended " + best.endedAt() + ") achieved, the best of the"
-          + " last " + seen + " between the two hosts");
+    if (!rates.isEmpty()) {
+      MigrationView newest = rates.getFirst();
+      rates.sort(java.util.Comparator.comparingDouble(MigrationView::throughputBytesPerS));
+      MigrationView mid = rates.get(rates.size() / 2);
+      double bytesPerS = rates.size() % 2 == 1 ? mid.throughputBytesPerS()
+          : (mid.throughputBytesPerS() + rates.get(rates.size() / 2 - 1).throughputBytesPerS()) / 2;
+      return new Link(bytesPerS, MigrationPrediction.MEASURED, "the median of what the last " + rates.size()
+          + " uncapped live migrations between the two hosts achieved (the newest, " + newest.id() + ", "
+          + mib(newest.throughputBytesPerS()) + " MiB/s)");
     }
     return new Link(DEFAULT_LINK_BYTES_PER_S, MigrationPrediction.DEFAULT, "no uncapped live migration between '"
         + source + "' and '" + target + "' succeeded yet: the default of 1 Gbit/s");

@@ -129,7 +129,7 @@ final class RunPrediction {
   private void predict(Predictor predictor, DirtyRate rate, String when, Predictor.Link link) {
     long guest = ctx.store().vms().find(record.vm).map(v -> v.memoryGivenBytes()).orElse(0L);
     if (guest <= 0) return;
-    record.prediction = predictor.predict(guest, rate, options, link);
+    record.prediction = predictor.predict(guest, rate, options, link, predictor.pauseShare(record.source, record.target));
     LOG.info("migration {}: predicted total {} ms, downtime {} ms ({}, dirty rate {} MiB/s {}, link {} MiB/s {})",
         record.id, record.prediction.predictedTotalMs(), record.prediction.predictedDowntimeMs(),
         record.prediction.outcome(), record.prediction.dirtyRateMibS(), when, record.prediction.linkMibS(),

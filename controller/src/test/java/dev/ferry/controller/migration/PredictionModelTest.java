@@ -19,7 +19,7 @@ class PredictionModelTest {
   }
 
   private static PredictionModel.Result predict(double guestMib, double dirtyMibS, double linkMibS, LiveOptions o) {
-    return PredictionModel.predict(new PredictionModel.Inputs((long) (guestMib * MIB), dirtyMibS * MIB,
+    return PredictionModel.predict(new PredictionModel.Inputs((long) (guestMib * MIB), (long) (guestMib * MIB), dirtyMibS * MIB,
         linkMibS * MIB, o));
   }
 
@@ -136,6 +136,15 @@ class PredictionModelTest {
     assertThat(r.converges()).isFalse();
     assertThat(r.totalMs()).isEqualTo(30_720);
     assertThat(r.passes()).isEqualTo(2);
+  }
+
+  @Test
+  void aMostlyUntouchedGuest_sendsOnlyItsResidentRamInTheFirstPass() {
+    // 256 MiB of which 64 MiB resident, idle, at 100 MiB/s: 640 ms, not 2.56 s
+    PredictionModel.Result r = PredictionModel.predict(new PredictionModel.Inputs((long) (256 * MIB), (long) (64 * MIB), 0, 100 * MIB,
+        options(null, null, "never", false)));
+    assertThat(r.outcome()).isEqualTo("pre-copy");
+    assertThat(r.totalMs()).isEqualTo(640);
   }
 
   @Test
