@@ -84,12 +84,7 @@ class EscalationTest {
   @Test
   void defaults_aMeasurementSaysItStallsAndTheTargetRunsPostcopy_switchesToPostcopyAsTheLastRungAndFinishes()
       throws Exception {
-    host2.postcopyReady = true;
-    assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
-    host1.dirtyRateMibS = 400L;
-    JsonNode predicted = c.post("/api/migrations/live/dry-run", new LiveMigrationRequest("web", "host2", null, null, null,
-        null, null, null, null, null, null)).json();
-    assertThat(predicted.get("outcome").asText()).as(predicted.toString()).isEqualTo("post-copy");
+    assertThat(dryRun(true, 400L)).isEqualTo("post-copy");
 
     String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
@@ -110,12 +105,7 @@ class EscalationTest {
 
   @Test
   void defaults_targetDidNotSayItRunsPostcopy_stuck_cancelsAndTheVmStaysOnTheSource() throws Exception {
-    host2.postcopyReady = false;
-    assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
-    host1.dirtyRateMibS = 400L;
-    JsonNode predicted = c.post("/api/migrations/live/dry-run", new LiveMigrationRequest("web", "host2", null, null, null,
-        null, null, null, null, null, null)).json();
-    assertThat(predicted.get("outcome").asText()).as(predicted.toString()).isEqualTo("cancelled");
+    assertThat(dryRun(false, 400L)).isEqualTo("cancelled");
 
     String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
@@ -129,11 +119,7 @@ class EscalationTest {
 
   @Test
   void defaults_aMeasurementSaysItConverges_postcopyIsNotArmed() throws Exception {
-    host2.postcopyReady = true;
-    assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
-    JsonNode predicted = c.post("/api/migrations/live/dry-run", new LiveMigrationRequest("web", "host2", null, null, null,
-        null, null, null, null, null, null)).json();
-    assertThat(predicted.get("outcome").asText()).as("16 MiB/s: " + predicted).isEqualTo("pre-copy");
+    assertThat(dryRun(true, 16L)).isEqualTo("pre-copy");
 
     String id = start(new LiveMigrationRequest("web", "host2", null, null, null, null, null, null, null, null, null));
     JsonNode done = c.awaitFinal(id, Duration.ofSeconds(60));
@@ -155,6 +141,19 @@ class EscalationTest {
     assertThat(done.get("reason").asText()).contains("does not converge", "auto-converge throttled up to steps of 40 %");
     assertThat(done.get("escalations").get(0).asText()).contains("capped at 64.0 MiB/s");
     assertThat(c.get("/api/vms/web").json().get("host").asText()).isEqualTo("host1");
+  }
+
+  /**
+   * host2 reports whether it can run post-copy, host1's guest dirties {@code dirtyMibS}, and a dry
+   * run with default flags measures it (what the migration after it reuses); its outcome.
+   */
+  private String dryRun(boolean targetReady, long dirtyMibS) throws Exception {
+    host2.postcopyReady = targetReady;
+    assertThat(host2.heartbeat(c.controller.url())).isEqualTo(200);
+    host1.dirtyRateMibS = dirtyMibS;
+    JsonNode predicted = c.post("/api/migrations/live/dry-run", new LiveMigrationRequest("web", "host2", null, null, null,
+        null, null, null, null, null, null)).json();
+    return predicted.get("outcome").asText();
   }
 
   private String start(LiveMigrationRequest r) throws Exception {
