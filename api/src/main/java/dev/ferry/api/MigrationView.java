@@ -51,6 +51,9 @@ import java.util.List;
  *                          null before
  * @param cutoverReason     warm: why the cutover began ({@code ferry migration cutover}, the predicted downtime within
  *                          {@code --max-downtime}, the time of {@code --cutover at:TIME} came); null before
+ * @param ramRateBytesPerS  live: the guest RAM the migration went through per second (zero pages and pages sent,
+ *                          once per pass that visited them, over QEMU's total time); the next predictions between the
+ *                          two hosts take their link from it. Null for other kinds and for records older than it
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record MigrationView(
@@ -93,7 +96,24 @@ public record MigrationView(
     Long verifyMs,
     Long startMs,
     Instant shutdownRequestedAt,
-    String cutoverReason) {
+    String cutoverReason,
+    Double ramRateBytesPerS) {
+
+  /** A view without the RAM rate (records before it, other kinds). */
+  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
+      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
+      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
+      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
+      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
+      List<String> disksKept, String networkAnnounce, MigrationPrediction prediction, long copiedBytes,
+      long skippedBytes, Long predictedDowntimeMs, long dirtyBytes, Long shutdownMs, Long verifyMs, Long startMs,
+      Instant shutdownRequestedAt, String cutoverReason) {
+    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
+        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
+        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
+        networkAnnounce, prediction, copiedBytes, skippedBytes, predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs,
+        startMs, shutdownRequestedAt, cutoverReason, null);
+  }
 
   /** A view without the shutdown request's instant and the cutover's reason. */
   public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,

@@ -619,14 +619,22 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return new MigrationStats(id, s.phase(), s.status(), s.totalTimeMs(), s.setupTimeMs(), s.downtimeMs(),
         s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(), s.dirtyRateBytesPerS(),
         s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(), s.wallTimeMs(),
-        s.elapsedMs(), s.error());
+        s.elapsedMs(), s.error(), s.ramProcessedBytes());
   }
 
   private static MigrationStats withPhase(MigrationStats s, OutgoingPhase phase, QemuMigrationStatus status) {
     return new MigrationStats(s.migrationId(), phase, status, s.totalTimeMs(), s.setupTimeMs(), s.downtimeMs(),
         s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(), s.dirtyRateBytesPerS(),
         s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(), s.wallTimeMs(),
-        s.elapsedMs(), s.error());
+        s.elapsedMs(), s.error(), s.ramProcessedBytes());
+  }
+
+  /** {@code s} as QEMU reports it after {@code totalMs} in which the migration went through {@code ramBytes} of RAM. */
+  static MigrationStats withRam(MigrationStats s, long totalMs, long ramBytes) {
+    return new MigrationStats(s.migrationId(), s.phase(), s.status(), totalMs, s.setupTimeMs(), s.downtimeMs(),
+        s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(), s.dirtyRateBytesPerS(),
+        s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(), s.wallTimeMs(),
+        s.elapsedMs(), s.error(), ramBytes);
   }
 
   // ---- the fake's own controls

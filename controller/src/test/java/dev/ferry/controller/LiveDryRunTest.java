@@ -1,6 +1,7 @@
 package dev.ferry.controller;
 
 import static dev.ferry.controller.FakeAgent.stats;
+import static dev.ferry.controller.FakeAgent.withRam;
 import static dev.ferry.controller.TestCluster.GIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -51,7 +52,9 @@ class LiveDryRunTest {
     host1.script.addAll(List.of(
         stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L),
         stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, GIB, 100 * MIB, 20 * MIB, 2, 900L),
-        stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB + 110 * MIB, 0, 0, 3, 0L)));
+        // every page sent in full: 1 GiB in pass 1, 100 and 10 MiB after it, in 0.9 s: 1260 MiB/s of RAM
+        withRam(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB + 110 * MIB, 0, 0, 3, 0L), 900,
+            GIB + 110 * MIB)));
     host1.calls.clear();
     host2.calls.clear();
   }
@@ -138,21 +141,22 @@ class LiveDryRunTest {
     assertThat(done.get("status").asText()).isEqualTo("succeeded");
     assertThat(done.get("prediction").get("predicted_total_ms").asLong()).isEqualTo(total);
 
-    // back from host2: the link is what that migration achieved, QEMU's 800 Mbit/s = 95.4 MiB/s
+    // back from host2: the link is the RAM that migration went through per second, 1134 MiB in
+    // QEMU's 900 ms (not its 800 Mbit/s = 95.4 MiB/s of bytes sent)
     host2.vms.put("web", host1.vms.getOrDefault("web", host2.vms.get("web")));
     host2.heartbeat(c.controller.url());
     TestCluster.Reply reply = c.post(DRY_RUN, live("web", "host1"));
     assertThat(reply.status()).as(reply.body()).isEqualTo(200);
     JsonNode p = reply.json();
     assertThat(p.get("link_source").asText()).isEqualTo("measured");
-    assertThat(p.get("link_mib_s").asDouble()).isEqualTo(95.4);
+    assertThat(p.get("link_mib_s").asDouble()).isEqualTo(1260.0);
     assertThat(p.get("link_note").asText()).contains(id);
-    // 1 GiB at 100e6 B/s, 16 MiB/s: pass 3 leaves 4.8 MiB (50.6 ms, just above the 50 ms QEMU
-    // starts with), pass 4 the last 0.8 MiB (8.5 ms at the link); the pause is what the pair's one
-    // switchover under that limit took of it: 42 of 50 ms
-    assertThat(p.get("passes").asInt()).isEqualTo(4);
+    // 1 GiB at 1260 MiB/s, 16 MiB/s: pass 1 813 ms leaves 13.0 MiB (10.3 ms at the link, within the
+    // 50 ms QEMU starts with); the pause is what the pair's one switchover under that limit took of
+    // it: 42 of 50 ms
+    assertThat(p.get("passes").asInt()).isEqualTo(1);
     assertThat(p.get("predicted_downtime_ms").asLong()).isEqualTo(42);
-    assertThat(p.get("predicted_total_ms").asLong()).isEqualTo(12_900 - 9 + 42);
+    assertThat(p.get("predicted_total_ms").asLong()).isEqualTo(823 - 10 + 42);
     assertThat(p.get("explanation").asText()).contains("84 % of that limit as the median of the last 1 pre-copy");
   }
 
@@ -177,10 +181,12 @@ class LiveDryRunTest {
     assertThat(c.awaitFinal(there, Duration.ofSeconds(30)).get("status").asText()).isEqualTo("succeeded");
     host2.vms.put("web", host1.vms.getOrDefault("web", host2.vms.get("web")));
     host2.heartbeat(c.controller.url());
-    // the way back averages 400 Mbit/s (a busy CPU), the way there 800 Mbit/s: neither alone is the link
+    // the way back goes through its RAM at half the speed (a busy CPU: 1134 MiB in 1.8 s), the way
+    // there at 1260 MiB/s: neither alone is the link
     host2.script.addAll(List.of(
         slow(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 400 * MIB, 700 * MIB, 20 * MIB, 1, 2000L)),
-        slow(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB, 0, 0, 3, 0L))));
+        withRam(slow(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB, 0, 0, 3, 0L)), 1800,
+            GIB + 110 * MIB)));
     String back = c.post("/api/migrations/live", live("web", "host1")).json().get("id").asText();
     JsonNode done = c.awaitFinal(back, Duration.ofSeconds(30));
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
@@ -188,8 +194,8 @@ class LiveDryRunTest {
 
     JsonNode p = c.post(DRY_RUN, live("web", "host2")).json();
 
-    assertThat(p.get("link_mib_s").asDouble()).as("(100 + 50) / 2 MB/s").isEqualTo(71.5);
-    assertThat(p.get("link_note").asText()).contains("the median of what the last 2").contains(back);
+    assertThat(p.get("link_mib_s").asDouble()).as("(1260 + 630) / 2 MiB/s").isEqualTo(945.0);
+    assertThat(p.get("link_note").asText()).contains("the median guest RAM per second of the last 2").contains(back);
   }
 
   private static dev.ferry.api.agent.MigrationStats slow(dev.ferry.api.agent.MigrationStats s) {

@@ -68,7 +68,7 @@ final class OutgoingStats {
     return new MigrationStats(s.migrationId(), r.phase(), s.status(), s.totalTimeMs(), s.setupTimeMs(),
         s.downtimeMs(), s.expectedDowntimeMs(), s.ramTransferredBytes(), s.ramRemainingBytes(), s.ramTotalBytes(),
         s.dirtyRateBytesPerS(), s.mbps(), s.passes(), s.postcopyRequests(), s.mirrors(), s.pauseMs(), s.switchoverMs(),
-        s.wallTimeMs(), s.elapsedMs(), s.error());
+        s.wallTimeMs(), s.elapsedMs(), s.error(), s.ramProcessedBytes());
   }
 
   static List<MirrorProgress> progress(List<OutgoingRecord.Mirror> mirrors, Map<String, BlockJobInfo> jobs) {
@@ -94,7 +94,7 @@ final class OutgoingStats {
     return new MigrationStats(migrationId, phase, Migration.status(qm), boxed(qm.totalTime()), boxed(qm.setupTime()),
         boxed(qm.downtime()), boxed(qm.expectedDowntime()), ram.transferred(), ram.remaining(), ram.total(),
         ram.dirtyPagesRate() * pageSize, ram.mbps(), ram.dirtySyncCount(), ram.postcopyRequests(), mirrors, pauseMs,
-        switchoverMs, wallTimeMs, elapsedMs, err);
+        switchoverMs, wallTimeMs, elapsedMs, err, (ram.duplicate() + ram.normal()) * pageSize);
   }
 
   private static Long boxed(OptionalLong value) {

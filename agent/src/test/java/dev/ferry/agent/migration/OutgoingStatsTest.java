@@ -25,12 +25,13 @@ class OutgoingStatsTest {
     MigrationInfo qm = queryMigrate("""
         {"expected-downtime": 300, "status": "active", "setup-time": 26, "total-time": 1003,
          "ram": {"total": 134742016, "postcopy-requests": 2, "dirty-sync-count": 3, "page-size": 4096,
-                 "remaining": 115703808, "mbps": 0.5, "transferred": 41892, "dirty-pages-rate": 10}}""");
+                 "remaining": 115703808, "mbps": 0.5, "transferred": 41892, "dirty-pages-rate": 10,
+                 "duplicate": 4700, "normal": 9}}""");
 
     MigrationStats s = OutgoingStats.stats("m1", OutgoingPhase.MIGRATING, qm, List.of(), null, null, 900L, 1200L, null);
 
     assertThat(s).isEqualTo(new MigrationStats("m1", OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, 1003L, 26L, null, 300L, 41892,
-        115703808, 134742016, 40960, 0.5, 3, 2, List.of(), null, null, 900L, 1200L, null));
+        115703808, 134742016, 40960, 0.5, 3, 2, List.of(), null, null, 900L, 1200L, null, (4700L + 9) * 4096));
   }
 
   @Test

@@ -18,6 +18,11 @@ import java.util.List;
  * @param wallTimeMs           {@code migrate} sent → completed/failed/cancelled, by the agent's clock
  * @param elapsedMs            the outgoing request → completed/failed/cancelled, by the agent's
  *                             clock (includes mirroring copied disks until READY)
+ * @param ramProcessedBytes    the RAM the migration went through so far: pages found zero (sent as a
+ *                             marker) and pages sent in full, × page size; each pass counts the
+ *                             pages it visited, so the first counts the whole RAM. Per second, this
+ *                             is the rate the prediction's passes go at (a zero page costs the scan,
+ *                             not the link); null from agents before it
  */
 public record MigrationStats(
     String migrationId,
@@ -39,4 +44,16 @@ public record MigrationStats(
     Long switchoverMs,
     Long wallTimeMs,
     Long elapsedMs,
-    String error) {}
+    String error,
+    Long ramProcessedBytes) {
+
+  /** Stats without the RAM processed (agents before it, tests). */
+  public MigrationStats(String migrationId, OutgoingPhase phase, QemuMigrationStatus status, Long totalTimeMs,
+      Long setupTimeMs, Long downtimeMs, Long expectedDowntimeMs, long ramTransferredBytes, long ramRemainingBytes,
+      long ramTotalBytes, long dirtyRateBytesPerS, double mbps, long passes, long postcopyRequests,
+      List<MirrorProgress> mirrors, Long pauseMs, Long switchoverMs, Long wallTimeMs, Long elapsedMs, String error) {
+    this(migrationId, phase, status, totalTimeMs, setupTimeMs, downtimeMs, expectedDowntimeMs, ramTransferredBytes,
+        ramRemainingBytes, ramTotalBytes, dirtyRateBytesPerS, mbps, passes, postcopyRequests, mirrors, pauseMs,
+        switchoverMs, wallTimeMs, elapsedMs, error, null);
+  }
+}

@@ -56,6 +56,9 @@ final class AgentWatch {
     record.totalBytes = progress.done() + remaining;
     double rate = s.mbps() > 0 ? s.mbps() * 1e6 / 8 : progress.rate() == null ? 0 : progress.rate();
     record.throughput = rate > 0 ? rate : null;
+    if (s.ramProcessedBytes() != null && s.ramProcessedBytes() > 0 && s.totalTimeMs() != null && s.totalTimeMs() > 0) {
+      record.ramRate = s.ramProcessedBytes() * 1000.0 / s.totalTimeMs();
+    }
     record.dirtyRate = (double) s.dirtyRateBytesPerS();
     record.passes = (int) s.passes();
     record.diskBytesMirrored = Math.max(record.diskBytesMirrored, mirrored);

@@ -27,6 +27,8 @@ final class MigrationRecord {
   long remainingBytes;
   long totalBytes;
   Double throughput;
+  /** live: guest RAM gone through per second (see {@link MigrationView#ramRateBytesPerS}) */
+  Double ramRate;
   Double dirtyRate;
   int passes;
   Long etaMs;
@@ -124,6 +126,7 @@ final class MigrationRecord {
     r.startMs = v.startMs();
     r.shutdownRequestedAt = v.shutdownRequestedAt();
     r.cutoverReason = v.cutoverReason();
+    r.ramRate = v.ramRateBytesPerS();
     return r;
   }
 
@@ -156,6 +159,6 @@ final class MigrationRecord {
         transferredBytes, remainingBytes, totalBytes, throughput, dirtyRate, passes, etaMs, downtimeMs,
         observedPauseMs, postcopy, diskBytesMirrored, verified, reason, disks, postcopyRecoveries,
         escalations, stuck, plan, disksKept, networkAnnounce, prediction, copiedBytes, skippedBytes,
-        predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs, startMs, shutdownRequestedAt, cutoverReason);
+        predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs, startMs, shutdownRequestedAt, cutoverReason, ramRate);
   }
 }

@@ -4,10 +4,12 @@ import dev.ferry.api.MigrationPrediction;
 
 /**
  * The pre-copy model behind a {@link MigrationPrediction}, a pure function of its inputs, following
- * what Ferry's policy makes QEMU do. Pass 1 sends the guest's resident RAM at bandwidth B (the pages
- * its QEMU never faulted in are zero, and QEMU sends a few bytes for each); each later pass
- * sends what the guest dirtied during the one before (dirty rate × pass time, at most the RAM).
- * QEMU switches over after a pass whose remainder it can send within the downtime-limit in force
+ * what Ferry's policy makes QEMU do. The link L is RAM gone through per second (zero pages and
+ * pages sent alike: {@link Predictor}), B the lower of L and the bandwidth cap. Pass 1 visits the
+ * whole RAM at L, and no faster than the cap lets the guest's resident RAM out (a page its QEMU
+ * never faulted in is zero and costs the scan, not the link); each later pass sends what the
+ * guest dirtied during the one before (dirty rate × pass time, at most the RAM) at B. QEMU
+ * switches over after a pass whose remainder it can send within the downtime-limit in force
  * (remainder / B ≤ limit), and that send is the downtime. The limit in force is the one Ferry sets:
  * {@link LiveOptions#startDowntimeMs} at the start (50 ms of the default 300), so a converging
  * guest takes the passes that bring its remainder under that, not under the allowance; and, as
@@ -22,9 +24,7 @@ import dev.ferry.api.MigrationPrediction;
  * <p>Auto-converge as QEMU 7.2 does it: after every second pass in which the guest dirtied more
  * than half of what was sent ({@code throttle-trigger-threshold} 50), the vCPUs are throttled,
  * first by {@code cpu-throttle-initial} (20 %), then by the current increment more, up to 99 %; a
- * throttled guest dirties in proportion to the CPU time it is left. Not modelled: the time QEMU
- * takes to scan the zero pages, pages the guest zeroed after use (resident, yet sent as zero), the
- * switchover's fixed cost (device state, the target's start), that QEMU checks its limit after
+ * throttled guest dirties in proportion to the CPU time it is left. Not modelled: the switchover's fixed cost (device state, the target's start), that QEMU checks its limit after
  * each chunk of up to 50 ms of sending (so it switches with part of a chunk still to send, and
  * sends it with the guest stopped, faster than while the guest competes for the CPU: measured
  * pauses under a 50 ms limit were 2–27 ms where this model says 10–45), and a working set smaller
@@ -42,10 +42,10 @@ final class PredictionModel {
    * What the model is given.
    *
    * @param guestBytes     the guest's RAM
-   * @param residentBytes  how much of it the source QEMU holds in memory (the first pass's data);
-   *                       the whole RAM when not known
+   * @param residentBytes  how much of it the source QEMU holds in memory (at most what the first pass
+   *                       sends in full); the whole RAM when not known
    * @param dirtyBytesPerS the measured dirty rate
-   * @param linkBytesPerS  the link throughput
+   * @param linkBytesPerS  the guest RAM a migration goes through per second between the two hosts
    * @param options        the policy the migration would run with
    */
   record Inputs(long guestBytes, long residentBytes, double dirtyBytesPerS, double linkBytesPerS, LiveOptions options) {}
@@ -66,7 +66,8 @@ final class PredictionModel {
     long limitMs = o.startDowntimeMs();
     String raised = "";
     double ram = in.guestBytes();
-    double remaining = in.residentBytes() > 0 ? Math.min(ram, in.residentBytes()) : ram;
+    double resident = in.residentBytes() > 0 ? Math.min(ram, in.residentBytes()) : ram;
+    double remaining = ram;
     double t = 0;
     double best = Double.MAX_VALUE;
     int passAtBest = 0;
@@ -77,7 +78,7 @@ final class PredictionModel {
     int patience = o.autoConverge() ? 2 : 1;
     int allowanceFrom = limitMs >= o.maxDowntimeMs() ? 0 : Integer.MAX_VALUE;
     for (int pass = 1; pass <= MAX_PASSES; pass++) {
-      double passS = remaining / b;
+      double passS = pass == 1 ? Math.max(ram / in.linkBytesPerS(), resident / o.bandwidthBytesPerS()) : remaining / b;
       t += passS;
       double dirtied = Math.min(ram, in.dirtyBytesPerS() * (1 - throttle) * passS);
       double sendS = dirtied / b;

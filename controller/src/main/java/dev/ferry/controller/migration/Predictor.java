@@ -21,15 +21,15 @@ import org.slf4j.LoggerFactory;
  * ({@link DirtyRate}, page sampling), the link throughput Ferry last saw between the two hosts,
  * and {@link PredictionModel}.
  *
- * <p>The link: each completed live migration's record keeps QEMU's average throughput at
- * completion ({@code throughput_bytes_per_s}); the median of the newest {@link #LINK_SAMPLES}
- * succeeded live migrations between the two hosts, either way, that ran without a bandwidth cap
- * gives the link (a capped one only says what the cap let through). QEMU's average counts the
- * bytes sent over the whole time, zero pages scanned and CPU waited for included, which is what
- * the model's first pass, the guest's resident RAM at the link, needs. Median, not highest: the
- * highest was chosen while the model still sent the whole RAM, against idle guests reading low,
- * and one dense migration at 1100 MiB/s then made the next dense ones -74 to -82 % off (the live
- * bench). Without one, {@link #DEFAULT_LINK_BYTES_PER_S}, and the prediction says so: a dry
+ * <p>The link: each completed live migration's record keeps the guest RAM it went through per
+ * second ({@code ram_rate_bytes_per_s}: zero pages and pages sent, each pass's, over QEMU's total
+ * time); the median of the newest {@link #LINK_SAMPLES} succeeded live migrations between the two
+ * hosts, either way, that ran without a bandwidth cap gives the link (a capped one only says what
+ * the cap let through). RAM, not bytes sent, as {@link FirstPassRate} measures it: QEMU's average
+ * throughput ({@code throughput_bytes_per_s}) counts only the bytes sent over a time that the zero
+ * pages' scan fills too, so a mostly empty guest read low and the next dense one was predicted
+ * two to four times too long (the live bench: idle guests at 117 MiB/s sent, 320 MiB/s of RAM;
+ * mem-64 predicted +200 to +285 %). Without one, {@link #DEFAULT_LINK_BYTES_PER_S}, and the prediction says so: a dry
  * run has nothing better before the first byte; a real migration's record waits for its own first
  * pass instead ({@link RunPrediction}, {@link FirstPassRate}).
  */
@@ -171,22 +171,23 @@ final class Predictor {
     var rates = new ArrayList<MigrationView>();
     for (MigrationView v : pair) {
       if (rates.size() >= LINK_SAMPLES) break;
-      if (v.throughputBytesPerS() == null || v.throughputBytesPerS() <= 0) continue;
+      // records before the RAM rate say only what was sent: not the same measure
+      if (v.ramRateBytesPerS() == null || v.ramRateBytesPerS() <= 0) continue;
       if (v.plan() != null && v.plan().bandwidthMibS() != null) continue;
       rates.add(v);
     }
     if (!rates.isEmpty()) {
       MigrationView newest = rates.getFirst();
-      rates.sort(java.util.Comparator.comparingDouble(MigrationView::throughputBytesPerS));
+      rates.sort(java.util.Comparator.comparingDouble(MigrationView::ramRateBytesPerS));
       MigrationView mid = rates.get(rates.size() / 2);
-      double bytesPerS = rates.size() % 2 == 1 ? mid.throughputBytesPerS()
-          : (mid.throughputBytesPerS() + rates.get(rates.size() / 2 - 1).throughputBytesPerS()) / 2;
-      return new Link(bytesPerS, MigrationPrediction.MEASURED, "the median of what the last " + rates.size()
-          + " uncapped live migrations between the two hosts achieved (the newest, " + newest.id() + ", "
-          + mib(newest.throughputBytesPerS()) + " MiB/s)");
+      double bytesPerS = rates.size() % 2 == 1 ? mid.ramRateBytesPerS()
+          : (mid.ramRateBytesPerS() + rates.get(rates.size() / 2 - 1).ramRateBytesPerS()) / 2;
+      return new Link(bytesPerS, MigrationPrediction.MEASURED, "the median guest RAM per second of the last "
+          + rates.size() + " uncapped live migrations between the two hosts (the newest, " + newest.id() + ", "
+          + mib(newest.ramRateBytesPerS()) + " MiB/s)");
     }
     return new Link(DEFAULT_LINK_BYTES_PER_S, MigrationPrediction.DEFAULT, "no uncapped live migration between '"
-        + source + "' and '" + target + "' succeeded yet: the default of 1 Gbit/s");
+        + source + "' and '" + target + "' that recorded its RAM rate succeeded yet: the default of 1 Gbit/s");
   }
 
   private static double mib(double bytes) {

@@ -139,12 +139,17 @@ class PredictionModelTest {
   }
 
   @Test
-  void aMostlyUntouchedGuest_sendsOnlyItsResidentRamInTheFirstPass() {
-    // 256 MiB of which 64 MiB resident, idle, at 100 MiB/s: 640 ms, not 2.56 s
-    PredictionModel.Result r = PredictionModel.predict(new PredictionModel.Inputs((long) (256 * MIB), (long) (64 * MIB), 0, 100 * MIB,
-        options(null, null, "never", false)));
-    assertThat(r.outcome()).isEqualTo("pre-copy");
-    assertThat(r.totalMs()).isEqualTo(640);
+  void theFirstPass_visitsTheWholeRamAtTheLink_andNeedsTheCapOnlyForTheResidentPart() {
+    // 256 MiB of which 64 MiB resident, idle: the link is RAM gone through per second, zero pages
+    // included, so 256 MiB at 100 MiB/s is 2.56 s whatever is resident
+    PredictionModel.Result uncapped = PredictionModel.predict(new PredictionModel.Inputs((long) (256 * MIB), (long) (64 * MIB), 0,
+        100 * MIB, options(null, null, "never", false)));
+    assertThat(uncapped.outcome()).isEqualTo("pre-copy");
+    assertThat(uncapped.totalMs()).isEqualTo(2_560);
+    // a cap of 16 MiB/s holds only the pages sent in full: 64 MiB / 16 MiB/s = 4 s, not 256 / 16 = 16 s
+    PredictionModel.Result capped = PredictionModel.predict(new PredictionModel.Inputs((long) (256 * MIB), (long) (64 * MIB), 0,
+        100 * MIB, options(null, 16.0, "never", false)));
+    assertThat(capped.totalMs()).isEqualTo(4_000);
   }
 
   @Test
