@@ -212,9 +212,12 @@ final class LiveBench {
         wr.put("working_set_mib", w.rateMibS() == null ? null : w.mib());
         var samples = new LinkedHashMap<String, List<Map<String, Object>>>();
         for (Method m : methods) samples.put(m.id, new ArrayList<>());
-        // interleaved: run 1 of every method, then run 2, so that a load spike of the shared machine hits all alike
+        // interleaved: run 1 of every method, then run 2, so that a load spike of the shared machine hits all alike;
+        // each round starts one method later, so that no method always runs first after a workload's start or
+        // always follows the same one
         for (int i = 1; i <= runsPerCell; i++) {
-          for (Method m : methods) {
+          for (int k = 0; k < methods.size(); k++) {
+            Method m = methods.get((k + i - 1) % methods.size());
             done++;
             long elapsedS = ms(b0) / 1000;
             long leftS = done == 1 ? estimateSeconds(workloads, methods.size(), runsPerCell, limitMs / 1000)
@@ -284,11 +287,15 @@ final class LiveBench {
       Long cancelledAt = null;
       // the limit counts from the copy's start, as for (a) and (c): not the controller's preflight and target preparation
       Long copyT0 = null;
+      long cpu0 = 0;
       String consoleDuring = "";
       var passes = new PassLog();
       while (v.status() == MigrationStatus.RUNNING) {
         passes.note(copyT0 == null ? 0 : ms(copyT0), sourceStatsQuietly(name, v.id()));
-        if (copyT0 == null && !v.phase().equals("pending") && !v.phase().equals("preparing_target")) copyT0 = System.nanoTime();
+        if (copyT0 == null && !v.phase().equals("pending") && !v.phase().equals("preparing_target")) {
+          copyT0 = System.nanoTime();
+          cpu0 = cpuNanos();
+        }
         // read while it lasts: the source's run directory goes with the vm once the controller completed the handover
         String console = read(srcConsole, mig0Pos);
         if (!console.isEmpty()) consoleDuring = console;
@@ -304,8 +311,9 @@ final class LiveBench {
         }
         if (ms(t0) > limitMs + 120_000) throw new IllegalStateException("migration " + v.id() + " still running after the limit + 120 s");
         Thread.sleep(POLL.toMillis());
-        v = ferry.json(MigrationView.class, "migration", "show", v.id());
+        v = ferry.migration(v.id());
       }
+      if (copyT0 != null) putControlCpu(out, cpu0, ms(copyT0));
       putDuring(out, memRates(consoleDuring));
       out.put("pass_log", passes.rows());
       putPrediction(out, v.prediction());
@@ -448,6 +456,7 @@ final class LiveBench {
       targetPrepared = true;
       long mig0Pos = position(srcConsole);
       long t0 = System.nanoTime();
+      long cpu0 = cpuNanos();
       a.outgoing(name, new OutgoingRequest(id, ready.migrationUri(), sCaps, sParams, null));
       MigrationStats s;
       String stopReason = null;
@@ -484,9 +493,10 @@ final class LiveBench {
         }
         Thread.sleep(SOURCE_POLL.toMillis());
       }
+      long pollMs = ms(t0);
+      putControlCpu(out, cpu0, pollMs);
       out.put("pass_log", passes.rows());
       if (peer != null) out.put("policy_actions", actions);
-      long pollMs = ms(t0);
       putDuring(out, memRates(read(srcConsole, mig0Pos)));
       out.put("postcopy_used", false);
 
@@ -722,6 +732,23 @@ final class LiveBench {
       f.readFully(buf);
       return new String(buf, StandardCharsets.UTF_8);
     }
+  }
+
+  /** This process's CPU time (controller, agents, CLI and bench alike), in ns. */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /**
+   * The CPU this process (the control plane: controller, agents, CLI, bench) used while the copy
+   * ran, as a share of one CPU: on 2 cores under TCG it is taken from the guest's vCPU and QEMU's
+   * migration thread, so a method whose management polls more pays for it in its total.
+   */
+  private static void putControlCpu(Map<String, Object> out, long cpu0, long windowMs) {
+    long cpuMs = (cpuNanos() - cpu0) / 1_000_000;
+    out.put("control_cpu_ms", cpuMs);
+    out.put("control_cpu_share", windowMs <= 0 ? null : Math.round(cpuMs * 100.0 / windowMs) / 100.0);
   }
 
   private static long ms(long t0) {

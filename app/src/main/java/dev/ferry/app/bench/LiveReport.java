@@ -22,7 +22,7 @@ final class LiveReport {
         agents enrolled with it as `ferry cluster up` does (a shared pool holds the guest's kernel and
         initrd; no disk; plain HTTP, and the stream in clear over loopback TCP for every method). Each
         workload runs the selected methods (%s) %s time(s) each, interleaved (run 1 of every method,
-        then run 2, ...), each on a freshly booted guest:
+        then run 2, ..., each round starting one method later), each on a freshly booted guest:
 
         - **ferry**: the product itself, the controller's own run: the VM is created with
           `ferry vm create`, its migration predicted with `ferry migrate live VM --to HOST --dry-run`
@@ -65,8 +65,8 @@ final class LiveReport {
       b.append("## ").append(w.get("workload"));
       b.append(req == null ? " (no memory writer)" : " (writer asked for " + (req.equals("max") ? "as fast as it can" : req + " MiB/s") + ")");
       b.append("\n\n");
-      b.append("| method | converged | total | end to end | QEMU downtime | observed pause | sent | passes | post-copy | guest rate before / during |\n");
-      b.append("|---|---|---:|---:|---:|---:|---:|---:|---|---:|\n");
+      b.append("| method | converged | total | end to end | QEMU downtime | observed pause | sent | passes | post-copy | guest rate before / during | control-plane CPU |\n");
+      b.append("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
       for (Map<String, Object> run : runs.values()) {
         boolean conv = Boolean.TRUE.equals(run.get("converged"));
         b.append("| ").append(run.get("method"))
@@ -80,6 +80,7 @@ final class LiveReport {
             .append(" | ").append(Boolean.TRUE.equals(run.get("postcopy_used"))
                 ? "yes" : "no")
             .append(" | ").append(req == null ? "—" : val(run.get("guest_rate_before_mib_s")) + " / " + val(run.get("guest_rate_during_mib_s")) + " MiB/s")
+            .append(" | ").append(run.get("control_cpu_share") == null ? "—" : val(run.get("control_cpu_share")) + " CPU")
             .append(" |\n");
         if (run.get("error") != null) notes.add(w.get("workload") + " " + run.get("method") + ": error: " + run.get("error"));
         if (run.get("reason") != null) {

@@ -17,7 +17,7 @@ final class LiveStats {
   /** figures taken over completed runs only: a cancelled run has no downtime and a cut-off total */
   static final List<String> TIMES = List.of("total_ms", "end_to_end_ms", "downtime_qemu_ms", "pause_ms", "bytes_sent",
       "silence_ms", "silence_minus_downtime_ms", "source_stop_to_target_resume_ms", "completed_to_target_resume_ms",
-      "first_reply_after_resume_ms", "predicted_total_ms", "predicted_downtime_ms");
+      "first_reply_after_resume_ms", "predicted_total_ms", "predicted_downtime_ms", "control_cpu_share");
   static final List<String> PEERS = List.of("libvirt", "proxmox", "kubevirt", "nova");
 
   private LiveStats() {}
