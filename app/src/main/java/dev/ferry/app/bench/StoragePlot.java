@@ -65,7 +65,7 @@ final class StoragePlot {
       g.drawString("goal: 2x", W - RIGHT - 60, py(2, maxY) - 4);
       g.setColor(Color.GRAY);
       g.drawLine(px(convert, maxX), TOP, px(convert, maxX), H - BOTTOM);
-      g.drawString("qemu-img convert", px(convert, maxX) - 110, TOP + 15);
+      g.drawString("qemu-img convert -t writeback", px(convert, maxX) - 200, TOP + 15);
       g.drawLine(px(0.8 * convert, maxX), TOP, px(0.8 * convert, maxX), H - BOTTOM);
       g.drawString("0.8x", px(0.8 * convert, maxX) - 30, TOP + 30);
       g.setStroke(new BasicStroke(2));

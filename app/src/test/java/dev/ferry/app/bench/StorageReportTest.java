@@ -27,6 +27,7 @@ class StorageReportTest {
     v.put("copy_mib_s", mibS * 1.04);
     v.put("mirror_vs_convert", mibS / 2560);
     v.put("mirror_vs_convert_direct", mibS / 1280);
+    v.put("mirror_vs_convert_unflushed", mibS / 5120);
     v.put("guest_lat_before_mean_us", 1000.0);
     v.put("guest_lat_during_mean_us", 1000.0 * latRatio);
     v.put("guest_lat_during_max_us", 9000.0 * run);
@@ -54,6 +55,9 @@ class StorageReportTest {
     r.put("convert_direct_runs_ms", List.of(1600L, 1590L, 1620L));
     r.put("convert_direct_ms", 1600L);
     r.put("convert_direct_mib_s", 1280.0);
+    r.put("convert_unflushed_runs_ms", List.of(400L, 390L, 420L));
+    r.put("convert_unflushed_ms", 400L);
+    r.put("convert_unflushed_mib_s", 5120.0);
     r.put("runs", 3);
     var mirrors = new ArrayList<Map<String, Object>>();
     for (int run = 1; run <= 3; run++) {
@@ -86,7 +90,9 @@ class StorageReportTest {
   void markdown_oneRowPerVariant_withMediansRangesLoadPlotTuningLinkAndTheCommandThatReproducesIt() {
     String md = StorageReport.markdown(report());
 
-    assertThat(md).contains("| none | 3 | 2000 ms (1000–3000) | 1200.0 MiB/s | **0.47** (0.43–0.51) | 0.94 | 40 ms |")
+    assertThat(md).contains("| none | 3 | 2000 ms (1000–3000) | 1200.0 MiB/s | **0.47** (0.43–0.51) | 0.94 | 0.23 | 40 ms |")
+        .contains("`qemu-img convert -t writeback` copies the same image with the VM\nstopped: the offline baseline of the goal, 800 ms (2560.0 MiB/s; median of 3")
+        .contains("default cache mode (`unsafe`: it never flushes, and its copy ends in the page cache) took 400\nms (5120.0 MiB/s, median of 3)")
         .contains("| 200 MiB/s | 3 |")
         .contains("| adaptive | 3 |")
         .contains("load average (1, 5, 15 min) 0.10 0.20 0.30 at the start")
