@@ -99,22 +99,6 @@ public record MigrationView(
     String cutoverReason,
     Double ramRateBytesPerS) {
 
-  /** A view without the RAM rate (records before it, other kinds). */
-  public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
-      String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
-      long totalBytes, Double throughputBytesPerS, Double dirtyRateBytesPerS, int passes, Long etaMs, Long downtimeMs,
-      Long observedPauseMs, boolean postcopy, long diskBytesMirrored, Boolean verified, String reason,
-      List<String> disks, int postcopyRecoveries, List<String> escalations, String stuck, MigrationPlan plan,
-      List<String> disksKept, String networkAnnounce, MigrationPrediction prediction, long copiedBytes,
-      long skippedBytes, Long predictedDowntimeMs, long dirtyBytes, Long shutdownMs, Long verifyMs, Long startMs,
-      Instant shutdownRequestedAt, String cutoverReason) {
-    this(id, kind, vm, source, target, status, phase, startedAt, endedAt, totalMs, transferredBytes, remainingBytes,
-        totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
-        diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
-        networkAnnounce, prediction, copiedBytes, skippedBytes, predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs,
-        startMs, shutdownRequestedAt, cutoverReason, null);
-  }
-
   /** A view without the shutdown request's instant and the cutover's reason. */
   public MigrationView(String id, String kind, String vm, String source, String target, MigrationStatus status,
       String phase, Instant startedAt, Instant endedAt, Long totalMs, long transferredBytes, long remainingBytes,
@@ -127,7 +111,7 @@ public record MigrationView(
         totalBytes, throughputBytesPerS, dirtyRateBytesPerS, passes, etaMs, downtimeMs, observedPauseMs, postcopy,
         diskBytesMirrored, verified, reason, disks, postcopyRecoveries, escalations, stuck, plan, disksKept,
         networkAnnounce, prediction, copiedBytes, skippedBytes, predictedDowntimeMs, dirtyBytes, shutdownMs, verifyMs,
-        startMs, null, null);
+        startMs, null, null, null);
   }
 
   /** A view without the cutover's measured verification and start. */
