@@ -451,6 +451,25 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return next(vm);
   }
 
+  /** While set, a stats request with a wait answers as a real agent does: held while the phase stays. */
+  volatile boolean waitsForPhase;
+  /** The stats requests that asked to wait, as {@code unless=PHASE wait_ms=N}. */
+  final List<String> statsWaits = new CopyOnWriteArrayList<>();
+
+  @Override
+  public MigrationStats outgoingStats(String vm, String unlessPhase, int waitMs) {
+    statsWaits.add("unless=" + unlessPhase + " wait_ms=" + waitMs);
+    MigrationStats s = outgoingStats(vm);
+    if (waitsForPhase && s.phase().wire().equals(unlessPhase)) {
+      try {
+        Thread.sleep(waitMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return s;
+  }
+
   @Override
   public MigrationStats cancelOutgoing(String vm) {
     MigrationStats s = lastStats;

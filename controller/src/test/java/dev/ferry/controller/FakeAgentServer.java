@@ -122,6 +122,11 @@ final class FakeAgentServer implements AutoCloseable {
       Long v = number(name);
       return v == null ? null : v.intValue();
     }
+
+    @Override
+    public String text(String name) {
+      return ctx.queryParam(name);
+    }
   }
 
   String url() {

@@ -160,6 +160,11 @@ public final class AgentApi implements AutoCloseable {
     public Integer count(String name) {
       return intParam(ctx, name);
     }
+
+    @Override
+    public String text(String name) {
+      return ctx.queryParam(name);
+    }
   }
 
   public int port() {

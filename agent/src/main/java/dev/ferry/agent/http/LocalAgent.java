@@ -202,6 +202,16 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   }
 
   @Override
+  public boolean waitsForPhaseChange() {
+    return true;
+  }
+
+  @Override
+  public MigrationStats outgoingStats(String vm, String unlessPhase, int waitMs) {
+    return m().outgoingStats(vm, unlessPhase, waitMs);
+  }
+
+  @Override
   public MigrationStats cancelOutgoing(String vm) {
     return m().cancelOutgoing(vm);
   }

@@ -12,6 +12,7 @@ import dev.ferry.api.agent.IncomingStatus;
 import dev.ferry.api.agent.DirtyRate;
 import dev.ferry.api.agent.MemoryDigest;
 import dev.ferry.api.agent.MigrationStats;
+import dev.ferry.agent.AgentException;
 import dev.ferry.api.agent.OutgoingPhase;
 import dev.ferry.api.agent.OutgoingRequest;
 import dev.ferry.api.agent.OutgoingReclaim;
@@ -172,6 +173,22 @@ public final class Migrations {
   }
 
   public MigrationStats outgoingStats(String vm) {
+    return stats.of(vm);
+  }
+
+  /** The longest a stats request waits for a phase change: well inside any caller's request timeout. */
+  static final int MAX_STATS_WAIT_MS = 5_000;
+
+  /** The stats once the phase is no longer {@code unlessPhase}, or after {@code waitMs} (a long poll). */
+  public MigrationStats outgoingStats(String vm, String unlessPhase, int waitMs) {
+    if (waitMs < 0 || waitMs > MAX_STATS_WAIT_MS) {
+      throw AgentException.badInput("wait_ms", Integer.toString(waitMs), "0 to " + MAX_STATS_WAIT_MS + " ms");
+    }
+    OutgoingPhase phase = java.util.Arrays.stream(OutgoingPhase.values())
+        .filter(p -> p.wire().equals(unlessPhase)).findFirst()
+        .orElseThrow(() -> AgentException.badInput("unless", String.valueOf(unlessPhase), "a phase of an outgoing"
+            + " migration: " + java.util.Arrays.stream(OutgoingPhase.values()).map(OutgoingPhase::wire).toList()));
+    outgoing.awaitLeaving(vm, phase, java.time.Duration.ofMillis(waitMs));
     return stats.of(vm);
   }
 

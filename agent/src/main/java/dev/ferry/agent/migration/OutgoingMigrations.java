@@ -110,7 +110,35 @@ final class OutgoingMigrations {
   }
 
   void unwatch(String vm) {
-    live.remove(vm);
+    Outgoing o = live.remove(vm);
+    if (o != null) {
+      synchronized (o) {
+        o.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Returns once the watched migration of {@code vm} is in another phase than {@code phase}, is
+   * no longer watched, or {@code atMost} passed; at once when none is watched. Every phase change
+   * goes through {@link #persist}, which wakes the waiters.
+   */
+  void awaitLeaving(String vm, OutgoingPhase phase, Duration atMost) {
+    Outgoing o = live.get(vm);
+    if (o == null) return;
+    long deadline = System.nanoTime() + atMost.toNanos();
+    synchronized (o) {
+      while (o.record.phase() == phase && live.get(vm) == o) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) return;
+        try {
+          o.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
   }
 
   /** The persisted record of the outgoing migration of {@code vm}; NOT_FOUND without one. */
@@ -152,6 +180,7 @@ final class OutgoingMigrations {
     synchronized (o) {
       o.record = r;
       store.write(o.vm, r);
+      o.notifyAll();
       busy.set(o.vm, r.phase().blocksActions(), "it is migrating to another host (migration " + r.migrationId() + ", "
           + r.phase().wire() + ")");
     }

@@ -29,6 +29,9 @@ public final class AgentRoutes {
 
     /** A whole-number query parameter that fits an int; null when absent. */
     Integer count(String name);
+
+    /** A text query parameter as sent; null when absent. */
+    String text(String name);
   }
 
   /** What goes back: the status and the body to encode, null for none (204). */
@@ -89,7 +92,12 @@ public final class AgentRoutes {
       case INCOMING_FINISH -> Answer.ok(agent.finishIncoming(r.path("name")));
       case INCOMING_RECOVER -> Answer.ok(agent.recoverIncoming(r.path("name")));
       case OUTGOING_START -> Answer.ok(agent.outgoing(r.path("name"), r.body(OutgoingRequest.class)));
-      case OUTGOING_STATS -> Answer.ok(agent.outgoingStats(r.path("name")));
+      case OUTGOING_STATS -> {
+        Integer waitMs = r.count("wait_ms");
+        String unless = r.text("unless");
+        yield Answer.ok(waitMs == null && unless == null ? agent.outgoingStats(r.path("name"))
+            : agent.outgoingStats(r.path("name"), unless, waitMs == null ? 0 : waitMs));
+      }
       case OUTGOING_CANCEL -> Answer.ok(agent.cancelOutgoing(r.path("name")));
       case OUTGOING_POSTCOPY -> Answer.ok(agent.postcopy(r.path("name")));
       case OUTGOING_PAUSE -> Answer.ok(agent.pauseOutgoing(r.path("name")));

@@ -102,6 +102,21 @@ public interface HostAgent {
 
   MigrationStats outgoingStats(String vm);
 
+  /**
+   * As {@link #outgoingStats(String)}, answered as soon as the migration's phase is no longer
+   * {@code unlessPhase} (its wire name), or after {@code waitMs}: the caller learns of a switchover
+   * or a completion when the agent's QEMU event moves the phase, without polling for it. An agent
+   * that does not know the wait answers at once, as this default does.
+   */
+  default MigrationStats outgoingStats(String vm, String unlessPhase, int waitMs) {
+    return outgoingStats(vm);
+  }
+
+  /** Whether {@link #outgoingStats(String, String, int)} may wait; callers of one that does not poll. */
+  default boolean waitsForPhaseChange() {
+    return false;
+  }
+
   MigrationStats cancelOutgoing(String vm);
 
   MigrationStats postcopy(String vm);

@@ -192,6 +192,17 @@ public final class HttpHostAgent implements HostAgent {
   }
 
   @Override
+  public boolean waitsForPhaseChange() {
+    return true;
+  }
+
+  @Override
+  public MigrationStats outgoingStats(String vm, String unlessPhase, int waitMs) {
+    return call(AgentRoute.OUTGOING_STATS, "?unless=" + unlessPhase + "&wait_ms=" + waitMs, null, MigrationStats.class,
+        vm);
+  }
+
+  @Override
   public MigrationStats cancelOutgoing(String vm) {
     return call(AgentRoute.OUTGOING_CANCEL, "", null, MigrationStats.class, vm);
   }

@@ -117,6 +117,30 @@ final class AgentWatch {
     }
   }
 
+  /**
+   * The source's stats once its phase is no longer {@code last}'s, or after {@code atMost}: one
+   * request that the agent answers on its QEMU's event. Null when the answer came at once with the
+   * same phase (an agent that does not wait: an older one, a test's), for the caller to poll at its
+   * own pace.
+   */
+  Waited sourceStatsOnChange(MigrationStats last, Duration atMost) {
+    if (!ctx.agent(record.source).waitsForPhaseChange()) return null;
+    long t0 = System.nanoTime();
+    MigrationStats s;
+    try {
+      s = ctx.retrying(record.source, "status of the outgoing migration", () -> ctx.agent(record.source)
+          .outgoingStats(record.vm, last.phase().wire(), (int) atMost.toMillis()));
+    } catch (ControllerException e) {
+      if (e.kind() == Kind.AGENT_REJECTED && e.agentProblem().status() == 404) return new Waited(null);
+      throw e;
+    }
+    if (s.phase() == last.phase() && System.nanoTime() - t0 < atMost.toNanos() / 2) return null;
+    return new Waited(s);
+  }
+
+  /** What a waiting agent answered: {@code stats} null when the source has no migration of the VM any more. */
+  record Waited(MigrationStats stats) {}
+
   MigrationStats quietSourceStats() {
     try {
       return sourceStats();

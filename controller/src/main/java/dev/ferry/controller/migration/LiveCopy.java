@@ -130,16 +130,19 @@ final class LiveCopy {
   }
 
   /**
-   * The source's stats one {@link #POLL} after {@code last}; while it copies RAM they are asked
-   * every {@link #SWITCH_POLL} meanwhile and answered as soon as its phase changed, so a completed
-   * copy is seen at once (the caller's decisions keep the pace of {@link #POLL}). Null when the
-   * source has no migration any more.
+   * The source's stats one {@link #POLL} after {@code last}, or as soon as its phase changed while
+   * it copies RAM, so a completed copy is seen at once (the caller's decisions keep the pace of
+   * {@link #POLL}): the agent holds the request until its QEMU's event moves the phase. An agent
+   * that cannot wait is asked every {@link #SWITCH_POLL} meanwhile. Null when the source has no
+   * migration any more.
    */
   private MigrationStats nextStats(MigrationStats last) {
     if (last.phase() != OutgoingPhase.MIGRATING && last.phase() != OutgoingPhase.SWITCHOVER) {
       ctx.sleep(POLL);
       return watch.sourceStats();
     }
+    AgentWatch.Waited waited = watch.sourceStatsOnChange(last, POLL);
+    if (waited != null) return waited.stats();
     // counted, not timed: the runner's clock may be a test's that does not move
     long asks = POLL.toMillis() / SWITCH_POLL.toMillis();
     MigrationStats s = last;
@@ -270,8 +273,8 @@ final class LiveCopy {
 
   /** Waits for QEMU's {@code completed}: the source paused for the last pass and the target holds the guest. */
   LivePhase awaitCompleted() {
+    MigrationStats s = watch.sourceStats();
     while (true) {
-      MigrationStats s = watch.sourceStats();
       if (s == null || !record.id.equals(s.migrationId())) {
         throw new ControllerException(Kind.CONFLICT, "host '" + record.source + "' has no outgoing migration " + record.id
             + " of vm '" + record.vm + "' any more");
@@ -292,8 +295,14 @@ final class LiveCopy {
         default -> { }
       }
       if (mustRollBack(ctx.clock().instant(), LivePhase.SWITCHOVER)) return LivePhase.CANCELLING;
-      // the source is paused here: the guest waits for its completion
-      ctx.sleep(SWITCH_POLL);
+      // the source is paused here: the guest waits for its completion, which the agent answers at once
+      AgentWatch.Waited waited = watch.sourceStatsOnChange(s, POLL);
+      if (waited == null) {
+        ctx.sleep(SWITCH_POLL);
+        s = watch.sourceStats();
+      } else {
+        s = waited.stats();
+      }
     }
   }
 
