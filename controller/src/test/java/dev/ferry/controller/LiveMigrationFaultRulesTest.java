@@ -338,6 +338,34 @@ class LiveMigrationFaultRulesTest {
     }
   }
 
+  /**
+   * Issue 14 asks that the switchover be driven by QMP events, not polls. The agent turns QEMU's
+   * events into phase changes; the controller learns of them with one request the agent holds
+   * until the phase moves (or 250 ms), where it used to ask every 50 ms. The source here holds
+   * each answer while the phase stays, as a real agent does.
+   */
+  @Test
+  void copyingRam_theSourceIsAskedToAnswerOnAPhaseChange_neverPolledInBetween() throws Exception {
+    host1.script.clear();
+    host1.waitsForPhase = true;
+    for (int pass = 1; pass <= 6; pass++) {
+      host1.script.add(stats(OutgoingPhase.MIGRATING, QemuMigrationStatus.ACTIVE, pass * 100 * MIB, GIB - pass * 100 * MIB,
+          20 * MIB, pass, 900L));
+    }
+    host1.script.add(stats(OutgoingPhase.COMPLETED, QemuMigrationStatus.COMPLETED, GIB, 0, 0, 7, 0L));
+    String id = start(live("never")).get("id").asText();
+
+    JsonNode done = c.awaitFinal(id, Duration.ofSeconds(30));
+
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("succeeded");
+    // every stats request while RAM was copied asked to be held until the phase moves
+    assertThat(host1.statsWaits).isNotEmpty().allMatch(w -> w.equals("unless=migrating wait_ms=250"));
+    List<String> asked = host1.calls.stream().filter(call -> call.equals("GET /agent/vms/web/outgoing")).toList();
+    // the held answers plus the few plain asks before the copy and after it; polling every 50 ms
+    // meanwhile would have taken about 5 asks per held one
+    assertThat(asked.size()).as("stats requests").isLessThanOrEqualTo(host1.statsWaits.size() + 6);
+  }
+
   private static LiveMigrationRequest live(String postcopy) {
     return new LiveMigrationRequest("web", "host2", null, null, postcopy, null, null, null, null, null, null);
   }
