@@ -14,6 +14,7 @@
  * together with the parsers.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -615,6 +616,43 @@ static int run_diskcheck(const char *spec)
 
 /* ---------------------------------------------------------------- power button */
 
+/* User processes other than init and this one that have not exited yet (zombies have: init reaps
+ * them; kernel threads are not signalled). */
+static int others_alive(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int alive = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == getpid())
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        char state;
+        unsigned long flags;
+        char *p = strrchr(buf, ')');
+        /* after "pid (comm)": state ppid pgrp session tty_nr tpgid flags */
+        if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+            continue;
+        if (state != 'Z' && state != 'X' && !(flags & 0x00200000 /* PF_KTHREAD */))
+            alive++;
+    }
+    closedir(d);
+    return alive;
+}
+
 /* QMP system_powerdown raises an ACPI power button event; the `button` driver turns it into
  * KEY_POWER on an input device. Without a handler the guest would ignore it and the control
  * plane's graceful shutdown would time out. */
@@ -659,10 +697,13 @@ static int run_powerbtn(void)
                     continue;
                 say("FERRY POWEROFF reason=power-button");
                 /* Stop the workloads between syscalls (an in-flight O_SYNC write completes
-                 * first), so the disk keeps a valid sweep pattern; then power off. */
+                 * first), so the disk keeps a valid sweep pattern; then power off once they are
+                 * gone (a blind pause would either waste the cutover's time or cut a slow one
+                 * short), or after 5 s, as a stuck one must not keep the guest up for ever. */
                 signal(SIGTERM, SIG_IGN);
                 kill(-1, SIGTERM);
-                sleep_s(0.2);
+                for (double t0 = now(); others_alive() && now() - t0 < 5; )
+                    sleep_s(0.002);
                 sync();
                 reboot(RB_POWER_OFF);
                 say("FERRY WARN poweroff failed: %s", strerror(errno));
