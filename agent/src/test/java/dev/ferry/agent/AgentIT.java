@@ -11,11 +11,15 @@ import dev.ferry.api.ConsoleChunk;
 import dev.ferry.api.Json;
 import dev.ferry.api.Problem;
 import dev.ferry.api.VmState;
+import dev.ferry.api.agent.AgentDisk;
 import dev.ferry.api.agent.AgentHeartbeat;
 import dev.ferry.api.agent.AgentPoolRequest;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.qmp.QmpClient;
+import dev.ferry.qmp.block.BlockDeviceInfo;
+import dev.ferry.qmp.block.QueryBlock;
+import dev.ferry.qmp.block.QueryNamedBlockNodes;
 import dev.ferry.qmp.machine.QueryStatus;
 import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
@@ -143,8 +147,12 @@ class AgentIT {
 
     await().atMost(Duration.ofSeconds(5)).until(() -> !beats.isEmpty()
         && beats.getLast().vms().stream().anyMatch(v -> v.name().equals("web") && v.state() == VmState.RUNNING));
-    assertThat(client.put("/agent/vms/web", web(pool.resolve("vmlinuz").toString())).status())
-        .as("redefine while running").isEqualTo(409);
+    AgentVmDefinition same = web(pool.resolve("vmlinuz").toString());
+    AgentVmDefinition more = new AgentVmDefinition("web", 2, MEMORY, "q35", null, same.kernel(), same.initrd(),
+        same.append(), List.of());
+    assertThat(client.put("/agent/vms/web", more).status()).as("redefine while running").isEqualTo(409);
+    assertThat(client.put("/agent/vms/web", same).status()).as("the same definition again changes nothing")
+        .isEqualTo(200);
   }
 
   @Test
@@ -201,6 +209,67 @@ class AgentIT {
     assertThat(vm.get("pid").isNull()).isTrue();
     assertThat(client.delete("/agent/vms/web?delete_disks=true").status()).isEqualTo(204);
     assertThat(client.get(ApiVms.LIST).json()).isEmpty();
+  }
+
+  /**
+   * A warm cutover's target: QEMU started paused with the disk staged (not opened: another process
+   * may write the image meanwhile), surviving an agent crash, then started: the device is on the
+   * image's own nodes as after a plain start, nothing staged is left, and the guest boots. A staged
+   * QEMU is deleted with its VM.
+   */
+  @Test
+  @Order(7)
+  void stage_survivesAnAgentCrash_thenStartPutsTheImageUnderTheDeviceAndBoots() throws Exception {
+    Path image = pool.resolve("staged-disk0.qcow2");
+    Process mk = new ProcessBuilder("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "64M").inheritIO().start();
+    assertThat(mk.waitFor()).isZero();
+    AgentVmDefinition def = new AgentVmDefinition("staged", 1, MEMORY, "q35", null, pool.resolve("vmlinuz").toString(),
+        pool.resolve("initrd.img").toString(), TestGuest.append(""), List.of(new AgentDisk("disk0", image.toString(),
+        "qcow2")));
+    assertThat(client.put("/agent/vms/staged", def).status()).isEqualTo(201);
+
+    Reply r = client.post("/agent/vms/staged/stage", null);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    AgentVmStatus st = r.as(AgentVmStatus.class);
+    owned.own(st.pid());
+    assertThat(st.state()).isEqualTo(VmState.PAUSED);
+    assertThat(client.post("/agent/vms/staged/stage", null).as(AgentVmStatus.class).pid()).as("a repeat answers it")
+        .isEqualTo(st.pid());
+    Path qmpSocket = data.resolve("agent/vms/staged/run/qmp.sock");
+    agent.close(); // like a crash: the QEMU stays, and its monitor is free for this test
+    try (QmpClient qmp = QmpClient.connect(qmpSocket, Duration.ofSeconds(5))) {
+      assertThat(qmp.call(new QueryNamedBlockNodes())).extracting(BlockDeviceInfo::nodeName)
+          .as("the image is not open").containsExactlyInAnyOrder("disk0-staged", "disk0-placeholder");
+    }
+    agent = Agent.start(config());
+    client = new HttpTestClient(agent.url(), TOKEN);
+    assertThat(client.get("/agent/vms/staged").as(AgentVmStatus.class).state()).isEqualTo(VmState.PAUSED);
+
+    r = client.post("/agent/vms/staged/start", null);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.as(AgentVmStatus.class).state()).isEqualTo(VmState.RUNNING);
+    assertThat(r.as(AgentVmStatus.class).pid()).as("the staged QEMU, not a new one").isEqualTo(st.pid());
+    GuestConsole console = new GuestConsole(data.resolve("agent/vms/staged/run/console.log"));
+    GuestLine.Heartbeat hb = console.await(GuestLine.Heartbeat.class, BOOT);
+    console.awaitHeartbeatAfter(hb.seq(), Duration.ofSeconds(10));
+    agent.close();
+    try (QmpClient qmp = QmpClient.connect(qmpSocket, Duration.ofSeconds(5))) {
+      assertThat(qmp.call(new QueryNamedBlockNodes())).extracting(BlockDeviceInfo::nodeName)
+          .as("the plain start's nodes, nothing staged left").containsExactlyInAnyOrder("disk0", "disk0-file");
+      assertThat(qmp.call(new QueryBlock())).singleElement().satisfies(b ->
+          assertThat(b.inserted()).map(BlockDeviceInfo::nodeName).hasValue("disk0"));
+    }
+    agent = Agent.start(config());
+    client = new HttpTestClient(agent.url(), TOKEN);
+
+    assertThat(client.post("/agent/vms/staged/kill", null).status()).isEqualTo(200);
+    st = client.post("/agent/vms/staged/stage", null).as(AgentVmStatus.class);
+    owned.own(st.pid());
+    assertThat(client.delete("/agent/vms/staged").status()).as("a staged QEMU goes with its vm").isEqualTo(204);
+    assertThat(ProcessHandle.of(st.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(image).as("its image kept").exists();
   }
 
   /** Paths used more than once above. */

@@ -4,6 +4,7 @@ import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.JsonFiles;
 import dev.ferry.agent.migration.PortRange;
+import dev.ferry.agent.pool.ImageChain;
 import dev.ferry.agent.qemu.DiskSpec;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.VmState;
@@ -89,7 +90,7 @@ public final class ColdExports {
       for (DiskSpec d : h.spec().disks()) {
         images.add(new NbdDaemon.Image(d.id(), Path.of(d.path()), d.format().driver(), false));
         disks.add(new ColdExport.ColdExportDisk(d.id(), d.id(), d.format().driver(),
-            ImageHashes.virtualSize(Path.of(d.path()), d.format().driver(), hashes.qemuImg())));
+            ImageChain.virtualSize(Path.of(d.path()), d.format().driver(), hashes.qemuImg())));
       }
       NbdDaemon.Tls tls = tlsDir == null ? null
           : new NbdDaemon.Tls(tlsDir, "CN=" + req.targetHost());

@@ -1,10 +1,8 @@
 package dev.ferry.agent.cold;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.Subprocess;
-import dev.ferry.api.Json;
 import dev.ferry.api.agent.DiskHashes;
 import dev.ferry.nbd.MetaContexts;
 import dev.ferry.nbd.NbdAddress;
@@ -65,18 +63,6 @@ public final class ImageHashes {
     } finally {
       NbdDaemon.stop(p.pid(), pidFile);
       deleteTree(tmp);
-    }
-  }
-
-  /** The image's virtual size; {@code -U}: a read-only export may hold its lock. */
-  static long virtualSize(Path image, String format, Path qemuImg) {
-    String out = Subprocess.run(List.of(qemuImg.toString(), "info", "-U", "--output=json", "-f", format,
-        image.toString()), Duration.ofSeconds(30)).requireOk().out();
-    try {
-      JsonNode n = Json.mapper().readTree(out);
-      return n.path("virtual-size").asLong();
-    } catch (IOException e) {
-      throw new AgentException(Kind.INTERNAL, "cannot parse qemu-img info of " + image + ": " + out, e);
     }
   }
 

@@ -102,6 +102,11 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   }
 
   @Override
+  public AgentVmStatus stageVm(String vm) {
+    return s.vms().stage(vm);
+  }
+
+  @Override
   public AgentVmStatus stop(String vm, Duration timeout) {
     long ms = timeout == null ? DEFAULT_STOP_TIMEOUT_MS : timeout.toMillis();
     if (ms < 0 || ms > MAX_STOP_TIMEOUT_MS) {

@@ -74,6 +74,17 @@ public final class ImageChain {
     }
   }
 
+  /** The image's virtual size; {@code -U}: a read-only export or the QEMU of a running VM may hold its lock. */
+  public static long virtualSize(Path image, String format, Path qemuImg) {
+    String out = Subprocess.run(List.of(qemuImg.toString(), "info", "-U", "--output=json", "-f", format,
+        image.toString()), INFO_TIMEOUT).requireOk().out();
+    try {
+      return Json.mapper().readTree(out).path("virtual-size").asLong();
+    } catch (IOException e) {
+      throw new AgentException(AgentException.Kind.INTERNAL, "cannot parse qemu-img info of " + image + ": " + out, e);
+    }
+  }
+
   private static JsonNode info(String field, Path image, Path layer, String format, Path qemuImg) {
     var cmd = new ArrayList<>(List.of(qemuImg.toString(), "info", "--output=json", "-U"));
     if (format != null) cmd.addAll(List.of("-f", format));

@@ -7,22 +7,27 @@ import dev.ferry.agent.ft.ColoDisks;
 import dev.ferry.agent.net.Taps;
 import dev.ferry.agent.qemu.BlockNodes;
 import dev.ferry.agent.qemu.DiskFormat;
+import dev.ferry.agent.qemu.DiskLayout;
 import dev.ferry.agent.qemu.DiskSpec;
 import dev.ferry.agent.qemu.LaunchOptions;
 import dev.ferry.agent.qemu.MemoryPlan;
 import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.RunDir;
+import dev.ferry.agent.qemu.StagedDisks;
 import dev.ferry.agent.qemu.StopOutcome;
+import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpSubscription;
+import dev.ferry.qmp.machine.Cont;
 import dev.ferry.qmp.machine.Quit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,6 +145,8 @@ final class ManagedVm {
   void redefine(VmRecord newRecord) {
     refuseUnreachable("redefine");
     synchronized (this) {
+      // the same definition again changes nothing, so it needs no stop (a cutover repeated after a restart)
+      if (process != null && newRecord.definition().equals(record.definition())) return;
       if (process != null) {
         throw new AgentException(Kind.CONFLICT, "vm " + name + " is " + state.name().toLowerCase(Locale.ROOT)
             + "; stop it before redefining it");
@@ -152,10 +159,12 @@ final class ManagedVm {
 
   AgentVmStatus start() {
     refuseUnreachable("start");
+    QemuProcess staged = stagedProcess();
+    if (staged != null) return resumeStaged(staged);
     VmRecord current = claimStart();
     MemoryPlan plan = host.plan(current.spec().memoryBytes());
     plan.adjustment().ifPresent(why -> log.info("vm {}: {}", name, why));
-    return launch(current, plan, LaunchOptions.running(host.accelerator(), plan));
+    return launch(current, plan, LaunchOptions.running(host.accelerator(), plan), null);
   }
 
   /**
@@ -165,7 +174,57 @@ final class ManagedVm {
   AgentVmStatus startIncoming(MemoryPlan plan) {
     refuseUnreachable("start");
     VmRecord current = claimStart();
-    return launch(current, plan, new LaunchOptions(host.accelerator(), plan, true, true));
+    return launch(current, plan, new LaunchOptions(host.accelerator(), plan, true, true), null);
+  }
+
+  /**
+   * Starts QEMU paused with its disks staged ({@link StagedDisks}) of the given virtual sizes: a
+   * warm cutover's target, while the guest still runs on the source. {@link #start} then attaches
+   * the disks and resumes it. A repeat while that QEMU waits answers its status.
+   */
+  AgentVmStatus stage(Supplier<Map<String, Long>> sizes) {
+    refuseUnreachable("stage");
+    if (stagedProcess() != null) return status();
+    VmRecord current = claimStart();
+    MemoryPlan plan = host.plan(current.spec().memoryBytes());
+    plan.adjustment().ifPresent(why -> log.info("vm {}: {}", name, why));
+    return launch(current, plan, new LaunchOptions(host.accelerator(), plan, true, false),
+        StagedDisks.layout(sizes.get()));
+  }
+
+  /** The QEMU of this VM while it waits for its disks ({@link #stage}), else null. */
+  QemuProcess stagedProcess() {
+    QemuProcess p;
+    synchronized (this) {
+      if (process == null || state != VmState.PAUSED) return null;
+      p = process;
+    }
+    try {
+      return StagedDisks.waiting(new Qmp(p.qmp()), record().spec()) ? p : null;
+    } catch (QmpException e) {
+      throw new AgentException(Kind.UNAVAILABLE, "vm " + name + ": cannot read the block nodes of qemu pid " + p.pid()
+          + ": " + Qmp.describe(e), e);
+    }
+  }
+
+  /** The images are free now (the last pass is done): under their devices, then the guest's first boot. */
+  AgentVmStatus resumeStaged(QemuProcess p) {
+    long t0 = System.nanoTime();
+    var q = new Qmp(p.qmp());
+    try {
+      StagedDisks.attach(q, record().spec());
+      q.call(new Cont());
+    } catch (QmpException e) {
+      throw new AgentException(Kind.UNAVAILABLE, "vm " + name + ": attaching the staged disks to qemu pid " + p.pid()
+          + " failed: " + Qmp.describe(e) + "; start it again", e);
+    }
+    synchronized (this) {
+      // cont answered: the vCPUs run; the RESUME event may come after this answer
+      if (process == p && state == VmState.PAUSED) transition(VmState.RUNNING);
+    }
+    log.info("vm {}: staged disks attached, qemu pid {} resumed in {} ms", name, p.pid(),
+        (System.nanoTime() - t0) / 1_000_000);
+    return status();
   }
 
   /** The record to start from; refused while a QEMU of this VM runs. */
@@ -178,7 +237,8 @@ final class ManagedVm {
     return record;
   }
 
-  private AgentVmStatus launch(VmRecord current, MemoryPlan plan, LaunchOptions options) {
+  /** With {@code layout} null, the disks as the VM's definition lays them out. */
+  private AgentVmStatus launch(VmRecord current, MemoryPlan plan, LaunchOptions options, DiskLayout layout) {
     synchronized (this) {
       record = record.withLaunch(plan, host.accelerator());
     }
@@ -189,7 +249,8 @@ final class ManagedVm {
       started = current.definition().ft()
           ? QemuProcess.start(host.ft().installation(name), current.spec(), run, options, START_TIMEOUT, host.user(),
               ColoDisks.PRIMARY)
-          : QemuProcess.start(host.qemu(), current.spec(), run, options, START_TIMEOUT, host.user());
+          : QemuProcess.start(host.qemu(), current.spec(), run, options, START_TIMEOUT, host.user(),
+              layout != null ? layout : DiskLayout.PLAIN);
     } catch (RuntimeException e) {
       transition(VmState.STOPPED);
       throw e;

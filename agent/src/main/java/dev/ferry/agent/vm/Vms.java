@@ -5,6 +5,7 @@ import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.JsonFiles;
 import dev.ferry.agent.pool.ImageChain;
 import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.QemuProcess;
 import dev.ferry.agent.qemu.VmSpec;
 import dev.ferry.api.agent.AgentVmDefinition;
 import dev.ferry.api.agent.AgentVmStatus;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -184,8 +186,33 @@ public final class Vms {
     return vm.exclusive("start", ACTION_WAIT, () -> {
       startGuard.check(name);
       checkGuards(name, "start");
+      // a staged VM's images were checked when it was staged, and only Ferry's passes wrote them since
+      QemuProcess staged = vm.stagedProcess();
+      if (staged != null) return vm.resumeStaged(staged);
       checkImages(vm);
       return vm.start();
+    });
+  }
+
+  /**
+   * {@link ManagedVm#stage}: QEMU started paused, its disks staged, sized from the images as they
+   * are now (a warm copy made them at the source's sizes). A VM under fault tolerance is left as it
+   * is: its disks need their quorum from boot, so it starts plainly later.
+   */
+  public AgentVmStatus stage(String name) {
+    ManagedVm vm = get(name);
+    return vm.exclusive("stage", ACTION_WAIT, () -> {
+      startGuard.check(name);
+      checkGuards(name, "start");
+      if (vm.record().definition().ft()) return vm.status();
+      checkImages(vm);
+      return vm.stage(() -> {
+        var sizes = new HashMap<String, Long>();
+        for (var d : vm.record().spec().disks()) {
+          sizes.put(d.id(), ImageChain.virtualSize(Path.of(d.path()), d.format().driver(), host.qemu().imgBinary()));
+        }
+        return sizes;
+      });
     });
   }
 
@@ -268,6 +295,8 @@ public final class Vms {
     vm.exclusive("delete", ACTION_WAIT, () -> {
       checkGuards(name, "delete");
       vm.refuseUnreachable("delete");
+      // a QEMU still waiting for its staged disks never ran the guest: nothing of it to keep
+      if (vm.stagedProcess() != null) vm.kill();
       AgentVmStatus st = vm.status();
       if (vm.running() || (st.state() != VmState.STOPPED && st.state() != VmState.CRASHED)) {
         throw new AgentException(Kind.CONFLICT, "vm " + name + " is " + st.state().name().toLowerCase(java.util.Locale.ROOT)

@@ -33,6 +33,8 @@ public enum AgentRoute {
   VM_DELETE("DELETE", "/agent/vms/{name}"),
   /** {@link HostAgent#start} */
   VM_START("POST", "/agent/vms/{name}/start"),
+  /** {@link HostAgent#stageVm} */
+  VM_STAGE("POST", "/agent/vms/{name}/stage"),
   /** {@link HostAgent#stop}; query {@value Query#TIMEOUT_MS} */
   VM_STOP("POST", "/agent/vms/{name}/stop"),
   /** {@link HostAgent#powerDown}; query {@value Query#TIMEOUT_MS} */

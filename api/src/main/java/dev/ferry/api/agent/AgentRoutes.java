@@ -65,6 +65,7 @@ public final class AgentRoutes {
         yield Answer.NO_CONTENT;
       }
       case VM_START -> Answer.ok(agent.start(r.path("name")));
+      case VM_STAGE -> Answer.ok(agent.stageVm(r.path("name")));
       case VM_STOP -> {
         Long ms = r.number(AgentRoute.Query.TIMEOUT_MS);
         yield Answer.ok(agent.stop(r.path("name"), ms == null ? null : Duration.ofMillis(ms)));

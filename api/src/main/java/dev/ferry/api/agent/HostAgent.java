@@ -38,12 +38,24 @@ public interface HostAgent {
 
   AgentVmStatus vm(String vm);
 
-  /** Defines the VM, or redefines it while stopped. */
+  /** Defines the VM, or redefines it while stopped; the same definition again is taken at any time. */
   Defined<AgentVmStatus> defineVm(String vm, AgentVmDefinition definition);
 
+  /** Removes a stopped VM; a QEMU still waiting for its staged disks ({@link #stageVm}) is killed first. */
   void deleteVm(String vm, boolean deleteDisks);
 
+  /** Starts the VM; one staged by {@link #stageVm} gets its disks and runs on. */
   AgentVmStatus start(String vm);
+
+  /**
+   * Starts the VM's QEMU paused without opening its disks (state {@code paused}), for a cutover
+   * that must not wait for QEMU's start: {@link #start} later puts the disks under the devices and
+   * runs it. A VM under fault tolerance answers {@code stopped} and starts plainly later. Answers
+   * the status again while staged.
+   */
+  default AgentVmStatus stageVm(String vm) {
+    throw new UnsupportedOperationException("staged start");
+  }
 
   /** Graceful shutdown, killed after {@code timeout}; null leaves the agent's default. */
   AgentVmStatus stop(String vm, Duration timeout);

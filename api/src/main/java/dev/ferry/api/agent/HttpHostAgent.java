@@ -103,6 +103,11 @@ public final class HttpHostAgent implements HostAgent {
   }
 
   @Override
+  public AgentVmStatus stageVm(String vm) {
+    return call(AgentRoute.VM_STAGE, "", null, AgentVmStatus.class, vm);
+  }
+
+  @Override
   public AgentVmStatus stop(String vm, Duration timeout) {
     return call(AgentRoute.VM_STOP, query(AgentRoute.Query.TIMEOUT_MS, timeout == null ? null : timeout.toMillis()),
         null, AgentVmStatus.class, vm);

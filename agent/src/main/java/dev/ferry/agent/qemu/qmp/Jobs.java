@@ -61,13 +61,23 @@ public final class Jobs {
    * every {@code JOB_STATUS_CHANGE} of it.
    */
   public void awaitConcluded(String id, Duration deadline, Duration poll) {
+    await(id, Jobs::concluded, "conclude", deadline, poll);
+  }
+
+  /** As {@link #awaitConcluded}, until the job is ready (a mirror in sync) or concluded. */
+  public void awaitReady(String id, Duration deadline, Duration poll) {
+    await(id, j -> j.ready() || concluded(j), "become ready", deadline, poll);
+  }
+
+  private void await(String id, java.util.function.Predicate<BlockJobInfo> done, String what, Duration deadline,
+      Duration poll) {
     long until = System.nanoTime() + deadline.toNanos();
     while (true) {
       Optional<BlockJobInfo> j = find(id);
-      if (j.isEmpty() || concluded(j.get())) return;
+      if (j.isEmpty() || done.test(j.get())) return;
       long left = until - System.nanoTime();
       if (left <= 0) {
-        throw new AgentException(Kind.UNAVAILABLE, "block job " + id + " did not conclude within " + deadline
+        throw new AgentException(Kind.UNAVAILABLE, "block job " + id + " did not " + what + " within " + deadline
             + " (status " + j.get().status() + ")");
       }
       try {

@@ -1,0 +1,106 @@
+package dev.ferry.agent.qemu;
+
+import dev.ferry.agent.AgentException;
+import dev.ferry.agent.AgentException.Kind;
+import dev.ferry.agent.qemu.qmp.Jobs;
+import dev.ferry.agent.qemu.qmp.Qmp;
+import dev.ferry.qmp.block.BlockJobComplete;
+import dev.ferry.qmp.block.BlockdevDel;
+import dev.ferry.qmp.block.BlockdevMirror;
+import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A VM's QEMU started before its disks may be opened. A warm cutover starts the target's QEMU,
+ * paused, while the guest still runs on the source and the passes still write the target's images
+ * (through {@code qemu-storage-daemon}, which holds them; QEMU refuses a writable export of a node
+ * one of its devices holds, so the last pass cannot go through the staged QEMU instead). Each
+ * device starts on a {@code raw} node ({@code <id>-staged}) over a {@code null-co} placeholder of
+ * the disk's size. {@link #attach} adds the image's nodes under the names a plain start gives them
+ * and moves the device onto them with a mirror that copies nothing ({@code sync: none}: the guest
+ * never ran, so there is no write to carry) and then replaces its source, as QEMU 7.2 cannot
+ * re-point a device otherwise. The staged nodes are deleted after: the block graph is then the one
+ * a plain start makes, and every later block operation (mirror, bitmap, export) finds it so.
+ */
+public final class StagedDisks {
+
+  private static final Duration JOB_END = Duration.ofSeconds(30);
+  private static final Duration JOB_POLL = Duration.ofMillis(5);
+
+  private StagedDisks() {}
+
+  /** The command line's nodes for disks of the given virtual sizes (by disk id). */
+  public static DiskLayout layout(Map<String, Long> sizes) {
+    return disk -> {
+      Long size = sizes.get(disk.id());
+      if (size == null || size <= 0) throw new IllegalArgumentException("no size for staged disk " + disk.id());
+      var placeholder = new LinkedHashMap<String, Object>();
+      placeholder.put("driver", "null-co");
+      placeholder.put("node-name", placeholder(disk));
+      placeholder.put("size", size);
+      placeholder.put("read-zeroes", true);
+      var shim = new LinkedHashMap<String, Object>();
+      shim.put("driver", "raw");
+      shim.put("node-name", shim(disk));
+      shim.put("file", placeholder(disk));
+      return List.of(placeholder, shim);
+    };
+  }
+
+  /** Whether the QEMU behind {@code qmp} still waits for some of {@code spec}'s disks. */
+  public static boolean waiting(Qmp qmp, VmSpec spec) {
+    Set<String> names = qmp.nodes().names();
+    return spec.disks().stream().anyMatch(d -> names.contains(shim(d)));
+  }
+
+  /**
+   * Puts each disk's image under its device. Each step looks first, so a repeat after a failure
+   * part-way goes on where it stopped. The images must be free (no other process writing them);
+   * the guest must not have run.
+   */
+  public static void attach(Qmp qmp, VmSpec spec) {
+    Set<String> names = qmp.nodes().names();
+    for (DiskSpec d : spec.disks()) {
+      if (!names.contains(shim(d))) continue;
+      if (!names.contains(d.fileNode())) qmp.nodes().addFile(d.fileNode(), d.path());
+      if (!names.contains(d.formatNode())) qmp.nodes().addFormat(d.formatNode(), d.format().driver(), d.fileNode());
+      String job = d.id() + "-attach";
+      if (qmp.jobs().find(job).isEmpty() && !d.formatNode().equals(qmp.nodes().ofDevice(d.deviceId()).orElse(null))) {
+        qmp.call(new BlockdevMirror(job, shim(d), d.formatNode(), BlockdevMirror.Sync.NONE,
+            BlockdevMirror.CopyMode.BACKGROUND, false));
+      }
+      Optional<BlockJobInfo> j = qmp.jobs().find(job);
+      if (j.isPresent()) {
+        qmp.jobs().awaitReady(job, JOB_END, JOB_POLL);
+        if (!Jobs.concluded(qmp.jobs().find(job).orElseThrow())) qmp.call(new BlockJobComplete(job));
+        qmp.jobs().awaitConcluded(job, JOB_END, JOB_POLL);
+        String error = qmp.jobs().find(job).map(Jobs::error).orElse(null);
+        qmp.jobs().dismissIfConcluded(job);
+        if (error != null) {
+          throw new AgentException(Kind.CONFLICT, "disk " + d.id() + ": moving its device onto " + d.path()
+              + " failed: " + error);
+        }
+      }
+      String now = qmp.nodes().ofDevice(d.deviceId()).orElse(null);
+      if (!d.formatNode().equals(now)) {
+        throw new AgentException(Kind.CONFLICT, "disk " + d.id() + ": its device uses node " + now + ", not "
+            + d.formatNode() + " (" + d.path() + "), after the staged disk was attached");
+      }
+      qmp.call(new BlockdevDel(shim(d)));
+      if (names.contains(placeholder(d))) qmp.call(new BlockdevDel(placeholder(d)));
+    }
+  }
+
+  private static String shim(DiskSpec disk) {
+    return disk.id() + "-staged";
+  }
+
+  private static String placeholder(DiskSpec disk) {
+    return disk.id() + "-placeholder";
+  }
+}
