@@ -50,6 +50,7 @@ class WarmMigrationIT {
     ferry.ok("cluster", "up", "--hosts", "2");
     ferry.componentPids().forEach(owned::own);
     checks = new ClusterChecks(ferry, dir, owned);
+    ferry.ok("pool", "create", "fast", "--host", "host2", "--path", dir.resolve("hosts/host2/fast").toString());
     Path guestDir = Files.createDirectories(dir.resolve("pools/shared/guest"));
     Path kernel = Files.copy(TestGuest.get().kernel(), guestDir.resolve("vmlinuz"));
     Path initrd = Files.copy(TestGuest.get().initrd(), guestDir.resolve("initrd.img"));
@@ -116,14 +117,21 @@ class WarmMigrationIT {
         + "shutdown %d ms, total %d ms%n", done.get("passes").asInt(), done.get("copied_bytes").asLong(),
         done.get("predicted_downtime_ms").asLong(), done.get("downtime_ms").asLong(),
         done.get("shutdown_ms").asLong(), done.get("total_ms").asLong());
+    // the target's QEMU was started before the cutover with its disk staged (a raw node over a
+    // placeholder, switched onto the copy): a live storage move must find and pivot that disk
+    JsonNode moved = ferry.ok("migrate", "storage", VM, "--to-pool", "fast", "--format", "raw", "--json").lastJson();
+    assertThat(moved.get("status").asText()).as(moved.toString()).isEqualTo("succeeded");
+    assertThat(moved.get("verified").asBoolean()).as(moved.toString()).isTrue();
+    assertThat(disk().get("path").asText()).startsWith(dir.resolve("hosts/host2/fast").toString());
     assertDiskHoldsEveryRecord("host2");
   }
 
   @Test
   @Order(3)
   void migrateWarm_autoCutover_movesBackOnceThePredictionIsWithinMaxDowntime() throws Exception {
-    JsonNode done = ferry.ok("migrate", "warm", VM, "--to", "host1", "--format", "raw", "--sync-interval", "1s",
-        "--cutover", "auto", "--max-downtime", "60000", "--json").lastJson();
+    // back from the pool the storage move put it in, which host1 does not have
+    JsonNode done = ferry.ok("migrate", "warm", VM, "--to", "host1", "--target-pool", "local", "--format", "raw",
+        "--sync-interval", "1s", "--cutover", "auto", "--max-downtime", "60000", "--json").lastJson();
 
     assertSucceeded(done, "host1");
     assertThat(done.get("predicted_downtime_ms").asLong()).isLessThanOrEqualTo(60000);

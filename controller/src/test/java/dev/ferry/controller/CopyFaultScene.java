@@ -117,6 +117,15 @@ final class CopyFaultScene implements AutoCloseable {
     host.pauseGate = gate;
   }
 
+  /** The held call goes on; from now on the calls of {@code host} that start with {@code prefix} wait instead. */
+  void holdNext(FakeAgent host, String prefix) {
+    CountDownLatch before = gate;
+    heldHost.pausePrefix = null;
+    heldHost.pauseGate = null;
+    holdCall(host, prefix);
+    before.countDown();
+  }
+
   /** Every held call goes on; every held copy and pass finishes. */
   void release() {
     for (FakeAgent h : List.of(host1, host2)) {

@@ -187,7 +187,10 @@ final class FakeAgent implements HostAgent, AutoCloseable {
       }
     }
     AgentVmStatus running = vms.get(d.name());
-    if (running != null && running.state() == VmState.RUNNING) {
+    boolean hasQemu = running != null && (running.state() == VmState.RUNNING || running.state() == VmState.PAUSED);
+    // as the real agent: the same definition again is taken at any time and changes nothing
+    if (hasQemu && d.equals(definitions.get(d.name()))) return new Defined<>(running, false);
+    if (hasQemu) {
       // as the real agent: a definition never replaces a running QEMU's (a late redefine, e.g. a
       // stopped controller's call still in flight, must not turn a started VM back into a stopped one)
       throw new Refused(Problem.of(409, "conflict", "vm " + d.name() + " is running; stop it before redefining it"));
@@ -202,6 +205,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   @Override
   public void deleteVm(String vm, boolean deleteDisks) {
     AgentVmStatus s = require(vm);
+    staged.remove(vm);
     vms.remove(s.name());
     if (deleteDisks) volumes.keySet().removeIf(k -> k.contains("/" + s.name() + "-"));
   }
@@ -209,15 +213,35 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   /** the next this many starts fail as the real agent answers a QEMU that exits while it starts (the vm stays stopped) */
   volatile int startCrashes;
 
+  /** VMs whose QEMU waits, paused, for its staged disks */
+  final java.util.Set<String> staged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** VMs whose staged start fails as a QEMU that exits while it starts */
+  final java.util.Set<String> stageFails = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  @Override
+  public AgentVmStatus stageVm(String vm) {
+    AgentVmStatus s = require(vm);
+    calls.add("stage " + vm);
+    if (staged.contains(vm)) return s;
+    if (stageFails.contains(vm)) {
+      throw new Refused(Problem.of(409, "conflict", "qemu for vm " + vm + " exited with status 1 during start:"
+          + " qemu-system-x86_64: -machine pc-q35-8.2: unsupported machine type"));
+    }
+    staged.add(vm);
+    return become(s, VmState.PAUSED);
+  }
+
   @Override
   public AgentVmStatus start(String vm) {
     AgentVmStatus s = require(vm);
     if (startCrashes > 0) {
+      staged.remove(vm);
       startCrashes--;
       become(s, VmState.STOPPED);
       throw new Refused(Problem.of(503, "unavailable", "qemu for vm " + vm + " exited with status 1 during start:"
           + " qemu-system-x86_64: terminating on signal 6"));
     }
+    if (staged.remove(vm)) calls.add("start staged " + vm);
     return become(s, VmState.RUNNING);
   }
 

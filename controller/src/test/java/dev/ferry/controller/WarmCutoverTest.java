@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -101,6 +102,10 @@ class WarmCutoverTest {
     assertThat(done.get("cutover_reason").asText()).as(done.toString()).isEqualTo("the time " + at
         + " came after 1 pass");
     assertThat(done.get("passes").asInt()).as("pass 0, then the final pass").isEqualTo(2);
+    List<String> target = s.host2.changes();
+    assertThat(target.indexOf("POST " + s.path() + "/stage")).as("staged before its start: " + target)
+        .isNotNegative().isLessThan(target.indexOf("POST " + s.path() + "/start"));
+    assertThat(s.host2.calls).as("the start resumed the staged QEMU").contains("start staged " + s.vm);
   }
 
   @ParameterizedTest(name = "cutover {0}")

@@ -54,7 +54,8 @@ class WarmFaultMatrixTest {
         case SHUTTING_DOWN -> s.holdCall(s.host1, "POST " + p + "/warm-source/shutdown");
         case FINAL_PASS -> s.host2.holdWarmPassFrom = 1;
         case VERIFYING -> s.holdCall(s.host1, "POST " + p + "/warm-source/hashes");
-        case DEFINING -> s.holdCall(s.host2, "PUT " + p);
+        // the definition went with the staged start before the shutdown: DEFINING's first call is the copy's status
+        case DEFINING -> s.holdCall(s.host1, "POST " + p + "/warm-source/hashes");
         case STARTING -> s.holdCall(s.host2, "POST " + p + "/start");
         case RELEASING -> s.holdCall(s.host1, "DELETE " + p);
         case CANCELLING -> {
@@ -63,6 +64,11 @@ class WarmFaultMatrixTest {
         }
       }
       String id = s.startWarm();
+      if (this == DEFINING) {
+        s.awaitPhase(id, VERIFYING.phase());
+        s.awaitHeld();
+        s.holdNext(s.host2, "GET /agent/warm-copies/");
+      }
       s.awaitPhase(id, phase());
       if (this == COPYING || this == FINAL_PASS) awaitPassUnderWay(id, this == COPYING ? 0 : 1);
       else s.awaitHeld();
@@ -243,6 +249,29 @@ class WarmFaultMatrixTest {
             + " again on the source only");
   }
 
+  /**
+   * The target cannot start the VM: the QEMU staged there before the power-off exits as it starts.
+   * Found while the guest still runs, so it is never powered off: rolled back, the target's
+   * definition and copy removed, the reason naming the target's refusal.
+   */
+  @Test
+  void targetQemuFailsItsStagedStart_rollsBackBeforeThePowerOff_theGuestNeverStopped() throws Exception {
+    s.host2.stageFails.add(s.vm);
+    String id = s.startWarm();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledBack(id, done, "warm-copies", "host 'host2' could not start vm '" + s.vm + "'", "unsupported machine type",
+        "the guest was not powered off and keeps running on host 'host1'");
+    assertThat(done.path("shutdown_requested_at").isNull() || done.path("shutdown_requested_at").isMissingNode())
+        .as("no shutdown requested: " + done).isTrue();
+    assertThat(s.host1.changes()).as("never powered off, stopped, killed or restarted")
+        .noneMatch(x -> x.endsWith("/shutdown") || x.endsWith("/stop") || x.endsWith("/kill") || x.endsWith("/start"));
+    record(WarmCell.SHUTTING_DOWN, Fault.TARGET_QEMU,
+        "targetQemuFailsItsStagedStart_rollsBackBeforeThePowerOff_theGuestNeverStopped",
+        "the QEMU staged on the target exits as it starts, before the power button: rolled back with the target's"
+            + " refusal in the reason, the guest never powered off, the target's definition and copy removed");
+  }
+
   /** Issue 13: a guest that does not power off at the cutover keeps running; never killed. */
   @Test
   void guestRefusesToPowerOff_atTheCutover_rollsBackWithTheGuestStillRunning() throws Exception {
@@ -279,7 +308,8 @@ class WarmFaultMatrixTest {
     assertThat(done.path("verified").asBoolean(false)).as("nothing verified: " + done).isFalse();
     assertThat(s.host2.changes().stream().filter(x -> x.equals("POST /agent/warm-copies/" + id + "/passes")).count())
         .as("pass 0 only, no final pass").isEqualTo(1);
-    assertThat(s.host2.changes()).as("never defined on the target").doesNotContain("PUT " + s.path());
+    assertThat(s.host2.changes()).as("staged on the target before the power button, never started there")
+        .contains("POST " + s.path() + "/stage").doesNotContain("POST " + s.path() + "/start");
     assertThat(s.host1.changes()).as("the source not finished").noneMatch(x -> x.endsWith("/finish"));
     record(WarmCell.SHUTTING_DOWN, Fault.SOURCE_QEMU,
         "sourceQemuKilled_afterThePowerButton_beforeTheGuestPoweredOff_noFinalPassNoCutover",

@@ -46,6 +46,8 @@ final class Handover {
   private final boolean restarted;
   /** this runner asked the target to define the VM, so a rollback removes that definition */
   private boolean definedHere;
+  /** the target answered that definition: the hand-over need not send it again */
+  private boolean defined;
 
   Handover(MigrationContext ctx, MigrationRecord record, String targetPool, boolean restarted,
       Consumer<String> note) {
@@ -119,8 +121,26 @@ final class Handover {
 
   /** Defines the VM on the target with the copied images, then moves its ownership in one transaction. */
   void defineAndTransfer(List<AgentDisk> images) {
+    if (ownedByTarget()) return; // a restart after the transaction
+    if (!defined) defineOnTarget(images);
+    List<DiskRow> moved = new ArrayList<>();
+    for (AgentDisk img : images) {
+      DiskRow d = ctx.disk(record.vm, img.id());
+      moved.add(new DiskRow(d.vm(), d.id(), targetPool(d), img.format(), img.path(), d.sizeBytes(), true));
+    }
+    // vm is now owned by the target host: one transaction, never two owners, never none
+    ctx.store().vms().transfer(record.vm, record.target, moved);
+    LOG.info("migration {}: vm {} now belongs to host {}", record.id, record.vm, record.target);
+  }
+
+  /**
+   * Defines the VM on the target with the copied images, owned still by the source: a warm cutover
+   * does it early to start the target's QEMU before the guest goes down. Idempotent (the target
+   * takes the same definition again at any time).
+   */
+  void defineOnTarget(List<AgentDisk> images) {
     VmRow vm = vmRow();
-    if (vm.host().equals(record.target)) return; // a restart after the transaction
+    if (vm.host().equals(record.target)) return;
     AgentVmDefinition def = definition(vm, images);
     if (!restarted && !definedHere && ColdPreflight.targetHasVm(ctx, record.target, record.vm)) {
       // preflight found none; one appeared since: not ours to redefine, nor (on rollback) to delete
@@ -130,14 +150,7 @@ final class Handover {
     definedHere = true; // before the side effect: a failure in the call may still have defined it
     ctx.retrying(record.target, "definition of vm " + record.vm,
         () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).defineVm(record.vm, def));
-    List<DiskRow> moved = new ArrayList<>();
-    for (AgentDisk img : images) {
-      DiskRow d = ctx.disk(record.vm, img.id());
-      moved.add(new DiskRow(d.vm(), d.id(), targetPool(d), img.format(), img.path(), d.sizeBytes(), true));
-    }
-    // vm is now owned by the target host: one transaction, never two owners, never none
-    ctx.store().vms().transfer(record.vm, record.target, moved);
-    LOG.info("migration {}: vm {} now belongs to host {}", record.id, record.vm, record.target);
+    defined = true;
   }
 
   /** Past the point of no return: the source forgets the VM and deletes its images unless kept. */
@@ -157,9 +170,10 @@ final class Handover {
 
   /**
    * A rollback's first step on the target: its definition of the VM, if this migration may have
-   * made it. Only the cutover defines one, so a rollback of this runner before it leaves a
-   * same-name VM there alone; a runner restarted into the rollback cannot tell and removes it, as
-   * preflight left no other.
+   * made it (the agent kills a QEMU a warm cutover staged for it, which never ran the guest). Only
+   * the cutover defines one, so a rollback of this runner before it leaves a same-name VM there
+   * alone; a runner restarted into the rollback cannot tell and removes it, as preflight left no
+   * other.
    */
   void removeTargetDefinition() {
     if (!restarted && !definedHere) return;
@@ -188,30 +202,42 @@ final class Handover {
    * This VM's own figures from its last successful migrations (newest first): its last power-off
    * (warm, or cold with {@code --shutdown}), the median verification of its last
    * {@value #EARLIER_CUTOVERS} warm cutovers, and the median rest of its last
-   * {@value #EARLIER_CUTOVERS} cutovers that started it on their target (warm, or cold with
-   * {@code --start}: a VM moved cold before has measured its define and start, where the 1.5 s
-   * default made a first warm prediction 3x the actual). One cutover's rest swung 373-845 ms on a
-   * loaded host: the median follows the host, not one sample.
+   * {@value #EARLIER_CUTOVERS} warm cutovers that started it on their target. A VM never moved warm
+   * takes the rest of its cold migrations with {@code --start} (it has measured its define and
+   * start, where the 1.5 s default made a first warm prediction 3x the actual), though a cold rest
+   * holds QEMU's start, which a warm cutover staged before the power-off; so a warm figure, once
+   * there, wins over any cold one. One cutover's rest swung 373-845 ms on a loaded host: the median
+   * follows the host, not one sample.
    */
   WarmPrediction.Earlier earlier() {
     var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, null);
-    Long shutdown = null;
-    List<Long> verify = new ArrayList<>();
-    List<Long> start = new ArrayList<>();
+    List<MigrationView> views = new ArrayList<>();
     for (MigrationRow m : ctx.store().migrations().page(new Page(null, 20), filter)) {
       try {
-        MigrationView v = MigrationRecord.readStored(m.record());
-        if (shutdown == null) shutdown = v.shutdownMs();
-        if (start.size() < EARLIER_CUTOVERS && v.startMs() != null) {
-          start.add(v.startMs());
-          if ("warm".equals(v.kind()) && v.verifyMs() != null) verify.add(v.verifyMs());
-        }
+        views.add(MigrationRecord.readStored(m.record()));
       } catch (IOException e) {
         LOG.debug("migration {}: unreadable record skipped: {}", m.id(), e.getMessage());
       }
-      if (shutdown != null && start.size() >= EARLIER_CUTOVERS) break;
     }
-    return new WarmPrediction.Earlier(shutdown, median(verify), median(start));
+    return earlier(views);
+  }
+
+  /** {@link #earlier()} from this VM's successful migrations, newest first. */
+  static WarmPrediction.Earlier earlier(List<MigrationView> newestFirst) {
+    Long shutdown = null;
+    List<Long> verify = new ArrayList<>();
+    List<Long> warmStart = new ArrayList<>();
+    List<Long> coldStart = new ArrayList<>();
+    for (MigrationView v : newestFirst) {
+      if (shutdown == null) shutdown = v.shutdownMs();
+      List<Long> start = "warm".equals(v.kind()) ? warmStart : coldStart;
+      if (start.size() < EARLIER_CUTOVERS && v.startMs() != null) {
+        start.add(v.startMs());
+        if (start == warmStart && v.verifyMs() != null) verify.add(v.verifyMs());
+      }
+    }
+    return new WarmPrediction.Earlier(shutdown, median(verify), warmStart.isEmpty() ? median(coldStart)
+        : median(warmStart));
   }
 
   /** The median (the lower middle of an even count), null of none. */

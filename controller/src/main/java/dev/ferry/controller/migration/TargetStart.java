@@ -42,9 +42,11 @@ final class TargetStart {
       if (answered) failed = "it was " + st.state().name().toLowerCase(java.util.Locale.ROOT) + " right after its start";
       if (attempt > TRIES) break;
       try {
-        ctx.retrying(record.target, "start of vm " + record.vm,
+        AgentVmStatus started = ctx.retrying(record.target, "start of vm " + record.vm,
             () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).start(record.vm));
         answered = true;
+        // the answer is the state the start left; asking again only costs the guest's downtime a round trip
+        if (started.state() == VmState.RUNNING && failed == null) return true;
       } catch (ControllerException e) {
         if (e.kind() == ControllerException.Kind.UNAVAILABLE) throw e;
         answered = false;

@@ -41,7 +41,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   static final long DEFAULT_MAX_DOWNTIME_MS = 10_000;
   private static final Duration POLL = Duration.ofMillis(200);
   /** the final pass is polled often: the guest is down while it runs */
-  private static final Duration FINAL_POLL = Duration.ofMillis(20);
+  private static final Duration FINAL_POLL = Duration.ofMillis(5);
   /** how often one pass is run before its failure rolls the migration back */
   static final int PASS_TRIES = 3;
   private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
@@ -64,6 +64,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private WarmPrediction.Earlier earlier;
   /** the VM moved but did not start on the target (the reason says why): the migration ends failed */
   private boolean startFailed;
+  /** the last pass this runner asked the target to run, -1 before any */
+  private int askedPass = -1;
 
   WarmMigration(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, WarmPhase phase,
       AtomicBoolean cancel, AtomicBoolean cutoverNow, boolean restarted) {
@@ -300,9 +302,15 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     Instant t0 = ctx.clock().instant();
     WarmSource src = ctx.retrying(record.source, "pass " + n + " on the source", () -> ctx.agent(record.source)
         .within(Duration.ofSeconds(60)).warmSourcePass(record.vm, new WarmPassRequest(record.id, n)));
-    WarmCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target)
-        .warmCopyStatus(record.id));
-    boolean under = s.pass() == n && (s.state().equals(WarmCopyStatus.COPYING) || s.state().equals(WarmCopyStatus.COPIED));
+    // only a pass this runner may have begun before (a retry, or any pass of a restarted runner's
+    // first) can be under way; asking the target first costs every other pass a round trip, the final one's the guest's
+    boolean under = false;
+    WarmCopyStatus s = null;
+    if (n == askedPass || (restarted && askedPass < 0)) {
+      s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).warmCopyStatus(record.id));
+      under = s.pass() == n && (s.state().equals(WarmCopyStatus.COPYING) || s.state().equals(WarmCopyStatus.COPIED));
+    }
+    askedPass = n;
     if (!under) {
       s = ctx.retrying(record.target, "pass " + n + " on the target", () -> ctx.agent(record.target)
           .within(Duration.ofSeconds(60)).warmCopyPass(record.id, new WarmPassCopy(n, src.export(), src.bitmap())));
@@ -369,6 +377,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private WarmPhase shutDown() {
     Duration timeout = request.shutdownTimeout() == null ? ColdMigration.DEFAULT_SHUTDOWN
         : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
+    if (record.shutdownRequestedAt == null && !stageTarget()) return WarmPhase.CANCELLING;
     downFrom = ctx.shutdownRequested(record, runner.phase().text());
     WarmSource st;
     try {
@@ -388,6 +397,30 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     record.shutdownMs = st.shutdownMs();
     LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm, st.shutdownMs());
     return cancel.get() ? WarmPhase.CANCELLING : WarmPhase.FINAL_PASS;
+  }
+
+  /**
+   * The VM defined on the target and its QEMU started there, paused, its disks staged (the passes
+   * still write them): the guest still runs on the source meanwhile, so QEMU's start is not part of
+   * the downtime, and a target that cannot start the VM is found before the guest goes down, which
+   * then keeps running on the source (false). A restart after the shutdown request does not stage
+   * again: the start after the hand-over starts whatever is there.
+   */
+  private boolean stageTarget() {
+    WarmCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target)
+        .warmCopyStatus(record.id));
+    cutover.defineOnTarget(s.disks());
+    try {
+      AgentVmStatus st = ctx.retrying(record.target, "staged start of vm " + record.vm, () -> ctx.agent(record.target)
+          .within(Duration.ofSeconds(60)).stageVm(record.vm));
+      LOG.info("migration {}: vm {} staged on host {} ({})", record.id, record.vm, record.target, lower(st.state()));
+      return true;
+    } catch (ControllerException e) {
+      if (e.kind() == Kind.UNAVAILABLE) throw e;
+      runner.note("host '" + record.target + "' could not start vm '" + record.vm + "' (" + e.getMessage()
+          + "); the guest was not powered off and keeps running on host '" + record.source + "'");
+      return false;
+    }
   }
 
   /**

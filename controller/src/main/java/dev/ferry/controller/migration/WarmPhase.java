@@ -17,17 +17,20 @@ enum WarmPhase implements MigrationPhase {
   /** passes while the guest runs: pass 0 whole, then what each bitmap recorded; waits for the cutover */
   COPYING(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME,
       "the pass number is persisted and the source keeps the pass's bitmap: go on with that pass"),
-  /** the guest was asked to power off (ACPI); QEMU stays with its disks and bitmaps */
+  /**
+   * the VM defined on the target and its QEMU started there paused, disks staged, while the guest
+   * still runs; then the guest asked to power off (ACPI), its QEMU staying with its disks and bitmaps
+   */
   SHUTTING_DOWN(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME,
       "asking again finds a powered-off guest or presses the button again"),
   /** the final pass over the last bitmap with the guest off, then the source QEMU quits */
   FINAL_PASS(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME, "the pass is idempotent per number: run it again"),
   /** each host hashes its copy next to the data; the controller compares */
   VERIFYING(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME, "hashing has no side effect: hash again"),
-  /** the VM is defined on the target, then its owner changes in one transaction: the point of no return */
+  /** the VM is defined on the target (unless staged already), then its owner changes in one transaction: the point of no return */
   DEFINING(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME,
       "define is idempotent and the ownership change is observed first: do it again"),
-  /** the VM belongs to the target: started there */
+  /** the VM belongs to the target: started there (a staged QEMU gets its disks and runs on) */
   STARTING(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: start it, roll forward"),
   /** the source's definition and images removed, the target's copy record forgotten */
   RELEASING(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: release the source"),
