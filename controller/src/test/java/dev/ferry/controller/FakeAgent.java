@@ -643,6 +643,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
    * outcome is on record).
    */
   void qemuDies(String vm) {
+    staged.remove(vm);
     AgentVmStatus s = vms.get(vm);
     if (s != null) become(s, VmState.CRASHED);
     if (outgoing.containsKey(vm)) failStream("qemu exited (signal 9) during the migration");

@@ -168,7 +168,11 @@ final class FaultCatalog {
         case "cancelling" -> "the rollback deletes the target's images: it frees the pool, writes nothing";
         default -> null;
       };
-      case TARGET_QEMU -> List.of("starting", "releasing").contains(phase) ? null
+      case TARGET_QEMU -> (warm ? List.of("shutting_down", "final_pass", "verifying", "defining", "starting", "releasing")
+          : List.of("starting", "releasing")).contains(phase) ? null
+          : warm && phase.equals("cancelling") ? "the rollback kills a QEMU staged on the target with the target's"
+              + " definition: one that died first leaves less to remove"
+          : warm ? "no QEMU runs on the target before shutting_down stages one: the copy is written by the agent's copier"
           : "no QEMU runs on the target before starting: the copy is written by the agent's copier";
       case SOURCE_QEMU -> warm ? (List.of("verifying", "defining", "starting", "releasing").contains(phase)
           ? "the source QEMU quit at the end of the final pass" : null)

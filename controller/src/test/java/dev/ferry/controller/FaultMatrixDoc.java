@@ -24,13 +24,13 @@ final class FaultMatrixDoc {
   /**
    * Cells the matrix classes record in a full green run: one per parameter of the live and
    * storage controller-death tables and of the three cold and three warm per-phase tables
-   * (controller, source agent, target agent death) and of warm's source QEMU death before the
-   * hand-over, the live full-disk cell, and one per
+   * (controller, source agent, target agent death) and of warm's source QEMU and staged target
+   * QEMU death before the hand-over, the live full-disk cell, and one per
    * {@code @Test} of the others.
    */
   static final int EXPECTED = FaultMatrixTest.LiveCell.values().length + 1 + StorageFaultMatrixTest.StorageCell.values().length
       + 3 * ColdFaultMatrixTest.ColdCell.values().length + 3 * WarmFaultMatrixTest.WarmCell.values().length
-      + WarmFaultMatrixTest.SOURCE_QEMU_CELLS
+      + WarmFaultMatrixTest.SOURCE_QEMU_CELLS + WarmFaultMatrixTest.STAGED_QEMU_CELLS
       + ONE_CELL_PER_TEST.stream().mapToInt(FaultMatrixDoc::tests).sum();
   static final Path DOC = Path.of("..", "docs", "faults.md");
 

@@ -33,6 +33,8 @@ class WarmFaultMatrixTest {
 
   /** the phases of {@link #sourceQemuDeath_beforeTheHandover_rollsBackAndTheVmStaysCrashedOnTheSource} */
   static final int SOURCE_QEMU_CELLS = 5;
+  /** the phases of {@link #stagedTargetQemuDeath_beforeTheHandover_theStartAfterItIsAPlainOne} */
+  static final int STAGED_QEMU_CELLS = 3;
 
   @TempDir static Path dir;
   static CopyFaultScene s;
@@ -365,6 +367,29 @@ class WarmFaultMatrixTest {
     };
     record(cell, Fault.SOURCE_QEMU, "sourceQemuDeath_beforeTheHandover_rollsBackAndTheVmStaysCrashedOnTheSource["
         + cell.phase() + "]", outcome);
+  }
+
+  /**
+   * The QEMU staged on the target dies between the power-off and the hand-over (it never ran the
+   * guest): the cutover goes on, and the start after the hand-over is a plain one, from the
+   * verified copy.
+   */
+  @ParameterizedTest(name = "staged target QEMU death in warm {0}")
+  @EnumSource(value = WarmCell.class, names = {"FINAL_PASS", "VERIFYING", "DEFINING"})
+  void stagedTargetQemuDeath_beforeTheHandover_theStartAfterItIsAPlainOne(WarmCell cell) throws Exception {
+    String id = cell.hold();
+
+    s.host2.qemuDies(s.vm);
+    s.release();
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    assertThat(s.host2.changes()).as("staged, then started").contains("POST " + s.path() + "/stage",
+        "POST " + s.path() + "/start");
+    assertThat(s.host2.calls).as("a plain start: nothing staged was left").doesNotContain("start staged " + s.vm);
+    record(cell, Fault.TARGET_QEMU, "stagedTargetQemuDeath_beforeTheHandover_theStartAfterItIsAPlainOne["
+        + cell.phase() + "]", "the cutover goes on (the dead QEMU never ran the guest): verified, handed over, and"
+        + " the start after it a plain one; succeeded, the VM running on the target only");
   }
 
   /** Past the hand-over the target's QEMU dies at every start: the VM is the target's, stopped there. */
