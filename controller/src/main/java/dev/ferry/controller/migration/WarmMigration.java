@@ -42,6 +42,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private static final Duration POLL = Duration.ofMillis(200);
   /** the final pass is polled often: the guest is down while it runs */
   private static final Duration FINAL_POLL = Duration.ofMillis(5);
+  /** a final pass still running after this is a long one: polled every 20 ms, not 200 requests a second */
+  private static final Duration FINAL_FAST_FOR = Duration.ofMillis(500);
   /** how often one pass is run before its failure rolls the migration back */
   static final int PASS_TRIES = 3;
   private static final Duration PUBLISH_EVERY = Duration.ofMillis(500);
@@ -339,7 +341,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         default -> { }
       }
       if (cancel.get()) return false;
-      ctx.sleep(runner.phase() == WarmPhase.FINAL_PASS ? FINAL_POLL : POLL);
+      boolean fast = Duration.between(t0, ctx.clock().instant()).compareTo(FINAL_FAST_FOR) < 0;
+      ctx.sleep(runner.phase() != WarmPhase.FINAL_PASS ? POLL : fast ? FINAL_POLL : FINAL_POLL.multipliedBy(4));
       s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target).warmCopyStatus(record.id));
     }
   }
