@@ -231,6 +231,25 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     return become(s, VmState.PAUSED);
   }
 
+  /** VMs whose staged QEMU refuses its images, as the real agent answers QEMU's refusal to open one */
+  final java.util.Set<String> attachFails = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  @Override
+  public dev.ferry.api.agent.WarmCopyStatus attachWarmCopy(String id) {
+    var s = requireWarmCopy(id);
+    String vm = warmCopyVms.get(id);
+    if (!staged.contains(vm)) return s;
+    if (attachFails.contains(vm)) {
+      throw new Refused(Problem.of(409, "conflict", "vm " + vm + ": attaching the staged disks to qemu pid 4242 failed:"
+          + " Could not open '/pools/local/" + vm + "-disk0.qcow2': Permission denied"));
+    }
+    calls.add("attach staged " + vm);
+    return s;
+  }
+
+  /** the VM of each warm copy */
+  final Map<String, String> warmCopyVms = new ConcurrentHashMap<>();
+
   @Override
   public AgentVmStatus start(String vm) {
     AgentVmStatus s = require(vm);
@@ -968,6 +987,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     var s = new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.READY, -1, 0, 0, 0, 0, null,
         images, null);
     warmCopies.put(id, s);
+    warmCopyVms.put(id, request.vm());
     return s;
   }
 
@@ -978,6 +998,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
       throw new Refused(Problem.of(409, "conflict", "warm copy " + id + " was cancelled"));
     }
     if (request.pass() == s.pass() && !s.state().equals(dev.ferry.api.agent.WarmCopyStatus.FAILED)) return s;
+    calls.add("warm pass " + request.pass());
     var n = new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.COPYING, request.pass(),
         s.copiedBytes(), s.skippedBytes(), 0, request.pass() == 0 ? 64L << 20 : 4L << 20, null, s.disks(), null);
     warmCopies.put(id, n);

@@ -106,6 +106,10 @@ class WarmCutoverTest {
     assertThat(target.indexOf("POST " + s.path() + "/stage")).as("staged before its start: " + target)
         .isNotNegative().isLessThan(target.indexOf("POST " + s.path() + "/start"));
     assertThat(s.host2.calls).as("the start resumed the staged QEMU").contains("start staged " + s.vm);
+    List<String> calls = s.host2.calls;
+    assertThat(calls.indexOf("attach staged " + s.vm)).as("images attached after the final pass, before the"
+        + " verification that precedes the hand-over: " + calls).isGreaterThan(calls.indexOf("warm pass 1"))
+        .isLessThan(calls.indexOf("POST /agent/warm-copies/" + id + "/hashes"));
   }
 
   @ParameterizedTest(name = "cutover {0}")

@@ -376,6 +376,11 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
   }
 
   @Override
+  public dev.ferry.api.agent.WarmCopyStatus attachWarmCopy(String migrationId) {
+    return s.warm().copies().attach(migrationId);
+  }
+
+  @Override
   public dev.ferry.api.agent.WarmCopyStatus forgetWarmCopy(String migrationId) {
     return s.warm().copies().forget(migrationId);
   }

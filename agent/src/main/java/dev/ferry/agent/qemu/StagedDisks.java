@@ -7,6 +7,7 @@ import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.qmp.block.BlockJobComplete;
 import dev.ferry.qmp.block.BlockdevDel;
 import dev.ferry.qmp.block.BlockdevMirror;
+import dev.ferry.qmp.block.JobDismiss;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -26,6 +27,11 @@ import java.util.Set;
  * never ran, so there is no write to carry) and then replaces its source, as QEMU 7.2 cannot
  * re-point a device otherwise. The staged nodes are deleted after: the block graph is then the one
  * a plain start makes, and every later block operation (mirror, bitmap, export) finds it so.
+ *
+ * <p>The placeholders stay until {@link #release}, just before the guest's first boot: they mark
+ * a QEMU whose images are attached but whose guest never ran (a cutover attaches while it still
+ * verifies, and resumes only past its point of no return), and QEMU keeps that mark across an
+ * agent restart, as it keeps the staged nodes.
  */
 public final class StagedDisks {
 
@@ -52,10 +58,10 @@ public final class StagedDisks {
     };
   }
 
-  /** Whether the QEMU behind {@code qmp} still waits for some of {@code spec}'s disks. */
+  /** Whether the QEMU behind {@code qmp} was staged and its guest never ran: disks waiting or attached, not released. */
   public static boolean waiting(Qmp qmp, VmSpec spec) {
     Set<String> names = qmp.nodes().names();
-    return spec.disks().stream().anyMatch(d -> names.contains(shim(d)));
+    return spec.disks().stream().anyMatch(d -> names.contains(shim(d)) || names.contains(placeholder(d)));
   }
 
   /**
@@ -67,20 +73,24 @@ public final class StagedDisks {
     Set<String> names = qmp.nodes().names();
     for (DiskSpec d : spec.disks()) {
       if (!names.contains(shim(d))) continue;
+      // the cutover waits on each round trip here: a format node added just now has no job and no device on it
+      boolean fresh = !names.contains(d.formatNode());
       if (!names.contains(d.fileNode())) qmp.nodes().addFile(d.fileNode(), d.path());
-      if (!names.contains(d.formatNode())) qmp.nodes().addFormat(d.formatNode(), d.format().driver(), d.fileNode());
+      if (fresh) qmp.nodes().addFormat(d.formatNode(), d.format().driver(), d.fileNode());
       String job = d.id() + "-attach";
-      if (qmp.jobs().find(job).isEmpty() && !d.formatNode().equals(qmp.nodes().ofDevice(d.deviceId()).orElse(null))) {
+      boolean started = fresh || qmp.jobs().find(job).isEmpty()
+          && !d.formatNode().equals(qmp.nodes().ofDevice(d.deviceId()).orElse(null));
+      if (started) {
         qmp.call(new BlockdevMirror(job, shim(d), d.formatNode(), BlockdevMirror.Sync.NONE,
             BlockdevMirror.CopyMode.BACKGROUND, false));
       }
-      Optional<BlockJobInfo> j = qmp.jobs().find(job);
-      if (j.isPresent()) {
+      if (started || qmp.jobs().find(job).isPresent()) {
         qmp.jobs().awaitReady(job, JOB_END, JOB_POLL);
-        if (!Jobs.concluded(qmp.jobs().find(job).orElseThrow())) qmp.call(new BlockJobComplete(job));
+        if (qmp.jobs().find(job).filter(j -> !Jobs.concluded(j)).isPresent()) qmp.call(new BlockJobComplete(job));
         qmp.jobs().awaitConcluded(job, JOB_END, JOB_POLL);
-        String error = qmp.jobs().find(job).map(Jobs::error).orElse(null);
-        qmp.jobs().dismissIfConcluded(job);
+        Optional<BlockJobInfo> end = qmp.jobs().find(job);
+        String error = end.map(Jobs::error).orElse(null);
+        if (end.filter(j -> j.status().equals("concluded")).isPresent()) qmp.call(new JobDismiss(job));
         if (error != null) {
           throw new AgentException(Kind.CONFLICT, "disk " + d.id() + ": moving its device onto " + d.path()
               + " failed: " + error);
@@ -92,6 +102,25 @@ public final class StagedDisks {
             + d.formatNode() + " (" + d.path() + "), after the staged disk was attached");
       }
       qmp.call(new BlockdevDel(shim(d)));
+    }
+  }
+
+  /**
+   * {@link #attach} unless it was done, then deletes the placeholders it left: the guest boots
+   * next. Idempotent. One listing of the nodes when attached already (each costs the guest's
+   * downtime a few milliseconds).
+   */
+  public static void attachAndRelease(Qmp qmp, VmSpec spec) {
+    Set<String> names = qmp.nodes().names();
+    if (spec.disks().stream().anyMatch(d -> names.contains(shim(d)))) {
+      attach(qmp, spec);
+      names.clear();
+      names.addAll(qmp.nodes().names());
+    }
+    for (DiskSpec d : spec.disks()) {
+      if (names.contains(shim(d))) {
+        throw new AgentException(Kind.CONFLICT, "disk " + d.id() + " is still staged (node " + shim(d) + "); attach it first");
+      }
       if (names.contains(placeholder(d))) qmp.call(new BlockdevDel(placeholder(d)));
     }
   }

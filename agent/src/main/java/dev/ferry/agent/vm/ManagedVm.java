@@ -207,12 +207,31 @@ final class ManagedVm {
     }
   }
 
-  /** The images are free now (the last pass is done): under their devices, then the guest's first boot. */
+  /**
+   * The images are free now (the last pass is done): under their devices, the guest still paused,
+   * never run. A QEMU that dies meanwhile is no failure here: the start after it is a plain one.
+   */
+  AgentVmStatus attachStaged(QemuProcess p) {
+    long t0 = System.nanoTime();
+    try {
+      StagedDisks.attach(new Qmp(p.qmp()), record().spec());
+    } catch (QmpException e) {
+      if (p.awaitExit(Duration.ofMillis(200))) return status();
+      // QEMU refused an image (it cannot open it): asking again changes nothing
+      throw new AgentException(e instanceof dev.ferry.qmp.QmpErrorException ? Kind.CONFLICT : Kind.UNAVAILABLE, "vm "
+          + name + ": attaching the staged disks to qemu pid " + p.pid() + " failed: " + Qmp.describe(e), e);
+    }
+    log.info("vm {}: staged disks attached to qemu pid {} in {} ms, guest still paused", name, p.pid(),
+        (System.nanoTime() - t0) / 1_000_000);
+    return status();
+  }
+
+  /** The images under their devices (unless {@link #attachStaged} put them there), then the guest's first boot. */
   AgentVmStatus resumeStaged(QemuProcess p) {
     long t0 = System.nanoTime();
     var q = new Qmp(p.qmp());
     try {
-      StagedDisks.attach(q, record().spec());
+      StagedDisks.attachAndRelease(q, record().spec());
       q.call(new Cont());
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "vm " + name + ": attaching the staged disks to qemu pid " + p.pid()

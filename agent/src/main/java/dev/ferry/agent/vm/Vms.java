@@ -217,6 +217,20 @@ public final class Vms {
   }
 
   /**
+   * {@link ManagedVm#attachStaged}: a staged VM's images under its devices, its guest still paused.
+   * A VM with nothing staged (its QEMU died, or it was never staged) answers its status unchanged:
+   * its start is then a plain one.
+   */
+  public AgentVmStatus attachStaged(String name) {
+    ManagedVm vm = get(name);
+    return vm.exclusive("attach the staged disks of", ACTION_WAIT, () -> {
+      checkGuards(name, "start");
+      QemuProcess staged = vm.stagedProcess();
+      return staged == null ? vm.status() : vm.attachStaged(staged);
+    });
+  }
+
+  /**
    * The pool guard again, chain included: a stopped VM's image is just a file in a pool, and its
    * qcow2 header may have been rewritten to name a backing file outside the pools since define.
    */

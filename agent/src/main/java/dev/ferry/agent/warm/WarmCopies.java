@@ -210,6 +210,22 @@ public final class WarmCopies {
   }
 
   /**
+   * After the final pass: the writer stops (it holds the images' write lock) and the VM staged on
+   * them here gets them under its devices, still paused ({@link Vms#attachStaged}); a VM with
+   * nothing staged is left to a plain start. Idempotent.
+   */
+  public WarmCopyStatus attach(String id) {
+    CopyRecord r = require(id);
+    if (!r.state().equals(WarmCopyStatus.COPIED)) {
+      throw new AgentException(Kind.CONFLICT, "warm copy " + id + " is " + r.state() + ", not copied; its images are"
+          + " attached after the final pass");
+    }
+    writers.stop(id);
+    if (vms.exists(r.vm())) vms.attachStaged(r.vm());
+    return status(id);
+  }
+
+  /**
    * The hashes of the new images: those the passes kept ({@link HashLedger}), the rest (none,
    * unless the ledger was lost) computed from the images now.
    */

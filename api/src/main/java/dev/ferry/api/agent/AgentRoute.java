@@ -131,6 +131,8 @@ public enum AgentRoute {
   WARM_COPY_CANCEL("DELETE", "/agent/warm-copies/{id}"),
   /** {@link HostAgent#warmCopyHashes} */
   WARM_COPY_HASHES("POST", "/agent/warm-copies/{id}/hashes"),
+  /** {@link HostAgent#attachWarmCopy} */
+  WARM_COPY_ATTACH("POST", "/agent/warm-copies/{id}/attach"),
   /** {@link HostAgent#forgetWarmCopy}: the images kept (a VM uses them now) */
   WARM_COPY_FORGET("POST", "/agent/warm-copies/{id}/forget"),
   /** {@link HostAgent#ftSecondary} */

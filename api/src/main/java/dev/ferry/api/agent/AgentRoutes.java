@@ -141,6 +141,7 @@ public final class AgentRoutes {
       case WARM_COPY_STATUS -> Answer.ok(agent.warmCopyStatus(r.path("id")));
       case WARM_COPY_CANCEL -> Answer.ok(agent.cancelWarmCopy(r.path("id")));
       case WARM_COPY_HASHES -> Answer.ok(agent.warmCopyHashes(r.path("id")));
+      case WARM_COPY_ATTACH -> Answer.ok(agent.attachWarmCopy(r.path("id")));
       case WARM_COPY_FORGET -> Answer.ok(agent.forgetWarmCopy(r.path("id")));
       case FT_SECONDARY_PREPARE -> Answer.ok(agent.ftSecondary(r.path("name"), r.body(FtSecondaryRequest.class)));
       case FT_SECONDARY_STATUS -> Answer.ok(agent.ftSecondaryStatus(r.path("name")));

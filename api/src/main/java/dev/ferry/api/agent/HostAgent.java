@@ -261,6 +261,17 @@ public interface HostAgent {
     throw new UnsupportedOperationException("warm migration");
   }
 
+  /**
+   * After the final pass: the copy's writer lets go of its images, and the copy's VM, staged here
+   * by {@link #stageVm}, gets them under its devices, its guest still paused (its first boot is
+   * {@link #start}'s). A cutover does it before its point of no return, so a target that cannot open
+   * the images is found while the guest can still boot on the source. A VM with nothing staged (its
+   * QEMU died) is left as it is: its start is then a plain one.
+   */
+  default WarmCopyStatus attachWarmCopy(String migrationId) {
+    throw new UnsupportedOperationException("warm migration");
+  }
+
   /** Forgets a finished copy, keeping its images: a VM defined on them owns them now. */
   default WarmCopyStatus forgetWarmCopy(String migrationId) {
     throw new UnsupportedOperationException("warm migration");

@@ -364,6 +364,11 @@ public final class HttpHostAgent implements HostAgent {
   }
 
   @Override
+  public WarmCopyStatus attachWarmCopy(String migrationId) {
+    return call(AgentRoute.WARM_COPY_ATTACH, "", null, WarmCopyStatus.class, migrationId);
+  }
+
+  @Override
   public WarmCopyStatus forgetWarmCopy(String migrationId) {
     return call(AgentRoute.WARM_COPY_FORGET, "", null, WarmCopyStatus.class, migrationId);
   }

@@ -125,7 +125,8 @@ final class ColdMigration implements Runnable, PhaseRunner.Steps<ColdPhase> {
         yield Boolean.TRUE.equals(request.start()) ? ColdPhase.STARTING : ColdPhase.RELEASING;
       }
       case STARTING -> {
-        if (!TargetStart.start(ctx, record, runner::note)) {
+        // a definingFrom of this runner: the hand-over was its own
+        if (!TargetStart.start(ctx, record, runner::note, definingFrom != null)) {
           // the VM is the target's and stays there stopped: the source lets go as after a start
           release();
           startFailed = true;

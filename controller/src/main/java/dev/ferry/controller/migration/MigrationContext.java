@@ -59,12 +59,15 @@ record MigrationContext(Store store, HostRegistry hosts, AgentClient agents, Eve
   /**
    * When the guest was asked to power off (warm, cold with {@code --shutdown}): the first request's
    * instant, persisted before the agent is called, so that a controller restarted after it measures
-   * the downtime from there too and not from the migration's start.
+   * the downtime from there too and not from the migration's start. The runner that makes the
+   * request counts from the end of that write instead: the guest runs untouched until the agent
+   * is asked, and the store's write (a commit) is no part of its downtime.
    */
   Instant shutdownRequested(MigrationRecord record, String phase) {
     if (record.shutdownRequestedAt == null) {
       record.shutdownRequestedAt = clock.instant();
       progress(record, phase);
+      return clock.instant();
     }
     return record.shutdownRequestedAt;
   }

@@ -24,22 +24,29 @@ final class TargetStart {
 
   private TargetStart() {}
 
-  /** True once the VM runs on the target; false when all {@link #TRIES} starts failed (noted in the reason). */
-  static boolean start(MigrationContext ctx, MigrationRecord record, Consumer<String> note) {
+  /**
+   * True once the VM runs on the target; false when all {@link #TRIES} starts failed (noted in the
+   * reason). {@code handedOverNow}: this runner made the hand-over itself a moment ago, so nothing
+   * can have started the VM there since, and the first start is sent without asking the VM's state
+   * first (a round trip of the downtime); a runner recovered after the hand-over asks first.
+   */
+  static boolean start(MigrationContext ctx, MigrationRecord record, Consumer<String> note, boolean handedOverNow) {
     String failed = null;
     boolean answered = false;
     for (int attempt = 1; ; attempt++) {
-      AgentVmStatus st = ctx.retrying(record.target, "status of vm " + record.vm,
-          () -> ctx.agent(record.target).vm(record.vm));
-      if (st.state() == VmState.RUNNING) {
-        if (failed != null) {
-          note.accept("the start of vm '" + record.vm + "' on host '" + record.target + "' failed (" + failed
-              + ") and was tried again");
+      if (attempt > 1 || !handedOverNow) {
+        AgentVmStatus st = ctx.retrying(record.target, "status of vm " + record.vm,
+            () -> ctx.agent(record.target).vm(record.vm));
+        if (st.state() == VmState.RUNNING) {
+          if (failed != null) {
+            note.accept("the start of vm '" + record.vm + "' on host '" + record.target + "' failed (" + failed
+                + ") and was tried again");
+          }
+          return true;
         }
-        return true;
+        // a start the agent answered whose QEMU died right after
+        if (answered) failed = "it was " + st.state().name().toLowerCase(java.util.Locale.ROOT) + " right after its start";
       }
-      // a start the agent answered whose QEMU died right after
-      if (answered) failed = "it was " + st.state().name().toLowerCase(java.util.Locale.ROOT) + " right after its start";
       if (attempt > TRIES) break;
       try {
         AgentVmStatus started = ctx.retrying(record.target, "start of vm " + record.vm,

@@ -68,6 +68,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private boolean startFailed;
   /** the last pass this runner asked the target to run, -1 before any */
   private int askedPass = -1;
+  /** this runner made the hand-over (not one recovered after it) */
+  private boolean handedOver;
 
   WarmMigration(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, WarmPhase phase,
       AtomicBoolean cancel, AtomicBoolean cutoverNow, boolean restarted) {
@@ -123,9 +125,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       case FINAL_PASS -> {
         if (!runPass()) yield WarmPhase.CANCELLING;
         finalPassEnd = ctx.clock().instant();
-        // the guest is off and its last writes are on the target: the source QEMU goes
-        ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
-            .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
+        finishSourceWhileTargetAttaches();
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.VERIFYING;
       }
       case VERIFYING -> {
@@ -147,10 +147,11 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
             () -> ctx.agent(record.target).warmCopyStatus(record.id));
         // vm is now owned by the target host (inside: one transaction, never two owners, never none)
         cutover.defineAndTransfer(s.disks());
+        handedOver = true;
         yield WarmPhase.STARTING;
       }
       case STARTING -> {
-        if (!TargetStart.start(ctx, record, runner::note)) {
+        if (!TargetStart.start(ctx, record, runner::note, handedOver)) {
           // the VM is the target's and stays there stopped: the source lets go as after a start
           release();
           startFailed = true;
@@ -424,6 +425,41 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
           + "); the guest was not powered off and keeps running on host '" + record.source + "'");
       return false;
     }
+  }
+
+  /**
+   * The guest is off and its last writes are on the target: the source's QEMU quits while the
+   * target's copier lets go of the images and its staged QEMU takes them, so that the start after the
+   * hand-over only resumes it. Both before the point of no return: a rollback kills the staged QEMU
+   * with the target's definition and boots the guest on the source again. A target whose QEMU can
+   * open the images but not attach them fails the migration here, the guest not yet started
+   * anywhere; one with nothing staged (its QEMU died) answers its status, and its start is a plain one.
+   */
+  private void finishSourceWhileTargetAttaches() {
+    var attach = new java.util.concurrent.FutureTask<WarmCopyStatus>(() -> ctx.retrying(record.target,
+        "attach of the copy's images", () -> ctx.agent(record.target).within(Duration.ofSeconds(60))
+            .attachWarmCopy(record.id)));
+    Thread.ofVirtual().name("attach-" + record.target).start(attach);
+    RuntimeException finish = null;
+    try {
+      ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
+          .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
+    } catch (RuntimeException e) {
+      finish = e;
+    }
+    try {
+      attach.get();
+    } catch (InterruptedException e) {
+      attach.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new ControllerException(Kind.INTERNAL, "interrupted while host '" + record.target
+          + "' attached the staged disks of vm '" + record.vm + "'");
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (finish != null) throw finish;
+      if (e.getCause() instanceof RuntimeException re) throw re;
+      throw new ControllerException(Kind.INTERNAL, "attach of the staged disks: " + e.getCause());
+    }
+    if (finish != null) throw finish;
   }
 
   /**

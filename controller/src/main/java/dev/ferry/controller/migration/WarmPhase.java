@@ -23,7 +23,10 @@ enum WarmPhase implements MigrationPhase {
    */
   SHUTTING_DOWN(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME,
       "asking again finds a powered-off guest or presses the button again"),
-  /** the final pass over the last bitmap with the guest off, then the source QEMU quits */
+  /**
+   * the final pass over the last bitmap with the guest off, then the source QEMU quits while the
+   * target's staged QEMU takes the images (still paused: its guest boots in STARTING)
+   */
   FINAL_PASS(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME, "the pass is idempotent per number: run it again"),
   /** each host hashes its copy next to the data; the controller compares */
   VERIFYING(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME, "hashing has no side effect: hash again"),

@@ -1,0 +1,177 @@
+package dev.ferry.agent.warm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.agent.cold.ImageHashes;
+import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.AccelMode;
+import dev.ferry.agent.qemu.AcceleratorProbe;
+import dev.ferry.agent.qemu.QemuInstallation;
+import dev.ferry.agent.vm.QemuHost;
+import dev.ferry.agent.vm.Vms;
+import dev.ferry.api.VmState;
+import dev.ferry.api.agent.AgentDisk;
+import dev.ferry.api.agent.AgentVmDefinition;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.ColdCopyRequest;
+import dev.ferry.api.agent.ColdExport;
+import dev.ferry.api.agent.WarmCopyRequest;
+import dev.ferry.api.agent.WarmCopyStatus;
+import dev.ferry.api.agent.WarmPassCopy;
+import dev.ferry.qmp.QmpClient;
+import dev.ferry.qmp.block.BlockDeviceInfo;
+import dev.ferry.qmp.block.QueryNamedBlockNodes;
+import dev.ferry.testsupport.GuestConsole;
+import dev.ferry.testsupport.GuestLine;
+import dev.ferry.testsupport.OwnedProcesses;
+import dev.ferry.testsupport.TestGuest;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A warm cutover's target, with real QEMU, {@code qemu-storage-daemon} and the test guest: the VM
+ * is staged on the copy's image while the copier's writer still holds it, the copy's attach after
+ * the last pass stops the writer and puts the image under the device with the guest still paused,
+ * an agent restarted then (its QEMU re-adopted) still starts that QEMU rather than refusing a
+ * paused VM, and the guest boots on the image. The source's export is {@code qemu-nbd}, read-only,
+ * as a stopped VM's is; pass 0 needs no dirty bitmap.
+ */
+class StagedAttachIT {
+
+  @RegisterExtension static OwnedProcesses owned = OwnedProcesses.perTest();
+
+  private static final String VM = "web";
+  private static final String ID = "6a1f0e2d-3c4b-4a59-8d7e-0f1a2b3c4d5e";
+  private static final long SIZE = 64L << 20;
+
+  @TempDir Path dir;
+  private Process nbd;
+  private Vms vms;
+  private WarmCopies copies;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (vms != null) vms.detachAll();
+    // stops the copy's qemu-storage-daemon should the test end before the attach does
+    if (copies != null) {
+      try {
+        copies.cancel(ID);
+      } catch (dev.ferry.agent.AgentException e) {
+        // the images belong to the VM: kept, the writer stopped all the same
+      }
+    }
+    if (nbd != null) {
+      nbd.destroy();
+      if (!nbd.waitFor(5, TimeUnit.SECONDS)) nbd.destroyForcibly();
+    }
+  }
+
+  @Test
+  void stagedWhileTheWriterHoldsTheImage_attachedAfterTheLastPass_survivesARestart_thenBoots() throws Exception {
+    Path data = dir.resolve("data");
+    Pools pools = Pools.load(data, "h2");
+    Path pool = data.resolve("pools/local");
+    pools.define("local", pool.toString(), false);
+    TestGuest guest = TestGuest.get();
+    Path kernel = Files.copy(guest.kernel(), pool.resolve("vmlinuz"));
+    Path initrd = Files.copy(guest.initrd(), pool.resolve("initrd.img"));
+    QemuInstallation qemu = QemuInstallation.detect();
+    var host = new QemuHost(qemu, new AcceleratorProbe(qemu).choose(AccelMode.AUTO).accelerator());
+    Path daemon = Path.of("/usr/bin/qemu-storage-daemon");
+    Path qemuImg = Path.of("/usr/bin/qemu-img");
+    vms = Vms.load(data, "h2", pools, host);
+    copies = new WarmCopies(data, pools, vms, daemon, qemuImg, null, new ImageHashes(daemon, qemuImg));
+
+    ColdExport export = serveSource();
+    copies.start(ID, new WarmCopyRequest(VM, export, List.of(new ColdCopyRequest.Disk("disk0", "local", "qcow2")), 0));
+    copies.pass(ID, new WarmPassCopy(0, export, null));
+    WarmCopyStatus copied = awaitCopied(copies);
+    Path image = Path.of(copied.disks().getFirst().path());
+    vms.define(VM, new AgentVmDefinition(VM, 1, 128L << 20, "q35", null, kernel.toString(), initrd.toString(),
+        TestGuest.append(""), List.of(new AgentDisk("disk0", image.toString(), "qcow2")), List.of()));
+
+    AgentVmStatus staged = vms.stage(VM);
+    owned.own(staged.pid());
+    assertThat(staged.state()).isEqualTo(VmState.PAUSED);
+
+    copies.attach(ID);
+
+    assertThat(vms.status(VM).state()).as("attached, the guest not resumed").isEqualTo(VmState.PAUSED);
+    copies.attach(ID);
+    vms.detachAll(); // like an agent crash: QEMU stays, its monitor free for this test
+    try (QmpClient qmp = QmpClient.connect(vms.runDirOf(VM).qmpSocket(), Duration.ofSeconds(5))) {
+      assertThat(qmp.call(new QueryNamedBlockNodes())).extracting(BlockDeviceInfo::nodeName)
+          .as("the image under the device, the placeholder left as the mark of a guest never run")
+          .containsExactlyInAnyOrder("disk0", "disk0-file", "disk0-placeholder");
+    }
+    vms = Vms.load(data, "h2", pools, host);
+    assertThat(vms.status(VM).state()).as("re-adopted").isEqualTo(VmState.PAUSED);
+
+    AgentVmStatus started = vms.start(VM);
+
+    assertThat(started.state()).isEqualTo(VmState.RUNNING);
+    assertThat(started.pid()).as("the staged QEMU, not a new one").isEqualTo(staged.pid());
+    GuestConsole console = new GuestConsole(vms.runDirOf(VM).console());
+    GuestLine.Heartbeat hb = console.await(GuestLine.Heartbeat.class, Duration.ofSeconds(90));
+    console.awaitHeartbeatAfter(hb.seq(), Duration.ofSeconds(10));
+    vms.detachAll();
+    try (QmpClient qmp = QmpClient.connect(vms.runDirOf(VM).qmpSocket(), Duration.ofSeconds(5))) {
+      assertThat(qmp.call(new QueryNamedBlockNodes())).extracting(BlockDeviceInfo::nodeName)
+          .as("a plain start's nodes, nothing staged left").containsExactlyInAnyOrder("disk0", "disk0-file");
+    }
+    vms = Vms.load(data, "h2", pools, host);
+  }
+
+  /** A qcow2 with data, exported read-only by {@code qemu-nbd} over TCP. */
+  private ColdExport serveSource() throws Exception {
+    Path source = dir.resolve("src.qcow2");
+    run("qemu-img", "create", "-q", "-f", "qcow2", source.toString(), Long.toString(SIZE));
+    run("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 8M 4M", source.toString());
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    nbd = new ProcessBuilder("qemu-nbd", "--bind=127.0.0.1", "--port=" + port, "--format=qcow2", "--read-only",
+        "--persistent", "--shared=8", "--export-name=web-disk0", source.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("qemu-nbd.log").toFile()).start();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (true) {
+      try (var probe = new java.net.Socket("127.0.0.1", port)) {
+        break;
+      } catch (java.io.IOException e) {
+        if (!nbd.isAlive() || System.nanoTime() > until) {
+          throw new AssertionError("qemu-nbd: " + Files.readString(dir.resolve("qemu-nbd.log")));
+        }
+        Thread.sleep(20);
+      }
+    }
+    return new ColdExport(ID, "127.0.0.1", port, false, nbd.pid(),
+        List.of(new ColdExport.ColdExportDisk("disk0", "web-disk0", "qcow2", SIZE)));
+  }
+
+  private static WarmCopyStatus awaitCopied(WarmCopies copies) throws Exception {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < until) {
+      WarmCopyStatus s = copies.status(ID);
+      if (!s.state().equals(WarmCopyStatus.COPYING)) {
+        assertThat(s.state()).as(s.toString()).isEqualTo(WarmCopyStatus.COPIED);
+        return s;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("pass 0 did not end: " + copies.status(ID));
+  }
+
+  private static void run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).inheritIO().start();
+    assertThat(p.waitFor()).as(String.join(" ", cmd)).isZero();
+  }
+}
