@@ -998,7 +998,7 @@ final class FakeAgent implements HostAgent, AutoCloseable {
       throw new Refused(Problem.of(409, "conflict", "warm copy " + id + " was cancelled"));
     }
     if (request.pass() == s.pass() && !s.state().equals(dev.ferry.api.agent.WarmCopyStatus.FAILED)) return s;
-    calls.add("warm pass " + request.pass());
+    calls.add("warm pass " + request.pass() + (request.last() ? " last" : ""));
     var n = new dev.ferry.api.agent.WarmCopyStatus(id, dev.ferry.api.agent.WarmCopyStatus.COPYING, request.pass(),
         s.copiedBytes(), s.skippedBytes(), 0, request.pass() == 0 ? 64L << 20 : 4L << 20, null, s.disks(), null);
     warmCopies.put(id, n);

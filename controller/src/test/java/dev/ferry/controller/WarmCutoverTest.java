@@ -107,8 +107,9 @@ class WarmCutoverTest {
         .isNotNegative().isLessThan(target.indexOf("POST " + s.path() + "/start"));
     assertThat(s.host2.calls).as("the start resumed the staged QEMU").contains("start staged " + s.vm);
     List<String> calls = s.host2.calls;
+    assertThat(calls).as("only the final pass lets go of the images").contains("warm pass 0", "warm pass 1 last");
     assertThat(calls.indexOf("attach staged " + s.vm)).as("images attached after the final pass, before the"
-        + " verification that precedes the hand-over: " + calls).isGreaterThan(calls.indexOf("warm pass 1"))
+        + " verification that precedes the hand-over: " + calls).isGreaterThan(calls.indexOf("warm pass 1 last"))
         .isLessThan(calls.indexOf("POST /agent/warm-copies/" + id + "/hashes"));
   }
 

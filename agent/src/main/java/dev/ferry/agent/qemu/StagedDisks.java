@@ -106,17 +106,11 @@ public final class StagedDisks {
   }
 
   /**
-   * {@link #attach} unless it was done, then deletes the placeholders it left: the guest boots
-   * next. Idempotent. One listing of the nodes when attached already (each costs the guest's
-   * downtime a few milliseconds).
+   * Deletes the placeholders {@link #attach} left, once the guest runs: they belong to no device,
+   * so this is no part of the guest's downtime. Idempotent.
    */
-  public static void attachAndRelease(Qmp qmp, VmSpec spec) {
+  public static void release(Qmp qmp, VmSpec spec) {
     Set<String> names = qmp.nodes().names();
-    if (spec.disks().stream().anyMatch(d -> names.contains(shim(d)))) {
-      attach(qmp, spec);
-      names.clear();
-      names.addAll(qmp.nodes().names());
-    }
     for (DiskSpec d : spec.disks()) {
       if (names.contains(shim(d))) {
         throw new AgentException(Kind.CONFLICT, "disk " + d.id() + " is still staged (node " + shim(d) + "); attach it first");

@@ -62,6 +62,8 @@ final class ManagedVm {
   private VmRecord record;
   VmState state;
   QemuProcess process;
+  /** the staged process whose disks this agent attached: its guest never ran until its start (a restart forgets it) */
+  private QemuProcess attached;
   QmpSubscription events;
   /** Ferry asked the current process to end; its exit is the action's business, not a crash */
   boolean stopRequested;
@@ -198,6 +200,8 @@ final class ManagedVm {
     synchronized (this) {
       if (process == null || state != VmState.PAUSED) return null;
       p = process;
+      // known without asking QEMU (a round trip of a cutover's downtime); an agent restarted since asks it
+      if (p == attached) return p;
     }
     try {
       return StagedDisks.waiting(new Qmp(p.qmp()), record().spec()) ? p : null;
@@ -212,6 +216,11 @@ final class ManagedVm {
    * never run. A QEMU that dies meanwhile is no failure here: the start after it is a plain one.
    */
   AgentVmStatus attachStaged(QemuProcess p) {
+    boolean already;
+    synchronized (this) {
+      already = p == attached;
+    }
+    if (already) return status();
     long t0 = System.nanoTime();
     try {
       StagedDisks.attach(new Qmp(p.qmp()), record().spec());
@@ -220,6 +229,9 @@ final class ManagedVm {
       // QEMU refused an image (it cannot open it): asking again changes nothing
       throw new AgentException(e instanceof dev.ferry.qmp.QmpErrorException ? Kind.CONFLICT : Kind.UNAVAILABLE, "vm "
           + name + ": attaching the staged disks to qemu pid " + p.pid() + " failed: " + Qmp.describe(e), e);
+    }
+    synchronized (this) {
+      if (process == p) attached = p;
     }
     log.info("vm {}: staged disks attached to qemu pid {} in {} ms, guest still paused", name, p.pid(),
         (System.nanoTime() - t0) / 1_000_000);
@@ -230,8 +242,12 @@ final class ManagedVm {
   AgentVmStatus resumeStaged(QemuProcess p) {
     long t0 = System.nanoTime();
     var q = new Qmp(p.qmp());
+    boolean known;
+    synchronized (this) {
+      known = p == attached;
+    }
     try {
-      StagedDisks.attachAndRelease(q, record().spec());
+      if (!known) StagedDisks.attach(q, record().spec());
       q.call(new Cont());
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "vm " + name + ": attaching the staged disks to qemu pid " + p.pid()
@@ -240,9 +256,19 @@ final class ManagedVm {
     synchronized (this) {
       // cont answered: the vCPUs run; the RESUME event may come after this answer
       if (process == p && state == VmState.PAUSED) transition(VmState.RUNNING);
+      attached = null;
     }
     log.info("vm {}: staged disks attached, qemu pid {} resumed in {} ms", name, p.pid(),
         (System.nanoTime() - t0) / 1_000_000);
+    // the guest runs: the placeholders no longer mark anything, and the answer need not wait for their removal
+    Thread.ofVirtual().name("staged-release-" + name).start(() -> {
+      try {
+        StagedDisks.release(q, record().spec());
+      } catch (RuntimeException e) {
+        log.warn("vm {}: placeholders of the staged disks not removed from qemu pid {}: {}", name, p.pid(),
+            e.getMessage());
+      }
+    });
     return status();
   }
 

@@ -154,6 +154,7 @@ public final class WarmCopies {
         String state = p.ok() ? WarmCopyStatus.COPIED : p.wasCancelled() ? WarmCopyStatus.CANCELLED : WarmCopyStatus.FAILED;
         write(r.passState(r.pass(), state, r.copiedBytes() + p.copiedBytes(), r.skippedBytes() + p.skippedBytes(),
             p.copiedBytes(), p.plannedBytes(), p.ms(), p.ok() ? null : p.error()));
+        if (p.ok() && p.last()) handOverImages(p.id(), r.vm());
       }
     });
     running.remove(p.id(), p);
@@ -210,8 +211,26 @@ public final class WarmCopies {
   }
 
   /**
-   * After the final pass: the writer stops (it holds the images' write lock) and the VM staged on
-   * them here gets them under its devices, still paused ({@link Vms#attachStaged}); a VM with
+   * After the final pass, at once rather than when the controller, which polls the pass, asks for it
+   * ({@link #attach} then finds it done, or waits for it on the same locks): the writer lets go of
+   * the images and the VM staged on them takes them, still paused. A failure here is only logged:
+   * the controller's {@link #attach} does it again and answers it.
+   */
+  private void handOverImages(String id, String vm) {
+    Thread.ofVirtual().name("warm-attach-" + id).start(() -> {
+      try {
+        writers.stop(id);
+        if (vms.exists(vm)) vms.attachStaged(vm);
+      } catch (RuntimeException e) {
+        log.warn("warm copy {}: images not attached to vm {} after the final pass ({}); the cutover's attach does it"
+            + " again", id, vm, e.getMessage());
+      }
+    });
+  }
+
+  /**
+   * After the final pass: the writer stops (it holds the images' write lock; a final pass stopped
+   * it already, or is stopping it) and the VM staged on them here gets them under its devices, still paused ({@link Vms#attachStaged}); a VM with
    * nothing staged is left to a plain start. Idempotent.
    */
   public WarmCopyStatus attach(String id) {

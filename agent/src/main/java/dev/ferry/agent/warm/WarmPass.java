@@ -129,6 +129,11 @@ final class WarmPass {
     return ok;
   }
 
+  /** The cutover's final pass: the images go to the VM after it. */
+  boolean last() {
+    return req.last();
+  }
+
   boolean wasCancelled() {
     return cancelled;
   }

@@ -175,7 +175,13 @@ public final class WarmSources {
     return view(rec, h.process().map(p -> new Qmp(p.qmp())).orElse(null), h);
   }
 
-  /** Prepares pass {@code req.pass()}: bitmaps rotated, disks exported with the previous bitmap. */
+  /**
+   * Prepares pass {@code req.pass()}: bitmaps rotated, disks exported with the previous bitmap.
+   * The final pass (asked for after the guest powered off) leaves the previous pass's exports and
+   * bitmaps to QEMU's exit (or a cancel's undo) and answers without asking QEMU for the guest's
+   * state and dirty count (off, and none: nothing writes any more): each is a round trip of the
+   * downtime.
+   */
   public synchronized WarmSource pass(String vm, WarmPassRequest req) {
     SourceRecord rec = require(vm, req.migrationId());
     int n = req.pass();
@@ -192,9 +198,12 @@ public final class WarmSources {
       }
       SourceRecord next = rec.withPass(n, disks);
       write(next);
+      boolean last = rec.shutdownMs() != null;
       if (n > 0) {
-        for (ColdExport.ColdExportDisk d : rec.disks()) q.exports().deleteIfPresent(EXPORT + (n - 1) + "-" + d.disk(), true);
-        if (n > 1) removeBitmaps(q, h, n - 2);
+        if (!last) {
+          for (ColdExport.ColdExportDisk d : rec.disks()) q.exports().deleteIfPresent(EXPORT + (n - 1) + "-" + d.disk(), true);
+          if (n > 1) removeBitmaps(q, h, n - 2);
+        }
         // the next bitmap starts and the previous one stops in one step: no write falls between
         List<String> started = bitmaps(q, h, n);
         List<dev.ferry.qmp.QmpCommand<Void>> actions = new ArrayList<>();
@@ -214,7 +223,8 @@ public final class WarmSources {
       }
       log.info("vm {}: warm pass {} of migration {} exported{}", vm, n, rec.migrationId(),
           n == 0 ? " whole" : " with bitmap " + BITMAP + (n - 1));
-      return view(next, q, h);
+      return last ? new WarmSource(next.migrationId(), export(next, 0), n, n > 0 ? BITMAP + (n - 1) : null, 0,
+          WarmSource.SHUTDOWN, next.shutdownMs()) : view(next, q, h);
     });
     hashing.start(vm, ledgerFile(vm), view.export(), n);
     return view;
@@ -283,7 +293,11 @@ public final class WarmSources {
     }
   }
 
-  /** After the final pass: QEMU's bitmaps, exports and server removed, then QEMU quit; the record goes. */
+  /**
+   * After the final pass: QEMU quits, its bitmaps (never persistent), exports and NBD server with
+   * it, so nothing is removed one by one first (each removal a round trip while the guest is down);
+   * the record goes.
+   */
   public synchronized WarmSource finish(String vm) {
     SourceRecord rec = require(vm, null);
     // the final pass's chunks are hashed through QEMU's exports: before they go
@@ -295,7 +309,6 @@ public final class WarmSources {
           throw new AgentException(Kind.CONFLICT, "vm " + vm + " is still running; the guest must power off before"
               + " the warm source is finished");
         }
-        undo(q, h, rec);
       });
       h.quit();
       return null;

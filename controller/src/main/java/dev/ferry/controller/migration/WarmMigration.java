@@ -316,7 +316,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     askedPass = n;
     if (!under) {
       s = ctx.retrying(record.target, "pass " + n + " on the target", () -> ctx.agent(record.target)
-          .within(Duration.ofSeconds(60)).warmCopyPass(record.id, new WarmPassCopy(n, src.export(), src.bitmap())));
+          .within(Duration.ofSeconds(60)).warmCopyPass(record.id, new WarmPassCopy(n, src.export(), src.bitmap(),
+              runner.phase() == WarmPhase.FINAL_PASS)));
     }
     long startedMs = Duration.between(t0, ctx.clock().instant()).toMillis();
     while (true) {
