@@ -57,13 +57,12 @@ final class ManagedVm {
   private final ActionLock actions;
   final QemuWatch watch = new QemuWatch(this);
   private final Adoption adoption = new Adoption(this);
+  private final StagedStart staged = new StagedStart(this);
 
   // the fields below are guarded by this object's monitor; QemuWatch and Adoption share them
   private VmRecord record;
   VmState state;
   QemuProcess process;
-  /** the staged process whose disks this agent attached: its guest never ran until its start (a restart forgets it) */
-  private QemuProcess attached;
   QmpSubscription events;
   /** Ferry asked the current process to end; its exit is the action's business, not a crash */
   boolean stopRequested;
@@ -194,82 +193,19 @@ final class ManagedVm {
         StagedDisks.layout(sizes.get()));
   }
 
-  /** The QEMU of this VM while it waits for its disks ({@link #stage}), else null. */
+  /** The QEMU of this VM while it waits for its disks or its first boot ({@link #stage}), else null. */
   QemuProcess stagedProcess() {
-    QemuProcess p;
-    synchronized (this) {
-      if (process == null || state != VmState.PAUSED) return null;
-      p = process;
-      // known without asking QEMU (a round trip of a cutover's downtime); an agent restarted since asks it
-      if (p == attached) return p;
-    }
-    try {
-      return StagedDisks.waiting(new Qmp(p.qmp()), record().spec()) ? p : null;
-    } catch (QmpException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "vm " + name + ": cannot read the block nodes of qemu pid " + p.pid()
-          + ": " + Qmp.describe(e), e);
-    }
+    return staged.process();
   }
 
-  /**
-   * The images are free now (the last pass is done): under their devices, the guest still paused,
-   * never run. A QEMU that dies meanwhile is no failure here: the start after it is a plain one.
-   */
+  /** {@link StagedStart#attach} */
   AgentVmStatus attachStaged(QemuProcess p) {
-    boolean already;
-    synchronized (this) {
-      already = p == attached;
-    }
-    if (already) return status();
-    long t0 = System.nanoTime();
-    try {
-      StagedDisks.attach(new Qmp(p.qmp()), record().spec());
-    } catch (QmpException e) {
-      if (p.awaitExit(Duration.ofMillis(200))) return status();
-      // QEMU refused an image (it cannot open it): asking again changes nothing
-      throw new AgentException(e instanceof dev.ferry.qmp.QmpErrorException ? Kind.CONFLICT : Kind.UNAVAILABLE, "vm "
-          + name + ": attaching the staged disks to qemu pid " + p.pid() + " failed: " + Qmp.describe(e), e);
-    }
-    synchronized (this) {
-      if (process == p) attached = p;
-    }
-    log.info("vm {}: staged disks attached to qemu pid {} in {} ms, guest still paused", name, p.pid(),
-        (System.nanoTime() - t0) / 1_000_000);
-    return status();
+    return staged.attach(p);
   }
 
-  /** The images under their devices (unless {@link #attachStaged} put them there), then the guest's first boot. */
+  /** {@link StagedStart#resume} */
   AgentVmStatus resumeStaged(QemuProcess p) {
-    long t0 = System.nanoTime();
-    var q = new Qmp(p.qmp());
-    boolean known;
-    synchronized (this) {
-      known = p == attached;
-    }
-    try {
-      if (!known) StagedDisks.attach(q, record().spec());
-      q.call(new Cont());
-    } catch (QmpException e) {
-      throw new AgentException(Kind.UNAVAILABLE, "vm " + name + ": attaching the staged disks to qemu pid " + p.pid()
-          + " failed: " + Qmp.describe(e) + "; start it again", e);
-    }
-    synchronized (this) {
-      // cont answered: the vCPUs run; the RESUME event may come after this answer
-      if (process == p && state == VmState.PAUSED) transition(VmState.RUNNING);
-      attached = null;
-    }
-    log.info("vm {}: staged disks attached, qemu pid {} resumed in {} ms", name, p.pid(),
-        (System.nanoTime() - t0) / 1_000_000);
-    // the guest runs: the placeholders no longer mark anything, and the answer need not wait for their removal
-    Thread.ofVirtual().name("staged-release-" + name).start(() -> {
-      try {
-        StagedDisks.release(q, record().spec());
-      } catch (RuntimeException e) {
-        log.warn("vm {}: placeholders of the staged disks not removed from qemu pid {}: {}", name, p.pid(),
-            e.getMessage());
-      }
-    });
-    return status();
+    return staged.resume(p);
   }
 
   /** The record to start from; refused while a QEMU of this VM runs. */

@@ -230,8 +230,9 @@ public final class WarmCopies {
 
   /**
    * After the final pass: the writer stops (it holds the images' write lock; a final pass stopped
-   * it already, or is stopping it) and the VM staged on them here gets them under its devices, still paused ({@link Vms#attachStaged}); a VM with
-   * nothing staged is left to a plain start. Idempotent.
+   * it already, or is stopping it) and the VM staged on them here gets them under its devices,
+   * still paused ({@link Vms#attachStaged}); a VM with nothing staged is left to a plain start.
+   * Idempotent.
    */
   public WarmCopyStatus attach(String id) {
     CopyRecord r = require(id);

@@ -11,7 +11,6 @@ import dev.ferry.api.agent.WarmCopyStatus;
 import dev.ferry.api.agent.WarmHashesRequest;
 import dev.ferry.api.agent.WarmPassCopy;
 import dev.ferry.api.agent.WarmPassRequest;
-import dev.ferry.api.agent.WarmShutdownRequest;
 import dev.ferry.api.agent.WarmSource;
 import dev.ferry.api.agent.WarmSourceRequest;
 import dev.ferry.controller.ControllerException;
@@ -56,6 +55,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private final boolean restarted;
   private final PhaseRunner<WarmPhase> runner;
   private final Handover cutover;
+  private final WarmCutover steps;
   private final List<WarmPrediction.Pass> passes = new ArrayList<>();
   private Instant lastPublished = Instant.EPOCH;
   /** when the guest stopped being available: the shutdown request */
@@ -81,6 +81,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     this.restarted = restarted;
     this.runner = new PhaseRunner<>(ctx, record, phase, this);
     this.cutover = new Handover(ctx, record, request.targetPool(), restarted, runner::note);
+    this.steps = new WarmCutover(ctx, record, request, cutover, runner::note);
     // a runner recovered after the shutdown request counts from that request, as the first one did
     this.downFrom = record.shutdownRequestedAt != null ? record.shutdownRequestedAt : record.startedAt;
   }
@@ -121,11 +122,14 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.COPYING;
       }
       case COPYING -> passesUntilCutover();
-      case SHUTTING_DOWN -> shutDown();
+      case SHUTTING_DOWN -> {
+        WarmPhase next = steps.shutDown(runner.phase().text(), at -> downFrom = at);
+        yield next == WarmPhase.FINAL_PASS && cancel.get() ? WarmPhase.CANCELLING : next;
+      }
       case FINAL_PASS -> {
         if (!runPass()) yield WarmPhase.CANCELLING;
         finalPassEnd = ctx.clock().instant();
-        finishSourceWhileTargetAttaches();
+        steps.finishSourceWhileTargetAttaches();
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.VERIFYING;
       }
       case VERIFYING -> {
@@ -373,114 +377,6 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     var p = new WarmPrediction(st.dirtyBytes(), passes, earlier);
     record.predictedDowntimeMs = p.downtimeMs();
     record.throughput = p.throughput();
-  }
-
-  /**
-   * ACPI power-off through the source agent, which keeps QEMU; a guest that does not power off
-   * within the timeout keeps running, and the migration fails saying so (never killed).
-   */
-  private WarmPhase shutDown() {
-    Duration timeout = request.shutdownTimeout() == null ? ColdMigration.DEFAULT_SHUTDOWN
-        : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
-    if (record.shutdownRequestedAt == null && !stageTarget()) return WarmPhase.CANCELLING;
-    downFrom = ctx.shutdownRequested(record, runner.phase().text());
-    WarmSource st;
-    try {
-      st = ctx.retrying(record.source, "shutdown of vm " + record.vm, () -> ctx.agent(record.source)
-          .within(timeout.plusSeconds(30)).warmSourceShutdown(record.vm, new WarmShutdownRequest(record.id,
-              timeout.toMillis())));
-    } catch (ControllerException e) {
-      requireSourceQemuAlive(e.getMessage());
-      throw e;
-    }
-    if (st.guest().equals(WarmSource.GONE)) requireSourceQemuAlive("the source agent found no QEMU after the power-off");
-    if (!st.guest().equals(WarmSource.SHUTDOWN)) {
-      runner.note("the guest of vm '" + record.vm + "' did not power off within " + timeout.toSeconds()
-          + " s; it keeps running on host '" + record.source + "'");
-      return WarmPhase.CANCELLING;
-    }
-    record.shutdownMs = st.shutdownMs();
-    LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm, st.shutdownMs());
-    return cancel.get() ? WarmPhase.CANCELLING : WarmPhase.FINAL_PASS;
-  }
-
-  /**
-   * The VM defined on the target and its QEMU started there, paused, its disks staged (the passes
-   * still write them): the guest still runs on the source meanwhile, so QEMU's start is not part of
-   * the downtime, and a target that cannot start the VM is found before the guest goes down, which
-   * then keeps running on the source (false). A restart after the shutdown request does not stage
-   * again: the start after the hand-over starts whatever is there.
-   */
-  private boolean stageTarget() {
-    WarmCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target)
-        .warmCopyStatus(record.id));
-    cutover.defineOnTarget(s.disks());
-    try {
-      AgentVmStatus st = ctx.retrying(record.target, "staged start of vm " + record.vm, () -> ctx.agent(record.target)
-          .within(Duration.ofSeconds(60)).stageVm(record.vm));
-      LOG.info("migration {}: vm {} staged on host {} ({})", record.id, record.vm, record.target, lower(st.state()));
-      return true;
-    } catch (ControllerException e) {
-      if (e.kind() == Kind.UNAVAILABLE) throw e;
-      runner.note("host '" + record.target + "' could not start vm '" + record.vm + "' (" + e.getMessage()
-          + "); the guest was not powered off and keeps running on host '" + record.source + "'");
-      return false;
-    }
-  }
-
-  /**
-   * The guest is off and its last writes are on the target: the source's QEMU quits while the
-   * target's copier lets go of the images and its staged QEMU takes them, so that the start after the
-   * hand-over only resumes it. Both before the point of no return: a rollback kills the staged QEMU
-   * with the target's definition and boots the guest on the source again. A target whose QEMU can
-   * open the images but not attach them fails the migration here, the guest not yet started
-   * anywhere; one with nothing staged (its QEMU died) answers its status, and its start is a plain one.
-   */
-  private void finishSourceWhileTargetAttaches() {
-    var attach = new java.util.concurrent.FutureTask<WarmCopyStatus>(() -> ctx.retrying(record.target,
-        "attach of the copy's images", () -> ctx.agent(record.target).within(Duration.ofSeconds(60))
-            .attachWarmCopy(record.id)));
-    Thread.ofVirtual().name("attach-" + record.target).start(attach);
-    RuntimeException finish = null;
-    try {
-      ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
-          .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
-    } catch (RuntimeException e) {
-      finish = e;
-    }
-    try {
-      attach.get();
-    } catch (InterruptedException e) {
-      attach.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new ControllerException(Kind.INTERNAL, "interrupted while host '" + record.target
-          + "' attached the staged disks of vm '" + record.vm + "'");
-    } catch (java.util.concurrent.ExecutionException e) {
-      if (finish != null) throw finish;
-      if (e.getCause() instanceof RuntimeException re) throw re;
-      throw new ControllerException(Kind.INTERNAL, "attach of the staged disks: " + e.getCause());
-    }
-    if (finish != null) throw finish;
-  }
-
-  /**
-   * A source QEMU that died during the guest's power-off ends the migration here: the guest never
-   * flushed its page cache, so a final pass would copy disks without its last writes and the target
-   * would boot from them. The VM stays on the source as the crash left it.
-   */
-  private void requireSourceQemuAlive(String agentSaid) {
-    AgentVmStatus vm = ctx.retrying(record.source, "status of vm " + record.vm,
-        () -> ctx.agent(record.source).vm(record.vm));
-    String how = switch (vm.state()) {
-      case CRASHED -> "died during the guest's power-off";
-      // the guest's own power-off came first, but the final pass reads through that QEMU
-      case STOPPED -> "exited during the guest's power-off";
-      default -> null;
-    };
-    if (how != null) {
-      throw new ControllerException(Kind.CONFLICT, "the QEMU of vm '" + record.vm + "' on host '" + record.source
-          + "' " + how + ": no final pass, no cutover (" + agentSaid + ")");
-    }
   }
 
   /** Past the point of no return: the source's disks deleted, the target forgets its copy record. */

@@ -1,0 +1,155 @@
+package dev.ferry.controller.migration;
+
+import dev.ferry.api.Durations;
+import dev.ferry.api.WarmMigrationRequest;
+import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.WarmCopyStatus;
+import dev.ferry.api.agent.WarmShutdownRequest;
+import dev.ferry.api.agent.WarmSource;
+import dev.ferry.controller.ControllerException;
+import dev.ferry.controller.ControllerException.Kind;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A warm migration's steps around the guest's power-off, on both hosts: the target staged before
+ * it, the power-off itself, and after the final pass the source's QEMU quitting while the target's
+ * staged QEMU takes the images. Everything here is before the point of no return; the phases and
+ * what a restart does in each are {@link WarmMigration}'s.
+ */
+final class WarmCutover {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WarmCutover.class);
+
+  private final MigrationContext ctx;
+  private final MigrationRecord record;
+  private final WarmMigrationRequest request;
+  private final Handover handover;
+  private final Consumer<String> note;
+
+  WarmCutover(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, Handover handover,
+      Consumer<String> note) {
+    this.ctx = ctx;
+    this.record = record;
+    this.request = request;
+    this.handover = handover;
+    this.note = note;
+  }
+
+  /**
+   * ACPI power-off through the source agent, which keeps QEMU; a guest that does not power off
+   * within the timeout keeps running, and the migration fails saying so (never killed): then
+   * {@link WarmPhase#CANCELLING}, else {@link WarmPhase#FINAL_PASS}. {@code downFrom} gets the
+   * instant the downtime counts from.
+   */
+  WarmPhase shutDown(String phase, Consumer<Instant> downFrom) {
+    Duration timeout = request.shutdownTimeout() == null ? ColdMigration.DEFAULT_SHUTDOWN
+        : Durations.parsePositive("shutdown_timeout", request.shutdownTimeout());
+    if (record.shutdownRequestedAt == null && !stageTarget()) return WarmPhase.CANCELLING;
+    downFrom.accept(ctx.shutdownRequested(record, phase));
+    WarmSource st;
+    try {
+      st = ctx.retrying(record.source, "shutdown of vm " + record.vm, () -> ctx.agent(record.source)
+          .within(timeout.plusSeconds(30)).warmSourceShutdown(record.vm, new WarmShutdownRequest(record.id,
+              timeout.toMillis())));
+    } catch (ControllerException e) {
+      requireSourceQemuAlive(e.getMessage());
+      throw e;
+    }
+    if (st.guest().equals(WarmSource.GONE)) requireSourceQemuAlive("the source agent found no QEMU after the power-off");
+    if (!st.guest().equals(WarmSource.SHUTDOWN)) {
+      note.accept("the guest of vm '" + record.vm + "' did not power off within " + timeout.toSeconds()
+          + " s; it keeps running on host '" + record.source + "'");
+      return WarmPhase.CANCELLING;
+    }
+    record.shutdownMs = st.shutdownMs();
+    LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm, st.shutdownMs());
+    return WarmPhase.FINAL_PASS;
+  }
+
+  /**
+   * The VM defined on the target and its QEMU started there, paused, its disks staged (the passes
+   * still write them): the guest still runs on the source meanwhile, so QEMU's start is not part of
+   * the downtime, and a target that cannot start the VM is found before the guest goes down, which
+   * then keeps running on the source (false). A restart after the shutdown request does not stage
+   * again: the start after the hand-over starts whatever is there.
+   */
+  private boolean stageTarget() {
+    WarmCopyStatus s = ctx.retrying(record.target, "copy status", () -> ctx.agent(record.target)
+        .warmCopyStatus(record.id));
+    handover.defineOnTarget(s.disks());
+    try {
+      AgentVmStatus st = ctx.retrying(record.target, "staged start of vm " + record.vm, () -> ctx.agent(record.target)
+          .within(Duration.ofSeconds(60)).stageVm(record.vm));
+      LOG.info("migration {}: vm {} staged on host {} ({})", record.id, record.vm, record.target, lower(st.state()));
+      return true;
+    } catch (ControllerException e) {
+      if (e.kind() == Kind.UNAVAILABLE) throw e;
+      note.accept("host '" + record.target + "' could not start vm '" + record.vm + "' (" + e.getMessage()
+          + "); the guest was not powered off and keeps running on host '" + record.source + "'");
+      return false;
+    }
+  }
+
+  /**
+   * The guest is off and its last writes are on the target: the source's QEMU quits while the
+   * target's copier lets go of the images and its staged QEMU takes them, so that the start after the
+   * hand-over only resumes it. Both before the point of no return: a rollback kills the staged QEMU
+   * with the target's definition and boots the guest on the source again. A target whose QEMU can
+   * open the images but not attach them fails the migration here, the guest not yet started
+   * anywhere; one with nothing staged (its QEMU died) answers its status, and its start is a plain one.
+   */
+  void finishSourceWhileTargetAttaches() {
+    var attach = new java.util.concurrent.FutureTask<WarmCopyStatus>(() -> ctx.retrying(record.target,
+        "attach of the copy's images", () -> ctx.agent(record.target).within(Duration.ofSeconds(60))
+            .attachWarmCopy(record.id)));
+    Thread.ofVirtual().name("attach-" + record.target).start(attach);
+    RuntimeException finish = null;
+    try {
+      ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
+          .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
+    } catch (RuntimeException e) {
+      finish = e;
+    }
+    try {
+      attach.get();
+    } catch (InterruptedException e) {
+      attach.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new ControllerException(Kind.INTERNAL, "interrupted while host '" + record.target
+          + "' attached the staged disks of vm '" + record.vm + "'");
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (finish != null) throw finish;
+      if (e.getCause() instanceof RuntimeException re) throw re;
+      throw new ControllerException(Kind.INTERNAL, "attach of the staged disks: " + e.getCause());
+    }
+    if (finish != null) throw finish;
+  }
+
+  /**
+   * A source QEMU that died during the guest's power-off ends the migration here: the guest never
+   * flushed its page cache, so a final pass would copy disks without its last writes and the target
+   * would boot from them. The VM stays on the source as the crash left it.
+   */
+  private void requireSourceQemuAlive(String agentSaid) {
+    AgentVmStatus vm = ctx.retrying(record.source, "status of vm " + record.vm,
+        () -> ctx.agent(record.source).vm(record.vm));
+    String how = switch (vm.state()) {
+      case CRASHED -> "died during the guest's power-off";
+      // the guest's own power-off came first, but the final pass reads through that QEMU
+      case STOPPED -> "exited during the guest's power-off";
+      default -> null;
+    };
+    if (how != null) {
+      throw new ControllerException(Kind.CONFLICT, "the QEMU of vm '" + record.vm + "' on host '" + record.source
+          + "' " + how + ": no final pass, no cutover (" + agentSaid + ")");
+    }
+  }
+
+  private static String lower(Enum<?> e) {
+    return e == null ? "unknown" : e.name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
