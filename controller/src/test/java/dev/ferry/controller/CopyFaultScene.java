@@ -74,6 +74,10 @@ final class CopyFaultScene implements AutoCloseable {
       h.revive();
     }
     vm = "v" + ++cells;
+    // the hosts are heard from first: a cell that took longer than the heartbeat timeout (an agent's
+    // held call outliving its death ran into the controller's 10 s call timeout) left both unreachable,
+    // and every test after it failed at this creation instead of only that cell being slow
+    heartbeats();
     TestCluster.Reply r = c.post("/api/vms", new VmCreateRequest(vm, "host1", 64 * MIB, 1, "/pools/shared/vmlinuz", null,
         null, null, List.of(new DiskRequest(1L << 30, "local", null)), true));
     assertThat(r.status()).as(r.body()).isEqualTo(201);
