@@ -202,12 +202,11 @@ final class Handover {
    * This VM's own figures from its last successful migrations (newest first): its last power-off
    * (warm, or cold with {@code --shutdown}), the median verification of its last
    * {@value #EARLIER_CUTOVERS} warm cutovers, and the median rest of its last
-   * {@value #EARLIER_CUTOVERS} warm cutovers that started it on their target. A VM never moved warm
-   * takes the rest of its cold migrations with {@code --start} (it has measured its define and
-   * start, where the 1.5 s default made a first warm prediction 3x the actual), though a cold rest
-   * holds QEMU's start, which a warm cutover staged before the power-off; so a warm figure, once
-   * there, wins over any cold one. One cutover's rest swung 373-845 ms on a loaded host: the median
-   * follows the host, not one sample.
+   * {@value #EARLIER_CUTOVERS} warm cutovers that started it on their target. A cold move's rest is
+   * not one: it holds a plain QEMU start (~150-200 ms here), which a warm cutover, its target staged
+   * before the power-off, does not pay; taken for the first warm cutover after a cold move, it
+   * predicted it 2x long (+93 to +131 % in the copy bench). One cutover's rest swung 373-845 ms on a
+   * loaded host: the median follows the host, not one sample.
    */
   WarmPrediction.Earlier earlier() {
     var filter = new MigrationStore.Filter(record.vm, null, MigrationStatus.SUCCEEDED, null, null);
@@ -226,18 +225,15 @@ final class Handover {
   static WarmPrediction.Earlier earlier(List<MigrationView> newestFirst) {
     Long shutdown = null;
     List<Long> verify = new ArrayList<>();
-    List<Long> warmStart = new ArrayList<>();
-    List<Long> coldStart = new ArrayList<>();
+    List<Long> start = new ArrayList<>();
     for (MigrationView v : newestFirst) {
       if (shutdown == null) shutdown = v.shutdownMs();
-      List<Long> start = "warm".equals(v.kind()) ? warmStart : coldStart;
-      if (start.size() < EARLIER_CUTOVERS && v.startMs() != null) {
+      if ("warm".equals(v.kind()) && start.size() < EARLIER_CUTOVERS && v.startMs() != null) {
         start.add(v.startMs());
-        if (start == warmStart && v.verifyMs() != null) verify.add(v.verifyMs());
+        if (v.verifyMs() != null) verify.add(v.verifyMs());
       }
     }
-    return new WarmPrediction.Earlier(shutdown, median(verify), warmStart.isEmpty() ? median(coldStart)
-        : median(warmStart));
+    return new WarmPrediction.Earlier(shutdown, median(verify), median(start));
   }
 
   /** The median (the lower middle of an even count), null of none. */
