@@ -6,12 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.agent.AgentException;
 import dev.ferry.agent.cold.ImageHashes;
 import dev.ferry.agent.migration.PortRange;
-import dev.ferry.agent.pool.Pools;
-import dev.ferry.agent.qemu.AccelMode;
-import dev.ferry.agent.qemu.AcceleratorProbe;
-import dev.ferry.agent.qemu.QemuInstallation;
 import dev.ferry.agent.qemu.qmp.StreamTls;
-import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentDisk;
@@ -57,18 +52,13 @@ class PowerOffDeathIT {
 
   @BeforeEach
   void startAPausedVm() throws Exception {
-    QemuInstallation qemu = QemuInstallation.detect();
-    var host = new QemuHost(qemu, new AcceleratorProbe(qemu).choose(AccelMode.AUTO).accelerator());
-    Path data = dir.resolve("data");
-    Pools pools = Pools.load(data, "h1");
-    Path pool = data.resolve("pools/local");
-    pools.define("local", pool.toString(), false);
-    TestGuest guest = TestGuest.get();
-    Path kernel = Files.copy(guest.kernel(), pool.resolve("vmlinuz"));
-    Path initrd = Files.copy(guest.initrd(), pool.resolve("initrd.img"));
+    GuestHost h1 = GuestHost.in(dir, "h1");
+    Path pool = h1.pool();
+    Path kernel = h1.kernel();
+    Path initrd = h1.initrd();
     disk = pool.resolve("web-disk0.raw");
     Files.write(disk, new byte[1 << 20]);
-    vms = Vms.load(data, "h1", pools, host);
+    vms = Vms.load(h1.data(), "h1", h1.pools(), h1.host());
     vms.define(VM, new AgentVmDefinition(VM, 1, 256L << 20, "q35", null, kernel.toString(), initrd.toString(),
         TestGuest.append(""), List.of(new AgentDisk("disk0", disk.toString(), "raw")), List.of()));
     owned.own(vms.start(VM).pid());

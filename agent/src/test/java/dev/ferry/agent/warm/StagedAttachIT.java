@@ -3,11 +3,6 @@ package dev.ferry.agent.warm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.agent.cold.ImageHashes;
-import dev.ferry.agent.pool.Pools;
-import dev.ferry.agent.qemu.AccelMode;
-import dev.ferry.agent.qemu.AcceleratorProbe;
-import dev.ferry.agent.qemu.QemuInstallation;
-import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentDisk;
@@ -76,26 +71,18 @@ class StagedAttachIT {
 
   @Test
   void stagedWhileTheWriterHoldsTheImage_attachedAfterTheLastPass_survivesARestart_thenBoots() throws Exception {
-    Path data = dir.resolve("data");
-    Pools pools = Pools.load(data, "h2");
-    Path pool = data.resolve("pools/local");
-    pools.define("local", pool.toString(), false);
-    TestGuest guest = TestGuest.get();
-    Path kernel = Files.copy(guest.kernel(), pool.resolve("vmlinuz"));
-    Path initrd = Files.copy(guest.initrd(), pool.resolve("initrd.img"));
-    QemuInstallation qemu = QemuInstallation.detect();
-    var host = new QemuHost(qemu, new AcceleratorProbe(qemu).choose(AccelMode.AUTO).accelerator());
+    GuestHost h2 = GuestHost.in(dir, "h2");
     Path daemon = Path.of("/usr/bin/qemu-storage-daemon");
     Path qemuImg = Path.of("/usr/bin/qemu-img");
-    vms = Vms.load(data, "h2", pools, host);
-    copies = new WarmCopies(data, pools, vms, daemon, qemuImg, null, new ImageHashes(daemon, qemuImg));
+    vms = Vms.load(h2.data(), "h2", h2.pools(), h2.host());
+    copies = new WarmCopies(h2.data(), h2.pools(), vms, daemon, qemuImg, null, new ImageHashes(daemon, qemuImg));
 
     ColdExport export = serveSource();
     copies.start(ID, new WarmCopyRequest(VM, export, List.of(new ColdCopyRequest.Disk("disk0", "local", "qcow2")), 0));
     copies.pass(ID, new WarmPassCopy(0, export, null));
     WarmCopyStatus copied = awaitCopied(copies);
     Path image = Path.of(copied.disks().getFirst().path());
-    vms.define(VM, new AgentVmDefinition(VM, 1, 128L << 20, "q35", null, kernel.toString(), initrd.toString(),
+    vms.define(VM, new AgentVmDefinition(VM, 1, 128L << 20, "q35", null, h2.kernel().toString(), h2.initrd().toString(),
         TestGuest.append(""), List.of(new AgentDisk("disk0", image.toString(), "qcow2")), List.of()));
 
     AgentVmStatus staged = vms.stage(VM);
@@ -112,7 +99,7 @@ class StagedAttachIT {
           .as("the image under the device, the placeholder left as the mark of a guest never run")
           .containsExactlyInAnyOrder("disk0", "disk0-file", "disk0-placeholder");
     }
-    vms = Vms.load(data, "h2", pools, host);
+    vms = Vms.load(h2.data(), "h2", h2.pools(), h2.host());
     assertThat(vms.status(VM).state()).as("re-adopted").isEqualTo(VmState.PAUSED);
 
     AgentVmStatus started = vms.start(VM);
@@ -127,7 +114,7 @@ class StagedAttachIT {
       assertThat(qmp.call(new QueryNamedBlockNodes())).extracting(BlockDeviceInfo::nodeName)
           .as("a plain start's nodes, nothing staged left").containsExactlyInAnyOrder("disk0", "disk0-file");
     }
-    vms = Vms.load(data, "h2", pools, host);
+    vms = Vms.load(h2.data(), "h2", h2.pools(), h2.host());
   }
 
   /** A qcow2 with data, exported read-only by {@code qemu-nbd} over TCP. */
