@@ -167,8 +167,9 @@ final class ColdPull {
     }
     planned += plan.dataBytes();
     DiskCopy.Opener<CopyTarget> target = writer(img, daemons);
+    DiskCopy.Options options = img.format().equals("raw") ? DiskCopy.Options.forRawFile() : DiskCopy.Options.defaults();
     DiskCopy copy = new DiskCopy(plan, () -> open(source, src.export()), target,
-        withBandwidth(DiskCopy.Options.defaults(), req.bandwidthBytes()));
+        withBandwidth(options, req.bandwidthBytes()));
     current = copy;
     if (cancelled) copy.cancel();
     copy.run();

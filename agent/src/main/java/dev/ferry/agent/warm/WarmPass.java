@@ -268,7 +268,9 @@ final class WarmPass {
   private record Writer(DiskCopy.Opener<CopyTarget> opener, Path socket) {}
 
   private Writer writer(AgentDisk img) {
-    if (img.format().equals("raw")) return new Writer(() -> new RawFileTarget(Path.of(img.path())), null);
+    // through the page cache: every pass reads back the chunks it wrote to hash them, and a final
+    // pass's read-back from the disk would be downtime
+    if (img.format().equals("raw")) return new Writer(() -> new RawFileTarget(Path.of(img.path()), false), null);
     Path socket = writers.socket(id, images);
     return new Writer(() -> NbdTarget.local(NbdAddress.unix(socket), img.id()), socket);
   }

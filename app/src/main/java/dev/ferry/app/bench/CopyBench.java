@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * <p>The export is what a cold migration's source serves: {@code qemu-storage-daemon} over the
  * qcow2 image, read-only, on TCP loopback (no TLS: the relay is the same QEMU code for every
  * tool, so it is left out). Ferry's copier runs in this JVM exactly as the target agent runs it
- * ({@link DiskCopy.Options#defaults()}, plan from {@code base:allocation}, {@link RawFileTarget});
+ * ({@link DiskCopy.Options#forRawFile()}, plan from {@code base:allocation}, {@link RawFileTarget});
  * an agent is a running daemon, so the JVM's start is not timed, and one untimed copy warms the
  * JIT and the source's page cache for all three. The tools take turns within each round, in an
  * order that rotates, so a burst of load from the machine's other users falls on each alike.
@@ -68,9 +68,9 @@ final class CopyBench {
     r.put("runs", runs);
     r.put("nbdcopy_version", firstLine("nbdcopy", "--version"));
     r.put("qemu_img_version", firstLine("qemu-img", "--version"));
-    DiskCopy.Options o = DiskCopy.Options.defaults();
-    r.put("ferry_options", "%d connections x %d requests of %d KiB in flight".formatted(o.connections(), o.inFlight(),
-        o.requestSize() >> 10));
+    DiskCopy.Options o = DiskCopy.Options.forRawFile();
+    r.put("ferry_options", "%d connections x %d requests of %d KiB in flight, %s writes".formatted(o.connections(),
+        o.inFlight(), o.requestSize() >> 10, directWrites() ? "direct (O_DIRECT)" : "page-cache"));
     List<Map<String, Object>> images = new ArrayList<>();
     Image full = new Image("full", fullBytes, fullBytes);
     Image sparse = new Image("sparse", sparseBytes, sparseDataBytes);
@@ -135,6 +135,16 @@ final class CopyBench {
     }
   }
 
+  /** Whether the copier's writes bypass the page cache on the file system of the work directory. */
+  private boolean directWrites() throws Exception {
+    Path probe = Files.createTempFile(work, "direct", ".raw");
+    try (RawFileTarget t = new RawFileTarget(probe)) {
+      return t.direct();
+    } finally {
+      Files.delete(probe);
+    }
+  }
+
   /** One timed copy into a new file at {@code out}; returns its wall time in ms. */
   private long copy(String tool, NbdAddress address, String uri, Image image, Path out) throws Exception {
     Files.deleteIfExists(out);
@@ -149,7 +159,7 @@ final class CopyBench {
           plan = CopyPlan.fromAllocation(c.size(), c.blockStatus(0, c.size(), MetaContexts.BASE_ALLOCATION));
         }
         DiskCopy copy = new DiskCopy(plan, () -> NbdClient.connect(address, "disk", List.of()),
-            () -> new RawFileTarget(out), DiskCopy.Options.defaults());
+            () -> new RawFileTarget(out), DiskCopy.Options.forRawFile());
         copy.run();
         if (copy.copiedBytes() != image.dataBytes()) {
           throw new IllegalStateException("ferry sent " + copy.copiedBytes() + " bytes of " + image.name() + ", which has "

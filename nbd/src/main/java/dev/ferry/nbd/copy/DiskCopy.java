@@ -83,6 +83,18 @@ public final class DiskCopy {
       return new Options(4, 256 << 10, 0, true, DEFAULT_IN_FLIGHT);
     }
 
+    /**
+     * For a {@link RawFileTarget}, whose aligned writes bypass the page cache: 4 connections, 2
+     * requests of 2 MiB in flight on each, no cap, a new (zero) target. A direct write into a
+     * sparse file's hole holds the file's lock until the disk has it, so few large writes beat
+     * many small ones; reads of 2 MiB cost QEMU's server no more than of 256 KiB. 1 GiB full image
+     * from qemu-storage-daemon into a new file, side by side on a 2-core VM: 0.86-1.10 s, against
+     * 1.6-1.9 s with {@link #defaults()} and 1.3-1.4 s for {@code nbdcopy --flush}.
+     */
+    public static Options forRawFile() {
+      return new Options(4, 2 << 20, 0, true, 2);
+    }
+
     /** These options with {@code requests} in flight per connection. */
     public Options withInFlight(int requests) {
       return new Options(connections, requestSize, bytesPerSecond, targetIsZero, requests);
@@ -254,7 +266,8 @@ public final class DiskCopy {
   /** One worker: a read in flight on {@code from} at a time, written to {@code to}, which other workers share. */
   private void work(NbdClient from, CopyTarget to, Throttle throttle) {
     try {
-      ByteBuffer buffer = ByteBuffer.allocateDirect(options.requestSize());
+      // page-aligned, so that a target writing with O_DIRECT can take it as it is
+      ByteBuffer buffer = ByteBuffer.allocateDirect(options.requestSize() + 4096).alignedSlice(4096);
       while (!cancelled && failure.get() == null) {
         int i = next.getAndIncrement();
         if (i >= pieces.size()) {
