@@ -19,10 +19,7 @@ import dev.ferry.nbd.copy.NbdTarget;
 import dev.ferry.nbd.copy.RawFileTarget;
 import dev.ferry.nbd.copy.ChunkHashes;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
@@ -235,7 +232,7 @@ final class WarmPass {
    * on this host: what the cutover compares with the source's own hashes of them.
    */
   private Map<Integer, String> hashWritten(AgentDisk img, long size, CopyPlan plan, Writer target)
-      throws IOException, dev.ferry.nbd.NbdException {
+      throws IOException, dev.ferry.nbd.NbdException, InterruptedException {
     long chunk = chunkBytes.get(img.id());
     BitSet chunks = new BitSet();
     if (req.pass() == 0) {
@@ -243,25 +240,8 @@ final class WarmPass {
     } else {
       chunks = ChunkHashes.touched(plan.ranges().stream().map(r -> new long[] {r.offset(), r.end()}).toList(), chunk);
     }
-    Map<Integer, String> out = new HashMap<>();
-    ByteBuffer buffer = ByteBuffer.allocateDirect(ChunkHashes.READ);
-    if (target.socket() == null) {
-      try (FileChannel f = FileChannel.open(Path.of(img.path()), StandardOpenOption.READ)) {
-        for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
-          if (cancelled) throw new CancellationException();
-          out.put(i, ChunkHashes.fileChunk(f, size, i, chunk, buffer));
-        }
-      }
-    } else {
-      try (NbdClient c = NbdClient.connect(NbdAddress.unix(target.socket()), img.id(),
-          List.of(MetaContexts.BASE_ALLOCATION))) {
-        for (int i = chunks.nextSetBit(0); i >= 0; i = chunks.nextSetBit(i + 1)) {
-          if (cancelled) throw new CancellationException();
-          out.put(i, ChunkHashes.chunk(c, i, chunk, buffer));
-        }
-      }
-    }
-    return out;
+    return new HashMap<>(WrittenChunks.hash(chunks, size, chunk, Path.of(img.path()), target.socket(), img.id(),
+        () -> cancelled));
   }
 
   /** How the pass writes a disk; the socket of its writer daemon, null for a raw file written directly. */

@@ -43,7 +43,7 @@ final class CopyReport {
         so a copy still in the page cache is not done. `qemu-img convert`'s own default cache mode is
         `unsafe`, which never flushes (no fdatasync at all under strace); it runs too, in the last
         column, to show what durability costs, and stays out of the goal. Ferry's copier runs as the target
-        agent runs it (%s, plan from `base:allocation`, positional writes, one fdatasync at the end), inside the bench's JVM
+        agent runs it into a raw image (%s, plan from `base:allocation`, positional writes, one fdatasync at the end), inside the bench's JVM
         like inside the agent's: the JVM's start is not timed; one untimed Ferry copy first warms the
         JIT and the source's page cache for all three. The tools take turns in each of %s rounds, in
         rotating order. Every copy compared identical to the source (`qemu-img compare`). Medians:
