@@ -6,7 +6,6 @@ import dev.ferry.api.agent.ColdExport;
 import dev.ferry.api.agent.WarmPassCopy;
 import dev.ferry.api.tls.TlsContexts;
 import dev.ferry.api.tls.TlsDir;
-import dev.ferry.nbd.Extent;
 import dev.ferry.nbd.MetaContexts;
 import dev.ferry.nbd.NbdAddress;
 import dev.ferry.nbd.NbdClient;
@@ -191,22 +190,8 @@ final class WarmPass {
 
   private void copyDisk(NbdAddress source, NbdOptions options, ColdExport.ColdExportDisk src, AgentDisk img)
       throws Exception {
-    CopyPlan plan;
-    String dirtyContext = req.bitmap() == null ? null : MetaContexts.dirtyBitmap(req.bitmap());
-    List<String> contexts = dirtyContext == null ? List.of(MetaContexts.BASE_ALLOCATION)
-        : List.of(MetaContexts.BASE_ALLOCATION, dirtyContext);
-    try (NbdClient probe = NbdClient.connect(source, src.export(), contexts, options)) {
-      if (probe.size() != src.virtualSize()) {
-        throw new AgentException(AgentException.Kind.CONFLICT, "disk " + img.id() + ": the export has "
-            + probe.size() + " bytes, the source said " + src.virtualSize());
-      }
-      List<Extent> allocation = probe.blockStatus(0, probe.size(), MetaContexts.BASE_ALLOCATION);
-      if (dirtyContext == null) {
-        plan = CopyPlan.fromAllocation(probe.size(), allocation);
-      } else {
-        plan = CopyPlan.fromDirty(probe.size(), probe.blockStatus(0, probe.size(), dirtyContext), allocation);
-      }
-    }
+    CopyPlan plan = req.bitmap() == null ? PassPlan.whole(source, src.export(), src.virtualSize(), img.id(), options)
+        : PassPlan.dirty(source, src.export(), src.virtualSize(), img.id(), req.bitmap(), options);
     planned += plan.dataBytes();
     long planned0 = System.nanoTime();
     Writer target = writer(img);
