@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * <p>The export is what a cold migration's source serves: {@code qemu-storage-daemon} over the
  * qcow2 image, read-only, on TCP loopback (no TLS: the relay is the same QEMU code for every
  * tool, so it is left out). Ferry's copier runs in this JVM exactly as the target agent runs it
- * ({@link DiskCopy.Options#forRawFile()}, plan from {@code base:allocation}, {@link RawFileTarget});
+ * ({@link DiskCopy.Options#forDirectWrites()}, plan from {@code base:allocation}, {@link RawFileTarget});
  * an agent is a running daemon, so the JVM's start is not timed, and one untimed copy warms the
  * JIT and the source's page cache for all three. The tools take turns within each round, in an
  * order that rotates, so a burst of load from the machine's other users falls on each alike.
@@ -68,7 +68,7 @@ final class CopyBench {
     r.put("runs", runs);
     r.put("nbdcopy_version", firstLine("nbdcopy", "--version"));
     r.put("qemu_img_version", firstLine("qemu-img", "--version"));
-    DiskCopy.Options o = DiskCopy.Options.forRawFile();
+    DiskCopy.Options o = DiskCopy.Options.forDirectWrites();
     r.put("ferry_options", "%d connections x %d requests of %d KiB in flight, %s writes".formatted(o.connections(),
         o.inFlight(), o.requestSize() >> 10, directWrites() ? "direct (O_DIRECT)" : "page-cache"));
     List<Map<String, Object>> images = new ArrayList<>();
@@ -159,7 +159,7 @@ final class CopyBench {
           plan = CopyPlan.fromAllocation(c.size(), c.blockStatus(0, c.size(), MetaContexts.BASE_ALLOCATION));
         }
         DiskCopy copy = new DiskCopy(plan, () -> NbdClient.connect(address, "disk", List.of()),
-            () -> new RawFileTarget(out), DiskCopy.Options.forRawFile());
+            () -> new RawFileTarget(out), DiskCopy.Options.forDirectWrites());
         copy.run();
         if (copy.copiedBytes() != image.dataBytes()) {
           throw new IllegalStateException("ferry sent " + copy.copiedBytes() + " bytes of " + image.name() + ", which has "

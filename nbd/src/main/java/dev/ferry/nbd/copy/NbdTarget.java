@@ -31,8 +31,19 @@ public final class NbdTarget implements CopyTarget {
    * source keep their own, larger requests.
    */
   public static NbdTarget local(NbdAddress address, String export) throws NbdException {
+    return local(address, export, LOCAL_WRITE_PIECE);
+  }
+
+  /**
+   * As {@link #local(NbdAddress, String)}, with writes of at most {@code maxWrite} bytes: larger
+   * ones pay where the daemon's allocator serves them from its heap instead of fresh mappings
+   * (glibc's {@code mmap_threshold} raised) and it writes past the page cache
+   * ({@code cache.direct=on}): 1 GiB into a new qcow2 in 2 MiB writes took 1.35-1.50 s there,
+   * against 3.1-3.6 s as {@link #local(NbdAddress, String)} writes through the page cache.
+   */
+  public static NbdTarget local(NbdAddress address, String export, int maxWrite) throws NbdException {
     return new NbdTarget(NbdClient.connect(address, export, List.of(),
-        NbdOptions.defaults().withMaxRequestSize(LOCAL_WRITE_PIECE)));
+        NbdOptions.defaults().withMaxRequestSize(maxWrite)));
   }
 
   /** Takes over {@code client}; closing this closes it. */

@@ -59,6 +59,18 @@ public final class RawFileTarget implements CopyTarget {
     this.alignment = d == null ? 0 : a;
   }
 
+  /**
+   * Whether the file system of {@code image} (which must exist) takes direct writes: tmpfs before
+   * Linux 6.6 and some others refuse {@code O_DIRECT}.
+   */
+  public static boolean directWrites(Path image) {
+    try (FileChannel ignored = FileChannel.open(image, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
   /** Whether aligned writes bypass the page cache. */
   public boolean direct() {
     return direct != null;

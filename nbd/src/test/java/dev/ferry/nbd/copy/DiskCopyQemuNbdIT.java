@@ -72,7 +72,7 @@ class DiskCopyQemuNbdIT {
       f.setLength(SIZE);
     }
     DiskCopy copy = new DiskCopy(plan(from), () -> open(from), () -> new RawFileTarget(raw),
-        DiskCopy.Options.forRawFile());
+        DiskCopy.Options.forDirectWrites());
     copy.run();
 
     assertThat(copy.copiedBytes()).isEqualTo(DATA);
