@@ -71,14 +71,11 @@ final class WrittenChunks {
     }
     for (Thread t : threads) t.join();
     for (Throwable t : failures) {
-      switch (t) {
-        case null -> { }
-        case IOException io -> throw io;
-        case NbdException nbd -> throw nbd;
-        case RuntimeException re -> throw re;
-        case Error e -> throw e;
-        default -> throw new IOException("hashing the written chunks failed: " + t, t);
-      }
+      // NbdException and CancellationException are runtime exceptions: rethrown as they are
+      if (t instanceof IOException io) throw io;
+      if (t instanceof RuntimeException re) throw re;
+      if (t instanceof Error e) throw e;
+      if (t != null) throw new IOException("hashing the written chunks failed: " + t, t);
     }
     return out;
   }
