@@ -9,6 +9,8 @@ import dev.ferry.qmp.block.BlockdevDel;
 import dev.ferry.qmp.block.BlockdevMirror;
 import dev.ferry.qmp.block.JobDismiss;
 import dev.ferry.qmp.block.QueryBlockJobs.BlockJobInfo;
+import dev.ferry.qmp.QmpErrorException;
+import dev.ferry.qmp.QmpEvent;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +39,8 @@ public final class StagedDisks {
 
   private static final Duration JOB_END = Duration.ofSeconds(30);
   private static final Duration JOB_POLL = Duration.ofMillis(5);
+  /** {@code JOB_STATUS_CHANGE} states after which a fresh attach job goes on or has ended */
+  private static final Set<String> READY_OR_ENDED = Set.of("ready", "aborting", "concluded", "null");
 
   private StagedDisks() {}
 
@@ -76,9 +80,13 @@ public final class StagedDisks {
       // the cutover waits on each round trip here: a format node added just now has no job and no device on it
       boolean fresh = !names.contains(d.formatNode());
       if (!names.contains(d.fileNode())) qmp.nodes().addFile(d.fileNode(), d.path());
-      if (fresh) qmp.nodes().addFormat(d.formatNode(), d.format().driver(), d.fileNode());
       String job = d.id() + "-attach";
-      boolean started = fresh || qmp.jobs().find(job).isEmpty()
+      if (fresh) {
+        qmp.nodes().addFormat(d.formatNode(), d.format().driver(), d.fileNode());
+        moveFresh(qmp, d, job);
+        continue;
+      }
+      boolean started = qmp.jobs().find(job).isEmpty()
           && !d.formatNode().equals(qmp.nodes().ofDevice(d.deviceId()).orElse(null));
       if (started) {
         qmp.call(new BlockdevMirror(job, shim(d), d.formatNode(), BlockdevMirror.Sync.NONE,
@@ -96,12 +104,46 @@ public final class StagedDisks {
               + " failed: " + error);
         }
       }
-      String now = qmp.nodes().ofDevice(d.deviceId()).orElse(null);
-      if (!d.formatNode().equals(now)) {
-        throw new AgentException(Kind.CONFLICT, "disk " + d.id() + ": its device uses node " + now + ", not "
-            + d.formatNode() + " (" + d.path() + "), after the staged disk was attached");
-      }
+      requireMoved(qmp, d);
       qmp.call(new BlockdevDel(shim(d)));
+    }
+  }
+
+  /**
+   * The device onto a format node added just now, driven by the job's events rather than by
+   * asking for its state: each question is a round trip of the cutover's downtime (12 of them
+   * took 36-42 ms on a loaded 2-core host, against 5 here). The job dismisses itself; its
+   * {@code BLOCK_JOB_COMPLETED} carries any error. The shim's deletion proves the move: QEMU
+   * refuses to delete a node a device still uses.
+   */
+  private static void moveFresh(Qmp qmp, DiskSpec d, String job) {
+    qmp.call(new BlockdevMirror(job, shim(d), d.formatNode(), BlockdevMirror.Sync.NONE,
+        BlockdevMirror.CopyMode.BACKGROUND, true));
+    // sync none has nothing to copy: the job is ready (or failed) at once
+    QmpEvent state = qmp.awaitEvent(e -> e.name().equals("JOB_STATUS_CHANGE") && e.data().path("id").asText()
+        .equals(job) && READY_OR_ENDED.contains(e.data().path("status").asText()), JOB_END);
+    if (state.data().path("status").asText().equals("ready")) qmp.call(new BlockJobComplete(job));
+    QmpEvent end = qmp.awaitEvent(e -> (e.name().equals("BLOCK_JOB_COMPLETED") || e.name().equals(
+        "BLOCK_JOB_CANCELLED")) && e.data().path("device").asText().equals(job), JOB_END);
+    String error = end.name().equals("BLOCK_JOB_CANCELLED") ? "the job was cancelled"
+        : end.data().hasNonNull("error") ? end.data().get("error").asText() : null;
+    if (error != null) {
+      throw new AgentException(Kind.CONFLICT, "disk " + d.id() + ": moving its device onto " + d.path()
+          + " failed: " + error);
+    }
+    try {
+      qmp.call(new BlockdevDel(shim(d)));
+    } catch (QmpErrorException e) {
+      requireMoved(qmp, d);
+      throw e;
+    }
+  }
+
+  private static void requireMoved(Qmp qmp, DiskSpec d) {
+    String now = qmp.nodes().ofDevice(d.deviceId()).orElse(null);
+    if (!d.formatNode().equals(now)) {
+      throw new AgentException(Kind.CONFLICT, "disk " + d.id() + ": its device uses node " + now + ", not "
+          + d.formatNode() + " (" + d.path() + "), after the staged disk was attached");
     }
   }
 

@@ -189,8 +189,10 @@ final class ManagedVm {
     VmRecord current = claimStart();
     MemoryPlan plan = host.plan(current.spec().memoryBytes());
     plan.adjustment().ifPresent(why -> log.info("vm {}: {}", name, why));
-    return launch(current, plan, new LaunchOptions(host.accelerator(), plan, true, false),
+    AgentVmStatus st = launch(current, plan, new LaunchOptions(host.accelerator(), plan, true, false),
         StagedDisks.layout(sizes.get()));
+    staged.launched();
+    return st;
   }
 
   /** The QEMU of this VM while it waits for its disks or its first boot ({@link #stage}), else null. */

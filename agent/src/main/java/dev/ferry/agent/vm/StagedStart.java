@@ -26,6 +26,8 @@ final class StagedStart {
   private final ManagedVm vm;
   /** the staged process whose disks this agent attached: its guest never ran until its start (a restart forgets it) */
   private QemuProcess attached;
+  /** the process this agent started staged, until it resumes it (a restart forgets it) */
+  private QemuProcess launched;
 
   StagedStart(ManagedVm vm) {
     this.vm = vm;
@@ -38,13 +40,20 @@ final class StagedStart {
       if (vm.process == null || vm.state != VmState.PAUSED) return null;
       p = vm.process;
       // known without asking QEMU (a round trip of a cutover's downtime); an agent restarted since asks it
-      if (p == attached) return p;
+      if (p == attached || p == launched) return p;
     }
     try {
       return StagedDisks.waiting(new Qmp(p.qmp()), vm.record().spec()) ? p : null;
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "vm " + vm.name() + ": cannot read the block nodes of qemu pid " + p.pid()
           + ": " + Qmp.describe(e), e);
+    }
+  }
+
+  /** Called by the VM right after it started its QEMU staged. */
+  void launched() {
+    synchronized (vm) {
+      if (vm.state == VmState.PAUSED) launched = vm.process;
     }
   }
 
@@ -94,6 +103,7 @@ final class StagedStart {
       // cont answered: the vCPUs run; the RESUME event may come after this answer
       if (vm.process == p && vm.state == VmState.PAUSED) vm.transition(VmState.RUNNING);
       attached = null;
+      launched = null;
     }
     log.info("vm {}: staged disks attached, qemu pid {} resumed in {} ms", vm.name(), p.pid(),
         (System.nanoTime() - t0) / 1_000_000);
