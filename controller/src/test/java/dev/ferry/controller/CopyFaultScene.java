@@ -134,6 +134,7 @@ final class CopyFaultScene implements AutoCloseable {
   void release() {
     for (FakeAgent h : List.of(host1, host2)) {
       h.pauseGate = null;
+      h.failOnce = null;
       h.holdColdCopy = false;
       h.holdWarmPassFrom = Integer.MAX_VALUE;
     }

@@ -61,6 +61,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
   /** the last definition of each VM, as the controller sent it */
   final Map<String, AgentVmDefinition> definitions = new ConcurrentHashMap<>();
   volatile String failOn;
+  /** the next call that is exactly this answers 500, before any hold; then this is cleared */
+  volatile String failOnce;
   /** disk moves by "vm/disk"; a GET advances a running move by a quarter until it is ready */
   final Map<String, MirrorStatus> moves = new ConcurrentHashMap<>();
   /** every mirror request received, in order */
@@ -942,12 +944,16 @@ final class FakeAgent implements HostAgent, AutoCloseable {
     calls.add("warm powerdown timeout_ms=" + request.timeoutMs());
     requireQemu(vm);
     if (qemuDiesAtPowerButton.contains(vm)) throw diedAtPowerButton(vm, "during its guest's power-off");
-    if (refusesPowerDown.contains(vm) || !w.guest().equals(dev.ferry.api.agent.WarmSource.RUNNING)) return w;
-    var n = new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), w.dirtyBytes(),
-        dev.ferry.api.agent.WarmSource.SHUTDOWN, 1200L);
-    warmSources.put(vm, n);
-    become(require(vm), VmState.PAUSED);
-    return n;
+    if (refusesPowerDown.contains(vm)) return w;
+    if (w.guest().equals(dev.ferry.api.agent.WarmSource.RUNNING)) {
+      w = new dev.ferry.api.agent.WarmSource(w.migrationId(), w.export(), w.pass(), w.bitmap(), w.dirtyBytes(),
+          dev.ferry.api.agent.WarmSource.SHUTDOWN, 1200L);
+      warmSources.put(vm, w);
+      become(require(vm), VmState.PAUSED);
+    }
+    // as the real agent: the final pass prepared the moment the guest is off, when asked for
+    if (!w.guest().equals(dev.ferry.api.agent.WarmSource.SHUTDOWN) || request.finalPass() == null) return w;
+    return warmSourcePass(vm, new dev.ferry.api.agent.WarmPassRequest(request.migrationId(), request.finalPass()));
   }
 
   @Override

@@ -68,6 +68,14 @@ final class FakeAgentServer implements AutoCloseable {
           return;
         }
         String call = ctx.method().name() + " " + ctx.path();
+        if (call.equals(agent.failOnce)) {
+          agent.failOnce = null;
+          // recorded apart, so that a wait for the call (a hold) waits for the next one
+          agent.calls.add("failed " + call);
+          problem(ctx, Problem.of(500, "internal error", "injected failure of " + call));
+          ctx.skipRemainingHandlers();
+          return;
+        }
         agent.calls.add(call);
         var gate = agent.pauseGate;
         if (gate != null && (call.equals(agent.pauseOn)

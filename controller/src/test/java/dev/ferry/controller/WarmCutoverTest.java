@@ -113,6 +113,32 @@ class WarmCutoverTest {
         .isLessThan(calls.indexOf("POST /agent/warm-copies/" + id + "/hashes"));
   }
 
+  /**
+   * The round trips while the guest is down: the source prepares the final pass in its answer to
+   * the power-off (no pass request of its own), and each host is asked for its hashes once, the
+   * source right after it finished, the target right after it attached.
+   */
+  @Test
+  void finalPassPreparedByThePowerOff_eachHostHashesOnceRightAfterItsPartOfTheHandOver() throws Exception {
+    String id = start("at:" + clock.instant().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS));
+
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    assertThat(done.get("passes").asInt()).as("pass 0, then the final pass").isEqualTo(2);
+    List<String> source = s.host1.calls;
+    String vmPath = "POST " + s.path() + "/warm-source";
+    assertThat(source.stream().filter(c -> c.equals(vmPath + "/passes")).count())
+        .as("pass 0 asked for on its own, the final pass prepared by the power-off: " + source).isEqualTo(1);
+    assertThat(source).as("the source's hashes after it finished").containsSubsequence(vmPath + "/shutdown",
+        vmPath + "/finish", vmPath + "/hashes");
+    assertThat(source.stream().filter(c -> c.equals(vmPath + "/hashes")).count()).as(source.toString()).isEqualTo(1);
+    List<String> target = s.host2.calls;
+    String hashes = "POST /agent/warm-copies/" + id + "/hashes";
+    assertThat(target).as("the copy's hashes after its images were attached").containsSubsequence(
+        "warm pass 1 last", "POST /agent/warm-copies/" + id + "/attach", hashes);
+    assertThat(target.stream().filter(c -> c.equals(hashes)).count()).as(target.toString()).isEqualTo(1);
+  }
+
   @ParameterizedTest(name = "cutover {0}")
   @ValueSource(strings = {"at:tomorrow", "at:2026-12-06 04:00", "at:2026-13-01T00:00:00Z", "at:", "at:12:00",
       "soon"})

@@ -55,9 +55,16 @@ class WarmFaultMatrixTest {
         case COPYING -> s.host2.holdWarmPassFrom = 0;
         case SHUTTING_DOWN -> s.holdCall(s.host1, "POST " + p + "/warm-source/shutdown");
         case FINAL_PASS -> s.host2.holdWarmPassFrom = 1;
-        case VERIFYING -> s.holdCall(s.host1, "POST " + p + "/warm-source/hashes");
+        // the hashes fetched with the hand-over come in FINAL_PASS: the source's fails, so VERIFYING asks again
+        case VERIFYING -> {
+          s.host1.failOnce = "POST " + p + "/warm-source/hashes";
+          s.holdCall(s.host1, "POST " + p + "/warm-source/hashes");
+        }
         // the definition went with the staged start before the shutdown: DEFINING's first call is the copy's status
-        case DEFINING -> s.holdCall(s.host1, "POST " + p + "/warm-source/hashes");
+        case DEFINING -> {
+          s.host1.failOnce = "POST " + p + "/warm-source/hashes";
+          s.holdCall(s.host1, "POST " + p + "/warm-source/hashes");
+        }
         case STARTING -> s.holdCall(s.host2, "POST " + p + "/start");
         case RELEASING -> s.holdCall(s.host1, "DELETE " + p);
         case CANCELLING -> {

@@ -242,7 +242,13 @@ public final class WarmSources {
     QemuProcess p = h.process().orElseThrow(() -> h.lastExit().isPresent() ? diedBeforePowerOff(vm,
         h.lastExit().get()) : new AgentException(Kind.CONFLICT, "vm " + vm + " has no qemu running here"));
     try {
-      return pressUntilOff(vm, rec, req, h, new Qmp(p.qmp()));
+      var q = new Qmp(p.qmp());
+      SourceRecord now = pressUntilOff(vm, rec, req, q);
+      // the final pass prepared at once: its answer says the guest is off, without asking QEMU again
+      if (now.shutdownMs() != null && req.finalPass() != null) {
+        return pass(vm, new WarmPassRequest(req.migrationId(), req.finalPass()));
+      }
+      return view(now, q, h);
     } catch (QmpException e) {
       if (!p.awaitExit(QEMU_GONE)) throw e;
       throw diedBeforePowerOff(vm, p.exitDescription());
@@ -255,7 +261,8 @@ public final class WarmSources {
         + " are, and no final pass can run");
   }
 
-  private WarmSource pressUntilOff(String vm, SourceRecord rec, WarmShutdownRequest req, VmHandle h, Qmp q) {
+  /** The record, with the power-off's time set once the guest is off (still null if it runs on). */
+  private SourceRecord pressUntilOff(String vm, SourceRecord rec, WarmShutdownRequest req, Qmp q) {
     if (!isShutdown(q)) {
       long t0 = System.nanoTime();
       long deadline = t0 + Duration.ofMillis(req.timeoutMs()).toNanos();
@@ -277,7 +284,7 @@ public final class WarmSources {
         log.warn("vm {}: guest did not power off within {} ms; it keeps running", vm, req.timeoutMs());
       }
     }
-    return view(rec, q, h);
+    return rec;
   }
 
   /**

@@ -3,14 +3,20 @@ package dev.ferry.controller.migration;
 import dev.ferry.api.Durations;
 import dev.ferry.api.WarmMigrationRequest;
 import dev.ferry.api.agent.AgentVmStatus;
+import dev.ferry.api.agent.DiskHashes;
 import dev.ferry.api.agent.WarmCopyStatus;
+import dev.ferry.api.agent.WarmHashesRequest;
 import dev.ferry.api.agent.WarmShutdownRequest;
 import dev.ferry.api.agent.WarmSource;
 import dev.ferry.controller.ControllerException;
 import dev.ferry.controller.ControllerException.Kind;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +35,8 @@ final class WarmCutover {
   private final WarmMigrationRequest request;
   private final Handover handover;
   private final Consumer<String> note;
+  /** the final pass's source, prepared by the source agent as the guest powered off; taken once */
+  private WarmSource preparedFinalPass;
 
   WarmCutover(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, Handover handover,
       Consumer<String> note) {
@@ -54,7 +62,7 @@ final class WarmCutover {
     try {
       st = ctx.retrying(record.source, "shutdown of vm " + record.vm, () -> ctx.agent(record.source)
           .within(timeout.plusSeconds(30)).warmSourceShutdown(record.vm, new WarmShutdownRequest(record.id,
-              timeout.toMillis())));
+              timeout.toMillis(), record.passes)));
     } catch (ControllerException e) {
       requireSourceQemuAlive(e.getMessage());
       throw e;
@@ -66,8 +74,20 @@ final class WarmCutover {
       return WarmPhase.CANCELLING;
     }
     record.shutdownMs = st.shutdownMs();
+    // an agent that prepared the final pass answers with its export (one that did not, with the last one)
+    if (st.pass() == record.passes && st.bitmap() != null) preparedFinalPass = st;
     LOG.info("migration {}: vm {} powered off in {} ms", record.id, record.vm, st.shutdownMs());
     return WarmPhase.FINAL_PASS;
+  }
+
+  /**
+   * The source of final pass {@code n} as the power-off prepared it, once: a pass run again, or
+   * one a restarted controller runs, asks the source for it (which answers the same export).
+   */
+  WarmSource takePreparedFinalPass(int n) {
+    WarmSource p = preparedFinalPass;
+    preparedFinalPass = null;
+    return p != null && p.pass() == n ? p : null;
   }
 
   /**
@@ -95,38 +115,66 @@ final class WarmCutover {
   }
 
   /**
+   * Both copies' hashes as fetched right after the source finished and the target attached; either
+   * is null where that fetch failed, and the verification asks again.
+   */
+  record Hashes(List<DiskHashes> source, List<DiskHashes> target) {}
+
+  /**
    * The guest is off and its last writes are on the target: the source's QEMU quits while the
    * target's copier lets go of the images and its staged QEMU takes them, so that the start after the
-   * hand-over only resumes it. Both before the point of no return: a rollback kills the staged QEMU
+   * hand-over only resumes it. Each host then answers its hashes for the verification at once,
+   * rather than after both are done: the guest is down meanwhile. On the target the hashes come
+   * after the attach, never beside it: hashing an image the ledger lost opens it, which could keep
+   * QEMU from taking it. Both before the point of no return: a rollback kills the staged QEMU
    * with the target's definition and boots the guest on the source again. A target whose QEMU can
    * open the images but not attach them fails the migration here, the guest not yet started
    * anywhere; one with nothing staged (its QEMU died) answers its status, and its start is a plain one.
    */
-  void finishSourceWhileTargetAttaches() {
-    var attach = new java.util.concurrent.FutureTask<WarmCopyStatus>(() -> ctx.retrying(record.target,
-        "attach of the copy's images", () -> ctx.agent(record.target).within(Duration.ofSeconds(60))
-            .attachWarmCopy(record.id)));
+  Hashes finishSourceWhileTargetAttaches() {
+    var attach = new FutureTask<List<DiskHashes>>(() -> {
+      ctx.retrying(record.target, "attach of the copy's images", () -> ctx.agent(record.target)
+          .within(Duration.ofSeconds(60)).attachWarmCopy(record.id));
+      return prefetch(record.target, () -> ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
+          .warmCopyHashes(record.id));
+    });
     Thread.ofVirtual().name("attach-" + record.target).start(attach);
     RuntimeException finish = null;
+    List<DiskHashes> source = null;
     try {
       ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
           .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
+      source = prefetch(record.source, () -> ctx.agent(record.source).within(Handover.HASH_TIMEOUT)
+          .warmSourceHashes(record.vm, new WarmHashesRequest(record.id)));
     } catch (RuntimeException e) {
       finish = e;
     }
+    List<DiskHashes> target;
     try {
-      attach.get();
+      target = attach.get();
     } catch (InterruptedException e) {
       attach.cancel(true);
       Thread.currentThread().interrupt();
       throw new ControllerException(Kind.INTERNAL, "interrupted while host '" + record.target
           + "' attached the staged disks of vm '" + record.vm + "'");
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       if (finish != null) throw finish;
       if (e.getCause() instanceof RuntimeException re) throw re;
       throw new ControllerException(Kind.INTERNAL, "attach of the staged disks: " + e.getCause());
     }
     if (finish != null) throw finish;
+    return new Hashes(source, target);
+  }
+
+  /** One host's hashes, or null (logged) when it cannot answer them now: the verification asks again. */
+  private List<DiskHashes> prefetch(String host, Supplier<List<DiskHashes>> hashes) {
+    try {
+      return hashes.get();
+    } catch (RuntimeException e) {
+      LOG.info("migration {}: hashes of host {} not fetched with the hand-over ({}); the verification asks again",
+          record.id, host, e.getMessage());
+      return null;
+    }
   }
 
   /**

@@ -70,6 +70,8 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
   private int askedPass = -1;
   /** this runner made the hand-over (not one recovered after it) */
   private boolean handedOver;
+  /** both hosts' hashes as fetched right after the final pass, for the verification that follows */
+  private WarmCutover.Hashes fetched;
 
   WarmMigration(MigrationContext ctx, MigrationRecord record, WarmMigrationRequest request, WarmPhase phase,
       AtomicBoolean cancel, AtomicBoolean cutoverNow, boolean restarted) {
@@ -129,14 +131,18 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       case FINAL_PASS -> {
         if (!runPass()) yield WarmPhase.CANCELLING;
         finalPassEnd = ctx.clock().instant();
-        steps.finishSourceWhileTargetAttaches();
+        fetched = steps.finishSourceWhileTargetAttaches();
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.VERIFYING;
       }
       case VERIFYING -> {
         Instant v0 = ctx.clock().instant();
-        String mismatch = cutover.compareHashes(() -> ctx.agent(record.source).within(Handover.HASH_TIMEOUT)
-            .warmSourceHashes(record.vm, new WarmHashesRequest(record.id)), () -> ctx.agent(record.target)
-            .within(Handover.HASH_TIMEOUT).warmCopyHashes(record.id));
+        // the hashes fetched with the hand-over, where they came; a restarted runner asks for both
+        WarmCutover.Hashes had = fetched != null ? fetched : new WarmCutover.Hashes(null, null);
+        fetched = null;
+        String mismatch = cutover.compareHashes(() -> had.source() != null ? had.source() : ctx.agent(record.source)
+            .within(Handover.HASH_TIMEOUT).warmSourceHashes(record.vm, new WarmHashesRequest(record.id)),
+            () -> had.target() != null ? had.target() : ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
+                .warmCopyHashes(record.id));
         if (mismatch != null) {
           record.verified = false;
           runner.note(mismatch);
@@ -307,8 +313,10 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     int n = record.passes;
     // a pass's time as the cutover pays it: from the source's bitmap rotation to the controller seeing it copied
     Instant t0 = ctx.clock().instant();
-    WarmSource src = ctx.retrying(record.source, "pass " + n + " on the source", () -> ctx.agent(record.source)
-        .within(Duration.ofSeconds(60)).warmSourcePass(record.vm, new WarmPassRequest(record.id, n)));
+    WarmSource prepared = runner.phase() == WarmPhase.FINAL_PASS ? steps.takePreparedFinalPass(n) : null;
+    WarmSource src = prepared != null ? prepared : ctx.retrying(record.source, "pass " + n + " on the source",
+        () -> ctx.agent(record.source).within(Duration.ofSeconds(60)).warmSourcePass(record.vm,
+            new WarmPassRequest(record.id, n)));
     // only a pass this runner may have begun before (a retry, or any pass of a restarted runner's
     // first) can be under way; asking the target first costs every other pass a round trip, the final one's the guest's
     boolean under = false;
