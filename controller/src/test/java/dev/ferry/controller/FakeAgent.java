@@ -278,6 +278,8 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   /** VMs whose guest ignores the power button: {@link #powerDown} leaves them running. */
   final java.util.Set<String> refusesPowerDown = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** VMs whose warm source kept no hashes (its hashing did not end): they hash only once finished */
+  final java.util.Set<String> keepsNoHashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** VMs whose QEMU is SIGKILLed after the power button was pressed, before the guest powered off */
   final java.util.Set<String> qemuDiesAtPowerButton = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -958,7 +960,13 @@ final class FakeAgent implements HostAgent, AutoCloseable {
 
   @Override
   public List<dev.ferry.api.agent.DiskHashes> warmSourceHashes(String vm, dev.ferry.api.agent.WarmHashesRequest r) {
-    requireWarmSource(vm);
+    var w = requireWarmSource(vm);
+    // as the real agent: before the finish only once the guest is off, and only from what it kept
+    if (!w.guest().equals(dev.ferry.api.agent.WarmSource.GONE) && (keepsNoHashes.contains(vm)
+        || !w.guest().equals(dev.ferry.api.agent.WarmSource.SHUTDOWN))) {
+      throw new Refused(Problem.of(409, "conflict", "the hashes of vm " + vm + " are not all kept; they are computed"
+          + " from its disks after the warm source is finished"));
+    }
     return definitions.get(vm).disks().stream()
         .map(d -> new dev.ferry.api.agent.DiskHashes(d.id(), 64L << 20, List.of("a", "b"))).toList();
   }

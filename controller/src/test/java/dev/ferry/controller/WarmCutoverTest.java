@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.api.VmState;
 import dev.ferry.api.WarmMigrationRequest;
 import dev.ferry.api.agent.WarmCopyStatus;
 import java.nio.file.Path;
@@ -115,28 +116,52 @@ class WarmCutoverTest {
 
   /**
    * The round trips while the guest is down: the source prepares the final pass in its answer to
-   * the power-off (no pass request of its own), and each host is asked for its hashes once, the
-   * source right after it finished, the target right after it attached.
+   * the power-off (no pass request of its own) and answers the hashes it kept without quitting its
+   * QEMU first, the target answers its hashes right after it attached; the source's QEMU, its guest
+   * off, quits only after the guest runs on the target.
    */
   @Test
-  void finalPassPreparedByThePowerOff_eachHostHashesOnceRightAfterItsPartOfTheHandOver() throws Exception {
+  void finalPassPreparedByThePowerOff_sourceHashesBeforeItsQemuQuits_whichWaitsForTheTargetsStart() throws Exception {
+    s.holdCall(s.host2, "POST " + s.path() + "/start");
     String id = start("at:" + clock.instant().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS));
+    s.awaitHeld();
+    String vmPath = "POST " + s.path() + "/warm-source";
+    assertThat(s.host1.calls).as("the source answered its hashes and still holds its QEMU when the target starts")
+        .contains(vmPath + "/hashes").doesNotContain(vmPath + "/finish");
+    assertThat(s.host1.vms.get(s.vm).state()).as("the guest off in its QEMU").isEqualTo(VmState.PAUSED);
+    s.release();
 
     JsonNode done = s.awaitFinal(id);
     s.assertRolledForward(id, done);
     assertThat(done.get("passes").asInt()).as("pass 0, then the final pass").isEqualTo(2);
     List<String> source = s.host1.calls;
-    String vmPath = "POST " + s.path() + "/warm-source";
     assertThat(source.stream().filter(c -> c.equals(vmPath + "/passes")).count())
         .as("pass 0 asked for on its own, the final pass prepared by the power-off: " + source).isEqualTo(1);
-    assertThat(source).as("the source's hashes after it finished").containsSubsequence(vmPath + "/shutdown",
-        vmPath + "/finish", vmPath + "/hashes");
+    assertThat(source).as("the source's QEMU quits before its disks are deleted").containsSubsequence(
+        vmPath + "/shutdown", vmPath + "/hashes", vmPath + "/finish", "DELETE " + s.path());
     assertThat(source.stream().filter(c -> c.equals(vmPath + "/hashes")).count()).as(source.toString()).isEqualTo(1);
     List<String> target = s.host2.calls;
     String hashes = "POST /agent/warm-copies/" + id + "/hashes";
     assertThat(target).as("the copy's hashes after its images were attached").containsSubsequence(
         "warm pass 1 last", "POST /agent/warm-copies/" + id + "/attach", hashes);
     assertThat(target.stream().filter(c -> c.equals(hashes)).count()).as(target.toString()).isEqualTo(1);
+  }
+
+  /**
+   * A source that did not keep every hash (its hashing of a pass did not end) answers them only
+   * once its QEMU quit: the cutover finishes it first, then hashes and verifies as before.
+   */
+  @Test
+  void sourceWithoutItsKeptHashes_finishedBeforeItHashes_theCutoverStillVerifies() throws Exception {
+    s.host1.keepsNoHashes.add(s.vm);
+    String id = start("at:" + clock.instant().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS));
+
+    JsonNode done = s.awaitFinal(id);
+
+    s.assertRolledForward(id, done);
+    String vmPath = "POST " + s.path() + "/warm-source";
+    assertThat(s.host1.calls).as("refused before the finish, answered after it").containsSubsequence(
+        vmPath + "/hashes", vmPath + "/finish", vmPath + "/hashes");
   }
 
   @ParameterizedTest(name = "cutover {0}")

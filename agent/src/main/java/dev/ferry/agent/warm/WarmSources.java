@@ -326,14 +326,15 @@ public final class WarmSources {
   }
 
   /**
-   * After {@link #finish}: the hashes of the VM's disks for the cutover's comparison, those the
-   * passes kept and the rest (none, unless hashing was not kept) computed from the images now.
+   * The hashes of the VM's disks for the cutover's comparison. Before {@link #finish}, once the
+   * guest is off and the final pass's chunks are hashed, only from the ledger, and only when it
+   * knows every chunk: the cutover then compares without waiting for QEMU to quit (the images
+   * cannot be read here beside it). After it, those the passes kept and the rest (none, unless
+   * hashing was not kept) computed from the images now.
    */
   public List<DiskHashes> hashes(String vm, String migrationId) {
-    if (read(vm).isPresent()) {
-      throw new AgentException(Kind.CONFLICT, "vm " + vm + " is still the source of a warm migration; its hashes"
-          + " are compared after the final pass");
-    }
+    Optional<SourceRecord> source = read(vm);
+    if (source.isPresent()) return keptHashes(vm, source.get(), migrationId);
     HashLedger ledger = HashLedger.read(ledgerFile(vm)).filter(l -> l.migrationId().equals(migrationId))
         .orElseThrow(() -> new AgentException(Kind.NOT_FOUND, "no hashes of warm migration " + migrationId
             + " of vm " + vm + " on this host"));
@@ -345,6 +346,26 @@ public final class WarmSources {
     for (DiskSpec d : vms.peek(vm).spec().disks()) {
       out.add(imageHashes.fill(d.id(), Path.of(d.path()), d.format().driver(), ledger.chunkBytes(d.id()),
           ledger.known(d.id())));
+    }
+    return out;
+  }
+
+  private List<DiskHashes> keptHashes(String vm, SourceRecord rec, String migrationId) {
+    if (!rec.migrationId().equals(migrationId) || rec.shutdownMs() == null) {
+      throw new AgentException(Kind.CONFLICT, "vm " + vm + " is still the source of a warm migration; its hashes"
+          + " are compared after the final pass");
+    }
+    hashing.await(vm);
+    HashLedger ledger = HashLedger.read(ledgerFile(vm)).filter(l -> l.migrationId().equals(migrationId))
+        .orElse(null);
+    if (ledger == null || ledger.pass() != rec.pass() || ledger.unknownChunks() > 0) {
+      throw new AgentException(Kind.CONFLICT, "the hashes of vm " + vm + " are not all kept (the source hashed up"
+          + " to pass " + (ledger == null ? "none" : Integer.toString(ledger.pass())) + " of " + rec.pass()
+          + "); they are computed from its disks after the warm source is finished");
+    }
+    List<DiskHashes> out = new ArrayList<>();
+    for (ColdExport.ColdExportDisk d : rec.disks()) {
+      out.add(new DiskHashes(d.disk(), ledger.chunkBytes(d.disk()), ledger.known(d.disk())));
     }
     return out;
   }

@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A warm migration's steps around the guest's power-off, on both hosts: the target staged before
- * it, the power-off itself, and after the final pass the source's QEMU quitting while the target's
- * staged QEMU takes the images. Everything here is before the point of no return; the phases and
- * what a restart does in each are {@link WarmMigration}'s.
+ * it, the power-off itself (which prepares the final pass), after the final pass the target's
+ * staged QEMU taking the images while both hosts answer their hashes, and the source's QEMU
+ * quitting, in the release after the point of no return or before its own hashing where it kept
+ * none. The phases and what a restart does in each are {@link WarmMigration}'s.
  */
 final class WarmCutover {
 
@@ -115,23 +116,24 @@ final class WarmCutover {
   }
 
   /**
-   * Both copies' hashes as fetched right after the source finished and the target attached; either
-   * is null where that fetch failed, and the verification asks again.
+   * Both copies' hashes as fetched right after the final pass; either is null where that fetch
+   * failed, and the verification asks again.
    */
   record Hashes(List<DiskHashes> source, List<DiskHashes> target) {}
 
   /**
-   * The guest is off and its last writes are on the target: the source's QEMU quits while the
-   * target's copier lets go of the images and its staged QEMU takes them, so that the start after the
-   * hand-over only resumes it. Each host then answers its hashes for the verification at once,
-   * rather than after both are done: the guest is down meanwhile. On the target the hashes come
-   * after the attach, never beside it: hashing an image the ledger lost opens it, which could keep
-   * QEMU from taking it. Both before the point of no return: a rollback kills the staged QEMU
-   * with the target's definition and boots the guest on the source again. A target whose QEMU can
-   * open the images but not attach them fails the migration here, the guest not yet started
-   * anywhere; one with nothing staged (its QEMU died) answers its status, and its start is a plain one.
+   * The guest is off and its last writes are on the target: the target's copier lets go of the
+   * images and its staged QEMU takes them, so that the start after the hand-over only resumes it,
+   * and the target then answers its hashes; meanwhile the source answers the hashes it kept of the
+   * final pass. The source's QEMU, its guest off, stays until the release ({@link #finishSource}):
+   * its quitting took 20-30 ms of every downtime. The target's hashes follow its attach, never
+   * go beside it: hashing an image the ledger lost opens it, which could keep QEMU from taking
+   * it. Both before the point of no return: a rollback kills the staged QEMU with the target's
+   * definition and boots the guest on the source again. A target whose QEMU can open the images
+   * but not attach them fails the migration here, the guest not yet started anywhere; one with
+   * nothing staged (its QEMU died) answers its status, and its start is a plain one.
    */
-  Hashes finishSourceWhileTargetAttaches() {
+  Hashes attachWhileSourceHashes() {
     var attach = new FutureTask<List<DiskHashes>>(() -> {
       ctx.retrying(record.target, "attach of the copy's images", () -> ctx.agent(record.target)
           .within(Duration.ofSeconds(60)).attachWarmCopy(record.id));
@@ -139,31 +141,49 @@ final class WarmCutover {
           .warmCopyHashes(record.id));
     });
     Thread.ofVirtual().name("attach-" + record.target).start(attach);
-    RuntimeException finish = null;
-    List<DiskHashes> source = null;
+    List<DiskHashes> source = prefetch(record.source, this::sourceHashes);
     try {
-      ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
-          .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
-      source = prefetch(record.source, () -> ctx.agent(record.source).within(Handover.HASH_TIMEOUT)
-          .warmSourceHashes(record.vm, new WarmHashesRequest(record.id)));
-    } catch (RuntimeException e) {
-      finish = e;
-    }
-    List<DiskHashes> target;
-    try {
-      target = attach.get();
+      return new Hashes(source, attach.get());
     } catch (InterruptedException e) {
       attach.cancel(true);
       Thread.currentThread().interrupt();
       throw new ControllerException(Kind.INTERNAL, "interrupted while host '" + record.target
           + "' attached the staged disks of vm '" + record.vm + "'");
     } catch (ExecutionException e) {
-      if (finish != null) throw finish;
       if (e.getCause() instanceof RuntimeException re) throw re;
       throw new ControllerException(Kind.INTERNAL, "attach of the staged disks: " + e.getCause());
     }
-    if (finish != null) throw finish;
-    return new Hashes(source, target);
+  }
+
+  /**
+   * The source's hashes: those it kept of every pass, without waiting for its QEMU; where it did
+   * not keep them all (a hashing that did not end, an agent restarted since) its QEMU quits first
+   * and the missing ones are computed from the disks.
+   */
+  List<DiskHashes> sourceHashes() {
+    try {
+      return ctx.agent(record.source).within(Handover.HASH_TIMEOUT).warmSourceHashes(record.vm,
+          new WarmHashesRequest(record.id));
+    } catch (ControllerException e) {
+      if (e.kind() != Kind.AGENT_REJECTED || e.agentProblem() == null || e.agentProblem().status() != 409) throw e;
+      LOG.info("migration {}: {}", record.id, e.getMessage());
+      finishSource();
+      return ctx.retrying(record.source, "hashes of the source", () -> ctx.agent(record.source)
+          .within(Handover.HASH_TIMEOUT).warmSourceHashes(record.vm, new WarmHashesRequest(record.id)));
+    }
+  }
+
+  /**
+   * The source's QEMU quits (its guest is off), its warm source record with it; a source already
+   * finished (a repeat, a restart) is left as it is.
+   */
+  void finishSource() {
+    try {
+      ctx.retrying(record.source, "finish of the source", () -> ctx.agent(record.source)
+          .within(Duration.ofSeconds(60)).warmSourceFinish(record.vm));
+    } catch (ControllerException e) {
+      if (!Handover.notFound(e)) throw e;
+    }
   }
 
   /** One host's hashes, or null (logged) when it cannot answer them now: the verification asks again. */

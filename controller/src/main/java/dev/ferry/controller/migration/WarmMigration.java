@@ -8,7 +8,6 @@ import dev.ferry.api.agent.AgentVmStatus;
 import dev.ferry.api.agent.ColdCopyRequest;
 import dev.ferry.api.agent.WarmCopyRequest;
 import dev.ferry.api.agent.WarmCopyStatus;
-import dev.ferry.api.agent.WarmHashesRequest;
 import dev.ferry.api.agent.WarmPassCopy;
 import dev.ferry.api.agent.WarmPassRequest;
 import dev.ferry.api.agent.WarmSource;
@@ -131,7 +130,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
       case FINAL_PASS -> {
         if (!runPass()) yield WarmPhase.CANCELLING;
         finalPassEnd = ctx.clock().instant();
-        fetched = steps.finishSourceWhileTargetAttaches();
+        fetched = steps.attachWhileSourceHashes();
         yield cancel.get() ? WarmPhase.CANCELLING : WarmPhase.VERIFYING;
       }
       case VERIFYING -> {
@@ -139,8 +138,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         // the hashes fetched with the hand-over, where they came; a restarted runner asks for both
         WarmCutover.Hashes had = fetched != null ? fetched : new WarmCutover.Hashes(null, null);
         fetched = null;
-        String mismatch = cutover.compareHashes(() -> had.source() != null ? had.source() : ctx.agent(record.source)
-            .within(Handover.HASH_TIMEOUT).warmSourceHashes(record.vm, new WarmHashesRequest(record.id)),
+        String mismatch = cutover.compareHashes(() -> had.source() != null ? had.source() : steps.sourceHashes(),
             () -> had.target() != null ? had.target() : ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
                 .warmCopyHashes(record.id));
         if (mismatch != null) {
@@ -387,8 +385,12 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
     record.throughput = p.throughput();
   }
 
-  /** Past the point of no return: the source's disks deleted, the target forgets its copy record. */
+  /**
+   * Past the point of no return: the source's QEMU (its guest off since the cutover) quits, the
+   * source's disks are deleted, the target forgets its copy record.
+   */
   private void release() {
+    steps.finishSource();
     cutover.releaseSource(false);
     ctx.retrying(record.target, "forget the copy", () -> ctx.agent(record.target).forgetWarmCopy(record.id));
   }

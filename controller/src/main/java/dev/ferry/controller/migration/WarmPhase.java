@@ -24,8 +24,9 @@ enum WarmPhase implements MigrationPhase {
   SHUTTING_DOWN(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME,
       "asking again finds a powered-off guest or presses the button again"),
   /**
-   * the final pass over the last bitmap with the guest off, then the source QEMU quits while the
-   * target's staged QEMU takes the images (still paused: its guest boots in STARTING)
+   * the final pass over the last bitmap with the guest off, then the target's staged QEMU takes the
+   * images (still paused: its guest boots in STARTING) while the source answers its kept hashes;
+   * the source's QEMU, its guest off, stays until RELEASING
    */
   FINAL_PASS(Side.BEFORE, OnFailure.ROLL_BACK, Action.RESUME, "the pass is idempotent per number: run it again"),
   /** each host hashes its copy next to the data; the controller compares */
@@ -35,7 +36,7 @@ enum WarmPhase implements MigrationPhase {
       "define is idempotent and the ownership change is observed first: do it again"),
   /** the VM belongs to the target: started there (a staged QEMU gets its disks and runs on) */
   STARTING(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: start it, roll forward"),
-  /** the source's definition and images removed, the target's copy record forgotten */
+  /** the source's QEMU quits, its definition and images are removed, the target's copy record forgotten */
   RELEASING(Side.PAST, OnFailure.RETRY, Action.RESUME, "past the point of no return: release the source"),
   /** final: the VM runs on the target */
   DONE(Side.FINAL, OnFailure.NONE, Action.NOTHING, "already final"),

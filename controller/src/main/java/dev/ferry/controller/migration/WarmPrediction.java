@@ -6,8 +6,8 @@ import java.util.List;
  * The downtime a warm cutover would have if it began now: the guest's power-off, the final pass
  * (the bytes the guest dirtied since the last pass began, at the pace of the last passes, each
  * pass's fixed cost included, and with it the hashing of the chunks it wrote), the comparison of
- * both hosts' kept hashes, and the rest (the source QEMU's exit,
- * the definition and start on the target).
+ * both hosts' kept hashes, and the rest (the staged QEMU taking the images,
+ * the hashes, the definition and start on the target).
  *
  * <p>Each fixed term is what this VM took the last time it did that step ({@link Earlier}); the
  * documented defaults (docs/cluster-contract.md) stand in for what was never measured:
@@ -24,11 +24,14 @@ import java.util.List;
 record WarmPrediction(long dirtyBytes, List<Pass> lastPasses, Earlier earlier) {
 
   static final long DEFAULT_SHUTDOWN_MS = 5_000;
-  /** the kept hashes compared: 6-32 ms measured at 1-4 GiB (TCG, 2 cores, loaded); 50 ms until the VM has its own */
-  static final long DEFAULT_VERIFY_MS = 50;
   /**
-   * the rest of a staged cutover (the source QEMU's exit while the staged QEMU takes the images,
-   * the ownership change, the resume): 33-84 ms measured there; 100 ms until the VM has its own
+   * the kept hashes compared: both hosts answer them with the hand-over, so only the comparison is
+   * left (0-4 ms measured at 1 GiB, TCG, 2 cores, loaded); 5 ms until the VM has its own
+   */
+  static final long DEFAULT_VERIFY_MS = 5;
+  /**
+   * the rest of a staged cutover (the staged QEMU taking the images, both hosts' hashes, the
+   * ownership change, the resume): 55-82 ms measured there; 100 ms until the VM has its own
    */
   static final long START_MS = 100;
   static final double DEFAULT_BYTES_PER_S = 50.0 * 1024 * 1024;
