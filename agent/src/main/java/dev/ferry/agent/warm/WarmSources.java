@@ -183,13 +183,23 @@ public final class WarmSources {
    * downtime.
    */
   public synchronized WarmSource pass(String vm, WarmPassRequest req) {
-    SourceRecord rec = require(vm, req.migrationId());
+    return pass(vm, req, require(vm, req.migrationId()));
+  }
+
+  /**
+   * {@link #pass(String, WarmPassRequest)} from {@code rec}, which it persists with the pass. A pass
+   * after the recorded one is fresh: the record is written before any of a pass's steps, so none of
+   * them was taken, and QEMU is not asked which bitmaps and exports it has (two round trips, the
+   * final pass's while the guest is down); a repeat of the recorded pass looks first.
+   */
+  private synchronized WarmSource pass(String vm, WarmPassRequest req, SourceRecord rec) {
     int n = req.pass();
     if (n != rec.pass() && n != rec.pass() + 1) {
       throw AgentException.badInput("pass", Integer.toString(n), "the current pass " + rec.pass() + " or the next");
     }
+    boolean fresh = n == rec.pass() + 1;
     // the previous pass's hashing reads through the exports this pass drops
-    if (n != rec.pass()) hashing.await(vm);
+    if (fresh) hashing.await(vm);
     WarmSource view = vms.withVm(vm, "prepare a warm pass of", Vms.ACTION_WAIT, h -> {
       var q = new Qmp(running(vm, h).qmp());
       List<ColdExport.ColdExportDisk> disks = new ArrayList<>();
@@ -205,7 +215,7 @@ public final class WarmSources {
           if (n > 1) removeBitmaps(q, h, n - 2);
         }
         // the next bitmap starts and the previous one stops in one step: no write falls between
-        List<String> started = bitmaps(q, h, n);
+        List<String> started = fresh ? List.of() : bitmaps(q, h, n);
         List<dev.ferry.qmp.QmpCommand<Void>> actions = new ArrayList<>();
         for (ColdExport.ColdExportDisk d : rec.disks()) {
           if (started.contains(d.disk())) continue;
@@ -215,7 +225,7 @@ public final class WarmSources {
         }
         if (!actions.isEmpty()) q.call(new Transaction(actions));
       }
-      List<String> present = q.exports().ids();
+      List<String> present = fresh ? List.of() : q.exports().ids();
       for (ColdExport.ColdExportDisk d : disks) {
         if (present.contains(d.export())) continue;
         String node = h.nodes(h.disk(d.disk())).format();
@@ -244,10 +254,19 @@ public final class WarmSources {
     try {
       var q = new Qmp(p.qmp());
       SourceRecord now = pressUntilOff(vm, rec, req, q);
-      // the final pass prepared at once: its answer says the guest is off, without asking QEMU again
+      // the final pass prepared at once, persisted with the power-off's time in one write; its
+      // answer says the guest is off without asking QEMU again
       if (now.shutdownMs() != null && req.finalPass() != null) {
-        return pass(vm, new WarmPassRequest(req.migrationId(), req.finalPass()));
+        try {
+          return pass(vm, new WarmPassRequest(req.migrationId(), req.finalPass()), now);
+        } catch (RuntimeException e) {
+          // the power-off is kept whatever the pass got to (it may have recorded itself already)
+          SourceRecord kept = require(vm, req.migrationId());
+          if (kept.shutdownMs() == null) write(kept.withShutdownMs(now.shutdownMs()));
+          throw e;
+        }
       }
+      if (now != rec) write(now);
       return view(now, q, h);
     } catch (QmpException e) {
       if (!p.awaitExit(QEMU_GONE)) throw e;
@@ -261,7 +280,10 @@ public final class WarmSources {
         + " are, and no final pass can run");
   }
 
-  /** The record, with the power-off's time set once the guest is off (still null if it runs on). */
+  /**
+   * The record, with the power-off's time set once the guest is off (still null if it runs on);
+   * the caller persists it.
+   */
   private SourceRecord pressUntilOff(String vm, SourceRecord rec, WarmShutdownRequest req, Qmp q) {
     if (!isShutdown(q)) {
       long t0 = System.nanoTime();
@@ -277,7 +299,6 @@ public final class WarmSources {
       if (isShutdown(q)) {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         rec = rec.withShutdownMs(ms);
-        write(rec);
         log.info("vm {}: guest powered off in {} ms for warm migration {}; qemu kept for the final pass", vm, ms,
             rec.migrationId());
       } else {
