@@ -110,15 +110,17 @@ class WarmCutoverTest {
     List<String> calls = s.host2.calls;
     assertThat(calls).as("only the final pass lets go of the images").contains("warm pass 0", "warm pass 1 last");
     assertThat(calls.indexOf("attach staged " + s.vm)).as("images attached after the final pass, before the"
-        + " verification that precedes the hand-over: " + calls).isGreaterThan(calls.indexOf("warm pass 1 last"))
-        .isLessThan(calls.indexOf("POST /agent/warm-copies/" + id + "/hashes"));
+        + " hand-over and the start: " + calls).isGreaterThan(calls.indexOf("warm pass 1 last"))
+        .isLessThan(calls.indexOf("start staged " + s.vm));
+    assertThat(calls.indexOf("POST /agent/warm-copies/" + id + "/hashes")).as("the copy hashed after the final"
+        + " pass: " + calls).isGreaterThan(calls.indexOf("warm pass 1 last"));
   }
 
   /**
    * The round trips while the guest is down: the source prepares the final pass in its answer to
    * the power-off (no pass request of its own) and answers the hashes it kept without quitting its
-   * QEMU first, the target answers its hashes right after it attached; the source's QEMU, its guest
-   * off, quits only after the guest runs on the target.
+   * QEMU first, the target answers its own while it attaches; the source's QEMU, its guest off,
+   * quits only after the guest runs on the target.
    */
   @Test
   void finalPassPreparedByThePowerOff_sourceHashesBeforeItsQemuQuits_whichWaitsForTheTargetsStart() throws Exception {
@@ -142,8 +144,9 @@ class WarmCutoverTest {
     assertThat(source.stream().filter(c -> c.equals(vmPath + "/hashes")).count()).as(source.toString()).isEqualTo(1);
     List<String> target = s.host2.calls;
     String hashes = "POST /agent/warm-copies/" + id + "/hashes";
-    assertThat(target).as("the copy's hashes after its images were attached").containsSubsequence(
-        "warm pass 1 last", "POST /agent/warm-copies/" + id + "/attach", hashes);
+    assertThat(target).as("the copy attached and hashed after the final pass").containsSubsequence(
+        "warm pass 1 last", "POST /agent/warm-copies/" + id + "/attach").containsSubsequence("warm pass 1 last",
+        hashes);
     assertThat(target.stream().filter(c -> c.equals(hashes)).count()).as(target.toString()).isEqualTo(1);
   }
 

@@ -259,6 +259,9 @@ public final class WarmCopies {
     HashLedger ledger = ledger(id);
     if (ledger.unknownChunks() > 0) {
       log.info("warm copy {}: {} chunks not hashed by the passes, hashed now", id, ledger.unknownChunks());
+      // reading an image takes its lock: a VM staged on it gets it first, as it would without this
+      // read (the cutover asks for these hashes while it attaches)
+      attach(id);
     }
     return r.images().stream().map(img -> hashes.fill(img.id(), Path.of(img.path()), img.format(),
         ledger.chunkBytes(img.id()), ledger.known(img.id()))).toList();

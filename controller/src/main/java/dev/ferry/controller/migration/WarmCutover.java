@@ -123,29 +123,29 @@ final class WarmCutover {
 
   /**
    * The guest is off and its last writes are on the target: the target's copier lets go of the
-   * images and its staged QEMU takes them, so that the start after the hand-over only resumes it,
-   * and the target then answers its hashes; meanwhile the source answers the hashes it kept of the
-   * final pass. The source's QEMU, its guest off, stays until the release ({@link #finishSource}):
-   * its quitting took 20-30 ms of every downtime. The target's hashes follow its attach, never
-   * go beside it: hashing an image the ledger lost opens it, which could keep QEMU from taking
-   * it. Both before the point of no return: a rollback kills the staged QEMU with the target's
+   * images and its staged QEMU takes them, so that the start after the hand-over only resumes it;
+   * meanwhile both hosts answer the hashes they kept of the final pass. The source's QEMU, its
+   * guest off, stays until the release ({@link #finishSource}): its quitting took 20-30 ms of every
+   * downtime. (A target that must hash an image its ledger lost attaches it first itself: reading
+   * it takes its lock.) Both before the point of no return: a rollback kills the staged QEMU with the target's
    * definition and boots the guest on the source again. A target whose QEMU can open the images
    * but not attach them fails the migration here, the guest not yet started anywhere; one with
    * nothing staged (its QEMU died) answers its status, and its start is a plain one.
    */
   Hashes attachWhileSourceHashes() {
-    var attach = new FutureTask<List<DiskHashes>>(() -> {
-      ctx.retrying(record.target, "attach of the copy's images", () -> ctx.agent(record.target)
-          .within(Duration.ofSeconds(60)).attachWarmCopy(record.id));
-      return prefetch(record.target, () -> ctx.agent(record.target).within(Handover.HASH_TIMEOUT)
-          .warmCopyHashes(record.id));
-    });
+    var attach = new FutureTask<WarmCopyStatus>(() -> ctx.retrying(record.target, "attach of the copy's images",
+        () -> ctx.agent(record.target).within(Duration.ofSeconds(60)).attachWarmCopy(record.id)));
+    var target = new FutureTask<List<DiskHashes>>(() -> prefetch(record.target, () -> ctx.agent(record.target)
+        .within(Handover.HASH_TIMEOUT).warmCopyHashes(record.id)));
     Thread.ofVirtual().name("attach-" + record.target).start(attach);
+    Thread.ofVirtual().name("hashes-" + record.target).start(target);
     List<DiskHashes> source = prefetch(record.source, this::sourceHashes);
     try {
-      return new Hashes(source, attach.get());
+      attach.get();
+      return new Hashes(source, target.get());
     } catch (InterruptedException e) {
       attach.cancel(true);
+      target.cancel(true);
       Thread.currentThread().interrupt();
       throw new ControllerException(Kind.INTERNAL, "interrupted while host '" + record.target
           + "' attached the staged disks of vm '" + record.vm + "'");
