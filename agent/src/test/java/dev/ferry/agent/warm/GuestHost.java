@@ -1,11 +1,16 @@
 package dev.ferry.agent.warm;
 
+import dev.ferry.agent.cold.ImageHashes;
+import dev.ferry.agent.migration.PortRange;
 import dev.ferry.agent.pool.Pools;
+import dev.ferry.agent.qemu.qmp.StreamTls;
+import dev.ferry.agent.vm.Vms;
 import dev.ferry.agent.qemu.AccelMode;
 import dev.ferry.agent.qemu.AcceleratorProbe;
 import dev.ferry.agent.qemu.QemuInstallation;
 import dev.ferry.agent.vm.QemuHost;
 import dev.ferry.testsupport.TestGuest;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -26,5 +31,15 @@ record GuestHost(Path data, Pools pools, Path pool, Path kernel, Path initrd, Qe
     QemuInstallation qemu = QemuInstallation.detect();
     return new GuestHost(data, pools, pool, kernel, initrd,
         new QemuHost(qemu, new AcceleratorProbe(qemu).choose(AccelMode.AUTO).accelerator()));
+  }
+
+  /** This host's warm sources over {@code vms}, plain NBD on a free loopback port. */
+  WarmSources warmSources(Vms vms, String name) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    return new WarmSources(data, vms, name, "127.0.0.1", new PortRange(port, port), StreamTls.OFF, null,
+        new ImageHashes(Path.of("/usr/bin/qemu-storage-daemon"), Path.of("/usr/bin/qemu-img")));
   }
 }

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.agent.AgentException;
-import dev.ferry.agent.cold.ImageHashes;
-import dev.ferry.agent.migration.PortRange;
-import dev.ferry.agent.qemu.qmp.StreamTls;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentDisk;
@@ -18,7 +15,6 @@ import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
 import dev.ferry.testsupport.TestGuest;
 import dev.ferry.testsupport.qmp.Stop;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,12 +43,13 @@ class PowerOffDeathIT {
   private static final String ID = "4d3c2b1a-0f9e-4d8c-b7a6-958473625140";
 
   @TempDir Path dir;
+  private GuestHost h1;
   private Vms vms;
   private Path disk;
 
   @BeforeEach
   void startAPausedVm() throws Exception {
-    GuestHost h1 = GuestHost.in(dir, "h1");
+    h1 = GuestHost.in(dir, "h1");
     Path pool = h1.pool();
     Path kernel = h1.kernel();
     Path initrd = h1.initrd();
@@ -119,14 +116,7 @@ class PowerOffDeathIT {
   }
 
   private WarmSources sources() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Path daemon = Path.of("/usr/bin/qemu-storage-daemon");
-    Path img = Path.of("/usr/bin/qemu-img");
-    return new WarmSources(dir.resolve("data"), vms, "h1", "127.0.0.1", new PortRange(port, port), StreamTls.OFF,
-        null, new ImageHashes(daemon, img));
+    return h1.warmSources(vms, "h1");
   }
 
   private VmState awaitState(VmState want) throws Exception {

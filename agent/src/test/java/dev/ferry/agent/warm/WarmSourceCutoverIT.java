@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.agent.AgentException;
-import dev.ferry.agent.cold.ImageHashes;
-import dev.ferry.agent.migration.PortRange;
-import dev.ferry.agent.qemu.qmp.StreamTls;
 import dev.ferry.agent.vm.Vms;
 import dev.ferry.api.VmState;
 import dev.ferry.api.agent.AgentDisk;
@@ -20,14 +17,12 @@ import dev.ferry.testsupport.GuestConsole;
 import dev.ferry.testsupport.GuestLine;
 import dev.ferry.testsupport.OwnedProcesses;
 import dev.ferry.testsupport.TestGuest;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,22 +40,23 @@ class WarmSourceCutoverIT {
   private static final String VM = "web";
   private static final String ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
-  @TempDir Path dir;
-  private Vms vms;
-
-  @AfterEach
-  void detach() {
-    if (vms != null) vms.detachAll();
+  @Test
+  void poweredOff_finalPassPrepared_keptHashesAreTheDisks_thenARollbackBootsTheGuestInTheSameQemu(@TempDir Path dir)
+      throws Exception {
+    GuestHost h1 = GuestHost.in(dir, "h1");
+    Vms vms = Vms.load(h1.data(), "h1", h1.pools(), h1.host());
+    try {
+      cutOverAndRollBack(h1, vms);
+    } finally {
+      vms.detachAll();
+    }
   }
 
-  @Test
-  void poweredOff_finalPassPrepared_keptHashesAreTheDisks_thenARollbackBootsTheGuestInTheSameQemu() throws Exception {
-    GuestHost h1 = GuestHost.in(dir, "h1");
+  private static void cutOverAndRollBack(GuestHost h1, Vms vms) throws Exception {
     Path disk = h1.pool().resolve("web-disk0.raw");
     byte[] data = new byte[1 << 20];
     for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 31 + 7);
     Files.write(disk, data);
-    vms = Vms.load(h1.data(), "h1", h1.pools(), h1.host());
     vms.define(VM, new AgentVmDefinition(VM, 1, 256L << 20, "q35", null, h1.kernel().toString(),
         h1.initrd().toString(), TestGuest.append(""), List.of(new AgentDisk("disk0", disk.toString(), "raw")),
         List.of()));
@@ -68,7 +64,7 @@ class WarmSourceCutoverIT {
     owned.own(pid);
     var console = new GuestConsole(vms.runDirOf(VM).console());
     console.await(GuestLine.Ready.class, Duration.ofSeconds(90));
-    WarmSources sources = sources(h1);
+    WarmSources sources = h1.warmSources(vms, "h1");
     sources.start(VM, new WarmSourceRequest(ID, "h2"));
     sources.pass(VM, new WarmPassRequest(ID, 0));
 
@@ -101,14 +97,5 @@ class WarmSourceCutoverIT {
 
   private static String sha256(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-  }
-
-  private WarmSources sources(GuestHost h) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    return new WarmSources(dir.resolve("data"), vms, "h1", "127.0.0.1", new PortRange(port, port), StreamTls.OFF,
-        null, new ImageHashes(Path.of("/usr/bin/qemu-storage-daemon"), Path.of("/usr/bin/qemu-img")));
   }
 }
