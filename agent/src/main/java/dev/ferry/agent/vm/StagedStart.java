@@ -63,13 +63,17 @@ final class StagedStart {
    */
   AgentVmStatus attach(QemuProcess p) {
     boolean already;
+    boolean untouched;
     synchronized (vm) {
       already = p == attached;
+      // only the first try may skip looking: one that failed part-way left nodes behind
+      untouched = !already && p == launched;
+      if (untouched) launched = null;
     }
     if (already) return vm.status();
     long t0 = System.nanoTime();
     try {
-      StagedDisks.attach(new Qmp(p.qmp()), vm.record().spec());
+      StagedDisks.attach(new Qmp(p.qmp()), vm.record().spec(), untouched);
     } catch (QmpException e) {
       if (p.awaitExit(Duration.ofMillis(200))) return vm.status();
       // QEMU refused an image (it cannot open it): asking again changes nothing
@@ -89,11 +93,14 @@ final class StagedStart {
     long t0 = System.nanoTime();
     var q = new Qmp(p.qmp());
     boolean known;
+    boolean untouched;
     synchronized (vm) {
       known = p == attached;
+      untouched = !known && p == launched;
+      if (untouched) launched = null;
     }
     try {
-      if (!known) StagedDisks.attach(q, vm.record().spec());
+      if (!known) StagedDisks.attach(q, vm.record().spec(), untouched);
       q.call(new Cont());
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "vm " + vm.name() + ": attaching the staged disks to qemu pid " + p.pid()
