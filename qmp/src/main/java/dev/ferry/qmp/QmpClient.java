@@ -169,6 +169,29 @@ public final class QmpClient implements AutoCloseable {
     return call(command, Map.of(), options.defaultDeadline());
   }
 
+  /**
+   * Sends {@code commands} one after another without waiting between them, then waits for every
+   * reply. QEMU runs them in the order sent, so commands that each need the one before to have
+   * run, but not its answer, cost one round trip instead of one each (QEMU runs a later command
+   * also when an earlier one failed: only send together what may run whatever the others do).
+   *
+   * @return per command, in order: its failure, or null
+   */
+  public List<QmpException> callInOrder(List<? extends QmpCommand<?>> commands, Duration deadline) {
+    List<CompletableFuture<?>> sent = new java.util.ArrayList<>();
+    for (QmpCommand<?> c : commands) sent.add(send(c, deadline));
+    List<QmpException> failures = new java.util.ArrayList<>();
+    for (int i = 0; i < sent.size(); i++) {
+      try {
+        Futures.await(sent.get(i), "qmp command '" + commands.get(i).name() + "'");
+        failures.add(null);
+      } catch (QmpException e) {
+        failures.add(e);
+      }
+    }
+    return failures;
+  }
+
   /** Executes a typed command with the default deadline. */
   public <R> R call(QmpCommand<R> command) throws QmpException {
     return call(command, options.defaultDeadline());

@@ -163,6 +163,11 @@ final class FakeQmpServer implements AutoCloseable {
       return step(new Reply(this, "{\"return\": " + json + "}"));
     }
 
+    /** Adds a script step that answers the held command with an error. */
+    FakeQmpServer replyError(String errorClass, String desc) {
+      return step(new Reply(this, "{\"error\": {\"class\": \"%s\", \"desc\": \"%s\"}}".formatted(errorClass, desc)));
+    }
+
     /** Waits until the server has read the command. */
     void awaitRead() throws InterruptedException {
       if (!read.await(5, TimeUnit.SECONDS)) {

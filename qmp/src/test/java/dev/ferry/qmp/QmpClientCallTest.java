@@ -9,7 +9,11 @@ import dev.ferry.qmp.machine.QueryStatus;
 import dev.ferry.qmp.migration.QueryMigrate;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.ferry.qmp.block.BlockdevDel;
+import dev.ferry.qmp.export.NbdServerStop;
+import dev.ferry.qmp.object.QomSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -79,6 +83,31 @@ class QmpClientCallTest {
     assertThat(status).isNotDone();
     answerFirst.countDown();
     assertThat(status.get()).isEqualTo(new QueryStatus.StatusInfo("running", true));
+  }
+
+  @Test
+  void callInOrder_sendsEveryCommandBeforeAnyReply_andAnswersEachFailureInItsPlace() {
+    // the script reads all three before it answers one: a client waiting for each reply never gets one
+    FakeQmpServer.Held stop = qemu.expect("nbd-server-stop").hold();
+    FakeQmpServer.Held set = qemu.expect("qom-set").hold();
+    FakeQmpServer.Held del = qemu.expect("blockdev-del").hold();
+    stop.replyError("GenericError", "NBD server not running");
+    set.reply("{}");
+    del.replyError("GenericError", "Node 'disk0-staged' is busy");
+
+    List<QmpException> failed = client.callInOrder(List.of(new NbdServerStop(),
+        new QomSet("/machine/peripheral/disk0-dev", "drive", "disk0"), new BlockdevDel("disk0-staged")), PROMPTLY);
+
+    assertThat(failed).hasSize(3);
+    assertThat(failed.get(0)).isInstanceOfSatisfying(QmpErrorException.class,
+        e -> assertThat(e.desc()).isEqualTo("NBD server not running"));
+    assertThat(failed.get(1)).isNull();
+    assertThat(failed.get(2)).isInstanceOfSatisfying(QmpErrorException.class,
+        e -> assertThat(e.command()).isEqualTo("blockdev-del"));
+    assertThat(qemu.received()).last().isEqualTo("{\"execute\":\"blockdev-del\","
+        + "\"arguments\":{\"node-name\":\"disk0-staged\"},\"id\":4}");
+    assertThat(qemu.received()).anyMatch(l -> l.equals("{\"execute\":\"qom-set\",\"arguments\":{\"path\":"
+        + "\"/machine/peripheral/disk0-dev\",\"property\":\"drive\",\"value\":\"disk0\"},\"id\":3}"));
   }
 
   @Test
