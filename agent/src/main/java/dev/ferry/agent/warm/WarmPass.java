@@ -31,8 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One pass of a warm copy, disk by disk, on a thread of its own, with Ferry's copier (4
- * connections, 4 MiB requests, the shared bandwidth cap).
+ * One pass of a warm copy, disk by disk, on a thread of its own, with Ferry's copier (up to 4
+ * connections, fewer for a small pass, 4 MiB requests, the shared bandwidth cap).
  *
  * <p>The plan: pass 0 copies what {@code base:allocation} says is data (the new image reads as
  * zero elsewhere); a later pass copies only the ranges the pass's dirty bitmap marks, each split
@@ -198,7 +198,7 @@ final class WarmPass {
     // pass 0 writes into a new image (reads as zero); later passes must zero what the guest zeroed
     DiskCopy copy = new DiskCopy(plan, () -> NbdClient.connect(source, src.export(),
         List.of(MetaContexts.BASE_ALLOCATION), options), target.opener(),
-        new DiskCopy.Options(CONNECTIONS, REQUEST, bandwidth, req.pass() == 0));
+        new DiskCopy.Options(connections(plan.dataBytes()), REQUEST, bandwidth, req.pass() == 0));
     current = copy;
     if (cancelled) copy.cancel();
     copy.run();
@@ -210,6 +210,15 @@ final class WarmPass {
     log.info("warm copy {}: pass {} disk {}: planned in {} ms, copied in {} ms, hashed in {} ms", id, req.pass(),
         img.id(), (planned0 - startedNanos) / 1_000_000, (copied0 - planned0) / 1_000_000,
         (System.nanoTime() - copied0) / 1_000_000);
+  }
+
+  /**
+   * Connections for {@code dataBytes}: each one's set-up is several round trips with the source's
+   * server and the writer's, which a small pass (the final one moves ~1 MiB while the guest is
+   * down) does not win back; one connection keeps 8 requests in flight.
+   */
+  static int connections(long dataBytes) {
+    return (int) Math.max(1, Math.min(CONNECTIONS, dataBytes / (2L * REQUEST)));
   }
 
   /**
