@@ -103,7 +103,10 @@ record LocalAgent(AgentApi.Services s) implements HostAgent {
 
   @Override
   public AgentVmStatus stageVm(String vm) {
-    return s.vms().stage(vm);
+    AgentVmStatus st = s.vms().stage(vm);
+    // staging is a warm cutover's: its final pass then writes through the staged QEMU
+    if (s.warm() != null) s.warm().copies().openForFinalPass(vm);
+    return st;
   }
 
   @Override

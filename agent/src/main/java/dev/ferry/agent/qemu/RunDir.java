@@ -28,6 +28,11 @@ public record RunDir(Path dir) {
     return qmpSocketOf(dir);
   }
 
+  /** the NBD server a staged QEMU serves its images on for a warm cutover's final pass (as long as qmp.sock) */
+  public Path finalPassSocket() {
+    return dir.resolve("nbd.sock");
+  }
+
   public Path pidFile() {
     return dir.resolve("qemu.pid");
   }

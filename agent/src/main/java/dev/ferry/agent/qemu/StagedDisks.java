@@ -5,7 +5,13 @@ import dev.ferry.agent.AgentException.Kind;
 import dev.ferry.agent.qemu.qmp.Qmp;
 import dev.ferry.qmp.block.BlockdevDel;
 import dev.ferry.qmp.object.QomSet;
+import dev.ferry.agent.qemu.qmp.NbdServer;
+import dev.ferry.qmp.QmpCommand;
 import dev.ferry.qmp.QmpErrorException;
+import dev.ferry.qmp.QmpException;
+import dev.ferry.qmp.export.NbdServerStop;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,11 +20,12 @@ import java.util.Set;
 /**
  * A VM's QEMU started before its disks may be opened. A warm cutover starts the target's QEMU,
  * paused, while the guest still runs on the source and the passes still write the target's images
- * (through {@code qemu-storage-daemon}, which holds them; QEMU refuses a writable export of a node
- * one of its devices holds, so the last pass cannot go through the staged QEMU instead). Each
- * device starts on a {@code raw} node ({@code <id>-staged}) over a {@code null-co} placeholder of
- * the disk's size. {@link #attach} adds the image's nodes under the names a plain start gives them
- * and sets the device's {@code drive} to the format node ({@code qom-set}, which QEMU allows on a
+ * (through {@code qemu-storage-daemon}, which holds them). Each device starts on a {@code raw}
+ * node ({@code <id>-staged}) over a {@code null-co} placeholder of the disk's size: QEMU refuses a
+ * writable export of a node one of its devices holds, so the images are opened beside the devices
+ * ({@link #openForFinalPass}) for the final pass to write through this QEMU's own exports. {@link
+ * #attach} adds the image's nodes (where they were not opened) under the names a plain start gives
+ * them and sets the device's {@code drive} to the format node ({@code qom-set}, which QEMU allows on a
  * realized device since 6.0; the guest never ran, so there is no write to carry). It replaced a
  * mirror with {@code sync: none} whose job states cost 5 round trips per disk, 26-38 ms of every
  * cutover's downtime. The shim is deleted after: the block graph is then the one a plain start
@@ -57,20 +64,83 @@ public final class StagedDisks {
     return spec.disks().stream().anyMatch(d -> names.contains(shim(d)) || names.contains(placeholder(d)));
   }
 
+  /** What a caller knows of a staged QEMU's block graph without asking it (each question is a round trip). */
+  public enum Known {
+    /** nothing: an agent restarted since, or an earlier step failed part-way; QEMU is asked */
+    NOTHING,
+    /** the layout's nodes only: started staged by this agent, nothing tried on it since */
+    LAYOUT,
+    /** {@link #openForFinalPass} done by this agent, nothing tried on it since */
+    OPENED
+  }
+
   /**
-   * Puts each disk's image under its device: its nodes added, then the device's {@code drive} set
-   * to the format node ({@code qom-set}), then the shim deleted. Each step looks first, so a repeat
-   * after a failure part-way goes on where it stopped (and never sets {@code drive} to the node the
-   * device has: QEMU 7.2 aborts on that). The images must be free (no other process writing them);
-   * the guest must not have run. One round trip per step: the cutover's downtime waits on each,
-   * so a QEMU known {@code untouched} (started staged by this agent, no attach tried on it since)
-   * is not asked for its nodes: they are the layout's.
+   * Opens the images in the staged QEMU before the final pass, beside the devices (still on their
+   * shims), and exports each non-raw one writable under its disk id on {@code socket}: the final
+   * pass then writes through the QEMU that will run the guest, and the attach after it is the
+   * server's stop and {@code qom-set}, where the writer's exit and the images' opening (20-40 ms on
+   * a loaded 2-core host) were part of the downtime. The images must be free (the copy's writer
+   * gone). A raw image's nodes are opened too but not exported: the passes write its file directly
+   * (its size never changes, so the file node's size read now stays right; a qcow2 file grows, which
+   * is why it is only ever written through this QEMU once opened here). Each step looks first.
+   * Answers whether anything is exported.
    */
-  public static void attach(Qmp qmp, VmSpec spec, boolean untouched) {
-    Set<String> names = untouched ? layoutNames(spec) : qmp.nodes().names();
+  public static boolean openForFinalPass(Qmp qmp, VmSpec spec, Path socket) {
+    Set<String> names = qmp.nodes().names();
+    for (DiskSpec d : spec.disks()) {
+      if (!names.contains(shim(d))) {
+        throw new AgentException(Kind.CONFLICT, "disk " + d.id() + " is not staged (no node " + shim(d)
+            + "); its image cannot be opened for the final pass");
+      }
+      if (!names.contains(d.fileNode())) qmp.nodes().addFile(d.fileNode(), d.path());
+      if (!names.contains(d.formatNode())) qmp.nodes().addFormat(d.formatNode(), d.format().driver(), d.fileNode());
+    }
+    List<DiskSpec> exported = spec.disks().stream().filter(d -> d.format() != DiskFormat.RAW).toList();
+    if (exported.isEmpty()) return false;
+    qmp.nbdServer().startUnix(socket);
+    List<String> present = qmp.exports().ids();
+    for (DiskSpec d : exported) {
+      if (!present.contains(d.id())) qmp.exports().add(d.id(), d.formatNode(), true, List.of());
+    }
+    return true;
+  }
+
+  /**
+   * Undoes {@link #openForFinalPass} (the server stopped, the images' nodes deleted) so that a
+   * writer process may open the images again. Idempotent; a disk already under its device is kept.
+   */
+  public static void closeFinalPass(Qmp qmp, VmSpec spec) {
+    qmp.nbdServer().stopIfRunning();
+    Set<String> names = qmp.nodes().names();
     for (DiskSpec d : spec.disks()) {
       if (!names.contains(shim(d))) continue;
-      // a format node added just now has no device on it; one there before is looked at
+      if (names.contains(d.formatNode())) qmp.call(new BlockdevDel(d.formatNode()));
+      if (names.contains(d.fileNode())) qmp.call(new BlockdevDel(d.fileNode()));
+    }
+  }
+
+  /**
+   * Puts each disk's image under its device: its nodes added (unless opened for the final pass),
+   * the final pass's exports gone with their server (an export holds write permission on the node
+   * the device needs), the device's {@code drive} set to the format node ({@code qom-set}), the
+   * shim deleted. Each step looks first, so a repeat after a failure part-way goes on where it
+   * stopped (and never sets {@code drive} to the node the device has: QEMU 7.2 aborts on that). The
+   * images must be free of other processes; the guest must not have run. One round trip per step,
+   * each on the cutover's downtime, so what the caller {@code known} is not asked again.
+   */
+  public static void attach(Qmp qmp, VmSpec spec, Known known) {
+    if (known == Known.OPENED) {
+      attachOpened(qmp, spec);
+      return;
+    }
+    Set<String> names = known == Known.LAYOUT ? layoutNames(spec) : qmp.nodes().names();
+    // images opened beside a shim may still be exported (a staged QEMU serves nothing else)
+    if (spec.disks().stream().anyMatch(d -> names.contains(shim(d)) && names.contains(d.formatNode()))) {
+      qmp.nbdServer().stopIfRunning();
+    }
+    for (DiskSpec d : spec.disks()) {
+      if (!names.contains(shim(d))) continue;
+      // a format node added just now has no device on it; else look
       boolean fresh = !names.contains(d.formatNode());
       if (!names.contains(d.fileNode())) qmp.nodes().addFile(d.fileNode(), d.path());
       if (fresh) qmp.nodes().addFormat(d.formatNode(), d.format().driver(), d.fileNode());
@@ -88,6 +158,41 @@ public final class StagedDisks {
         // QEMU refuses to delete a node a device uses: say which node the device has
         requireMoved(qmp, d);
         throw e;
+      }
+    }
+  }
+
+  /**
+   * {@link #attach} after this agent's {@link #openForFinalPass}: the devices on their shims, the
+   * images' nodes open, the server up unless every disk is raw. The server's stop (which ends its
+   * exports and waits until they let go of the nodes), each {@code qom-set} and each shim's
+   * deletion go to QEMU at once: one round trip of the downtime, not one per step. A step that
+   * fails makes the ones after it fail too (no device moves onto a node an export still writes).
+   */
+  private static void attachOpened(Qmp qmp, VmSpec spec) {
+    boolean served = spec.disks().stream().anyMatch(d -> d.format() != DiskFormat.RAW);
+    List<QmpCommand<?>> steps = new ArrayList<>();
+    if (served) steps.add(new NbdServerStop());
+    for (DiskSpec d : spec.disks()) {
+      steps.add(QomSet.drive(d.deviceId(), d.formatNode()));
+      steps.add(new BlockdevDel(shim(d)));
+    }
+    List<QmpException> failed = qmp.callInOrder(steps);
+    int i = 0;
+    if (served) {
+      QmpException stop = failed.get(i++);
+      if (stop != null && !NbdServer.notRunning(stop)) throw stop;
+    }
+    for (DiskSpec d : spec.disks()) {
+      QmpException set = failed.get(i++);
+      QmpException del = failed.get(i++);
+      if (set != null) {
+        throw new AgentException(Kind.CONFLICT, "disk " + d.id() + ": moving its device onto " + d.path()
+            + " failed: " + set.getMessage(), set);
+      }
+      if (del != null) {
+        requireMoved(qmp, d);
+        throw del;
       }
     }
   }

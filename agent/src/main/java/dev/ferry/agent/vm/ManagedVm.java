@@ -205,6 +205,12 @@ final class ManagedVm {
     return staged.attach(p);
   }
 
+  /** {@link StagedStart#openForFinalPass} on this VM's run directory; the socket, or null when nothing is exported. */
+  Path openStagedForFinalPass(QemuProcess p) {
+    Path socket = run.finalPassSocket();
+    return staged.openForFinalPass(p, socket) ? socket : null;
+  }
+
   /** {@link StagedStart#resume} */
   AgentVmStatus resumeStaged(QemuProcess p) {
     return staged.resume(p);

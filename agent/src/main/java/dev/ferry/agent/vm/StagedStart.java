@@ -26,8 +26,10 @@ final class StagedStart {
   private final ManagedVm vm;
   /** the staged process whose disks this agent attached: its guest never ran until its start (a restart forgets it) */
   private QemuProcess attached;
-  /** the process this agent started staged, until it resumes it (a restart forgets it) */
+  /** the process this agent started staged, while nothing else was tried on it (a restart forgets it) */
   private QemuProcess launched;
+  /** the process whose images this agent opened for the final pass, while nothing else was tried on it */
+  private QemuProcess opened;
 
   StagedStart(ManagedVm vm) {
     this.vm = vm;
@@ -40,7 +42,7 @@ final class StagedStart {
       if (vm.process == null || vm.state != VmState.PAUSED) return null;
       p = vm.process;
       // known without asking QEMU (a round trip of a cutover's downtime); an agent restarted since asks it
-      if (p == attached || p == launched) return p;
+      if (p == attached || p == launched || p == opened) return p;
     }
     try {
       return StagedDisks.waiting(new Qmp(p.qmp()), vm.record().spec()) ? p : null;
@@ -58,22 +60,68 @@ final class StagedStart {
   }
 
   /**
+   * {@link StagedDisks#openForFinalPass} on {@code socket}; answers whether anything is exported
+   * there. A failure part-way is undone (the images' nodes closed), so that the copy's writer
+   * process can open them again, and is thrown.
+   */
+  boolean openForFinalPass(QemuProcess p, java.nio.file.Path socket) {
+    synchronized (vm) {
+      if (p == attached) {
+        throw new AgentException(Kind.CONFLICT, "vm " + vm.name() + ": its staged disks are attached already");
+      }
+      launched = null;
+      opened = null;
+    }
+    var q = new Qmp(p.qmp());
+    long t0 = System.nanoTime();
+    boolean served;
+    try {
+      served = StagedDisks.openForFinalPass(q, vm.record().spec(), socket);
+    } catch (RuntimeException e) {
+      try {
+        StagedDisks.closeFinalPass(q, vm.record().spec());
+      } catch (RuntimeException again) {
+        e.addSuppressed(again);
+      }
+      if (e instanceof QmpException qe) {
+        throw new AgentException(Kind.CONFLICT, "vm " + vm.name() + ": opening its images in the staged qemu pid "
+            + p.pid() + " failed: " + Qmp.describe(qe), e);
+      }
+      throw e;
+    }
+    synchronized (vm) {
+      if (vm.process == p) opened = p;
+    }
+    log.info("vm {}: images opened in staged qemu pid {} for the final pass in {} ms{}", vm.name(), p.pid(),
+        (System.nanoTime() - t0) / 1_000_000, served ? ", exported on " + socket : "");
+    return served;
+  }
+
+  /** What this agent knows of {@code p}'s nodes, forgotten once used: a step that fails part-way leaves others. */
+  private StagedDisks.Known take(QemuProcess p) {
+    synchronized (vm) {
+      StagedDisks.Known known = p == opened ? StagedDisks.Known.OPENED
+          : p == launched ? StagedDisks.Known.LAYOUT : StagedDisks.Known.NOTHING;
+      opened = null;
+      launched = null;
+      return known;
+    }
+  }
+
+  /**
    * The images are free now (the last pass is done): under their devices, the guest still paused,
    * never run. A QEMU that dies meanwhile is no failure here: the start after it is a plain one.
    */
   AgentVmStatus attach(QemuProcess p) {
     boolean already;
-    boolean untouched;
     synchronized (vm) {
       already = p == attached;
-      // only the first try may skip looking: one that failed part-way left nodes behind
-      untouched = !already && p == launched;
-      if (untouched) launched = null;
     }
     if (already) return vm.status();
+    StagedDisks.Known known = take(p);
     long t0 = System.nanoTime();
     try {
-      StagedDisks.attach(new Qmp(p.qmp()), vm.record().spec(), untouched);
+      StagedDisks.attach(new Qmp(p.qmp()), vm.record().spec(), known);
     } catch (QmpException e) {
       if (p.awaitExit(Duration.ofMillis(200))) return vm.status();
       // QEMU refused an image (it cannot open it): asking again changes nothing
@@ -92,15 +140,12 @@ final class StagedStart {
   AgentVmStatus resume(QemuProcess p) {
     long t0 = System.nanoTime();
     var q = new Qmp(p.qmp());
-    boolean known;
-    boolean untouched;
+    boolean done;
     synchronized (vm) {
-      known = p == attached;
-      untouched = !known && p == launched;
-      if (untouched) launched = null;
+      done = p == attached;
     }
     try {
-      if (!known) StagedDisks.attach(q, vm.record().spec(), untouched);
+      if (!done) StagedDisks.attach(q, vm.record().spec(), take(p));
       q.call(new Cont());
     } catch (QmpException e) {
       throw new AgentException(Kind.UNAVAILABLE, "vm " + vm.name() + ": attaching the staged disks to qemu pid " + p.pid()
@@ -111,6 +156,7 @@ final class StagedStart {
       if (vm.process == p && vm.state == VmState.PAUSED) vm.transition(VmState.RUNNING);
       attached = null;
       launched = null;
+      opened = null;
     }
     log.info("vm {}: staged disks attached, qemu pid {} resumed in {} ms", vm.name(), p.pid(),
         (System.nanoTime() - t0) / 1_000_000);

@@ -230,6 +230,26 @@ public final class Vms {
     });
   }
 
+  /** A staged QEMU that took a VM's images for a warm cutover's final pass: its pid, and the socket of its exports (null: every image raw). */
+  public record StagedWriter(long pid, Path socket) {}
+
+  /**
+   * {@link ManagedVm#openStagedForFinalPass}: the images opened in the staged VM's QEMU, where
+   * the final pass then writes them. {@code freeImages} runs first, and only when a staged QEMU
+   * waits (the copy's writer lets go of the images); empty when none waits: the final pass then
+   * writes as the others did.
+   */
+  public java.util.Optional<StagedWriter> openStagedForFinalPass(String name, Runnable freeImages) {
+    ManagedVm vm = get(name);
+    return vm.exclusive("open the staged disks of", ACTION_WAIT, () -> {
+      checkGuards(name, "start");
+      QemuProcess staged = vm.stagedProcess();
+      if (staged == null) return java.util.Optional.<StagedWriter>empty();
+      freeImages.run();
+      return java.util.Optional.of(new StagedWriter(staged.pid(), vm.openStagedForFinalPass(staged)));
+    });
+  }
+
   /**
    * The pool guard again, chain included: a stopped VM's image is just a file in a pool, and its
    * qcow2 header may have been rewritten to name a backing file outside the pools since define.

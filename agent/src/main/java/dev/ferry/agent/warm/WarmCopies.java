@@ -211,6 +211,27 @@ public final class WarmCopies {
   }
 
   /**
+   * Right after the VM was staged here for a warm cutover, while its guest still runs on the
+   * source: the images of its copy (between passes) go from the writer daemon to the staged QEMU,
+   * which the final pass then writes through ({@link WarmWriters#inQemu}), so that the daemon's exit
+   * and the images' opening are not part of the downtime. Best effort: where it fails, the images
+   * are closed in that QEMU again and the final pass starts a daemon, as before.
+   */
+  public synchronized void openForFinalPass(String vm) {
+    CopyRecord r = all().stream().filter(c -> c.vm().equals(vm) && c.state().equals(WarmCopyStatus.COPIED))
+        .findFirst().orElse(null);
+    if (r == null || running.containsKey(r.migrationId()) || !vms.exists(vm)) return;
+    String id = r.migrationId();
+    try {
+      vms.openStagedForFinalPass(vm, () -> writers.stop(id))
+          .ifPresent(w -> writers.inQemu(id, w.pid(), w.socket()));
+    } catch (RuntimeException e) {
+      log.warn("warm copy {}: images not opened in the staged vm {} ({}); the final pass writes them as the others",
+          id, vm, e.getMessage());
+    }
+  }
+
+  /**
    * After the final pass, at once rather than when the controller, which polls the pass, asks for it
    * ({@link #attach} then finds it done, or waits for it on the same locks): the writer lets go of
    * the images and the VM staged on them takes them, still paused. A failure here is only logged:

@@ -20,6 +20,7 @@ import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.QmpTimeoutException;
 import dev.ferry.qmp.block.BlockDeviceInfo;
 import dev.ferry.qmp.block.BlockDirtyBitmapAdd;
+import dev.ferry.qmp.export.BlockExportAdd;
 import dev.ferry.qmp.block.BlockDirtyBitmapDisable;
 import dev.ferry.qmp.block.BlockDirtyBitmapRemove;
 import dev.ferry.qmp.block.QueryNamedBlockNodes;
@@ -209,6 +210,7 @@ public final class WarmSources {
       SourceRecord next = rec.withPass(n, disks);
       write(next);
       boolean last = rec.shutdownMs() != null;
+      List<dev.ferry.qmp.QmpCommand<?>> steps = new ArrayList<>();
       if (n > 0) {
         if (!last) {
           for (ColdExport.ColdExportDisk d : rec.disks()) q.exports().deleteIfPresent(EXPORT + (n - 1) + "-" + d.disk(), true);
@@ -223,14 +225,17 @@ public final class WarmSources {
           actions.add(new BlockDirtyBitmapAdd(node, BITMAP + n, GRANULARITY));
           actions.add(new BlockDirtyBitmapDisable(node, BITMAP + (n - 1)));
         }
-        if (!actions.isEmpty()) q.call(new Transaction(actions));
+        if (!actions.isEmpty()) steps.add(new Transaction(actions));
       }
       List<String> present = fresh ? List.of() : q.exports().ids();
       for (ColdExport.ColdExportDisk d : disks) {
         if (present.contains(d.export())) continue;
         String node = h.nodes(h.disk(d.disk())).format();
-        q.exports().add(d.export(), node, false, n == 0 ? List.of() : List.of(BITMAP + (n - 1)));
+        steps.add(new BlockExportAdd(d.export(), node, d.export(), false, n == 0 ? List.of() : List.of(BITMAP + (n - 1))));
       }
+      // an export needs its bitmap stopped (QEMU refuses one that records), not the answer saying
+      // so: one round trip, the final pass's while the guest is down
+      q.callAllInOrder(steps);
       log.info("vm {}: warm pass {} of migration {} exported{}", vm, n, rec.migrationId(),
           n == 0 ? " whole" : " with bitmap " + BITMAP + (n - 1));
       return last ? new WarmSource(next.migrationId(), export(next, 0), n, n > 0 ? BITMAP + (n - 1) : null, 0,

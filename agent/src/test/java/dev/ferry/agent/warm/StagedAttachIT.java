@@ -117,17 +117,123 @@ class StagedAttachIT {
     vms = Vms.load(h2.data(), "h2", h2.pools(), h2.host());
   }
 
+  @Test
+  void finalPassWrittenThroughTheStagedQemu_thenAttachedWithTheLastWrites_thenBoots() throws Exception {
+    Staged st = stagedBetweenPasses();
+
+    copies.openForFinalPass(VM);
+
+    assertThat(Files.readString(st.writer())).as("the staged QEMU is the copy's writer now")
+        .contains("\"in_qemu\" : true").contains(Long.toString(st.vm().pid()));
+    assertThat(vms.runDirOf(VM).finalPassSocket()).as("its NBD server").exists();
+    finalPassThenAttach(st);
+  }
+
+  @Test
+  void agentRestartedBetweenTheHandOverAndTheFinalPass_theStagedQemuStillWritesAndIsAttached() throws Exception {
+    Staged st = stagedBetweenPasses();
+    copies.openForFinalPass(VM);
+
+    vms.detachAll(); // like an agent crash: QEMU stays, and what this agent knew of its nodes is gone
+    vms = Vms.load(st.host().data(), "h2", st.host().pools(), st.host().host());
+    copies = newCopies(st.host());
+
+    assertThat(Files.readString(st.writer())).as("a restarted agent keeps the living QEMU as the writer")
+        .contains("\"in_qemu\" : true");
+    finalPassThenAttach(st);
+  }
+
+  /** The copy after pass 0 (the writer daemon holds its image) and the VM staged on it. */
+  private record Staged(GuestHost host, Path image, Path writer, AgentVmStatus vm) {}
+
+  private Staged stagedBetweenPasses() throws Exception {
+    GuestHost h2 = GuestHost.in(dir, "h2");
+    vms = Vms.load(h2.data(), "h2", h2.pools(), h2.host());
+    copies = newCopies(h2);
+    ColdExport export = serveSource();
+    copies.start(ID, new WarmCopyRequest(VM, export, List.of(new ColdCopyRequest.Disk("disk0", "local", "qcow2")), 0));
+    copies.pass(ID, new WarmPassCopy(0, export, null));
+    Path image = Path.of(awaitCopied(copies).disks().getFirst().path());
+    vms.define(VM, new AgentVmDefinition(VM, 1, 128L << 20, "q35", null, h2.kernel().toString(), h2.initrd().toString(),
+        TestGuest.append(""), List.of(new AgentDisk("disk0", image.toString(), "qcow2")), List.of()));
+    AgentVmStatus staged = vms.stage(VM);
+    owned.own(staged.pid());
+    return new Staged(h2, image, h2.data().resolve("warm/copies/" + ID + ".writer"), staged);
+  }
+
+  /** The copies of this test's host, over its {@link #vms}. */
+  private WarmCopies newCopies(GuestHost h) {
+    Path daemon = Path.of("/usr/bin/qemu-storage-daemon");
+    Path qemuImg = Path.of("/usr/bin/qemu-img");
+    return new WarmCopies(h.data(), h.pools(), vms, daemon, qemuImg, null, new ImageHashes(daemon, qemuImg));
+  }
+
+  /**
+   * The source's last writes (1 MiB, which grows the target's qcow2) copied by a final pass over
+   * their bitmap, the copy attached: the export gone, the image under the device, identical to the
+   * source, and the guest boots in the staged QEMU.
+   */
+  private void finalPassThenAttach(Staged st) throws Exception {
+    ColdExport last = serveSourceAgain("ferry-warm-0", "write -P 0x66 40M 1M");
+    copies.pass(ID, new WarmPassCopy(1, last, "ferry-warm-0", true));
+    WarmCopyStatus done = awaitCopied(copies);
+    assertThat(done.pass()).isEqualTo(1);
+    assertThat(done.passCopiedBytes()).as("only the dirty MiB").isEqualTo(1L << 20);
+
+    copies.attach(ID);
+
+    assertThat(Files.exists(st.writer())).as("the writer forgotten").isFalse();
+    vms.detachAll();
+    try (QmpClient qmp = QmpClient.connect(vms.runDirOf(VM).qmpSocket(), Duration.ofSeconds(5))) {
+      assertThat(qmp.call(new QueryNamedBlockNodes())).extracting(BlockDeviceInfo::nodeName)
+          .as("the image under the device, the placeholder left as the mark of a guest never run")
+          .containsExactlyInAnyOrder("disk0", "disk0-file", "disk0-placeholder");
+      assertThat(qmp.call(new dev.ferry.qmp.export.QueryBlockExports())).as("the final pass's export gone").isEmpty();
+    }
+    // what the guest will read: the image as the staged QEMU has it, identical to the source's
+    run("qemu-img", "compare", "-U", "-f", "qcow2", "-F", "qcow2", dir.resolve("src.qcow2").toString(),
+        st.image().toString());
+    vms = Vms.load(st.host().data(), "h2", st.host().pools(), st.host().host());
+    AgentVmStatus started = vms.start(VM);
+    assertThat(started.pid()).as("the staged QEMU, not a new one").isEqualTo(st.vm().pid());
+    GuestConsole console = new GuestConsole(vms.runDirOf(VM).console());
+    GuestLine.Heartbeat hb = console.await(GuestLine.Heartbeat.class, Duration.ofSeconds(90));
+    console.awaitHeartbeatAfter(hb.seq(), Duration.ofSeconds(10));
+  }
+
   /** A qcow2 with data, exported read-only by {@code qemu-nbd} over TCP. */
   private ColdExport serveSource() throws Exception {
     Path source = dir.resolve("src.qcow2");
     run("qemu-img", "create", "-q", "-f", "qcow2", source.toString(), Long.toString(SIZE));
     run("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 8M 4M", source.toString());
+    return serve(source, null);
+  }
+
+  /**
+   * The source written again with {@code write} (a qemu-io command) after a persistent bitmap
+   * {@code bitmap} started recording, then served with that bitmap, as a source QEMU serves a pass.
+   */
+  private ColdExport serveSourceAgain(String bitmap, String write) throws Exception {
+    nbd.destroy();
+    assertThat(nbd.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    Path source = dir.resolve("src.qcow2");
+    run("qemu-img", "bitmap", "--add", "--enable", source.toString(), bitmap);
+    run("qemu-io", "-f", "qcow2", "-c", write, source.toString());
+    // a read-only export refuses a bitmap that still records
+    run("qemu-img", "bitmap", "--disable", source.toString(), bitmap);
+    return serve(source, bitmap);
+  }
+
+  private ColdExport serve(Path source, String bitmap) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    nbd = new ProcessBuilder("qemu-nbd", "--bind=127.0.0.1", "--port=" + port, "--format=qcow2", "--read-only",
-        "--persistent", "--shared=8", "--export-name=web-disk0", source.toString()).redirectErrorStream(true)
+    List<String> cmd = new java.util.ArrayList<>(List.of("qemu-nbd", "--bind=127.0.0.1", "--port=" + port,
+        "--format=qcow2", "--read-only", "--persistent", "--shared=8", "--export-name=web-disk0"));
+    if (bitmap != null) cmd.add("--bitmap=" + bitmap);
+    cmd.add(source.toString());
+    nbd = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve("qemu-nbd.log").toFile()).start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (true) {

@@ -43,8 +43,13 @@ public final class NbdServer {
     try {
       stop();
     } catch (QmpErrorException e) {
-      if (!e.desc().toLowerCase(Locale.ROOT).contains("not running")) throw e;
+      if (!notRunning(e)) throw e;
     }
+  }
+
+  /** Whether {@code e} is QEMU's refusal to stop a server that does not run. */
+  public static boolean notRunning(RuntimeException e) {
+    return e instanceof QmpErrorException q && q.desc().toLowerCase(Locale.ROOT).contains("not running");
   }
 
   private boolean start(NbdServerStart command) {

@@ -4,8 +4,10 @@ import dev.ferry.qmp.QmpClient;
 import dev.ferry.qmp.QmpCommand;
 import dev.ferry.qmp.QmpErrorException;
 import dev.ferry.qmp.QmpEvent;
+import dev.ferry.qmp.QmpException;
 import dev.ferry.qmp.machine.QueryStatus;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -34,6 +36,18 @@ public final class Qmp {
   /** Sends {@code command} and waits for its reply, at most {@code deadline}. */
   public <R> R call(QmpCommand<R> command, Duration deadline) {
     return client.call(command, deadline);
+  }
+
+  /** As {@link QmpClient#callInOrder}, each at most {@link #CALL}: per command, its failure or null. */
+  public List<QmpException> callInOrder(List<? extends QmpCommand<?>> commands) {
+    return client.callInOrder(commands, CALL);
+  }
+
+  /** {@link #callInOrder}, throwing the first failure. */
+  public void callAllInOrder(List<? extends QmpCommand<?>> commands) {
+    for (QmpException e : callInOrder(commands)) {
+      if (e != null) throw e;
+    }
   }
 
   /** As {@link QmpClient#awaitEvent}: the next matching event after this thread's last command. */
