@@ -117,6 +117,30 @@ class WarmCutoverTest {
   }
 
   /**
+   * The source has its hashes of the final pass ~15 ms after the power-off: they are asked for
+   * while the target still copies it, not after (where they were part of the downtime's wait).
+   */
+  @Test
+  void sourceHashesAskedForWhileTheTargetCopiesTheFinalPass() throws Exception {
+    s.host2.holdWarmPassFrom = 1;
+    String id = start("at:" + clock.instant().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS));
+    s.awaitPhase(id, "final_pass");
+    awaitPassUnderWay(id, 1);
+    String hashes = "POST " + s.path() + "/warm-source/hashes";
+
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> s.host1.calls.contains(hashes));
+    assertThat(record(id).get("phase").asText()).as("the final pass still held").isEqualTo("final_pass");
+    assertThat(s.host2.calls).as("nothing of the hand-over yet").doesNotContain("POST /agent/warm-copies/" + id
+        + "/attach", "POST /agent/warm-copies/" + id + "/hashes");
+
+    s.release();
+    JsonNode done = s.awaitFinal(id);
+    s.assertRolledForward(id, done);
+    assertThat(done.get("verified").asBoolean()).as(done.toString()).isTrue();
+    assertThat(s.host1.calls.stream().filter(hashes::equals).count()).as("asked once: " + s.host1.calls).isEqualTo(1);
+  }
+
+  /**
    * The round trips while the guest is down: the source prepares the final pass in its answer to
    * the power-off (no pass request of its own) and answers the hashes it kept without quitting its
    * QEMU first, the target answers its own while it attaches; the source's QEMU, its guest off,

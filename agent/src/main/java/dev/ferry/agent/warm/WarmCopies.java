@@ -58,6 +58,12 @@ public final class WarmCopies {
   private final Path tlsDir;
   private final ImageHashes hashes;
   private final Map<String, WarmPass> running = new ConcurrentHashMap<>();
+  /**
+   * Per copy, the chunk size of each disk's hashes: fixed when the copy starts, and reading the
+   * whole ledger for it (a hash per MiB of disk) was most of a pass request's time, the final
+   * one's while the guest is down.
+   */
+  private final Map<String, Map<String, Long>> chunkBytes = new ConcurrentHashMap<>();
   private final WarmWriters writers;
 
   public WarmCopies(Path dataDir, Pools pools, Vms vms, Path daemon, Path qemuImg, Path tlsDir, ImageHashes hashes) {
@@ -129,9 +135,12 @@ public final class WarmCopies {
     if (req.pass() > 0 && req.bitmap() == null) throw AgentException.badInput("bitmap", "", "the bitmap pass "
         + req.pass() + " copies");
     write(r.passState(req.pass(), WarmCopyStatus.COPYING, r.copiedBytes(), r.skippedBytes(), 0, 0, null, null));
-    HashLedger ledger = ledger(id);
-    Map<String, Long> chunks = new java.util.HashMap<>();
-    for (AgentDisk img : r.images()) chunks.put(img.id(), ledger.chunkBytes(img.id()));
+    Map<String, Long> chunks = chunkBytes.computeIfAbsent(id, k -> {
+      HashLedger ledger = ledger(k);
+      Map<String, Long> m = new java.util.HashMap<>();
+      for (AgentDisk img : r.images()) m.put(img.id(), ledger.chunkBytes(img.id()));
+      return Map.copyOf(m);
+    });
     WarmPass pass = new WarmPass(id, req, r.images(), r.bandwidth(), tlsDir, chunks, writers, this::finished);
     running.put(id, pass);
     pass.start();
@@ -331,6 +340,7 @@ public final class WarmCopies {
   }
 
   private void deleteRecord(String id) {
+    chunkBytes.remove(id);
     HashLedger.delete(ledgerFile(id));
     try {
       Files.deleteIfExists(dir.resolve(id + ".json"));

@@ -128,6 +128,7 @@ final class WarmMigration implements Runnable, PhaseRunner.Steps<WarmPhase> {
         yield next == WarmPhase.FINAL_PASS && cancel.get() ? WarmPhase.CANCELLING : next;
       }
       case FINAL_PASS -> {
+        steps.askSourceHashesEarly();
         if (!runPass()) yield WarmPhase.CANCELLING;
         finalPassEnd = ctx.clock().instant();
         fetched = steps.attachWhileSourceHashes();
