@@ -64,6 +64,8 @@ public final class WarmCopies {
    * one's while the guest is down.
    */
   private final Map<String, Map<String, Long>> chunkBytes = new ConcurrentHashMap<>();
+  /** Per copy, its hash ledger as last written ({@link #ledger}) */
+  private final Map<String, HashLedger> ledgers = new ConcurrentHashMap<>();
   private final WarmWriters writers;
 
   public WarmCopies(Path dataDir, Pools pools, Vms vms, Path daemon, Path qemuImg, Path tlsDir, ImageHashes hashes) {
@@ -108,7 +110,7 @@ public final class WarmCopies {
     write(r);
     Map<String, Long> bySize = new java.util.LinkedHashMap<>();
     for (int i = 0; i < images.size(); i++) bySize.put(images.get(i).id(), sizes.get(i));
-    HashLedger.unknown(id, bySize).write(ledgerFile(id));
+    keep(id, HashLedger.unknown(id, bySize));
     try {
       for (int i = 0; i < images.size(); i++) {
         Subprocess.run(List.of(qemuImg.toString(), "create", "-q", "-f", images.get(i).format(), images.get(i).path(),
@@ -157,7 +159,7 @@ public final class WarmCopies {
         // the pass's hashes before the pass counts as copied: a restart in between reruns the pass
         if (p.ok()) {
           long t0 = System.nanoTime();
-          ledger(p.id()).with(p.pass(), p.hashed()).write(ledgerFile(p.id()));
+          keep(p.id(), ledger(p.id()).with(p.pass(), p.hashed()));
           log.info("warm copy {}: pass {} hashes kept in {} ms", p.id(), p.pass(), (System.nanoTime() - t0) / 1_000_000);
         }
         String state = p.ok() ? WarmCopyStatus.COPIED : p.wasCancelled() ? WarmCopyStatus.CANCELLED : WarmCopyStatus.FAILED;
@@ -301,9 +303,21 @@ public final class WarmCopies {
     return dir.resolve(id + ".hashes");
   }
 
+  /**
+   * The copy's ledger as last written, from memory: read from its file (a hash per MiB of disk, a
+   * few ms to parse) only by the first use after a start, where the final pass's end and the
+   * hashes' answer each read it while the guest was down.
+   */
   private HashLedger ledger(String id) {
-    return HashLedger.read(ledgerFile(id)).orElseThrow(() -> new AgentException(Kind.INTERNAL,
-        "warm copy " + id + " has no hash ledger " + ledgerFile(id)));
+    return ledgers.computeIfAbsent(id, k -> HashLedger.read(ledgerFile(k)).orElseThrow(() -> new AgentException(
+        Kind.INTERNAL, "warm copy " + k + " has no hash ledger " + ledgerFile(k))));
+  }
+
+  /** Writes the copy's ledger, durably, and keeps it as the one {@link #ledger} answers. */
+  private void keep(String id, HashLedger ledger) {
+    ledgers.remove(id);
+    ledger.write(ledgerFile(id));
+    ledgers.put(id, ledger);
   }
 
   private static WarmCopyStatus status(CopyRecord r) {
@@ -341,6 +355,7 @@ public final class WarmCopies {
 
   private void deleteRecord(String id) {
     chunkBytes.remove(id);
+    ledgers.remove(id);
     HashLedger.delete(ledgerFile(id));
     try {
       Files.deleteIfExists(dir.resolve(id + ".json"));
